@@ -1,0 +1,1 @@
+"""The application ring: settings, wiring, the `tianfu` CLI and the transports."""

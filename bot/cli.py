@@ -1,0 +1,93 @@
+"""The `tianfu` command line: one entry point for running, data preparation and tools."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from bot.settings import Settings, SettingsError, get_settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _cmd_db_init(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_database
+
+    engine, version = open_database(settings)
+    engine.dispose()
+    print(f"database ready: {engine.url.render_as_string(hide_password=True)} (schema v{version})")
+    return 0
+
+
+def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
+    for name, value in settings.model_dump().items():
+        shown = "(set)" if value is not None and "SecretStr" in type(value).__name__ else value
+        print(f"{name.upper()}={shown if shown is not None else ''}")
+    print(f"# effective database: {settings.db_url}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_database
+
+    engine, _ = open_database(settings)
+    engine.dispose()
+    if settings.telegram_bot_token is not None:
+        print("TELEGRAM_BOT_TOKEN is set, but the Telegram bot is not built yet (issue 6).")
+        return 1
+    print("The console chat is not built yet (issue 4); the database is ready. Commands:\n")
+    build_parser().print_help()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tianfu",
+        description="天府科技云助手 - chat-first assistant for science and technology services.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="prepare the data and start the assistant (console or bot)")
+    run.set_defaults(handler=_cmd_run)
+
+    db = sub.add_parser("db", help="database tools")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("init", help="create or migrate the schema").set_defaults(
+        handler=_cmd_db_init
+    )
+
+    sub.add_parser("settings", help="show the effective settings (secrets hidden)").set_defaults(
+        handler=_cmd_settings
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 0
+    try:
+        settings = get_settings()
+    except SettingsError as exc:
+        print(f"tianfu: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return handler(args, settings)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Application settings, read from the environment and `.env`.
+
+Built by :func:`get_settings`, never at import time, so tests and tools can build their own.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message is one line naming the setting."""
+
+
+_EMBEDDINGS_RE = re.compile(r"^(local|openai|st:.+)$")
+
+
+class Settings(BaseSettings):
+    """Every setting of the application (see `.env.example` for one line on each)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    data_dir: Path = Path("var")
+    database_url: str = ""
+    chroma_url: str = ""
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base: str = ""
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str = ""
+    openai_model: str = "gpt-4o-mini"
+    embeddings: str = "local"
+    locale: Literal["zh", "en"] = "zh"
+    auto_close_days: int = Field(default=7, ge=1, le=365)
+    match_top_n: int = Field(default=5, ge=1, le=50)
+    match_timeout_minutes: int = Field(default=120, ge=1)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in re.split(r"[,\s]+", value) if p.strip()]
+            bad = [p for p in parts if not re.fullmatch(r"-?\d+", p)]
+            if bad:
+                msg = f"expected comma-separated numeric Telegram user ids, got {bad[0]!r}"
+                raise ValueError(msg)
+            return [int(p) for p in parts]
+        return value
+
+    @field_validator("embeddings")
+    @classmethod
+    def _check_embeddings(cls, value: str) -> str:
+        if not _EMBEDDINGS_RE.match(value):
+            msg = f"expected 'local', 'openai' or 'st:<model dir>', got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
+            msg = f"expected a sqlite:// or postgresql:// URL, got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under DATA_DIR."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tianfu.db').resolve()}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, `.env` and *overrides*.
+
+    Raises:
+        SettingsError: one line naming the first bad setting and its value.
+    """
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "?"
+        reason = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        msg = f"Bad setting {name}={value!r}: {reason}"
+        raise SettingsError(msg) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached after the first call)."""
+    return load_settings()

@@ -1,0 +1,1 @@
+"""Records: SQLModel tables, engine/session factories, the order lifecycle and metrics."""

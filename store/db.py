@@ -1,0 +1,104 @@
+"""Engine and session factories, and schema creation with a version table.
+
+Schema management: ``SQLModel.metadata.create_all`` plus a one-row ``schema_version`` table.
+``init_db`` creates missing tables, runs the numbered migration steps above the stored
+version, and refuses to start on a database written by a newer version of the code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from store import conversations, experts, needs, orders, questions, users  # noqa: F401 - tables
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+# version -> SQL statements that bring a database from version-1 to version.
+MIGRATIONS: dict[int, list[str]] = {}
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "schema_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for a sqlite:// or postgresql:// URL (SQLite gets WAL and a busy timeout)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        memory = database in ("", ":memory:")
+        if not memory:
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            poolclass=StaticPool if memory else None,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            if not memory:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def make_session_factory(engine: Engine) -> Callable[[], Session]:
+    """A callable returning a new Session bound to *engine* (objects stay usable after commit)."""
+
+    def factory() -> Session:
+        return Session(engine, expire_on_commit=False)
+
+    return factory
+
+
+def init_db(engine: Engine) -> int:
+    """Create or migrate the schema; return the version the database is now at.
+
+    Raises:
+        SchemaTooNew: the database was written by a newer version of tianfu.
+    """
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        row = session.exec(select(SchemaVersion)).first()
+        if row is None:
+            session.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+            session.commit()
+            return SCHEMA_VERSION
+        if row.version > SCHEMA_VERSION:
+            msg = (
+                f"database schema version {row.version} is newer than this code "
+                f"({SCHEMA_VERSION}); upgrade tianfu"
+            )
+            raise SchemaTooNew(msg)
+        for version in range(row.version + 1, SCHEMA_VERSION + 1):
+            for sql in MIGRATIONS.get(version, []):
+                session.execute(text(sql))
+            log.info("migrated database schema to version %d", version)
+        row.version = SCHEMA_VERSION
+        session.add(row)
+        session.commit()
+        return row.version

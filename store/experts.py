@@ -1,0 +1,107 @@
+"""Expert profiles: what an expert can do, where, and how they have been rated."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel, select
+
+from store.clock import utcnow
+from store.errors import InvalidInput
+from store.users import Role, User
+from store.validation import Region, clean_text, validate_region
+
+
+class ExpertProfileBase(SQLModel):
+    organisation: str = Field(default="", max_length=128)
+    title: str = Field(default="", max_length=64)
+    bio: str = Field(default="", max_length=2000)
+    available: bool = Field(default=True, index=True)
+
+
+class ExpertProfile(ExpertProfileBase, table=True):
+    __tablename__ = "expert_profiles"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    crops: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Each entry is {"province": ..., "city": ..., "county": ...}; lower levels may be "".
+    service_regions: list[dict[str, str]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    rating_count: int = Field(default=0)
+    rating_sum: int = Field(default=0)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def rating_avg(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @property
+    def regions(self) -> list[Region]:
+        return [Region(**r) for r in self.service_regions]
+
+
+class ExpertProfileCreate(ExpertProfileBase):
+    fields: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    crops: list[str] = Field(default_factory=list)
+    service_regions: list[Region] = Field(default_factory=list)
+
+
+def _clean_terms(values: list[str], field: str) -> list[str]:
+    out: list[str] = []
+    for v in values:
+        term = clean_text(v, field=field, max_len=64)
+        if term not in out:
+            out.append(term)
+    return out
+
+
+def upsert_expert_profile(
+    *, session: Session, user: User, profile_in: ExpertProfileCreate
+) -> ExpertProfile:
+    """Create or replace the expert profile of *user* and give them the expert role.
+
+    Raises:
+        InvalidInput: no field or skill, or a service region that does not exist.
+    """
+    fields = _clean_terms(profile_in.fields, "fields")
+    skills = _clean_terms(profile_in.skills, "skills")
+    if not fields and not skills:
+        raise InvalidInput(
+            "fields", profile_in.fields, "an expert needs at least one field or skill"
+        )
+    regions = [
+        {"province": r.province, "city": r.city, "county": r.county}
+        for r in (
+            validate_region(x.province, x.city, x.county) for x in profile_in.service_regions
+        )
+    ]
+    if user.id is None:
+        raise InvalidInput("user", user, "user must be saved first")
+    stmt = select(ExpertProfile).where(ExpertProfile.user_id == user.id)
+    profile = session.exec(stmt).first() or ExpertProfile(user_id=user.id)
+    profile.organisation = profile_in.organisation.strip()[:128]
+    profile.title = profile_in.title.strip()[:64]
+    profile.bio = profile_in.bio.strip()[:2000]
+    profile.available = profile_in.available
+    profile.fields, profile.skills = fields, skills
+    profile.crops = _clean_terms(profile_in.crops, "crops")
+    profile.service_regions = regions
+    profile.updated_at = utcnow()
+    if not user.has_role(Role.EXPERT):
+        user.roles = sorted({*user.roles, Role.EXPERT.value})
+        session.add(user)
+    session.add(profile)
+    session.commit()
+    session.refresh(profile)
+    return profile
+
+
+def get_expert_profile(*, session: Session, user_id: int) -> ExpertProfile | None:
+    return session.exec(select(ExpertProfile).where(ExpertProfile.user_id == user_id)).first()

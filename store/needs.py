@@ -1,0 +1,91 @@
+"""Needs: what a farmer or enterprise asks a person for. Posting one opens its order."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlmodel import Field, SQLModel
+
+from store.clock import utcnow
+from store.errors import InvalidInput
+from store.validation import clean_text, normalize_phone, validate_region
+
+
+class Category(StrEnum):
+    DISEASE = "disease"
+    PEST = "pest"
+    SOIL = "soil"
+    CULTIVATION = "cultivation"
+    LIVESTOCK = "livestock"
+    PROCESSING = "processing"
+    OTHER = "other"
+
+
+class Urgency(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class NeedBase(SQLModel):
+    text: str
+    crop: str = Field(default="", max_length=32, index=True)
+    problem: str = ""
+    category: Category = Field(default=Category.OTHER, sa_type=String(16))
+    province: str = Field(default="", max_length=32)
+    city: str = Field(default="", max_length=32)
+    county: str = Field(default="", max_length=32)
+    urgency: Urgency = Field(default=Urgency.NORMAL, sa_type=String(8))
+    budget: int | None = None
+    contact_phone: str = Field(default="", max_length=20)
+
+
+class Need(NeedBase, table=True):
+    __tablename__ = "needs"
+    __table_args__ = (
+        Index("ix_needs_region", "province", "city", "county"),
+        Index("ix_needs_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    requester_id: int = Field(foreign_key="users.id", index=True)
+    # Mirrors the status of the need's order (kept in step by store.orders in the same
+    # transaction) so that browsing and indicators filter needs without a join.
+    status: str = Field(default="posted", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class NeedCreate(NeedBase):
+    pass
+
+
+MAX_BUDGET = 100_000_000
+
+
+def validate_need(need_in: NeedCreate) -> dict[str, Any]:
+    """Checked and normalised column values for a new need.
+
+    Raises:
+        InvalidInput: empty or over-long text, bad phone, unknown region, absurd budget.
+    """
+    data = need_in.model_dump()
+    data["text"] = clean_text(need_in.text, field="text")
+    data["problem"] = (need_in.problem or "").strip()[:500]
+    data["crop"] = (need_in.crop or "").strip()[:32]
+    if not need_in.contact_phone:
+        raise InvalidInput(
+            "contact_phone", need_in.contact_phone, "a need requires a contact phone"
+        )
+    data["contact_phone"] = normalize_phone(need_in.contact_phone)
+    region = validate_region(need_in.province, need_in.city, need_in.county)
+    if not region:
+        raise InvalidInput("province", need_in.province, "a need requires a region")
+    data.update(province=region.province, city=region.city, county=region.county)
+    if need_in.budget is not None and not 0 <= need_in.budget <= MAX_BUDGET:
+        raise InvalidInput("budget", need_in.budget, f"must be between 0 and {MAX_BUDGET}")
+    data["category"] = Category(need_in.category).value
+    data["urgency"] = Urgency(need_in.urgency).value
+    return data

@@ -1,0 +1,495 @@
+"""The order lifecycle: one transition table, conditional updates, an event per move.
+
+```
+posted -> matched -> accepted -> resolved -> closed
+posted | matched -> expired          (after the last re-match over a wider region)
+posted | matched | accepted -> cancelled   (by the requester)
+```
+Every move is a single ``UPDATE ... WHERE id = :id AND status IN (:allowed)`` so that racing
+writers (experts tapping 接单 at once, two scheduler loops) cannot both succeed, on SQLite and
+on PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, NoReturn
+
+from sqlalchemy import CheckConstraint, Column, Index, String, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from store.clock import utcnow
+from store.errors import InvalidInput, NotFound, StoreError
+from store.experts import ExpertProfile
+from store.needs import Need, NeedCreate, validate_need
+from store.users import Role, User
+
+
+class OrderStatus(StrEnum):
+    POSTED = "posted"
+    MATCHED = "matched"
+    ACCEPTED = "accepted"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Action(StrEnum):
+    POST = "post"
+    MATCH = "match"
+    REMATCH = "rematch"
+    ACCEPT = "accept"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    EXPIRE = "expire"
+    CANCEL = "cancel"
+
+
+S = OrderStatus
+TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
+    Action.MATCH: (frozenset({S.POSTED}), S.MATCHED),
+    Action.REMATCH: (frozenset({S.MATCHED}), S.MATCHED),
+    Action.ACCEPT: (frozenset({S.POSTED, S.MATCHED}), S.ACCEPTED),
+    Action.RESOLVE: (frozenset({S.ACCEPTED}), S.RESOLVED),
+    Action.CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
+    Action.EXPIRE: (frozenset({S.POSTED, S.MATCHED}), S.EXPIRED),
+    Action.CANCEL: (frozenset({S.POSTED, S.MATCHED, S.ACCEPTED}), S.CANCELLED),
+}
+OPEN_STATUSES = TRANSITIONS[Action.ACCEPT][0]
+FINAL_STATUSES = frozenset({S.CLOSED, S.EXPIRED, S.CANCELLED})
+
+
+class InvalidTransition(StoreError):
+    """The action is not allowed from the order's current status."""
+
+    code = "invalid_transition"
+
+    def __init__(self, order_id: int, action: Action, status: OrderStatus) -> None:
+        self.order_id, self.action, self.status = order_id, action, status
+        super().__init__(f"cannot {action.value} order {order_id}: it is {status.value}")
+
+
+class AlreadyTaken(InvalidTransition):
+    """Another expert accepted first."""
+
+    code = "already_taken"
+
+
+class NotPermitted(StoreError):
+    """The actor may not perform this action on this order."""
+
+    code = "not_permitted"
+
+    def __init__(self, order_id: int, action: Action, actor_id: int | None, reason: str) -> None:
+        self.order_id, self.action, self.actor_id, self.reason = order_id, action, actor_id, reason
+        super().__init__(f"user {actor_id} may not {action.value} order {order_id}: {reason}")
+
+
+def next_status(action: Action, status: OrderStatus) -> OrderStatus:
+    """The status after *action* from *status*, per the transition table.
+
+    Raises:
+        InvalidTransition: the move is illegal.
+    """
+    allowed, target = TRANSITIONS[action]
+    if status not in allowed:
+        raise InvalidTransition(0, action, status)
+    return target
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_status_updated", "status", "updated_at"),
+        CheckConstraint(
+            "status IN ('posted','matched','accepted','resolved','closed','expired','cancelled')",
+            name="ck_orders_status",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    need_id: int = Field(foreign_key="needs.id", unique=True)
+    requester_id: int = Field(foreign_key="users.id", index=True)
+    expert_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    status: OrderStatus = Field(
+        default=OrderStatus.POSTED, sa_column=Column(String(16), nullable=False)
+    )
+    match_round: int = Field(default=0)
+    resolution_note: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    accepted_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+class OrderEvent(SQLModel, table=True):
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id")
+    action: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    note: str = Field(default="", max_length=2000)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Rating(SQLModel, table=True):
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_ratings_score"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", unique=True)
+    expert_id: int = Field(foreign_key="users.id", index=True)
+    requester_id: int = Field(foreign_key="users.id")
+    score: int
+    comment: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    need: Need
+    order: Order
+
+
+def post_need(*, session: Session, requester: User, need_in: NeedCreate) -> Posted:
+    """Validate and save a need and open its order (status posted), with the first event.
+
+    Raises:
+        InvalidInput: any bad field; nothing is written.
+    """
+    data = validate_need(need_in)
+    if requester.id is None:
+        raise InvalidInput("requester", requester, "user must be saved first")
+    now = utcnow()
+    need = Need(**data, requester_id=requester.id, status=S.POSTED.value, created_at=now)
+    try:
+        session.add(need)
+        session.flush()
+        assert need.id is not None
+        order = Order(need_id=need.id, requester_id=requester.id, created_at=now, updated_at=now)
+        session.add(order)
+        session.flush()
+        assert order.id is not None
+        _event(session, order.id, requester.id, Action.POST, None, S.POSTED, "", now)
+        if not requester.has_role(Role.REQUESTER):
+            requester.roles = sorted({*requester.roles, Role.REQUESTER.value})
+            session.add(requester)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(need)
+    session.refresh(order)
+    return Posted(need, order)
+
+
+def _event(
+    session: Session,
+    order_id: int,
+    actor_id: int | None,
+    action: Action,
+    from_status: OrderStatus | None,
+    to_status: OrderStatus,
+    note: str,
+    at: datetime,
+) -> None:
+    session.add(
+        OrderEvent(
+            order_id=order_id,
+            actor_id=actor_id,
+            action=action.value,
+            from_status=from_status.value if from_status else None,
+            to_status=to_status.value,
+            note=note[:2000],
+            at=at,
+        )
+    )
+
+
+def _transition(
+    session: Session,
+    order_id: int,
+    action: Action,
+    *,
+    actor_id: int | None,
+    note: str = "",
+    now: datetime | None = None,
+    values: dict[str, Any] | None = None,
+    where: tuple[Any, ...] = (),
+) -> Order:
+    """Apply *action* with one conditional UPDATE; write the event in the same transaction.
+
+    Returns the order as it is after the move. When the UPDATE touches no row the order is
+    read back to say why: not found, illegal from its status, or *where* excluded the actor.
+    """
+    allowed, target = TRANSITIONS[action]
+    now = now or utcnow()
+    current = session.get(Order, order_id)
+    if current is None:
+        raise NotFound("order", order_id)
+    from_status = OrderStatus(current.status)
+    session.expire(current)
+    stmt = (
+        update(Order)
+        .where(col(Order.id) == order_id, col(Order.status).in_([s.value for s in allowed]))
+        .where(*where)
+        .values(status=target.value, updated_at=now, **(values or {}))
+    )
+    try:
+        result = session.execute(stmt)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            _explain_refusal(session, order_id, action, actor_id, allowed)
+        if from_status not in allowed and len(allowed) == 1:
+            # The row moved between our read and the UPDATE; it can only have been this.
+            from_status = next(iter(allowed))
+        session.execute(
+            update(Need).where(col(Need.id) == current.need_id).values(status=target.value)
+        )
+        _event(session, order_id, actor_id, action, from_status, target, note, now)
+        session.commit()
+    except StoreError:
+        raise
+    except Exception:
+        session.rollback()
+        raise
+    order = session.get(Order, order_id)
+    assert order is not None
+    session.refresh(order)
+    return order
+
+
+def _explain_refusal(
+    session: Session,
+    order_id: int,
+    action: Action,
+    actor_id: int | None,
+    allowed: frozenset[OrderStatus],
+) -> NoReturn:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    session.refresh(order)
+    status = OrderStatus(order.status)
+    if status not in allowed:
+        if action == Action.ACCEPT and status != S.CANCELLED and order.expert_id != actor_id:
+            raise AlreadyTaken(order_id, action, status)
+        raise InvalidTransition(order_id, action, status)
+    raise NotPermitted(order_id, action, actor_id, "not a party to this order")
+
+
+def mark_matched(
+    *, session: Session, order_id: int, note: str = "", now: datetime | None = None
+) -> Order:
+    """Record that experts were notified (first round: match; later rounds: rematch)."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    action = Action.REMATCH if order.status == S.MATCHED else Action.MATCH
+    return _transition(
+        session,
+        order_id,
+        action,
+        actor_id=None,
+        note=note,
+        now=now,
+        values={"match_round": order.match_round + 1},
+    )
+
+
+def accept(*, session: Session, order_id: int, expert: User, now: datetime | None = None) -> Order:
+    """Give the order to *expert*; under concurrency exactly one caller wins.
+
+    Raises:
+        AlreadyTaken: another expert won; InvalidTransition: closed, cancelled or expired;
+        NotPermitted: the caller is not an expert or is the requester.
+    """
+    if not expert.has_role(Role.EXPERT):
+        raise NotPermitted(order_id, Action.ACCEPT, expert.id, "only registered experts accept")
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    if order.requester_id == expert.id:
+        raise NotPermitted(
+            order_id, Action.ACCEPT, expert.id, "a requester cannot accept own need"
+        )
+    now = now or utcnow()
+    return _transition(
+        session,
+        order_id,
+        Action.ACCEPT,
+        actor_id=expert.id,
+        now=now,
+        values={"expert_id": expert.id, "accepted_at": now},
+        where=(col(Order.requester_id) != expert.id,),
+    )
+
+
+def resolve(
+    *, session: Session, order_id: int, expert: User, note: str = "", now: datetime | None = None
+) -> Order:
+    """The accepting expert reports the order resolved, with an optional note."""
+    now = now or utcnow()
+    note = note.strip()[:2000]
+    return _transition(
+        session,
+        order_id,
+        Action.RESOLVE,
+        actor_id=expert.id,
+        note=note,
+        now=now,
+        values={"resolved_at": now, "resolution_note": note},
+        where=(col(Order.expert_id) == expert.id,),
+    )
+
+
+def cancel(
+    *,
+    session: Session,
+    order_id: int,
+    requester: User,
+    note: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """The requester withdraws the need before it is resolved."""
+    return _transition(
+        session,
+        order_id,
+        Action.CANCEL,
+        actor_id=requester.id,
+        note=note,
+        now=now,
+        where=(col(Order.requester_id) == requester.id,),
+    )
+
+
+def expire(*, session: Session, order_id: int, now: datetime | None = None) -> Order:
+    """Nobody took the order in time, even after re-matching."""
+    return _transition(session, order_id, Action.EXPIRE, actor_id=None, now=now)
+
+
+def close(
+    *,
+    session: Session,
+    order_id: int,
+    requester: User,
+    score: int,
+    comment: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """The requester confirms a resolved order and rates the expert 1-5.
+
+    The rating and the expert's aggregate are written in the same transaction as the move.
+    """
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise InvalidInput("score", score, "a rating is a whole number from 1 to 5")
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    if order.requester_id != requester.id:
+        raise NotPermitted(order_id, Action.CLOSE, requester.id, "only the requester rates")
+    expert_id = order.expert_id
+    now = now or utcnow()
+    comment = comment.strip()[:1000]
+    stmt = (
+        update(Order)
+        .where(col(Order.id) == order_id, col(Order.status) == S.RESOLVED.value)
+        .where(col(Order.requester_id) == requester.id)
+        .values(status=S.CLOSED.value, updated_at=now, closed_at=now)
+    )
+    try:
+        if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            _explain_refusal(
+                session, order_id, Action.CLOSE, requester.id, frozenset({S.RESOLVED})
+            )
+        session.execute(
+            update(Need).where(col(Need.id) == order.need_id).values(status=S.CLOSED.value)
+        )
+        assert expert_id is not None
+        session.add(
+            Rating(
+                order_id=order_id,
+                expert_id=expert_id,
+                requester_id=requester.id,
+                score=score,
+                comment=comment,
+                created_at=now,
+            )
+        )
+        session.execute(
+            update(ExpertProfile)
+            .where(col(ExpertProfile.user_id) == expert_id)
+            .values(
+                rating_count=ExpertProfile.rating_count + 1,
+                rating_sum=ExpertProfile.rating_sum + score,
+            )
+        )
+        _event(session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now)
+        session.commit()
+    except StoreError:
+        raise
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(order)
+    return order
+
+
+def auto_close_due(*, session: Session, days: int, now: datetime | None = None) -> list[int]:
+    """Close, without a rating, orders resolved more than *days* ago. Safe to run twice at once.
+
+    Returns the ids this call closed.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    due = session.exec(
+        select(Order.id).where(Order.status == S.RESOLVED, col(Order.resolved_at) < cutoff)
+    ).all()
+    closed: list[int] = []
+    for order_id in due:
+        assert order_id is not None
+        try:
+            _transition(
+                session,
+                order_id,
+                Action.CLOSE,
+                actor_id=None,
+                note=f"auto-closed after {days} days",
+                now=now,
+                values={"closed_at": now},
+            )
+        except InvalidTransition:
+            continue  # another loop closed it, or the requester rated meanwhile
+        closed.append(order_id)
+    return closed
+
+
+def get_order(*, session: Session, order_id: int) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
+def timeline(*, session: Session, order_id: int) -> list[OrderEvent]:
+    """Events of an order, oldest first."""
+    stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))
+    return list(session.exec(stmt).all())
+
+
+def orders_of(*, session: Session, user_id: int) -> list[Order]:
+    """Orders where the user is requester or expert, newest first."""
+    stmt = (
+        select(Order)
+        .where((Order.requester_id == user_id) | (Order.expert_id == user_id))
+        .order_by(col(Order.id).desc())
+    )
+    return list(session.exec(stmt).all())

@@ -1,0 +1,55 @@
+"""The question log: every question asked, answered or not (the knowledge-gap list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, Session, SQLModel
+
+from store.clock import utcnow
+from store.validation import clean_text
+
+
+class QuestionLog(SQLModel, table=True):
+    __tablename__ = "question_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    question: str = Field(max_length=2000)
+    answered: bool = Field(default=False, index=True)
+    top_hit: str = Field(default="", max_length=128)
+    top_title: str = Field(default="", max_length=256)
+    score: float = 0.0
+    province: str = Field(default="", max_length=32)
+    city: str = Field(default="", max_length=32)
+    county: str = Field(default="", max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+def log_question(
+    *,
+    session: Session,
+    question: str,
+    answered: bool,
+    user_id: int | None = None,
+    top_hit: str = "",
+    top_title: str = "",
+    score: float = 0.0,
+    region: tuple[str, str, str] = ("", "", ""),
+) -> QuestionLog:
+    """Record one question and whether the knowledge base could answer it."""
+    row = QuestionLog(
+        user_id=user_id,
+        question=clean_text(question, field="question", max_len=2000),
+        answered=answered,
+        top_hit=top_hit[:128],
+        top_title=top_title[:256],
+        score=float(score),
+        province=region[0],
+        city=region[1],
+        county=region[2],
+    )
+    session.add(row)
+    session.commit()
+    session.refresh(row)
+    return row

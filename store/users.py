@@ -1,0 +1,124 @@
+"""People: one row per (channel, external id), with roles, region and contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from store.clock import utcnow
+from store.errors import InvalidInput, NotFound
+from store.validation import clean_text, normalize_phone, validate_region
+
+
+class Role(StrEnum):
+    REQUESTER = "requester"
+    EXPERT = "expert"
+    CITIZEN = "citizen"
+    ADMIN = "admin"
+
+
+class UserBase(SQLModel):
+    channel: str = Field(max_length=32, index=True)
+    external_id: str = Field(max_length=64)
+    display_name: str = Field(default="", max_length=128)
+    locale: str = Field(default="zh", max_length=8)
+    phone: str | None = Field(default=None, max_length=20)
+    province: str = Field(default="", max_length=32, index=True)
+    city: str = Field(default="", max_length=32, index=True)
+    county: str = Field(default="", max_length=32, index=True)
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_users_channel_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+    def has_role(self, role: Role) -> bool:
+        return role.value in self.roles
+
+
+class UserCreate(UserBase):
+    roles: list[Role] = Field(default_factory=list)
+
+
+def _validated(user_in: UserCreate) -> dict[str, Any]:
+    data = user_in.model_dump()
+    data["channel"] = clean_text(user_in.channel, field="channel", max_len=32)
+    data["external_id"] = clean_text(user_in.external_id, field="external_id", max_len=64)
+    data["display_name"] = (user_in.display_name or "").strip()[:128]
+    if user_in.locale not in ("zh", "en"):
+        raise InvalidInput("locale", user_in.locale, "expected 'zh' or 'en'")
+    if user_in.phone:
+        data["phone"] = normalize_phone(user_in.phone)
+    region = validate_region(user_in.province, user_in.city, user_in.county)
+    data.update(province=region.province, city=region.city, county=region.county)
+    data["roles"] = sorted({Role(r).value for r in user_in.roles})
+    return data
+
+
+def create_user(*, session: Session, user_in: UserCreate) -> User:
+    """Insert a user after validating every field.
+
+    Raises:
+        InvalidInput: for a bad phone, region, locale or empty id; nothing is written.
+    """
+    user = User(**_validated(user_in))
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def find_user(*, session: Session, channel: str, external_id: str) -> User | None:
+    stmt = select(User).where(User.channel == channel, User.external_id == external_id)
+    return session.exec(stmt).first()
+
+
+def get_or_create_user(
+    *, session: Session, channel: str, external_id: str, display_name: str = "", locale: str = "zh"
+) -> User:
+    """The user for this channel identity, created on first contact."""
+    user = find_user(session=session, channel=channel, external_id=external_id)
+    if user is not None:
+        return user
+    return create_user(
+        session=session,
+        user_in=UserCreate(
+            channel=channel, external_id=external_id, display_name=display_name, locale=locale
+        ),
+    )
+
+
+def update_user(*, session: Session, user: User, **changes: object) -> User:
+    """Change some fields of a user, validating them as on creation."""
+    merged = user.model_dump(exclude={"id", "created_at"}) | changes
+    data = _validated(UserCreate(**merged))
+    for key, value in data.items():
+        setattr(user, key, value)
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def add_role(*, session: Session, user: User, role: Role) -> User:
+    if role.value not in user.roles:
+        user.roles = sorted({*user.roles, role.value})
+        session.add(user)
+        session.commit()
+        session.refresh(user)
+    return user

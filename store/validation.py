@@ -1,0 +1,117 @@
+"""Validation of free text, phone numbers and regions before they reach a table."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from store.errors import InvalidInput
+
+MAX_TEXT = 5000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+
+
+def clean_text(value: str | None, *, field: str = "text", max_len: int = MAX_TEXT) -> str:
+    """Strip control characters and surrounding space; refuse empty or over-long text."""
+    if value is None:
+        raise InvalidInput(field, value, "must not be empty")
+    text = unicodedata.normalize("NFC", _CONTROL.sub("", str(value))).strip()
+    if not text:
+        raise InvalidInput(field, value, "must not be empty")
+    if len(text) > max_len:
+        raise InvalidInput(field, f"<{len(text)} characters>", f"longer than {max_len} characters")
+    return text
+
+
+def normalize_phone(value: str) -> str:
+    """Return a mainland mobile (11 digits) or landline (0 + area code + number) as digits.
+
+    Raises:
+        InvalidInput: when the number is neither.
+    """
+    digits = re.sub(r"[\s\-()（）+]", "", str(value))
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if _MOBILE.match(digits) or _LANDLINE.match(digits):
+        return digits
+    raise InvalidInput("phone", value, "not a mainland mobile or landline number")
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A place in the administrative hierarchy; lower levels may be empty."""
+
+    province: str = ""
+    city: str = ""
+    county: str = ""
+
+    @property
+    def label(self) -> str:
+        parts = [self.province]
+        if self.city and self.city != self.province:
+            parts.append(self.city)
+        if self.county:
+            parts.append(self.county)
+        return "".join(p for p in parts if p)
+
+    def __bool__(self) -> bool:
+        return bool(self.province)
+
+
+@lru_cache(maxsize=1)
+def jionlp_module() -> Any:
+    """jionlp, imported once and lazily (it costs about a second) without its stdout banner."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+    return jionlp
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict[str, dict[str, set[str]]]:
+    """province -> city -> set of counties, from jionlp's bundled administrative data."""
+    raw: dict[str, Any] = jionlp_module().china_location_loader(detail=False)
+    out: dict[str, dict[str, set[str]]] = {}
+    for prov, cities in raw.items():
+        out[prov] = {
+            city: {c for c in counties if not c.startswith("_")}
+            for city, counties in cities.items()
+            if not city.startswith("_")
+        }
+    return out
+
+
+def _check(level: str, value: str, known: set[str] | dict[str, Any]) -> None:
+    if value not in known:
+        near = difflib.get_close_matches(value, list(known), n=3, cutoff=0.3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise InvalidInput(level, value, f"unknown {level}{hint}")
+
+
+def validate_region(province: str = "", city: str = "", county: str = "") -> Region:
+    """Check that a province / city / county triple exists and nests correctly.
+
+    Raises:
+        InvalidInput: naming the first level that is unknown or does not belong to its parent.
+    """
+    province, city, county = (province or "").strip(), (city or "").strip(), (county or "").strip()
+    if not province:
+        if city or county:
+            raise InvalidInput("province", province, "required when city or county is given")
+        return Region()
+    gaz = gazetteer()
+    _check("province", province, gaz)
+    if city:
+        _check("city", city, gaz[province])
+        if county:
+            _check("county", county, gaz[province][city])
+    elif county:
+        raise InvalidInput("city", city, "required when county is given")
+    return Region(province, city, county)

@@ -1,0 +1,103 @@
+"""Settings: read from env and .env, bad values stop start-up with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+
+
+def test_defaults_are_offline_and_local():
+    s = load_settings()
+    assert s.data_dir == Path("var")
+    assert s.db_url.startswith("sqlite:///") and s.db_url.endswith("var/tianfu.db")
+    assert s.embeddings == "local" and s.locale == "zh" and not s.llm_enabled
+    assert s.admin_ids == [] and s.auto_close_days == 7
+
+
+def test_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    (tmp_path / ".env").write_text("ADMIN_IDS=11, 22\nOPENAI_API_KEY=sk-test\n", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@127.0.0.1/db")
+    s = load_settings()
+    assert s.admin_ids == [11, 22]
+    assert s.db_url == "postgresql+psycopg://u@127.0.0.1/db"
+    assert s.llm_enabled
+    assert "sk-test" not in repr(s) and "sk-test" not in str(s.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("ADMIN_IDS", "abc"),
+        ("AUTO_CLOSE_DAYS", "soon"),
+        ("LOCALE", "fr"),
+        ("EMBEDDINGS", "magic"),
+        ("DATABASE_URL", "mysql://x"),
+        ("MATCH_TOP_N", "0"),
+    ],
+)
+def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    line = str(err.value)
+    assert "\n" not in line
+    assert line.startswith(f"Bad setting {name}=") and value in line
+
+
+def test_cli_stops_with_one_line_on_bad_setting(tmp_path: Path):
+    env = {**os.environ, "ADMIN_IDS": "abc", "DATA_DIR": str(tmp_path / "var")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        "tianfu: Bad setting ADMIN_IDS='abc': expected comma-separated numeric Telegram user "
+        "ids, got 'abc'"
+    ]
+    assert not (tmp_path / "var").exists()
+
+
+def test_cli_db_init_creates_database(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ADMIN_IDS")}
+    env["DATA_DIR"] = str(tmp_path / "data")
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "db", "init"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "schema v1" in proc.stdout
+    assert (tmp_path / "data" / "tianfu.db").exists()
+
+
+def test_env_example_lists_every_setting():
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    for name in Settings.model_fields:
+        key = name.upper()
+        idx = next((i for i, ln in enumerate(lines) if ln.startswith(f"{key}=")), None)
+        assert idx is not None, f"{key} missing from .env.example"
+        assert lines[idx - 1].startswith("# "), f"{key} has no comment line"

@@ -1,0 +1,84 @@
+"""Shared fixtures: databases on SQLite and, when reachable, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, SQLModel
+
+from store.db import init_db, make_engine
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _no_postgres(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"PostgreSQL tests must run in CI: {reason}")
+    pytest.skip(f'PostgreSQL not available ({reason}); start one with: eval "$(.ci/pg.sh start)"')
+
+
+@pytest.fixture(scope="session")
+def pg_engine() -> Iterator[Engine]:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url:
+        _no_postgres("TEST_DATABASE_URL is not set")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not reachable"
+        _no_postgres(f"cannot connect to {url}: {exc}")
+    SQLModel.metadata.drop_all(engine)
+    init_db(engine)
+    yield engine
+    engine.dispose()
+
+
+def _truncate(engine: Engine) -> None:
+    names = ", ".join(
+        t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name != "schema_version"
+    )
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def engine(backend: str, request: pytest.FixtureRequest) -> Iterator[Engine]:
+    """A migrated, empty database on each back-end."""
+    if backend == "sqlite":
+        eng = make_engine("sqlite://")
+        init_db(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = request.getfixturevalue("pg_engine")
+    _truncate(eng)
+    yield eng
+
+
+@pytest.fixture
+def file_engine(backend: str, request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
+    """Like ``engine`` but SQLite lives in a file, so several connections can race on it."""
+    if backend == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'race.db'}")
+        init_db(eng)
+        yield eng
+        eng.dispose()
+        return
+    eng = request.getfixturevalue("pg_engine")
+    _truncate(eng)
+    yield eng
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
