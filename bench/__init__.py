@@ -1,0 +1,1 @@
+"""Benchmarks: retrieval quality, NLU accuracy, latency, throughput and scale."""

@@ -1,0 +1,1 @@
+"""Search: tokenizer, lexical and vector indexes, fusion, answers with citations, matching."""

@@ -1,0 +1,82 @@
+"""`tianfu kb ingest`: load, validate, chunk and index a folder of articles, incrementally."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from knowledge import CORPUS_DIR
+from knowledge.loader import Article, LoadError, article_files, load_articles
+from retrieval.index import Document, HybridIndex, IndexStats
+
+log = logging.getLogger(__name__)
+
+
+def article_document(article: Article) -> Document:
+    """The indexable form of an article; its metadata travels with every hit."""
+    return Document(
+        id=article.id,
+        text=article.body,
+        title=article.title,
+        questions=article.questions + article.tags,
+        sha256=article.sha256,
+        metadata={
+            "title": article.title,
+            "category": article.category,
+            "crops": list(article.crops),
+            "audience": list(article.audience),
+            "months": list(article.months),
+            "source": article.source,
+            "questions": list(article.questions),
+            "path": article.path,
+        },
+    )
+
+
+@dataclass(slots=True)
+class IngestReport:
+    stats: IndexStats
+    errors: list[LoadError] = field(default_factory=list)
+    loaded: int = 0
+
+
+def ingest(
+    index: HybridIndex,
+    path: Path = CORPUS_DIR,
+    *,
+    remove_missing: bool = True,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Bring *index* in line with the articles under *path*.
+
+    Malformed files are reported and skipped; a file that previously loaded but is now
+    malformed keeps its old indexed version rather than vanishing.
+    """
+    result = load_articles(article_files(path))
+    docs = [article_document(a) for a in result.articles]
+    # A file that is there but broken keeps its last good version in the index.
+    broken = frozenset(Path(e.path).stem for e in result.errors)
+    bar = _progress_bar(progress)
+    tick: Callable[[int], None] | None = bar.update if bar is not None else None
+    try:
+        stats = index.sync(docs, remove_missing=remove_missing, keep=broken, progress=tick)
+    finally:
+        if bar is not None:
+            bar.close()
+    for err in result.errors:
+        log.warning("skipped %s", err)
+    return IngestReport(stats=stats, errors=result.errors, loaded=len(docs))
+
+
+def _progress_bar(enabled: bool | None) -> Any:
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(unit="chunk", desc="indexing", file=sys.stderr, leave=False)

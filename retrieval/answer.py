@@ -1,0 +1,161 @@
+"""Science answers without an LLM: a concise extract of the best chunk, citations, follow-ups."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from retrieval.index import Hit, HybridIndex
+from retrieval.tokenizer import Tokenize
+
+# Below this confidence the honest answer is "I don't know - shall I ask an expert?".
+SCORE_FLOOR = 0.45
+# Questions asking what to do prefer sentences that say what to do.
+_HOW = re.compile(r"怎么|咋个|咋办|如何|办法|防治|用什么|用啥|打什么|治疗|处理|预防|哪门")
+_HOW_CUES = (
+    "防治",
+    "措施",
+    "喷",
+    "施用",
+    "可选",
+    "选用",
+    "用药",
+    "做法",
+    "处理",
+    "及时",
+    "应",
+    "要",
+)
+EXTRACT_CHARS = 220
+_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    doc_id: str
+    title: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    answered: bool
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    followups: tuple[str, ...] = ()
+    hits: tuple[Hit, ...] = field(default=(), repr=False)
+
+    @property
+    def top(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+def extract(
+    text: str, query_tokens: Sequence[str], limit: int = EXTRACT_CHARS, *, how: bool = False
+) -> str:
+    """The sentences of *text* that share most with the query, in their original order."""
+    sentences = [s.strip(" -•\t") for s in _SENTENCE.findall(text) if s.strip(" -•\t")]
+    sentences = [s for s in sentences if not s.startswith("【") or len(s) > 12]
+    if not sentences:
+        return text[:limit]
+    wanted = {t for t in query_tokens if len(t) >= 2}
+
+    def score(i: int) -> float:
+        sent = sentences[i]
+        value = float(sum(1 for t in wanted if t in sent))
+        if how:
+            value += 0.8 * sum(1 for cue in _HOW_CUES if cue in sent)
+        return value
+
+    scored = sorted(range(len(sentences)), key=lambda i: (-score(i), i))
+    chosen: list[int] = []
+    size = 0
+    for i in scored:
+        if chosen and size + len(sentences[i]) > limit:
+            continue
+        chosen.append(i)
+        size += len(sentences[i])
+        if size >= limit * 0.6:
+            break
+    out = "".join(sentences[i] for i in sorted(chosen))
+    return out if len(out) <= limit + 40 else out[:limit].rstrip() + "……"
+
+
+def answer(
+    index: HybridIndex,
+    question: str,
+    tokenize: Tokenize,
+    *,
+    k: int = 5,
+    floor: float = SCORE_FLOOR,
+) -> Answer:
+    """Answer *question* from the knowledge index, or say honestly that it cannot."""
+    question = question.strip()
+    hits = tuple(index.search(question, k=k)) if question else ()
+    hits = prefer_crop(hits, mentioned_crops(question))
+    if not hits or hits[0].confidence < floor:
+        return Answer(question, False, hits=hits)
+    best = hits[0]
+    body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
+    text = extract(body, tokenize(question), how=bool(_HOW.search(question)))
+    cited = [best] + [h for h in hits[1:3] if h.confidence >= max(floor, best.confidence * 0.9)]
+    citations = tuple(
+        Citation(h.doc_id, h.title, str(h.metadata.get("source", ""))) for h in cited
+    )
+    asked = set(tokenize(question))
+    followups: list[str] = []
+    for h in hits:
+        for q in as_list(h.metadata.get("questions")):
+            if not q or q in followups:
+                continue
+            overlap = len(asked & set(tokenize(q))) / max(1, len(asked))
+            if overlap < 0.6:  # not just the same question again
+                followups.append(q)
+            if len(followups) >= 3:
+                break
+        if len(followups) >= 3:
+            break
+    return Answer(question, True, text, citations, tuple(followups), hits)
+
+
+def mentioned_crops(text: str) -> set[str]:
+    """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
+    from knowledge.lexicons import default_lexicon
+
+    lex = default_lexicon()
+    found: set[str] = set()
+    rest = text
+    for alias in sorted(lex.crop_alias, key=len, reverse=True):
+        if len(alias) >= 2 and alias in rest:
+            found.add(lex.crop_alias[alias])
+            rest = rest.replace(alias, " ")
+    return found
+
+
+def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:
+    """Demote hits about other crops when the question names a crop (crop agreement)."""
+    if not crops:
+        return tuple(hits)
+
+    def agrees(hit: Hit) -> bool:
+        theirs = set(as_list(hit.metadata.get("crops")))
+        return not theirs or bool(theirs & crops)
+
+    out = []
+    for hit in hits:
+        if agrees(hit):
+            out.append(hit)
+        else:
+            out.append(replace(hit, confidence=hit.confidence * 0.6))
+    return tuple(sorted(out, key=lambda h: (not agrees(h),)))
+
+
+def as_list(value: object) -> list[str]:
+    """A metadata value as a list of strings (lists stay lists; Chroma's 'a|b' is split)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [v.strip() for v in str(value).split("|") if v.strip()]
