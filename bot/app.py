@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from retrieval.factory import KNOWLEDGE, open_index
+from retrieval.index import HybridIndex
 from store.db import init_db, make_engine
 
 
@@ -13,3 +15,16 @@ def open_database(settings: Settings) -> tuple[Engine, int]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     return engine, init_db(engine)
+
+
+def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridIndex:
+    """The hybrid index of the 科普 corpus (embedded Chroma, or the server at CHROMA_URL)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return open_index(
+        name,
+        data_dir=settings.data_dir,
+        chroma_url=settings.chroma_url,
+        embeddings=settings.embeddings,
+        api_key=key,
+        base_url=settings.openai_base_url,
+    )

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from bot import cli_bench, cli_kb
 from bot.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,13 @@ def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_database
+    from bot.app import open_database, open_knowledge_index
+    from knowledge.ingest import ingest
 
     engine, _ = open_database(settings)
     engine.dispose()
+    report = ingest(open_knowledge_index(settings))
+    print(f"knowledge base ready: {report.loaded} articles, {report.stats.chunks} chunks")
     if settings.telegram_bot_token is not None:
         print("TELEGRAM_BOT_TOKEN is set, but the Telegram bot is not built yet (issue 6).")
         return 1
@@ -64,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="show the effective settings (secrets hidden)").set_defaults(
         handler=_cmd_settings
     )
+    cli_kb.register(sub)
+    cli_bench.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The conversation, transport-agnostic: intents, slots, forms, repair, replies."""

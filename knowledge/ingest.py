@@ -58,12 +58,20 @@ def ingest(
     """
     result = load_articles(article_files(path))
     docs = [article_document(a) for a in result.articles]
-    # A file that is there but broken keeps its last good version in the index.
-    broken = frozenset(Path(e.path).stem for e in result.errors)
+    # A file that is there but broken keeps its last good version in the index, and
+    # articles that came from another folder are not this folder's to remove.
+    root = str(path.resolve())
+    broken = {Path(e.path).stem for e in result.errors}
+    foreign = {
+        doc_id
+        for doc_id, entry in index.manifest.items()
+        if not str(entry.get("metadata", {}).get("path", "")).startswith(root)
+    }
+    keep = frozenset(broken | foreign)
     bar = _progress_bar(progress)
     tick: Callable[[int], None] | None = bar.update if bar is not None else None
     try:
-        stats = index.sync(docs, remove_missing=remove_missing, keep=broken, progress=tick)
+        stats = index.sync(docs, remove_missing=remove_missing, keep=keep, progress=tick)
     finally:
         if bar is not None:
             bar.close()

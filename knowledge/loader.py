@@ -106,7 +106,7 @@ def parse_article(text: str, *, path: str = "<text>") -> Article:
     if end < 0:
         raise ArticleError(1, "front matter is not closed by a '---' line")
     front = text[4:end]
-    body_start_line = front.count("\n") + 3
+    body_start_line = front.count("\n") + 4  # opening ---, front lines, closing ---
     body = text[end + 4 :].lstrip("-").strip("\n").strip()
     try:
         meta = yaml.safe_load(front) or {}
@@ -178,7 +178,7 @@ def read_article_file(path: Path) -> Article:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ArticleError(line, "file is not UTF-8 text; save it as UTF-8") from None
-    return parse_article(text, path=str(path))
+    return parse_article(text, path=str(path.resolve()))
 
 
 def article_files(root: Path) -> list[Path]:

@@ -16,11 +16,13 @@ KNOWLEDGE = "knowledge"
 def default_weights(embedder: Embedder) -> tuple[float, float]:
     """(lexical, vector) fusion weights.
 
-    The offline hashed embedding adds little beyond BM25 on our measurements, so it only
-    breaks ties; a real semantic model (openai, st:) gets an equal vote.
+    The offline hashed embedding re-encodes the same surface overlap as BM25 and lowered
+    MRR@10 at every weight we measured (agri_qa: 0.653 at 0.0, 0.638 at 0.1, 0.606 at 0.5), so
+    it only breaks ties and rescues queries BM25 finds nothing for; a semantic model
+    (openai, st:) gets an equal vote.
     """
     if isinstance(embedder, LocalHashEmbedder):
-        return (1.0, 0.2)
+        return (1.0, 0.02)
     return (1.0, 1.0)
 
 

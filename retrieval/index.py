@@ -250,8 +250,8 @@ class HybridIndex:
         coverage = {h.id: h.coverage for h in lexical}
         similarity = {h.id: h.similarity for h in vector}
         lex_rank: dict[str, int] = {}
-        for h in lexical:
-            lex_rank.setdefault(self.chunks[h.id]["doc_id"], len(lex_rank) + 1)
+        for lh in lexical:
+            lex_rank.setdefault(self.chunks[lh.id]["doc_id"], len(lex_rank) + 1)
         vec_rank: dict[str, int] = {}
         for h in vector:
             doc = (

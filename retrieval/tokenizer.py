@@ -12,6 +12,7 @@ import jieba
 from knowledge.lexicons import Lexicon, default_lexicon
 
 log = logging.getLogger(__name__)
+jieba.setLogLevel(logging.WARNING)  # its own stderr handler is chatty at DEBUG
 
 Tokenize = Callable[[str], list[str]]
 
@@ -46,8 +47,15 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         """Search words plus character bigrams (the bigrams catch segmentation mismatches)."""
         out = self.search_words(text)
-        chars = _CJK.findall(text)
-        out.extend(chars[i] + chars[i + 1] for i in range(len(chars) - 1))
+        # Bigrams only inside runs of content words: 辣椒|得了|炭疽病 gives 辣椒 炭疽 疽病,
+        # not the noise 椒得 得了 了炭 that would dilute how much of a query a text covers.
+        run: list[str] = []
+        for word in [*self._jieba.lcut(text.lower(), HMM=True), "。"]:
+            if word in self._stop or not _CJK.search(word):
+                out.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
+                run = []
+            else:
+                run.extend(_CJK.findall(word))
         return out
 
     def search_words(self, text: str) -> list[str]:

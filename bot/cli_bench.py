@@ -1,0 +1,44 @@
+"""`tianfu bench ...`: benchmarks that print their figures as one JSON line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def cmd_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    if args.scale:
+        from bench import scale
+
+        print(json.dumps(scale.run(args.scale, queries=args.queries), ensure_ascii=False))
+        return 0
+    if not args.data:
+        print(
+            "tianfu bench retrieval: --data FILE.jsonl is required (or --scale N)", file=sys.stderr
+        )
+        return 2
+    from bench import retrieval
+
+    for p in (args.data, args.corpus):
+        if p is not None and not p.exists():
+            print(f"tianfu bench retrieval: no such file: {p}", file=sys.stderr)
+            return 2
+    result = retrieval.run(args.data, args.corpus, args.predictions)
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
+    bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
+    ret = bench_sub.add_parser("retrieval", help="retrieval quality vs BM25 baseline, or --scale")
+    ret.add_argument("--data", type=Path, help="JSONL with question/answer (or doc_id) rows")
+    ret.add_argument("--corpus", type=Path, help="JSONL corpus with doc_id and text")
+    ret.add_argument("--predictions", type=Path, help="write {id, ranked} lines here")
+    ret.add_argument("--scale", type=int, nargs="?", const=100_000, help="synthetic chunks")
+    ret.add_argument("--queries", type=int, default=500, help="queries in --scale mode")
+    ret.set_defaults(handler=cmd_retrieval)

@@ -1,0 +1,110 @@
+"""`tianfu kb ...`: ingest and hit-test the knowledge base."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+from knowledge import CORPUS_DIR
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_knowledge_index
+    from knowledge.ingest import ingest
+
+    path = Path(args.path) if args.path else CORPUS_DIR
+    if not path.exists():
+        print(f"tianfu kb ingest: no such file or folder: {path}", file=sys.stderr)
+        return 2
+    index = open_knowledge_index(settings)
+    report = ingest(index, path, remove_missing=not args.keep_missing)
+    s = report.stats
+    print(
+        f"{report.loaded} articles loaded from {path}: {s.added} added, {s.updated} updated, "
+        f"{s.removed} removed, {s.unchanged} unchanged; {s.chunks} chunks in {s.seconds:.1f}s"
+    )
+    for err in report.errors:
+        print(f"  refused {err}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import open_knowledge_index
+    from retrieval.answer import SCORE_FLOOR
+
+    index = open_knowledge_index(settings)
+    if len(index) == 0:
+        print("the knowledge base is empty: run `tianfu kb ingest` first", file=sys.stderr)
+        return 1
+    hits = index.search(args.query, k=args.k)
+    if args.json:
+        rows = [
+            {
+                "rank": i,
+                "id": h.doc_id,
+                "title": h.title,
+                "score": round(h.score, 5),
+                "confidence": round(h.confidence, 3),
+                "signals": h.signals,
+                "chunk": h.chunk_id,
+                "text": h.text,
+            }
+            for i, h in enumerate(hits, start=1)
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("no hits")
+        return 0
+    print(f"{'#':>2}  {'score':>7}  {'conf':>5}  {'signals':<18}  title  [id]")
+    for i, h in enumerate(hits, start=1):
+        signals = " ".join(f"{k}#{v}" for k, v in h.signals.items())
+        mark = "" if h.confidence >= SCORE_FLOOR else "  (below floor)"
+        print(
+            f"{i:>2}  {h.score:7.4f}  {h.confidence:5.2f}  {signals:<18}  "
+            f"{h.title}  [{h.doc_id}]{mark}"
+        )
+    return 0
+
+
+def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session, col, select
+
+    from bot.app import open_database
+    from store.questions import QuestionLog
+
+    engine, _ = open_database(settings)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(QuestionLog)
+            .where(QuestionLog.answered == False)  # noqa: E712 - SQL comparison
+            .order_by(col(QuestionLog.id).desc())
+            .limit(args.limit)
+        ).all()
+    for row in rows:
+        print(f"{row.created_at:%Y-%m-%d %H:%M}  {row.question}")
+    if not rows:
+        print("no unanswered questions logged")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    kb = sub.add_parser("kb", help="knowledge base: ingest, search, gaps")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    ing = kb_sub.add_parser("ingest", help="load, validate, chunk and index articles")
+    ing.add_argument("path", nargs="?", help="folder or file of articles (default: bundled)")
+    ing.add_argument(
+        "--keep-missing", action="store_true", help="add to the index; keep articles not in PATH"
+    )
+    ing.set_defaults(handler=cmd_ingest)
+    se = kb_sub.add_parser("search", help="hit-test a question: scores, titles, signals")
+    se.add_argument("query")
+    se.add_argument("--k", type=int, default=5)
+    se.add_argument("--json", action="store_true")
+    se.set_defaults(handler=cmd_search)
+    gp = kb_sub.add_parser("gaps", help="recent questions the knowledge base could not answer")
+    gp.add_argument("--limit", type=int, default=50)
+    gp.set_defaults(handler=cmd_gaps)
