@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+from dialogs.assistant import Assistant
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
-from store.db import init_db, make_engine
+from store.db import init_db, make_engine, make_session_factory
 
 
 def open_database(settings: Settings) -> tuple[Engine, int]:
@@ -27,4 +28,18 @@ def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridInd
         embeddings=settings.embeddings,
         api_key=key,
         base_url=settings.openai_base_url,
+    )
+
+
+def build_assistant(settings: Settings) -> Assistant:
+    """The assistant over the configured database and knowledge index (schema ensured)."""
+    from retrieval.tokenizer import shared_tokenizer
+
+    engine, _ = open_database(settings)
+    index = open_knowledge_index(settings)
+    return Assistant(
+        session_factory=make_session_factory(engine),
+        knowledge=index if len(index) else None,
+        tokenize=shared_tokenizer(),
+        locale=settings.locale,
     )

@@ -41,11 +41,30 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     report = ingest(open_knowledge_index(settings))
     print(f"knowledge base ready: {report.loaded} articles, {report.stats.chunks} chunks")
     if settings.telegram_bot_token is not None:
-        print("TELEGRAM_BOT_TOKEN is set, but the Telegram bot is not built yet (issue 6).")
-        return 1
-    print("The console chat is not built yet (issue 4); the database is ready. Commands:\n")
-    build_parser().print_help()
+        print(
+            "TELEGRAM_BOT_TOKEN is set, but the Telegram bot is not built yet; "
+            "starting the console chat."
+        )
+    args.as_user = "farmer1"
+    return _cmd_chat(args, settings)
+
+
+def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_assistant
+    from bot.console import ConsoleChat, terminal_lines
+
+    chat = ConsoleChat(build_assistant(settings), me=args.as_user, interactive=sys.stdin.isatty())
+    if chat.interactive:
+        chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
+    else:
+        chat.run(sys.stdin)
     return 0
+
+
+def _cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from bench.nlu import run_stream
+
+    return run_stream(sys.stdin, sys.stdout)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("settings", help="show the effective settings (secrets hidden)").set_defaults(
         handler=_cmd_settings
     )
+    chat = sub.add_parser("chat", help="talk to the assistant in this terminal")
+    chat.add_argument(
+        "--as", dest="as_user", default="farmer1", help="who you are (default farmer1)"
+    )
+    chat.set_defaults(handler=_cmd_chat)
+    sub.add_parser(
+        "nlu", help="JSONL {id, text} on stdin -> intent and slots on stdout"
+    ).set_defaults(handler=_cmd_nlu)
     cli_kb.register(sub)
     cli_bench.register(sub)
     return parser

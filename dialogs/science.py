@@ -23,9 +23,10 @@ def ask(
     question: str,
     user_id: int | None = None,
     region: Region | None = None,
+    crops: set[str] | None = None,
 ) -> Answer:
     """Answer *question* and write it to the question log (answered or not)."""
-    result = answer(index, question, tokenize)
+    result = answer(index, question, tokenize, crops=crops)
     top = result.top
     region = region or Region()
     try:

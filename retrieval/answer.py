@@ -28,7 +28,7 @@ _HOW_CUES = (
     "要",
 )
 EXTRACT_CHARS = 220
-_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +79,8 @@ def extract(
         size += len(sentences[i])
         if size >= limit * 0.6:
             break
-    out = "".join(sentences[i] for i in sorted(chosen))
-    return out if len(out) <= limit + 40 else out[:limit].rstrip() + "……"
+    out = "".join(sentences[i] for i in sorted(chosen)).rstrip("；;")
+    return out if len(out) <= limit + 40 else out[:limit].rstrip("；;，, ") + "……"
 
 
 def answer(
@@ -90,11 +90,16 @@ def answer(
     *,
     k: int = 5,
     floor: float = SCORE_FLOOR,
+    crops: set[str] | None = None,
 ) -> Answer:
-    """Answer *question* from the knowledge index, or say honestly that it cannot."""
+    """Answer *question* from the knowledge index, or say honestly that it cannot.
+
+    *crops* are the crops the asker is talking about when the caller knows them already
+    (from understanding the message); otherwise they are read from the question.
+    """
     question = question.strip()
     hits = tuple(index.search(question, k=k)) if question else ()
-    hits = prefer_crop(hits, mentioned_crops(question))
+    hits = prefer_crop(hits, crops if crops is not None else mentioned_crops(question))
     if not hits or hits[0].confidence < floor:
         return Answer(question, False, hits=hits)
     best = hits[0]

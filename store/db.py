@@ -17,7 +17,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
-from store import conversations, experts, needs, orders, questions, users  # noqa: F401 - tables
+from store import (  # noqa: F401 - every table must be imported before create_all
+    conversations,
+    experts,
+    needs,
+    orders,
+    questions,
+    subscriptions,
+    users,
+)
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import chromadb
 import pytest
+from chromadb.config import Settings as ChromaSettings
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
+from knowledge.ingest import ingest
+from retrieval.factory import open_index
+from retrieval.index import HybridIndex
 from store.db import init_db, make_engine
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -82,3 +87,18 @@ def file_engine(backend: str, request: pytest.FixtureRequest, tmp_path) -> Itera
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+def ephemeral_client():  # type: ignore[no-untyped-def]
+    return chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
+
+
+@pytest.fixture(scope="session")
+def kb_index(tmp_path_factory: pytest.TempPathFactory) -> HybridIndex:
+    """The bundled corpus indexed once for the session (embedded Chroma, local embedding)."""
+    index = open_index(
+        "knowledge_test", data_dir=tmp_path_factory.mktemp("kb"), client=ephemeral_client()
+    )
+    report = ingest(index, progress=False)
+    assert report.errors == []
+    return index

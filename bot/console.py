@@ -1,0 +1,123 @@
+"""`tianfu chat`: the assistant in a terminal, Chinese by default.
+
+`/as NAME` switches between people in one session (a farmer, an expert...). Buttons are shown
+numbered and pressed by number or by their text. Messages for other people are printed with
+their recipient. When stdin is not a terminal, one line is read per turn and replies are
+printed plainly, so a script can drive it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from dialogs.assistant import Assistant
+from dialogs.types import Button, Incoming, Outcome
+
+CHANNEL = "console"
+HELP = (
+    "命令：/as 名字 切换身份（如 /as 农户老王、/as 专家李工）；/who 显示当前身份；/quit 退出。\n"
+    "按钮显示为 [1] 确认 这样，输入序号或按钮文字即可点击。"
+)
+
+
+@dataclass(slots=True)
+class ConsoleChat:
+    assistant: Assistant
+    me: str = "farmer1"
+    out: TextIO = sys.stdout
+    interactive: bool = True
+    buttons: dict[str, list[Button]] = field(default_factory=dict)  # per person: last buttons
+    refs: dict[str, str] = field(default_factory=dict)  # per person: last notification ref
+    on_turn: Callable[[], Outcome | None] | None = None  # e.g. run due scheduler jobs
+
+    def run(self, lines: Iterable[str]) -> None:
+        if self.interactive:
+            self._print(f"天府科技助手 · 控制台（当前身份：{self.me}）。{HELP}")
+        for raw in lines:
+            line = raw.rstrip("\n")
+            if not self.step(line):
+                break
+
+    def step(self, line: str) -> bool:
+        """One line of input. False when the user quits."""
+        text = line.strip()
+        if text in ("/quit", "/exit", "退出聊天"):
+            return False
+        if text.startswith("/as"):
+            name = text[3:].strip()
+            if name:
+                self.me = name
+                self._print(f"（已切换为：{self.me}）")
+            else:
+                self._print("用法：/as 名字")
+            return True
+        if text == "/who":
+            self._print(f"（当前身份：{self.me}）")
+            return True
+        if text == "/console-help":
+            self._print(HELP)
+            return True
+        incoming = self._incoming(text)
+        self._show(self.assistant.handle(incoming))
+        if self.on_turn is not None:
+            extra = self.on_turn()
+            if extra is not None:
+                self._show(extra)
+        return True
+
+    def _incoming(self, text: str) -> Incoming:
+        mine = self.buttons.get(self.me, [])
+        pressed: Button | None = None
+        if text.isdigit() and mine and 1 <= int(text) <= len(mine):
+            pressed = mine[int(text) - 1]
+        else:
+            pressed = next((b for b in mine if b.label == text), None)
+        if pressed is not None:
+            return Incoming(CHANNEL, self.me, action=pressed.action, display_name=self.me)
+        return Incoming(
+            CHANNEL,
+            self.me,
+            text=text,
+            display_name=self.me,
+            reply_to_ref=self.refs.get(self.me, ""),
+        )
+
+    def _show(self, outcome: Outcome) -> None:
+        shown: list[Button] = []
+        for reply in outcome.replies:
+            self._print(self._label("助手") + reply.text)
+            row = [b for r in reply.buttons for b in r]
+            if row:
+                shown = row
+                self._print(self._buttons(row))
+        self.buttons[self.me] = shown
+        for msg in outcome.outbound:
+            flat = [b for r in msg.buttons for b in r]
+            self._print(self._label(f"→ 发给 {msg.external_id}") + msg.text)
+            if flat:
+                self._print(self._buttons(flat))
+                self.buttons[msg.external_id] = flat
+            if msg.ref:
+                self.refs[msg.external_id] = msg.ref
+
+    def _label(self, who: str) -> str:
+        return f"{who}：" if not self.interactive else f"\n【{who}】"
+
+    @staticmethod
+    def _buttons(row: list[Button]) -> str:
+        return "  ".join(f"[{i}] {b.label}" for i, b in enumerate(row, 1))
+
+    def _print(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+
+def terminal_lines(prompt: Callable[[], str]) -> Iterable[str]:
+    while True:
+        try:
+            yield input(prompt())
+        except EOFError:
+            return

@@ -1,0 +1,249 @@
+"""Find places in free text and resolve them to province / city / county.
+
+Names and short forms come from jionlp's bundled administrative data (the same data behind
+``jionlp.parse_location``): 宜宾翠屏 -> 四川省 宜宾市 翠屏区, 合江 -> 四川省 泸州市 合江县,
+万州 -> 重庆市 重庆市 万州区. Sichuan and Chongqing win when a short name exists elsewhere too;
+when it is still ambiguous the caller asks which one was meant.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from store.validation import Region, jionlp_module
+
+HOME = ("四川省", "重庆市")
+MUNICIPALITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
+# Short forms that are also everyday words; only their full names count.
+_COMMON = frozenset(
+    [
+        "和平",
+        "中山",
+        "新城",
+        "河口",
+        "城中",
+        "城区",
+        "东区",
+        "西区",
+        "南区",
+        "北区",
+        "新区",
+        "江南",
+        "开发",
+        "高新",
+        "长安",
+        "永和",
+        "白河",
+        "东方",
+        "普安",
+        "安宁",
+        "太平",
+        "平安",
+        "新华",
+        "红旗",
+        "前进",
+        "胜利",
+        "团结",
+        "光明",
+        "东风",
+        "中心",
+        "市中",
+        "郊区",
+        "矿区",
+        "古城",
+        "花园",
+        "城关",
+        "大方",
+        "合作",
+        "正安",
+        "通道",
+        "江口",
+        "石门",
+        "龙门",
+        "青山",
+        "白云",
+        "金川",
+        "南山",
+        "北山",
+        "东山",
+        "西山",
+        "朝阳",
+        "向阳",
+        "宁南",
+        "七里",
+        "三江",
+        "五指",
+        "长宁",
+        "海南",
+        "江北",
+        "河北",
+        "河南",
+        "山东",
+        "山西",
+        "湖南",
+        "湖北",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    province: str
+    city: str = ""
+    county: str = ""
+
+    @property
+    def region(self) -> Region:
+        return Region(self.province, self.city, self.county)
+
+    @property
+    def level(self) -> int:
+        return 3 if self.county else 2 if self.city else 1
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    names: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
+    max_len: int = 0
+
+    def add(self, name: str, place: Place) -> None:
+        if len(name) < 2 or place in self.names[name]:
+            return
+        self.names[name].append(place)
+        self.max_len = max(self.max_len, len(name))
+
+
+def _aliases(node: dict[str, Any]) -> list[str]:
+    alias = node.get("_alias") or []
+    return [alias] if isinstance(alias, str) else list(alias)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    data: dict[str, Any] = jionlp_module().china_location_loader(detail=True)
+    gaz = Gazetteer()
+    for prov, pnode in data.items():
+        # a municipality is its own city: 重庆 -> 重庆市 / 重庆市
+        pl = Place(prov, prov) if prov in MUNICIPALITIES else Place(prov)
+        gaz.add(prov, pl)
+        for alias in _aliases(pnode):
+            gaz.add(alias, pl)
+        for city, cnode in pnode.items():
+            if city.startswith("_"):
+                continue
+            cl = Place(prov, city)
+            if city != prov:
+                gaz.add(city, cl)
+                for alias in _aliases(cnode):
+                    if alias not in _COMMON:
+                        gaz.add(alias, cl)
+            for county, knode in cnode.items():
+                if county.startswith("_"):
+                    continue
+                kl = Place(prov, city, county)
+                gaz.add(county, kl)
+                for alias in _aliases(knode or {}):
+                    if alias not in _COMMON:
+                        gaz.add(alias, kl)
+    return gaz
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    text: str
+    start: int
+    places: tuple[Place, ...]
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Longest place names in *text*, left to right, not overlapping."""
+    gaz = gazetteer()
+    out: list[Mention] = []
+    i = 0
+    while i < len(text):
+        for size in range(min(gaz.max_len, len(text) - i), 1, -1):
+            word = text[i : i + size]
+            places = gaz.names.get(word)
+            if places:
+                out.append(Mention(word, i, tuple(places)))
+                i += size
+                break
+        else:
+            i += 1
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    places: tuple[Place, ...]  # the places meant, in order of mention (several for experts)
+    ambiguous: tuple[Place, ...] = ()  # candidates to ask about when one mention fits several
+
+    @property
+    def best(self) -> Place | None:
+        return self.places[0] if self.places else None
+
+
+def _consistent(a: Place, b: Place) -> bool:
+    """b lies within a, or a within b."""
+    if a.province != b.province:
+        return False
+    if a.city and b.city and a.city != b.city:
+        return False
+    return not (a.county and b.county and a.county != b.county)
+
+
+def _merge(a: Place, b: Place) -> Place:
+    return Place(a.province, a.city or b.city, a.county or b.county)
+
+
+def resolve(text: str) -> Resolution:
+    """Places mentioned in *text*; nested mentions (宜宾 + 翠屏) merge into one place."""
+    mentions = find_mentions(text)
+    if not mentions:
+        return Resolution(())
+    groups: list[list[Place]] = []
+    ambiguous: tuple[Place, ...] = ()
+    for m in mentions:
+        cands = list(m.places)
+        if groups:
+            # a mention inside the previous place narrows it (宜宾 then 翠屏)
+            prev = groups[-1]
+            inside = [c for c in cands for p in prev if _consistent(p, c)]
+            if inside:
+                narrowed = [_merge(c, p) for c in cands for p in prev if _consistent(p, c)]
+                groups[-1] = list(dict.fromkeys(narrowed))
+                continue
+        groups.append(cands)
+    places: list[Place] = []
+    for cands in groups:
+        best = _pick(cands)
+        if best is None:
+            ambiguous = ambiguous or tuple(cands)
+            continue
+        if best not in places:
+            places.append(best)
+    return Resolution(tuple(places), ambiguous if not places else ())
+
+
+def _pick(cands: list[Place]) -> Place | None:
+    if len(cands) == 1:
+        return cands[0]
+    # prefer the most specific reading, then home provinces
+    deepest = max(c.level for c in cands)
+    cands = [c for c in cands if c.level == deepest]
+    home = [c for c in cands if c.province in HOME]
+    pool = home or cands
+    if len(pool) == 1:
+        return pool[0]
+    if len({(c.province, c.city) for c in pool}) == 1 and len({c.county for c in pool}) == 1:
+        return pool[0]
+    return None
+
+
+def place_by_label(label: str) -> Place | None:
+    """The place for a user's pick among clarification options (its full label)."""
+    res = resolve(label)
+    return res.best

@@ -1,0 +1,260 @@
+"""Slot extraction: crop, category, problem, region, phone, budget, urgency, expert details."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dialogs.nlu.numbers import find_budget
+from dialogs.nlu.regions import Place, resolve
+from knowledge.lexicons import Lexicon, default_lexicon
+from store.errors import InvalidInput
+from store.validation import normalize_phone
+
+ANIMAL_GROUPS = frozenset({"畜禽", "水产"})
+_PHONE = re.compile(
+    r"(?<![0-9])(?:\+?86[\s-]?)?(1[0-9]{2}[\s-]?[0-9]{4}[\s-]?[0-9]{4}|0[0-9]{2,3}[\s-]?[0-9]{7,8})(?![0-9])"
+)
+_DIGITS = re.compile(r"(?<![0-9])[0-9][0-9\s-]{4,}[0-9](?![0-9])")
+_URGENT = re.compile(r"急|马上|尽快|赶紧|快点|火速|等不及|救命|要死完|死了好多|今天就|越快越好")
+_PROCESSING = re.compile(
+    r"贮藏|储存|储藏|保鲜|加工|包装|卖不出|销售|销路|烘干|晾晒|窖|冷库|冷链|腌制|品牌|电商|深加工|"
+    r"制茶|炒茶|炒出来|烘焙|保存|存放|放好久|(?:怎么|咋个|如何)存"
+)
+_DISEASE_CUE = re.compile(r"腐烂|烂|发黑|霉|斑|枯|疫|瘟|流胶|溃|[\u4e00-\u9fff]病(?!虫)")
+_PEST_CUE = re.compile(r"虫|蛀|啃|咬|螨|蚜|蛾")
+_SOIL = re.compile(
+    r"土壤|土质|酸化|板结|盐碱|返盐|施肥|肥料|缺[硼锌镁铁钾钙氮磷]|有机质|测土|改土|水肥"
+)
+_CULTIVATION = re.compile(
+    r"修剪|剪枝|育苗|授粉|坐果|疏果|疏花|产量低|不结果|品种|种植技术|栽培|嫁接|整枝|出菇|间作|套种|播种|移栽|管理技术|长不大|个头小|长不起来|串粉|种一起|(?:怎么|咋个|如何)种|种出来|适合种|能不能种|种植"
+)
+_TITLE = re.compile(
+    r"(高级农艺师|正高级农艺师|农艺师|助理农艺师|高级兽医师|执业兽医师?|兽医师|研究员|副研究员|副教授|教授|讲师|高级工程师|工程师|技术员|农技员|推广研究员)"
+)
+_ORG = re.compile(
+    r"([\u4e00-\u9fff]{0,12}?(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究所|大学|学院|合作社|公司|家庭农场|农场|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站))"
+)
+_NAME = re.compile(
+    r"(?:我叫|我是|本人|姓名[:：]?)\s*([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))(?=[，,。\s]|$|是|在|，)"
+)
+_AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")
+
+
+@dataclass(slots=True)
+class Slots:
+    crop: str = ""
+    crops: list[str] = field(default_factory=list)
+    category: str = ""
+    problem: str = ""
+    pests: list[str] = field(default_factory=list)
+    places: list[Place] = field(default_factory=list)
+    ambiguous_places: list[Place] = field(default_factory=list)
+    phone: str = ""
+    bad_phone: str = ""
+    budget: int | None = None
+    urgency: str = ""
+    fields: list[str] = field(default_factory=list)
+    name: str = ""
+    organisation: str = ""
+    title: str = ""
+    availability: str = ""
+
+    @property
+    def place(self) -> Place | None:
+        return self.places[0] if self.places else None
+
+    def as_public(self) -> dict[str, object]:
+        """The flat slot dict of `tianfu nlu` (absent slots omitted)."""
+        out: dict[str, object] = {}
+        if self.crop:
+            out["crop"] = self.crop
+        if self.category:
+            out["category"] = self.category
+        if self.problem:
+            out["problem"] = self.problem
+        if self.place:
+            p = self.place
+            out["province"] = p.province
+            if p.city:
+                out["city"] = p.city
+            if p.county:
+                out["county"] = p.county
+        if len(self.places) > 1:
+            out["regions"] = [p.region.label for p in self.places]
+        if self.phone:
+            out["phone"] = self.phone
+        if self.budget is not None:
+            out["budget"] = self.budget
+        if self.urgency:
+            out["urgency"] = self.urgency
+        for key in ("fields", "name", "organisation", "title", "availability"):
+            value = getattr(self, key)
+            if value:
+                out[key] = value
+        return out
+
+
+def find_crops(text: str, lex: Lexicon) -> list[str]:
+    """Canonical crops in order of first mention; longest alias wins (李子 not 李)."""
+    hits: list[tuple[int, str]] = []
+    taken = [False] * len(text)
+    for alias in sorted(lex.crop_alias, key=len, reverse=True):
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            if not any(taken[start:end]) and (len(alias) > 1 or _single_char_ok(text, start)):
+                hits.append((start, lex.crop_alias[alias]))
+                for i in range(start, end):
+                    taken[i] = True
+            start = text.find(alias, end)
+    out: list[str] = []
+    for _, crop in sorted(hits):
+        if crop not in out:
+            out.append(crop)
+    return out
+
+
+# Single-character crop names only count where they read as the crop (猪 in 猪场, not 猪肉价).
+_SINGLE_BLOCK = re.compile(r"^(?:李[子树园]?|桃[子树园花]?|梨[子树园]?|茶[叶树园苗]?)")
+
+
+def _single_char_ok(text: str, start: int) -> bool:
+    ch = text[start]
+    nxt = text[start + 1 : start + 2]
+    prev = text[start - 1 : start] if start else ""
+    if ch == "李":
+        # a surname: 李老师, 李师傅, 李工, 我是李...
+        return nxt not in (
+            "老",
+            "师",
+            "工",
+            "总",
+            "主",
+            "专",
+            "先",
+            "姐",
+            "哥",
+            "叔",
+        ) and prev not in (
+            "是",
+            "叫",
+            "姓",
+            "找",
+            "问",
+        )
+    if ch == "茶":
+        return nxt not in ("馆", "杯", "水", "几")
+    return True
+
+
+def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -> str:
+    if any(lex.crops[c].kind in ANIMAL_GROUPS for c in crops if c in lex.crops):
+        return "livestock"
+    if _PROCESSING.search(text):
+        return "processing"
+    kinds = [lex.pests_diseases[p].kind for p in pests if p in lex.pests_diseases]
+    if "pest" in kinds and "disease" not in kinds:
+        return "pest"
+    if "disease" in kinds:
+        return "disease"
+    if _SOIL.search(text):
+        return "soil"
+    votes: dict[str, int] = {}
+    for term, category in lex.symptoms.items():
+        if len(term) >= 2 and term in text:
+            votes[category] = votes.get(category, 0) + len(term)
+    if votes:
+        best = max(votes, key=lambda c: votes[c])
+        if best != "livestock" or not crops:
+            return best
+    if _CULTIVATION.search(text) or "physiological" in kinds or "weed" in kinds:
+        return "cultivation"
+    if "病虫害" in text:
+        return ""  # pests and diseases in general: no single category
+    if _DISEASE_CUE.search(text):
+        return "disease"
+    if _PEST_CUE.search(text):
+        return "pest"
+    return ""
+
+
+def find_pests(text: str, lex: Lexicon) -> list[str]:
+    out: list[str] = []
+    rest = text
+    for alias in sorted(lex.pest_alias, key=len, reverse=True):
+        if len(alias) >= 2 and alias in rest:
+            name = lex.pest_alias[alias]
+            if name not in out:
+                out.append(name)
+            rest = rest.replace(alias, "  ")
+    return out
+
+
+def find_phone(text: str) -> tuple[str, str]:
+    """(valid phone digits, or ''; the raw number that failed validation, or '')."""
+    for m in _PHONE.finditer(text):
+        try:
+            return normalize_phone(m.group(1)), ""
+        except InvalidInput:
+            continue
+    for m in _DIGITS.finditer(text):
+        raw = m.group(0)
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) >= 7 and not re.search(r"(元|块|万|千)", text[m.end() : m.end() + 2]):
+            return "", raw
+    return "", ""
+
+
+def find_fields(text: str, lex: Lexicon) -> list[str]:
+    out: list[str] = []
+    rest = text
+    for term in sorted(lex.fields, key=len, reverse=True):
+        if len(term) >= 2 and term in rest:
+            out.append(term)
+            rest = rest.replace(term, " ")
+    return out
+
+
+_NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
+
+
+def _mask_terms(text: str, lex: Lexicon) -> str:
+    """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places."""
+    out = text
+    for alias in sorted({*lex.crop_alias, *lex.pest_alias}, key=len, reverse=True):
+        if len(alias) >= 2 and alias in out:
+            out = out.replace(alias, "　" * len(alias))
+    # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place
+    return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
+
+
+def extract(text: str, lex: Lexicon | None = None) -> Slots:
+    """Every slot the text states. Pure: no I/O beyond the cached lexicons and gazetteer."""
+    lex = lex or default_lexicon()
+    slots = Slots()
+    phone, bad = find_phone(text)
+    slots.phone, slots.bad_phone = phone, bad
+    scrubbed = _PHONE.sub(" ", text) if phone else text
+    slots.crops = find_crops(scrubbed, lex)
+    slots.crop = slots.crops[0] if slots.crops else ""
+    slots.pests = find_pests(scrubbed, lex)
+    slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)
+    res = resolve(_mask_terms(scrubbed, lex))
+    slots.places = list(res.places)
+    slots.ambiguous_places = list(res.ambiguous)
+    slots.budget = find_budget(scrubbed)
+    slots.urgency = "high" if _URGENT.search(scrubbed) else ""
+    slots.fields = find_fields(scrubbed, lex)
+    if (m := _TITLE.search(scrubbed)) is not None:
+        slots.title = m.group(1)
+    if (m := _ORG.search(scrubbed)) is not None:
+        org = re.sub(r"^(?:我是|我在|在|本人|来自|我们)", "", m.group(1))
+        slots.organisation = org
+    if (m := _NAME.search(scrubbed)) is not None and not _ORG.match(m.group(1)):
+        slots.name = m.group(1)
+    if (m := _AVAIL.search(scrubbed)) is not None:
+        slots.availability = m.group(1)
+    problem_bits = slots.pests + [t for t in lex.symptoms if len(t) >= 2 and t in scrubbed][:3]
+    slots.problem = "、".join(dict.fromkeys(problem_bits))
+    return slots

@@ -1,0 +1,60 @@
+"""What goes into and comes out of the assistant; transports render these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action: str  # payload sent back when pressed, e.g. "confirm", "accept:12"
+
+
+@dataclass(slots=True)
+class Reply:
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+
+    def button_labels(self) -> list[str]:
+        return [b.label for row in self.buttons for b in row]
+
+
+@dataclass(slots=True)
+class Outbound:
+    """A message for another person (e.g. an expert to notify); the transport delivers it."""
+
+    channel: str
+    external_id: str
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    kind: str = "notice"
+    ref: str = ""  # what a reply to this message refers to, e.g. "order:12"
+
+
+@dataclass(slots=True)
+class Outcome:
+    replies: list[Reply] = field(default_factory=list)
+    outbound: list[Outbound] = field(default_factory=list)
+
+    def say(self, text: str, buttons: list[list[Button]] | None = None) -> Reply:
+        reply = Reply(text, buttons or [])
+        self.replies.append(reply)
+        return reply
+
+    @property
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.replies)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One message or button press from a person on some channel."""
+
+    channel: str
+    user_id: str
+    text: str = ""
+    action: str = ""  # set when a button was pressed
+    display_name: str = ""
+    locale: str | None = None
+    reply_to_ref: str = ""  # the ref of the message this one replies to, if any

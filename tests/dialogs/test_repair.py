@@ -1,0 +1,152 @@
+"""Repair, each on purpose: correction, cancel, skip, digression, clarification, help, handoff,
+restart mid-form, and hostile input."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import func, select
+
+from dialogs.assistant import Assistant
+from retrieval.tokenizer import shared_tokenizer
+from store.conversations import ConversationState
+from store.needs import Need
+from store.orders import OrderEvent
+from tests.dialogs.chat import Chat
+
+NEED = "我在宜宾翠屏区，李子园土壤酸化板结，果子产量低，想请专家来看看，电话13800001234"
+
+
+def count(assistant: Assistant, model) -> int:  # type: ignore[no-untyped-def]
+    with assistant.session_factory() as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def state(assistant: Assistant, user: str) -> dict:
+    with assistant.session_factory() as s:
+        row = s.exec(
+            select(ConversationState).where(ConversationState.external_id == user)
+        ).first()
+        return dict(row.data) if row else {}
+
+
+def test_correction_changes_only_the_region(chat: Chat, assistant: Assistant):
+    chat.send(NEED)
+    chat.send("跳过")  # budget
+    before = state(assistant, "老王")["slots"]
+    out = chat.send("不对，是在泸州")
+    assert "已更新：地点" in out.text and "四川省泸州市" in out.text
+    after = state(assistant, "老王")["slots"]
+    assert after["region"] == {"province": "四川省", "city": "泸州市", "county": ""}
+    assert {k: v for k, v in after.items() if k != "region"} == {
+        k: v for k, v in before.items() if k != "region"
+    }
+
+
+def test_cancel_forgets_the_form_and_writes_nothing(chat: Chat, assistant: Assistant):
+    chat.send(NEED)
+    out = chat.send("算了")
+    assert "已取消" in out.text
+    assert state(assistant, "老王") == {}
+    assert count(assistant, Need) == 0
+    assert "没有进行中" in chat.send("取消").text
+
+
+def test_skip_optional_but_not_required(chat: Chat, assistant: Assistant):
+    chat.send("我家猪不吃食还发烧，想请兽医来看看")
+    out = chat.send("跳过")  # region is required
+    assert "必须填写" in out.text and "哪个地方" in out.text
+    chat.send("荣昌")
+    out = chat.send("13800003333")
+    assert "预算" in out.replies[-1].text
+    out = chat.press("跳过")
+    assert "请确认需求" in out.text and "预算" not in out.replies[-1].text
+
+
+def test_digression_is_answered_then_the_form_resumes(chat: Chat, assistant: Assistant):
+    chat.send("我家猕猴桃溃疡病很严重，想请专家上门")
+    awaiting = state(assistant, "老王")["awaiting"]
+    out = chat.send("发芽的土豆能吃吗？")
+    assert "来源：" in out.text and "发芽" in out.text
+    assert "我们继续发布需求" in out.text
+    st = state(assistant, "老王")
+    assert st["form"] == "need" and st["awaiting"] == awaiting
+    assert st["slots"]["crop"] == "猕猴桃"
+
+
+def test_ambiguous_county_is_clarified(chat: Chat, assistant: Assistant):
+    chat.send("我的茶园茶小绿叶蝉多，想找专家指导")
+    out = chat.send("鼓楼区")
+    assert "哪一个" in out.text
+    assert len(chat.buttons()) >= 3
+    out = chat.send("2")
+    slots = state(assistant, "老王")["slots"]
+    assert slots["region"]["county"] == "鼓楼区" and slots["region"]["province"] == "江苏省"
+    assert "联系电话" in out.text
+
+
+def test_help_inside_a_form_then_the_same_question(chat: Chat, assistant: Assistant):
+    chat.send("我家猪不吃食还发烧，想请兽医来看看")
+    out = chat.send("帮助")
+    assert "我们正在发布需求" in out.text and "算了" in out.text
+    assert "哪个地方" in out.replies[-1].text
+
+
+def test_handoff_to_experts(chat: Chat, assistant: Assistant):
+    chat.send(NEED)
+    out = chat.send("别问了直接找专家")
+    assert "请确认需求" in out.text
+    chat.press("确认")
+    assert count(assistant, Need) == 1
+
+
+def test_bad_phone_is_refused_clearly(chat: Chat, assistant: Assistant):
+    chat.send("我家猪不吃食还发烧，想请兽医来看看 荣昌")
+    out = chat.send("12345678")
+    assert "不像有效的电话号码" in out.text
+    assert state(assistant, "老王")["awaiting"] == "phone"
+
+
+def test_restart_mid_form_resumes(engine, kb_index):
+    from store.db import make_session_factory
+
+    first = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    Chat(first, "老李").send("我家猪不吃食还发烧，想请兽医来看看")
+    # a new process: new assistant, same database
+    second = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    chat = Chat(second, "老李")
+    out = chat.send("荣昌")
+    assert "联系电话" in out.text
+    out = chat.send("13800004444")
+    out = chat.send("跳过")
+    assert "请确认需求" in out.text and "重庆市荣昌区" in out.text
+
+
+HOSTILE = [
+    "",
+    "   \n\t  ",
+    "长" * 10_000,
+    "😀😀😀🐷🐷",
+    "\x00\x01\x02\x1b[31m",
+    "<script>alert('x')</script>",
+    "**粗体** [链接](http://example.com) <b>标签</b>",
+    "'; DROP TABLE users; --",
+    "1 OR 1=1; SELECT * FROM needs",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_input_gets_a_sensible_reply(chat: Chat, assistant: Assistant, text: str):
+    out = chat.send(text)
+    assert out.replies and all(r.text.strip() for r in out.replies)
+    assert "出了点问题" not in out.text  # no internal error
+    assert count(assistant, Need) == 0 and count(assistant, OrderEvent) == 0
+
+
+def test_hostile_input_in_the_middle_of_a_form(chat: Chat, assistant: Assistant):
+    chat.send("我家猪不吃食还发烧，想请兽医来看看")
+    for text in HOSTILE:
+        out = chat.send(text)
+        assert out.replies
+    st = state(assistant, "老王")
+    assert st["form"] == "need"
+    assert count(assistant, Need) == 0
