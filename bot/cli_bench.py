@@ -32,6 +32,25 @@ def cmd_retrieval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import nlu
+
+    for path in args.data:
+        if not path.exists():
+            print(f"tianfu bench nlu: no such file: {path}", file=sys.stderr)
+            return 2
+    for path in args.data:
+        result = nlu.score(path, show_errors=args.errors)
+        errors = result.pop("errors", [])
+        print(json.dumps(result, ensure_ascii=False))
+        for e in errors:
+            print(
+                f"  {e['id']} {e['field']}: gold={e['gold']!r} got={e['got']!r}  {e['text']}",
+                file=sys.stderr,
+            )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -42,3 +61,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ret.add_argument("--scale", type=int, nargs="?", const=100_000, help="synthetic chunks")
     ret.add_argument("--queries", type=int, default=500, help="queries in --scale mode")
     ret.set_defaults(handler=cmd_retrieval)
+    nlu = bench_sub.add_parser("nlu", help="per-field accuracy of the offline understanding")
+    nlu.add_argument("--data", type=Path, nargs="+", required=True, help="labelled JSONL file(s)")
+    nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
+    nlu.set_defaults(handler=cmd_nlu)

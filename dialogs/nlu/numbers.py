@@ -78,6 +78,10 @@ def find_budget(text: str) -> int | None:
             continue
         if re.fullmatch(r"[0-9]{7,}", num):  # a phone number, not money
             continue
+        if re.match(
+            r"\s*(?:号|单|个|只|头|亩|斤|公斤|年|天|月|岁|棵|株|箱|条|次|%)", text[m.end("num") :]
+        ):
+            continue  # 20号, 五亩, 三年: counts, not money
         value = chinese_to_int(num + unit)
         if value is None:
             continue

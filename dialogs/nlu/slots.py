@@ -19,12 +19,15 @@ _DIGITS = re.compile(r"(?<![0-9])[0-9][0-9\s-]{4,}[0-9](?![0-9])")
 _URGENT = re.compile(r"急|马上|尽快|赶紧|快点|火速|等不及|救命|要死完|死了好多|今天就|越快越好")
 _PROCESSING = re.compile(
     r"贮藏|储存|储藏|保鲜|加工|包装|卖不出|销售|销路|烘干|晾晒|窖|冷库|冷链|腌制|品牌|电商|深加工|"
-    r"制茶|炒茶|炒出来|烘焙|保存|存放|放好久|(?:怎么|咋个|如何)存"
+    r"制茶|炒茶|炒出来|烘焙|保存|存放|放好久|(?:怎么|咋个|如何)存|果酒|果脯|做成|采后|摘下来"
 )
-_DISEASE_CUE = re.compile(r"腐烂|烂|发黑|霉|斑|枯|疫|瘟|流胶|溃|[\u4e00-\u9fff]病(?!虫)")
+_DISEASE_CUE = re.compile(
+    r"腐烂|烂|发黑|霉|斑|枯|疫|瘟|流胶|溃|黑点|绿毛|白毛|污染|花叶|石硫合剂|波尔多液|[\u4e00-\u9fff]病(?!虫)"
+)
+_FOOD = re.compile(r"能吃|可以吃|吃不|好吃|转基因|食用")
 _PEST_CUE = re.compile(r"虫|蛀|啃|咬|螨|蚜|蛾")
 _SOIL = re.compile(
-    r"土壤|土质|酸化|板结|盐碱|返盐|施肥|肥料|缺[硼锌镁铁钾钙氮磷]|有机质|测土|改土|水肥"
+    r"土壤|土质|酸化|板结|盐碱|返盐|施肥|肥料|缺[硼锌镁铁钾钙氮磷]|有机质|测土|改土|水肥|土的|看下土|测.{0,2}土|变酸|配.{0,2}肥|复合肥|有机肥|化肥|秸秆还田|[pP][hH]"
 )
 _CULTIVATION = re.compile(
     r"修剪|剪枝|育苗|授粉|坐果|疏果|疏花|产量低|不结果|品种|种植技术|栽培|嫁接|整枝|出菇|间作|套种|播种|移栽|管理技术|长不大|个头小|长不起来|串粉|种一起|(?:怎么|咋个|如何)种|种出来|适合种|能不能种|种植"
@@ -161,9 +164,10 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
     if _SOIL.search(text):
         return "soil"
     votes: dict[str, int] = {}
-    for term, category in lex.symptoms.items():
-        if len(term) >= 2 and term in text:
-            votes[category] = votes.get(category, 0) + len(term)
+    for table in (lex.symptoms, lex.practices):
+        for term, category in table.items():
+            if len(term) >= 2 and term in text:
+                votes[category] = votes.get(category, 0) + len(term)
     if votes:
         best = max(votes, key=lambda c: votes[c])
         if best != "livestock" or not crops:
@@ -176,6 +180,10 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
         return "disease"
     if _PEST_CUE.search(text):
         return "pest"
+    if _FOOD.search(text):
+        return "other"
+    if any(lex.crops[c].kind not in ANIMAL_GROUPS for c in crops if c in lex.crops):
+        return "cultivation"  # a plant and no named problem: how to grow it
     return ""
 
 

@@ -1,0 +1,117 @@
+"""Offline understanding: slots from colloquial messages, and the `tianfu nlu` stream."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from bench.nlu import run_stream
+from dialogs.nlu.intents import Intent, understand
+from dialogs.nlu.numbers import find_budget
+from dialogs.nlu.regions import resolve
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我在宜宾翠屏区", ("四川省", "宜宾市", "翠屏区")),
+        ("泸州合江一带都能跑", ("四川省", "泸州市", "合江县")),
+        ("合江", ("四川省", "泸州市", "合江县")),
+        ("万州的柑橘", ("重庆市", "重庆市", "万州区")),
+        ("重庆这边", ("重庆市", "重庆市", "")),
+        ("凉山州西昌市", ("四川省", "凉山彝族自治州", "西昌市")),
+        ("贵州遵义", ("贵州省", "遵义市", "")),
+    ],
+)
+def test_regions_short_forms(text, expected):
+    place = resolve(text).best
+    assert (place.province, place.city, place.county) == expected
+
+
+def test_region_ambiguity_and_false_friends():
+    res = resolve("鼓楼区")
+    assert res.best is None and len(res.ambiguous) >= 3
+    # a crop or a disease that contains a place name is not a place
+    assert understand("猕猴桃园子里红蜘蛛多").slots.place is None
+    assert understand("柑橘黄龙病咋个防治").slots.place is None
+    assert [p.city for p in resolve("宜宾、泸州都能跑").places] == ["宜宾市", "泸州市"]
+
+
+@pytest.mark.parametrize(
+    ("text", "budget"),
+    [
+        ("预算五千左右", 5000),
+        ("一万五", 15000),
+        ("2千", 2000),
+        ("3000元以内", 3000),
+        ("500块", 500),
+        ("两万", 20000),
+        ("1.5万", 15000),
+        ("电话13800001234", None),
+        ("给20号的专家打个三分", None),
+        ("死了十几只", None),
+    ],
+)
+def test_budget(text, budget):
+    assert find_budget(text) == budget
+
+
+def test_one_message_with_several_facts():
+    p = understand(
+        "我在宜宾翠屏区，茵红李园土壤酸化板结，想请专家来看看，电话138-0000-1234，预算五千左右"
+    )
+    s = p.slots
+    assert p.intent == Intent.NEED
+    assert (s.crop, s.category, s.phone, s.budget) == ("李", "soil", "13800001234", 5000)
+    assert s.place.county == "翠屏区"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我是农技站的，搞果树病虫害防治十几年了，泸州合江一带都能跑", Intent.CAPABILITY),
+        ("稻瘟病咋个防治嘛", Intent.QUESTION),
+        ("洋芋种之前要晒种不", Intent.QUESTION),
+        ("接单 12", Intent.ORDER),
+        ("以后有李子和柑橘的病虫害知识推送给我", Intent.SUBSCRIBE),
+        ("你能做什么", Intent.HELP),
+        ("好的 晓得了", Intent.SMALLTALK),
+        ("asdfgh", Intent.OTHER),
+        ("有没得懂柑桔的 嫩梢上好多虫 江安 预算一千五", Intent.NEED),
+    ],
+)
+def test_intents(text, intent):
+    assert understand(text).intent == intent
+
+
+def test_invalid_phone_is_not_a_phone():
+    s = understand("电话1380000123 想请专家").slots
+    assert s.phone == "" and s.bad_phone
+
+
+def test_nlu_stream_jsonl():
+    stdin = io.StringIO(
+        '{"id": "a", "text": "万州的柑橘黄龙病 想请专家 13800001234"}\n'
+        "not json\n"
+        '{"id": "b", "text": ""}\n'
+    )
+    out = io.StringIO()
+    run_stream(stdin, out)
+    lines = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert lines[0] == {
+        "id": "a",
+        "intent": "need",
+        "slots": {
+            "crop": "柑橘",
+            "category": "disease",
+            "problem": "黄龙病",
+            "province": "重庆市",
+            "city": "重庆市",
+            "county": "万州区",
+            "phone": "13800001234",
+        },
+    }
+    assert "invalid JSON" in lines[1]["error"]
+    assert lines[2] == {"id": "b", "intent": "other", "slots": {}}
