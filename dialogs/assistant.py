@@ -208,7 +208,7 @@ def focus_query(text: str, parse: Parse) -> str:
     """The problem part of a need message (crop and symptoms), for a self-help search."""
     s = parse.slots
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
-    query = "".join(dict.fromkeys(b for b in bits if b))
+    query = " ".join(dict.fromkeys(b for b in bits if b))
     return query if len(query) >= 2 else text
 
 

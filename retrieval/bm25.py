@@ -27,13 +27,12 @@ class BM25Index:
     of the query terms, not with a Python loop over documents.
     """
 
-    def __init__(self, k1: float = 1.2, b: float = 0.75) -> None:
+    def __init__(self, k1: float = 1.5, b: float = 0.75) -> None:
         self.k1, self.b = k1, b
         self.ids: list[str] = []
         self.vocab: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
         self.matrix = sparse.csc_matrix((0, 0), dtype=np.float32)
-        self.presence = sparse.csc_matrix((0, 0), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -64,40 +63,46 @@ class BM25Index:
         weights = self.idf[col_arr] * tf_arr * (self.k1 + 1) / (tf_arr + norm)
         shape = (n_docs, n_terms)
         self.matrix = sparse.csc_matrix((weights, (row_arr, col_arr)), shape=shape)
-        ones = np.ones_like(weights)
-        self.presence = sparse.csc_matrix((ones, (row_arr, col_arr)), shape=shape)
+        self.matrix.sort_indices()
         return self
 
     def search(self, tokens: Sequence[str], k: int = 10) -> list[LexicalHit]:
-        """The top *k* documents with a positive score, best first."""
+        """The top *k* documents with a positive score, best first.
+
+        Walks the postings of the query terms only (CSC columns), so the cost grows with how
+        many documents contain those terms, not with the size of the corpus.
+        """
         if not self.ids:
             return []
         counts = Counter(tokens)
         known = [(self.vocab[t], c) for t, c in counts.items() if t in self.vocab]
         if not known:
             return []
-        cols = np.fromiter((i for i, _ in known), dtype=np.int64)
-        reps = np.fromiter((c for _, c in known), dtype=np.float32)
-        scores = np.asarray(self.matrix[:, cols] @ reps).ravel()
+        m = self.matrix
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        matched = np.zeros(len(self.ids), dtype=np.float32)
+        for col, rep in known:
+            lo, hi = m.indptr[col], m.indptr[col + 1]
+            rows = m.indices[lo:hi]  # unique within a column, so += is safe
+            scores[rows] += m.data[lo:hi] * rep
+            matched[rows] += self.idf[col] * rep
         # Unknown query terms count as the rarest possible word: they lower coverage.
         max_idf = math.log1p((len(self.ids) + 0.5) / 0.5)
-        total_idf = float((self.idf[cols] * reps).sum()) + max_idf * (
-            sum(counts.values()) - reps.sum()
-        )
-        hits = np.flatnonzero(scores > 0)
-        if hits.size == 0:
-            return []
-        top = hits[np.argsort(-scores[hits], kind="stable")[:k]]
-        matched = np.asarray(self.presence[top][:, cols] @ (self.idf[cols] * reps)).ravel()
+        unknown = sum(counts.values()) - sum(c for _, c in known)
+        total_idf = float(sum(self.idf[col] * rep for col, rep in known)) + max_idf * unknown
+        if k < scores.size:
+            top = np.argpartition(-scores, k)[:k]
+        else:
+            top = np.arange(scores.size)
+        top = top[scores[top] > 0]
+        top = top[np.argsort(-scores[top], kind="stable")]
         return [
-            LexicalHit(self.ids[i], float(scores[i]), float(matched[j] / total_idf))
-            for j, i in enumerate(top)
+            LexicalHit(self.ids[i], float(scores[i]), float(matched[i] / total_idf)) for i in top
         ]
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         sparse.save_npz(directory / "bm25_matrix.npz", self.matrix.tocsc())
-        sparse.save_npz(directory / "bm25_presence.npz", self.presence.tocsc())
         np.save(directory / "bm25_idf.npy", self.idf)
         meta = {"k1": self.k1, "b": self.b, "ids": self.ids, "vocab": self.vocab}
         tmp = directory / "bm25_meta.json.tmp"
@@ -110,7 +115,6 @@ class BM25Index:
         index = cls(k1=meta["k1"], b=meta["b"])
         index.ids, index.vocab = meta["ids"], meta["vocab"]
         index.matrix = sparse.load_npz(directory / "bm25_matrix.npz").tocsc()
-        index.presence = sparse.load_npz(directory / "bm25_presence.npz").tocsc()
         index.idf = np.load(directory / "bm25_idf.npy")
         return index
 

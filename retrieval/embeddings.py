@@ -65,7 +65,7 @@ class LocalHashEmbedder:
                 slot = cache.get(feat)
                 if slot is None:
                     slot = _bucket(feat, self.dim)
-                    if len(cache) < 2_000_000:
+                    if len(cache) < 300_000:
                         cache[feat] = slot
                 # sublinear term frequency keeps long documents from being dominated by repeats
                 vec[slot[0]] += slot[1] * (1.0 + math.log(count) if count > 1 else count)

@@ -87,6 +87,11 @@ def split_text(text: str, limit: int = CHUNK_CHARS) -> list[str]:
     return chunks or [text.strip()]
 
 
+def doc_text(doc: Document) -> str:
+    """What BM25 indexes for a document: title, typical questions, text."""
+    return "\n".join(x for x in (doc.title, "\n".join(doc.questions), doc.text) if x)
+
+
 def make_chunks(doc: Document, limit: int = CHUNK_CHARS) -> list[Chunk]:
     head = doc.title
     out = []
@@ -144,12 +149,23 @@ class HybridIndex:
         if BM25Index.exists(self.directory):
             self.bm25 = BM25Index.load(self.directory)
 
-    def _save(self) -> None:
+    def _load_tokens(self) -> dict[str, list[str]]:
+        # Tokens are needed only to rebuild the BM25 matrix, so they stay on disk otherwise.
+        path = self.directory / "tokens.json"
+        if not path.exists():
+            return {}
+        tokens: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))
+        return tokens
+
+    def _save(self, tokens: dict[str, list[str]]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        tmp = self.directory / "chunks.json.tmp"
-        payload = {"manifest": self.manifest, "chunks": self.chunks}
-        tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        tmp.replace(self.directory / "chunks.json")
+        for name, payload in (
+            ("chunks.json", {"manifest": self.manifest, "chunks": self.chunks}),
+            ("tokens.json", tokens),
+        ):
+            tmp = self.directory / f"{name}.tmp"
+            tmp.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+            tmp.replace(self.directory / name)
         self.bm25.save(self.directory)
 
     # ---- writing -----------------------------------------------------------------------
@@ -182,18 +198,24 @@ class HybridIndex:
             if remove_missing
             else []
         )
+        if not changed and not gone and BM25Index.exists(self.directory):
+            stats.chunks = len(self.chunks)
+            stats.seconds = time.perf_counter() - started
+            return stats
+        tokens = self._load_tokens()
         for doc_id in gone:
-            self._drop(doc_id)
+            self._drop(doc_id, tokens)
             stats.removed += 1
         batch: list[Chunk] = []
         metas: list[dict[str, Any]] = []
         for doc in changed:
             if doc.id in self.manifest:
-                self._drop(doc.id)
+                self._drop(doc.id, tokens)
                 stats.updated += 1
             else:
                 stats.added += 1
             chunks = make_chunks(doc)
+            tokens[doc.id] = self.tokenize(doc_text(doc))
             self.manifest[doc.id] = {
                 "sha": doc.sha256,
                 "title": doc.title,
@@ -201,15 +223,10 @@ class HybridIndex:
                 "metadata": doc.metadata,
             }
             for c in chunks:
-                self.chunks[c.id] = {
-                    "doc_id": doc.id,
-                    "ord": c.ord,
-                    "text": c.text,
-                    "tokens": self.tokenize(c.index_text),
-                }
+                self.chunks[c.id] = {"doc_id": doc.id, "ord": c.ord, "text": c.text}
                 batch.append(c)
-                metas.append({"doc_id": doc.id, "ord": c.ord, **_flat(doc.metadata)})
-            if len(batch) >= 256:
+                metas.append({"doc_id": doc.id, "ord": c.ord, **_filterable(doc.metadata)})
+            if len(batch) >= 1000:
                 self.vectors.upsert([c.id for c in batch], [c.index_text for c in batch], metas)
                 if progress:
                     progress(len(batch))
@@ -218,19 +235,24 @@ class HybridIndex:
             self.vectors.upsert([c.id for c in batch], [c.index_text for c in batch], metas)
             if progress:
                 progress(len(batch))
-        if changed or gone or not BM25Index.exists(self.directory):
-            ids = list(self.chunks)
-            self.bm25.build(ids, [self.chunks[i]["tokens"] for i in ids])
-            self._save()
+        ids = list(self.manifest)
+        for doc_id in ids:
+            if doc_id not in tokens:  # an index written by an older version
+                entry = self.manifest[doc_id]
+                body = "\n".join(self.chunks[c]["text"] for c in entry["chunks"])
+                tokens[doc_id] = self.tokenize(f"{entry['title']}\n{body}")
+        self.bm25.build(ids, [tokens[i] for i in ids])
+        self._save(tokens)
         stats.chunks = len(self.chunks)
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _drop(self, doc_id: str) -> None:
+    def _drop(self, doc_id: str, tokens: dict[str, list[str]]) -> None:
         entry = self.manifest.pop(doc_id, None)
         if not entry:
             return
         self.vectors.delete(entry["chunks"])
+        tokens.pop(doc_id, None)
         for cid in entry["chunks"]:
             self.chunks.pop(cid, None)
 
@@ -242,54 +264,63 @@ class HybridIndex:
         return list(self.manifest)
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
-        """Documents for *query*, best first, each with its best chunk and a confidence."""
+        """Documents for *query*, best first, each with its best chunk and a confidence.
+
+        BM25 ranks whole documents (a chunk boundary must not split the evidence); the
+        vector index ranks chunks, and a document's best chunk stands for it.
+        """
         tokens = self.tokenize(query)
         lexical = self.bm25.search(tokens, self.depth) if tokens else []
         vector = self.vectors.search(query, self.depth) if query.strip() else []
-        fused = rrf([[h.id for h in lexical], [h.id for h in vector]], self.weights)
-        coverage = {h.id: h.coverage for h in lexical}
-        similarity = {h.id: h.similarity for h in vector}
-        lex_rank: dict[str, int] = {}
-        for lh in lexical:
-            lex_rank.setdefault(self.chunks[lh.id]["doc_id"], len(lex_rank) + 1)
-        vec_rank: dict[str, int] = {}
-        for h in vector:
-            doc = (
-                self.chunks[h.id]["doc_id"]
-                if h.id in self.chunks
-                else str(h.metadata.get("doc_id"))
-            )
-            vec_rank.setdefault(doc, len(vec_rank) + 1)
-        hits: list[Hit] = []
-        seen: set[str] = set()
-        for chunk_id, score in fused:
-            chunk = self.chunks.get(chunk_id)
-            if chunk is None or chunk["doc_id"] in seen:
+        best_chunk: dict[str, str] = {}
+        similarity: dict[str, float] = {}
+        vec_docs: list[str] = []
+        for vh in vector:
+            chunk = self.chunks.get(vh.id)
+            if chunk is None:
                 continue
             doc_id = chunk["doc_id"]
-            seen.add(doc_id)
-            entry = self.manifest[doc_id]
+            if doc_id not in best_chunk:
+                best_chunk[doc_id] = vh.id
+                similarity[doc_id] = vh.similarity
+                vec_docs.append(doc_id)
+        lex_docs = [h.id for h in lexical]
+        coverage = {h.id: h.coverage for h in lexical}
+        fused = rrf([lex_docs, vec_docs], self.weights)
+        lex_rank = {d: i for i, d in enumerate(lex_docs, start=1)}
+        vec_rank = {d: i for i, d in enumerate(vec_docs, start=1)}
+        hits: list[Hit] = []
+        for doc_id, score in fused[:k]:
+            entry = self.manifest.get(doc_id)
+            if entry is None:
+                continue
+            chunk_id = best_chunk.get(doc_id) or self._best_chunk(entry["chunks"], tokens)
             signals = {}
             if doc_id in lex_rank:
                 signals["bm25"] = lex_rank[doc_id]
             if doc_id in vec_rank:
                 signals["vector"] = vec_rank[doc_id]
-            conf = max(coverage.get(chunk_id, 0.0), _calibrate(similarity.get(chunk_id, 0.0)))
+            conf = max(coverage.get(doc_id, 0.0), _calibrate(similarity.get(doc_id, 0.0)))
             hits.append(
                 Hit(
                     doc_id,
                     chunk_id,
                     entry["title"],
-                    chunk["text"],
+                    self.chunks[chunk_id]["text"],
                     score,
                     conf,
                     signals,
                     entry["metadata"],
                 )
             )
-            if len(hits) >= k:
-                break
         return hits
+
+    def _best_chunk(self, chunk_ids: list[str], tokens: list[str]) -> str:
+        wanted = {t for t in tokens if len(t) >= 2}
+        return max(
+            chunk_ids,
+            key=lambda c: sum(1 for t in wanted if t in self.chunks[c]["text"]),
+        )
 
     def chunk_texts(self, doc_id: str) -> list[str]:
         return [self.chunks[c]["text"] for c in self.manifest.get(doc_id, {}).get("chunks", [])]
@@ -300,10 +331,19 @@ def _calibrate(similarity: float) -> float:
     return max(0.0, min(1.0, (similarity - 0.15) / 0.5))
 
 
-def _flat(meta: dict[str, Any]) -> dict[str, Any]:
-    """Chroma metadata values must be scalars: lists are joined with '|'."""
+FILTERABLE = ("category", "crops", "audience", "province", "city", "county")
+
+
+def _filterable(meta: dict[str, Any]) -> dict[str, Any]:
+    """The metadata worth filtering on in Chroma (scalars: lists are joined with '|').
+
+    Titles, sources and questions stay in the manifest; copying them into every vector
+    row would only cost memory.
+    """
     out: dict[str, Any] = {}
     for key, value in meta.items():
+        if key not in FILTERABLE:
+            continue
         if isinstance(value, list | tuple):
             out[key] = "|".join(str(v) for v in value)
         elif isinstance(value, str | int | float | bool):

@@ -34,7 +34,8 @@ class Tokenizer:
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
         for word in self.lexicon.user_words():
-            self._jieba.add_word(word, freq=2000)
+            # high enough that a domain word beats a split into common words (土壤酸|化)
+            self._jieba.add_word(word, freq=50_000)
         self._stop = self.lexicon.stopwords
         # Short pest aliases (疫病, 黑斑) are too generic to expand to one specific name.
         pests = {a: n for a, n in self.lexicon.pest_alias.items() if len(a) >= 3}
@@ -45,31 +46,49 @@ class Tokenizer:
         return [w for w in self._jieba.lcut(text, HMM=True) if w.strip()]
 
     def __call__(self, text: str) -> list[str]:
-        """Search words plus character bigrams (the bigrams catch segmentation mismatches)."""
-        out = self.search_words(text)
-        # Bigrams only inside runs of content words: 辣椒|得了|炭疽病 gives 辣椒 炭疽 疽病,
-        # not the noise 椒得 得了 了炭 that would dilute how much of a query a text covers.
+        """Search words plus character bigrams, from one jieba pass.
+
+        Search words are jieba's search mode (a long word and its dictionary sub-words);
+        bigrams are taken only inside runs of content words: 辣椒|得了|炭疽病 gives 辣椒 炭疽
+        疽病, not the noise 椒得 得了 了炭 that would dilute how much of a query a text covers.
+        """
+        out: list[str] = []
         run: list[str] = []
         for word in [*self._jieba.lcut(text.lower(), HMM=True), "。"]:
-            if word in self._stop or not _CJK.search(word):
+            token = word.strip()
+            content = bool(token) and token not in self._stop and _KEEP.search(token) is not None
+            if content:
+                self._emit_search_words(token, out)
+            if content and _CJK.search(token):
+                run.extend(_CJK.findall(token))
+            else:
                 out.extend(run[i] + run[i + 1] for i in range(len(run) - 1))
                 run = []
-            else:
-                run.extend(_CJK.findall(word))
         return out
 
     def search_words(self, text: str) -> list[str]:
         """Search-mode words without stopwords; lexicon aliases add their canonical name."""
         out: list[str] = []
-        for raw in self._jieba.cut_for_search(text.lower(), HMM=True):
-            token = raw.strip()
-            if not token or token in self._stop or not _KEEP.search(token):
-                continue
-            out.append(token)
-            canon = self._canon.get(token)
-            if canon is not None and canon != token:
-                out.append(canon)
+        for word in self._jieba.lcut(text.lower(), HMM=True):
+            token = word.strip()
+            if token and token not in self._stop and _KEEP.search(token):
+                self._emit_search_words(token, out)
         return out
+
+    def _emit_search_words(self, token: str, out: list[str]) -> None:
+        # what jieba's cut_for_search yields for one word, without segmenting twice
+        freq = self._jieba.FREQ
+        if len(token) > 2:
+            for n in (2, 3):
+                if len(token) > n:
+                    for i in range(len(token) - n + 1):
+                        gram = token[i : i + n]
+                        if freq.get(gram) and gram not in self._stop:
+                            out.append(gram)
+        out.append(token)
+        canon = self._canon.get(token)
+        if canon is not None and canon != token:
+            out.append(canon)
 
 
 def shared_tokenizer() -> Tokenizer:

@@ -76,14 +76,14 @@ class VectorIndex:
         ids: Sequence[str],
         texts: Sequence[str],
         metadatas: Sequence[dict[str, Any]],
-        batch: int = 512,
+        batch: int = 1000,
     ) -> None:
         for start in range(0, len(ids), batch):
             chunk = slice(start, start + batch)
+            # texts are not stored in Chroma: the index keeps them once, in its chunk store
             self.collection.upsert(
                 ids=list(ids[chunk]),
                 embeddings=self.embedder.embed(list(texts[chunk])),
-                documents=list(texts[chunk]),
                 metadatas=list(metadatas[chunk]),
             )
 
@@ -100,8 +100,6 @@ class VectorIndex:
     def search(
         self, text: str, k: int = 10, where: dict[str, Any] | None = None
     ) -> list[VectorHit]:
-        if self.count() == 0:
-            return []
         res = self.collection.query(
             query_embeddings=self.embedder.embed([text]),
             n_results=k,
