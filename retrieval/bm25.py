@@ -90,10 +90,7 @@ class BM25Index:
         max_idf = math.log1p((len(self.ids) + 0.5) / 0.5)
         unknown = sum(counts.values()) - sum(c for _, c in known)
         total_idf = float(sum(self.idf[col] * rep for col, rep in known)) + max_idf * unknown
-        if k < scores.size:
-            top = np.argpartition(-scores, k)[:k]
-        else:
-            top = np.arange(scores.size)
+        top = np.argpartition(-scores, k)[:k] if k < scores.size else np.arange(scores.size)
         top = top[scores[top] > 0]
         top = top[np.argsort(-scores[top], kind="stable")]
         return [
