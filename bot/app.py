@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from sqlalchemy import Engine
 
 from bot.settings import Settings
 from dialogs.assistant import Assistant
+from dialogs.orders import OrderDesk
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
+from retrieval.matching import ExpertMatcher
 from store.db import init_db, make_engine, make_session_factory
+
+EXPERTS = "experts"
 
 
 def open_database(settings: Settings) -> tuple[Engine, int]:
@@ -19,7 +26,7 @@ def open_database(settings: Settings) -> tuple[Engine, int]:
 
 
 def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridIndex:
-    """The hybrid index of the 科普 corpus (embedded Chroma, or the server at CHROMA_URL)."""
+    """A hybrid index (embedded Chroma, or the server at CHROMA_URL) named *name*."""
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_index(
         name,
@@ -31,15 +38,34 @@ def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridInd
     )
 
 
-def build_assistant(settings: Settings) -> Assistant:
-    """The assistant over the configured database and knowledge index (schema ensured)."""
+@dataclass(slots=True)
+class Services:
+    engine: Engine
+    assistant: Assistant
+    desk: OrderDesk
+
+
+def build_services(settings: Settings) -> Services:
+    """The assistant with its order desk over the configured database and indexes."""
     from retrieval.tokenizer import shared_tokenizer
 
     engine, _ = open_database(settings)
-    index = open_knowledge_index(settings)
-    return Assistant(
-        session_factory=make_session_factory(engine),
-        knowledge=index if len(index) else None,
+    session_factory = make_session_factory(engine)
+    knowledge = open_knowledge_index(settings)
+    matcher = ExpertMatcher(open_knowledge_index(settings, EXPERTS))
+    desk = OrderDesk(
+        matcher=matcher,
+        top_n=settings.match_top_n,
+        match_timeout=timedelta(minutes=settings.match_timeout_minutes),
+        auto_close_days=settings.auto_close_days,
+    )
+    with session_factory() as session:
+        matcher.sync(desk.load_cards(session))
+    assistant = Assistant(
+        session_factory=session_factory,
+        knowledge=knowledge if len(knowledge) else None,
         tokenize=shared_tokenizer(),
         locale=settings.locale,
+        hooks=[desk],
     )
+    return Services(engine, assistant, desk)

@@ -50,10 +50,17 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_assistant
+    from bot.app import build_services
     from bot.console import ConsoleChat, terminal_lines
 
-    chat = ConsoleChat(build_assistant(settings), me=args.as_user, interactive=sys.stdin.isatty())
+    services = build_services(settings)
+    chat = ConsoleChat(
+        services.assistant,
+        me=args.as_user,
+        interactive=sys.stdin.isatty(),
+        # the console's scheduler loop: due re-matches, expiries and auto-closes after each turn
+        on_turn=lambda: services.desk.run_due(services.assistant.session_factory),
+    )
     if chat.interactive:
         chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
     else:

@@ -426,6 +426,7 @@ def _commit(assistant: Assistant, turn: Turn) -> None:
                 ),
             )
             turn.state.clear()
+            assistant.run_hooks(turn, "expert_saved", user)
             turn.say(
                 turn.t(
                     "expert_saved",

@@ -21,6 +21,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     conversations,
     experts,
     needs,
+    notifications,
     orders,
     questions,
     subscriptions,

@@ -293,15 +293,20 @@ def mark_matched(
     if order is None:
         raise NotFound("order", order_id)
     action = Action.REMATCH if order.status == S.MATCHED else Action.MATCH
-    return _transition(
-        session,
-        order_id,
-        action,
-        actor_id=None,
-        note=note,
-        now=now,
-        values={"match_round": order.match_round + 1},
-    )
+    try:
+        return _transition(
+            session,
+            order_id,
+            action,
+            actor_id=None,
+            note=note,
+            now=now,
+            values={"match_round": order.match_round + 1},
+            # two scheduler loops must not both widen the same round
+            where=(col(Order.match_round) == order.match_round,),
+        )
+    except NotPermitted:
+        raise InvalidTransition(order_id, action, OrderStatus(order.status)) from None
 
 
 def accept(*, session: Session, order_id: int, expert: User, now: datetime | None = None) -> Order:

@@ -1,0 +1,696 @@
+"""The order desk: matching a posted need to experts, 接单, resolving, rating, cancelling,
+listing, browsing, and the scheduled re-match / expiry / auto-close jobs."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from dialogs.context import Turn
+from dialogs.i18n import t
+from dialogs.nlu.numbers import chinese_to_int
+from dialogs.types import Button, Outbound, Outcome
+from knowledge.lexicons import default_lexicon
+from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
+from store import orders as o
+from store.clock import utcnow
+from store.errors import InvalidInput, NotFound
+from store.experts import ExpertProfile
+from store.needs import Need
+from store.notifications import OrderNotification, decline, notified_experts, record_notified
+from store.users import Role, User
+
+log = logging.getLogger(__name__)
+
+_PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
+_ID = re.compile(r"#?\s*(\d{1,9})")
+_ACCEPT = re.compile(
+    r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)"
+)
+_DECLINE = re.compile(r"^\s*不合适\s*#?\s*(\d+)?\s*$")
+_RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理好了?|完成了)")
+_RATE = re.compile(r"评价|打分|评分|好评|差评|颗星|星|分")
+_CANCEL = re.compile(r"取消|撤了|撤销|不要了")
+_LIST = re.compile(
+    r"^\s*/orders\s*$|我的订单|我的单|订单列表|我接的单|我接了哪些|我发的需求|有没得人接|有人接"
+)
+_SHOW = re.compile(
+    r"^\s*/order\s+#?(\d+)|(?:查看|看下|看看)?订单\s*#?(\d+)|需求\s*#?(\d+)\s*(?:进度|怎么样)"
+)
+_BROWSE = re.compile(r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活")
+_SCORE = re.compile(r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])")
+
+
+@dataclass(slots=True)
+class OrderDesk:
+    """Order commands and notifications, used as an :class:`Assistant` hook."""
+
+    matcher: ExpertMatcher | None = None
+    top_n: int = 5
+    match_timeout: timedelta = timedelta(hours=2)
+    auto_close_days: int = 7
+    lexicon_categories: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.lexicon_categories:
+            self.lexicon_categories = dict(default_lexicon().fields)
+
+    # ---- hook entry --------------------------------------------------------------------
+    def __call__(self, turn: Turn, event: str, payload: object) -> None:
+        if event == "need_posted":
+            self.on_need_posted(turn, payload)
+        elif event == "order":
+            self.on_text(turn, str(getattr(payload, "text", "")))
+        elif event == "action":
+            self.on_action(turn, str(payload))
+        elif event == "expert_saved" and self.matcher is not None:
+            card = self.card_for(turn.session, turn.user.id or 0)
+            if card is not None:
+                self.matcher.upsert(card)
+
+    # ---- expert cards ------------------------------------------------------------------
+    def card_for(self, session: Session, user_id: int) -> ExpertCard | None:
+        cards = self.load_cards(session, user_ids=[user_id])
+        return cards[0] if cards else None
+
+    def load_cards(self, session: Session, user_ids: list[int] | None = None) -> list[ExpertCard]:
+        stmt = select(ExpertProfile, User).where(col(ExpertProfile.user_id) == col(User.id))
+        if user_ids is not None:
+            stmt = stmt.where(col(ExpertProfile.user_id).in_(user_ids))
+        load = dict(
+            session.exec(
+                select(o.Order.expert_id, func.count())
+                .where(o.Order.status == o.OrderStatus.ACCEPTED)
+                .group_by(col(o.Order.expert_id))
+            ).all()
+        )
+        cards = []
+        for profile, user in session.exec(stmt).all():
+            cats = {self.lexicon_categories.get(f) for f in (*profile.fields, *profile.skills)}
+            cards.append(
+                ExpertCard(
+                    user_id=user.id or 0,
+                    name=user.display_name,
+                    organisation=profile.organisation,
+                    title=profile.title,
+                    fields=tuple(profile.fields),
+                    skills=tuple(profile.skills),
+                    crops=tuple(profile.crops),
+                    categories=tuple(sorted(c for c in cats if c)),
+                    home=Area(user.province, user.city, user.county),
+                    regions=tuple(Area(**r) for r in profile.service_regions),
+                    available=profile.available,
+                    open_orders=int(load.get(user.id, 0)),
+                    rating_avg=profile.rating_avg,
+                )
+            )
+        return cards
+
+    # ---- matching ------------------------------------------------------------------------
+    def on_need_posted(self, turn: Turn, posted: Any) -> None:
+        need: Need = posted.need
+        order: o.Order = posted.order
+        out = self.match(turn.session, need, order, Scope.CITY, locale=turn.locale)
+        turn.out.outbound.extend(out.outbound)
+        for reply in out.replies:
+            turn.say(reply.text)
+
+    def match(
+        self, session: Session, need: Need, order: o.Order, scope: Scope, *, locale: str = "zh"
+    ) -> Outcome:
+        """Notify the best experts not yet told, widening the scope until someone fits."""
+        out = Outcome()
+        if self.matcher is None or order.id is None:
+            out.say(t("no_expert_yet", locale))
+            return out
+        already = set(notified_experts(session=session, order_id=order.id))
+        query = NeedQuery(
+            need.text, need.crop, need.category, Area(need.province, need.city, need.county)
+        )
+        matches = []
+        while True:
+            matches = self.matcher.rank(
+                query,
+                k=self.top_n,
+                scope=scope,
+                exclude=already | {need.requester_id},
+                locale=locale,
+            )
+            if matches or scope == Scope.ANYWHERE:
+                break
+            scope = Scope(scope + 1)
+        if not matches:
+            out.say(t("no_expert_yet", locale))
+            return out
+        try:
+            o.mark_matched(session=session, order_id=order.id, note=f"scope={scope.name.lower()}")
+        except o.InvalidTransition:
+            return out  # accepted, cancelled or matched by another loop meanwhile
+        new = record_notified(
+            session=session,
+            order_id=order.id,
+            round_=scope.value,
+            matches=[(m.user_id, m.score, m.reason) for m in matches],
+        )
+        experts = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(new))).all()}
+        summary = _need_summary(need)
+        lines = []
+        for m in matches:
+            user = experts.get(m.user_id)
+            if user is None:
+                continue
+            card = self.matcher.cards.get(m.user_id)
+            org = f"（{card.organisation}）" if card and card.organisation else ""
+            lines.append(f"· {user.display_name}{org}：{m.reason}")
+            out.outbound.append(
+                Outbound(
+                    channel=user.channel,
+                    external_id=user.external_id,
+                    text=t("new_need", user.locale, id=order.id, summary=summary, reason=m.reason),
+                    buttons=[
+                        [
+                            Button(t("btn_accept", user.locale), f"accept:{order.id}"),
+                            Button(t("btn_decline", user.locale), f"decline:{order.id}"),
+                        ]
+                    ],
+                    kind="new_need",
+                    ref=f"order:{order.id}",
+                )
+            )
+        out.say(t("notified", locale, n=len(lines), lines="\n".join(lines)))
+        return out
+
+    # ---- text commands ---------------------------------------------------------------------
+    def on_text(self, turn: Turn, text: str) -> None:
+        clean = _PHONE.sub(" ", text)
+        ref_id = _ref_order(turn.incoming.reply_to_ref)
+        if _CANCEL.search(clean):
+            self.cancel(turn, _first_id(clean) or self._only_open(turn, as_expert=False))
+        elif m := _SHOW.search(clean):
+            self.show(turn, int(next(g for g in m.groups() if g)))
+        elif _BROWSE.search(clean) and not _ID.search(clean):
+            self.browse(turn)
+        elif _LIST.search(clean):
+            self.list_orders(turn)
+        elif m := _ACCEPT.search(clean):
+            given = next((g for g in m.groups() if g), None)
+            self.accept(turn, int(given) if given else ref_id or self._only_pending(turn))
+        elif m := _DECLINE.search(clean):
+            self.decline(turn, int(m.group(1)) if m.group(1) else ref_id)
+        elif _RESOLVE.search(clean):
+            order_id = _first_id(clean) or ref_id or self._only_open(turn, as_expert=True)
+            note = _RESOLVE.split(_ID.sub(" ", clean, count=1), maxsplit=1)[-1].strip(" ，,。")
+            self.resolve(turn, order_id, note)
+        elif _RATE.search(clean):
+            order_id = _first_id(_SCORE.sub(" ", clean)) or self._only_resolved(turn)
+            score = _score(clean)
+            comment = _SCORE.sub(" ", _ID.sub(" ", clean)).strip()
+            comment = re.sub(r"评价|打分|评分|好评|给|号单|单|[，,。\s]+", " ", comment).strip()
+            self.rate(turn, order_id, score, comment)
+        else:
+            self.list_orders(turn)
+
+    def on_action(self, turn: Turn, action: str) -> None:
+        name, _, rest = action.partition(":")
+        parts = rest.split(":")
+        try:
+            order_id = int(parts[0]) if parts and parts[0] else None
+        except ValueError:
+            return
+        if name == "accept":
+            self.accept(turn, order_id)
+        elif name == "decline":
+            self.decline(turn, order_id)
+        elif name == "resolve":
+            self.resolve(turn, order_id, "")
+        elif name == "rate" and len(parts) == 2:
+            self.rate(turn, order_id, chinese_to_int(parts[1]), "")
+        elif name == "cancel_order":
+            self.cancel(turn, order_id)
+
+    # ---- the moves -------------------------------------------------------------------------
+    def accept(self, turn: Turn, order_id: int | None) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
+        user = turn.user
+        if not user.has_role(Role.EXPERT):
+            turn.say(turn.t("not_expert"))
+            return
+        try:
+            order = o.accept(session=turn.session, order_id=order_id, expert=user)
+        except NotFound:
+            turn.say(turn.t("no_order", id=order_id))
+            return
+        except o.AlreadyTaken:
+            turn.say(turn.t("already_taken", id=order_id))
+            return
+        except o.InvalidTransition as exc:
+            turn.say(
+                turn.t("cannot_accept_state", id=order_id, status=turn.t(f"status_{exc.status}"))
+            )
+            return
+        except o.NotPermitted:
+            turn.say(turn.t("own_need"))
+            return
+        session = turn.session
+        need = session.get(Need, order.need_id)
+        requester = session.get(User, order.requester_id)
+        profile = session.exec(
+            select(ExpertProfile).where(ExpertProfile.user_id == user.id)
+        ).first()
+        assert need is not None and requester is not None
+        region = "".join(
+            x
+            for x in (need.province, need.city if need.city != need.province else "", need.county)
+            if x
+        )
+        turn.say(
+            turn.t(
+                "accepted_expert",
+                id=order_id,
+                name=requester.display_name or "需求方",
+                phone=need.contact_phone,
+                region=region,
+                text=need.text,
+            ),
+            [[Button(turn.t("btn_resolve"), f"resolve:{order_id}")]],
+        )
+        org = ""
+        if profile is not None and (profile.organisation or profile.title):
+            org = f"（{' '.join(x for x in (profile.organisation, profile.title) if x)}）"
+        turn.out.outbound.append(
+            Outbound(
+                requester.channel,
+                requester.external_id,
+                t(
+                    "accepted_requester",
+                    requester.locale,
+                    id=order_id,
+                    name=user.display_name,
+                    org=org,
+                    phone=user.phone or "-",
+                ),
+                kind="accepted",
+                ref=f"order:{order_id}",
+            )
+        )
+        for expert_id in notified_experts(session=session, order_id=order_id):
+            if expert_id == user.id:
+                continue
+            other = session.get(User, expert_id)
+            if other is not None:
+                turn.out.outbound.append(
+                    Outbound(
+                        other.channel,
+                        other.external_id,
+                        t("taken_others", other.locale, id=order_id),
+                        kind="taken",
+                    )
+                )
+        if self.matcher is not None and user.id in self.matcher.cards:
+            self.matcher.cards[user.id].open_orders += 1
+
+    def decline(self, turn: Turn, order_id: int | None) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
+        decline(session=turn.session, order_id=order_id, expert_id=turn.user.id or 0)
+        turn.say(turn.t("declined", id=order_id))
+
+    def resolve(self, turn: Turn, order_id: int | None, note: str) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
+        try:
+            order = o.resolve(session=turn.session, order_id=order_id, expert=turn.user, note=note)
+        except NotFound:
+            turn.say(turn.t("no_order", id=order_id))
+            return
+        except o.NotPermitted:
+            turn.say(turn.t("not_your_order", id=order_id))
+            return
+        except o.InvalidTransition as exc:
+            turn.say(
+                turn.t("cannot_resolve_state", id=order_id, status=turn.t(f"status_{exc.status}"))
+            )
+            return
+        turn.say(turn.t("resolved_expert", id=order_id))
+        requester = turn.session.get(User, order.requester_id)
+        if requester is not None:
+            shown = f"：{note}" if note else ""
+            turn.out.outbound.append(
+                Outbound(
+                    requester.channel,
+                    requester.external_id,
+                    t("resolved_requester", requester.locale, id=order_id, note=shown),
+                    buttons=[
+                        [
+                            Button(
+                                f"{n}星" if requester.locale == "zh" else f"{n}★",
+                                f"rate:{order_id}:{n}",
+                            )
+                            for n in range(1, 6)
+                        ]
+                    ],
+                    kind="rate",
+                    ref=f"order:{order_id}",
+                )
+            )
+        if self.matcher is not None and turn.user.id in self.matcher.cards:
+            card = self.matcher.cards[turn.user.id]
+            card.open_orders = max(0, card.open_orders - 1)
+
+    def rate(self, turn: Turn, order_id: int | None, score: int | None, comment: str) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
+        if score is None or not 1 <= score <= 5:
+            turn.say(turn.t("bad_score", id=order_id))
+            return
+        try:
+            order = o.close(
+                session=turn.session,
+                order_id=order_id,
+                requester=turn.user,
+                score=score,
+                comment=comment,
+            )
+        except NotFound:
+            turn.say(turn.t("no_order", id=order_id))
+            return
+        except o.NotPermitted:
+            turn.say(turn.t("not_your_order", id=order_id))
+            return
+        except o.InvalidTransition as exc:
+            turn.say(
+                turn.t("cannot_rate_state", id=order_id, status=turn.t(f"status_{exc.status}"))
+            )
+            return
+        except InvalidInput:
+            turn.say(turn.t("bad_score", id=order_id))
+            return
+        turn.say(turn.t("rated", id=order_id))
+        expert = turn.session.get(User, order.expert_id) if order.expert_id else None
+        if expert is not None:
+            shown = f"：{comment}" if comment else ""
+            turn.out.outbound.append(
+                Outbound(
+                    expert.channel,
+                    expert.external_id,
+                    t("rated_expert", expert.locale, id=order_id, score=score, comment=shown),
+                    kind="rated",
+                )
+            )
+        if self.matcher is not None and order.expert_id in self.matcher.cards:
+            refreshed = self.card_for(turn.session, order.expert_id or 0)
+            if refreshed is not None:
+                self.matcher.cards[refreshed.user_id] = refreshed
+
+    def cancel(self, turn: Turn, order_id: int | None) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
+        try:
+            before = o.get_order(session=turn.session, order_id=order_id)
+            expert_id = before.expert_id
+            o.cancel(session=turn.session, order_id=order_id, requester=turn.user)
+        except NotFound:
+            turn.say(turn.t("no_order", id=order_id))
+            return
+        except o.NotPermitted:
+            turn.say(turn.t("not_your_order", id=order_id))
+            return
+        except o.InvalidTransition as exc:
+            turn.say(
+                turn.t("cannot_cancel_state", id=order_id, status=turn.t(f"status_{exc.status}"))
+            )
+            return
+        turn.say(turn.t("cancelled_order", id=order_id))
+        if expert_id is not None:
+            expert = turn.session.get(User, expert_id)
+            if expert is not None:
+                turn.out.outbound.append(
+                    Outbound(
+                        expert.channel,
+                        expert.external_id,
+                        t("cancelled_expert", expert.locale, id=order_id),
+                        kind="cancelled",
+                    )
+                )
+
+    # ---- reading -------------------------------------------------------------------------------
+    def list_orders(self, turn: Turn) -> None:
+        uid = turn.user.id or 0
+        rows = o.orders_of(session=turn.session, user_id=uid)[:20]
+        if not rows:
+            turn.say(turn.t("orders_none"))
+            return
+        needs = {
+            n.id: n
+            for n in turn.session.exec(
+                select(Need).where(col(Need.id).in_([r.need_id for r in rows]))
+            ).all()
+        }
+        lines = [turn.t("orders_head")]
+        for r in rows:
+            need = needs.get(r.need_id)
+            role = turn.t("role_requester" if r.requester_id == uid else "role_expert")
+            text = (
+                (need.text[:24] + "…")
+                if need and len(need.text) > 24
+                else (need.text if need else "")
+            )
+            lines.append(
+                turn.t(
+                    "order_line",
+                    id=r.id,
+                    role=role,
+                    status=turn.t(f"status_{r.status}"),
+                    text=text,
+                )
+            )
+        turn.say("\n".join(lines))
+
+    def show(self, turn: Turn, order_id: int) -> None:
+        try:
+            order = o.get_order(session=turn.session, order_id=order_id)
+        except NotFound:
+            turn.say(turn.t("no_order", id=order_id))
+            return
+        if turn.user.id not in (order.requester_id, order.expert_id):
+            turn.say(turn.t("not_your_order", id=order_id))
+            return
+        lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
+        for ev in o.timeline(session=turn.session, order_id=order_id):
+            when = _local(ev.at).strftime("%m-%d %H:%M")
+            note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
+            lines.append(f"· {when} {turn.t(f'event_{ev.action}')}{note}")
+        turn.say("\n".join(lines))
+
+    def browse(self, turn: Turn) -> None:
+        user = turn.user
+        if not user.has_role(Role.EXPERT) or self.matcher is None:
+            turn.say(turn.t("not_expert"))
+            return
+        card = self.matcher.cards.get(user.id or 0) or self.card_for(turn.session, user.id or 0)
+        if card is None:
+            turn.say(turn.t("not_expert"))
+            return
+        open_states = [s.value for s in (o.S.POSTED, o.S.MATCHED, o.S.EXPIRED)]
+        rows = turn.session.exec(
+            select(Need, o.Order)
+            .where(col(Need.id) == col(o.Order.need_id), col(o.Order.status).in_(open_states))
+            .where(col(Need.requester_id) != user.id)
+            .order_by(col(Need.id).desc())
+            .limit(500)
+        ).all()
+        fits = []
+        for need, order in rows:
+            level, _ = self.matcher.region_level(card, Area(need.province, need.city, need.county))
+            if level == "elsewhere":
+                continue
+            topical = need.crop in card.crops or need.category in card.categories
+            fits.append(
+                (
+                    0 if topical else 1,
+                    {"county": 0, "city": 1, "province": 2}[level],
+                    -(need.id or 0),
+                    need,
+                    order,
+                )
+            )
+        fits.sort(key=lambda x: x[:3])
+        if not fits:
+            turn.say(turn.t("needs_none"))
+            return
+        lines = [turn.t("needs_head")]
+        buttons = []
+        for *_, need, order in fits[:8]:
+            region = need.county or need.city or need.province
+            lines.append(turn.t("need_line", id=order.id, region=region, text=_need_summary(need)))
+            buttons.append([Button(f"{turn.t('btn_accept')} #{order.id}", f"accept:{order.id}")])
+        turn.say("\n".join(lines), buttons)
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def _only_pending(self, turn: Turn) -> int | None:
+        """The one open order this expert was notified about, if there is exactly one."""
+        stmt = (
+            select(o.Order.id)
+            .join(OrderNotification, col(OrderNotification.order_id) == col(o.Order.id))
+            .where(OrderNotification.expert_id == turn.user.id)
+            .where(col(o.Order.status).in_([o.S.POSTED.value, o.S.MATCHED.value]))
+        )
+        ids = list(turn.session.exec(stmt).all())
+        return ids[0] if len(ids) == 1 else None
+
+    def _only_open(self, turn: Turn, *, as_expert: bool) -> int | None:
+        uid = turn.user.id
+        stmt = select(o.Order.id)
+        if as_expert:
+            stmt = stmt.where(o.Order.expert_id == uid, o.Order.status == o.S.ACCEPTED)
+        else:
+            stmt = stmt.where(o.Order.requester_id == uid).where(
+                col(o.Order.status).in_([o.S.POSTED.value, o.S.MATCHED.value, o.S.ACCEPTED.value])
+            )
+        ids = list(turn.session.exec(stmt).all())
+        return ids[0] if len(ids) == 1 else None
+
+    def _only_resolved(self, turn: Turn) -> int | None:
+        stmt = select(o.Order.id).where(
+            o.Order.requester_id == turn.user.id, o.Order.status == o.S.RESOLVED
+        )
+        ids = list(turn.session.exec(stmt).all())
+        return ids[0] if len(ids) == 1 else None
+
+    # ---- scheduled jobs -----------------------------------------------------------------
+    def run_due(
+        self, session_factory: Callable[[], Session], now: datetime | None = None
+    ) -> Outcome:
+        """Re-match orders nobody took in time (wider each round), expire after the widest,
+        auto-close resolved orders. Safe when several loops run at once."""
+        now = now or utcnow()
+        out = Outcome()
+        cutoff = now - self.match_timeout
+        with session_factory() as session:
+            stale = session.exec(
+                select(o.Order).where(
+                    o.Order.status == o.S.MATCHED, col(o.Order.updated_at) < cutoff
+                )
+            ).all()
+            for order in stale:
+                self._rematch(session, order, now, out)
+            for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
+                closed = session.get(o.Order, order_id)
+                for uid in (closed.requester_id, closed.expert_id) if closed else ():
+                    user = session.get(User, uid) if uid else None
+                    if user is not None:
+                        out.outbound.append(
+                            Outbound(
+                                user.channel,
+                                user.external_id,
+                                t(
+                                    "auto_closed",
+                                    user.locale,
+                                    id=order_id,
+                                    days=self.auto_close_days,
+                                ),
+                                kind="closed",
+                            )
+                        )
+        return out
+
+    def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
+        need = session.get(Need, order.need_id)
+        requester = session.get(User, order.requester_id)
+        if need is None or requester is None or order.id is None:
+            return
+        # round r looked at Scope(r); the next round looks one step wider, until ANYWHERE
+        scope = Scope(order.match_round + 1) if order.match_round < Scope.ANYWHERE else None
+        if scope is None:
+            try:
+                o.expire(session=session, order_id=order.id, now=now)
+            except o.InvalidTransition:
+                return
+            out.outbound.append(
+                Outbound(
+                    requester.channel,
+                    requester.external_id,
+                    t("expired", requester.locale, id=order.id),
+                    kind="expired",
+                )
+            )
+            return
+        before = len(out.outbound)
+        result = self.match(session, need, order, scope, locale=requester.locale)
+        new = result.outbound
+        if not new:
+            # nobody new even wider: count the round so the next pass moves on
+            try:
+                o.mark_matched(
+                    session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
+                )
+            except o.InvalidTransition:
+                return
+            return
+        out.outbound.extend(new)
+        label = t(
+            "scope_province" if scope == Scope.PROVINCE else "scope_anywhere", requester.locale
+        )
+        out.outbound.insert(
+            before,
+            Outbound(
+                requester.channel,
+                requester.external_id,
+                t("rematched", requester.locale, id=order.id, scope=label, n=len(new)),
+                kind="rematched",
+            ),
+        )
+
+
+def _need_summary(need: Need) -> str:
+    region = need.county or need.city or need.province
+    bits = [x for x in (region, need.crop) if x]
+    text = need.text if len(need.text) <= 60 else need.text[:60] + "…"
+    text = _PHONE.sub("***", text)  # never show the contact before acceptance
+    return f"{' · '.join(bits)} · {text}" if bits else text
+
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _local(at: datetime) -> datetime:
+    """A stored UTC time as the users' wall-clock time (Beijing time)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ)
+
+
+def _ref_order(ref: str) -> int | None:
+    if ref.startswith("order:"):
+        try:
+            return int(ref.split(":", 1)[1])
+        except ValueError:
+            return None
+    return None
+
+
+def _first_id(text: str) -> int | None:
+    m = _ID.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _score(text: str) -> int | None:
+    m = _SCORE.search(text)
+    if m:
+        return chinese_to_int(next(g for g in m.groups() if g))
+    if "好评" in text:
+        return 5
+    if "差评" in text:
+        return 1
+    return None

@@ -1,0 +1,69 @@
+"""Which experts were told about which order, in which matching round, and how they answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from store.clock import utcnow
+
+
+class OrderNotification(SQLModel, table=True):
+    __tablename__ = "order_notifications"
+    __table_args__ = (
+        UniqueConstraint("order_id", "expert_id", name="uq_notification_order_expert"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    expert_id: int = Field(foreign_key="users.id", index=True)
+    round: int = 1
+    score: float = 0.0
+    reason: str = Field(default="", max_length=200)
+    declined: bool = False
+    notified_at: datetime = Field(default_factory=utcnow)
+
+
+def record_notified(
+    *, session: Session, order_id: int, round_: int, matches: list[tuple[int, float, str]]
+) -> list[int]:
+    """Remember who was notified; return the expert ids that are new for this order."""
+    known = set(notified_experts(session=session, order_id=order_id))
+    new: list[int] = []
+    for expert_id, score, reason in matches:
+        if expert_id in known:
+            continue
+        session.add(
+            OrderNotification(
+                order_id=order_id,
+                expert_id=expert_id,
+                round=round_,
+                score=score,
+                reason=reason[:200],
+            )
+        )
+        new.append(expert_id)
+        known.add(expert_id)
+    session.commit()
+    return new
+
+
+def notified_experts(*, session: Session, order_id: int) -> list[int]:
+    stmt = select(OrderNotification.expert_id).where(OrderNotification.order_id == order_id)
+    return list(session.exec(stmt.order_by(col(OrderNotification.id))).all())
+
+
+def decline(*, session: Session, order_id: int, expert_id: int) -> bool:
+    row = session.exec(
+        select(OrderNotification).where(
+            OrderNotification.order_id == order_id, OrderNotification.expert_id == expert_id
+        )
+    ).first()
+    if row is None:
+        return False
+    row.declined = True
+    session.add(row)
+    session.commit()
+    return True
