@@ -51,6 +51,13 @@ def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_matching(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import matching
+
+    print(json.dumps(matching.run(args.experts, args.needs), ensure_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -65,3 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     nlu.add_argument("--data", type=Path, nargs="+", required=True, help="labelled JSONL file(s)")
     nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
     nlu.set_defaults(handler=cmd_nlu)
+    mat = bench_sub.add_parser("matching", help="expert matching latency, memory and quality")
+    mat.add_argument("--experts", type=int, default=100_000)
+    mat.add_argument("--needs", type=int, default=1000)
+    mat.set_defaults(handler=cmd_matching)

@@ -29,6 +29,17 @@ from store.users import Role, User
 
 log = logging.getLogger(__name__)
 
+# crop group -> another word experts use for it in their fields (果树栽培, 畜牧兽医 ...)
+CROP_GROUPS = {
+    "果树": "水果",
+    "蔬菜": "设施",
+    "粮油": "粮食",
+    "经济作物": "中药材",
+    "食用菌": "菌",
+    "畜禽": "畜牧",
+    "水产": "渔",
+}
+
 _PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
 _ID = re.compile(r"#?\s*(\d{1,9})")
 _ACCEPT = re.compile(
@@ -93,7 +104,11 @@ class OrderDesk:
         )
         cards = []
         for profile, user in session.exec(stmt).all():
-            cats = {self.lexicon_categories.get(f) for f in (*profile.fields, *profile.skills)}
+            terms = (*profile.fields, *profile.skills)
+            cats = {self.lexicon_categories.get(f) for f in terms}
+            groups = tuple(
+                g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in terms)
+            )
             cards.append(
                 ExpertCard(
                     user_id=user.id or 0,
@@ -103,6 +118,7 @@ class OrderDesk:
                     fields=tuple(profile.fields),
                     skills=tuple(profile.skills),
                     crops=tuple(profile.crops),
+                    crop_groups=groups,
                     categories=tuple(sorted(c for c in cats if c)),
                     home=Area(user.province, user.city, user.county),
                     regions=tuple(Area(**r) for r in profile.service_regions),
@@ -131,8 +147,11 @@ class OrderDesk:
             out.say(t("no_expert_yet", locale))
             return out
         already = set(notified_experts(session=session, order_id=order.id))
+        group = (
+            default_lexicon().crops[need.crop].kind if need.crop in default_lexicon().crops else ""
+        )
         query = NeedQuery(
-            need.text, need.crop, need.category, Area(need.province, need.city, need.county)
+            need.text, need.crop, need.category, Area(need.province, need.city, need.county), group
         )
         matches = []
         while True:

@@ -315,6 +315,27 @@ class HybridIndex:
             )
         return hits
 
+    def relevance(self, query: str, k: int = 300) -> dict[str, float]:
+        """Graded relevance in 0..1 per document: BM25 relative to the best hit, blended with
+        the vector similarity in proportion to the fusion weights (for re-ranking by other
+        signals, where rank positions alone would hide ties)."""
+        tokens = self.tokenize(query)
+        lexical = self.bm25.search(tokens, k) if tokens else []
+        w_lex, w_vec = self.weights
+        out: dict[str, float] = {}
+        if lexical:
+            top = lexical[0].score or 1.0
+            for h in lexical:
+                out[h.id] = w_lex * h.score / top
+        if w_vec > 0 and query.strip():
+            for vh in self.vectors.search(query, k):
+                chunk = self.chunks.get(vh.id)
+                if chunk is not None:
+                    doc = chunk["doc_id"]
+                    out[doc] = out.get(doc, 0.0) + w_vec * _calibrate(vh.similarity)
+        total = (w_lex + w_vec) or 1.0
+        return {d: v / total for d, v in out.items() if v > 0}
+
     def _best_chunk(self, chunk_ids: list[str], tokens: list[str]) -> str:
         wanted = {t for t in tokens if len(t) >= 2}
         return max(

@@ -53,6 +53,7 @@ class ExpertCard:
     fields: tuple[str, ...] = ()
     skills: tuple[str, ...] = ()
     crops: tuple[str, ...] = ()
+    crop_groups: tuple[str, ...] = ()  # e.g. 果树 for an expert in 果树栽培
     categories: tuple[str, ...] = ()
     home: Area = field(default_factory=Area)
     regions: tuple[Area, ...] = ()
@@ -78,6 +79,7 @@ class NeedQuery:
     crop: str = ""
     category: str = ""
     area: Area = field(default_factory=Area)
+    crop_group: str = ""  # the crop's group (果树, 蔬菜, 畜禽 ...), for partial agreement
 
 
 class Scope(IntEnum):
@@ -96,7 +98,7 @@ class Match:
     region_level: str  # county / city / province / elsewhere
 
 
-W_RELEVANCE, W_CROP, W_CATEGORY, W_REGION = 0.40, 0.15, 0.10, 0.35
+W_RELEVANCE, W_CROP, W_CATEGORY, W_REGION = 0.35, 0.10, 0.20, 0.35
 REGION_SCORE = {"county": 1.0, "city": 0.75, "province": 0.45, "elsewhere": 0.1}
 
 
@@ -152,8 +154,11 @@ class ExpertMatcher:
         return "elsewhere", None
 
     def _local(self, area: Area, scope: Scope) -> set[int]:
-        keys = [(area.province, area.city, area.county), (area.province, area.city, ""),
-                (area.province, "", "")]
+        keys = [
+            (area.province, area.city, area.county),
+            (area.province, area.city, ""),
+            (area.province, "", ""),
+        ]
         out: set[int] = set()
         for key in keys:
             out |= self._by_area.get(key, set())
@@ -175,10 +180,7 @@ class ExpertMatcher:
         """The best *k* available experts for *need* within *scope*, best first."""
         excluded = set(exclude)
         query = " ".join(x for x in (need.crop, need.text) if x)
-        relevance: dict[int, float] = {}
-        for rank, hit in enumerate(self.index.search(query, k=self.candidates), start=1):
-            uid = int(hit.doc_id)
-            relevance[uid] = max(hit.confidence, 1.0 / (rank + 1))
+        relevance = {int(d): v for d, v in self.index.relevance(query, self.candidates).items()}
         candidates = set(relevance) | self._local(need.area, scope)
         allowed_levels = {
             Scope.CITY: {"county", "city"},
@@ -194,6 +196,8 @@ class ExpertMatcher:
             if level not in allowed_levels:
                 continue
             crop = 1.0 if need.crop and need.crop in card.crops else 0.0
+            if not crop and need.crop_group and need.crop_group in card.crop_groups:
+                crop = 0.6
             category = 1.0 if need.category and need.category in card.categories else 0.0
             rel = relevance.get(uid, 0.0)
             if rel == 0.0 and crop == 0.0 and category == 0.0:
