@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     match_top_n: int = Field(default=5, ge=1, le=50)
     match_timeout_minutes: int = Field(default=120, ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    scheduler_interval_seconds: int = Field(default=30, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -52,35 +52,42 @@ class Assistant:
     locale: str = "zh"
     hooks: list[Callable[[Turn, str, object], None]] = field(default_factory=list)
 
-    def handle(self, incoming: Incoming) -> Outcome:
-        """Process one message or button press; nothing is sent, everything is returned."""
-        with self.session_factory() as session:
-            user = get_or_create_user(
-                session=session,
-                channel=incoming.channel,
-                external_id=incoming.user_id,
-                display_name=incoming.display_name[:64],
-                locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
+    def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
+        """Process one message or button press; nothing is sent, everything is returned.
+
+        *session* is the unit of work of this update when the transport opened one (a
+        per-update middleware); otherwise the assistant opens its own.
+        """
+        if session is not None:
+            return self._handle(session, incoming)
+        with self.session_factory() as own:
+            return self._handle(own, incoming)
+
+    def _handle(self, session: Session, incoming: Incoming) -> Outcome:
+        user = get_or_create_user(
+            session=session,
+            channel=incoming.channel,
+            external_id=incoming.user_id,
+            display_name=incoming.display_name[:64],
+            locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
+        )
+        state = load_state(session=session, channel=incoming.channel, external_id=incoming.user_id)
+        turn = Turn(session, user, incoming, state, user.locale or self.locale)
+        try:
+            self._dispatch(turn)
+        except Exception:
+            log.exception(
+                "failed to handle a message from %s:%s", incoming.channel, incoming.user_id
             )
-            state = load_state(
-                session=session, channel=incoming.channel, external_id=incoming.user_id
-            )
-            turn = Turn(session, user, incoming, state, user.locale or self.locale)
-            try:
-                self._dispatch(turn)
-            except Exception:
-                log.exception(
-                    "failed to handle a message from %s:%s", incoming.channel, incoming.user_id
-                )
-                session.rollback()
-                return _apology(turn.locale)
-            save_state(
-                session=session,
-                channel=incoming.channel,
-                external_id=incoming.user_id,
-                data=turn.state,
-            )
-            return turn.out
+            session.rollback()
+            return _apology(turn.locale)
+        save_state(
+            session=session,
+            channel=incoming.channel,
+            external_id=incoming.user_id,
+            data=turn.state,
+        )
+        return turn.out
 
     # ------------------------------------------------------------------------------------
     def _dispatch(self, turn: Turn) -> None:

@@ -98,7 +98,8 @@ class Match:
     region_level: str  # county / city / province / elsewhere
 
 
-W_RELEVANCE, W_CROP, W_CATEGORY, W_REGION = 0.35, 0.10, 0.20, 0.35
+# Field (category) agreement outweighs crop words: farmers name the crop, not the discipline.
+W_RELEVANCE, W_CROP, W_CATEGORY, W_REGION = 0.30, 0.10, 0.30, 0.30
 REGION_SCORE = {"county": 1.0, "city": 0.75, "province": 0.45, "elsewhere": 0.1}
 
 
@@ -154,17 +155,17 @@ class ExpertMatcher:
         return "elsewhere", None
 
     def _local(self, area: Area, scope: Scope) -> set[int]:
-        keys = [
-            (area.province, area.city, area.county),
-            (area.province, area.city, ""),
-            (area.province, "", ""),
-        ]
+        """Experts declared (or living) where the need is, as far as *scope* reaches."""
+        keys = [(area.province, area.city, area.county), (area.province, area.city, "")]
         out: set[int] = set()
         for key in keys:
             out |= self._by_area.get(key, set())
         if scope >= Scope.PROVINCE:
+            out |= self._by_area.get((area.province, "", ""), set())
             for key, ids in self._by_area.items():
-                if key[0] == area.province and len(out) < 5000:
+                if len(out) >= 5000:
+                    break
+                if key[0] == area.province:
                     out |= ids
         return out
 

@@ -23,6 +23,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     needs,
     notifications,
     orders,
+    outbox,
     questions,
     subscriptions,
     users,
