@@ -41,12 +41,29 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     report = ingest(open_knowledge_index(settings))
     print(f"knowledge base ready: {report.loaded} articles, {report.stats.chunks} chunks")
     if settings.telegram_bot_token is not None:
-        print(
-            "TELEGRAM_BOT_TOKEN is set, but the Telegram bot is not built yet; "
-            "starting the console chat."
-        )
+        args.webhook = bool(settings.webhook_url)
+        return _cmd_bot(args, settings)
     args.as_user = "farmer1"
     return _cmd_chat(args, settings)
+
+
+def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.telegram.runner import run_polling, run_webhook
+
+    if settings.telegram_bot_token is None:
+        print("tianfu bot: set TELEGRAM_BOT_TOKEN (from @BotFather) first", file=sys.stderr)
+        return 2
+    try:
+        if args.webhook:
+            run_webhook(settings)
+        else:
+            asyncio.run(run_polling(settings))
+    except ValueError as exc:
+        print(f"tianfu bot: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "nlu", help="JSONL {id, text} on stdin -> intent and slots on stdout"
     ).set_defaults(handler=_cmd_nlu)
+    bot_cmd = sub.add_parser("bot", help="run the Telegram bot (long polling, or --webhook)")
+    bot_cmd.add_argument("--webhook", action="store_true", help="serve WEBHOOK_URL instead")
+    bot_cmd.set_defaults(handler=_cmd_bot)
     cli_kb.register(sub)
     cli_bench.register(sub)
     return parser

@@ -1,0 +1,55 @@
+"""`create_dispatcher(settings, services)`: used by the runner and by every test."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Dispatcher, Router
+from aiogram.types import BotCommand, ErrorEvent
+
+from bot.settings import Settings
+from bot.telegram.handlers import callbacks, commands, messages
+from bot.telegram.middlewares import DedupMiddleware, SessionMiddleware, ThrottleMiddleware
+from bot.telegram.services import BotServices
+
+log = logging.getLogger(__name__)
+
+BOT_COMMANDS = [
+    BotCommand(command="start", description="开始使用 / 角色选择"),
+    BotCommand(command="help", description="使用说明"),
+    BotCommand(command="orders", description="我的需求和接单"),
+    BotCommand(command="needs", description="专家：浏览待接需求"),
+    BotCommand(command="cancel", description="取消正在填写的内容"),
+]
+
+
+def create_dispatcher(settings: Settings, services: BotServices) -> Dispatcher:
+    dp = Dispatcher(services=services)
+    dp.update.outer_middleware(DedupMiddleware())
+    dp.update.outer_middleware(SessionMiddleware(services.session_factory))
+    throttle = ThrottleMiddleware()
+    dp.message.outer_middleware(throttle)
+    dp.callback_query.outer_middleware(throttle)
+    root = Router(name="tianfu")
+    root.include_routers(commands.setup(), callbacks.setup(), messages.setup())
+    dp.include_router(root)
+
+    @dp.errors()
+    async def on_error(event: ErrorEvent) -> bool:
+        update = event.update
+        log.error(
+            "update %s failed: %r", update.update_id, event.exception, exc_info=event.exception
+        )
+        message = update.message or (
+            update.callback_query.message if update.callback_query else None
+        )
+        if message is not None:
+            try:
+                await message.answer(
+                    "抱歉，处理您的消息时出了点问题，请稍后再试。", parse_mode=None
+                )
+            except Exception:  # noqa: BLE001 - the apology is best effort
+                log.warning("could not send the apology for update %s", update.update_id)
+        return True
+
+    return dp

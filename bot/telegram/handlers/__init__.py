@@ -1,0 +1,1 @@
+"""One router per area, each built fresh by its module's setup()."""

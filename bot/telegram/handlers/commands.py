@@ -1,0 +1,36 @@
+"""/start, /help, /orders, /order N, /needs, /cancel: the same words the assistant understands."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject, CommandStart
+from aiogram.types import Message
+from sqlmodel import Session
+
+from bot.telegram.services import BotServices, handle_text
+
+# command -> what a person would type for it
+COMMAND_TEXT = {
+    "start": "/start",
+    "help": "帮助",
+    "orders": "/orders",
+    "needs": "/needs",
+    "cancel": "算了",
+}
+
+
+def setup() -> Router:
+    router = Router(name=__name__)
+
+    @router.message(CommandStart())
+    @router.message(Command("help", "orders", "needs", "cancel", "order"))
+    async def on_command(
+        message: Message, command: CommandObject, services: BotServices, session: Session
+    ) -> None:
+        if command.command == "order":
+            text = f"/order {command.args or ''}".strip()
+        else:
+            text = COMMAND_TEXT.get(command.command, "帮助")
+        await handle_text(message, text, services, session)
+
+    return router

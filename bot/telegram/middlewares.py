@@ -1,0 +1,80 @@
+"""Outer middlewares: duplicate updates, a DB session per update, per-user throttle."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class DedupMiddleware(BaseMiddleware):
+    """Telegram redelivers updates it thinks were lost: handle each update_id once."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.seen: OrderedDict[int, None] = OrderedDict()
+        self.size = size
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Update):
+            if event.update_id in self.seen:
+                log.info("duplicate update %s ignored", event.update_id)
+                return None
+            self.seen[event.update_id] = None
+            if len(self.seen) > self.size:
+                self.seen.popitem(last=False)
+        return await handler(event, data)
+
+
+class SessionMiddleware(BaseMiddleware):
+    """One database session per update, closed when the update is done."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self.session_factory = session_factory
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        with self.session_factory() as session:
+            data["session"] = session
+            return await handler(event, data)
+
+
+class ThrottleMiddleware(BaseMiddleware):
+    """At most *rate* messages per *per* seconds from one user; one friendly warning."""
+
+    def __init__(self, rate: int = 8, per: float = 10.0) -> None:
+        self.rate, self.per = rate, per
+        self.hits: dict[int, deque[float]] = {}
+        self.warned: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = getattr(event, "from_user", None)
+        if user is None or not isinstance(event, Message | CallbackQuery):
+            return await handler(event, data)
+        now = time.monotonic()
+        q = self.hits.setdefault(user.id, deque())
+        while q and now - q[0] > self.per:
+            q.popleft()
+        if len(q) >= self.rate:
+            if now - self.warned.get(user.id, 0.0) > self.per:
+                self.warned[user.id] = now
+                text = (
+                    "You are sending messages too fast; please wait a few seconds."
+                    if (user.language_code or "").startswith("en")
+                    else "您发得太快了，请稍等几秒再试。"
+                )
+                if isinstance(event, Message):
+                    await event.answer(text)
+                else:
+                    await event.answer(text, show_alert=False)
+            return None
+        q.append(now)
+        return await handler(event, data)

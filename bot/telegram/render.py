@@ -1,0 +1,65 @@
+"""Between the assistant's buttons and Telegram's inline keyboards (typed CallbackData)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from dialogs.types import Button
+
+
+class OrderCB(CallbackData, prefix="order"):
+    """接单 / 不合适 / 已解决 / rating and cancel buttons of an order."""
+
+    action: str
+    order_id: int
+    score: int = 0
+
+
+class FormCB(CallbackData, prefix="form"):
+    """Conversation buttons: 确认 / 修改 / 取消 / 跳过 / 找专家 / a clarification pick."""
+
+    action: str
+    arg: str = ""
+
+
+ORDER_ACTIONS = frozenset({"accept", "decline", "resolve", "rate", "cancel_order"})
+
+
+def pack(action: str) -> str:
+    """The callback data of an assistant action such as "accept:12", "rate:12:5", "pick:1"."""
+    name, _, rest = action.partition(":")
+    if name in ORDER_ACTIONS:
+        order_id, _, score = rest.partition(":")
+        return OrderCB(action=name, order_id=int(order_id), score=int(score or 0)).pack()
+    return FormCB(action=name, arg=rest.replace(":", "_")).pack()
+
+
+def unpack(data: str) -> str | None:
+    """The assistant action for callback data, or None when it is not ours."""
+    if data.startswith("order:"):
+        cb = OrderCB.unpack(data)
+        return f"{cb.action}:{cb.order_id}" + (f":{cb.score}" if cb.score else "")
+    if data.startswith("form:"):
+        form = FormCB.unpack(data)
+        return f"{form.action}:{form.arg}" if form.arg else form.action
+    return None
+
+
+def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=b.label, callback_data=pack(b.action)) for b in row]
+            for row in rows
+        ]
+    )
+
+
+def buttons_to_json(rows: list[list[Button]]) -> list[list[dict[str, str]]]:
+    return [[{"label": b.label, "action": b.action} for b in row] for row in rows]
+
+
+def buttons_from_json(rows: list[list[dict[str, str]]]) -> list[list[Button]]:
+    return [[Button(b["label"], b["action"]) for b in row] for row in rows]

@@ -1,0 +1,88 @@
+"""What the Telegram handlers are given (as Dispatcher workflow data): few, fixed names."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiogram.types import Message
+from sqlmodel import Session
+
+from bot.telegram.render import buttons_to_json, keyboard
+from dialogs.assistant import Assistant
+from dialogs.orders import OrderDesk
+from dialogs.types import Incoming, Outcome
+from store.outbox import enqueue, is_blocked, unblock
+
+CHANNEL = "telegram"
+_ORDER_REF = re.compile(r"#(\d+)")
+
+
+@dataclass(slots=True)
+class BotServices:
+    assistant: Assistant
+    desk: OrderDesk
+    session_factory: Callable[[], Session]
+    admin_ids: frozenset[int] = frozenset()
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # tells the notifier to look
+
+    def seen(self, session: Session, external_id: str) -> None:
+        """A person who writes to the bot again has unblocked it: deliver to them again."""
+        if is_blocked(session=session, channel=CHANNEL, external_id=external_id):
+            unblock(session=session, channel=CHANNEL, external_id=external_id)
+
+    def queue(self, session: Session, outcome: Outcome) -> int:
+        """Persist this outcome's messages for other people; the notifier delivers them."""
+        n = 0
+        for msg in outcome.outbound:
+            enqueue(
+                session=session,
+                channel=msg.channel,
+                external_id=msg.external_id,
+                text=msg.text,
+                buttons=buttons_to_json(msg.buttons),
+                kind=msg.kind,
+                ref=msg.ref,
+            )
+            n += 1
+        if n:
+            self.wake.set()
+        return n
+
+
+def incoming_from(message: Message, text: str) -> Incoming:
+    user = message.from_user
+    assert user is not None
+    ref = ""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        m = _ORDER_REF.search(replied.text or replied.caption or "")
+        if m:
+            ref = f"order:{m.group(1)}"
+    return Incoming(
+        channel=CHANNEL,
+        user_id=str(user.id),
+        text=text,
+        display_name=user.full_name or user.username or str(user.id),
+        locale="en" if (user.language_code or "").startswith("en") else "zh",
+        reply_to_ref=ref,
+    )
+
+
+async def handle_text(
+    message: Message, text: str, services: BotServices, session: Session
+) -> None:
+    """The whole life of a text update: to the assistant, queue for others, reply here."""
+    incoming = incoming_from(message, text)
+    services.seen(session, incoming.user_id)
+    outcome = services.assistant.handle(incoming, session=session)
+    services.queue(session, outcome)
+    await reply_all(message, outcome)
+
+
+async def reply_all(message: Message, outcome: Outcome) -> None:
+    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons."""
+    for reply in outcome.replies:
+        await message.answer(reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None)

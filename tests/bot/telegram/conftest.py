@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from aiogram import Bot
+
+from bot.settings import load_settings
+from bot.telegram.dispatcher import create_dispatcher
+from bot.telegram.notifier import Notifier
+from bot.telegram.services import BotServices
+from dialogs.assistant import Assistant
+from dialogs.orders import OrderDesk
+from retrieval.factory import open_index
+from retrieval.matching import ExpertMatcher
+from retrieval.tokenizer import shared_tokenizer
+from store.db import make_session_factory
+from tests.bot.telegram.recording import ChatDriver, RecordingSession
+from tests.conftest import ephemeral_client
+
+
+@pytest.fixture
+def tg(engine, kb_index, tmp_path):
+    """A fresh Dispatcher over the real assistant, a recording session and a notifier."""
+    session_factory = make_session_factory(engine)
+    matcher = ExpertMatcher(
+        open_index(f"tg_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
+    )
+    desk = OrderDesk(matcher=matcher, top_n=5, match_timeout=timedelta(hours=2))
+    assistant = Assistant(session_factory, kb_index, shared_tokenizer(), hooks=[desk])
+    services = BotServices(assistant=assistant, desk=desk, session_factory=session_factory)
+    recorder = RecordingSession()
+    bot = Bot("42:TEST", session=recorder)
+    dp = create_dispatcher(load_settings(), services)
+    driver = ChatDriver(dp, bot, recorder)
+    driver.services = services  # type: ignore[attr-defined]
+    driver.notifier = Notifier(bot, session_factory, services.wake, per_chat_interval=0.0)  # type: ignore[attr-defined]
+    return driver

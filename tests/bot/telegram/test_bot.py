@@ -1,0 +1,193 @@
+"""The real Dispatcher, fed updates through a recording session."""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, TelegramRetryAfter
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
+from sqlmodel import select
+
+from store.orders import Order
+from store.outbox import OutboxMessage
+
+FARMER, EXPERT, EXPERT2 = 1001, 2001, 2002
+
+
+async def register_expert(tg, user, intro):
+    out = await tg.send(user, intro)
+    if "请确认登记信息" not in "\n".join(out):
+        await tg.send(user, "跳过")
+    return await tg.click(user, "确认")
+
+
+async def test_start_and_help(tg):
+    me = tg.user(FARMER, "老王")
+    out = await tg.send(me, "/start")
+    assert "天府科技助手" in out[0]
+    assert "天府科技助手" in (await tg.send(me, "/help"))[0]
+
+
+async def test_need_to_accept_through_telegram(tg):
+    farmer = tg.user(FARMER, "老王")
+    expert = tg.user(EXPERT, "张建国")
+    other = tg.user(EXPERT2, "李明")
+    saved = await register_expert(
+        tg,
+        expert,
+        "我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900000001，我叫张建国",
+    )
+    assert "登记成功" in saved[-1]
+    await register_expert(
+        tg, other, "我是农科院的研究员，擅长土壤肥料，宜宾市都能去，电话13900000002，我叫李明"
+    )
+
+    out = await tg.send(
+        farmer, "我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234"
+    )
+    assert tg.buttons(farmer) == ["跳过", "取消"]
+    await tg.click(farmer, "跳过")
+    assert tg.buttons(farmer) == ["确认", "修改", "取消"]
+    out = await tg.click(farmer, "确认")
+    assert any("需求已发布" in t for t in out)
+    # pressed keyboards are removed, callbacks answered
+    assert any(isinstance(c, EditMessageReplyMarkup) for c in tg.session.calls)
+    assert any(isinstance(c, AnswerCallbackQuery) for c in tg.session.calls)
+
+    await tg.notifier.drain()
+    note = tg.session.sent(EXPERT)[-1]
+    assert "新需求" in note.text and "13800001234" not in note.text
+    assert tg.buttons(expert) == ["接单", "不合适"]
+    assert note.parse_mode is None
+
+    won = await tg.click(expert, "接单")
+    assert "接单成功" in won[0] and "13800001234" in won[0]
+    await tg.notifier.drain()
+    assert any("13900000001" in t for t in tg.session.texts(FARMER))
+    assert any("已被其他专家接单" in t for t in tg.session.texts(EXPERT2))
+    # the second expert replies 接单 to their notification: politely refused
+    notice = next(m for m in tg.session.sent(EXPERT2) if "新需求" in m.text)
+    late = await tg.send(other, "接单", reply_to=notice)
+    assert "已被其他专家接单" in late[0]
+    with tg.services.session_factory() as s:
+        order = s.exec(select(Order)).one()
+        assert order.status == "accepted"
+
+
+async def test_reply_to_notification_accepts(tg):
+    farmer = tg.user(FARMER, "老王")
+    expert = tg.user(EXPERT, "张建国")
+    await register_expert(
+        tg, expert, "我是农技站的，搞土壤改良，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
+    )
+    await tg.send(farmer, "宜宾翠屏区李子园土壤酸化，想请专家来看看，电话13800001234，预算两千")
+    await tg.click(farmer, "确认")
+    await tg.notifier.drain()
+    notice = tg.session.sent(EXPERT)[-1]
+    out = await tg.send(expert, "接单", reply_to=notice)
+    assert "接单成功" in out[0]
+
+
+async def test_duplicate_update_is_handled_once(tg):
+    me = tg.user(FARMER, "老王")
+    await tg.send(me, "稻瘟病怎么防治", update_id=77)
+    first = len(tg.session.sent(FARMER))
+    await tg.send(me, "稻瘟病怎么防治", update_id=77)
+    assert len(tg.session.sent(FARMER)) == first
+
+
+async def test_throttle_is_friendly(tg):
+    me = tg.user(FARMER, "老王")
+    for _ in range(12):
+        await tg.send(me, "你好")
+    texts = tg.session.texts(FARMER)
+    assert texts.count("您发得太快了，请稍等几秒再试。") == 1
+    assert len(texts) == 9  # 8 answered, then one warning, then silence
+
+
+async def test_unsupported_content_and_captions(tg):
+    me = tg.user(FARMER, "老王")
+    out = await tg.send_raw(
+        me,
+        sticker={
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 1,
+            "height": 1,
+            "is_animated": False,
+            "is_video": False,
+        },
+    )
+    assert "只能看懂文字" in out[0]
+    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
+    assert "只能看懂文字" in (await tg.send_raw(me, photo=photo))[0]
+    out = await tg.send_raw(me, photo=photo, caption="发芽的土豆能吃吗")
+    assert "来源" in out[0]
+
+
+async def test_handler_failure_gets_an_apology(tg, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("queue down")
+
+    monkeypatch.setattr(type(tg.services), "queue", boom)
+    out = await tg.send(tg.user(FARMER, "老王"), "你好")
+    assert out == ["抱歉，处理您的消息时出了点问题，请稍后再试。"]
+
+
+async def test_html_is_never_parsed(tg):
+    await tg.send(tg.user(FARMER, "老王"), "<b>粗体</b><script>x</script>")
+    assert all(m.parse_mode is None for m in tg.session.sent(FARMER))
+
+
+def enqueue(tg, chat: int, text: str):
+    from store.outbox import enqueue as put
+
+    with tg.services.session_factory() as s:
+        return put(session=s, channel="telegram", external_id=str(chat), text=text).id
+
+
+def status(tg, row_id):
+    with tg.services.session_factory() as s:
+        return s.get(OutboxMessage, row_id)
+
+
+async def test_notifier_honours_retry_after(tg):
+    row = enqueue(tg, 3001, "一条通知")
+    tg.session.failures.append(
+        TelegramRetryAfter(
+            method=SendMessage(chat_id=3001, text="x"), message="flood", retry_after=1
+        )
+    )
+    await tg.notifier.drain_once()
+    assert status(tg, row).status == "pending"
+    import asyncio
+
+    await asyncio.sleep(1.1)
+    await tg.notifier.drain()
+    assert status(tg, row).status == "sent"
+    assert tg.session.texts(3001) == ["一条通知"]
+
+
+async def test_notifier_records_blocked_users_and_stops(tg):
+    first = enqueue(tg, 3002, "第一条")
+    second = enqueue(tg, 3002, "第二条")
+    tg.session.failures.append(
+        TelegramForbiddenError(
+            method=SendMessage(chat_id=3002, text="x"), message="bot was blocked by the user"
+        )
+    )
+    await tg.notifier.drain()
+    assert status(tg, first).status == "blocked" and status(tg, second).status == "blocked"
+    third = enqueue(tg, 3002, "第三条")
+    assert status(tg, third).status == "blocked"  # recorded, never sent
+    await tg.notifier.drain()
+    assert tg.session.texts(3002) == []
+
+
+async def test_notifier_backs_off_on_network_errors(tg):
+    row = enqueue(tg, 3003, "网络不好")
+    tg.session.failures.append(
+        TelegramNetworkError(method=SendMessage(chat_id=3003, text="x"), message="timeout")
+    )
+    await tg.notifier.drain_once()
+    msg = status(tg, row)
+    assert msg.status == "pending" and msg.attempts == 1 and "timeout" in msg.error
