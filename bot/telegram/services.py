@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import Message
 from sqlmodel import Session
 
@@ -82,7 +83,19 @@ async def handle_text(
     await reply_all(message, outcome)
 
 
-async def reply_all(message: Message, outcome: Outcome) -> None:
-    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons."""
+async def reply_all(message: Message, outcome: Outcome, attempts: int = 3) -> None:
+    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons.
+
+    Flood control (429) is honoured by waiting retry_after and sending again.
+    """
     for reply in outcome.replies:
-        await message.answer(reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None)
+        for attempt in range(attempts):
+            try:
+                await message.answer(
+                    reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None
+                )
+                break
+            except TelegramRetryAfter as exc:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(exc.retry_after)

@@ -1,0 +1,181 @@
+"""End to end through real HTTP: `tianfu bot` in a subprocess against a fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.bot.telegram.fake_api import FakeBotAPI
+
+EXPERT_INTRO = "我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
+EXPERT2_INTRO = "我是农科院的研究员，擅长土壤肥料，宜宾市都能去，电话13900000002，我叫李明"
+NEED = "我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234，预算五千"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_env(tmp_path: Path, base: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CHROMA_URL")}
+    env.update(
+        TELEGRAM_BOT_TOKEN="42:TEST-TOKEN",
+        TELEGRAM_API_BASE=base,
+        DATA_DIR=str(tmp_path / "var"),
+        SCHEDULER_INTERVAL_SECONDS="1",
+        ANONYMIZED_TELEGRAM="False",
+        **extra,
+    )
+    return env
+
+
+@pytest.fixture
+async def api():
+    fake = FakeBotAPI()
+    base = await fake.start()
+    fake.base = base  # type: ignore[attr-defined]
+    yield fake
+    await fake.stop()
+
+
+async def start_bot(tmp_path: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "bot",
+        *args,
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=open(tmp_path / "bot.log", "wb"),  # noqa: SIM115
+    )
+
+
+async def stop_bot(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.terminate()
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def register(api: FakeBotAPI, user, intro: str) -> None:
+    before = len(api.texts(user["id"]))
+    api.message(user, intro)
+    await api.wait_for(
+        lambda: any("请确认登记信息" in t or "职称" in t for t in api.texts(user["id"])[before:])
+    )
+    if not any("请确认登记信息" in t for t in api.texts(user["id"])[before:]):
+        api.message(user, "跳过")
+        await api.wait_for(lambda: "请确认登记信息" in "".join(api.texts(user["id"])[-1:]))
+    api.press(user, "确认")
+    await api.wait_for(lambda: "登记成功" in "".join(api.texts(user["id"])[-1:]))
+
+
+async def test_polling_end_to_end(api: FakeBotAPI, tmp_path: Path):
+    proc = await start_bot(tmp_path, bot_env(tmp_path, api.base))
+    try:
+        await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), timeout=90)
+        assert any(m == "setMyCommands" for m, _ in api.calls)
+        expert, expert2, farmer = (
+            api.user(2001, "张建国"),
+            api.user(2002, "李明"),
+            api.user(1001, "老王"),
+        )
+        await register(api, expert, EXPERT_INTRO)
+        await register(api, expert2, EXPERT2_INTRO)
+
+        # a need in one message, then the confirmation
+        api.message(farmer, NEED)
+        await api.wait_for(lambda: "请确认需求" in "".join(api.texts(1001)[-1:]))
+        api.fail_next_send.append(1)  # the next message meets flood control (429, retry_after)
+        api.press(farmer, "确认")
+        await api.wait_for(lambda: any("需求已发布" in t for t in api.texts(1001)))
+
+        # every message still arrives (later); the notification has no phone number
+        await api.wait_for(lambda: any("新需求" in t for t in api.texts(2001)))
+        await api.wait_for(lambda: any("新需求" in t for t in api.texts(2002)))
+        note = next(t for t in api.texts(2001) if "新需求" in t)
+        assert "13800001234" not in note
+        api.press(expert, "接单")
+        await api.wait_for(
+            lambda: any("接单成功" in t and "13800001234" in t for t in api.texts(2001))
+        )
+        await api.wait_for(lambda: any("13900000001" in t for t in api.texts(1001)))
+
+        # the second expert is too late, and a redelivered update is handled once
+        uid = api.message(expert2, "接单 1")
+        await api.wait_for(lambda: any("已被其他专家接单了" in t for t in api.texts(2002)))
+        count = len(api.texts(2002))
+        api.push(next(u for u in api.updates if u["update_id"] == uid) | {}, update_id=uid)
+        api.message(expert2, "你好")
+        await api.wait_for(lambda: "您好" in "".join(api.texts(2002)[-1:]))
+        assert len(api.texts(2002)) == count + 1
+
+        # resolved, rated
+        api.message(expert, "已解决 1 已指导撒石灰改良")
+        await api.wait_for(lambda: any("请给专家打分" in t for t in api.texts(1001)))
+        api.press(farmer, "5星")
+        await api.wait_for(lambda: any("感谢评价" in t for t in api.texts(1001)))
+        await api.wait_for(lambda: any("打了 5 星" in t for t in api.texts(2001)))
+    finally:
+        await stop_bot(proc)
+    assert proc.returncode is not None
+
+
+async def test_webhook_secret(api: FakeBotAPI, tmp_path: Path):
+    port = free_port()
+    env = bot_env(
+        tmp_path,
+        api.base,
+        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
+        WEBHOOK_SECRET="s3cret-token",
+        WEBHOOK_HOST="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    proc = await start_bot(tmp_path, env, "--webhook")
+    url = f"http://127.0.0.1:{port}/telegram/webhook"
+    update = {
+        "update_id": 9,
+        "message": {
+            "message_id": 1,
+            "date": 1,
+            "chat": {"id": 1001, "type": "private"},
+            "from": api.user(1001, "老王"),
+            "text": "你好",
+        },
+    }
+    try:
+        await api.wait_for(lambda: any(m == "setWebhook" for m, _ in api.calls), timeout=90)
+        hook = next(p for m, p in api.calls if m == "setWebhook")
+        assert hook.get("secret_token") == "s3cret-token"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(100):
+                try:
+                    async with http.post(
+                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
+                    ) as r:
+                        wrong = r.status
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.2)
+            assert wrong == 401
+            assert api.texts(1001) == []
+            async with http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
+            ) as r:
+                assert r.status == 200
+        await api.wait_for(lambda: any("您好" in t for t in api.texts(1001)))
+    finally:
+        await stop_bot(proc)
