@@ -58,6 +58,13 @@ def cmd_matching(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import bot as bot_bench
+
+    print(json.dumps(bot_bench.run(args.updates), ensure_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -76,3 +83,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     mat.add_argument("--experts", type=int, default=100_000)
     mat.add_argument("--needs", type=int, default=1000)
     mat.set_defaults(handler=cmd_matching)
+    bb = bench_sub.add_parser("bot", help="updates/s and latency through the real Dispatcher")
+    bb.add_argument("--updates", type=int, default=5000)
+    bb.set_defaults(handler=cmd_bot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from retrieval.index import Hit, HybridIndex
 from retrieval.tokenizer import Tokenize
@@ -125,6 +126,14 @@ def answer(
     return Answer(question, True, text, citations, tuple(followups), hits)
 
 
+@lru_cache(maxsize=1)
+def _aliases_longest_first() -> tuple[str, ...]:
+    from knowledge.lexicons import default_lexicon
+
+    aliases = default_lexicon().crop_alias
+    return tuple(sorted((a for a in aliases if len(a) >= 2), key=len, reverse=True))
+
+
 def mentioned_crops(text: str) -> set[str]:
     """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
     from knowledge.lexicons import default_lexicon
@@ -132,8 +141,8 @@ def mentioned_crops(text: str) -> set[str]:
     lex = default_lexicon()
     found: set[str] = set()
     rest = text
-    for alias in sorted(lex.crop_alias, key=len, reverse=True):
-        if len(alias) >= 2 and alias in rest:
+    for alias in _aliases_longest_first():
+        if alias in rest:
             found.add(lex.crop_alias[alias])
             rest = rest.replace(alias, " ")
     return found

@@ -271,7 +271,9 @@ class HybridIndex:
         """
         tokens = self.tokenize(query)
         lexical = self.bm25.search(tokens, self.depth) if tokens else []
-        vector = self.vectors.search(query, self.depth) if query.strip() else []
+        # a signal with no vote in the fusion is not worth a round trip to Chroma
+        use_vector = self.weights[1] > 0 and bool(query.strip())
+        vector = self.vectors.search(query, self.depth) if use_vector else []
         best_chunk: dict[str, str] = {}
         similarity: dict[str, float] = {}
         vec_docs: list[str] = []

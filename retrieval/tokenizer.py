@@ -40,12 +40,24 @@ class Tokenizer:
         # Short pest aliases (疫病, 黑斑) are too generic to expand to one specific name.
         pests = {a: n for a, n in self.lexicon.pest_alias.items() if len(a) >= 3}
         self._canon = {**pests, **self.lexicon.crop_alias}
+        self._cache: dict[str, list[str]] = {}
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (precise mode) without stopword filtering, for understanding."""
         return [w for w in self._jieba.lcut(text, HMM=True) if w.strip()]
 
     def __call__(self, text: str) -> list[str]:
+        """Search words plus character bigrams (cached for short texts, which repeat)."""
+        if len(text) > 200:
+            return self._tokens(text)
+        cached = self._cache.get(text)
+        if cached is None:
+            if len(self._cache) >= 20_000:
+                self._cache.clear()
+            cached = self._cache[text] = self._tokens(text)
+        return list(cached)
+
+    def _tokens(self, text: str) -> list[str]:
         """Search words plus character bigrams, from one jieba pass.
 
         Search words are jieba's search mode (a long word and its dictionary sub-words);

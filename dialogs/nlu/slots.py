@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dialogs.nlu.numbers import find_budget
@@ -98,11 +99,36 @@ class Slots:
         return out
 
 
+_SORTED: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def _longest_first(lex_id: int, name: str, words: Iterable[str]) -> tuple[str, ...]:
+    """A lexicon table's words, longest first, computed once per lexicon (not per message)."""
+    key = (lex_id, name)
+    cached = _SORTED.get(key)
+    if cached is None:
+        cached = _SORTED[key] = tuple(sorted(words, key=len, reverse=True))
+    return cached
+
+
+_PROBLEM_TERMS: dict[int, tuple[tuple[str, str], ...]] = {}
+
+
+def _problem_terms(lex: Lexicon) -> tuple[tuple[str, str], ...]:
+    """(term, category) of symptoms and practices, computed once per lexicon."""
+    cached = _PROBLEM_TERMS.get(id(lex))
+    if cached is None:
+        tables = (lex.symptoms, lex.practices)
+        cached = tuple((t, c) for table in tables for t, c in table.items() if len(t) >= 2)
+        _PROBLEM_TERMS[id(lex)] = cached
+    return cached
+
+
 def find_crops(text: str, lex: Lexicon) -> list[str]:
     """Canonical crops in order of first mention; longest alias wins (李子 not 李)."""
     hits: list[tuple[int, str]] = []
     taken = [False] * len(text)
-    for alias in sorted(lex.crop_alias, key=len, reverse=True):
+    for alias in _longest_first(id(lex), "crops", lex.crop_alias):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
@@ -164,10 +190,9 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
     if _SOIL.search(text):
         return "soil"
     votes: dict[str, int] = {}
-    for table in (lex.symptoms, lex.practices):
-        for term, category in table.items():
-            if len(term) >= 2 and term in text:
-                votes[category] = votes.get(category, 0) + len(term)
+    for term, category in _problem_terms(lex):
+        if term in text:
+            votes[category] = votes.get(category, 0) + len(term)
     if votes:
         best = max(votes, key=lambda c: votes[c])
         if best != "livestock" or not crops:
@@ -190,7 +215,7 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
 def find_pests(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for alias in sorted(lex.pest_alias, key=len, reverse=True):
+    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
         if len(alias) >= 2 and alias in rest:
             name = lex.pest_alias[alias]
             if name not in out:
@@ -217,7 +242,7 @@ def find_phone(text: str) -> tuple[str, str]:
 def find_fields(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for term in sorted(lex.fields, key=len, reverse=True):
+    for term in _longest_first(id(lex), "fields", lex.fields):
         if len(term) >= 2 and term in rest:
             out.append(term)
             rest = rest.replace(term, " ")
@@ -230,7 +255,7 @@ _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
 def _mask_terms(text: str, lex: Lexicon) -> str:
     """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places."""
     out = text
-    for alias in sorted({*lex.crop_alias, *lex.pest_alias}, key=len, reverse=True):
+    for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
         if len(alias) >= 2 and alias in out:
             out = out.replace(alias, "　" * len(alias))
     # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place

@@ -9,6 +9,7 @@ from aiogram import Bot
 from bot.settings import load_settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
+from bot.telegram.recording import ChatDriver, RecordingSession
 from bot.telegram.services import BotServices
 from dialogs.assistant import Assistant
 from dialogs.orders import OrderDesk
@@ -16,7 +17,6 @@ from retrieval.factory import open_index
 from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import shared_tokenizer
 from store.db import make_session_factory
-from tests.bot.telegram.recording import ChatDriver, RecordingSession
 from tests.conftest import ephemeral_client
 
 

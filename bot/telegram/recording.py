@@ -1,4 +1,5 @@
-"""A recording Bot API session and a ChatDriver that feeds the real Dispatcher."""
+"""A Bot API session that answers like Telegram and records every call (tests, benchmarks),
+and a ChatDriver that feeds the real Dispatcher as Telegram users would."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
         self.calls: list[TelegramMethod[Any]] = []
+        self.by_chat: dict[int, list[SendMessage]] = {}
         self.failures: deque[Exception] = deque()
         self._ids = itertools.count(1000)
 
@@ -41,6 +43,7 @@ class RecordingSession(BaseSession):
             raise self.failures.popleft()
         self.calls.append(method)
         if isinstance(method, SendMessage):
+            self.by_chat.setdefault(int(method.chat_id), []).append(method)
             return Message(
                 message_id=next(self._ids),
                 date=datetime.now(),
@@ -64,11 +67,9 @@ class RecordingSession(BaseSession):
         yield b""
 
     def sent(self, chat_id: int | None = None) -> list[SendMessage]:
-        return [
-            c
-            for c in self.calls
-            if isinstance(c, SendMessage) and (chat_id is None or int(c.chat_id) == chat_id)
-        ]
+        if chat_id is not None:
+            return list(self.by_chat.get(chat_id, []))
+        return [c for c in self.calls if isinstance(c, SendMessage)]
 
     def texts(self, chat_id: int) -> list[str]:
         return [m.text for m in self.sent(chat_id)]
