@@ -93,7 +93,8 @@ class ConsoleChat:
             if row:
                 shown = row
                 self._print(self._buttons(row))
-        self.buttons[self.me] = shown
+        if outcome.replies:
+            self.buttons[self.me] = shown
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
             self._print(self._label(f"→ 发给 {msg.external_id}") + msg.text)

@@ -105,8 +105,19 @@ class Assistant:
         if not _READABLE.search(text):
             turn.say(turn.t("no_text"))
             return
-        if text in ("/start", "/help", "帮助", "help", "菜单"):
-            if turn.state.get("form") and text not in ("/start",):
+        if text == "/start":
+            turn.state.clear()
+            turn.say(
+                turn.t("welcome"),
+                [
+                    [turn.button("start_need", "role:need")],
+                    [turn.button("start_expert", "role:expert")],
+                    [turn.button("start_citizen", "role:citizen")],
+                ],
+            )
+            return
+        if text in ("/help", "帮助", "help", "菜单"):
+            if turn.state.get("form"):
                 formflow.help_in_form(self, turn)
             else:
                 turn.say(turn.t("welcome"))

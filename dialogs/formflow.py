@@ -139,6 +139,8 @@ def on_action(assistant: Assistant, turn: Turn, action: str) -> None:
         _pick_option(turn, action.removeprefix("pick:"))
     elif action == "find_expert" and turn.state.get("offer"):
         _accept_offer(assistant, turn)
+    elif action.startswith("role:"):
+        _choose_role(assistant, turn, action.removeprefix("role:"))
     elif action == "no_thanks":
         turn.state.pop("offer", None)
         turn.say(turn.t("ok_no_expert"))
@@ -146,6 +148,18 @@ def on_action(assistant: Assistant, turn: Turn, action: str) -> None:
         assistant.run_hooks(turn, "action", action)
         if not turn.out.replies:
             turn.say(turn.t("nothing_to_cancel"))
+
+
+def _choose_role(assistant: Assistant, turn: Turn, role: str) -> None:
+    """The /start role choice: open the matching form, or invite a question."""
+    turn.state.clear()
+    if role in ("need", "expert"):
+        form = FORMS[role]
+        slots = _prefill_from_user(turn) if form is NEED else {}
+        turn.state.update({"form": role, "slots": slots})
+        _advance(turn)
+    else:
+        turn.say(turn.t("start_citizen_hint"))
 
 
 def on_pending(assistant: Assistant, turn: Turn, text: str) -> bool:

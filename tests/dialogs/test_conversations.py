@@ -113,3 +113,16 @@ def test_english_locale(assistant: Assistant):
     chat = Chat(assistant, "visitor", locale="en")
     out = chat.send("量子计算机的原理是什么")
     assert "Shall I ask an expert" in out.text
+
+
+def test_start_offers_roles(chat: Chat, assistant: Assistant):
+    out = chat.send("/start")
+    assert "天府科技助手" in out.text
+    assert chat.buttons() == ["我遇到技术问题，要找专家", "我是专家，登记接单", "我想问科普问题"]
+    out = chat.press("我是专家，登记接单")
+    assert "擅长哪些领域" in out.text
+    chat.send("/start")
+    out = chat.press("我遇到技术问题，要找专家")
+    assert "描述一下遇到的问题" in out.text
+    chat.send("/start")
+    assert "直接提问" in chat.press("我想问科普问题").text

@@ -1,0 +1,62 @@
+"""The console chat: /as switches people, buttons by number or label, messages to others shown."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import timedelta
+
+from bot.console import ConsoleChat
+from dialogs.assistant import Assistant
+from dialogs.orders import OrderDesk
+from retrieval.factory import open_index
+from retrieval.matching import ExpertMatcher
+from retrieval.tokenizer import shared_tokenizer
+from store.db import make_session_factory
+from tests.conftest import ephemeral_client
+
+SCRIPT = """\
+/as 张老师
+我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900001111，我叫张建国
+跳过
+确认
+/as 老王
+我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234
+跳过
+1
+/as 张老师
+接单
+已解决 1 已指导撒石灰改良
+/as 老王
+5星
+/order 1
+/quit
+这一行不会被处理
+"""
+
+
+def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
+    matcher = ExpertMatcher(
+        open_index(f"c{uuid.uuid4().hex[:6]}", data_dir=tmp_path, client=ephemeral_client())
+    )
+    desk = OrderDesk(matcher=matcher, match_timeout=timedelta(hours=2))
+    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer(), hooks=[desk])
+    out = io.StringIO()
+    chat = ConsoleChat(
+        assistant,
+        me="老王",
+        out=out,
+        interactive=False,
+        on_turn=lambda: desk.run_due(assistant.session_factory),
+    )
+    chat.run(io.StringIO(SCRIPT))
+    text = out.getvalue()
+    assert "（已切换为：张老师）" in text
+    assert "登记成功" in text
+    assert "[1] 确认  [2] 修改  [3] 取消" in text
+    assert "需求已发布（编号 1）" in text
+    assert "→ 发给 张老师：【新需求 #1】" in text
+    assert "接单成功" in text and "13800001234" in text
+    assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text
+    assert "感谢评价" in text and "完成并评价" in text
+    assert "这一行不会被处理" not in text
