@@ -12,6 +12,7 @@ from typing import Any
 
 from dialogs.nlu.regions import Place
 from dialogs.nlu.slots import Slots
+from store.validation import Region
 
 SKIPPED = "__skipped__"
 
@@ -71,14 +72,7 @@ def place_dict(place: Place) -> dict[str, str]:
 
 
 def region_label(region: dict[str, str] | None) -> str:
-    if not region:
-        return ""
-    parts = [region.get("province", "")]
-    if region.get("city") and region.get("city") != region.get("province"):
-        parts.append(region["city"])
-    if region.get("county"):
-        parts.append(region["county"])
-    return "".join(parts)
+    return Region(**region).label if region else ""
 
 
 _TOPIC_WORDS = sorted(

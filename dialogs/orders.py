@@ -6,41 +6,28 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, select
 
 from dialogs.context import Turn
 from dialogs.i18n import t
+from dialogs.matchmaking import PHONE, Matchmaker, need_summary
 from dialogs.nlu.numbers import chinese_to_int
-from dialogs.types import Button, Outbound, Outcome
-from knowledge.lexicons import default_lexicon
-from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
+from dialogs.types import Button, Outbound
+from retrieval.matching import Area
 from store import orders as o
-from store.clock import utcnow
 from store.errors import InvalidInput, NotFound
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.notifications import OrderNotification, decline, notified_experts, record_notified
+from store.notifications import OrderNotification, decline, notified_experts
 from store.users import Role, User
+from store.validation import Region
 
 log = logging.getLogger(__name__)
 
-# crop group -> another word experts use for it in their fields (果树栽培, 畜牧兽医 ...)
-CROP_GROUPS = {
-    "果树": "水果",
-    "蔬菜": "设施",
-    "粮油": "粮食",
-    "经济作物": "中药材",
-    "食用菌": "菌",
-    "畜禽": "畜牧",
-    "水产": "渔",
-}
-
-_PHONE = re.compile(r"1[3-9]\d{9}|0\d{2,3}-?\d{7,8}")
 _ID = re.compile(r"#?\s*(\d{1,9})")
 _ACCEPT = re.compile(
     r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)"
@@ -60,18 +47,8 @@ _SCORE = re.compile(r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评
 
 
 @dataclass(slots=True)
-class OrderDesk:
+class OrderDesk(Matchmaker):
     """Order commands and notifications, used as an :class:`Assistant` hook."""
-
-    matcher: ExpertMatcher | None = None
-    top_n: int = 5
-    match_timeout: timedelta = timedelta(hours=2)
-    auto_close_days: int = 7
-    lexicon_categories: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if not self.lexicon_categories:
-            self.lexicon_categories = dict(default_lexicon().fields)
 
     # ---- hook entry --------------------------------------------------------------------
     def __call__(self, turn: Turn, event: str, payload: object) -> None:
@@ -86,129 +63,9 @@ class OrderDesk:
             if card is not None:
                 self.matcher.upsert(card)
 
-    # ---- expert cards ------------------------------------------------------------------
-    def card_for(self, session: Session, user_id: int) -> ExpertCard | None:
-        cards = self.load_cards(session, user_ids=[user_id])
-        return cards[0] if cards else None
-
-    def load_cards(self, session: Session, user_ids: list[int] | None = None) -> list[ExpertCard]:
-        stmt = select(ExpertProfile, User).where(col(ExpertProfile.user_id) == col(User.id))
-        if user_ids is not None:
-            stmt = stmt.where(col(ExpertProfile.user_id).in_(user_ids))
-        load = dict(
-            session.exec(
-                select(o.Order.expert_id, func.count())
-                .where(o.Order.status == o.OrderStatus.ACCEPTED)
-                .group_by(col(o.Order.expert_id))
-            ).all()
-        )
-        cards = []
-        for profile, user in session.exec(stmt).all():
-            terms = (*profile.fields, *profile.skills)
-            cats = {self.lexicon_categories.get(f) for f in terms}
-            groups = tuple(
-                g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in terms)
-            )
-            cards.append(
-                ExpertCard(
-                    user_id=user.id or 0,
-                    name=user.display_name,
-                    organisation=profile.organisation,
-                    title=profile.title,
-                    fields=tuple(profile.fields),
-                    skills=tuple(profile.skills),
-                    crops=tuple(profile.crops),
-                    crop_groups=groups,
-                    categories=tuple(sorted(c for c in cats if c)),
-                    home=Area(user.province, user.city, user.county),
-                    regions=tuple(Area(**r) for r in profile.service_regions),
-                    available=profile.available,
-                    open_orders=int(load.get(user.id, 0)),
-                    rating_avg=profile.rating_avg,
-                )
-            )
-        return cards
-
-    # ---- matching ------------------------------------------------------------------------
-    def on_need_posted(self, turn: Turn, posted: Any) -> None:
-        need: Need = posted.need
-        order: o.Order = posted.order
-        out = self.match(turn.session, need, order, Scope.CITY, locale=turn.locale)
-        turn.out.outbound.extend(out.outbound)
-        for reply in out.replies:
-            turn.say(reply.text)
-
-    def match(
-        self, session: Session, need: Need, order: o.Order, scope: Scope, *, locale: str = "zh"
-    ) -> Outcome:
-        """Notify the best experts not yet told, widening the scope until someone fits."""
-        out = Outcome()
-        if self.matcher is None or order.id is None:
-            out.say(t("no_expert_yet", locale))
-            return out
-        already = set(notified_experts(session=session, order_id=order.id))
-        group = (
-            default_lexicon().crops[need.crop].kind if need.crop in default_lexicon().crops else ""
-        )
-        query = NeedQuery(
-            need.text, need.crop, need.category, Area(need.province, need.city, need.county), group
-        )
-        matches = []
-        while True:
-            matches = self.matcher.rank(
-                query,
-                k=self.top_n,
-                scope=scope,
-                exclude=already | {need.requester_id},
-                locale=locale,
-            )
-            if matches or scope == Scope.ANYWHERE:
-                break
-            scope = Scope(scope + 1)
-        if not matches:
-            out.say(t("no_expert_yet", locale))
-            return out
-        try:
-            o.mark_matched(session=session, order_id=order.id, note=f"scope={scope.name.lower()}")
-        except o.InvalidTransition:
-            return out  # accepted, cancelled or matched by another loop meanwhile
-        new = record_notified(
-            session=session,
-            order_id=order.id,
-            round_=scope.value,
-            matches=[(m.user_id, m.score, m.reason) for m in matches],
-        )
-        experts = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(new))).all()}
-        summary = _need_summary(need)
-        lines = []
-        for m in matches:
-            user = experts.get(m.user_id)
-            if user is None:
-                continue
-            card = self.matcher.cards.get(m.user_id)
-            org = f"（{card.organisation}）" if card and card.organisation else ""
-            lines.append(f"· {user.display_name}{org}：{m.reason}")
-            out.outbound.append(
-                Outbound(
-                    channel=user.channel,
-                    external_id=user.external_id,
-                    text=t("new_need", user.locale, id=order.id, summary=summary, reason=m.reason),
-                    buttons=[
-                        [
-                            Button(t("btn_accept", user.locale), f"accept:{order.id}"),
-                            Button(t("btn_decline", user.locale), f"decline:{order.id}"),
-                        ]
-                    ],
-                    kind="new_need",
-                    ref=f"order:{order.id}",
-                )
-            )
-        out.say(t("notified", locale, n=len(lines), lines="\n".join(lines)))
-        return out
-
     # ---- text commands ---------------------------------------------------------------------
     def on_text(self, turn: Turn, text: str) -> None:
-        clean = _PHONE.sub(" ", text)
+        clean = PHONE.sub(" ", text)
         ref_id = _ref_order(turn.incoming.reply_to_ref)
         if _CANCEL.search(clean):
             self.cancel(turn, _first_id(clean) or self._only_open(turn, as_expert=False))
@@ -256,28 +113,18 @@ class OrderDesk:
 
     # ---- the moves -------------------------------------------------------------------------
     def accept(self, turn: Turn, order_id: int | None) -> None:
-        if order_id is None:
-            turn.say(turn.t("which_order"))
-            return
         user = turn.user
         if not user.has_role(Role.EXPERT):
             turn.say(turn.t("not_expert"))
             return
-        try:
-            order = o.accept(session=turn.session, order_id=order_id, expert=user)
-        except NotFound:
-            turn.say(turn.t("no_order", id=order_id))
-            return
-        except o.AlreadyTaken:
-            turn.say(turn.t("already_taken", id=order_id))
-            return
-        except o.InvalidTransition as exc:
-            turn.say(
-                turn.t("cannot_accept_state", id=order_id, status=turn.t(f"status_{exc.status}"))
-            )
-            return
-        except o.NotPermitted:
-            turn.say(turn.t("own_need"))
+        order = _move(
+            turn,
+            order_id,
+            lambda oid: o.accept(session=turn.session, order_id=oid, expert=user),
+            "cannot_accept_state",
+            refused="own_need",
+        )
+        if order is None or order_id is None:
             return
         session = turn.session
         need = session.get(Need, order.need_id)
@@ -286,11 +133,7 @@ class OrderDesk:
             select(ExpertProfile).where(ExpertProfile.user_id == user.id)
         ).first()
         assert need is not None and requester is not None
-        region = "".join(
-            x
-            for x in (need.province, need.city if need.city != need.province else "", need.county)
-            if x
-        )
+        region = Region(need.province, need.city, need.county).label
         turn.say(
             turn.t(
                 "accepted_expert",
@@ -345,21 +188,13 @@ class OrderDesk:
         turn.say(turn.t("declined", id=order_id))
 
     def resolve(self, turn: Turn, order_id: int | None, note: str) -> None:
-        if order_id is None:
-            turn.say(turn.t("which_order"))
-            return
-        try:
-            order = o.resolve(session=turn.session, order_id=order_id, expert=turn.user, note=note)
-        except NotFound:
-            turn.say(turn.t("no_order", id=order_id))
-            return
-        except o.NotPermitted:
-            turn.say(turn.t("not_your_order", id=order_id))
-            return
-        except o.InvalidTransition as exc:
-            turn.say(
-                turn.t("cannot_resolve_state", id=order_id, status=turn.t(f"status_{exc.status}"))
-            )
+        order = _move(
+            turn,
+            order_id,
+            lambda oid: o.resolve(session=turn.session, order_id=oid, expert=turn.user, note=note),
+            "cannot_resolve_state",
+        )
+        if order is None:
             return
         turn.say(turn.t("resolved_expert", id=order_id))
         requester = turn.session.get(User, order.requester_id)
@@ -388,33 +223,22 @@ class OrderDesk:
             card.open_orders = max(0, card.open_orders - 1)
 
     def rate(self, turn: Turn, order_id: int | None, score: int | None, comment: str) -> None:
-        if order_id is None:
-            turn.say(turn.t("which_order"))
-            return
-        if score is None or not 1 <= score <= 5:
+        if order_id is not None and (score is None or not 1 <= score <= 5):
             turn.say(turn.t("bad_score", id=order_id))
             return
-        try:
-            order = o.close(
+        order = _move(
+            turn,
+            order_id,
+            lambda oid: o.close(
                 session=turn.session,
-                order_id=order_id,
+                order_id=oid,
                 requester=turn.user,
-                score=score,
+                score=score or 0,
                 comment=comment,
-            )
-        except NotFound:
-            turn.say(turn.t("no_order", id=order_id))
-            return
-        except o.NotPermitted:
-            turn.say(turn.t("not_your_order", id=order_id))
-            return
-        except o.InvalidTransition as exc:
-            turn.say(
-                turn.t("cannot_rate_state", id=order_id, status=turn.t(f"status_{exc.status}"))
-            )
-            return
-        except InvalidInput:
-            turn.say(turn.t("bad_score", id=order_id))
+            ),
+            "cannot_rate_state",
+        )
+        if order is None:
             return
         turn.say(turn.t("rated", id=order_id))
         expert = turn.session.get(User, order.expert_id) if order.expert_id else None
@@ -434,24 +258,15 @@ class OrderDesk:
                 self.matcher.cards[refreshed.user_id] = refreshed
 
     def cancel(self, turn: Turn, order_id: int | None) -> None:
-        if order_id is None:
-            turn.say(turn.t("which_order"))
+        order = _move(
+            turn,
+            order_id,
+            lambda oid: o.cancel(session=turn.session, order_id=oid, requester=turn.user),
+            "cannot_cancel_state",
+        )
+        if order is None:
             return
-        try:
-            before = o.get_order(session=turn.session, order_id=order_id)
-            expert_id = before.expert_id
-            o.cancel(session=turn.session, order_id=order_id, requester=turn.user)
-        except NotFound:
-            turn.say(turn.t("no_order", id=order_id))
-            return
-        except o.NotPermitted:
-            turn.say(turn.t("not_your_order", id=order_id))
-            return
-        except o.InvalidTransition as exc:
-            turn.say(
-                turn.t("cannot_cancel_state", id=order_id, status=turn.t(f"status_{exc.status}"))
-            )
-            return
+        expert_id = order.expert_id
         turn.say(turn.t("cancelled_order", id=order_id))
         if expert_id is not None:
             expert = turn.session.get(User, expert_id)
@@ -554,7 +369,7 @@ class OrderDesk:
         buttons = []
         for *_, need, order in fits[:8]:
             region = need.county or need.city or need.province
-            lines.append(turn.t("need_line", id=order.id, region=region, text=_need_summary(need)))
+            lines.append(turn.t("need_line", id=order.id, region=region, text=need_summary(need)))
             buttons.append([Button(f"{turn.t('btn_accept')} #{order.id}", f"accept:{order.id}")])
         turn.say("\n".join(lines), buttons)
 
@@ -589,97 +404,32 @@ class OrderDesk:
         ids = list(turn.session.exec(stmt).all())
         return ids[0] if len(ids) == 1 else None
 
-    # ---- scheduled jobs -----------------------------------------------------------------
-    def run_due(
-        self, session_factory: Callable[[], Session], now: datetime | None = None
-    ) -> Outcome:
-        """Re-match orders nobody took in time (wider each round), expire after the widest,
-        auto-close resolved orders. Safe when several loops run at once."""
-        now = now or utcnow()
-        out = Outcome()
-        cutoff = now - self.match_timeout
-        with session_factory() as session:
-            stale = session.exec(
-                select(o.Order).where(
-                    o.Order.status == o.S.MATCHED, col(o.Order.updated_at) < cutoff
-                )
-            ).all()
-            for order in stale:
-                self._rematch(session, order, now, out)
-            for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
-                closed = session.get(o.Order, order_id)
-                for uid in (closed.requester_id, closed.expert_id) if closed else ():
-                    user = session.get(User, uid) if uid else None
-                    if user is not None:
-                        out.outbound.append(
-                            Outbound(
-                                user.channel,
-                                user.external_id,
-                                t(
-                                    "auto_closed",
-                                    user.locale,
-                                    id=order_id,
-                                    days=self.auto_close_days,
-                                ),
-                                kind="closed",
-                            )
-                        )
-        return out
 
-    def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
-        need = session.get(Need, order.need_id)
-        requester = session.get(User, order.requester_id)
-        if need is None or requester is None or order.id is None:
-            return
-        # round r looked at Scope(r); the next round looks one step wider, until ANYWHERE
-        scope = Scope(order.match_round + 1) if order.match_round < Scope.ANYWHERE else None
-        if scope is None:
-            try:
-                o.expire(session=session, order_id=order.id, now=now)
-            except o.InvalidTransition:
-                return
-            out.outbound.append(
-                Outbound(
-                    requester.channel,
-                    requester.external_id,
-                    t("expired", requester.locale, id=order.id),
-                    kind="expired",
-                )
-            )
-            return
-        before = len(out.outbound)
-        result = self.match(session, need, order, scope, locale=requester.locale)
-        new = result.outbound
-        if not new:
-            # nobody new even wider: count the round so the next pass moves on
-            try:
-                o.mark_matched(
-                    session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
-                )
-            except o.InvalidTransition:
-                return
-            return
-        out.outbound.extend(new)
-        label = t(
-            "scope_province" if scope == Scope.PROVINCE else "scope_anywhere", requester.locale
-        )
-        out.outbound.insert(
-            before,
-            Outbound(
-                requester.channel,
-                requester.external_id,
-                t("rematched", requester.locale, id=order.id, scope=label, n=len(new)),
-                kind="rematched",
-            ),
-        )
-
-
-def _need_summary(need: Need) -> str:
-    region = need.county or need.city or need.province
-    bits = [x for x in (region, need.crop) if x]
-    text = need.text if len(need.text) <= 60 else need.text[:60] + "…"
-    text = _PHONE.sub("***", text)  # never show the contact before acceptance
-    return f"{' · '.join(bits)} · {text}" if bits else text
+def _move(
+    turn: Turn,
+    order_id: int | None,
+    move: Callable[[int], o.Order],
+    state_key: str,
+    *,
+    refused: str = "not_your_order",
+) -> o.Order | None:
+    """Run one order move; say in a clear sentence why it was refused, if it was."""
+    if order_id is None:
+        turn.say(turn.t("which_order"))
+        return None
+    try:
+        return move(order_id)
+    except NotFound:
+        turn.say(turn.t("no_order", id=order_id))
+    except o.AlreadyTaken:
+        turn.say(turn.t("already_taken", id=order_id))
+    except o.InvalidTransition as exc:
+        turn.say(turn.t(state_key, id=order_id, status=turn.t(f"status_{exc.status}")))
+    except o.NotPermitted:
+        turn.say(turn.t(refused, id=order_id))
+    except InvalidInput:
+        turn.say(turn.t("bad_score", id=order_id))
+    return None
 
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
