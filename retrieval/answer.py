@@ -106,10 +106,9 @@ def answer(
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
     text = extract(body, tokenize(question), how=bool(_HOW.search(question)))
-    cited = [best] + [h for h in hits[1:3] if h.confidence >= max(floor, best.confidence * 0.9)]
-    citations = tuple(
-        Citation(h.doc_id, h.title, str(h.metadata.get("source", ""))) for h in cited
-    )
+    # The extract comes from the best article only, so that is the one to cite: listing
+    # neighbours that merely share words (稻曲病 under a 稻瘟病 answer) would mislead.
+    citations = (Citation(best.doc_id, best.title, str(best.metadata.get("source", ""))),)
     asked = set(tokenize(question))
     followups: list[str] = []
     for h in hits:

@@ -90,3 +90,9 @@ def test_every_question_is_logged(kb_index, session: Session):
         ("量子计算机的原理是什么", False),
     ]
     assert rows[0].top_hit == "grain-rice-blast" and rows[0].score > 0
+
+
+def test_only_the_article_the_extract_comes_from_is_cited(kb_index):
+    result = answer(kb_index, "稻瘟病怎么防治", shared_tokenizer())
+    assert [c.doc_id for c in result.citations] == ["grain-rice-blast"]
+    assert "稻曲病" not in render_answer(result).split("来源：")[1].split("\n")[0]
