@@ -245,23 +245,6 @@ def _ask_confirmation(turn: Turn, form: Form) -> None:
     )
 
 
-def _has_label(slot: str) -> bool:
-    return slot in {
-        "problem",
-        "crop",
-        "region",
-        "phone",
-        "budget",
-        "urgency",
-        "fields",
-        "service_regions",
-        "name",
-        "organisation",
-        "title",
-        "topics",
-    }
-
-
 SUMMARY_ORDER = (
     "problem",
     "crop",
@@ -276,6 +259,10 @@ SUMMARY_ORDER = (
     "title",
     "topics",
 )
+
+
+def _has_label(slot: str) -> bool:
+    return slot in SUMMARY_ORDER
 
 
 def _summary(turn: Turn, form: Form, skip: tuple[str, ...] = ()) -> str:

@@ -193,21 +193,15 @@ class Matchmaker:
             for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
                 closed = session.get(o.Order, order_id)
                 for uid in (closed.requester_id, closed.expert_id) if closed else ():
-                    user = session.get(User, uid) if uid else None
-                    if user is not None:
-                        out.outbound.append(
-                            Outbound(
-                                user.channel,
-                                user.external_id,
-                                t(
-                                    "auto_closed",
-                                    user.locale,
-                                    id=order_id,
-                                    days=self.auto_close_days,
-                                ),
-                                kind="closed",
-                            )
-                        )
+                    tell(
+                        out,
+                        session,
+                        uid,
+                        "auto_closed",
+                        kind="closed",
+                        id=order_id,
+                        days=self.auto_close_days,
+                    )
         return out
 
     def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
@@ -222,16 +216,8 @@ class Matchmaker:
                 o.expire(session=session, order_id=order.id, now=now)
             except o.InvalidTransition:
                 return
-            out.outbound.append(
-                Outbound(
-                    requester.channel,
-                    requester.external_id,
-                    t("expired", requester.locale, id=order.id),
-                    kind="expired",
-                )
-            )
+            tell(out, session, requester.id, "expired", kind="expired", id=order.id)
             return
-        before = len(out.outbound)
         result = self.match(session, need, order, scope, locale=requester.locale)
         new = result.outbound
         if not new:
@@ -243,19 +229,37 @@ class Matchmaker:
             except o.InvalidTransition:
                 return
             return
-        out.outbound.extend(new)
         label = t(
             "scope_province" if scope == Scope.PROVINCE else "scope_anywhere", requester.locale
         )
-        out.outbound.insert(
-            before,
-            Outbound(
-                requester.channel,
-                requester.external_id,
-                t("rematched", requester.locale, id=order.id, scope=label, n=len(new)),
-                kind="rematched",
-            ),
+        tell(
+            out,
+            session,
+            requester.id,
+            "rematched",
+            kind="rematched",
+            id=order.id,
+            scope=label,
+            n=len(new),
         )
+        out.outbound.extend(new)
+
+
+def tell(
+    out: Outcome,
+    session: Session,
+    user_id: int | None,
+    key: str,
+    *,
+    kind: str,
+    ref: str = "",
+    **values: Any,
+) -> None:
+    """Queue a message for another person, in their own language (no-op for nobody)."""
+    user = session.get(User, user_id) if user_id else None
+    if user is not None:
+        text = t(key, user.locale, **values)
+        out.outbound.append(Outbound(user.channel, user.external_id, text, kind=kind, ref=ref))
 
 
 def need_summary(need: Need) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from dialogs.context import Turn
 from dialogs.i18n import t
-from dialogs.matchmaking import PHONE, Matchmaker, need_summary
+from dialogs.matchmaking import PHONE, Matchmaker, need_summary, tell
 from dialogs.nlu.numbers import chinese_to_int
 from dialogs.types import Button, Outbound
 from retrieval.matching import Area
@@ -148,35 +148,21 @@ class OrderDesk(Matchmaker):
         org = ""
         if profile is not None and (profile.organisation or profile.title):
             org = f"（{' '.join(x for x in (profile.organisation, profile.title) if x)}）"
-        turn.out.outbound.append(
-            Outbound(
-                requester.channel,
-                requester.external_id,
-                t(
-                    "accepted_requester",
-                    requester.locale,
-                    id=order_id,
-                    name=user.display_name,
-                    org=org,
-                    phone=user.phone or "-",
-                ),
-                kind="accepted",
-                ref=f"order:{order_id}",
-            )
+        tell(
+            turn.out,
+            session,
+            requester.id,
+            "accepted_requester",
+            kind="accepted",
+            ref=f"order:{order_id}",
+            id=order_id,
+            name=user.display_name,
+            org=org,
+            phone=user.phone or "-",
         )
         for expert_id in notified_experts(session=session, order_id=order_id):
-            if expert_id == user.id:
-                continue
-            other = session.get(User, expert_id)
-            if other is not None:
-                turn.out.outbound.append(
-                    Outbound(
-                        other.channel,
-                        other.external_id,
-                        t("taken_others", other.locale, id=order_id),
-                        kind="taken",
-                    )
-                )
+            if expert_id != user.id:
+                tell(turn.out, session, expert_id, "taken_others", kind="taken", id=order_id)
         if self.matcher is not None and user.id in self.matcher.cards:
             self.matcher.cards[user.id].open_orders += 1
 
@@ -241,17 +227,17 @@ class OrderDesk(Matchmaker):
         if order is None:
             return
         turn.say(turn.t("rated", id=order_id))
-        expert = turn.session.get(User, order.expert_id) if order.expert_id else None
-        if expert is not None:
-            shown = f"：{comment}" if comment else ""
-            turn.out.outbound.append(
-                Outbound(
-                    expert.channel,
-                    expert.external_id,
-                    t("rated_expert", expert.locale, id=order_id, score=score, comment=shown),
-                    kind="rated",
-                )
-            )
+        shown = f"：{comment}" if comment else ""
+        tell(
+            turn.out,
+            turn.session,
+            order.expert_id,
+            "rated_expert",
+            kind="rated",
+            id=order_id,
+            score=score,
+            comment=shown,
+        )
         if self.matcher is not None and order.expert_id in self.matcher.cards:
             refreshed = self.card_for(turn.session, order.expert_id or 0)
             if refreshed is not None:
@@ -266,19 +252,15 @@ class OrderDesk(Matchmaker):
         )
         if order is None:
             return
-        expert_id = order.expert_id
         turn.say(turn.t("cancelled_order", id=order_id))
-        if expert_id is not None:
-            expert = turn.session.get(User, expert_id)
-            if expert is not None:
-                turn.out.outbound.append(
-                    Outbound(
-                        expert.channel,
-                        expert.external_id,
-                        t("cancelled_expert", expert.locale, id=order_id),
-                        kind="cancelled",
-                    )
-                )
+        tell(
+            turn.out,
+            turn.session,
+            order.expert_id,
+            "cancelled_expert",
+            kind="cancelled",
+            id=order_id,
+        )
 
     # ---- reading -------------------------------------------------------------------------------
     def list_orders(self, turn: Turn) -> None:
