@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -21,12 +20,11 @@ from retrieval.index import HybridIndex
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
 from store.users import get_or_create_user
-from store.validation import Region
+from store.validation import Region, normalise_text
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 _HELLO = re.compile(r"你好|您好|嗨|哈喽|hello|hi|在吗|在不在|有人吗|早|晚上好|下午好")
 _THANKS = re.compile(r"谢|感谢|辛苦")
@@ -95,7 +93,7 @@ class Assistant:
         if inc.action:
             formflow.on_action(self, turn, inc.action)
             return
-        text = unicodedata.normalize("NFC", _CONTROL.sub("", inc.text or "")).strip()
+        text = normalise_text(inc.text or "")
         if not text:
             turn.say(turn.t("empty"))
             return
@@ -205,7 +203,7 @@ class Assistant:
         result = self._ask(turn, text, crops or None)
         if result.answered:
             prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"
-            turn.say(prefix + render_answer(result, turn.locale).split("\n您可能还想问")[0])
+            turn.say(prefix + render_answer(result, turn.locale, followups=False))
 
     def _ask(self, turn: Turn, text: str, crops: set[str] | None = None) -> Answer:
         if self.knowledge is None:

@@ -46,7 +46,7 @@ def ask(
     return result
 
 
-def render_answer(result: Answer, locale: str = "zh") -> str:
+def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True) -> str:
     """The reply text: extract, sources, follow-ups; or the honest no-answer."""
     if not result.answered:
         if locale == "en":
@@ -58,7 +58,7 @@ def render_answer(result: Answer, locale: str = "zh") -> str:
     sources = "；".join(f"《{c.title}》" for c in result.citations)
     lines = [result.text, ""]
     lines.append(f"Source: {sources}" if locale == "en" else f"来源：{sources}")
-    if result.followups:
+    if followups and result.followups:
         lines.append("You may also ask:" if locale == "en" else "您可能还想问：")
         lines.extend(f"· {q}" for q in result.followups)
     return "\n".join(lines)

@@ -19,11 +19,16 @@ _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
 
+def normalise_text(value: str) -> str:
+    """Control and invisible characters removed, NFC-normalised, surrounding space stripped."""
+    return unicodedata.normalize("NFC", _CONTROL.sub("", value)).strip()
+
+
 def clean_text(value: str | None, *, field: str = "text", max_len: int = MAX_TEXT) -> str:
     """Strip control characters and surrounding space; refuse empty or over-long text."""
     if value is None:
         raise InvalidInput(field, value, "must not be empty")
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", str(value))).strip()
+    text = normalise_text(str(value))
     if not text:
         raise InvalidInput(field, value, "must not be empty")
     if len(text) > max_len:
