@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
+from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.orders import OrderDesk
+from dialogs.stats import StatsDesk
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
 from store.db import init_db, make_engine, make_session_factory
+from store.users import Role, User
+from store.validation import Region
 
 EXPERTS = "experts"
 
@@ -45,6 +50,34 @@ class Services:
     desk: OrderDesk
 
 
+def admin_check(settings: Settings) -> Callable[[User], bool]:
+    """Who may see indicators: Telegram users in ADMIN_IDS, users given the admin role, and
+    the console operator speaking as "admin" (the console runs with database access anyway)."""
+    telegram_admins = {str(i) for i in settings.admin_ids}
+
+    def is_admin(user: User) -> bool:
+        if user.has_role(Role.ADMIN):
+            return True
+        if user.channel == "telegram":
+            return user.external_id in telegram_admins
+        return user.channel == "console" and user.external_id == "admin"
+
+    return is_admin
+
+
+def default_region(settings: Settings) -> Region:
+    """STATS_REGION as a region.
+
+    Raises:
+        SettingsError: the name is no place, naming the value.
+    """
+    try:
+        return lookup(settings.stats_region)
+    except RegionLookupError as err:
+        msg = f"Bad setting STATS_REGION={settings.stats_region!r}: {err}"
+        raise SettingsError(msg) from None
+
+
 def build_services(settings: Settings) -> Services:
     """The assistant with its order desk over the configured database and indexes."""
     from retrieval.tokenizer import shared_tokenizer
@@ -66,6 +99,6 @@ def build_services(settings: Settings) -> Services:
         knowledge=knowledge if len(knowledge) else None,
         tokenize=shared_tokenizer(),
         locale=settings.locale,
-        hooks=[desk],
+        hooks=[desk, StatsDesk(admin_check(settings), default_region(settings))],
     )
     return Services(engine, assistant, desk)

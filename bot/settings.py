@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     scheduler_interval_seconds: int = Field(default=30, ge=1)
+    stats_region: str = "四川省"
+    dashboard_token: SecretStr | None = None
+    dashboard_host: str = "127.0.0.1"
+    dashboard_port: int = Field(default=8081, ge=1, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

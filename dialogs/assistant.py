@@ -147,8 +147,8 @@ class Assistant:
             formflow.start(self, turn, "subscribe", text, parse)
         elif intent == Intent.QUESTION:
             self.answer_question(turn, text, parse, offer=True)
-        elif intent == Intent.ORDER:
-            self.run_hooks(turn, "order", parse)
+        elif intent in (Intent.ORDER, Intent.STATS):
+            self.run_hooks(turn, intent.value, parse)
             if not turn.out.replies:
                 turn.say(turn.t("other"))
         elif intent == Intent.HELP:

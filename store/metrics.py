@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, case, cast, distinct, extract, func, literal, or_, select
+from sqlalchemy import Integer, Table, case, cast, distinct, extract, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from store.clock import utcnow
 from store.experts import ExpertProfile
@@ -34,6 +34,13 @@ from store.questions import QuestionLog
 from store.users import User
 from store.validation import Region, gazetteer
 
+# The tables as SQLAlchemy Core objects (the queries below are Core aggregates, not ORM loads).
+NEEDS: Table = Need.__table__  # type: ignore[attr-defined]
+ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
+RATINGS: Table = Rating.__table__  # type: ignore[attr-defined]
+USERS: Table = User.__table__  # type: ignore[attr-defined]
+EXPERTS: Table = ExpertProfile.__table__  # type: ignore[attr-defined]
+QUESTIONS: Table = QuestionLog.__table__  # type: ignore[attr-defined]
 UNMET = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value, OrderStatus.EXPIRED.value)
 WEEK = 7 * 24 * 3600
 TOTAL = "__total__"
@@ -187,8 +194,8 @@ class _Query:
         return {row[0]: row for row in self.session.execute(stmt)}
 
     def needs(self) -> dict[str, Any]:
-        n = Need.__table__.c  # type: ignore[attr-defined]
-        o = Order.__table__.c  # type: ignore[attr-defined]
+        n = NEEDS.c
+        o = ORDERS.c
         accepted = o.accepted_at.isnot(None)
         stmt = (
             select(
@@ -200,14 +207,14 @@ class _Query:
                 func.sum(case((o.resolved_at.isnot(None), 1), else_=0)),
                 func.sum(case((n.status.in_(UNMET), 1), else_=0)),
             )
-            .select_from(Need.__table__.join(Order.__table__, o.need_id == n.id))
+            .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
             .where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
         )
         return self.rows(stmt, n)
 
     def median_accept(self) -> dict[str, float]:
-        n = Need.__table__.c  # type: ignore[attr-defined]
-        o = Order.__table__.c  # type: ignore[attr-defined]
+        n = NEEDS.c
+        o = ORDERS.c
         wait = _epoch(self.dialect, o.accepted_at) - _epoch(self.dialect, o.created_at)
         part = [getattr(n, self.level)] if self.level else []
         inner = (
@@ -217,7 +224,7 @@ class _Query:
                 func.row_number().over(partition_by=part, order_by=wait).label("rn"),
                 func.count().over(partition_by=part).label("cnt"),
             )
-            .select_from(Need.__table__.join(Order.__table__, o.need_id == n.id))
+            .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
             .where(
                 *_scope(n, self.region),
                 n.created_at >= self.since,
@@ -235,36 +242,32 @@ class _Query:
         return {k: float(v) for k, v in self.session.execute(stmt)}
 
     def ratings(self) -> dict[str, Any]:
-        n = Need.__table__.c  # type: ignore[attr-defined]
-        o = Order.__table__.c  # type: ignore[attr-defined]
-        r = Rating.__table__.c  # type: ignore[attr-defined]
+        n = NEEDS.c
+        o = ORDERS.c
+        r = RATINGS.c
         stmt = (
             select(self.key(n), func.avg(r.score), func.count())
-            .select_from(
-                Rating.__table__.join(Order.__table__, o.id == r.order_id).join(
-                    Need.__table__, n.id == o.need_id
-                )
-            )
+            .select_from(RATINGS.join(ORDERS, o.id == r.order_id).join(NEEDS, n.id == o.need_id))
             .where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
         )
         return self.rows(stmt, n)
 
     def experts(self) -> dict[str, Any]:
-        u = User.__table__.c  # type: ignore[attr-defined]
-        e = ExpertProfile.__table__.c  # type: ignore[attr-defined]
+        u = USERS.c
+        e = EXPERTS.c
         stmt = (
             select(self.key(u), func.count())
-            .select_from(ExpertProfile.__table__.join(User.__table__, u.id == e.user_id))
+            .select_from(EXPERTS.join(USERS, u.id == e.user_id))
             .where(*_scope(u, self.region), e.created_at < self.until)
         )
         return self.rows(stmt, u)
 
     def active_experts(self) -> dict[str, Any]:
-        u = User.__table__.c  # type: ignore[attr-defined]
-        o = Order.__table__.c  # type: ignore[attr-defined]
+        u = USERS.c
+        o = ORDERS.c
         stmt = (
             select(self.key(u), func.count(distinct(o.expert_id)))
-            .select_from(Order.__table__.join(User.__table__, u.id == o.expert_id))
+            .select_from(ORDERS.join(USERS, u.id == o.expert_id))
             .where(
                 *_scope(u, self.region),
                 o.accepted_at >= self.since,
@@ -274,7 +277,7 @@ class _Query:
         return self.rows(stmt, u)
 
     def questions(self) -> dict[str, Any]:
-        q = QuestionLog.__table__.c  # type: ignore[attr-defined]
+        q = QUESTIONS.c
         stmt = select(
             self.key(q),
             func.count(),
@@ -338,7 +341,7 @@ def child_indicators(
 def _top(
     session: Session, column: Any, region: Region, since: datetime, until: datetime, limit: int
 ) -> list[Count]:
-    n = Need.__table__.c  # type: ignore[attr-defined]
+    n = NEEDS.c
     stmt = (
         select(column, func.count().label("c"))
         .where(
@@ -359,7 +362,7 @@ def unmet_top(
     *, session: Session, region: Region, since: datetime, until: datetime, limit: int = 5
 ) -> tuple[list[Count], list[Count]]:
     """The problem categories and crops of needs that never reached an expert, most first."""
-    n = Need.__table__.c  # type: ignore[attr-defined]
+    n = NEEDS.c
     return (
         _top(session, n.category, region, since, until, limit),
         _top(session, n.crop, region, since, until, limit),
@@ -370,7 +373,7 @@ def unanswered_questions(
     *, session: Session, region: Region, since: datetime, until: datetime, limit: int = 20
 ) -> list[GapQuestion]:
     """Questions the knowledge base could not answer, most often asked first."""
-    q = QuestionLog.__table__.c  # type: ignore[attr-defined]
+    q = QUESTIONS.c
     stmt = (
         select(q.question, func.count().label("c"), func.max(q.created_at))
         .where(
@@ -398,14 +401,14 @@ def weekly_trend(
 ) -> list[WeekPoint]:
     """Needs posted, needs accepted and questions asked per week from *since*."""
     dialect = session.get_bind().dialect.name
-    n = Need.__table__.c  # type: ignore[attr-defined]
-    o = Order.__table__.c  # type: ignore[attr-defined]
-    q = QuestionLog.__table__.c  # type: ignore[attr-defined]
+    n = NEEDS.c
+    o = ORDERS.c
+    q = QUESTIONS.c
     weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
     needs_week = _week_index(dialect, n.created_at, since)
     stmt = (
         select(needs_week, func.count(), func.count(o.accepted_at))
-        .select_from(Need.__table__.join(Order.__table__, o.need_id == n.id))
+        .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
         .where(*_scope(n, region), n.created_at >= since, n.created_at < until)
         .group_by(needs_week)
     )

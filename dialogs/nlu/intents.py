@@ -14,6 +14,7 @@ class Intent(StrEnum):
     CAPABILITY = "capability"
     QUESTION = "question"
     ORDER = "order"
+    STATS = "stats"
     SUBSCRIBE = "subscribe"
     HELP = "help"
     SMALLTALK = "smalltalk"
@@ -27,6 +28,9 @@ _ORDER = re.compile(
     r"(?:评价|打分|好评|差评|打个?[1-5一二三四五]\s*分|[1-5一二三四五]\s*[星分])|"
     r"需求.{0,6}(?:有人接|接了没|怎么样了|进度)|我(?:发|提)的.{0,6}(?:需求|问题).{0,6}(?:人接|接没)|"
     r"^\s*取消\s*\d+"
+)
+_STATS = re.compile(
+    r"^\s*/stats\b|(?:服务|科技服务|地区|区域).{0,4}(?:指标|统计)|(?:获取率|供给率)|统计数据|数据看板"
 )
 _HELP = re.compile(
     r"^\s*/?(?:help|start|帮助)\s*$|怎么用|(?:这个|你|这)咋个用|如何使用|该做啥|干啥子的|是干啥|平台是|"
@@ -96,6 +100,8 @@ def classify(text: str, slots: Slots) -> Intent:
     t = text.strip()
     if not t:
         return Intent.OTHER
+    if _STATS.search(t):
+        return Intent.STATS
     if _ORDER.search(t):
         return Intent.ORDER
     if _HELP.search(t):

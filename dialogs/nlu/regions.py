@@ -246,3 +246,43 @@ def place_by_label(label: str) -> Place | None:
     """The place for a user's pick among clarification options (its full label)."""
     res = resolve(label)
     return res.best
+
+
+class RegionLookupError(ValueError):
+    """A region name that names no place, or several; *options* are what to suggest."""
+
+    def __init__(self, name: str, options: list[str], ambiguous: bool) -> None:
+        self.name, self.options, self.ambiguous = name, options, ambiguous
+        what = "ambiguous region" if ambiguous else "unknown region"
+        hint = f"; did you mean {', '.join(options)}?" if options else ""
+        super().__init__(f"{what} {name!r}{hint}")
+
+
+NATIONWIDE = frozenset({"全国", "中国", "china", "all", "*"})
+
+
+def lookup(name: str) -> Region:
+    """The region a name (宜宾市, 宜宾, 四川, 翠屏区, 全国) stands for.
+
+    Raises:
+        RegionLookupError: no such place (with close names to suggest), or several places
+            share the name and none is preferred (with their full labels).
+    """
+    key = "".join(name.split())
+    if key.lower() in NATIONWIDE:
+        return Region()
+    gaz = gazetteer()
+    cands = gaz.names.get(key, [])
+    if not cands:
+        import difflib
+
+        near = difflib.get_close_matches(key, list(gaz.names), n=8, cutoff=0.5)
+        near.sort(key=lambda n: not any(p.province in HOME for p in gaz.names[n]))
+        near = near[:5]
+        raise RegionLookupError(name, near, ambiguous=False)
+    # the plain name of a level beats a deeper place that has it as an alias
+    shallow = min(c.level for c in cands)
+    best = _pick([c for c in cands if c.level == shallow])
+    if best is None:
+        raise RegionLookupError(name, [c.region.label for c in cands], ambiguous=True)
+    return best.region

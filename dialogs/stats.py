@@ -1,0 +1,275 @@
+"""Regional indicators for administrators: `/stats [地区] [起始日期]` and shared formatting."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from dialogs.context import Turn
+from dialogs.i18n import ZH, t
+from dialogs.nlu.regions import RegionLookupError, lookup, resolve
+from store.metrics import Indicators, RegionReport, region_report
+from store.users import User
+from store.validation import Region
+
+_COMMAND = re.compile(r"^\s*/stats(?:@\w+)?", re.IGNORECASE)
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+_FILLER = re.compile(
+    r"查看|看看|看一下|查一下|查询|请|给我|一下|的|地区|服务|科技|指标|统计数据|统计|数据|情况|"
+    r"获取率|供给率|看板|从|以来|开始|起|[，,。.!！?？\s]"
+)
+CHILD_LINES = 8
+GAP_LINES = 5
+
+
+def parse_date(value: str) -> datetime:
+    """A calendar date (2026-01-01, 2026/1/1, 2026年1月1日) as midnight UTC.
+
+    Raises:
+        ValueError: naming the value that is not a date.
+    """
+    m = _DATE.fullmatch(value.strip())
+    try:
+        if not m:
+            raise ValueError(value)
+        day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        msg = f"not a date: {value!r} (expected YYYY-MM-DD)"
+        raise ValueError(msg) from None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def pct(rate: float | None, locale: str) -> str:
+    return t("no_data", locale) if rate is None else f"{rate * 100:.1f}%"
+
+
+def duration(seconds: float | None, locale: str) -> str:
+    if seconds is None:
+        return t("no_data", locale)
+    if seconds < 3600:
+        return t("minutes", locale, n=seconds / 60)
+    if seconds < 48 * 3600:
+        return t("hours", locale, n=seconds / 3600)
+    return t("days", locale, n=seconds / 86400)
+
+
+def region_name(region: Region, locale: str) -> str:
+    if not region:
+        return t("stats_nationwide", locale)
+    if region.county:
+        return region.county
+    return region.city or region.province
+
+
+def category_name(category: str, locale: str) -> str:
+    key = f"cat_{category}"
+    return t(key, locale) if key in ZH else category
+
+
+COLUMNS = (
+    "col_region",
+    "col_requesters",
+    "col_needs",
+    "col_acquisition",
+    "col_experts",
+    "col_active_experts",
+    "col_supply",
+    "col_median_hours",
+    "col_resolution",
+    "col_rating",
+    "col_questions",
+    "col_unanswered",
+)
+
+
+def _pct_value(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def table(report: RegionReport, locale: str = "zh") -> tuple[list[str], list[list[Any]]]:
+    """Header and rows (the region itself, then its children) for a terminal table or CSV.
+
+    Rates are percentages; a cell with no data is ``None``.
+    """
+    header = [t(c, locale) for c in COLUMNS]
+    rows = []
+    for ind in [report.total, *report.children]:
+        hours = ind.median_accept_seconds
+        rows.append(
+            [
+                region_name(ind.region, locale),
+                ind.requesters,
+                ind.needs,
+                _pct_value(ind.acquisition_rate),
+                ind.experts,
+                ind.active_experts,
+                _pct_value(ind.supply_rate),
+                None if hours is None else round(hours / 3600, 1),
+                _pct_value(ind.resolution_rate),
+                None if ind.rating_avg is None else round(ind.rating_avg, 2),
+                ind.questions,
+                _pct_value(ind.unanswered_rate),
+            ]
+        )
+    return header, rows
+
+
+def render(report: RegionReport, locale: str = "zh") -> str:
+    """The report as one chat message."""
+    tot = report.total
+    lines = [
+        t(
+            "stats_head",
+            locale,
+            region=report.region.label or t("stats_nationwide", locale),
+            since=report.since.date().isoformat(),
+            until=report.until.date().isoformat(),
+        )
+    ]
+    if not tot.has_data:
+        lines.append(t("stats_no_data", locale))
+        return "\n".join(lines)
+    lines += [
+        t(
+            "stats_needs",
+            locale,
+            needs=tot.needs,
+            accepted=tot.accepted_needs,
+            resolved=tot.resolved_needs,
+            unmet=tot.unmet_needs,
+        ),
+        t(
+            "stats_acquisition",
+            locale,
+            rate=pct(tot.acquisition_rate, locale),
+            num=tot.served_requesters,
+            den=tot.requesters,
+        ),
+        t(
+            "stats_supply",
+            locale,
+            rate=pct(tot.supply_rate, locale),
+            num=tot.active_experts,
+            den=tot.experts,
+        ),
+        t("stats_median", locale, value=duration(tot.median_accept_seconds, locale)),
+        t(
+            "stats_resolution",
+            locale,
+            rate=pct(tot.resolution_rate, locale),
+            rating=t("no_data", locale)
+            if tot.rating_avg is None
+            else t("rating_value", locale, n=tot.rating_avg, count=tot.rating_count),
+        ),
+        t("stats_questions", locale, n=tot.questions, rate=pct(tot.unanswered_rate, locale)),
+    ]
+    unmet = [f"{category_name(c.label, locale)} {c.count}" for c in report.unmet_categories]
+    unmet += [f"{c.label} {c.count}" for c in report.unmet_crops]
+    if unmet:
+        lines.append(t("stats_unmet", locale, items="、".join(unmet)))
+    lines += _children_lines(report.children, locale)
+    if report.gaps:
+        lines.append(t("stats_gaps", locale))
+        lines += [f"· {g.question}（{g.asked}）" for g in report.gaps[:GAP_LINES]]
+    return "\n".join(lines)
+
+
+def _children_lines(children: list[Indicators], locale: str) -> list[str]:
+    if not children:
+        return []
+    active = sorted((c for c in children if c.has_data), key=lambda c: (-c.needs, -c.experts))
+    lines = [t("stats_children", locale)]
+    for c in active[:CHILD_LINES]:
+        lines.append(
+            t(
+                "stats_child_line",
+                locale,
+                region=region_name(c.region, locale),
+                needs=c.needs,
+                acq=pct(c.acquisition_rate, locale),
+                experts=c.experts,
+                supply=pct(c.supply_rate, locale),
+            )
+        )
+    rest = len(children) - min(len(active), CHILD_LINES)
+    if rest:
+        lines.append(t("stats_children_rest", locale, n=rest))
+    return lines
+
+
+def region_from_text(text: str) -> Region | None:
+    """The region named in a /stats message, None when none is named.
+
+    Raises:
+        RegionLookupError: a name was given that names no place or several.
+    """
+    rest = _DATE.sub(" ", _COMMAND.sub("", text))
+    name = _FILLER.sub("", rest)
+    if not name:
+        return None
+    try:
+        return lookup(name)
+    except RegionLookupError:
+        # a sentence around the name: "看看宜宾翠屏区这个月" -> 宜宾市翠屏区
+        res = resolve(rest)
+        if res.best is not None:
+            return res.best.region
+        raise
+
+
+@dataclass(slots=True)
+class StatsDesk:
+    """The `/stats` command, used as an :class:`Assistant` hook (event ``"stats"``).
+
+    Args:
+        is_admin: whether a user may see indicators.
+        default_region: shown when the message names no region.
+    """
+
+    is_admin: Callable[[User], bool]
+    default_region: Region = Region("四川省")
+
+    def __call__(self, turn: Turn, event: str, payload: object) -> None:
+        if event == "stats":
+            self.on_text(turn, str(getattr(payload, "text", "")))
+
+    def on_text(self, turn: Turn, text: str) -> None:
+        if not self.is_admin(turn.user):
+            turn.say(turn.t("stats_denied"))
+            return
+        since = None
+        if m := _DATE.search(text):
+            try:
+                since = parse_date(m.group(0))
+            except ValueError:
+                turn.say(turn.t("stats_bad_date", value=m.group(0)))
+                return
+        try:
+            region = region_from_text(text)
+        except RegionLookupError as err:
+            turn.say(_lookup_reply(err, turn.locale))
+            return
+        region = self.default_region if region is None else region
+        try:
+            report = region_report(session=turn.session, region=region, since=since)
+        except ValueError:
+            value = since.date().isoformat() if since else ""
+            turn.say(turn.t("stats_future_date", value=value))
+            return
+        turn.say(render(report, turn.locale))
+
+
+def _lookup_reply(err: RegionLookupError, locale: str) -> str:
+    if err.ambiguous:
+        return t(
+            "stats_ambiguous_region",
+            locale,
+            name=err.name,
+            options="、".join(err.options),
+            first=err.options[0],
+        )
+    hint = t("stats_did_you_mean", locale, options="、".join(err.options)) if err.options else ""
+    return t("stats_unknown_region", locale, name=err.name, hint=hint)
