@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from bot import cli_bench, cli_kb
+from bot import cli_bench, cli_kb, cli_stats
 from bot.settings import Settings, SettingsError, get_settings
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     bot_cmd.add_argument("--webhook", action="store_true", help="serve WEBHOOK_URL instead")
     bot_cmd.set_defaults(handler=_cmd_bot)
     cli_kb.register(sub)
+    cli_stats.register(sub)
     cli_bench.register(sub)
     return parser
 
