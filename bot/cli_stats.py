@@ -98,6 +98,8 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     host = args.host or settings.dashboard_host
     port = args.port or settings.dashboard_port
+    # the token itself is not printed: terminals get logged and shared
+    print(f"dashboard: http://{host}:{port}/dashboard?token=<DASHBOARD_TOKEN>", flush=True)
     serve_dashboard(settings, host, port)
     return 0
 
@@ -132,7 +134,9 @@ def register(sub: Any) -> None:
     stats.add_argument("--csv", metavar="FILE", help="also write the table as CSV (UTF-8, BOM)")
     stats.set_defaults(handler=cmd_stats)
 
-    dash = sub.add_parser("dashboard", help="serve the indicator dashboard (needs DASHBOARD_TOKEN)")
+    dash = sub.add_parser(
+        "dashboard", help="serve the indicator dashboard (needs DASHBOARD_TOKEN)"
+    )
     dash.add_argument("--host", help="listen address (default DASHBOARD_HOST)")
     dash.add_argument("--port", type=int, help="port (default DASHBOARD_PORT)")
     dash.set_defaults(handler=cmd_dashboard)

@@ -276,7 +276,7 @@ def lookup(name: str) -> Region:
     if not cands:
         import difflib
 
-        near = difflib.get_close_matches(key, list(gaz.names), n=8, cutoff=0.5)
+        near = difflib.get_close_matches(key, list(gaz.names), n=30, cutoff=0.5)
         near.sort(key=lambda n: not any(p.province in HOME for p in gaz.names[n]))
         near = near[:5]
         raise RegionLookupError(name, near, ambiguous=False)

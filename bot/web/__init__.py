@@ -1,0 +1,1 @@
+"""HTTP transports besides Telegram polling: the indicator dashboard (and the webhook)."""

@@ -1,0 +1,184 @@
+"""The indicator dashboard: one page, a JSON API, and the vendored chart library.
+
+Routes (added to any aiohttp application, so `tianfu dashboard` and the webhook server serve
+the same thing):
+
+- ``GET /dashboard`` - the page (Chinese);
+- ``GET /dashboard/api/report?region=宜宾市&since=2026-01-01&until=2026-04-01`` - the figures;
+- ``GET /dashboard/static/{file}`` - Chart.js, served from the package (no CDN: users may be
+  offline).
+
+Every route needs DASHBOARD_TOKEN: as ``?token=`` (the page then keeps it in an HttpOnly
+cookie), as ``Authorization: Bearer``, or in that cookie. Without it: 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+from sqlmodel import Session
+
+from dialogs.nlu.regions import RegionLookupError, lookup
+from dialogs.stats import category_name, parse_date, region_name
+from store.metrics import Indicators, RegionReport, child_regions, region_report
+from store.validation import Region
+
+log = logging.getLogger(__name__)
+
+COOKIE = "tianfu_dashboard"
+STATIC = {
+    "chart.umd.min.js": "application/javascript",
+    "dashboard.js": "application/javascript",
+}
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _static(name: str) -> bytes:
+    return resources.files("bot.web").joinpath("static", name).read_bytes()
+
+
+def _indicators(ind: Indicators) -> dict[str, Any]:
+    data = asdict(ind)
+    data["region"] = {**asdict(ind.region), "name": region_name(ind.region, "zh")}
+    data.update(
+        acquisition_rate=ind.acquisition_rate,
+        supply_rate=ind.supply_rate,
+        resolution_rate=ind.resolution_rate,
+        unanswered_rate=ind.unanswered_rate,
+        has_data=ind.has_data,
+    )
+    return data
+
+
+def report_json(report: RegionReport) -> dict[str, Any]:
+    """The report as JSON-ready data (rates as fractions, None where there is no data)."""
+    region = report.region
+    trail = []
+    for level in (Region(region.province), Region(region.province, region.city), region):
+        if level and level.label not in [t["label"] for t in trail]:
+            trail.append({"label": level.label, "name": region_name(level, "zh")})
+    return {
+        "region": {**asdict(region), "label": region.label or "全国"},
+        "trail": trail,
+        "since": report.since.date().isoformat(),
+        "until": report.until.date().isoformat(),
+        "total": _indicators(report.total),
+        "children": [_indicators(c) for c in report.children],
+        "unmet_categories": [
+            {"label": category_name(c.label, "zh"), "count": c.count}
+            for c in report.unmet_categories
+        ],
+        "unmet_crops": [{"label": c.label, "count": c.count} for c in report.unmet_crops],
+        "gaps": [
+            {"question": g.question, "asked": g.asked, "last_asked": g.last_asked.isoformat()}
+            for g in report.gaps
+        ],
+        "weekly": [
+            {
+                "start": w.start.date().isoformat(),
+                "needs": w.needs,
+                "accepted": w.accepted,
+                "questions": w.questions,
+            }
+            for w in report.weekly
+        ],
+        "regions": _picker(region),
+    }
+
+
+def _picker(region: Region) -> list[str]:
+    """Names offered by the region picker: the province's cities and the current city's
+    counties."""
+    province = Region(region.province or "四川省")
+    names = [province.province] + [r.label for r in child_regions(province)]
+    if region.city:
+        names += [r.label for r in child_regions(Region(region.province, region.city))]
+    return list(dict.fromkeys(names))
+
+
+def _authorised(request: web.Request, token: str) -> bool:
+    given = (
+        request.query.get("token")
+        or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        or request.cookies.get(COOKIE, "")
+    )
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _guard(token: str, handler: Handler) -> Handler:
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if not _authorised(request, token):
+            log.warning("dashboard: refused %s from %s", request.path, request.remote)
+            return web.Response(
+                status=401,
+                text="401 未授权：请使用管理员令牌访问（/dashboard?token=…）。\n",
+                content_type="text/plain",
+                charset="utf-8",
+                headers={"WWW-Authenticate": 'Bearer realm="tianfu dashboard"'},
+            )
+        response = await handler(request)
+        if "token" in request.query:
+            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/dashboard")
+        return response
+
+    return guarded
+
+
+def _bad_request(message: str) -> web.Response:
+    return web.json_response({"error": message}, status=400)
+
+
+def add_dashboard(
+    app: web.Application, *, token: str, session_factory: Callable[[], Session]
+) -> None:
+    """Mount the dashboard routes on *app*, guarded by *token*."""
+
+    async def page(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=_static("dashboard.html"), content_type="text/html", charset="utf-8"
+        )
+
+    async def static(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=_static(name),
+            content_type=STATIC[name],
+            headers={"Cache-Control": "max-age=86400"},
+        )
+
+    async def api_report(request: web.Request) -> web.StreamResponse:
+        q = request.query
+        try:
+            region = lookup(q["region"]) if q.get("region") else Region("四川省")
+            since = parse_date(q["since"]) if q.get("since") else None
+            until = parse_date(q["until"]) if q.get("until") else None
+        except RegionLookupError as err:
+            return web.json_response(
+                {"error": f"没找到地区“{err.name}”", "suggestions": err.options}, status=400
+            )
+        except ValueError as err:
+            return _bad_request(str(err))
+
+        def build() -> dict[str, Any]:
+            with session_factory() as session:
+                report = region_report(session=session, region=region, since=since, until=until)
+            return report_json(report)
+
+        try:
+            data = await asyncio.to_thread(build)
+        except ValueError as err:
+            return _bad_request(str(err))
+        return web.json_response(data)
+
+    app.router.add_get("/dashboard", _guard(token, page))
+    app.router.add_get("/dashboard/api/report", _guard(token, api_report))
+    app.router.add_get("/dashboard/static/{name}", _guard(token, static))
