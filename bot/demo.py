@@ -202,6 +202,7 @@ def seed(
 
     experts_by_city: dict[str, list[int]] = defaultdict(list)
     experts_by_trade: dict[tuple[str, str], list[int]] = defaultdict(list)
+    experts_by_field: dict[str, list[int]] = defaultdict(list)
     for i in range(size.experts):
         city, county = rng.choices(counties, weights)[0]
         uid = ids.take(USERS, engine)
@@ -234,6 +235,7 @@ def seed(
             continue  # registered but never takes an order: the supply rate is not 100 %
         experts_by_city[city].append(uid)
         experts_by_trade[(city, field_name)].append(uid)
+        experts_by_field[field_name].append(uid)
     report.experts = size.experts
 
     requesters: list[tuple[int, str, str]] = []
@@ -254,7 +256,11 @@ def seed(
         # activity grows over the period (a platform being adopted)
         created = start + timedelta(seconds=span * (rng.random() ** 0.7))
         pool = experts_by_trade.get((city, field_name)) or experts_by_city.get(city) or []
-        taken = bool(pool) and rng.random() < city_supply[city]
+        chance = city_supply[city]
+        if not pool:
+            # nobody local: an expert from elsewhere in the province, less often
+            pool, chance = experts_by_field.get(field_name, []), chance / 2
+        taken = bool(pool) and rng.random() < chance
         need_id, order_id = ids.take(NEEDS, engine), ids.take(ORDERS, engine)
         steps = [("post", None, "posted", created, uid)]
         expert = None

@@ -42,6 +42,9 @@ function draw(id, config) {
 
 function render(data) {
   const t = data.total;
+  const form = document.getElementById("query");
+  form.since.value = data.since;
+  form.until.value = data.until;
   document.getElementById("period").textContent =
     data.region.label + "：" + data.since + " 至 " + data.until + (t.has_data ? "" : "（这个时间段还没有数据）");
   const trail = document.getElementById("trail");

@@ -1,0 +1,201 @@
+"""The dashboard over HTTP and in a real headless Chromium (Debian's chromium + chromedriver)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiohttp import ClientSession, CookieJar, web
+
+from bot.demo import Size, seed
+from bot.web.dashboard import add_dashboard
+from store.db import init_db, make_engine, make_session_factory
+
+TOKEN = "test-dashboard-token"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The dashboard on a free port over a demo database (Sichuan, 12 weeks)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('dash') / 'demo.db'}")
+    init_db(engine)
+    seed(engine, Size(experts=120, requesters=600, needs=1500, questions=500))
+    app = web.Application()
+    add_dashboard(app, token=TOKEN, session_factory=make_session_factory(engine))
+    port = _free_port()
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    started = threading.Event()
+
+    def serve() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(runner.setup())
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        started.set()
+        loop.run_forever()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    assert started.wait(30)
+    yield f"http://127.0.0.1:{port}"
+    asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    engine.dispose()
+
+
+async def test_token_is_required(server: str) -> None:
+    async with ClientSession() as http:
+        for path in ("/dashboard", "/dashboard/api/report", "/dashboard/static/dashboard.js"):
+            async with http.get(server + path) as resp:
+                assert resp.status == 401
+                assert "未授权" in await resp.text()
+        async with http.get(server + "/dashboard?token=wrong") as resp:
+            assert resp.status == 401
+        async with http.get(
+            server + "/dashboard/api/report", headers={"Authorization": f"Bearer {TOKEN}"}
+        ) as resp:
+            assert resp.status == 200
+
+
+async def test_token_in_url_becomes_a_cookie(server: str) -> None:
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # unsafe: an IP host
+        async with http.get(f"{server}/dashboard?token={TOKEN}") as resp:
+            assert resp.status == 200
+            page = await resp.text()
+            assert "地区科技服务指标" in page and "chart.umd.min.js" in page
+        # the page's own requests carry no token, only the cookie
+        async with http.get(server + "/dashboard/static/chart.umd.min.js") as resp:
+            assert resp.status == 200 and len(await resp.read()) > 100_000
+
+
+async def test_report_api(server: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with ClientSession(headers=headers) as http:
+        async with http.get(f"{server}/dashboard/api/report?region={quote('宜宾')}") as resp:
+            data = await resp.json()
+        assert data["region"]["label"] == "四川省宜宾市"
+        assert [c["region"]["name"] for c in data["children"]][:1] and len(data["children"]) == 10
+        total = data["total"]
+        assert total["needs"] == sum(c["needs"] for c in data["children"])
+        assert 0 < total["acquisition_rate"] <= 1
+        assert len(data["weekly"]) == 12 and data["trail"][-1]["name"] == "宜宾市"
+        async with http.get(f"{server}/dashboard/api/report?region={quote('宜兵市')}") as resp:
+            assert resp.status == 400
+            err = await resp.json()
+            assert "宜兵市" in err["error"] and "宜宾市" in err["suggestions"]
+        async with http.get(f"{server}/dashboard/api/report?since=2026-13-01") as resp:
+            assert resp.status == 400 and "2026-13-01" in (await resp.json())["error"]
+
+
+def _browser(tmp_path: Path):  # type: ignore[no-untyped-def]
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        message = "Debian's chromium and chromium-driver are needed (apt-get install chromium chromium-driver)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1800",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+def test_dashboard_renders_charts_in_chromium(server: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser(tmp_path)
+    try:
+        driver.get(f"{server}/dashboard?token={TOKEN}")
+        WebDriverWait(driver, 30).until(
+            lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded")
+        )
+        assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "四川省"
+        canvases = driver.find_elements(By.TAG_NAME, "canvas")
+        assert len(canvases) == 3
+        series = driver.execute_script(
+            "return ['chart-rates', 'chart-needs', 'chart-weekly'].map(id => {"
+            "  const c = Chart.getChart(id);"
+            "  return {labels: c.data.labels, sets: c.data.datasets.map(d => d.label),"
+            "          points: c.data.datasets[0].data.length, width: c.width};"
+            "});"
+        )
+        rates, needs, weekly = series
+        assert rates["sets"] == ["科技服务获取率", "专家供给率"]
+        assert len(rates["labels"]) == 21 and "成都市" in rates["labels"]
+        assert needs["sets"] == ["已接单需求", "未满足需求", "专家"]
+        assert weekly["sets"] == ["新需求", "已接单", "科普提问"] and weekly["points"] == 12
+        assert all(s["width"] > 100 for s in series)  # drawn, not an empty 0x0 canvas
+        # pixels were painted on the bar chart
+        painted = driver.execute_script(
+            "const c = document.getElementById('chart-rates');"
+            "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            "let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n;"
+        )
+        assert painted > 1000
+        cards = driver.find_element(By.ID, "cards").text
+        assert "科技服务获取率" in cards and "%" in cards
+        assert driver.find_elements(By.CSS_SELECTOR, "#gaps tr")  # the knowledge-gap table
+        driver.save_screenshot(str(tmp_path / "dashboard.png"))
+        assert (tmp_path / "dashboard.png").stat().st_size > 10_000
+
+        # drill down through the region picker
+        box = driver.find_element(By.ID, "region")
+        box.clear()
+        box.send_keys("宜宾市")
+        driver.find_element(By.CSS_SELECTOR, "form button").click()
+        WebDriverWait(driver, 30).until(
+            lambda d: (
+                d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "四川省宜宾市"
+            )
+        )
+        labels = driver.execute_script("return Chart.getChart('chart-rates').data.labels")
+        assert "翠屏区" in labels and len(labels) == 10
+        driver.save_screenshot(str(tmp_path / "dashboard-yibin.png"))
+    finally:
+        driver.quit()
+
+
+def test_browser_without_token_is_refused(server: str, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = _browser(tmp_path)
+    try:
+        driver.get(f"{server}/dashboard")
+        body = driver.find_element(By.TAG_NAME, "body").text
+        assert "401" in body and "未授权" in body
+        assert not driver.find_elements(By.TAG_NAME, "canvas")
+    finally:
+        driver.quit()
