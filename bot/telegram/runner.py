@@ -109,7 +109,7 @@ def run_webhook(settings: Settings) -> None:
     if not settings.webhook_url or settings.webhook_secret is None:
         msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
         raise ValueError(msg)
-    bot, dp, _, _ = _prepare(settings)
+    bot, dp, services, _ = _prepare(settings)
     secret = settings.webhook_secret.get_secret_value()
 
     async def set_hook(bot: Bot) -> None:
@@ -123,6 +123,14 @@ def run_webhook(settings: Settings) -> None:
         app, path=WEBHOOK_PATH
     )
     setup_application(app, dp, bot=bot)
+    if settings.dashboard_token is not None and settings.dashboard_token.get_secret_value():
+        from bot.web.dashboard import add_dashboard
+
+        add_dashboard(
+            app,
+            token=settings.dashboard_token.get_secret_value(),
+            session_factory=services.session_factory,
+        )
     log.info(
         "tianfu bot: webhook on %s:%s%s",
         settings.webhook_host,

@@ -143,6 +143,7 @@ async def test_webhook_secret(api: FakeBotAPI, tmp_path: Path):
         WEBHOOK_SECRET="s3cret-token",
         WEBHOOK_HOST="127.0.0.1",
         WEBHOOK_PORT=str(port),
+        DASHBOARD_TOKEN="dash-token",
     )
     proc = await start_bot(tmp_path, env, "--webhook")
     url = f"http://127.0.0.1:{port}/telegram/webhook"
@@ -176,6 +177,12 @@ async def test_webhook_secret(api: FakeBotAPI, tmp_path: Path):
                 url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
             ) as r:
                 assert r.status == 200
+            # the dashboard is served on the webhook's port too, behind its own token
+            dash = f"http://127.0.0.1:{port}/dashboard"
+            async with http.get(dash) as r:
+                assert r.status == 401
+            async with http.get(f"{dash}/api/report?token=dash-token") as r:
+                assert r.status == 200 and (await r.json())["region"]["label"] == "四川省"
         await api.wait_for(lambda: any("您好" in t for t in api.texts(1001)))
     finally:
         await stop_bot(proc)
