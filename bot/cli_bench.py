@@ -65,6 +65,14 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import stats
+
+    result = stats.run(args.needs, url=args.url or "")
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -86,3 +94,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bb = bench_sub.add_parser("bot", help="updates/s and latency through the real Dispatcher")
     bb.add_argument("--updates", type=int, default=5000)
     bb.set_defaults(handler=cmd_bot)
+    st = bench_sub.add_parser("stats", help="indicator views over a synthetic database")
+    st.add_argument("--needs", type=int, default=1_000_000)
+    st.add_argument(
+        "--url", help="an empty, throwaway database URL (default: a temporary SQLite file)"
+    )
+    st.set_defaults(handler=cmd_stats)

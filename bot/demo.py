@@ -285,6 +285,7 @@ def seed(
         at = {action: when for action, _, _, when, _ in steps}
         accepted_at, resolved_at, closed_at = at.get("accept"), at.get("resolve"), at.get("close")
         expert = expert if accepted_at else None
+        score = rng.choices([5, 4, 3, 2, 1], [55, 28, 10, 4, 3])[0] if closed_at else None
         out.add(
             NEEDS,
             {
@@ -302,6 +303,9 @@ def seed(
                 "contact_phone": _phone(uid),
                 "status": status,
                 "created_at": created,
+                "accepted_at": accepted_at,
+                "resolved_at": resolved_at,
+                "rating": score,
             },
         )
         out.add(
@@ -336,8 +340,7 @@ def seed(
                         "at": at,
                     },
                 )
-        if closed_at is not None and expert is not None:
-            score = rng.choices([5, 4, 3, 2, 1], [55, 28, 10, 4, 3])[0]
+        if score is not None and expert is not None:
             ratings[expert].append(score)
             out.add(
                 RATINGS,

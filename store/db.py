@@ -28,12 +28,27 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     subscriptions,
     users,
 )
+from store.needs import METRICS_INDEX
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # version -> SQL statements that bring a database from version-1 to version.
-MIGRATIONS: dict[int, list[str]] = {}
+MIGRATIONS: dict[int, list[str]] = {
+    # 2: needs mirror their order's accept/resolve times and rating; indexes for indicators
+    2: [
+        "ALTER TABLE needs ADD COLUMN accepted_at TIMESTAMP",
+        "ALTER TABLE needs ADD COLUMN resolved_at TIMESTAMP",
+        "ALTER TABLE needs ADD COLUMN rating INTEGER",
+        "UPDATE needs SET "
+        "accepted_at = (SELECT o.accepted_at FROM orders o WHERE o.need_id = needs.id), "
+        "resolved_at = (SELECT o.resolved_at FROM orders o WHERE o.need_id = needs.id), "
+        "rating = (SELECT r.score FROM ratings r JOIN orders o ON o.id = r.order_id "
+        "WHERE o.need_id = needs.id)",
+        f"CREATE INDEX IF NOT EXISTS {METRICS_INDEX[0]} ON needs ({', '.join(METRICS_INDEX[1:])})",
+        "CREATE INDEX IF NOT EXISTS ix_orders_expert_accepted ON orders (expert_id, accepted_at)",
+    ],
+}
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -70,6 +85,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             if not memory:
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
+                # indicator queries scan large covering indexes: keep them in memory
+                cur.execute("PRAGMA cache_size=-65536")
+                cur.execute("PRAGMA mmap_size=268435456")
             cur.close()
 
         return engine

@@ -29,7 +29,7 @@ from sqlmodel import Session
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import Order, OrderStatus, Rating
+from store.orders import Order, OrderStatus
 from store.questions import QuestionLog
 from store.users import User
 from store.validation import Region, gazetteer
@@ -37,7 +37,6 @@ from store.validation import Region, gazetteer
 # The tables as SQLAlchemy Core objects (the queries below are Core aggregates, not ORM loads).
 NEEDS: Table = Need.__table__  # type: ignore[attr-defined]
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
-RATINGS: Table = Rating.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
 EXPERTS: Table = ExpertProfile.__table__  # type: ignore[attr-defined]
 QUESTIONS: Table = QuestionLog.__table__  # type: ignore[attr-defined]
@@ -195,27 +194,23 @@ class _Query:
 
     def needs(self) -> dict[str, Any]:
         n = NEEDS.c
-        o = ORDERS.c
-        accepted = o.accepted_at.isnot(None)
-        stmt = (
-            select(
-                self.key(n),
-                func.count(),
-                func.count(distinct(n.requester_id)),
-                func.count(distinct(case((accepted, n.requester_id)))),
-                func.sum(case((accepted, 1), else_=0)),
-                func.sum(case((o.resolved_at.isnot(None), 1), else_=0)),
-                func.sum(case((n.status.in_(UNMET), 1), else_=0)),
-            )
-            .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
-            .where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
-        )
+        accepted = n.accepted_at.isnot(None)
+        stmt = select(
+            self.key(n),
+            func.count(),
+            func.count(distinct(n.requester_id)),
+            func.count(distinct(case((accepted, n.requester_id)))),
+            func.count(n.accepted_at),
+            func.count(n.resolved_at),
+            func.sum(case((n.status.in_(UNMET), 1), else_=0)),
+            func.avg(n.rating),
+            func.count(n.rating),
+        ).where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
         return self.rows(stmt, n)
 
     def median_accept(self) -> dict[str, float]:
         n = NEEDS.c
-        o = ORDERS.c
-        wait = _epoch(self.dialect, o.accepted_at) - _epoch(self.dialect, o.created_at)
+        wait = _epoch(self.dialect, n.accepted_at) - _epoch(self.dialect, n.created_at)
         part = [getattr(n, self.level)] if self.level else []
         inner = (
             select(
@@ -224,12 +219,11 @@ class _Query:
                 func.row_number().over(partition_by=part, order_by=wait).label("rn"),
                 func.count().over(partition_by=part).label("cnt"),
             )
-            .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
             .where(
                 *_scope(n, self.region),
                 n.created_at >= self.since,
                 n.created_at < self.until,
-                o.accepted_at.isnot(None),
+                n.accepted_at.isnot(None),
             )
             .subquery()
         )
@@ -240,17 +234,6 @@ class _Query:
         )
         stmt = select(inner.c.k, func.avg(inner.c.wait)).where(middle).group_by(inner.c.k)
         return {k: float(v) for k, v in self.session.execute(stmt)}
-
-    def ratings(self) -> dict[str, Any]:
-        n = NEEDS.c
-        o = ORDERS.c
-        r = RATINGS.c
-        stmt = (
-            select(self.key(n), func.avg(r.score), func.count())
-            .select_from(RATINGS.join(ORDERS, o.id == r.order_id).join(NEEDS, n.id == o.need_id))
-            .where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
-        )
-        return self.rows(stmt, n)
 
     def experts(self) -> dict[str, Any]:
         u = USERS.c
@@ -263,16 +246,21 @@ class _Query:
         return self.rows(stmt, u)
 
     def active_experts(self) -> dict[str, Any]:
-        u = USERS.c
-        o = ORDERS.c
-        stmt = (
-            select(self.key(u), func.count(distinct(o.expert_id)))
-            .select_from(ORDERS.join(USERS, u.id == o.expert_id))
+        u, e, o = USERS.c, EXPERTS.c, ORDERS.c
+        # one index probe per expert (orders by expert and accept time), not a scan of orders
+        took = (
+            select(literal(1))
             .where(
-                *_scope(u, self.region),
+                o.expert_id == u.id,
                 o.accepted_at >= self.since,
                 o.accepted_at < self.until,
             )
+            .exists()
+        )
+        stmt = (
+            select(self.key(u), func.count())
+            .select_from(EXPERTS.join(USERS, u.id == e.user_id))
+            .where(*_scope(u, self.region), took)
         )
         return self.rows(stmt, u)
 
@@ -290,14 +278,11 @@ def _indicators(region: Region, key: str, parts: dict[str, dict[str, Any]]) -> I
     ind = Indicators(region)
     if row := parts["needs"].get(key):
         ind.needs, ind.requesters, ind.served_requesters = row[1], row[2], row[3]
-        ind.accepted_needs, ind.resolved_needs, ind.unmet_needs = (
-            int(row[4] or 0),
-            int(row[5] or 0),
-            int(row[6] or 0),
-        )
+        ind.accepted_needs, ind.resolved_needs = row[4], row[5]
+        ind.unmet_needs = int(row[6] or 0)
+        if row[8]:
+            ind.rating_avg, ind.rating_count = float(row[7]), row[8]
     ind.median_accept_seconds = parts["median"].get(key)
-    if (row := parts["ratings"].get(key)) and row[2]:
-        ind.rating_avg, ind.rating_count = float(row[1]), row[2]
     if row := parts["experts"].get(key):
         ind.experts = row[1]
     if row := parts["active"].get(key):
@@ -311,7 +296,6 @@ def _collect(query: _Query) -> dict[str, dict[str, Any]]:
     return {
         "needs": query.needs(),
         "median": query.median_accept(),
-        "ratings": query.ratings(),
         "experts": query.experts(),
         "active": query.active_experts(),
         "questions": query.questions(),
@@ -402,13 +386,11 @@ def weekly_trend(
     """Needs posted, needs accepted and questions asked per week from *since*."""
     dialect = session.get_bind().dialect.name
     n = NEEDS.c
-    o = ORDERS.c
     q = QUESTIONS.c
     weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
     needs_week = _week_index(dialect, n.created_at, since)
     stmt = (
-        select(needs_week, func.count(), func.count(o.accepted_at))
-        .select_from(NEEDS.join(ORDERS, o.need_id == n.id))
+        select(needs_week, func.count(), func.count(n.accepted_at))
         .where(*_scope(n, region), n.created_at >= since, n.created_at < until)
         .group_by(needs_week)
     )

@@ -104,6 +104,8 @@ class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_status_updated", "status", "updated_at"),
+        # who accepted what when: the expert supply rate without reading order rows
+        Index("ix_orders_expert_accepted", "expert_id", "accepted_at"),
         CheckConstraint(
             "status IN ('posted','matched','accepted','resolved','closed','expired','cancelled')",
             name="ck_orders_status",
@@ -213,6 +215,10 @@ def _event(
     )
 
 
+# Order columns that the need row mirrors (see store.needs.Need).
+_NEED_MIRRORS = frozenset({"accepted_at", "resolved_at"})
+
+
 def _transition(
     session: Session,
     order_id: int,
@@ -250,8 +256,11 @@ def _transition(
         if from_status not in allowed and len(allowed) == 1:
             # The row moved between our read and the UPDATE; it can only have been this.
             from_status = next(iter(allowed))
+        mirrored = {k: v for k, v in (values or {}).items() if k in _NEED_MIRRORS}
         session.execute(
-            update(Need).where(col(Need.id) == current.need_id).values(status=target.value)
+            update(Need)
+            .where(col(Need.id) == current.need_id)
+            .values(status=target.value, **mirrored)
         )
         _event(session, order_id, actor_id, action, from_status, target, note, now)
         session.commit()
@@ -416,7 +425,9 @@ def close(
                 session, order_id, Action.CLOSE, requester.id, frozenset({S.RESOLVED})
             )
         session.execute(
-            update(Need).where(col(Need.id) == order.need_id).values(status=S.CLOSED.value)
+            update(Need)
+            .where(col(Need.id) == order.need_id)
+            .values(status=S.CLOSED.value, rating=score)
         )
         assert expert_id is not None
         session.add(

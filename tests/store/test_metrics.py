@@ -196,3 +196,25 @@ def test_national_view_lists_provinces(world: Session) -> None:
 def test_bad_period_is_refused(session: Session) -> None:
     with pytest.raises(ValueError, match="not before its end"):
         region_report(session=session, region=SICHUAN, since=UNTIL, until=SINCE)
+
+
+def test_migration_to_v2_backfills_the_mirrored_columns(world: Session) -> None:
+    """A version-1 database (no mirrored columns) gets them, filled from orders and ratings."""
+    from sqlalchemy import text
+
+    from store import db
+
+    engine = world.get_bind()
+    before = indicators(session=world, region=SICHUAN, since=SINCE, until=UNTIL)
+    world.close()
+    with engine.begin() as conn:
+        conn.execute(text("DROP INDEX ix_needs_metrics"))
+        conn.execute(text("DROP INDEX ix_orders_expert_accepted"))
+        for column in ("accepted_at", "resolved_at", "rating"):
+            conn.execute(text(f"ALTER TABLE needs DROP COLUMN {column}"))
+        conn.execute(text("UPDATE schema_version SET version = 1"))
+    assert db.init_db(engine) == db.SCHEMA_VERSION
+    with Session(engine) as fresh:
+        after = indicators(session=fresh, region=SICHUAN, since=SINCE, until=UNTIL)
+    assert after == before
+    assert (after.accepted_needs, after.rating_count) == (3, 2)

@@ -1,0 +1,61 @@
+"""Indicator queries on a synthetic database: a province view with all its cities and a city
+view with all its counties, on SQLite (or DATABASE_URL) with `needs` needs."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.measure import peak_rss_mb
+from bot.demo import Size, seed
+from store.db import init_db, make_engine, make_session_factory
+from store.metrics import region_report
+from store.validation import Region
+
+VIEWS = {"province": Region("四川省"), "city": Region("四川省", "成都市")}
+
+
+def run(needs: int, *, url: str = "", repeats: int = 3) -> dict[str, Any]:
+    """Seed (or reuse) a database of *needs* needs and time the two views."""
+    with tempfile.TemporaryDirectory(prefix="tianfu-bench-stats-") as tmp:
+        db_url = url or f"sqlite:///{Path(tmp) / 'stats.db'}"
+        engine = make_engine(db_url)
+        init_db(engine)
+        size = Size(
+            experts=max(50, needs // 50),
+            requesters=max(200, needs // 3),
+            needs=needs,
+            questions=max(100, needs // 5),
+        )
+        started = time.perf_counter()
+        # order events are not read by the indicators; leaving them out keeps seeding short
+        seeded = seed(engine, size, force=True, events=False)
+        seed_s = time.perf_counter() - started
+        factory = make_session_factory(engine)
+        out: dict[str, Any] = {
+            "backend": engine.dialect.name,
+            "needs": seeded.needs,
+            "experts": seeded.experts,
+            "requesters": seeded.requesters,
+            "questions": seeded.questions,
+            "seed_s": round(seed_s, 1),
+        }
+        for name, region in VIEWS.items():
+            times = []
+            for _ in range(repeats):
+                with factory() as session:
+                    t0 = time.perf_counter()
+                    report = region_report(session=session, region=region)
+                    times.append(time.perf_counter() - t0)
+            out[f"{name}_view_s"] = {
+                "first": round(times[0], 3),
+                "median": round(statistics.median(times), 3),
+                "children": len(report.children),
+                "needs_in_view": report.total.needs,
+            }
+        out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        engine.dispose()
+        return out
