@@ -1,4 +1,4 @@
-"""/start, /help, /orders, /order N, /needs, /cancel: the same words the assistant understands."""
+"""/start, /help, /orders, /order N, /needs, /cancel, /stats: the words the assistant understands."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ def setup() -> Router:
     router = Router(name=__name__)
 
     @router.message(CommandStart())
-    @router.message(Command("help", "orders", "needs", "cancel", "order"))
+    @router.message(Command("help", "orders", "needs", "cancel", "order", "stats"))
     async def on_command(
         message: Message, command: CommandObject, services: BotServices, session: Session
     ) -> None:
-        if command.command == "order":
-            text = f"/order {command.args or ''}".strip()
+        if command.command in ("order", "stats"):
+            text = f"/{command.command} {command.args or ''}".strip()
         else:
             text = COMMAND_TEXT.get(command.command, "帮助")
         await handle_text(message, text, services, session)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from aiogram import Bot
 
+from bot.app import admin_check
 from bot.settings import load_settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
@@ -13,11 +14,14 @@ from bot.telegram.recording import ChatDriver, RecordingSession
 from bot.telegram.services import BotServices
 from dialogs.assistant import Assistant
 from dialogs.orders import OrderDesk
+from dialogs.stats import StatsDesk
 from retrieval.factory import open_index
 from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import shared_tokenizer
 from store.db import make_session_factory
 from tests.conftest import ephemeral_client
+
+ADMIN = 9001  # the Telegram user id in ADMIN_IDS
 
 
 @pytest.fixture
@@ -28,7 +32,8 @@ def tg(engine, kb_index, tmp_path):
         open_index(f"tg_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
     )
     desk = OrderDesk(matcher=matcher, top_n=5, match_timeout=timedelta(hours=2))
-    assistant = Assistant(session_factory, kb_index, shared_tokenizer(), hooks=[desk])
+    stats = StatsDesk(admin_check(load_settings(admin_ids=[ADMIN])))
+    assistant = Assistant(session_factory, kb_index, shared_tokenizer(), hooks=[desk, stats])
     services = BotServices(assistant=assistant, desk=desk, session_factory=session_factory)
     recorder = RecordingSession()
     bot = Bot("42:TEST", session=recorder)

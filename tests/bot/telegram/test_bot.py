@@ -72,6 +72,20 @@ async def test_need_to_accept_through_telegram(tg):
         assert order.status == "accepted"
 
 
+async def test_stats_for_admins_only(tg):
+    from tests.bot.telegram.conftest import ADMIN
+
+    farmer, admin = tg.user(FARMER, "老王"), tg.user(ADMIN, "管理员小周")
+    await tg.send(farmer, "我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234")
+    await tg.click(farmer, "跳过")
+    await tg.click(farmer, "确认")
+    refused = await tg.send(farmer, "/stats 宜宾市")
+    assert refused == ["抱歉，地区服务指标只对平台管理员开放。如需查看，请联系管理员开通。"]
+    out = await tg.send(admin, "/stats 宜宾市")
+    assert "四川省宜宾市 科技服务指标" in out[0]
+    assert "需求 1 条" in out[0] and "翠屏区：需求 1" in out[0]
+
+
 async def test_reply_to_notification_accepts(tg):
     farmer = tg.user(FARMER, "老王")
     expert = tg.user(EXPERT, "张建国")
