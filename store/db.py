@@ -20,10 +20,13 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 from store import (  # noqa: F401 - every table must be imported before create_all
     conversations,
     experts,
+    feedback,
+    interests,
     needs,
     notifications,
     orders,
     outbox,
+    push,
     questions,
     subscriptions,
     users,
@@ -31,9 +34,13 @@ from store import (  # noqa: F401 - every table must be imported before create_a
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # version -> SQL statements that bring a database from version-1 to version.
-MIGRATIONS: dict[int, list[str]] = {}
+# (New tables need no step: create_all adds them; only changes to existing tables do.)
+MIGRATIONS: dict[int, list[str]] = {
+    # 2: 有用 / 没用 votes on answers (interests, push_log, article_feedback are new tables)
+    2: ["ALTER TABLE question_log ADD COLUMN feedback INTEGER NOT NULL DEFAULT 0"],
+}
 
 
 class SchemaVersion(SQLModel, table=True):

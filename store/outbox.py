@@ -25,7 +25,8 @@ class OutboxMessage(SQLModel, table=True):
     )
     kind: str = Field(default="notice", max_length=32)
     ref: str = Field(default="", max_length=64)
-    status: str = Field(default="pending", max_length=16)  # pending / sent / failed / blocked
+    # pending / sent / failed / blocked / dropped (no longer wanted, e.g. after /stop)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
@@ -68,6 +69,42 @@ def enqueue(
     session.commit()
     session.refresh(row)
     return row
+
+
+def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
+    """Queue several messages in one transaction (keys as for :func:`enqueue`)."""
+    if not messages:
+        return 0
+    blocked = {
+        (channel, ext) for channel, ext in session.exec(
+            select(BlockedChat.channel, BlockedChat.external_id)
+        ).all()
+    }
+    for msg in messages:
+        row = OutboxMessage(**msg)
+        if (row.channel, row.external_id) in blocked:
+            row.status, row.error = "blocked", "recipient blocked the bot earlier"
+        session.add(row)
+    session.commit()
+    return len(messages)
+
+
+def drop_pending(
+    *, session: Session, channel: str, external_id: str, kind: str, reason: str
+) -> int:
+    """Withdraw the pending messages of one kind for one person; return how many."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.external_id) == external_id,
+            col(OutboxMessage.kind) == kind,
+            col(OutboxMessage.status) == "pending",
+        )
+        .values(status="dropped", error=reason[:500])
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def due(
