@@ -65,6 +65,16 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_push(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import push
+
+    if args.users < 1:
+        print("tianfu bench push: --users must be at least 1", file=sys.stderr)
+        return 2
+    print(json.dumps(push.run(args.users), ensure_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -86,3 +96,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bb = bench_sub.add_parser("bot", help="updates/s and latency through the real Dispatcher")
     bb.add_argument("--updates", type=int, default=5000)
     bb.set_defaults(handler=cmd_bot)
+    pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
+    pu.add_argument("--users", type=int, default=100_000)
+    pu.set_defaults(handler=cmd_push)

@@ -27,7 +27,7 @@ from retrieval.index import HybridIndex
 from store.clock import utcnow
 from store.feedback import FeedbackSource
 from store.interests import Profile, profiles_of
-from store.push import PUSH_REF, History, PushLog, histories, record_pushes
+from store.push import PUSH_REF, History, histories, record_pushes
 from store.subscriptions import Subscription
 from store.users import User
 from store.validation import Region
@@ -305,16 +305,13 @@ class PushPlanner:
                 select(User).where(col(User.id).in_([p[0] for p in planned]))
             ).all()
         }
-        logs = record_pushes(
+        ids = record_pushes(
             session=session,
-            pushes=[
-                PushLog(user_id=uid, article_id=e.id, topic=topic[:32], created_at=now)
-                for uid, e, topic in planned
-            ],
+            pushes=[(uid, entry.id, topic) for uid, entry, topic in planned],
+            at=now,
         )
-        for row, (uid, entry, _) in zip(logs, planned, strict=True):
-            user = users[uid]
-            out.outbound.append(push_message(user, entry, row.id or 0))
+        for push_id, (uid, entry, _) in zip(ids, planned, strict=True):
+            out.outbound.append(push_message(users[uid], entry, push_id))
 
     def _due(self, hist: History, now: datetime, spacing: timedelta) -> bool:
         if hist.recent >= self.per_week:

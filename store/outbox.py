@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, update
+from sqlalchemy import JSON, Column, Index, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
@@ -72,21 +72,36 @@ def enqueue(
 
 
 def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
-    """Queue several messages in one transaction (keys as for :func:`enqueue`)."""
+    """Queue several messages in one transaction (keys as for :func:`enqueue`; one
+    multi-row INSERT, so a push round of many thousands is queued in seconds)."""
     if not messages:
         return 0
     blocked = {
-        (channel, ext) for channel, ext in session.exec(
+        (channel, ext)
+        for channel, ext in session.exec(
             select(BlockedChat.channel, BlockedChat.external_id)
         ).all()
     }
+    now = utcnow()
+    rows = []
     for msg in messages:
-        row = OutboxMessage(**msg)
-        if (row.channel, row.external_id) in blocked:
-            row.status, row.error = "blocked", "recipient blocked the bot earlier"
-        session.add(row)
+        row = {
+            "buttons": [],
+            "kind": "notice",
+            "ref": "",
+            "status": "pending",
+            "attempts": 0,
+            "error": "",
+            "created_at": now,
+            "next_attempt_at": now,
+            **msg,
+        }
+        if (row["channel"], row["external_id"]) in blocked:
+            row["status"], row["error"] = "blocked", "recipient blocked the bot earlier"
+        rows.append(row)
+    session.execute(insert(OutboxMessage), rows)
     session.commit()
-    return len(messages)
+    return len(rows)
 
 
 def drop_pending(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
@@ -37,11 +37,23 @@ class History:
     last_at: datetime | None = None
 
 
-def record_pushes(*, session: Session, pushes: list[PushLog]) -> list[PushLog]:
-    """Write planned pushes in one transaction; their ids are set on return."""
-    session.add_all(pushes)
+def record_pushes(
+    *, session: Session, pushes: list[tuple[int, str, str]], at: datetime
+) -> list[int]:
+    """Write planned pushes, (user id, article id, topic) each, in one transaction; return
+    their ids in the same order (one multi-row INSERT ... RETURNING, not an object per row)."""
+    if not pushes:
+        return []
+    rows = [
+        {"user_id": uid, "article_id": article[:128], "topic": topic[:32], "created_at": at}
+        for uid, article, topic in pushes
+    ]
+    result = session.execute(
+        insert(PushLog).returning(PushLog.id, sort_by_parameter_order=True), rows
+    )
+    ids = [int(r[0]) for r in result.all()]
     session.commit()
-    return pushes
+    return ids
 
 
 def histories(*, session: Session, user_ids: list[int], since: datetime) -> dict[int, History]:
