@@ -89,6 +89,8 @@ class Catalogue:
     _by_topic: dict[str, dict[int, float]] = field(default_factory=dict)
     _by_crop: dict[str, list[int]] = field(default_factory=dict)
     _by_category: dict[str, list[int]] = field(default_factory=dict)
+    # people with the same topics, interests, place and month share one ranking
+    _rankings: dict[tuple[Any, ...], list[tuple[int, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for i, e in enumerate(self.entries):
@@ -137,6 +139,30 @@ class Catalogue:
     ) -> tuple[Entry, str] | None:
         """The best unseen, in-season article for one person and the topic it answers
         ("" when only the profile chose it); None when nothing fits."""
+        crops = tuple(list(profile.crops)[:5]) if profile else ()
+        categories = tuple(list(profile.categories)[:3]) if profile else ()
+        region = profile.region if profile else Region()
+        key = (tuple(topics), crops, categories, region, month)
+        ranking = self._rankings.get(key)
+        if ranking is None:
+            if len(self._rankings) > 100_000:
+                self._rankings.clear()
+            ranking = self._rank(topics, crops, categories, region, month)
+            self._rankings[key] = ranking
+        for i, topic in ranking:
+            if self.entries[i].id not in seen:
+                return self.entries[i], topic
+        return None
+
+    def _rank(
+        self,
+        topics: list[str],
+        crops: tuple[str, ...],
+        categories: tuple[str, ...],
+        region: Region,
+        month: int,
+    ) -> list[tuple[int, str]]:
+        """Fitting articles, best first (ties: smaller id), each with the topic it answers."""
         score: dict[int, float] = defaultdict(float)
         reason: dict[int, tuple[float, str]] = {}
         for topic in topics:
@@ -144,33 +170,23 @@ class Catalogue:
                 score[i] += w
                 if w > reason.get(i, (0.0, ""))[0]:
                     reason[i] = (w, topic)
-        region = Region()
-        if profile is not None:
-            region = profile.region
-            for crop, _ in list(profile.crops.items())[:5]:
-                for i in self._by_crop.get(crop, []):
-                    score[i] += PROFILE_CROP_WEIGHT
-            for category, _ in list(profile.categories.items())[:3]:
-                for i in self._by_category.get(category, []):
-                    score[i] += PROFILE_CATEGORY_WEIGHT
-        best: tuple[float, str, int] | None = None
+        for crop in crops:
+            for i in self._by_crop.get(crop, []):
+                score[i] += PROFILE_CROP_WEIGHT
+        for category in categories:
+            for i in self._by_category.get(category, []):
+                score[i] += PROFILE_CATEGORY_WEIGHT
+        ranked: list[tuple[float, str, int]] = []
         for i, s in score.items():
             e = self.entries[i]
-            if e.id in seen:
-                continue
             season = e.in_season(month)
             place = e.fits_region(region)
             if season is False or place is False:
                 continue
             total = s + (SEASON_BONUS if season else 0.0) + (REGION_BONUS if place else 0.0)
-            key = (total, e.id, i)
-            # highest score; ties go to the smaller id so a round is reproducible
-            if best is None or total > best[0] or (total == best[0] and e.id < best[1]):
-                best = key
-        if best is None:
-            return None
-        i = best[2]
-        return self.entries[i], reason.get(i, (0.0, ""))[1]
+            ranked.append((-total, e.id, i))
+        ranked.sort()  # highest score first; ties go to the smaller id, so rounds reproduce
+        return [(i, reason.get(i, (0.0, ""))[1]) for _, _, i in ranked]
 
 
 def _entry(doc_id: str, meta: Mapping[str, Any], first: str) -> Entry:
@@ -299,10 +315,13 @@ class PushPlanner:
                 planned.append((uid, *picked))
         if not planned:
             return
+        # plain columns, not User objects: a round may cover a hundred thousand people
         users = {
-            u.id: u
-            for u in session.exec(
-                select(User).where(col(User.id).in_([p[0] for p in planned]))
+            uid: Recipient(channel, external_id, locale)
+            for uid, channel, external_id, locale in session.exec(
+                select(User.id, User.channel, User.external_id, User.locale).where(
+                    col(User.id).in_([p[0] for p in planned])
+                )
             ).all()
         }
         ids = record_pushes(
@@ -319,7 +338,14 @@ class PushPlanner:
         return hist.last_at is None or now - hist.last_at >= spacing
 
 
-def push_message(user: User, entry: Entry, push_id: int) -> Outbound:
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    channel: str
+    external_id: str
+    locale: str
+
+
+def push_message(user: Recipient, entry: Entry, push_id: int) -> Outbound:
     """The push for one person, in their language, with 有用 / 没用 / 退订 buttons."""
     locale = user.locale
     text = t("push", locale, title=entry.title, summary=entry.summary, source=entry.source)
