@@ -85,9 +85,7 @@ def seed(url: str, users: int, articles: list[str], seed_: int = 11) -> float:
                         {"user_id": i, "kind": "category", "value": rng.choice(CATEGORIES)}
                     )
                 if rng.random() < 0.7:
-                    interests.append(
-                        {"user_id": i, "kind": "region", "value": rng.choice(PLACES)}
-                    )
+                    interests.append({"user_id": i, "kind": "region", "value": rng.choice(PLACES)})
                 # history: a few pushes over the last 10 days
                 for _ in range(rng.choice((0, 0, 1, 2, 3))):
                     pushes.append(

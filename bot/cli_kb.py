@@ -126,7 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     se.add_argument("--json", action="store_true")
     se.set_defaults(handler=cmd_search)
     gp = kb_sub.add_parser(
-        "gaps", help="questions without a useful answer and articles rated 没用, most frequent first"
+        "gaps",
+        help="questions without a useful answer and articles rated 没用, most frequent first",
     )
     gp.add_argument("--limit", type=int, default=50)
     gp.add_argument("--days", type=int, help="only the last N days")

@@ -2,9 +2,9 @@
 
 `/as NAME` switches between people in one session (a farmer, an expert...). Buttons are shown
 numbered (one numbering across all replies of a turn, so 有用 / 没用 under an answer and 找专家
-under the next reply can all be pressed) and pressed by number or by their text. Messages for other people are printed with
-their recipient. When stdin is not a terminal, one line is read per turn and replies are
-printed plainly, so a script can drive it.
+under the next reply can all be pressed) and pressed by number or by their text. Messages for
+other people are printed with their recipient. When stdin is not a terminal, one line is read
+per turn and replies are printed plainly, so a script can drive it.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 ACTION = re.compile(r"^(useful|useless):([qp]):(\d{1,12})$")
 
 
-def feedback_buttons(locale: str, source: FeedbackSource, ref_id: int | None) -> list[list[Button]]:
+def feedback_buttons(
+    locale: str, source: FeedbackSource, ref_id: int | None
+) -> list[list[Button]]:
     """One row of 有用 / 没用 for an answer (question-log id) or a push (push-log id)."""
     if not ref_id:
         return []

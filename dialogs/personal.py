@@ -140,7 +140,9 @@ def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
     if named:
         gone = [x for x in named if x in have]
         if not gone:
-            turn.say(turn.t("not_subscribed", topics="、".join(named), have="、".join(have) or "-"))
+            turn.say(
+                turn.t("not_subscribed", topics="、".join(named), have="、".join(have) or "-")
+            )
             return
         unsubscribe(session=turn.session, user_id=uid, topics=gone)
         left = [x for x in have if x not in gone]

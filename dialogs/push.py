@@ -210,7 +210,7 @@ def _entry(doc_id: str, meta: Mapping[str, Any], first: str) -> Entry:
 
 
 def parse_window(value: str) -> tuple[time, time]:
-    """"08:00-20:00" -> (08:00, 20:00).
+    """ "08:00-20:00" -> (08:00, 20:00).
 
     Raises:
         ValueError: naming the bad value.

@@ -67,9 +67,7 @@ def note_interests(
     Empty values and the catch-all category "other" are ignored.
     """
     wanted: list[tuple[str, str]] = [(InterestKind.CROP, c) for c in dict.fromkeys(crops) if c]
-    wanted += [
-        (InterestKind.CATEGORY, c) for c in dict.fromkeys(categories) if c and c != "other"
-    ]
+    wanted += [(InterestKind.CATEGORY, c) for c in dict.fromkeys(categories) if c and c != "other"]
     if region:
         # one place per person: the newest replaces the older one
         session.execute(

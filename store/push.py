@@ -49,7 +49,7 @@ def record_pushes(
         for uid, article, topic in pushes
     ]
     result = session.execute(
-        insert(PushLog).returning(PushLog.id, sort_by_parameter_order=True), rows
+        insert(PushLog).returning(col(PushLog.id), sort_by_parameter_order=True), rows
     )
     ids = [int(r[0]) for r in result.all()]
     session.commit()
@@ -80,9 +80,9 @@ def histories(*, session: Session, user_ids: list[int], since: datetime) -> dict
         .where(QuestionLog.answered == True)  # noqa: E712 - SQL comparison
         .distinct()
     ).all()
-    for user_id, article_id in answered:
-        if user_id is not None and article_id:
-            out[user_id].seen.add(article_id)
+    for asker, article_id in answered:
+        if asker is not None and article_id:
+            out[asker].seen.add(article_id)
     return out
 
 

@@ -55,10 +55,20 @@ def test_history_counts_recent_pushes_and_answers_seen(session: Session):
         session=session, pushes=[(uid, "new-article", "水稻"), (uid, "x", "")], at=now
     )
     assert len(ids) == 2 and ids[0] < ids[1]
-    log_question(session=session, question="稻瘟病怎么防治", answered=True, user_id=uid,
-                 top_hit="grain-rice-blast")
-    log_question(session=session, question="火星上有水吗", answered=False, user_id=uid,
-                 top_hit="sci-rainbow")
+    log_question(
+        session=session,
+        question="稻瘟病怎么防治",
+        answered=True,
+        user_id=uid,
+        top_hit="grain-rice-blast",
+    )
+    log_question(
+        session=session,
+        question="火星上有水吗",
+        answered=False,
+        user_id=uid,
+        top_hit="sci-rainbow",
+    )
     hist = histories(session=session, user_ids=[uid], since=now - timedelta(days=7))[uid]
     assert hist.recent == 2
     assert hist.seen == {"old-article", "new-article", "x", "grain-rice-blast"}
@@ -93,9 +103,12 @@ def test_enqueue_many_respects_blocked_chats_and_drop_pending(session: Session):
         ],
     )
     assert n == 3
-    assert drop_pending(
-        session=session, channel="telegram", external_id="8", kind="push", reason="stopped"
-    ) == 1
+    assert (
+        drop_pending(
+            session=session, channel="telegram", external_id="8", kind="push", reason="stopped"
+        )
+        == 1
+    )
     rows = {(r.external_id, r.kind): r.status for r in session.exec(select(OutboxMessage))}
     assert rows == {
         ("8", "push"): "dropped",
@@ -116,13 +129,31 @@ def test_feedback_per_article_and_question_feeds_the_gap_list(session: Session):
         top_hit="hort-plum-gummosis",
         top_title="李树流胶病的成因与防治",
     )
-    record_feedback(session=session, user_id=a, article_id="hort-plum-gummosis",
-                    source=FeedbackSource.ANSWER, ref_id=asked.id, useful=True)
+    record_feedback(
+        session=session,
+        user_id=a,
+        article_id="hort-plum-gummosis",
+        source=FeedbackSource.ANSWER,
+        ref_id=asked.id,
+        useful=True,
+    )
     # a second vote on the same answer replaces the first
-    record_feedback(session=session, user_id=a, article_id="hort-plum-gummosis",
-                    source=FeedbackSource.ANSWER, ref_id=asked.id, useful=False)
-    record_feedback(session=session, user_id=b, article_id="sci-rainbow",
-                    source=FeedbackSource.PUSH, ref_id=7, useful=True)
+    record_feedback(
+        session=session,
+        user_id=a,
+        article_id="hort-plum-gummosis",
+        source=FeedbackSource.ANSWER,
+        ref_id=asked.id,
+        useful=False,
+    )
+    record_feedback(
+        session=session,
+        user_id=b,
+        article_id="sci-rainbow",
+        source=FeedbackSource.PUSH,
+        ref_id=7,
+        useful=True,
+    )
     session.refresh(asked)
     assert asked.feedback == -1
     votes = {v.article_id: (v.useful, v.useless) for v in article_votes(session=session)}
@@ -145,8 +176,14 @@ def test_feedback_needs_an_article(session: Session):
     from store.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="article_id"):
-        record_feedback(session=session, user_id=_user(session), article_id="",
-                        source=FeedbackSource.PUSH, ref_id=1, useful=True)
+        record_feedback(
+            session=session,
+            user_id=_user(session),
+            article_id="",
+            source=FeedbackSource.PUSH,
+            ref_id=1,
+            useful=True,
+        )
 
 
 def test_migration_2_adds_the_feedback_column(engine: Engine):

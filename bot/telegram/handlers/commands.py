@@ -29,7 +29,14 @@ def setup() -> Router:
     @router.message(CommandStart())
     @router.message(
         Command(
-            "help", "orders", "needs", "cancel", "order", "subscribe", "unsubscribe", "stop",
+            "help",
+            "orders",
+            "needs",
+            "cancel",
+            "order",
+            "subscribe",
+            "unsubscribe",
+            "stop",
             "profile",
         )
     )
