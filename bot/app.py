@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
@@ -12,7 +14,9 @@ from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.orders import OrderDesk
+from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import StatsDesk
+from dialogs.types import Outcome
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
@@ -48,6 +52,28 @@ class Services:
     engine: Engine
     assistant: Assistant
     desk: OrderDesk
+    push: PushPlanner
+    knowledge: HybridIndex
+    corpus_overlay: Path
+
+    def run_due(self, now: datetime | None = None) -> Outcome:
+        """Every scheduled job once: re-match / expire / auto-close, then the push round."""
+        factory = self.assistant.session_factory
+        out = self.desk.run_due(factory, now)
+        pushed = self.push.run_due(factory, now)
+        out.replies.extend(pushed.replies)
+        out.outbound.extend(pushed.outbound)
+        return out
+
+
+def make_push_planner(settings: Settings, knowledge: HybridIndex) -> PushPlanner:
+    """The push job over the live index: an article added at run time is pushable at once."""
+    return PushPlanner(
+        catalogue=lambda: Catalogue.from_index(knowledge),
+        per_week=settings.push_per_week,
+        window=parse_window(settings.push_window),
+        timezone=ZoneInfo(settings.push_timezone),
+    )
 
 
 def admin_check(settings: Settings) -> Callable[[User], bool]:
@@ -101,4 +127,5 @@ def build_services(settings: Settings) -> Services:
         locale=settings.locale,
         hooks=[desk, StatsDesk(admin_check(settings), default_region(settings))],
     )
-    return Services(engine, assistant, desk)
+    push = make_push_planner(settings, knowledge)
+    return Services(engine, assistant, desk, push, knowledge, settings.corpus_overlay)

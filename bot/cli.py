@@ -75,8 +75,8 @@ def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         services.assistant,
         me=args.as_user,
         interactive=sys.stdin.isatty(),
-        # the console's scheduler loop: due re-matches, expiries and auto-closes after each turn
-        on_turn=lambda: services.desk.run_due(services.assistant.session_factory),
+        # the console's scheduler loop: re-matches, expiries, auto-closes, pushes after each turn
+        on_turn=services.run_due,
     )
     if chat.interactive:
         chat.run(terminal_lines(lambda: f"\n{chat.me} > "))

@@ -73,6 +73,16 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_push(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import push
+
+    if args.users < 1:
+        print("tianfu bench push: --users must be at least 1", file=sys.stderr)
+        return 2
+    print(json.dumps(push.run(args.users), ensure_ascii=False))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = sub.add_parser("bench", help="benchmarks (print JSON figures)")
     bench_sub = bench.add_subparsers(dest="bench_command", metavar="NAME", required=True)
@@ -100,3 +110,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--url", help="an empty, throwaway database URL (default: a temporary SQLite file)"
     )
     st.set_defaults(handler=cmd_stats)
+    pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
+    pu.add_argument("--users", type=int, default=100_000)
+    pu.set_defaults(handler=cmd_push)

@@ -19,16 +19,24 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         print(f"tianfu kb ingest: no such file or folder: {path}", file=sys.stderr)
         return 2
+    # the bundled corpus, then the articles administrators added at run time
+    paths = [path]
+    if not args.path and settings.corpus_overlay.is_dir():
+        paths.append(settings.corpus_overlay)
     index = open_knowledge_index(settings)
-    report = ingest(index, path, remove_missing=not args.keep_missing)
-    s = report.stats
-    print(
-        f"{report.loaded} articles loaded from {path}: {s.added} added, {s.updated} updated, "
-        f"{s.removed} removed, {s.unchanged} unchanged; {s.chunks} chunks in {s.seconds:.1f}s"
-    )
-    for err in report.errors:
-        print(f"  refused {err}", file=sys.stderr)
-    return 1 if report.errors else 0
+    failed = False
+    for folder in paths:
+        report = ingest(index, folder, remove_missing=not args.keep_missing)
+        s = report.stats
+        print(
+            f"{report.loaded} articles loaded from {folder}: {s.added} added, "
+            f"{s.updated} updated, {s.removed} removed, {s.unchanged} unchanged; "
+            f"{s.chunks} chunks in {s.seconds:.1f}s"
+        )
+        for err in report.errors:
+            print(f"  refused {err}", file=sys.stderr)
+        failed = failed or bool(report.errors)
+    return 1 if failed else 0
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -70,24 +78,36 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+GAP_LABELS = {"unanswered": "no answer", "unhelpful": "rated 没用", "article": "poor article"}
+
+
 def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlmodel import Session, col, select
+    from datetime import timedelta
+
+    from sqlmodel import Session
 
     from bot.app import open_database
-    from store.questions import QuestionLog
+    from store.clock import utcnow
+    from store.feedback import knowledge_gaps
 
+    if args.limit < 1 or (args.days is not None and args.days < 1):
+        print("tianfu kb gaps: --limit and --days must be at least 1", file=sys.stderr)
+        return 2
+    since = utcnow() - timedelta(days=args.days) if args.days else None
     engine, _ = open_database(settings)
     with Session(engine) as session:
-        rows = session.exec(
-            select(QuestionLog)
-            .where(QuestionLog.answered == False)  # noqa: E712 - SQL comparison
-            .order_by(col(QuestionLog.id).desc())
-            .limit(args.limit)
-        ).all()
-    for row in rows:
-        print(f"{row.created_at:%Y-%m-%d %H:%M}  {row.question}")
+        rows = knowledge_gaps(session=session, since=since, limit=args.limit)
     if not rows:
-        print("no unanswered questions logged")
+        print("no gaps: every logged question was answered and no article is rated poorly")
+        return 0
+    print(f"{'count':>5}  {'last':<16}  {'kind':<12}  question or article")
+    for row in rows:
+        what = row.text
+        if row.kind == "article":
+            what = f"{row.text} [{row.article_id}] 有用 {row.useful} / 没用 {row.useless}"
+        elif row.article_id:
+            what = f"{row.text}  (answered with {row.article_id})"
+        print(f"{row.count:>5}  {row.last_at:%Y-%m-%d %H:%M}  {GAP_LABELS[row.kind]:<12}  {what}")
     return 0
 
 
@@ -105,6 +125,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     se.add_argument("--k", type=int, default=5)
     se.add_argument("--json", action="store_true")
     se.set_defaults(handler=cmd_search)
-    gp = kb_sub.add_parser("gaps", help="recent questions the knowledge base could not answer")
+    gp = kb_sub.add_parser(
+        "gaps",
+        help="questions without a useful answer and articles rated 没用, most frequent first",
+    )
     gp.add_argument("--limit", type=int, default=50)
+    gp.add_argument("--days", type=int, help="only the last N days")
     gp.set_defaults(handler=cmd_gaps)

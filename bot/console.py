@@ -1,9 +1,10 @@
 """`tianfu chat`: the assistant in a terminal, Chinese by default.
 
 `/as NAME` switches between people in one session (a farmer, an expert...). Buttons are shown
-numbered and pressed by number or by their text. Messages for other people are printed with
-their recipient. When stdin is not a terminal, one line is read per turn and replies are
-printed plainly, so a script can drive it.
+numbered (one numbering across all replies of a turn, so 有用 / 没用 under an answer and 找专家
+under the next reply can all be pressed) and pressed by number or by their text. Messages for
+other people are printed with their recipient. When stdin is not a terminal, one line is read
+per turn and replies are printed plainly, so a script can drive it.
 """
 
 from __future__ import annotations
@@ -91,8 +92,8 @@ class ConsoleChat:
             self._print(self._label("助手") + reply.text)
             row = [b for r in reply.buttons for b in r]
             if row:
-                shown = row
-                self._print(self._buttons(row))
+                self._print(self._buttons(row, start=len(shown) + 1))
+                shown.extend(row)
         if outcome.replies:
             self.buttons[self.me] = shown
         for msg in outcome.outbound:
@@ -108,8 +109,8 @@ class ConsoleChat:
         return f"{who}：" if not self.interactive else f"\n【{who}】"
 
     @staticmethod
-    def _buttons(row: list[Button]) -> str:
-        return "  ".join(f"[{i}] {b.label}" for i, b in enumerate(row, 1))
+    def _buttons(row: list[Button], start: int = 1) -> str:
+        return "  ".join(f"[{i}] {b.label}" for i, b in enumerate(row, start))
 
     def _print(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     dashboard_token: SecretStr | None = None
     dashboard_host: str = "127.0.0.1"
     dashboard_port: int = Field(default=8081, ge=1, le=65535)
+    push_per_week: int = Field(default=3, ge=0, le=21)
+    push_window: str = "08:00-20:00"
+    push_timezone: str = "Asia/Shanghai"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -80,6 +83,31 @@ class Settings(BaseSettings):
             msg = f"expected a sqlite:// or postgresql:// URL, got {value!r}"
             raise ValueError(msg)
         return value
+
+    @field_validator("push_window")
+    @classmethod
+    def _check_push_window(cls, value: str) -> str:
+        from dialogs.push import parse_window
+
+        parse_window(value)  # raises ValueError naming the value
+        return value
+
+    @field_validator("push_timezone")
+    @classmethod
+    def _check_push_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {value!r} (e.g. Asia/Shanghai)"
+            raise ValueError(msg) from None
+        return value
+
+    @property
+    def corpus_overlay(self) -> Path:
+        """Articles added at run time (an administrator's upload) live here, not in the package."""
+        return self.data_dir / "corpus"
 
     @property
     def db_url(self) -> str:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session
 
-from dialogs import formflow
+from dialogs import formflow, personal
 from dialogs.context import Turn
+from dialogs.feedback import feedback_buttons
 from dialogs.i18n import t
 from dialogs.nlu.intents import Intent, Parse, understand
 from dialogs.science import ask, render_answer
@@ -19,6 +20,7 @@ from retrieval.answer import Answer
 from retrieval.index import HybridIndex
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
+from store.feedback import FeedbackSource
 from store.users import get_or_create_user
 from store.validation import Region, normalise_text
 
@@ -28,6 +30,8 @@ MAX_CHARS = 2000
 _READABLE = re.compile(r"[\w\u4e00-\u9fff]")
 _HELLO = re.compile(r"你好|您好|嗨|哈喽|hello|hi|在吗|在不在|有人吗|早|晚上好|下午好")
 _THANKS = re.compile(r"谢|感谢|辛苦")
+# personal commands that work even in the middle of a form
+_PERSONAL_COMMAND = re.compile(r"^\s*/(?:subscribe|unsubscribe|stop|profile)\b")
 _CANCEL = re.compile(
     r"^\s*(?:/cancel|算了|取消|不要了|不用了|退出|不弄了|不搞了|cancel)\s*[。!！]?\s*$"
 )
@@ -127,6 +131,9 @@ class Assistant:
             else:
                 turn.say(turn.t("nothing_to_cancel"))
             return
+        if _PERSONAL_COMMAND.match(text):
+            self.route(turn, text, understand(text))
+            return
         if formflow.on_pending(self, turn, text):
             return
         parse = understand(text)
@@ -145,6 +152,10 @@ class Assistant:
             formflow.start(self, turn, "expert", text, parse)
         elif intent == Intent.SUBSCRIBE:
             formflow.start(self, turn, "subscribe", text, parse)
+        elif intent == Intent.UNSUBSCRIBE:
+            personal.on_unsubscribe(turn, text, parse)
+        elif intent == Intent.PROFILE:
+            personal.on_profile(turn, text)
         elif intent == Intent.QUESTION:
             self.answer_question(turn, text, parse, offer=True)
         elif intent in (Intent.ORDER, Intent.STATS):
@@ -171,11 +182,12 @@ class Assistant:
     def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
         """Answer from the knowledge base; offer an expert for problems and for no-answers."""
         result = self._ask(turn, text)
-        turn.say(
-            render_answer(result, turn.locale)
-            if result.answered
-            else render_answer(result, turn.locale)
-        )
+        turn.say(render_answer(result, turn.locale))
+        if result.answered:
+            turn.out.replies[-1].buttons = feedback_buttons(
+                turn.locale, FeedbackSource.ANSWER, result.log_id
+            )
+        personal.note_question(turn, parse)
         problem = bool(parse.slots.crop or parse.slots.pests or parse.slots.category)
         if offer and (problem or not result.answered):
             turn.state["offer"] = {"text": text}
@@ -203,7 +215,10 @@ class Assistant:
         result = self._ask(turn, text, crops or None)
         if result.answered:
             prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"
-            turn.say(prefix + render_answer(result, turn.locale, followups=False))
+            turn.say(
+                prefix + render_answer(result, turn.locale, followups=False),
+                feedback_buttons(turn.locale, FeedbackSource.ANSWER, result.log_id),
+            )
 
     def _ask(self, turn: Turn, text: str, crops: set[str] | None = None) -> Answer:
         if self.knowledge is None:

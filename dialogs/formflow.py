@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from dialogs import personal
+from dialogs.feedback import on_vote
 from dialogs.forms import (
     FORMS,
     NEED,
@@ -144,6 +146,14 @@ def on_action(assistant: Assistant, turn: Turn, action: str) -> None:
     elif action == "no_thanks":
         turn.state.pop("offer", None)
         turn.say(turn.t("ok_no_expert"))
+    elif on_vote(turn, action):
+        pass
+    elif action.startswith("topic:"):
+        personal.on_topic(turn, action.removeprefix("topic:"))
+    elif action == "unsubscribe":
+        personal.on_unsubscribe(turn, "/unsubscribe")
+    elif action == "clear_profile":
+        personal.clear(turn)
     else:
         assistant.run_hooks(turn, "action", action)
         if not turn.out.replies:
@@ -226,7 +236,13 @@ def _ask(turn: Turn, form: Form, slot: str) -> None:
         row.append(turn.button("btn_skip", "skip"))
     row.append(turn.button("btn_cancel", "cancel"))
     buttons.append(row)
-    turn.say(turn.t(form.questions[slot]), buttons)
+    text = turn.t(form.questions[slot])
+    if slot == "topics":
+        suggested = personal.suggestion_buttons(turn)
+        if suggested:
+            buttons = [*suggested, *buttons]
+            text = f"{text}\n{turn.t('ask_topics_suggest')}"
+    turn.say(text, buttons)
 
 
 def _ask_confirmation(turn: Turn, form: Form) -> None:
@@ -400,6 +416,7 @@ def _commit(assistant: Assistant, turn: Turn) -> None:
                     county=user.county if user.province else posted.need.county,
                 )
             turn.state.clear()
+            personal.note_need(turn, posted.need)
             turn.say(turn.t("need_posted", id=posted.order.id))
             assistant.run_hooks(turn, "need_posted", posted)
         elif form.name == "expert":

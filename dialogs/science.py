@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlmodel import Session
 
@@ -30,7 +31,7 @@ def ask(
     top = result.top
     region = region or Region()
     try:
-        log_question(
+        row = log_question(
             session=session,
             question=question,
             answered=result.answered,
@@ -43,7 +44,8 @@ def ask(
     except ValueError:
         # an empty question is not worth a row; the caller still gets the honest no-answer
         log.debug("question not logged: %r", question[:40])
-    return result
+        return result
+    return replace(result, log_id=row.id)
 
 
 def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True) -> str:

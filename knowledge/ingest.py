@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from knowledge import CORPUS_DIR
-from knowledge.loader import Article, LoadError, article_files, load_articles
+from knowledge.loader import (
+    Article,
+    ArticleError,
+    LoadError,
+    article_files,
+    decode_article,
+    load_articles,
+    parse_article,
+)
 from retrieval.index import Document, HybridIndex, IndexStats
 
 log = logging.getLogger(__name__)
@@ -30,6 +38,8 @@ def article_document(article: Article) -> Document:
             "crops": list(article.crops),
             "audience": list(article.audience),
             "months": list(article.months),
+            "regions": list(article.regions),
+            "tags": list(article.tags),
             "source": article.source,
             "questions": list(article.questions),
             "path": article.path,
@@ -88,3 +98,28 @@ def _progress_bar(enabled: bool | None) -> Any:
     from tqdm import tqdm
 
     return tqdm(unit="chunk", desc="indexing", file=sys.stderr, leave=False)
+
+
+def add_article(index: HybridIndex, raw: bytes, *, overlay: Path) -> Article:
+    """Validate one article file (an administrator's upload), save it under *overlay* as
+    ``<id>.md`` and index it at once; the rest of the index is untouched.
+
+    An article of the same id that came from *overlay* is replaced; one from elsewhere (the
+    bundled corpus) is not, so an upload cannot silently shadow it.
+
+    Raises:
+        ArticleError: with the line and the reason, before anything is written.
+    """
+    article = parse_article(decode_article(raw), path="<upload>")
+    target = (overlay / f"{article.id}.md").resolve()
+    owner = str(index.manifest.get(article.id, {}).get("metadata", {}).get("path", ""))
+    if owner and Path(owner).resolve() != target:
+        raise ArticleError(2, f"id {article.id!r} is already used by {owner}; choose another id")
+    overlay.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".md.tmp")
+    tmp.write_bytes(raw)
+    tmp.replace(target)
+    article = replace(article, path=str(target))
+    index.sync([article_document(article)], remove_missing=False)
+    log.info("article %s added from an upload (%s)", article.id, target)
+    return article

@@ -48,6 +48,7 @@ class Article:
     tags: tuple[str, ...] = ()
     crops: tuple[str, ...] = ()
     months: tuple[int, ...] = ()
+    regions: tuple[str, ...] = ()  # provinces, cities or counties it is written for
     updated: str = ""
     path: str = ""
     sha256: str = ""
@@ -144,6 +145,11 @@ def parse_article(text: str, *, path: str = "<text>") -> Article:
         isinstance(m, int) and 1 <= m <= 12 for m in months_raw
     ):
         raise ArticleError(_key_line(front, "months"), "months must be a list of numbers 1-12")
+    regions = _str_list(meta, "regions", _key_line(front, "regions"))
+    if any(len(r) > 32 for r in regions):
+        raise ArticleError(
+            _key_line(front, "regions"), "regions must be place names (province, city, county)"
+        )
     size = len(_WS.sub("", body))
     if not BODY_MIN <= size <= BODY_MAX:
         raise ArticleError(
@@ -161,6 +167,7 @@ def parse_article(text: str, *, path: str = "<text>") -> Article:
         tags=_str_list(meta, "tags", _key_line(front, "tags")),
         crops=_str_list(meta, "crops", _key_line(front, "crops")),
         months=tuple(months_raw),
+        regions=regions,
         updated=updated.isoformat() if isinstance(updated, date) else str(updated or ""),
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
@@ -172,13 +179,22 @@ def read_article_file(path: Path) -> Article:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise ArticleError(0, f"file is {size} bytes; the limit is {MAX_FILE_BYTES} (1 MB)")
-    raw = path.read_bytes()
+    return parse_article(decode_article(path.read_bytes()), path=str(path.resolve()))
+
+
+def decode_article(raw: bytes) -> str:
+    """The text of an article file, refusing more than 1 MB or anything but UTF-8.
+
+    Raises:
+        ArticleError: with the line of the first undecodable byte.
+    """
+    if len(raw) > MAX_FILE_BYTES:
+        raise ArticleError(0, f"file is {len(raw)} bytes; the limit is {MAX_FILE_BYTES} (1 MB)")
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ArticleError(line, "file is not UTF-8 text; save it as UTF-8") from None
-    return parse_article(text, path=str(path.resolve()))
 
 
 def article_files(root: Path) -> list[Path]:

@@ -47,6 +47,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     followups: tuple[str, ...] = ()
     hits: tuple[Hit, ...] = field(default=(), repr=False)
+    log_id: int | None = None  # the caller's record of this question (for 有用 / 没用)
 
     @property
     def top(self) -> Hit | None:

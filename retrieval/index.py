@@ -193,12 +193,22 @@ class HybridIndex:
             if not d.sha256 or self.manifest.get(d.id, {}).get("sha") != d.sha256
         ]
         stats.unchanged = len(wanted) - len(changed)
+        # metadata may gain fields without the text changing: refresh it without re-indexing
+        refreshed = False
+        changed_ids = {d.id for d in changed}
+        for doc in wanted.values():
+            entry = self.manifest.get(doc.id)
+            if entry and doc.id not in changed_ids and entry.get("metadata") != doc.metadata:
+                entry["metadata"] = doc.metadata
+                refreshed = True
         gone = (
             [i for i in self.manifest if i not in wanted and i not in keep]
             if remove_missing
             else []
         )
         if not changed and not gone and BM25Index.exists(self.directory):
+            if refreshed:
+                self._save(self._load_tokens())
             stats.chunks = len(self.chunks)
             stats.seconds = time.perf_counter() - started
             return stats

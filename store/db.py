@@ -20,10 +20,13 @@ from sqlmodel import Field, Session, SQLModel, create_engine, select
 from store import (  # noqa: F401 - every table must be imported before create_all
     conversations,
     experts,
+    feedback,
+    interests,
     needs,
     notifications,
     orders,
     outbox,
+    push,
     questions,
     subscriptions,
     users,
@@ -32,8 +35,9 @@ from store.needs import METRICS_INDEX
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # version -> SQL statements that bring a database from version-1 to version.
+# (New tables need no step: create_all adds them; only changes to existing tables do.)
 MIGRATIONS: dict[int, list[str]] = {
     # 2: needs mirror their order's accept/resolve times and rating; indexes for indicators
     2: [
@@ -48,6 +52,8 @@ MIGRATIONS: dict[int, list[str]] = {
         f"CREATE INDEX IF NOT EXISTS {METRICS_INDEX[0]} ON needs ({', '.join(METRICS_INDEX[1:])})",
         "CREATE INDEX IF NOT EXISTS ix_orders_expert_accepted ON orders (expert_id, accepted_at)",
     ],
+    # 3: 有用 / 没用 votes on answers (interests, push_log, article_feedback are new tables)
+    3: ["ALTER TABLE question_log ADD COLUMN feedback INTEGER NOT NULL DEFAULT 0"],
 }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, update
+from sqlalchemy import JSON, Column, Index, insert, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
@@ -25,7 +25,8 @@ class OutboxMessage(SQLModel, table=True):
     )
     kind: str = Field(default="notice", max_length=32)
     ref: str = Field(default="", max_length=64)
-    status: str = Field(default="pending", max_length=16)  # pending / sent / failed / blocked
+    # pending / sent / failed / blocked / dropped (no longer wanted, e.g. after /stop)
+    status: str = Field(default="pending", max_length=16)
     attempts: int = 0
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
@@ -68,6 +69,57 @@ def enqueue(
     session.commit()
     session.refresh(row)
     return row
+
+
+def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
+    """Queue several messages in one transaction (keys as for :func:`enqueue`; one
+    multi-row INSERT, so a push round of many thousands is queued in seconds)."""
+    if not messages:
+        return 0
+    blocked = {
+        (channel, ext)
+        for channel, ext in session.exec(
+            select(BlockedChat.channel, BlockedChat.external_id)
+        ).all()
+    }
+    now = utcnow()
+    rows = []
+    for msg in messages:
+        row = {
+            "buttons": [],
+            "kind": "notice",
+            "ref": "",
+            "status": "pending",
+            "attempts": 0,
+            "error": "",
+            "created_at": now,
+            "next_attempt_at": now,
+            **msg,
+        }
+        if (row["channel"], row["external_id"]) in blocked:
+            row["status"], row["error"] = "blocked", "recipient blocked the bot earlier"
+        rows.append(row)
+    session.execute(insert(OutboxMessage), rows)
+    session.commit()
+    return len(rows)
+
+
+def drop_pending(
+    *, session: Session, channel: str, external_id: str, kind: str, reason: str
+) -> int:
+    """Withdraw the pending messages of one kind for one person; return how many."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.external_id) == external_id,
+            col(OutboxMessage.kind) == kind,
+            col(OutboxMessage.status) == "pending",
+        )
+        .values(status="dropped", error=reason[:500])
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def due(

@@ -23,6 +23,7 @@ class QuestionLog(SQLModel, table=True):
     province: str = Field(default="", max_length=32)
     city: str = Field(default="", max_length=32)
     county: str = Field(default="", max_length=32)
+    feedback: int = 0  # 1 有用, -1 没用, 0 no vote (store.feedback)
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 

@@ -20,6 +20,10 @@ BOT_COMMANDS = [
     BotCommand(command="orders", description="我的需求和接单"),
     BotCommand(command="needs", description="专家：浏览待接需求"),
     BotCommand(command="cancel", description="取消正在填写的内容"),
+    BotCommand(command="subscribe", description="订阅科普推送"),
+    BotCommand(command="unsubscribe", description="退订科普推送"),
+    BotCommand(command="profile", description="我的兴趣画像（可清空）"),
+    BotCommand(command="stop", description="停止全部推送"),
 ]
 
 

@@ -24,6 +24,7 @@ from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.services import CHANNEL
 from store.clock import utcnow
 from store.outbox import OutboxMessage, block, due, mark, retry_later
+from store.push import still_wanted
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class Notifier:
         for row in rows:
             if row.external_id in self._blocked:
                 continue  # blocked during this pass; the store already marked its rows
+            if row.kind == "push" and not self._wanted(row):
+                continue
             now = time.monotonic()
             ready_at = self._last_chat.get(row.external_id, 0.0) + self.chat_interval
             if ready_at > now:
@@ -88,6 +91,20 @@ class Notifier:
                 await asyncio.sleep(gap)
             await self._deliver(row)
         return waiting
+
+    def _wanted(self, row: OutboxMessage) -> bool:
+        """A push queued before its reader unsubscribed or stopped is dropped, not sent."""
+        with self.session_factory() as s:
+            if still_wanted(session=s, channel=CHANNEL, external_id=row.external_id, ref=row.ref):
+                return True
+            mark(
+                session=s,
+                message_id=row.id or 0,
+                status="dropped",
+                error="unsubscribed after it was queued",
+            )
+        log.info("push %s to %s dropped: unsubscribed", row.id, row.external_id)
+        return False
 
     async def _deliver(self, row: OutboxMessage) -> None:
         self._last_send = time.monotonic()

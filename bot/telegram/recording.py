@@ -15,13 +15,14 @@ from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteWebhook,
     EditMessageReplyMarkup,
+    GetFile,
     GetMe,
     SendMessage,
     SetMyCommands,
     SetWebhook,
     TelegramMethod,
 )
-from aiogram.types import Chat, Message, Update, User
+from aiogram.types import Chat, File, Message, Update, User
 
 BOT_USER = User(id=4242, is_bot=True, first_name="天府科技助手", username="tianfu_bot")
 
@@ -34,6 +35,7 @@ class RecordingSession(BaseSession):
         self.calls: list[TelegramMethod[Any]] = []
         self.by_chat: dict[int, list[SendMessage]] = {}
         self.failures: deque[Exception] = deque()
+        self.files: dict[str, bytes] = {}  # file_id -> content a user uploaded
         self._ids = itertools.count(1000)
 
     async def make_request(
@@ -58,13 +60,22 @@ class RecordingSession(BaseSession):
             return True
         if isinstance(method, GetMe):
             return BOT_USER
+        if isinstance(method, GetFile) and method.file_id in self.files:
+            return File(
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(self.files[method.file_id]),
+                file_path=f"documents/{method.file_id}",
+            )
         raise AssertionError(f"unexpected Bot API call {type(method).__name__}")
 
     async def close(self) -> None:
         return None
 
     async def stream_content(self, *args: Any, **kwargs: Any) -> AsyncGenerator[bytes, None]:
-        yield b""
+        url = str(kwargs.get("url") or (args[0] if args else ""))
+        file_id = url.rsplit("/", 1)[-1]
+        yield self.files.get(file_id, b"")
 
     def sent(self, chat_id: int | None = None) -> list[SendMessage]:
         if chat_id is not None:
@@ -125,6 +136,25 @@ class ChatDriver:
         before = len(self.session.sent(user.id))
         await self.feed({"message": self._message(user, **fields)})
         return self.session.texts(user.id)[before:]
+
+    async def send_document(
+        self, user: User, file_name: str, content: bytes, caption: str | None = None
+    ) -> list[str]:
+        """Upload a file as this user (the recording session serves it back on download)."""
+        file_id = f"doc{next(self.message_ids)}"
+        self.session.files[file_id] = content
+        fields: dict[str, Any] = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": file_name,
+                "file_size": len(content),
+                "mime_type": "text/markdown",
+            }
+        }
+        if caption is not None:
+            fields["caption"] = caption
+        return await self.send_raw(user, **fields)
 
     async def click(self, user: User, label: str) -> list[str]:
         """Press the newest button with this label in the user's chat."""

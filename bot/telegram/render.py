@@ -23,7 +23,16 @@ class FormCB(CallbackData, prefix="form"):
     arg: str = ""
 
 
+class FeedbackCB(CallbackData, prefix="fb"):
+    """有用 / 没用 under an answer (source "q": question-log id) or a push ("p": push id)."""
+
+    vote: str  # useful / useless
+    source: str
+    ref_id: int
+
+
 ORDER_ACTIONS = frozenset({"accept", "decline", "resolve", "rate", "cancel_order"})
+FEEDBACK_ACTIONS = frozenset({"useful", "useless"})
 
 
 def pack(action: str) -> str:
@@ -32,6 +41,9 @@ def pack(action: str) -> str:
     if name in ORDER_ACTIONS:
         order_id, _, score = rest.partition(":")
         return OrderCB(action=name, order_id=int(order_id), score=int(score or 0)).pack()
+    if name in FEEDBACK_ACTIONS:
+        source, _, ref_id = rest.partition(":")
+        return FeedbackCB(vote=name, source=source, ref_id=int(ref_id)).pack()
     return FormCB(action=name, arg=rest.replace(":", "_")).pack()
 
 
@@ -40,6 +52,9 @@ def unpack(data: str) -> str | None:
     if data.startswith("order:"):
         cb = OrderCB.unpack(data)
         return f"{cb.action}:{cb.order_id}" + (f":{cb.score}" if cb.score else "")
+    if data.startswith("fb:"):
+        fb = FeedbackCB.unpack(data)
+        return f"{fb.vote}:{fb.source}:{fb.ref_id}"
     if data.startswith("form:"):
         form = FormCB.unpack(data)
         return f"{form.action}:{form.arg}" if form.arg else form.action

@@ -39,18 +39,25 @@ def bot_services(settings: Settings, services: Services) -> BotServices:
         desk=services.desk,
         session_factory=services.assistant.session_factory,
         admin_ids=frozenset(settings.admin_ids),
+        push=services.push,
+        knowledge=services.knowledge,
+        corpus_overlay=services.corpus_overlay,
     )
 
 
 async def scheduler(services: BotServices, interval: float, stop: asyncio.Event) -> None:
-    """The one scheduler loop: re-match, expire, auto-close; messages go to the queue."""
+    """The one scheduler loop: re-match, expire, auto-close, then the push round; messages
+    go to the queue."""
     while not stop.is_set():
-        try:
-            outcome = services.desk.run_due(services.session_factory)
-            with services.session_factory() as session:
-                services.queue(session, outcome)
-        except Exception:  # noqa: BLE001 - a failed pass is retried at the next tick
-            log.exception("scheduler pass failed")
+        for job in (services.desk, services.push):
+            if job is None:
+                continue
+            try:
+                outcome = job.run_due(services.session_factory)
+                with services.session_factory() as session:
+                    services.queue(session, outcome)
+            except Exception:  # noqa: BLE001 - a failed pass is retried at the next tick
+                log.exception("scheduler job %s failed", type(job).__name__)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 

@@ -6,6 +6,7 @@ import asyncio
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import Message
@@ -14,8 +15,10 @@ from sqlmodel import Session
 from bot.telegram.render import buttons_to_json, keyboard
 from dialogs.assistant import Assistant
 from dialogs.orders import OrderDesk
+from dialogs.push import PushPlanner
 from dialogs.types import Incoming, Outcome
-from store.outbox import enqueue, is_blocked, unblock
+from retrieval.index import HybridIndex
+from store.outbox import enqueue_many, is_blocked, unblock
 
 CHANNEL = "telegram"
 _ORDER_REF = re.compile(r"#(\d+)")
@@ -28,6 +31,9 @@ class BotServices:
     session_factory: Callable[[], Session]
     admin_ids: frozenset[int] = frozenset()
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # tells the notifier to look
+    push: PushPlanner | None = None  # the push job, run by the scheduler after the desk's
+    knowledge: HybridIndex | None = None  # where administrators' articles are indexed
+    corpus_overlay: Path | None = None  # where administrators' articles are saved
 
     def seen(self, session: Session, external_id: str) -> None:
         """A person who writes to the bot again has unblocked it: deliver to them again."""
@@ -35,19 +41,22 @@ class BotServices:
             unblock(session=session, channel=CHANNEL, external_id=external_id)
 
     def queue(self, session: Session, outcome: Outcome) -> int:
-        """Persist this outcome's messages for other people; the notifier delivers them."""
-        n = 0
-        for msg in outcome.outbound:
-            enqueue(
-                session=session,
-                channel=msg.channel,
-                external_id=msg.external_id,
-                text=msg.text,
-                buttons=buttons_to_json(msg.buttons),
-                kind=msg.kind,
-                ref=msg.ref,
-            )
-            n += 1
+        """Persist this outcome's messages for other people (one transaction); the notifier
+        delivers them."""
+        n = enqueue_many(
+            session=session,
+            messages=[
+                {
+                    "channel": msg.channel,
+                    "external_id": msg.external_id,
+                    "text": msg.text,
+                    "buttons": buttons_to_json(msg.buttons),
+                    "kind": msg.kind,
+                    "ref": msg.ref,
+                }
+                for msg in outcome.outbound
+            ],
+        )
         if n:
             self.wake.set()
         return n

@@ -16,6 +16,8 @@ class Intent(StrEnum):
     ORDER = "order"
     STATS = "stats"
     SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    PROFILE = "profile"
     HELP = "help"
     SMALLTALK = "smalltalk"
     OTHER = "other"
@@ -37,8 +39,15 @@ _HELP = re.compile(
     r"(?:咋个|怎么|如何)发需求|菜单|按钮|当专家.{0,6}条件|使用说明|你能做什么|你会做什么|你能干啥|"
     r"你会干啥|有哪些功能|有啥功能|能帮我做什么|功能介绍|怎么操作|(?:咋个|怎么|如何)注册|要填啥"
 )
+_UNSUBSCRIBE = re.compile(
+    r"^\s*/(?:unsubscribe|stop)\b|退订|取消订阅|不要再?(?:推送|推了|发了)|别再?(?:推送|推|发)了?|停止推送|"
+    r"关闭推送|不想(?:再)?收到"
+)
+_PROFILE = re.compile(
+    r"^\s*/profile\b|我的(?:画像|兴趣|订阅)|(?:清空|清除|删除)(?:我的)?(?:画像|兴趣)|兴趣画像|用户画像"
+)
 _SUBSCRIBE = re.compile(
-    r"订阅|订一下|资讯|推送|推给我|推荐给我|发给我|发我|以后.{0,12}(?:告诉|通知|发|推)|想收到|定期.{0,6}(?:发|推|收)|"
+    r"^\s*/subscribe\b|订阅|订一下|资讯|推送|推给我|推荐给我|发给我|发我|以后.{0,12}(?:告诉|通知|发|推)|想收到|定期.{0,6}(?:发|推|收)|"
     r"关注|每[周天月].{0,6}(?:发|推)|有新.{0,8}(?:通知|告诉|发)|(?:通知|告诉)我\s*$|想.{0,4}收到"
 )
 _CAPABILITY = re.compile(
@@ -102,6 +111,10 @@ def classify(text: str, slots: Slots) -> Intent:
         return Intent.OTHER
     if _STATS.search(t):
         return Intent.STATS
+    if _UNSUBSCRIBE.search(t):
+        return Intent.UNSUBSCRIBE
+    if _PROFILE.search(t):
+        return Intent.PROFILE
     if _ORDER.search(t):
         return Intent.ORDER
     if _HELP.search(t):

@@ -60,3 +60,16 @@ def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
     assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text
     assert "感谢评价" in text and "完成并评价" in text
     assert "这一行不会被处理" not in text
+
+
+def test_console_numbers_every_button_of_a_turn(engine, kb_index):
+    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    out = io.StringIO()
+    chat = ConsoleChat(assistant, me="老王", out=out, interactive=False)
+    chat.run(io.StringIO("李子树流胶怎么办\n2\n1\n"))
+    text = out.getvalue()
+    # 有用 / 没用 under the answer, 找专家 / 不用了 under the offer: one numbering
+    assert "[1] 有用  [2] 没用" in text and "[3] 找专家  [4] 不用了" in text
+    assert "要把您的问题发给专家吗" in text  # 2 = 没用
+    assert "[1] 找专家  [2] 不用了" in text
+    assert "请问在哪个地方" in text  # then 1 = 找专家: the need form, problem filled in

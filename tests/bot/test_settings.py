@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings, SettingsError, load_settings
+from store.db import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,10 @@ def test_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         ("EMBEDDINGS", "magic"),
         ("DATABASE_URL", "mysql://x"),
         ("MATCH_TOP_N", "0"),
+        ("PUSH_PER_WEEK", "-1"),
+        ("PUSH_WINDOW", "8am-8pm"),
+        ("PUSH_WINDOW", "08:00-08:00"),
+        ("PUSH_TIMEZONE", "Mars/Olympus"),
     ],
 )
 def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
@@ -89,7 +94,7 @@ def test_cli_db_init_creates_database(tmp_path: Path):
         timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "schema v1" in proc.stdout
+    assert f"schema v{SCHEMA_VERSION}" in proc.stdout
     assert (tmp_path / "data" / "tianfu.db").exists()
 
 

@@ -99,3 +99,50 @@ def test_added_article_is_searchable_at_once(tmp_path: Path):
     copy_some(folder, ["animal-bee-varroa-mite"])
     ingest(idx, folder, progress=False)
     assert idx.search("蜂螨怎么防治", k=1)[0].doc_id == "animal-bee-varroa-mite"
+
+
+def test_new_metadata_reaches_the_manifest_without_re_embedding(tmp_path: Path):
+    folder = tmp_path / "articles"
+    copy_some(folder, ["soil-purple-soil"])
+    emb = CountingEmbedder()
+    idx = open_index("meta", data_dir=tmp_path / "d", client=ephemeral_client(), embedder=emb)
+    ingest(idx, folder, progress=False)
+    # an index written before articles carried regions and tags
+    del idx.manifest["soil-purple-soil"]["metadata"]["regions"]
+    emb.embedded.clear()
+    again = ingest(idx, folder, progress=False)
+    assert again.stats.unchanged == 1 and emb.embedded == []
+    meta = idx.manifest["soil-purple-soil"]["metadata"]
+    assert meta["regions"] == ["四川省", "重庆市"] and "紫色土" in meta["tags"]
+
+
+def test_uploaded_article_is_validated_saved_and_searchable(tmp_path: Path):
+    from knowledge.ingest import add_article
+    from knowledge.loader import ArticleError
+
+    idx = open_index(
+        "up", data_dir=tmp_path / "d", client=ephemeral_client(), embedder=CountingEmbedder()
+    )
+    ingest(idx, CORPUS_DIR / "grain-rice-blast.md", progress=False)
+    overlay = tmp_path / "overlay"
+    raw = (CORPUS_DIR / "animal-bee-varroa-mite.md").read_bytes()
+    article = add_article(idx, raw, overlay=overlay)
+    assert (overlay / "animal-bee-varroa-mite.md").read_bytes() == raw
+    assert idx.search("蜂螨怎么防治", k=1)[0].doc_id == article.id == "animal-bee-varroa-mite"
+    assert "grain-rice-blast" in idx.doc_ids()  # the rest is untouched
+    # sending it again with a change replaces the earlier upload
+    add_article(idx, raw + "\n补充：越冬前最后一次治螨要在断子期。\n".encode(), overlay=overlay)
+    assert "断子期" in (overlay / "animal-bee-varroa-mite.md").read_text(encoding="utf-8")
+    assert any("越冬前" in t for t in idx.chunk_texts("animal-bee-varroa-mite"))
+    try:
+        add_article(idx, (CORPUS_DIR / "grain-rice-blast.md").read_bytes(), overlay=overlay)
+    except ArticleError as exc:
+        assert "already used" in exc.reason and exc.line == 2
+    else:
+        raise AssertionError("an upload must not shadow a bundled article")
+    try:
+        add_article(idx, b"---\nid: x\n", overlay=overlay)
+    except ArticleError as exc:
+        assert exc.line == 1 and "not closed" in exc.reason
+    else:
+        raise AssertionError("a broken upload must be refused")

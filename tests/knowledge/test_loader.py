@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from knowledge import CORPUS_DIR
-from knowledge.loader import MAX_FILE_BYTES, article_files, load_articles, parse_article
+from knowledge.loader import (
+    MAX_FILE_BYTES,
+    ArticleError,
+    article_files,
+    load_articles,
+    parse_article,
+)
 
 GOOD = """---
 id: {id}
@@ -92,3 +100,23 @@ def test_parse_keeps_metadata():
     )
     assert art.crops == ("水稻",) and art.months == (6, 7) and art.updated == "2026-11-01"
     assert len(art.sha256) == 64
+
+
+def test_regions_are_optional_place_names():
+    art = parse_article(
+        GOOD.format(id="x-2", body=BODY).replace(
+            "crops: [水稻]", "crops: [水稻]\nregions: [四川省]"
+        )
+    )
+    assert art.regions == ("四川省",)
+    assert parse_article(GOOD.format(id="x-3", body=BODY)).regions == ()
+    single = GOOD.format(id="x-4", body=BODY).replace(
+        "crops: [水稻]", "crops: [水稻]\nregions: 重庆市"
+    )
+    assert parse_article(single).regions == ("重庆市",)  # one name may be written without [ ]
+    too_long = GOOD.format(id="x-5", body=BODY).replace(
+        "crops: [水稻]", "crops: [水稻]\nregions: [" + "很长的地名" * 8 + "]"
+    )
+    with pytest.raises(ArticleError, match="place names") as err:
+        parse_article(too_long)
+    assert err.value.line == 6

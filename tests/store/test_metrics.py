@@ -198,7 +198,7 @@ def test_bad_period_is_refused(session: Session) -> None:
         region_report(session=session, region=SICHUAN, since=UNTIL, until=SINCE)
 
 
-def test_migration_to_v2_backfills_the_mirrored_columns(world: Session) -> None:
+def test_migration_from_v1_backfills_the_mirrored_columns(world: Session) -> None:
     """A version-1 database (no mirrored columns) gets them, filled from orders and ratings."""
     from sqlalchemy import text
 
@@ -212,6 +212,7 @@ def test_migration_to_v2_backfills_the_mirrored_columns(world: Session) -> None:
         conn.execute(text("DROP INDEX ix_orders_expert_accepted"))
         for column in ("accepted_at", "resolved_at", "rating"):
             conn.execute(text(f"ALTER TABLE needs DROP COLUMN {column}"))
+        conn.execute(text("ALTER TABLE question_log DROP COLUMN feedback"))  # added by v3
         conn.execute(text("UPDATE schema_version SET version = 1"))
     assert db.init_db(engine) == db.SCHEMA_VERSION
     with Session(engine) as fresh:

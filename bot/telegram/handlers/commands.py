@@ -1,4 +1,5 @@
-"""/start, /help, /orders, /order N, /needs, /cancel, /stats: the words the assistant understands."""
+"""/start, /help, /orders, /order N, /needs, /cancel, /subscribe [topics], /unsubscribe
+[topics], /stop, /profile, /stats [region]: the same words the assistant understands."""
 
 from __future__ import annotations
 
@@ -16,18 +17,34 @@ COMMAND_TEXT = {
     "orders": "/orders",
     "needs": "/needs",
     "cancel": "算了",
+    "stop": "/stop",
+    "profile": "/profile",
 }
+WITH_ARGS = ("order", "subscribe", "unsubscribe", "stats")
 
 
 def setup() -> Router:
     router = Router(name=__name__)
 
     @router.message(CommandStart())
-    @router.message(Command("help", "orders", "needs", "cancel", "order", "stats"))
+    @router.message(
+        Command(
+            "help",
+            "orders",
+            "needs",
+            "cancel",
+            "order",
+            "subscribe",
+            "unsubscribe",
+            "stop",
+            "profile",
+            "stats",
+        )
+    )
     async def on_command(
         message: Message, command: CommandObject, services: BotServices, session: Session
     ) -> None:
-        if command.command in ("order", "stats"):
+        if command.command in WITH_ARGS:
             text = f"/{command.command} {command.args or ''}".strip()
         else:
             text = COMMAND_TEXT.get(command.command, "帮助")

@@ -1,12 +1,21 @@
-"""Text messages (and captions); a clear answer for content we cannot read yet."""
+"""Text messages (and captions); Markdown articles from administrators; a clear answer for
+content we cannot read yet."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.types import Message
 from sqlmodel import Session
 
 from bot.telegram.services import BotServices, handle_text
+from dialogs.i18n import t
+from knowledge.ingest import add_article
+from knowledge.loader import MAX_FILE_BYTES, ArticleError
+
+log = logging.getLogger(__name__)
 
 UNSUPPORTED_ZH = (
     "目前只能看懂文字消息。请用文字描述：作物、症状、地点和联系电话，"
@@ -20,6 +29,44 @@ UNSUPPORTED_EN = (
 
 def setup() -> Router:
     router = Router(name=__name__)
+
+    @router.message(F.document)
+    async def on_document(message: Message, services: BotServices, bot: Bot) -> None:
+        """An administrator adds an article by sending its Markdown file; others fall through."""
+        user, document = message.from_user, message.document
+        if (
+            user is None
+            or document is None
+            or user.id not in services.admin_ids
+            or services.knowledge is None
+            or services.corpus_overlay is None
+        ):
+            raise SkipHandler
+        locale = "en" if (user.language_code or "").startswith("en") else "zh"
+        if not (document.file_name or "").lower().endswith(".md"):
+            await message.answer(t("article_not_markdown", locale), parse_mode=None)
+            return
+        if (document.file_size or 0) > MAX_FILE_BYTES:
+            reason = f"file is {document.file_size} bytes; the limit is {MAX_FILE_BYTES} (1 MB)"
+            text = t("article_refused", locale, line=0, reason=reason)
+            await message.answer(text, parse_mode=None)
+            return
+        raw = await bot.download(document)
+        try:
+            article = add_article(
+                services.knowledge,
+                raw.read() if raw is not None else b"",
+                overlay=services.corpus_overlay,
+            )
+        except ArticleError as exc:
+            log.info("article upload from %s refused: %s", user.id, exc)
+            text = t("article_refused", locale, line=exc.line, reason=exc.reason)
+            await message.answer(text, parse_mode=None)
+            return
+        if services.assistant.knowledge is None:  # the first article of an empty index
+            services.assistant.knowledge = services.knowledge
+        text = t("article_added", locale, title=article.title, id=article.id)
+        await message.answer(text, parse_mode=None)
 
     @router.message(F.text | F.caption)
     async def on_text(message: Message, services: BotServices, session: Session) -> None:

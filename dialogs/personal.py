@@ -1,0 +1,162 @@
+"""What the assistant learns about a person and what they choose to receive: the interest
+profile (grown from questions and needs, shown by /profile, cleared on request), topic
+suggestions for /subscribe, and /unsubscribe and /stop, which take effect at once."""
+
+from __future__ import annotations
+
+import re
+
+from dialogs.context import Turn
+from dialogs.forms import topics_from
+from dialogs.nlu.intents import Parse
+from dialogs.types import Button
+from store.interests import clear_profile, note_interests, profile_of
+from store.needs import Need
+from store.outbox import drop_pending
+from store.subscriptions import subscribe, topics_of, unsubscribe
+from store.validation import Region
+
+# a category of the profile -> the topic word suggested for it
+CATEGORY_TOPICS = {
+    "disease": "病虫害",
+    "pest": "病虫害",
+    "soil": "土壤",
+    "cultivation": "种植",
+    "livestock": "养殖",
+    "processing": "加工",
+}
+DEFAULT_TOPICS = ("病虫害", "土壤", "养殖", "地震", "防灾", "健康", "食品安全")
+MAX_SUGGESTIONS = 6
+_STOP = re.compile(r"^\s*/stop\b")
+_UNSUB_WORDS = re.compile(
+    r"/unsubscribe|/stop|取消订阅|退订|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
+)
+_CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
+
+
+# ---- the profile grows -------------------------------------------------------------------
+def note_question(turn: Turn, parse: Parse) -> None:
+    """A question adds its crops, problem category and place to the asker's profile."""
+    s = parse.slots
+    place = s.place
+    note_interests(
+        session=turn.session,
+        user_id=turn.user.id or 0,
+        crops=s.crops,
+        categories=[s.category] if s.category else [],
+        region=Region(place.province, place.city, place.county) if place else None,
+    )
+
+
+def note_need(turn: Turn, need: Need) -> None:
+    """A posted need adds its crop, category and place."""
+    note_interests(
+        session=turn.session,
+        user_id=turn.user.id or 0,
+        crops=[need.crop] if need.crop else [],
+        categories=[str(need.category)],
+        region=Region(need.province, need.city, need.county) if need.province else None,
+    )
+
+
+# ---- /profile ------------------------------------------------------------------------------
+def on_profile(turn: Turn, text: str) -> None:
+    """Show the profile, or clear it when asked to."""
+    if _CLEAR.search(text):
+        clear(turn)
+        return
+    uid = turn.user.id or 0
+    profile = profile_of(session=turn.session, user_id=uid)
+    topics = topics_of(session=turn.session, user_id=uid)
+    none = turn.t("profile_none")
+    lines = [
+        turn.t("profile_head"),
+        turn.t("profile_topics", topics="、".join(topics) or none),
+        turn.t("profile_crops", crops="、".join(profile.crops) or none),
+        turn.t(
+            "profile_categories",
+            categories="、".join(turn.t(f"category_{c}") for c in profile.categories) or none,
+        ),
+        turn.t("profile_region", region=profile.region.label or none),
+    ]
+    buttons = [[turn.button("btn_clear_profile", "clear_profile")]]
+    if topics:
+        buttons[0].append(turn.button("btn_unsubscribe", "unsubscribe"))
+    turn.say("\n".join(lines), buttons)
+
+
+def clear(turn: Turn) -> None:
+    clear_profile(session=turn.session, user_id=turn.user.id or 0)
+    turn.say(turn.t("profile_cleared"))
+
+
+# ---- /subscribe suggestions -------------------------------------------------------------------
+def suggestions(turn: Turn) -> list[str]:
+    """Topics to offer: the person's crops and problem kinds first, then common ones; never
+    one they already follow."""
+    uid = turn.user.id or 0
+    have = set(topics_of(session=turn.session, user_id=uid))
+    profile = profile_of(session=turn.session, user_id=uid)
+    ordered = [
+        *profile.crops,
+        *(CATEGORY_TOPICS[c] for c in profile.categories if c in CATEGORY_TOPICS),
+        *DEFAULT_TOPICS,
+    ]
+    return [x for x in dict.fromkeys(ordered) if x not in have][:MAX_SUGGESTIONS]
+
+
+def suggestion_buttons(turn: Turn) -> list[list[Button]]:
+    """Buttons for the suggested topics (remembered in the state: a tap sends only a number)."""
+    offered = suggestions(turn)
+    turn.state["suggested"] = offered
+    return [
+        [Button(topic, f"topic:{i}") for i, topic in enumerate(offered[j : j + 3], start=j)]
+        for j in range(0, len(offered), 3)
+    ]
+
+
+def on_topic(turn: Turn, index: str) -> None:
+    """A tap on a suggested topic subscribes to it at once."""
+    offered: list[str] = turn.state.get("suggested", [])
+    try:
+        topic = offered[int(index)]
+    except (ValueError, IndexError):
+        turn.say(turn.t("topic_gone"))
+        return
+    turn.state.clear()
+    topics = subscribe(session=turn.session, user_id=turn.user.id or 0, topics=[topic])
+    turn.say(turn.t("subscribed", topics="、".join(topics)))
+
+
+# ---- /unsubscribe and /stop ------------------------------------------------------------------
+def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
+    """Remove the topics named, or all of them (and every queued push) when none is named."""
+    uid = turn.user.id or 0
+    have = topics_of(session=turn.session, user_id=uid)
+    named: list[str] = []
+    if parse is not None and not _STOP.match(text):
+        rest = _UNSUB_WORDS.sub(" ", text)
+        named = [x for x in topics_from(rest, parse.slots) if x.strip()]
+    if named:
+        gone = [x for x in named if x in have]
+        if not gone:
+            turn.say(
+                turn.t("not_subscribed", topics="、".join(named), have="、".join(have) or "-")
+            )
+            return
+        unsubscribe(session=turn.session, user_id=uid, topics=gone)
+        left = [x for x in have if x not in gone]
+        if left:
+            # queued pushes for the removed topics are dropped when the notifier reaches them
+            turn.say(turn.t("unsubscribed_some", topics="、".join(gone), left="、".join(left)))
+            return
+    else:
+        unsubscribe(session=turn.session, user_id=uid)
+    drop_pending(
+        session=turn.session,
+        channel=turn.user.channel,
+        external_id=turn.user.external_id,
+        kind="push",
+        reason="the person unsubscribed",
+    )
+    turn.say(turn.t("unsubscribed_all" if have else "no_subscriptions"))

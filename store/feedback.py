@@ -1,0 +1,186 @@
+"""有用 / 没用 feedback on answers and pushes, per article and per question-log row, and the
+knowledge gap: questions without a (useful) answer and articles people found unhelpful."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint, case, func, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from store.clock import utcnow
+from store.errors import InvalidInput
+from store.questions import QuestionLog
+
+
+class FeedbackSource(StrEnum):
+    ANSWER = "q"  # ref: a question_log id
+    PUSH = "p"  # ref: a push_log id
+
+
+class ArticleFeedback(SQLModel, table=True):
+    __tablename__ = "article_feedback"
+    __table_args__ = (
+        UniqueConstraint("user_id", "source", "ref_id", name="uq_feedback_user_source_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    article_id: str = Field(max_length=128, index=True)
+    source: str = Field(max_length=1)
+    ref_id: int
+    useful: bool
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def record_feedback(
+    *,
+    session: Session,
+    user_id: int,
+    article_id: str,
+    source: FeedbackSource,
+    ref_id: int,
+    useful: bool,
+) -> ArticleFeedback:
+    """Store one vote; a second vote on the same answer or push replaces the first.
+
+    For answers the question-log row also keeps the vote (1 useful, -1 not useful).
+
+    Raises:
+        InvalidInput: the article id is empty.
+    """
+    if not article_id:
+        raise InvalidInput("article_id", article_id, "must not be empty")
+    row = session.exec(
+        select(ArticleFeedback).where(
+            ArticleFeedback.user_id == user_id,
+            ArticleFeedback.source == source.value,
+            ArticleFeedback.ref_id == ref_id,
+        )
+    ).first()
+    if row is None:
+        row = ArticleFeedback(
+            user_id=user_id,
+            article_id=article_id[:128],
+            source=source.value,
+            ref_id=ref_id,
+            useful=useful,
+        )
+    else:
+        row.useful, row.created_at = useful, utcnow()
+    session.add(row)
+    if source is FeedbackSource.ANSWER:
+        session.execute(
+            update(QuestionLog)
+            .where(col(QuestionLog.id) == ref_id)
+            .values(feedback=1 if useful else -1)
+        )
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleVotes:
+    article_id: str
+    useful: int
+    useless: int
+
+
+def article_votes(*, session: Session, since: datetime | None = None) -> list[ArticleVotes]:
+    """有用 and 没用 counts per article, most 没用 first."""
+    useful = func.sum(case((col(ArticleFeedback.useful) == True, 1), else_=0))  # noqa: E712
+    useless = func.sum(case((col(ArticleFeedback.useful) == False, 1), else_=0))  # noqa: E712
+    stmt = select(ArticleFeedback.article_id, useful, useless).group_by(
+        col(ArticleFeedback.article_id)
+    )
+    if since is not None:
+        stmt = stmt.where(col(ArticleFeedback.created_at) >= since)
+    rows = [ArticleVotes(a, int(u or 0), int(n or 0)) for a, u, n in session.exec(stmt).all()]
+    return sorted(rows, key=lambda v: (-v.useless, v.useful, v.article_id))
+
+
+@dataclass(frozen=True, slots=True)
+class GapRow:
+    """One line of the knowledge gap.
+
+    kind: "unanswered" (no answer found), "unhelpful" (an answer rated 没用) or "article"
+    (an article rated 没用 more often than 有用). For questions *text* is the question and
+    *article_id* the article that was offered, if any; for articles *text* is its title as
+    last seen in the question log (or the id).
+    """
+
+    kind: str
+    text: str
+    count: int
+    last_at: datetime
+    article_id: str = ""
+    useful: int = 0
+    useless: int = 0
+
+
+def knowledge_gaps(
+    *, session: Session, since: datetime | None = None, limit: int = 50
+) -> list[GapRow]:
+    """What the knowledge base cannot answer well, most frequent first.
+
+    Repeated questions are counted together; an article appears when it got at least one
+    没用 and more 没用 than 有用.
+    """
+    rows: list[GapRow] = []
+    unanswered = col(QuestionLog.answered) == False  # noqa: E712 - SQL comparison
+    unhelpful = col(QuestionLog.feedback) < 0
+    for kind, cond in (("unanswered", unanswered), ("unhelpful", unhelpful)):
+        stmt = (
+            select(
+                QuestionLog.question,
+                func.count(),
+                func.max(QuestionLog.created_at),
+                func.max(QuestionLog.top_hit),
+            )
+            .where(cond)
+            .group_by(col(QuestionLog.question))
+        )
+        if since is not None:
+            stmt = stmt.where(col(QuestionLog.created_at) >= since)
+        for question, n, last, top in session.exec(stmt).all():
+            offered = top if kind == "unhelpful" else ""
+            rows.append(GapRow(kind, question, int(n), _aware(last), article_id=offered))
+    votes = [v for v in article_votes(session=session, since=since) if v.useless > v.useful]
+    if votes:
+        ids = [v.article_id for v in votes]
+        titles = dict(
+            session.exec(
+                select(QuestionLog.top_hit, func.max(QuestionLog.top_title))
+                .where(col(QuestionLog.top_hit).in_(ids))
+                .group_by(col(QuestionLog.top_hit))
+            ).all()
+        )
+        last_vote = dict(
+            session.exec(
+                select(ArticleFeedback.article_id, func.max(ArticleFeedback.created_at))
+                .where(col(ArticleFeedback.article_id).in_(ids))
+                .group_by(col(ArticleFeedback.article_id))
+            ).all()
+        )
+        for v in votes:
+            rows.append(
+                GapRow(
+                    "article",
+                    titles.get(v.article_id) or v.article_id,
+                    v.useless,
+                    _aware(last_vote[v.article_id]),
+                    article_id=v.article_id,
+                    useful=v.useful,
+                    useless=v.useless,
+                )
+            )
+    rows.sort(key=lambda r: (-r.count, -r.last_at.timestamp(), r.text))
+    return rows[: max(0, limit)]
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite returns naive datetimes for stored UTC times."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

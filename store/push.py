@@ -1,0 +1,118 @@
+"""Pushed articles: who got which article when, for "not repeated", the weekly cap and the
+check at send time that a queued push is still wanted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Index, insert
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from store.clock import utcnow
+from store.questions import QuestionLog
+from store.subscriptions import topics_of
+from store.users import find_user
+
+PUSH_REF = "push:"
+
+
+class PushLog(SQLModel, table=True):
+    __tablename__ = "push_log"
+    __table_args__ = (Index("ix_push_log_user_created", "user_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id")
+    article_id: str = Field(max_length=128, index=True)
+    topic: str = Field(default="", max_length=32)  # the subscription it answers, if any
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+@dataclass(slots=True)
+class History:
+    """What one person already got: article ids seen, pushes since a moment, the last one."""
+
+    seen: set[str] = field(default_factory=set)
+    recent: int = 0
+    last_at: datetime | None = None
+
+
+def record_pushes(
+    *, session: Session, pushes: list[tuple[int, str, str]], at: datetime
+) -> list[int]:
+    """Write planned pushes, (user id, article id, topic) each, in one transaction; return
+    their ids in the same order (one multi-row INSERT ... RETURNING, not an object per row)."""
+    if not pushes:
+        return []
+    rows = [
+        {"user_id": uid, "article_id": article[:128], "topic": topic[:32], "created_at": at}
+        for uid, article, topic in pushes
+    ]
+    result = session.execute(
+        insert(PushLog).returning(col(PushLog.id), sort_by_parameter_order=True), rows
+    )
+    ids = [int(r[0]) for r in result.all()]
+    session.commit()
+    return ids
+
+
+def histories(*, session: Session, user_ids: list[int], since: datetime) -> dict[int, History]:
+    """Per person: articles pushed or given as answers, and pushes since *since*."""
+    out: dict[int, History] = {uid: History() for uid in user_ids}
+    if not user_ids:
+        return out
+    rows = session.exec(
+        select(PushLog.user_id, PushLog.article_id, PushLog.created_at).where(
+            col(PushLog.user_id).in_(user_ids)
+        )
+    ).all()
+    for user_id, article_id, created_at in rows:
+        hist = out[user_id]
+        hist.seen.add(article_id)
+        at = _aware(created_at)
+        if at >= since:
+            hist.recent += 1
+        if hist.last_at is None or at > hist.last_at:
+            hist.last_at = at
+    answered = session.exec(
+        select(QuestionLog.user_id, QuestionLog.top_hit)
+        .where(col(QuestionLog.user_id).in_(user_ids))
+        .where(QuestionLog.answered == True)  # noqa: E712 - SQL comparison
+        .distinct()
+    ).all()
+    for asker, article_id in answered:
+        if asker is not None and article_id:
+            out[asker].seen.add(article_id)
+    return out
+
+
+def push_id(ref: str) -> int | None:
+    if not ref.startswith(PUSH_REF):
+        return None
+    try:
+        return int(ref.removeprefix(PUSH_REF))
+    except ValueError:
+        return None
+
+
+def still_wanted(*, session: Session, channel: str, external_id: str, ref: str) -> bool:
+    """Whether a queued push may still go out: the person has not unsubscribed or stopped
+    since it was planned (from everything, or from the topic it was chosen for)."""
+    user = find_user(session=session, channel=channel, external_id=external_id)
+    if user is None or user.id is None:
+        return False
+    topics = topics_of(session=session, user_id=user.id)
+    if not topics:
+        return False
+    pid = push_id(ref)
+    row = session.get(PushLog, pid) if pid is not None else None
+    return row is None or not row.topic or row.topic in topics
+
+
+def get_push(*, session: Session, push_id: int) -> PushLog | None:
+    return session.get(PushLog, push_id)
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite returns naive datetimes for stored UTC times."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
