@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from dialogs.assistant import Assistant
+from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.orders import OrderDesk
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
@@ -35,6 +36,19 @@ def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridInd
         embeddings=settings.embeddings,
         api_key=key,
         base_url=settings.openai_base_url,
+    )
+
+
+def open_llm(settings: Settings) -> ChatModel | None:
+    """The chat model of LLM mode, or None when it is off (LLM_MODE=off or no API key)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return open_chat_model(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout=settings.llm_timeout,
+        mode=settings.effective_llm_mode,
+        method=settings.llm_structured,
     )
 
 
@@ -67,5 +81,6 @@ def build_services(settings: Settings) -> Services:
         tokenize=shared_tokenizer(),
         locale=settings.locale,
         hooks=[desk],
+        llm=open_llm(settings),
     )
     return Services(engine, assistant, desk)

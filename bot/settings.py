@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     webhook_host: str = "0.0.0.0"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     scheduler_interval_seconds: int = Field(default=30, ge=1)
+    llm_mode: Literal["off", "extract", "answer", "both"] = "both"
+    llm_timeout: float = Field(default=8.0, gt=0, le=120)
+    llm_structured: Literal["function_calling", "json_schema"] = "function_calling"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -87,6 +90,11 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    @property
+    def effective_llm_mode(self) -> str:
+        """LLM_MODE, or "off" when no OPENAI_API_KEY is set."""
+        return self.llm_mode if self.llm_enabled else "off"
 
 
 def load_settings(**overrides: object) -> Settings:
