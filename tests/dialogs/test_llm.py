@@ -218,7 +218,13 @@ def test_invalid_model_values_are_dropped():
     offline = understand(text).slots
     offline.phone = ""  # as if the offline path had missed it
     slots, dropped = merge(offline, got, text, red)
-    assert (slots.crop, slots.places, slots.phone, slots.budget, slots.name) == ("", [], "", None, "")
+    assert (slots.crop, slots.places, slots.phone, slots.budget, slots.name) == (
+        "",
+        [],
+        "",
+        None,
+        "",
+    )
     assert {d[0] for d in dropped} == {"crop", "region", "phone", "budget", "name", "pests"}
     got = ExtractedSlots(phone="12345")
     slots, dropped = merge(offline, got, text, red)
@@ -254,7 +260,9 @@ INJECTIONS = [
 
 
 @pytest.mark.parametrize("attack", INJECTIONS)
-def test_injection_attempts_get_a_normal_reply_and_leak_nothing(engine, kb_index, fake_llm, attack):
+def test_injection_attempts_get_a_normal_reply_and_leak_nothing(
+    engine, kb_index, fake_llm, attack
+):
     with Session(engine, expire_on_commit=False) as s:
         post(s)  # another user's need with phone 13800001234
     # an obedient model that would leak whatever it was told
@@ -285,7 +293,9 @@ def test_no_phone_number_or_name_ever_reaches_the_model(engine, kb_index, fake_l
     assert "怎么称呼" in expert.text
     expert.send("张建国")
     farmer = llm_chat(engine, kb_index, model, user="farmer")
-    farmer.send("李子园土壤酸化板结，上次李建国老师来看过，想请专家再来看看，我叫王小明，电话 0831-1234567")
+    farmer.send(
+        "李子园土壤酸化板结，上次李建国老师来看过，想请专家再来看看，我叫王小明，电话 0831-1234567"
+    )
     farmer.send("宜宾翠屏区")
     assert len(fake_llm.bodies) >= 5
     for raw in fake_llm.bodies:

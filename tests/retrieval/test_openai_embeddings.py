@@ -12,8 +12,12 @@ from retrieval.index import Document
 from tests.conftest import ephemeral_client
 
 DOCS = [
-    Document("rice-blast", "稻瘟病是水稻的真菌病害，叶片出现梭形病斑，可用三环唑防治。", title="稻瘟病"),
-    Document("plum-gum", "李子树流胶多因枝干受伤和细菌侵染，刮除胶块后涂石硫合剂。", title="李子流胶"),
+    Document(
+        "rice-blast", "稻瘟病是水稻的真菌病害，叶片出现梭形病斑，可用三环唑防治。", title="稻瘟病"
+    ),
+    Document(
+        "plum-gum", "李子树流胶多因枝干受伤和细菌侵染，刮除胶块后涂石硫合剂。", title="李子流胶"
+    ),
     Document("quake", "地震时在屋内就近躲在坚固桌下，护住头颈，不要乘电梯。", title="地震避险"),
 ]
 
