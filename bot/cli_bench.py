@@ -13,35 +13,45 @@ from typing import Any
 from bot.settings import Settings
 
 
+def _llm_unusable(args: argparse.Namespace, settings: Settings, command: str) -> bool:
+    """True (after saying why) when --llm is asked for without an endpoint to use."""
+    if args.llm and not args.fake_llm and not settings.llm_enabled:
+        print(
+            f"tianfu bench {command}: --llm needs OPENAI_API_KEY (and OPENAI_BASE_URL if not "
+            "OpenAI's), or --fake-llm to measure the overhead against a local fake server",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
 @contextmanager
-def _llm(args: argparse.Namespace, settings: Settings, command: str) -> Iterator[Any]:
-    """The chat model when --llm is given (None otherwise); SystemExit(2) when unusable."""
+def _llm(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
+    """The chat model when --llm is given, else None."""
     if not args.llm:
         yield None
         return
     from bench.llm import bench_model
 
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    try:
-        with bench_model(
-            api_key=key,
-            base_url=settings.openai_base_url,
-            model=settings.openai_model,
-            timeout=settings.llm_timeout,
-            method=settings.llm_structured,
-            fake=args.fake_llm,
-        ) as model:
-            yield model
-    except ValueError as exc:
-        print(f"tianfu bench {command}: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+    with bench_model(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout=settings.llm_timeout,
+        method=settings.llm_structured,
+        fake=args.fake_llm,
+    ) as model:
+        yield model
 
 
 def cmd_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    if _llm_unusable(args, settings, "retrieval"):
+        return 2
     if args.llm:
         from bench import retrieval as retrieval_bench
 
-        with _llm(args, settings, "retrieval") as model:
+        with _llm(args, settings) as model:
             result = retrieval_bench.run_llm(model, limit=args.queries if args.scale else None)
         print(json.dumps(result, ensure_ascii=False))
         return 0
@@ -73,7 +83,9 @@ def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
         if not path.exists():
             print(f"tianfu bench nlu: no such file: {path}", file=sys.stderr)
             return 2
-    with _llm(args, settings, "nlu") as model:
+    if _llm_unusable(args, settings, "nlu"):
+        return 2
+    with _llm(args, settings) as model:
         for path in args.data:
             result = nlu.score(path, show_errors=args.errors, model=model)
             errors = result.pop("errors", [])
