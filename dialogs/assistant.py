@@ -188,6 +188,8 @@ class Assistant:
         parse = understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
+        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK):
+            return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
         names: tuple[str, ...] = ()
         if turn is not None:
             if turn.state.get("awaiting") in ("name", "phone"):

@@ -349,6 +349,13 @@ def test_failed_model_rewrite_falls_back_to_the_rule(engine, kb_index, fake_llm)
     assert asked[-1] == "稻瘟病用什么药？"
 
 
+def test_commands_and_confirmations_are_not_sent_to_the_model(engine, kb_index, fake_llm):
+    chat = llm_chat(engine, kb_index, model_for(fake_llm))
+    for text in ("你好", "谢谢", "帮助", "我的订单"):
+        chat.send(text)
+    assert fake_llm.bodies == []
+
+
 def test_llm_mode_off_without_a_key():
     assert open_chat_model(api_key="", base_url="http://127.0.0.1:9/v1") is None
     assert open_chat_model(api_key="k", mode="off") is None
