@@ -7,7 +7,7 @@ import json
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jieba
 from rank_bm25 import BM25Okapi
@@ -15,6 +15,9 @@ from rank_bm25 import BM25Okapi
 from bench.measure import latency_summary, peak_rss_mb, ranking_metrics
 from retrieval.factory import open_index
 from retrieval.index import Document
+
+if TYPE_CHECKING:
+    from dialogs.llm.client import ChatModel
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -114,5 +117,59 @@ def run(
         "tianfu": ours,
         "baseline_bm25okapi": base,
         "mrr_ratio": round(ours["mrr@10"] / base["mrr@10"], 3) if base["mrr@10"] else None,
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def run_llm(model: ChatModel, limit: int | None = None) -> dict[str, Any]:
+    """Grounded answers over the bundled corpus: offline extract vs the LLM path.
+
+    The queries are the articles' own typical questions (gold: that article). Against the
+    fake server the model itself costs next to nothing, so ``llm_added`` is the pipeline's
+    own overhead (prompt, client, HTTP, parsing, citation checks).
+    """
+    from dialogs.llm.client import CallLog
+    from dialogs.llm.grounded import grounded_answer
+    from knowledge import CORPUS_DIR
+    from knowledge.ingest import ingest
+    from knowledge.loader import article_files, load_articles
+    from retrieval.answer import answer
+    from retrieval.tokenizer import shared_tokenizer
+
+    articles = load_articles(article_files(CORPUS_DIR)).articles
+    queries = [(q, a.id) for a in articles for q in a.questions][:limit]
+    tokenize = shared_tokenizer()
+    model.calls = CallLog()
+    offline_ms, added_ms = [], []
+    answered = {"offline": 0, "llm": 0}
+    cited_gold = {"offline": 0, "llm": 0}
+    with tempfile.TemporaryDirectory(prefix="tianfu-bench-llm-") as tmp:
+        index = open_index("bench_llm", data_dir=Path(tmp))
+        ingest(index, progress=False)
+        for question, gold in queries:
+            t = time.perf_counter()
+            offline = answer(index, question, tokenize)
+            offline_ms.append((time.perf_counter() - t) * 1000)
+            t = time.perf_counter()
+            with model.turn():
+                written = grounded_answer(model, offline, locale="zh")
+            added_ms.append((time.perf_counter() - t) * 1000)
+            for name, result in (("offline", offline), ("llm", written)):
+                answered[name] += result.answered
+                cited_gold[name] += any(c.doc_id == gold for c in result.citations)
+    n = len(queries) or 1
+    return {
+        "questions": len(queries),
+        "offline": {
+            "answered": round(answered["offline"] / n, 4),
+            "cites_gold": round(cited_gold["offline"] / n, 4),
+            **latency_summary(offline_ms),
+        },
+        "llm": {
+            "answered": round(answered["llm"] / n, 4),
+            "cites_gold": round(cited_gold["llm"] / n, 4),
+        },
+        "llm_added": latency_summary(added_ms),
+        **model.calls.summary(),
         "peak_rss_mb": round(peak_rss_mb(), 1),
     }

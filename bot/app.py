@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
+from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.orders import OrderDesk
 from dialogs.push import Catalogue, PushPlanner, parse_window
@@ -44,6 +45,19 @@ def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridInd
         embeddings=settings.embeddings,
         api_key=key,
         base_url=settings.openai_base_url,
+    )
+
+
+def open_llm(settings: Settings) -> ChatModel | None:
+    """The chat model of LLM mode, or None when it is off (LLM_MODE=off or no API key)."""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return open_chat_model(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout=settings.llm_timeout,
+        mode=settings.effective_llm_mode,
+        method=settings.llm_structured,
     )
 
 
@@ -126,6 +140,7 @@ def build_services(settings: Settings) -> Services:
         tokenize=shared_tokenizer(),
         locale=settings.locale,
         hooks=[desk, StatsDesk(admin_check(settings), default_region(settings))],
+        llm=open_llm(settings),
     )
     push = make_push_planner(settings, knowledge)
     return Services(engine, assistant, desk, push, knowledge, settings.corpus_overlay)

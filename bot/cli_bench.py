@@ -5,12 +5,56 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.settings import Settings
 
 
+def _llm_unusable(args: argparse.Namespace, settings: Settings, command: str) -> bool:
+    """True (after saying why) when --llm is asked for without an endpoint to use."""
+    if args.llm and not args.fake_llm and not settings.llm_enabled:
+        print(
+            f"tianfu bench {command}: --llm needs OPENAI_API_KEY (and OPENAI_BASE_URL if not "
+            "OpenAI's), or --fake-llm to measure the overhead against a local fake server",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
+@contextmanager
+def _llm(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
+    """The chat model when --llm is given, else None."""
+    if not args.llm:
+        yield None
+        return
+    from bench.llm import bench_model
+
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    with bench_model(
+        api_key=key,
+        base_url=settings.openai_base_url,
+        model=settings.openai_model,
+        timeout=settings.llm_timeout,
+        method=settings.llm_structured,
+        fake=args.fake_llm,
+    ) as model:
+        yield model
+
+
 def cmd_retrieval(args: argparse.Namespace, settings: Settings) -> int:
+    if _llm_unusable(args, settings, "retrieval"):
+        return 2
+    if args.llm:
+        from bench import retrieval as retrieval_bench
+
+        with _llm(args, settings) as model:
+            result = retrieval_bench.run_llm(model, limit=args.queries if args.scale else None)
+        print(json.dumps(result, ensure_ascii=False))
+        return 0
     if args.scale:
         from bench import scale
 
@@ -39,15 +83,18 @@ def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
         if not path.exists():
             print(f"tianfu bench nlu: no such file: {path}", file=sys.stderr)
             return 2
-    for path in args.data:
-        result = nlu.score(path, show_errors=args.errors)
-        errors = result.pop("errors", [])
-        print(json.dumps(result, ensure_ascii=False))
-        for e in errors:
-            print(
-                f"  {e['id']} {e['field']}: gold={e['gold']!r} got={e['got']!r}  {e['text']}",
-                file=sys.stderr,
-            )
+    if _llm_unusable(args, settings, "nlu"):
+        return 2
+    with _llm(args, settings) as model:
+        for path in args.data:
+            result = nlu.score(path, show_errors=args.errors, model=model)
+            errors = result.pop("errors", [])
+            print(json.dumps(result, ensure_ascii=False))
+            for e in errors:
+                print(
+                    f"  {e['id']} {e['field']}: gold={e['gold']!r} got={e['got']!r}  {e['text']}",
+                    file=sys.stderr,
+                )
     return 0
 
 
@@ -92,10 +139,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ret.add_argument("--predictions", type=Path, help="write {id, ranked} lines here")
     ret.add_argument("--scale", type=int, nargs="?", const=100_000, help="synthetic chunks")
     ret.add_argument("--queries", type=int, default=500, help="queries in --scale mode")
+    _llm_flags(ret, "grounded answers over the bundled corpus through the LLM")
     ret.set_defaults(handler=cmd_retrieval)
     nlu = bench_sub.add_parser("nlu", help="per-field accuracy of the offline understanding")
     nlu.add_argument("--data", type=Path, nargs="+", required=True, help="labelled JSONL file(s)")
     nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
+    _llm_flags(nlu, "merge the LLM's validated slots (LLM mode's extraction)")
     nlu.set_defaults(handler=cmd_nlu)
     mat = bench_sub.add_parser("matching", help="expert matching latency, memory and quality")
     mat.add_argument("--experts", type=int, default=100_000)
@@ -113,3 +162,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)
+
+
+def _llm_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--llm", action="store_true", help=f"{what} (OPENAI_* settings)")
+    parser.add_argument(
+        "--fake-llm",
+        action="store_true",
+        help="with --llm: a local fake server instead of the endpoint (measures overhead)",
+    )

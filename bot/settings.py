@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     push_per_week: int = Field(default=3, ge=0, le=21)
     push_window: str = "08:00-20:00"
     push_timezone: str = "Asia/Shanghai"
+    llm_mode: Literal["off", "extract", "answer", "both"] = "both"
+    llm_timeout: float = Field(default=8.0, gt=0, le=120)
+    llm_structured: Literal["function_calling", "json_schema"] = "function_calling"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -119,6 +122,11 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    @property
+    def effective_llm_mode(self) -> str:
+        """LLM_MODE, or "off" when no OPENAI_API_KEY is set."""
+        return self.llm_mode if self.llm_enabled else "off"
 
 
 def load_settings(**overrides: object) -> Settings:

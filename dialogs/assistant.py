@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlmodel import Session
@@ -12,7 +13,10 @@ from sqlmodel import Session
 from dialogs import formflow, personal
 from dialogs.context import Turn
 from dialogs.feedback import feedback_buttons
+from dialogs.followup import remember, standalone
 from dialogs.i18n import t
+from dialogs.llm.client import ChatModel
+from dialogs.llm.extraction import llm_understand
 from dialogs.nlu.intents import Intent, Parse, understand
 from dialogs.science import ask, render_answer
 from dialogs.types import Incoming, Outcome
@@ -32,6 +36,12 @@ _HELLO = re.compile(r"你好|您好|嗨|哈喽|hello|hi|在吗|在不在|有人�
 _THANKS = re.compile(r"谢|感谢|辛苦")
 # personal commands that work even in the middle of a form
 _PERSONAL_COMMAND = re.compile(r"^\s*/(?:subscribe|unsubscribe|stop|profile)\b")
+# Asking for other people's personal data (also the usual prompt-injection goal).
+_OTHERS_DATA = re.compile(
+    r"(?:所有|全部|其他|其它|别的|别人|他人|每个)[\u4e00-\u9fff]{0,4}?(?:的)?"
+    r"(?:电话|手机|号码|联系方式|地址|身份证|个人信息|隐私|名单|密码)"
+    r"|(?:all|other)\s+users?'?s?\s+(?:phone|contact|personal)"
+)
 _CANCEL = re.compile(
     r"^\s*(?:/cancel|算了|取消|不要了|不用了|退出|不弄了|不搞了|cancel)\s*[。!！]?\s*$"
 )
@@ -46,6 +56,7 @@ class Assistant:
         knowledge: the 科普 index (None: questions get the honest no-answer).
         tokenize: the retrieval tokenizer.
         locale: default reply language.
+        llm: the chat model of LLM mode (None: fully offline).
     """
 
     session_factory: Callable[[], Session]
@@ -53,6 +64,7 @@ class Assistant:
     tokenize: Tokenize
     locale: str = "zh"
     hooks: list[Callable[[Turn, str, object], None]] = field(default_factory=list)
+    llm: ChatModel | None = None
 
     def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
         """Process one message or button press; nothing is sent, everything is returned.
@@ -76,7 +88,8 @@ class Assistant:
         state = load_state(session=session, channel=incoming.channel, external_id=incoming.user_id)
         turn = Turn(session, user, incoming, state, user.locale or self.locale)
         try:
-            self._dispatch(turn)
+            with self.llm.turn() if self.llm is not None else nullcontext():
+                self._dispatch(turn)
         except Exception:
             log.exception(
                 "failed to handle a message from %s:%s", incoming.channel, incoming.user_id
@@ -132,11 +145,14 @@ class Assistant:
                 turn.say(turn.t("nothing_to_cancel"))
             return
         if _PERSONAL_COMMAND.match(text):
-            self.route(turn, text, understand(text))
+            self.route(turn, text, self.understand(text, turn))
+            return
+        if _OTHERS_DATA.search(text):
+            turn.say(turn.t("private_data"))
             return
         if formflow.on_pending(self, turn, text):
             return
-        parse = understand(text)
+        parse = self.understand(text, turn)
         if turn.state.get("form"):
             formflow.on_form_text(self, turn, text, parse)
             return
@@ -174,6 +190,25 @@ class Assistant:
         else:
             turn.say(turn.t("other"))
 
+    def understand(self, text: str, turn: Turn | None = None) -> Parse:
+        """Intent and slots offline, with the model's validated additions in LLM mode.
+
+        An answer to "what is your name / phone" is personal data the offline path reads
+        anyway: it never goes to the model. Known names are hidden from it too.
+        """
+        parse = understand(text)
+        if self.llm is None or not self.llm.extracts:
+            return parse
+        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK):
+            return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
+        names: tuple[str, ...] = ()
+        if turn is not None:
+            if turn.state.get("awaiting") in ("name", "phone"):
+                return parse
+            slots = turn.state.get("slots", {})
+            names = tuple(str(n) for n in (turn.user.display_name, slots.get("name")) if n)
+        return llm_understand(self.llm, text, parse, names=names)
+
     def run_hooks(self, turn: Turn, event: str, payload: object) -> None:
         for hook in self.hooks:
             hook(turn, event, payload)
@@ -181,7 +216,9 @@ class Assistant:
     # ------------------------------------------------------------------------------------
     def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
         """Answer from the knowledge base; offer an expert for problems and for no-answers."""
-        result = self._ask(turn, text)
+        text = standalone(text, parse.slots, turn.state, self.llm)
+        result = self._ask(turn, text, grounded=True)
+        remember(turn.state, text, result.text)
         turn.say(render_answer(result, turn.locale))
         if result.answered:
             turn.out.replies[-1].buttons = feedback_buttons(
@@ -220,7 +257,9 @@ class Assistant:
                 feedback_buttons(turn.locale, FeedbackSource.ANSWER, result.log_id),
             )
 
-    def _ask(self, turn: Turn, text: str, crops: set[str] | None = None) -> Answer:
+    def _ask(
+        self, turn: Turn, text: str, crops: set[str] | None = None, *, grounded: bool = False
+    ) -> Answer:
         if self.knowledge is None:
             return Answer(text, False)
         u = turn.user
@@ -232,6 +271,8 @@ class Assistant:
             user_id=u.id,
             region=Region(u.province, u.city, u.county),
             crops=crops,
+            model=self.llm if grounded else None,
+            locale=turn.locale,
         )
 
 

@@ -81,6 +81,7 @@ ZH: dict[str, str] = {
     "urgent": "紧急",
     "yuan": "{n} 元",
     "error": "抱歉，处理您的消息时出了点问题，请再说一次。",
+    "private_data": "其他用户的电话和个人信息受保护，我不能提供。专家接单后，双方才能看到彼此的联系方式。有技术问题可以直接问我。",
 }
 
 EN: dict[str, str] = {
@@ -160,6 +161,7 @@ EN: dict[str, str] = {
     "urgent": "urgent",
     "yuan": "{n} yuan",
     "error": "Sorry, something went wrong. Please say it again.",
+    "private_data": "Other users' phone numbers and personal details are protected and I cannot share them. Contacts are shown to both sides only after an expert accepts a need. Ask me any technical question.",
 }
 
 CATALOGUES = {"zh": ZH, "en": EN}

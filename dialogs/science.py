@@ -7,6 +7,8 @@ from dataclasses import replace
 
 from sqlmodel import Session
 
+from dialogs.llm.client import ChatModel
+from dialogs.llm.grounded import grounded_answer
 from retrieval.answer import Answer, answer
 from retrieval.index import HybridIndex
 from retrieval.tokenizer import Tokenize
@@ -25,9 +27,17 @@ def ask(
     user_id: int | None = None,
     region: Region | None = None,
     crops: set[str] | None = None,
+    model: ChatModel | None = None,
+    locale: str = "zh",
 ) -> Answer:
-    """Answer *question* and write it to the question log (answered or not)."""
+    """Answer *question* and write it to the question log (answered or not).
+
+    With a *model* in answer mode the reply is written by the model from the retrieved
+    chunks (checked citations), else - and whenever the model fails - it is the extract.
+    """
     result = answer(index, question, tokenize, crops=crops)
+    if model is not None and model.answers:
+        result = grounded_answer(model, result, locale=locale)
     top = result.top
     region = region or Region()
     try:

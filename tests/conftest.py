@@ -102,3 +102,21 @@ def kb_index(tmp_path_factory: pytest.TempPathFactory) -> HybridIndex:
     report = ingest(index, progress=False)
     assert report.errors == []
     return index
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server():  # type: ignore[no-untyped-def]
+    """A fake OpenAI-compatible server on 127.0.0.1 for the whole session."""
+    from bench.fake_llm import FakeLLM
+
+    server = FakeLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_llm(fake_llm_server):  # type: ignore[no-untyped-def]
+    """The fake server, back to normal behaviour with no recorded requests."""
+    fake_llm_server.reset()
+    yield fake_llm_server
+    fake_llm_server.reset()

@@ -87,7 +87,11 @@ async def handle_text(
     """The whole life of a text update: to the assistant, queue for others, reply here."""
     incoming = incoming_from(message, text)
     services.seen(session, incoming.user_id)
-    outcome = services.assistant.handle(incoming, session=session)
+    if services.assistant.llm is not None:
+        # a turn may wait up to LLM_TIMEOUT for the model: keep the event loop serving others
+        outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
+    else:
+        outcome = services.assistant.handle(incoming, session=session)
     services.queue(session, outcome)
     await reply_all(message, outcome)
 

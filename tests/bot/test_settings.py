@@ -106,3 +106,35 @@ def test_env_example_lists_every_setting():
         idx = next((i for i, ln in enumerate(lines) if ln.startswith(f"{key}=")), None)
         assert idx is not None, f"{key} missing from .env.example"
         assert lines[idx - 1].startswith("# "), f"{key} has no comment line"
+
+
+def test_llm_mode_is_off_without_a_key(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("LLM_MODE", "answer")
+    assert load_settings().effective_llm_mode == "off"
+    s = load_settings(openai_api_key="sk-test", llm_timeout="2.5")
+    assert (s.effective_llm_mode, s.llm_timeout, s.llm_structured) == (
+        "answer",
+        2.5,
+        "function_calling",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("LLM_MODE", "always"), ("LLM_TIMEOUT", "0"), ("LLM_STRUCTURED", "xml")]
+)
+def test_bad_llm_settings_name_the_value(monkeypatch: pytest.MonkeyPatch, name: str, value: str):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert name in str(err.value) and repr(value) in str(err.value)
+
+
+def test_services_get_the_chat_model_only_in_llm_mode(tmp_path: Path):
+    from bot.app import open_llm
+
+    assert open_llm(load_settings(data_dir=tmp_path)) is None
+    model = open_llm(
+        load_settings(openai_api_key="sk-test", openai_base_url="http://127.0.0.1:9/v1")
+    )
+    assert model is not None and model.extracts and model.answers and model.timeout == 8.0
+    assert open_llm(load_settings(openai_api_key="sk-test", llm_mode="off")) is None

@@ -205,3 +205,16 @@ async def test_notifier_backs_off_on_network_errors(tg):
     await tg.notifier.drain_once()
     msg = status(tg, row)
     assert msg.status == "pending" and msg.attempts == 1 and "timeout" in msg.error
+
+
+async def test_llm_mode_answers_through_telegram(tg, fake_llm):
+    from dialogs.llm.client import open_chat_model
+
+    tg.services.assistant.llm = open_chat_model(
+        api_key="test-key", base_url=fake_llm.base_url, timeout=3.0
+    )
+    farmer = tg.user(FARMER, "老王")
+    out = await tg.send(farmer, "稻瘟病怎么防治？")
+    # the fake model's answer: the first sentence of the retrieved article, cited
+    assert out[0].startswith("稻瘟病是由稻瘟病菌") and "《水稻稻瘟病的识别与防治》" in out[0]
+    assert fake_llm.chat_bodies()
