@@ -304,6 +304,9 @@ def seed(
                 "status": status,
                 "created_at": created,
                 "accepted_at": accepted_at,
+                "accept_seconds": round((accepted_at - created).total_seconds())
+                if accepted_at
+                else None,
                 "resolved_at": resolved_at,
                 "rating": score,
             },

@@ -31,14 +31,15 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     subscriptions,
     users,
 )
-from store.needs import METRICS_INDEX
+from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
-# version -> SQL statements that bring a database from version-1 to version.
+SCHEMA_VERSION = 4
+# version -> SQL statements that bring a database from version-1 to version; a statement that
+# differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
-MIGRATIONS: dict[int, list[str]] = {
+MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     # 2: needs mirror their order's accept/resolve times and rating; indexes for indicators
     2: [
         "ALTER TABLE needs ADD COLUMN accepted_at TIMESTAMP",
@@ -49,11 +50,29 @@ MIGRATIONS: dict[int, list[str]] = {
         "resolved_at = (SELECT o.resolved_at FROM orders o WHERE o.need_id = needs.id), "
         "rating = (SELECT r.score FROM ratings r JOIN orders o ON o.id = r.order_id "
         "WHERE o.need_id = needs.id)",
-        f"CREATE INDEX IF NOT EXISTS {METRICS_INDEX[0]} ON needs ({', '.join(METRICS_INDEX[1:])})",
+        "CREATE INDEX IF NOT EXISTS ix_needs_metrics ON needs (province, city, county, "
+        "created_at, status, requester_id, accepted_at, resolved_at, rating, category, crop)",
         "CREATE INDEX IF NOT EXISTS ix_orders_expert_accepted ON orders (expert_id, accepted_at)",
     ],
     # 3: 有用 / 没用 votes on answers (interests, push_log, article_feedback are new tables)
     3: ["ALTER TABLE question_log ADD COLUMN feedback INTEGER NOT NULL DEFAULT 0"],
+    # 4: time to accept on the need, and one narrow index per region level for indicators
+    4: [
+        "ALTER TABLE needs ADD COLUMN accept_seconds INTEGER",
+        {
+            "sqlite": "UPDATE needs SET accept_seconds = CAST(ROUND("
+            "(julianday(accepted_at) - julianday(created_at)) * 86400) AS INTEGER) "
+            "WHERE accepted_at IS NOT NULL",
+            "postgresql": "UPDATE needs SET accept_seconds = "
+            "CAST(ROUND(EXTRACT(EPOCH FROM accepted_at - created_at)) AS INTEGER) "
+            "WHERE accepted_at IS NOT NULL",
+        },
+        "DROP INDEX IF EXISTS ix_needs_metrics",
+        *(
+            f"CREATE INDEX IF NOT EXISTS {name} ON needs ({', '.join(columns)})"
+            for name, columns in METRICS_INDEXES.items()
+        ),
+    ],
 }
 
 
@@ -129,7 +148,8 @@ def init_db(engine: Engine) -> int:
             )
             raise SchemaTooNew(msg)
         for version in range(row.version + 1, SCHEMA_VERSION + 1):
-            for sql in MIGRATIONS.get(version, []):
+            for step in MIGRATIONS.get(version, []):
+                sql = step if isinstance(step, str) else step[engine.dialect.name]
                 session.execute(text(sql))
             log.info("migrated database schema to version %d", version)
         row.version = SCHEMA_VERSION

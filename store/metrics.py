@@ -18,11 +18,11 @@ PostgreSQL alike. Rates are ``None`` when their denominator is zero: "no data", 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Table, case, cast, distinct, extract, func, literal, or_, select
+from sqlalchemy import Integer, Table, case, cast, extract, func, literal, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -192,48 +192,74 @@ class _Query:
             stmt = stmt.group_by(getattr(columns, self.level))
         return {row[0]: row for row in self.session.execute(stmt)}
 
-    def needs(self) -> dict[str, Any]:
-        n = NEEDS.c
-        accepted = n.accepted_at.isnot(None)
-        stmt = select(
-            self.key(n),
-            func.count(),
-            func.count(distinct(n.requester_id)),
-            func.count(distinct(case((accepted, n.requester_id)))),
-            func.count(n.accepted_at),
-            func.count(n.resolved_at),
-            func.sum(case((n.status.in_(UNMET), 1), else_=0)),
-            func.avg(n.rating),
-            func.count(n.rating),
-        ).where(*_scope(n, self.region), n.created_at >= self.since, n.created_at < self.until)
-        return self.rows(stmt, n)
+    def period(self, n: Any) -> list[ColumnElement[bool]]:
+        return [n.created_at >= self.since, n.created_at < self.until]
 
-    def median_accept(self) -> dict[str, float]:
+    def needs(self) -> dict[str, Any]:
+        """Per key: requesters, served requesters, needs, accepted, resolved, unmet, rating
+        sum and count. Grouping by requester first lets the database count distinct
+        requesters while streaming an index in (region, requester) order."""
         n = NEEDS.c
-        wait = _epoch(self.dialect, n.accepted_at) - _epoch(self.dialect, n.created_at)
-        part = [getattr(n, self.level)] if self.level else []
-        inner = (
+        group = [getattr(n, self.level)] if self.level else []
+        keys = [g.label("k") for g in group]
+        per = (
             select(
-                self.key(n).label("k"),
-                wait.label("wait"),
-                func.row_number().over(partition_by=part, order_by=wait).label("rn"),
-                func.count().over(partition_by=part).label("cnt"),
+                *keys,
+                func.max(case((n.accepted_at.isnot(None), 1), else_=0)).label("served"),
+                func.count().label("needs"),
+                func.count(n.accepted_at).label("accepted"),
+                func.count(n.resolved_at).label("resolved"),
+                func.sum(case((n.status.in_(UNMET), 1), else_=0)).label("unmet"),
+                func.sum(n.rating).label("rating_sum"),
+                func.count(n.rating).label("rating_count"),
             )
-            .where(
-                *_scope(n, self.region),
-                n.created_at >= self.since,
-                n.created_at < self.until,
-                n.accepted_at.isnot(None),
-            )
+            .where(*_scope(n, self.region), *self.period(n))
+            .group_by(*group, n.requester_id)
             .subquery()
         )
-        # the middle row, or the mean of the two middle rows
-        middle = or_(
-            inner.c.rn == (inner.c.cnt + 1) // 2,
-            inner.c.rn == (inner.c.cnt + 2) // 2,
+        c = per.c
+        stmt = select(
+            c.k if keys else literal(TOTAL),
+            func.count(),
+            *(
+                func.sum(col)
+                for col in (
+                    c.served,
+                    c.needs,
+                    c.accepted,
+                    c.resolved,
+                    c.unmet,
+                    c.rating_sum,
+                    c.rating_count,
+                )
+            ),
         )
-        stmt = select(inner.c.k, func.avg(inner.c.wait)).where(middle).group_by(inner.c.k)
-        return {k: float(v) for k, v in self.session.execute(stmt)}
+        if keys:
+            stmt = stmt.group_by(c.k)
+        return {row[0]: row for row in self.session.execute(stmt)}
+
+    def median_accept(self, accepted: dict[str, int]) -> dict[str, float]:
+        """The median time to accept per key: a walk to the middle of an index ordered by
+        time to accept, *accepted* being the number of accepted needs under each key."""
+        n = NEEDS.c
+        out = {}
+        for key, count in accepted.items():
+            if not count:
+                continue
+            region = (
+                self.region if self.level is None else replace(self.region, **{self.level: key})
+            )
+            stmt = (
+                select(n.accept_seconds)
+                .where(*_scope(n, region), n.accept_seconds.isnot(None), *self.period(n))
+                .order_by(n.accept_seconds)
+                .offset((count - 1) // 2)
+                .limit(2 - count % 2)
+            )
+            middle = list(self.session.scalars(stmt))
+            if middle:
+                out[key] = sum(middle) / len(middle)
+        return out
 
     def experts(self) -> dict[str, Any]:
         u = USERS.c
@@ -277,11 +303,11 @@ class _Query:
 def _indicators(region: Region, key: str, parts: dict[str, dict[str, Any]]) -> Indicators:
     ind = Indicators(region)
     if row := parts["needs"].get(key):
-        ind.needs, ind.requesters, ind.served_requesters = row[1], row[2], row[3]
-        ind.accepted_needs, ind.resolved_needs = row[4], row[5]
-        ind.unmet_needs = int(row[6] or 0)
+        ind.requesters, ind.served_requesters, ind.needs = row[1], int(row[2] or 0), int(row[3] or 0)
+        ind.accepted_needs, ind.resolved_needs, ind.unmet_needs = (int(v or 0) for v in row[4:7])
         if row[8]:
-            ind.rating_avg, ind.rating_count = float(row[7]), row[8]
+            ind.rating_count = int(row[8])
+            ind.rating_avg = float(row[7]) / ind.rating_count
     ind.median_accept_seconds = parts["median"].get(key)
     if row := parts["experts"].get(key):
         ind.experts = row[1]
@@ -293,9 +319,10 @@ def _indicators(region: Region, key: str, parts: dict[str, dict[str, Any]]) -> I
 
 
 def _collect(query: _Query) -> dict[str, dict[str, Any]]:
+    needs = query.needs()
     return {
-        "needs": query.needs(),
-        "median": query.median_accept(),
+        "needs": needs,
+        "median": query.median_accept({k: int(row[4] or 0) for k, row in needs.items()}),
         "experts": query.experts(),
         "active": query.active_experts(),
         "questions": query.questions(),

@@ -13,7 +13,7 @@ on PostgreSQL alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, NoReturn
 
@@ -215,8 +215,9 @@ def _event(
     )
 
 
-# Order columns that the need row mirrors (see store.needs.Need).
-_NEED_MIRRORS = frozenset({"accepted_at", "resolved_at"})
+def _aware(at: datetime) -> datetime:
+    """A stored timestamp as UTC-aware (SQLite hands them back naive)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _transition(
@@ -228,6 +229,7 @@ def _transition(
     note: str = "",
     now: datetime | None = None,
     values: dict[str, Any] | None = None,
+    need_values: dict[str, Any] | None = None,
     where: tuple[Any, ...] = (),
 ) -> Order:
     """Apply *action* with one conditional UPDATE; write the event in the same transaction.
@@ -256,11 +258,10 @@ def _transition(
         if from_status not in allowed and len(allowed) == 1:
             # The row moved between our read and the UPDATE; it can only have been this.
             from_status = next(iter(allowed))
-        mirrored = {k: v for k, v in (values or {}).items() if k in _NEED_MIRRORS}
         session.execute(
             update(Need)
             .where(col(Need.id) == current.need_id)
-            .values(status=target.value, **mirrored)
+            .values(status=target.value, **(need_values or {}))
         )
         _event(session, order_id, actor_id, action, from_status, target, note, now)
         session.commit()
@@ -342,6 +343,11 @@ def accept(*, session: Session, order_id: int, expert: User, now: datetime | Non
         actor_id=expert.id,
         now=now,
         values={"expert_id": expert.id, "accepted_at": now},
+        # the need mirrors its order (store.needs.Need) for the indicators
+        need_values={
+            "accepted_at": now,
+            "accept_seconds": round((now - _aware(order.created_at)).total_seconds()),
+        },
         where=(col(Order.requester_id) != expert.id,),
     )
 
@@ -360,6 +366,7 @@ def resolve(
         note=note,
         now=now,
         values={"resolved_at": now, "resolution_note": note},
+        need_values={"resolved_at": now},
         where=(col(Order.expert_id) == expert.id,),
     )
 

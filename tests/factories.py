@@ -65,3 +65,33 @@ def need_in(**changes: object) -> NeedCreate:
 def post(session: Session, requester: User | None = None, **changes: object) -> Posted:
     requester = requester or make_user(session, "测试农户")
     return post_need(session=session, requester=requester, need_in=need_in(**changes))
+
+
+def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
+    """Undo schema steps down to *version*, as a database written by older code would be."""
+    from sqlalchemy import text
+
+    from store.needs import METRICS_INDEXES
+
+    undo = {
+        4: [
+            *(f"DROP INDEX {name}" for name in METRICS_INDEXES),
+            "ALTER TABLE needs DROP COLUMN accept_seconds",
+            "CREATE INDEX ix_needs_metrics ON needs (province, city, county, created_at)",
+        ],
+        3: ["ALTER TABLE question_log DROP COLUMN feedback"],
+        2: [
+            "DROP INDEX ix_needs_metrics",
+            "DROP INDEX ix_orders_expert_accepted",
+            "ALTER TABLE needs DROP COLUMN accepted_at",
+            "ALTER TABLE needs DROP COLUMN resolved_at",
+            "ALTER TABLE needs DROP COLUMN rating",
+        ],
+    }
+    from store.db import SCHEMA_VERSION
+
+    with engine.begin() as conn:
+        for step in range(SCHEMA_VERSION, version, -1):
+            for sql in undo[step]:
+                conn.execute(text(sql))
+        conn.execute(text(f"UPDATE schema_version SET version = {version}"))

@@ -200,22 +200,16 @@ def test_bad_period_is_refused(session: Session) -> None:
 
 def test_migration_from_v1_backfills_the_mirrored_columns(world: Session) -> None:
     """A version-1 database (no mirrored columns) gets them, filled from orders and ratings."""
-    from sqlalchemy import text
-
     from store import db
+    from tests.factories import downgrade
 
     engine = world.get_bind()
     before = indicators(session=world, region=SICHUAN, since=SINCE, until=UNTIL)
     world.close()
-    with engine.begin() as conn:
-        conn.execute(text("DROP INDEX ix_needs_metrics"))
-        conn.execute(text("DROP INDEX ix_orders_expert_accepted"))
-        for column in ("accepted_at", "resolved_at", "rating"):
-            conn.execute(text(f"ALTER TABLE needs DROP COLUMN {column}"))
-        conn.execute(text("ALTER TABLE question_log DROP COLUMN feedback"))  # added by v3
-        conn.execute(text("UPDATE schema_version SET version = 1"))
+    downgrade(engine, 1)
     assert db.init_db(engine) == db.SCHEMA_VERSION
     with Session(engine) as fresh:
         after = indicators(session=fresh, region=SICHUAN, since=SINCE, until=UNTIL)
     assert after == before
     assert (after.accepted_needs, after.rating_count) == (3, 2)
+    assert after.median_accept_seconds == pytest.approx(4 * 3600)  # accept_seconds backfilled
