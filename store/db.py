@@ -68,6 +68,8 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
             "WHERE accepted_at IS NOT NULL",
         },
         "DROP INDEX IF EXISTS ix_needs_metrics",
+        "CREATE INDEX IF NOT EXISTS ix_question_log_region "
+        "ON question_log (province, city, county, created_at, answered)",
         *(
             f"CREATE INDEX IF NOT EXISTS {name} ON needs ({', '.join(columns)})"
             for name, columns in METRICS_INDEXES.items()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Table, case, cast, extract, func, literal, select
+from sqlalchemy import Table, case, func, literal, select, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -162,13 +162,6 @@ def _scope(columns: Any, region: Region) -> list[ColumnElement[bool]]:
     return terms
 
 
-def _epoch(dialect: str, column: Any) -> ColumnElement[Any]:
-    """Seconds since the epoch of a timestamp column, per backend."""
-    if dialect == "sqlite":
-        return func.julianday(column) * 86400.0
-    return extract("epoch", column)
-
-
 class _Query:
     """The grouped queries of one report: scope, period and child key set once."""
 
@@ -179,7 +172,6 @@ class _Query:
         self.region = region
         self.level = level
         self.since, self.until = since, until
-        self.dialect = session.get_bind().dialect.name
 
     def key(self, columns: Any) -> ColumnElement[Any]:
         if self.level is None:
@@ -237,6 +229,18 @@ class _Query:
         if keys:
             stmt = stmt.group_by(c.k)
         return {row[0]: row for row in self.session.execute(stmt)}
+
+    def requesters(self) -> tuple[int, int]:
+        """Distinct requesters in the whole scope, and how many of them were served."""
+        n = NEEDS.c
+        per = (
+            select(func.max(case((n.accepted_at.isnot(None), 1), else_=0)).label("served"))
+            .where(*_scope(n, self.region), *self.period(n))
+            .group_by(n.requester_id)
+            .subquery()
+        )
+        row = self.session.execute(select(func.count(), func.sum(per.c.served))).one()
+        return int(row[0]), int(row[1] or 0)
 
     def median_accept(self, accepted: dict[str, int]) -> dict[str, float]:
         """The median time to accept per key: a walk to the middle of an index ordered by
@@ -303,7 +307,11 @@ class _Query:
 def _indicators(region: Region, key: str, parts: dict[str, dict[str, Any]]) -> Indicators:
     ind = Indicators(region)
     if row := parts["needs"].get(key):
-        ind.requesters, ind.served_requesters, ind.needs = row[1], int(row[2] or 0), int(row[3] or 0)
+        ind.requesters, ind.served_requesters, ind.needs = (
+            row[1],
+            int(row[2] or 0),
+            int(row[3] or 0),
+        )
         ind.accepted_needs, ind.resolved_needs, ind.unmet_needs = (int(v or 0) for v in row[4:7])
         if row[8]:
             ind.rating_count = int(row[8])
@@ -337,47 +345,81 @@ def indicators(
     return _indicators(region, TOTAL, _collect(query))
 
 
+def _summed(query: _Query, parts: dict[str, dict[str, Any]]) -> Indicators:
+    """The region's own indicators from its children's rows (every key, "" included): sums
+    where a figure adds up, one light query for distinct requesters, an index walk for the
+    median."""
+    total = Indicators(query.region)
+    rating_sum = 0.0
+    for key in parts["needs"]:
+        part = _indicators(query.region, key, parts)
+        total.needs += part.needs
+        total.accepted_needs += part.accepted_needs
+        total.resolved_needs += part.resolved_needs
+        total.unmet_needs += part.unmet_needs
+        total.rating_count += part.rating_count
+        rating_sum += (part.rating_avg or 0) * part.rating_count
+    total.rating_avg = rating_sum / total.rating_count if total.rating_count else None
+    for name, fields in (("experts", ("experts",)), ("active", ("active_experts",))):
+        for row in parts[name].values():
+            setattr(total, fields[0], getattr(total, fields[0]) + row[1])
+    for row in parts["questions"].values():
+        total.questions += row[1]
+        total.unanswered += int(row[2] or 0)
+    whole = _Query(query.session, query.region, None, query.since, query.until)
+    total.requesters, total.served_requesters = whole.requesters()
+    total.median_accept_seconds = whole.median_accept({TOTAL: total.accepted_needs}).get(TOTAL)
+    return total
+
+
+def _total_and_children(
+    session: Session, region: Region, since: datetime, until: datetime
+) -> tuple[Indicators, list[Indicators]]:
+    children = child_regions(region)
+    level = _child_level(region, children)
+    if level is None:
+        return indicators(session=session, region=region, since=since, until=until), []
+    query = _Query(session, region, level, since, until)
+    parts = _collect(query)
+    kids = [_indicators(child, getattr(child, level), parts) for child in children]
+    return _summed(query, parts), kids
+
+
 def child_indicators(
     *, session: Session, region: Region, since: datetime, until: datetime
 ) -> list[Indicators]:
     """The indicators of every child region of *region*, zeros for those without activity."""
-    children = child_regions(region)
-    level = _child_level(region, children)
-    if level is None:
-        return []
-    parts = _collect(_Query(session, region, level, since, until))
-    return [_indicators(child, getattr(child, level), parts) for child in children]
-
-
-def _top(
-    session: Session, column: Any, region: Region, since: datetime, until: datetime, limit: int
-) -> list[Count]:
-    n = NEEDS.c
-    stmt = (
-        select(column, func.count().label("c"))
-        .where(
-            *_scope(n, region),
-            n.created_at >= since,
-            n.created_at < until,
-            n.status.in_(UNMET),
-            column != "",
-        )
-        .group_by(column)
-        .order_by(func.count().desc(), column)
-        .limit(limit)
-    )
-    return [Count(label, count) for label, count in session.execute(stmt)]
+    return _total_and_children(session, region, since, until)[1]
 
 
 def unmet_top(
     *, session: Session, region: Region, since: datetime, until: datetime, limit: int = 5
 ) -> tuple[list[Count], list[Count]]:
-    """The problem categories and crops of needs that never reached an expert, most first."""
+    """The problem categories and crops of needs that never reached an expert, most first
+    (one grouped pass; the two rankings are summed from it)."""
     n = NEEDS.c
-    return (
-        _top(session, n.category, region, since, until, limit),
-        _top(session, n.crop, region, since, until, limit),
+    stmt = (
+        select(n.category, n.crop, func.count())
+        .where(
+            *_scope(n, region),
+            n.created_at >= since,
+            n.created_at < until,
+            n.status.in_(UNMET),
+        )
+        .group_by(n.category, n.crop)
     )
+    categories: dict[str, int] = {}
+    crops: dict[str, int] = {}
+    for category, crop, count in session.execute(stmt):
+        for tally, label in ((categories, category), (crops, crop)):
+            if label:
+                tally[label] = tally.get(label, 0) + count
+
+    def top(tally: dict[str, int]) -> list[Count]:
+        ranked = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [Count(label, count) for label, count in ranked[:limit]]
+
+    return top(categories), top(crops)
 
 
 def unanswered_questions(
@@ -400,43 +442,35 @@ def unanswered_questions(
     return [GapQuestion(text, count, last) for text, count, last in session.execute(stmt)]
 
 
-def _week_index(dialect: str, column: Any, start: datetime) -> ColumnElement[Any]:
-    seconds = _epoch(dialect, column) - _epoch(dialect, literal(start.replace(tzinfo=None)))
-    if dialect == "sqlite":
-        return cast(seconds / WEEK, Integer)  # truncates; rows are never before start
-    return cast(func.floor(seconds / WEEK), Integer)
+def _per_week(
+    session: Session, table: Table, region: Region, bounds: list[tuple[datetime, datetime]]
+) -> list[tuple[int, int]]:
+    """(rows, rows with accepted_at or 0) for each [start, end) in *bounds*: one range scan per
+    week over an index in (region, time) order, all in one statement."""
+    c = table.c
+    accepted = func.count(c.accepted_at) if "accepted_at" in c else literal(0)
+    parts = [
+        select(literal(i).label("w"), func.count().label("n"), accepted.label("a")).where(
+            *_scope(c, region), c.created_at >= lo, c.created_at < hi
+        )
+        for i, (lo, hi) in enumerate(bounds)
+    ]
+    rows = {int(w): (int(n), int(a or 0)) for w, n, a in session.execute(union_all(*parts))}
+    return [rows.get(i, (0, 0)) for i in range(len(bounds))]
 
 
 def weekly_trend(
     *, session: Session, region: Region, since: datetime, until: datetime
 ) -> list[WeekPoint]:
     """Needs posted, needs accepted and questions asked per week from *since*."""
-    dialect = session.get_bind().dialect.name
-    n = NEEDS.c
-    q = QUESTIONS.c
     weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
-    needs_week = _week_index(dialect, n.created_at, since)
-    stmt = (
-        select(needs_week, func.count(), func.count(n.accepted_at))
-        .where(*_scope(n, region), n.created_at >= since, n.created_at < until)
-        .group_by(needs_week)
-    )
-    needs = {int(w): (c, a) for w, c, a in session.execute(stmt)}
-    q_week = _week_index(dialect, q.created_at, since)
-    stmt = (
-        select(q_week, func.count())
-        .where(*_scope(q, region), q.created_at >= since, q.created_at < until)
-        .group_by(q_week)
-    )
-    questions = {int(w): c for w, c in session.execute(stmt)}
+    starts = [since + timedelta(weeks=w) for w in range(weeks)]
+    bounds = [(lo, min(lo + timedelta(weeks=1), until)) for lo in starts]
+    needs = _per_week(session, NEEDS, region, bounds)
+    questions = _per_week(session, QUESTIONS, region, bounds)
     return [
-        WeekPoint(
-            since + timedelta(weeks=w),
-            needs.get(w, (0, 0))[0],
-            needs.get(w, (0, 0))[1],
-            questions.get(w, 0),
-        )
-        for w in range(weeks)
+        WeekPoint(start, n, a, q)
+        for start, (n, a), (q, _) in zip(starts, needs, questions, strict=True)
     ]
 
 
@@ -460,12 +494,13 @@ def region_report(
         msg = f"period start {since.isoformat()} is not before its end {until.isoformat()}"
         raise ValueError(msg)
     categories, crops = unmet_top(session=session, region=region, since=since, until=until)
+    total, children = _total_and_children(session, region, since, until)
     return RegionReport(
         region=region,
         since=since,
         until=until,
-        total=indicators(session=session, region=region, since=since, until=until),
-        children=child_indicators(session=session, region=region, since=since, until=until),
+        total=total,
+        children=children,
         unmet_categories=categories,
         unmet_crops=crops,
         gaps=unanswered_questions(session=session, region=region, since=since, until=until),

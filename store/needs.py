@@ -32,8 +32,8 @@ class Urgency(StrEnum):
 
 # Indexes for the regional indicators (store.metrics), one per level of region so that every
 # view reads a narrow covering index in the order its GROUP BY needs: by requester (distinct
-# requesters are counted while streaming, without a sort) and by time to accept (a median is
-# an index walk to the middle row, not a sort of every accepted need).
+# requesters are counted while streaming, without a sort), by time to accept (a median is
+# an index walk to the middle row, not a sort of every accepted need) and by time.
 _TAIL = ("created_at", "status", "accepted_at", "resolved_at", "rating")
 METRICS_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_needs_p_requester": ("province", "requester_id", *_TAIL),
@@ -42,7 +42,13 @@ METRICS_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_needs_p_wait": ("province", "accept_seconds", "created_at"),
     "ix_needs_c_wait": ("province", "city", "accept_seconds", "created_at"),
     "ix_needs_k_wait": ("province", "city", "county", "accept_seconds", "created_at"),
-    "ix_needs_unmet": ("province", "status", "city", "county", "created_at", "category", "crop"),
+    # unmet needs by status, then time, so that only needs nobody took are read
+    "ix_needs_p_unmet": ("province", "status", "created_at", "city", "county", "category", "crop"),
+    "ix_needs_c_unmet": ("province", "city", "status", "created_at", "county", "category", "crop"),
+    # per-week counts are range scans in time order
+    "ix_needs_p_time": ("province", "created_at", "accepted_at"),
+    "ix_needs_c_time": ("province", "city", "created_at", "accepted_at"),
+    "ix_needs_k_time": ("province", "city", "county", "created_at", "accepted_at"),
 }
 
 

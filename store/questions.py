@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
@@ -12,6 +13,10 @@ from store.validation import clean_text
 
 class QuestionLog(SQLModel, table=True):
     __tablename__ = "question_log"
+    # the regional indicators count questions per region and period (store.metrics)
+    __table_args__ = (
+        Index("ix_question_log_region", "province", "city", "county", "created_at", "answered"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="users.id", index=True)

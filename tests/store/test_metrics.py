@@ -152,6 +152,14 @@ def test_children_side_by_side(world: Session) -> None:
     assert chengdu.median_accept_seconds is None and chengdu.rating_avg is None
 
 
+@pytest.mark.parametrize("region", [SICHUAN, YIBIN, Region()], ids=["province", "city", "nation"])
+def test_report_total_built_from_children_equals_the_direct_figures(
+    world: Session, region: Region
+) -> None:
+    report = region_report(session=world, region=region, since=SINCE, until=UNTIL)
+    assert report.total == indicators(session=world, region=region, since=SINCE, until=UNTIL)
+
+
 def test_city_view_lists_counties(world: Session) -> None:
     report = region_report(session=world, region=YIBIN, since=SINCE, until=UNTIL)
     by_county = {c.region.county: c for c in report.children}
