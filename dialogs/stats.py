@@ -173,7 +173,10 @@ def render(report: RegionReport, locale: str = "zh") -> str:
     lines += _children_lines(report.children, locale)
     if report.gaps:
         lines.append(t("stats_gaps", locale))
-        lines += [f"· {g.question}（{g.asked}）" for g in report.gaps[:GAP_LINES]]
+        lines += [
+            t("stats_gap_line", locale, kind=t(f"gap_{g.kind}", locale), text=g.text, n=g.count)
+            for g in report.gaps[:GAP_LINES]
+        ]
     return "\n".join(lines)
 
 

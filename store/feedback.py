@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import UniqueConstraint, case, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -13,6 +14,8 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from store.clock import utcnow
 from store.errors import InvalidInput
 from store.questions import QuestionLog
+from store.users import User
+from store.validation import Region
 
 
 class FeedbackSource(StrEnum):
@@ -89,15 +92,25 @@ class ArticleVotes:
     useless: int
 
 
-def article_votes(*, session: Session, since: datetime | None = None) -> list[ArticleVotes]:
+def article_votes(
+    *,
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    region: Region | None = None,
+) -> list[ArticleVotes]:
     """有用 and 没用 counts per article, most 没用 first."""
     useful = func.sum(case((col(ArticleFeedback.useful) == True, 1), else_=0))  # noqa: E712
     useless = func.sum(case((col(ArticleFeedback.useful) == False, 1), else_=0))  # noqa: E712
     stmt = select(ArticleFeedback.article_id, useful, useless).group_by(
         col(ArticleFeedback.article_id)
     )
-    if since is not None:
-        stmt = stmt.where(col(ArticleFeedback.created_at) >= since)
+    stmt = stmt.where(*_period(col(ArticleFeedback.created_at), since, until))
+    if region:
+        # votes count where the voter lives
+        stmt = stmt.join(User, col(User.id) == col(ArticleFeedback.user_id)).where(
+            *region.within(User)
+        )
     rows = [ArticleVotes(a, int(u or 0), int(n or 0)) for a, u, n in session.exec(stmt).all()]
     return sorted(rows, key=lambda v: (-v.useless, v.useful, v.article_id))
 
@@ -121,13 +134,28 @@ class GapRow:
     useless: int = 0
 
 
+def _period(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:
+    terms = []
+    if since is not None:
+        terms.append(column >= since)
+    if until is not None:
+        terms.append(column < until)
+    return terms
+
+
 def knowledge_gaps(
-    *, session: Session, since: datetime | None = None, limit: int = 50
+    *,
+    session: Session,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    region: Region | None = None,
+    limit: int = 50,
 ) -> list[GapRow]:
     """What the knowledge base cannot answer well, most frequent first.
 
     Repeated questions are counted together; an article appears when it got at least one
-    没用 and more 没用 than 有用.
+    没用 and more 没用 than 有用. *region* keeps questions asked there and votes of people
+    living there (the dashboard's view); None is everywhere.
     """
     rows: list[GapRow] = []
     unanswered = col(QuestionLog.answered) == False  # noqa: E712 - SQL comparison
@@ -140,15 +168,18 @@ def knowledge_gaps(
                 func.max(QuestionLog.created_at),
                 func.max(QuestionLog.top_hit),
             )
-            .where(cond)
+            .where(cond, *_period(col(QuestionLog.created_at), since, until))
+            .where(*(region.within(QuestionLog) if region else ()))
             .group_by(col(QuestionLog.question))
         )
-        if since is not None:
-            stmt = stmt.where(col(QuestionLog.created_at) >= since)
         for question, n, last, top in session.exec(stmt).all():
             offered = top if kind == "unhelpful" else ""
             rows.append(GapRow(kind, question, int(n), _aware(last), article_id=offered))
-    votes = [v for v in article_votes(session=session, since=since) if v.useless > v.useful]
+    votes = [
+        v
+        for v in article_votes(session=session, since=since, until=until, region=region)
+        if v.useless > v.useful
+    ]
     if votes:
         ids = [v.article_id for v in votes]
         titles = dict(

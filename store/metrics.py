@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from store.clock import utcnow
 from store.experts import ExpertProfile
+from store.feedback import GapRow, knowledge_gaps
 from store.needs import Need
 from store.orders import Order, OrderStatus
 from store.questions import QuestionLog
@@ -97,13 +98,6 @@ class Count:
 
 
 @dataclass(frozen=True, slots=True)
-class GapQuestion:
-    question: str
-    asked: int
-    last_asked: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class WeekPoint:
     start: datetime
     needs: int
@@ -122,7 +116,7 @@ class RegionReport:
     children: list[Indicators] = field(default_factory=list)
     unmet_categories: list[Count] = field(default_factory=list)
     unmet_crops: list[Count] = field(default_factory=list)
-    gaps: list[GapQuestion] = field(default_factory=list)
+    gaps: list[GapRow] = field(default_factory=list)
     weekly: list[WeekPoint] = field(default_factory=list)
 
 
@@ -150,16 +144,6 @@ def _child_level(region: Region, children: list[Region]) -> str | None:
         return None
     first = children[0]
     return "county" if first.county else "city" if first.city else "province"
-
-
-def _scope(columns: Any, region: Region) -> list[ColumnElement[bool]]:
-    """WHERE terms putting rows with province/city/county *columns* inside *region*."""
-    terms = []
-    for level in LEVELS:
-        value = getattr(region, level)
-        if value:
-            terms.append(getattr(columns, level) == value)
-    return terms
 
 
 class _Query:
@@ -205,7 +189,7 @@ class _Query:
                 func.sum(n.rating).label("rating_sum"),
                 func.count(n.rating).label("rating_count"),
             )
-            .where(*_scope(n, self.region), *self.period(n))
+            .where(*self.region.within(n), *self.period(n))
             .group_by(*group, n.requester_id)
             .subquery()
         )
@@ -235,7 +219,7 @@ class _Query:
         n = NEEDS.c
         per = (
             select(func.max(case((n.accepted_at.isnot(None), 1), else_=0)).label("served"))
-            .where(*_scope(n, self.region), *self.period(n))
+            .where(*self.region.within(n), *self.period(n))
             .group_by(n.requester_id)
             .subquery()
         )
@@ -255,7 +239,7 @@ class _Query:
             )
             stmt = (
                 select(n.accept_seconds)
-                .where(*_scope(n, region), n.accept_seconds.isnot(None), *self.period(n))
+                .where(*region.within(n), n.accept_seconds.isnot(None), *self.period(n))
                 .order_by(n.accept_seconds)
                 .offset((count - 1) // 2)
                 .limit(2 - count % 2)
@@ -271,7 +255,7 @@ class _Query:
         stmt = (
             select(self.key(u), func.count())
             .select_from(EXPERTS.join(USERS, u.id == e.user_id))
-            .where(*_scope(u, self.region), e.created_at < self.until)
+            .where(*self.region.within(u), e.created_at < self.until)
         )
         return self.rows(stmt, u)
 
@@ -290,7 +274,7 @@ class _Query:
         stmt = (
             select(self.key(u), func.count())
             .select_from(EXPERTS.join(USERS, u.id == e.user_id))
-            .where(*_scope(u, self.region), took)
+            .where(*self.region.within(u), took)
         )
         return self.rows(stmt, u)
 
@@ -300,7 +284,7 @@ class _Query:
             self.key(q),
             func.count(),
             func.sum(case((q.answered.is_(False), 1), else_=0)),
-        ).where(*_scope(q, self.region), q.created_at >= self.since, q.created_at < self.until)
+        ).where(*self.region.within(q), q.created_at >= self.since, q.created_at < self.until)
         return self.rows(stmt, q)
 
 
@@ -401,7 +385,7 @@ def unmet_top(
     stmt = (
         select(n.category, n.crop, func.count())
         .where(
-            *_scope(n, region),
+            *region.within(n),
             n.created_at >= since,
             n.created_at < until,
             n.status.in_(UNMET),
@@ -422,26 +406,6 @@ def unmet_top(
     return top(categories), top(crops)
 
 
-def unanswered_questions(
-    *, session: Session, region: Region, since: datetime, until: datetime, limit: int = 20
-) -> list[GapQuestion]:
-    """Questions the knowledge base could not answer, most often asked first."""
-    q = QUESTIONS.c
-    stmt = (
-        select(q.question, func.count().label("c"), func.max(q.created_at))
-        .where(
-            *_scope(q, region),
-            q.created_at >= since,
-            q.created_at < until,
-            q.answered.is_(False),
-        )
-        .group_by(q.question)
-        .order_by(func.count().desc(), func.max(q.created_at).desc())
-        .limit(limit)
-    )
-    return [GapQuestion(text, count, last) for text, count, last in session.execute(stmt)]
-
-
 def _per_week(
     session: Session, table: Table, region: Region, bounds: list[tuple[datetime, datetime]]
 ) -> list[tuple[int, int]]:
@@ -451,7 +415,7 @@ def _per_week(
     accepted = func.count(c.accepted_at) if "accepted_at" in c else literal(0)
     parts = [
         select(literal(i).label("w"), func.count().label("n"), accepted.label("a")).where(
-            *_scope(c, region), c.created_at >= lo, c.created_at < hi
+            *region.within(c), c.created_at >= lo, c.created_at < hi
         )
         for i, (lo, hi) in enumerate(bounds)
     ]
@@ -503,6 +467,6 @@ def region_report(
         children=children,
         unmet_categories=categories,
         unmet_crops=crops,
-        gaps=unanswered_questions(session=session, region=region, since=since, until=until),
+        gaps=knowledge_gaps(session=session, since=since, until=until, region=region, limit=20),
         weekly=weekly_trend(session=session, region=region, since=since, until=until),
     )

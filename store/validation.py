@@ -70,6 +70,15 @@ class Region:
     def __bool__(self) -> bool:
         return bool(self.province)
 
+    def within(self, columns: Any) -> list[Any]:
+        """Terms (for a WHERE) putting rows whose province / city / county *columns* inside
+        this region; none for the whole country."""
+        return [
+            getattr(columns, level) == getattr(self, level)
+            for level in ("province", "city", "county")
+            if getattr(self, level)
+        ]
+
 
 @lru_cache(maxsize=1)
 def jionlp_module() -> Any:

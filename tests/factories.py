@@ -90,8 +90,16 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     }
     from store.db import SCHEMA_VERSION
 
+    fresh_connections(engine)
     with engine.begin() as conn:
         for step in range(SCHEMA_VERSION, version, -1):
             for sql in undo[step]:
                 conn.execute(text(sql))
         conn.execute(text(f"UPDATE schema_version SET version = {version}"))
+
+
+def fresh_connections(engine) -> None:  # type: ignore[no-untyped-def]
+    """Drop pooled PostgreSQL connections, whose cached plans know the old table shapes (an
+    in-memory SQLite database lives in its one connection and must be kept)."""
+    if engine.dialect.name == "postgresql":
+        engine.dispose()

@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import Session
 
+from dialogs.i18n import t
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.stats import category_name, parse_date, region_name
 from store.metrics import Indicators, RegionReport, child_regions, region_report
@@ -77,7 +78,14 @@ def report_json(report: RegionReport) -> dict[str, Any]:
         ],
         "unmet_crops": [{"label": c.label, "count": c.count} for c in report.unmet_crops],
         "gaps": [
-            {"question": g.question, "asked": g.asked, "last_asked": g.last_asked.isoformat()}
+            {
+                "kind": g.kind,
+                "kind_label": t(f"gap_{g.kind}", "zh"),
+                "text": g.text,
+                "count": g.count,
+                "last_at": g.last_at.isoformat(),
+                "article_id": g.article_id,
+            }
             for g in report.gaps
         ],
         "weekly": [

@@ -169,7 +169,9 @@ def test_city_view_lists_counties(world: Session) -> None:
     assert by_county["叙州区"].experts == 1
     assert [c.label for c in report.unmet_categories] == ["disease", "soil"]
     assert {(c.label, c.count) for c in report.unmet_crops} == {("李", 1), ("柑橘", 1)}
-    assert [(g.question, g.asked) for g in report.gaps] == [("无人机飞防要备案吗", 1)]
+    assert [(g.kind, g.text, g.count) for g in report.gaps] == [
+        ("unanswered", "无人机飞防要备案吗", 1)
+    ]
 
 
 def test_weekly_trend(world: Session) -> None:
@@ -209,15 +211,46 @@ def test_bad_period_is_refused(session: Session) -> None:
 def test_migration_from_v1_backfills_the_mirrored_columns(world: Session) -> None:
     """A version-1 database (no mirrored columns) gets them, filled from orders and ratings."""
     from store import db
-    from tests.factories import downgrade
+    from tests.factories import downgrade, fresh_connections
 
     engine = world.get_bind()
     before = indicators(session=world, region=SICHUAN, since=SINCE, until=UNTIL)
     world.close()
     downgrade(engine, 1)
     assert db.init_db(engine) == db.SCHEMA_VERSION
+    fresh_connections(engine)
     with Session(engine) as fresh:
         after = indicators(session=fresh, region=SICHUAN, since=SINCE, until=UNTIL)
     assert after == before
     assert (after.accepted_needs, after.rating_count) == (3, 2)
     assert after.median_accept_seconds == pytest.approx(4 * 3600)  # accept_seconds backfilled
+
+
+def test_gaps_in_a_region_include_answers_and_articles_rated_not_useful(world: Session) -> None:
+    from sqlmodel import select
+
+    from store.feedback import FeedbackSource, record_feedback
+    from store.questions import QuestionLog
+
+    answered = world.exec(select(QuestionLog).where(QuestionLog.question == "李子树流胶怎么办"))
+    row = answered.one()
+    row.top_hit, row.top_title = "hort-plum-gummosis", "李树流胶病的防治"
+    world.add(row)
+    world.commit()
+    voter = person(world, Region("四川省", "宜宾市", "翠屏区"), "农户戊")
+    record_feedback(
+        session=world,
+        user_id=voter.id,
+        article_id="hort-plum-gummosis",
+        source=FeedbackSource.ANSWER,
+        ref_id=row.id,
+        useful=False,
+    )
+    until = datetime.now(UTC) + timedelta(minutes=1)
+    yibin = region_report(session=world, region=YIBIN, since=SINCE, until=until)
+    kinds = {(g.kind, g.text) for g in yibin.gaps}
+    assert ("unhelpful", "李子树流胶怎么办") in kinds
+    assert ("article", "李树流胶病的防治") in kinds
+    assert ("unanswered", "无人机飞防要备案吗") in kinds
+    luzhou = region_report(session=world, region=LUZHOU, since=SINCE, until=until)
+    assert luzhou.gaps == []  # nobody there asked in vain or voted 没用

@@ -187,11 +187,12 @@ def test_feedback_needs_an_article(session: Session):
 
 
 def test_migration_3_adds_the_feedback_column(engine: Engine):
-    from tests.factories import downgrade
+    from tests.factories import downgrade, fresh_connections
 
     downgrade(engine, 2)
     assert "feedback" not in {c["name"] for c in inspect(engine).get_columns("question_log")}
     assert init_db(engine) == db.SCHEMA_VERSION
+    fresh_connections(engine)
     assert "feedback" in {c["name"] for c in inspect(engine).get_columns("question_log")}
     with Session(engine) as s:
         row = log_question(session=s, question="还能记录吗", answered=False)
