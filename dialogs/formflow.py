@@ -80,6 +80,16 @@ def on_form_text(assistant: Assistant, turn: Turn, text: str, parse: Parse) -> N
             turn.say(turn.t("edit_prompt"))
             return
         awaiting = None  # a free-text change to the summary
+    if awaiting in form.optional and _CONFIRM.match(text):
+        # "确认" at an optional question, after seeing what was understood: the person is done.
+        # Skip what is left optional and post, unless something required is still missing.
+        for name in form.optional:
+            slots.setdefault(name, SKIPPED)
+        if next_slot(form, slots) is None:
+            _commit(assistant, turn)
+        else:
+            _advance(turn)
+        return
     if _SKIP.match(text) and awaiting:
         if awaiting in form.required:
             turn.say(turn.t("skip_required"))

@@ -62,6 +62,26 @@ def test_skip_optional_but_not_required(chat: Chat, assistant: Assistant):
     assert "请确认需求" in out.text and "预算" not in out.replies[-1].text
 
 
+def test_confirm_at_an_optional_question_posts_and_is_never_the_answer(
+    chat: Chat, assistant: Assistant
+):
+    from store.experts import ExpertProfile
+
+    expert = Chat(assistant, "张老师")
+    out = expert.send(
+        "我是农技站的，搞果树病虫害防治十几年了，宜宾翠屏一带都能跑，电话13900001111，我叫张建国"
+    )
+    assert "您的职称是" in out.text
+    assert "登记成功" in expert.send("确认").text
+    with assistant.session_factory() as s:
+        profile = s.exec(select(ExpertProfile)).one()
+        assert profile.title == ""  # "确认" was not taken as the title
+    out = chat.send(NEED)
+    assert "预算" in out.text  # optional budget question
+    assert "需求已发布" in chat.send("好的").text
+    assert count(assistant, Need) == 1
+
+
 def test_digression_is_answered_then_the_form_resumes(chat: Chat, assistant: Assistant):
     chat.send("我家猕猴桃溃疡病很严重，想请专家上门")
     awaiting = state(assistant, "老王")["awaiting"]
