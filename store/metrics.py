@@ -18,11 +18,14 @@ PostgreSQL alike. Rates are ``None`` when their denominator is zero: "no data", 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, case, func, literal, select, union_all
+from sqlalchemy import Engine, Table, case, func, literal, select, union_all
+from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -44,6 +47,7 @@ QUESTIONS: Table = QuestionLog.__table__  # type: ignore[attr-defined]
 UNMET = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value, OrderStatus.EXPIRED.value)
 WEEK = 7 * 24 * 3600
 TOTAL = "__total__"
+PARALLEL = 2  # connections a report uses at once (this is sized for a 2-core machine)
 LEVELS = ("province", "city", "county")
 
 
@@ -214,17 +218,24 @@ class _Query:
             stmt = stmt.group_by(c.k)
         return {row[0]: row for row in self.session.execute(stmt)}
 
-    def requesters(self) -> tuple[int, int]:
-        """Distinct requesters in the whole scope, and how many of them were served."""
+    def whole(self) -> tuple[int, int, float | None]:
+        """Distinct requesters in the whole scope, how many were served, and the median time
+        to accept (the figures that do not add up from child regions)."""
         n = NEEDS.c
         per = (
-            select(func.max(case((n.accepted_at.isnot(None), 1), else_=0)).label("served"))
+            select(
+                func.max(case((n.accepted_at.isnot(None), 1), else_=0)).label("served"),
+                func.count(n.accepted_at).label("accepted"),
+            )
             .where(*self.region.within(n), *self.period(n))
             .group_by(n.requester_id)
             .subquery()
         )
-        row = self.session.execute(select(func.count(), func.sum(per.c.served))).one()
-        return int(row[0]), int(row[1] or 0)
+        row = self.session.execute(
+            select(func.count(), func.sum(per.c.served), func.sum(per.c.accepted))
+        ).one()
+        median = self.median_accept({TOTAL: int(row[2] or 0)}).get(TOTAL)
+        return int(row[0]), int(row[1] or 0), median
 
     def median_accept(self, accepted: dict[str, int]) -> dict[str, float]:
         """The median time to accept per key: a walk to the middle of an index ordered by
@@ -329,14 +340,15 @@ def indicators(
     return _indicators(region, TOTAL, _collect(query))
 
 
-def _summed(query: _Query, parts: dict[str, dict[str, Any]]) -> Indicators:
-    """The region's own indicators from its children's rows (every key, "" included): sums
-    where a figure adds up, one light query for distinct requesters, an index walk for the
-    median."""
-    total = Indicators(query.region)
+def _summed(
+    region: Region, parts: dict[str, dict[str, Any]], whole: tuple[int, int, float | None]
+) -> Indicators:
+    """The region's own indicators from its children's rows (every key, "" included) where a
+    figure adds up, and from *whole* (see `_Query.whole`) where it does not."""
+    total = Indicators(region)
     rating_sum = 0.0
     for key in parts["needs"]:
-        part = _indicators(query.region, key, parts)
+        part = _indicators(region, key, parts)
         total.needs += part.needs
         total.accepted_needs += part.accepted_needs
         total.resolved_needs += part.resolved_needs
@@ -344,36 +356,25 @@ def _summed(query: _Query, parts: dict[str, dict[str, Any]]) -> Indicators:
         total.rating_count += part.rating_count
         rating_sum += (part.rating_avg or 0) * part.rating_count
     total.rating_avg = rating_sum / total.rating_count if total.rating_count else None
-    for name, fields in (("experts", ("experts",)), ("active", ("active_experts",))):
-        for row in parts[name].values():
-            setattr(total, fields[0], getattr(total, fields[0]) + row[1])
+    total.experts = sum(row[1] for row in parts["experts"].values())
+    total.active_experts = sum(row[1] for row in parts["active"].values())
     for row in parts["questions"].values():
         total.questions += row[1]
         total.unanswered += int(row[2] or 0)
-    whole = _Query(query.session, query.region, None, query.since, query.until)
-    total.requesters, total.served_requesters = whole.requesters()
-    total.median_accept_seconds = whole.median_accept({TOTAL: total.accepted_needs}).get(TOTAL)
+    total.requesters, total.served_requesters, total.median_accept_seconds = whole
     return total
-
-
-def _total_and_children(
-    session: Session, region: Region, since: datetime, until: datetime
-) -> tuple[Indicators, list[Indicators]]:
-    children = child_regions(region)
-    level = _child_level(region, children)
-    if level is None:
-        return indicators(session=session, region=region, since=since, until=until), []
-    query = _Query(session, region, level, since, until)
-    parts = _collect(query)
-    kids = [_indicators(child, getattr(child, level), parts) for child in children]
-    return _summed(query, parts), kids
 
 
 def child_indicators(
     *, session: Session, region: Region, since: datetime, until: datetime
 ) -> list[Indicators]:
     """The indicators of every child region of *region*, zeros for those without activity."""
-    return _total_and_children(session, region, since, until)[1]
+    children = child_regions(region)
+    level = _child_level(region, children)
+    if level is None:
+        return []
+    parts = _collect(_Query(session, region, level, since, until))
+    return [_indicators(child, getattr(child, level), parts) for child in children]
 
 
 def unmet_top(
@@ -457,16 +458,53 @@ def region_report(
     if since >= until:
         msg = f"period start {since.isoformat()} is not before its end {until.isoformat()}"
         raise ValueError(msg)
-    categories, crops = unmet_top(session=session, region=region, since=since, until=until)
-    total, children = _total_and_children(session, region, since, until)
+    children = child_regions(region)
+    level = _child_level(region, children)
+    # independent queries; the longest first, so that two connections finish together
+    tasks: dict[str, Callable[[Session], Any]] = {}
+    if level is None:
+        tasks["total"] = lambda s: indicators(session=s, region=region, since=since, until=until)
+    else:
+        tasks["parts"] = lambda s: _collect(_Query(s, region, level, since, until))
+        tasks["whole"] = lambda s: _Query(s, region, None, since, until).whole()
+    tasks["unmet"] = lambda s: unmet_top(session=s, region=region, since=since, until=until)
+    tasks["weekly"] = lambda s: weekly_trend(session=s, region=region, since=since, until=until)
+    tasks["gaps"] = lambda s: knowledge_gaps(
+        session=s, since=since, until=until, region=region, limit=20
+    )
+    done = _run_all(session, tasks)
+    if level is None:
+        total, kids = done["total"], []
+    else:
+        parts = done["parts"]
+        kids = [_indicators(child, getattr(child, level), parts) for child in children]
+        total = _summed(region, parts, done["whole"])
+    categories, crops = done["unmet"]
     return RegionReport(
         region=region,
         since=since,
         until=until,
         total=total,
-        children=children,
+        children=kids,
         unmet_categories=categories,
         unmet_crops=crops,
-        gaps=knowledge_gaps(session=session, since=since, until=until, region=region, limit=20),
-        weekly=weekly_trend(session=session, region=region, since=since, until=until),
+        gaps=done["gaps"],
+        weekly=done["weekly"],
     )
+
+
+def _run_all(session: Session, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
+    """Run *tasks* on PARALLEL connections of the session's engine, each in its own session
+    (SQLite and psycopg release the GIL while a query runs); in order on *session* itself
+    when the engine has a single connection (an in-memory SQLite database)."""
+    engine = session.get_bind()
+    if not isinstance(engine, Engine) or isinstance(engine.pool, StaticPool):
+        return {name: task(session) for name, task in tasks.items()}
+
+    def run(task: Callable[[Session], Any]) -> Any:
+        with Session(engine) as own:
+            return task(own)
+
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="metrics") as pool:
+        futures = {name: pool.submit(run, task) for name, task in tasks.items()}
+        return {name: future.result() for name, future in futures.items()}
