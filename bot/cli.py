@@ -38,8 +38,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     engine, _ = open_database(settings)
     engine.dispose()
-    report = ingest(open_knowledge_index(settings))
-    print(f"knowledge base ready: {report.loaded} articles, {report.stats.chunks} chunks")
+    index = open_knowledge_index(settings)
+    report = ingest(index)
+    if settings.corpus_overlay.is_dir():  # articles administrators added at run time
+        report = ingest(index, settings.corpus_overlay)
+    print(f"knowledge base ready: {len(index)} articles, {report.stats.chunks} chunks")
     if settings.telegram_bot_token is not None:
         args.webhook = bool(settings.webhook_url)
         return _cmd_bot(args, settings)
