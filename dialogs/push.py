@@ -329,6 +329,8 @@ class PushPlanner:
             pushes=[(uid, entry.id, topic) for uid, entry, topic in planned],
             at=now,
         )
+        if not ids:
+            return  # another loop planned this round; its messages go out instead
         for push_id, (uid, entry, _) in zip(ids, planned, strict=True):
             out.outbound.append(push_message(users[uid], entry, push_id))
 

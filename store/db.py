@@ -35,7 +35,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -74,6 +74,11 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
             f"CREATE INDEX IF NOT EXISTS {name} ON needs ({', '.join(columns)})"
             for name, columns in METRICS_INDEXES.items()
         ),
+    ],
+    # 5: an article is pushed to a person once, even by two scheduler loops at once
+    5: [
+        "CREATE UNIQUE INDEX IF NOT EXISTS uq_push_log_user_article "
+        "ON push_log (user_id, article_id)"
     ],
 }
 

@@ -3,10 +3,12 @@ check at send time that a queued push is still wanted."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Index, insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
@@ -14,12 +16,18 @@ from store.questions import QuestionLog
 from store.subscriptions import topics_of
 from store.users import find_user
 
+log = logging.getLogger(__name__)
+
 PUSH_REF = "push:"
 
 
 class PushLog(SQLModel, table=True):
     __tablename__ = "push_log"
-    __table_args__ = (Index("ix_push_log_user_created", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_push_log_user_created", "user_id", "created_at"),
+        # an article goes to a person once, even when two scheduler loops plan the same round
+        Index("uq_push_log_user_article", "user_id", "article_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id")
@@ -41,18 +49,27 @@ def record_pushes(
     *, session: Session, pushes: list[tuple[int, str, str]], at: datetime
 ) -> list[int]:
     """Write planned pushes, (user id, article id, topic) each, in one transaction; return
-    their ids in the same order (one multi-row INSERT ... RETURNING, not an object per row)."""
+    their ids in the same order (one multi-row INSERT ... RETURNING, not an object per row).
+
+    Returns [] and writes nothing when any of them was already recorded (a concurrent round).
+    """
     if not pushes:
         return []
     rows = [
         {"user_id": uid, "article_id": article[:128], "topic": topic[:32], "created_at": at}
         for uid, article, topic in pushes
     ]
-    result = session.execute(
-        insert(PushLog).returning(col(PushLog.id), sort_by_parameter_order=True), rows
-    )
-    ids = [int(r[0]) for r in result.all()]
-    session.commit()
+    try:
+        result = session.execute(
+            insert(PushLog).returning(col(PushLog.id), sort_by_parameter_order=True), rows
+        )
+        ids = [int(r[0]) for r in result.all()]
+        session.commit()
+    except IntegrityError:
+        # another scheduler loop recorded some of these pushes first: it sends them
+        session.rollback()
+        log.warning("push round of %d skipped: already planned by another loop", len(rows))
+        return []
     return ids
 
 

@@ -200,6 +200,23 @@ def test_push_respects_region_quiet_hours_weekly_cap_and_never_repeats(engine, k
     assert "b-guangdong" not in got and "a-sichuan" not in pushed(guangdong)
 
 
+def test_two_loops_planning_the_same_round_push_once(
+    chat: Chat, planner: PushPlanner, monkeypatch: pytest.MonkeyPatch
+):
+    """Two scheduler loops that read the history before either wrote: one round goes out."""
+    from dialogs import push as push_module
+
+    subscriber(chat, "水稻", "病虫害")
+    factory = chat.assistant.session_factory
+    with factory() as s:
+        stale = push_module.histories(session=s, user_ids=[user_id(chat)], since=JUNE_10AM)
+    first = planner.run_due(factory, now=JUNE_10AM)
+    monkeypatch.setattr(push_module, "histories", lambda **_: stale)  # the other loop's view
+    second = planner.run_due(factory, now=JUNE_10AM)
+    assert len(first.outbound) == 1 and second.outbound == []
+    assert len(pushed(chat)) == 1
+
+
 def test_nothing_fits_means_no_push(chat: Chat, planner: PushPlanner):
     subscriber(chat, "火星殖民")
     assert planner.run_due(chat.assistant.session_factory, now=JUNE_10AM).outbound == []

@@ -75,6 +75,15 @@ def test_history_counts_recent_pushes_and_answers_seen(session: Session):
     assert abs((hist.last_at - now).total_seconds()) < 1
 
 
+def test_an_article_is_recorded_for_a_person_once(session: Session):
+    uid = _user(session)
+    now = utcnow()
+    assert len(record_pushes(session=session, pushes=[(uid, "a", "")], at=now)) == 1
+    # a concurrent round with the same article: nothing of it is written
+    assert record_pushes(session=session, pushes=[(uid, "b", ""), (uid, "a", "")], at=now) == []
+    assert histories(session=session, user_ids=[uid], since=now)[uid].seen == {"a"}
+
+
 def test_queued_push_is_wanted_only_while_its_topic_is_followed(session: Session):
     uid = _user(session)
     subscribe(session=session, user_id=uid, topics=["柑橘", "地震"])
