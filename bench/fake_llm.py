@@ -78,6 +78,7 @@ class FakeLLM:
     delay: float = 3.0
     replies: dict[str, Any] = field(default_factory=dict)
     bodies: list[str] = field(default_factory=list)
+    slow_done: int = 0  # slow requests that have waited their whole delay
     hook: Callable[[dict[str, Any]], None] | None = None
     port: int = 0
     _loop: asyncio.AbstractEventLoop | None = None
@@ -106,6 +107,7 @@ class FakeLLM:
             self.hook(body)
         if self.behaviour == "slow":
             await asyncio.sleep(self.delay)
+            self.slow_done += 1
         if self.behaviour == "error500":
             return web.json_response({"error": {"message": "boom", "type": "server"}}, status=500)
         if self.behaviour == "rate429":
@@ -208,6 +210,7 @@ class FakeLLM:
         self.behaviour = "normal"
         self.replies.clear()
         self.bodies.clear()
+        self.slow_done = 0
         self.hook = None
 
 
