@@ -86,12 +86,12 @@ def seed(url: str, users: int, articles: list[str], seed_: int = 11) -> float:
                     )
                 if rng.random() < 0.7:
                     interests.append({"user_id": i, "kind": "region", "value": rng.choice(PLACES)})
-                # history: a few pushes over the last 10 days
-                for _ in range(rng.choice((0, 0, 1, 2, 3))):
+                # history: a few pushes over the last 10 days, each article once per person
+                for article in rng.sample(articles, rng.choice((0, 0, 1, 2, 3))):
                     pushes.append(
                         {
                             "user_id": i,
-                            "article_id": rng.choice(articles),
+                            "article_id": article,
                             "topic": "",
                             "created_at": NOW - timedelta(hours=rng.randint(1, 240)),
                         }
