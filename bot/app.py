@@ -37,22 +37,20 @@ def open_database(settings: Settings) -> tuple[Engine, int]:
 
 def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridIndex:
     """A hybrid index (embedded Chroma, or the server at CHROMA_URL) named *name*."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_index(
         name,
         data_dir=settings.data_dir,
         chroma_url=settings.chroma_url,
         embeddings=settings.embeddings,
-        api_key=key,
+        api_key=settings.openai_key,
         base_url=settings.openai_base_url,
     )
 
 
 def open_llm(settings: Settings) -> ChatModel | None:
     """The chat model of LLM mode, or None when it is off (LLM_MODE=off or no API key)."""
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return open_chat_model(
-        api_key=key,
+        api_key=settings.openai_key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout=settings.llm_timeout,

@@ -33,9 +33,8 @@ def _llm(args: argparse.Namespace, settings: Settings) -> Iterator[Any]:
         return
     from bench.llm import bench_model
 
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     with bench_model(
-        api_key=key,
+        api_key=settings.openai_key,
         base_url=settings.openai_base_url,
         model=settings.openai_model,
         timeout=settings.llm_timeout,

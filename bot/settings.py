@@ -120,8 +120,13 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'tianfu.db').resolve()}"
 
     @property
+    def openai_key(self) -> str:
+        """OPENAI_API_KEY in clear, "" when unset."""
+        return self.openai_api_key.get_secret_value() if self.openai_api_key else ""
+
+    @property
     def llm_enabled(self) -> bool:
-        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+        return bool(self.openai_key)
 
     @property
     def effective_llm_mode(self) -> str:

@@ -20,6 +20,7 @@ from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
 from store import orders as o
 from store.clock import utcnow
 from store.experts import ExpertProfile
+from store.lifecycle import InvalidTransition, OrderStatus
 from store.needs import Need
 from store.notifications import notified_experts, record_notified
 from store.users import User
@@ -65,7 +66,7 @@ class Matchmaker:
         load = dict(
             session.exec(
                 select(o.Order.expert_id, func.count())
-                .where(o.Order.status == o.OrderStatus.ACCEPTED)
+                .where(o.Order.status == OrderStatus.ACCEPTED)
                 .group_by(col(o.Order.expert_id))
             ).all()
         )
@@ -137,7 +138,7 @@ class Matchmaker:
             return out
         try:
             o.mark_matched(session=session, order_id=order.id, note=f"scope={scope.name.lower()}")
-        except o.InvalidTransition:
+        except InvalidTransition:
             return out  # accepted, cancelled or matched by another loop meanwhile
         new = record_notified(
             session=session,
@@ -185,7 +186,7 @@ class Matchmaker:
         with session_factory() as session:
             stale = session.exec(
                 select(o.Order).where(
-                    o.Order.status == o.S.MATCHED, col(o.Order.updated_at) < cutoff
+                    o.Order.status == OrderStatus.MATCHED, col(o.Order.updated_at) < cutoff
                 )
             ).all()
             for order in stale:
@@ -214,7 +215,7 @@ class Matchmaker:
         if scope is None:
             try:
                 o.expire(session=session, order_id=order.id, now=now)
-            except o.InvalidTransition:
+            except InvalidTransition:
                 return
             tell(out, session, requester.id, "expired", kind="expired", id=order.id)
             return
@@ -226,7 +227,7 @@ class Matchmaker:
                 o.mark_matched(
                     session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
                 )
-            except o.InvalidTransition:
+            except InvalidTransition:
                 return
             return
         label = t(

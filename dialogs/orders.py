@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import col, select
@@ -19,8 +19,16 @@ from dialogs.nlu.numbers import chinese_to_int
 from dialogs.types import Button, Outbound
 from retrieval.matching import Area
 from store import orders as o
+from store.clock import as_utc
 from store.errors import InvalidInput, NotFound
 from store.experts import ExpertProfile
+from store.lifecycle import (
+    UNMET_STATUSES,
+    AlreadyTaken,
+    InvalidTransition,
+    NotPermitted,
+    OrderStatus,
+)
 from store.needs import Need
 from store.notifications import OrderNotification, decline, notified_experts
 from store.users import Role, User
@@ -320,7 +328,7 @@ class OrderDesk(Matchmaker):
         if card is None:
             turn.say(turn.t("not_expert"))
             return
-        open_states = [s.value for s in (o.S.POSTED, o.S.MATCHED, o.S.EXPIRED)]
+        open_states = [s.value for s in UNMET_STATUSES]
         rows = turn.session.exec(
             select(Need, o.Order)
             .where(col(Need.id) == col(o.Order.need_id), col(o.Order.status).in_(open_states))
@@ -362,7 +370,7 @@ class OrderDesk(Matchmaker):
             select(o.Order.id)
             .join(OrderNotification, col(OrderNotification.order_id) == col(o.Order.id))
             .where(OrderNotification.expert_id == turn.user.id)
-            .where(col(o.Order.status).in_([o.S.POSTED.value, o.S.MATCHED.value]))
+            .where(col(o.Order.status).in_([OrderStatus.POSTED.value, OrderStatus.MATCHED.value]))
         )
         ids = list(turn.session.exec(stmt).all())
         return ids[0] if len(ids) == 1 else None
@@ -371,17 +379,23 @@ class OrderDesk(Matchmaker):
         uid = turn.user.id
         stmt = select(o.Order.id)
         if as_expert:
-            stmt = stmt.where(o.Order.expert_id == uid, o.Order.status == o.S.ACCEPTED)
+            stmt = stmt.where(o.Order.expert_id == uid, o.Order.status == OrderStatus.ACCEPTED)
         else:
             stmt = stmt.where(o.Order.requester_id == uid).where(
-                col(o.Order.status).in_([o.S.POSTED.value, o.S.MATCHED.value, o.S.ACCEPTED.value])
+                col(o.Order.status).in_(
+                    [
+                        OrderStatus.POSTED.value,
+                        OrderStatus.MATCHED.value,
+                        OrderStatus.ACCEPTED.value,
+                    ]
+                )
             )
         ids = list(turn.session.exec(stmt).all())
         return ids[0] if len(ids) == 1 else None
 
     def _only_resolved(self, turn: Turn) -> int | None:
         stmt = select(o.Order.id).where(
-            o.Order.requester_id == turn.user.id, o.Order.status == o.S.RESOLVED
+            o.Order.requester_id == turn.user.id, o.Order.status == OrderStatus.RESOLVED
         )
         ids = list(turn.session.exec(stmt).all())
         return ids[0] if len(ids) == 1 else None
@@ -403,11 +417,11 @@ def _move(
         return move(order_id)
     except NotFound:
         turn.say(turn.t("no_order", id=order_id))
-    except o.AlreadyTaken:
+    except AlreadyTaken:
         turn.say(turn.t("already_taken", id=order_id))
-    except o.InvalidTransition as exc:
+    except InvalidTransition as exc:
         turn.say(turn.t(state_key, id=order_id, status=turn.t(f"status_{exc.status}")))
-    except o.NotPermitted:
+    except NotPermitted:
         turn.say(turn.t(refused, id=order_id))
     except InvalidInput:
         turn.say(turn.t("bad_score", id=order_id))
@@ -419,7 +433,7 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 def _local(at: datetime) -> datetime:
     """A stored UTC time as the users' wall-clock time (Beijing time)."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(LOCAL_TZ)
+    return as_utc(at).astimezone(LOCAL_TZ)
 
 
 def _ref_order(ref: str) -> int | None:

@@ -4,14 +4,14 @@ knowledge gap: questions without a (useful) answer and articles people found unh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, case, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.errors import InvalidInput
 from store.questions import QuestionLog
 from store.users import User
@@ -174,7 +174,7 @@ def knowledge_gaps(
         )
         for question, n, last, top in session.exec(stmt).all():
             offered = top if kind == "unhelpful" else ""
-            rows.append(GapRow(kind, question, int(n), _aware(last), article_id=offered))
+            rows.append(GapRow(kind, question, int(n), as_utc(last), article_id=offered))
     votes = [
         v
         for v in article_votes(session=session, since=since, until=until, region=region)
@@ -202,7 +202,7 @@ def knowledge_gaps(
                     "article",
                     titles.get(v.article_id) or v.article_id,
                     v.useless,
-                    _aware(last_vote[v.article_id]),
+                    as_utc(last_vote[v.article_id]),
                     article_id=v.article_id,
                     useful=v.useful,
                     useless=v.useless,
@@ -210,8 +210,3 @@ def knowledge_gaps(
             )
     rows.sort(key=lambda r: (-r.count, -r.last_at.timestamp(), r.text))
     return rows[: max(0, limit)]
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite returns naive datetimes for stored UTC times."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, case, func, literal, select, union_all
+from sqlalchemy import Engine, Table, case, func, literal, select
 from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -32,23 +32,17 @@ from sqlmodel import Session
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
-from store.needs import Need
-from store.orders import Order, OrderStatus
-from store.questions import QuestionLog
+from store.orders import Order
+from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend
 from store.users import User
-from store.validation import Region, gazetteer
+from store.validation import Region, child_level, child_regions
 
 # The tables as SQLAlchemy Core objects (the queries below are Core aggregates, not ORM loads).
-NEEDS: Table = Need.__table__  # type: ignore[attr-defined]
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
 EXPERTS: Table = ExpertProfile.__table__  # type: ignore[attr-defined]
-QUESTIONS: Table = QuestionLog.__table__  # type: ignore[attr-defined]
-UNMET = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value, OrderStatus.EXPIRED.value)
-WEEK = 7 * 24 * 3600
 TOTAL = "__total__"
 PARALLEL = 2  # connections a report uses at once (this is sized for a 2-core machine)
-LEVELS = ("province", "city", "county")
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -95,20 +89,6 @@ class Indicators:
         return bool(self.needs or self.experts or self.questions)
 
 
-@dataclass(frozen=True, slots=True)
-class Count:
-    label: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class WeekPoint:
-    start: datetime
-    needs: int
-    accepted: int
-    questions: int
-
-
 @dataclass(slots=True)
 class RegionReport:
     """A region's indicators, its child regions side by side, and what remains unmet."""
@@ -122,32 +102,6 @@ class RegionReport:
     unmet_crops: list[Count] = field(default_factory=list)
     gaps: list[GapRow] = field(default_factory=list)
     weekly: list[WeekPoint] = field(default_factory=list)
-
-
-def child_regions(region: Region) -> list[Region]:
-    """The regions one level below *region*, in the gazetteer's order.
-
-    A municipality (重庆市) is its own single city, so its children are its districts.
-    """
-    gaz = gazetteer()
-    if not region:
-        return [Region(p) for p in gaz]
-    if region.county:
-        return []
-    if region.city:
-        return [Region(region.province, region.city, c) for c in gaz[region.province][region.city]]
-    cities = gaz[region.province]
-    if list(cities) == [region.province]:
-        only = region.province
-        return [Region(only, only, c) for c in cities[only]]
-    return [Region(region.province, c) for c in cities]
-
-
-def _child_level(region: Region, children: list[Region]) -> str | None:
-    if not children:
-        return None
-    first = children[0]
-    return "county" if first.county else "city" if first.city else "province"
 
 
 class _Query:
@@ -365,80 +319,6 @@ def _summed(
     return total
 
 
-def child_indicators(
-    *, session: Session, region: Region, since: datetime, until: datetime
-) -> list[Indicators]:
-    """The indicators of every child region of *region*, zeros for those without activity."""
-    children = child_regions(region)
-    level = _child_level(region, children)
-    if level is None:
-        return []
-    parts = _collect(_Query(session, region, level, since, until))
-    return [_indicators(child, getattr(child, level), parts) for child in children]
-
-
-def unmet_top(
-    *, session: Session, region: Region, since: datetime, until: datetime, limit: int = 5
-) -> tuple[list[Count], list[Count]]:
-    """The problem categories and crops of needs that never reached an expert, most first
-    (one grouped pass; the two rankings are summed from it)."""
-    n = NEEDS.c
-    stmt = (
-        select(n.category, n.crop, func.count())
-        .where(
-            *region.within(n),
-            n.created_at >= since,
-            n.created_at < until,
-            n.status.in_(UNMET),
-        )
-        .group_by(n.category, n.crop)
-    )
-    categories: dict[str, int] = {}
-    crops: dict[str, int] = {}
-    for category, crop, count in session.execute(stmt):
-        for tally, label in ((categories, category), (crops, crop)):
-            if label:
-                tally[label] = tally.get(label, 0) + count
-
-    def top(tally: dict[str, int]) -> list[Count]:
-        ranked = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [Count(label, count) for label, count in ranked[:limit]]
-
-    return top(categories), top(crops)
-
-
-def _per_week(
-    session: Session, table: Table, region: Region, bounds: list[tuple[datetime, datetime]]
-) -> list[tuple[int, int]]:
-    """(rows, rows with accepted_at or 0) for each [start, end) in *bounds*: one range scan per
-    week over an index in (region, time) order, all in one statement."""
-    c = table.c
-    accepted = func.count(c.accepted_at) if "accepted_at" in c else literal(0)
-    parts = [
-        select(literal(i).label("w"), func.count().label("n"), accepted.label("a")).where(
-            *region.within(c), c.created_at >= lo, c.created_at < hi
-        )
-        for i, (lo, hi) in enumerate(bounds)
-    ]
-    rows = {int(w): (int(n), int(a or 0)) for w, n, a in session.execute(union_all(*parts))}
-    return [rows.get(i, (0, 0)) for i in range(len(bounds))]
-
-
-def weekly_trend(
-    *, session: Session, region: Region, since: datetime, until: datetime
-) -> list[WeekPoint]:
-    """Needs posted, needs accepted and questions asked per week from *since*."""
-    weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
-    starts = [since + timedelta(weeks=w) for w in range(weeks)]
-    bounds = [(lo, min(lo + timedelta(weeks=1), until)) for lo in starts]
-    needs = _per_week(session, NEEDS, region, bounds)
-    questions = _per_week(session, QUESTIONS, region, bounds)
-    return [
-        WeekPoint(start, n, a, q)
-        for start, (n, a), (q, _) in zip(starts, needs, questions, strict=True)
-    ]
-
-
 def region_report(
     *,
     session: Session,
@@ -459,7 +339,7 @@ def region_report(
         msg = f"period start {since.isoformat()} is not before its end {until.isoformat()}"
         raise ValueError(msg)
     children = child_regions(region)
-    level = _child_level(region, children)
+    level = child_level(children)
     # independent queries; the longest first, so that two connections finish together
     tasks: dict[str, Callable[[Session], Any]] = {}
     if level is None:

@@ -1,10 +1,6 @@
-"""The order lifecycle: one transition table, conditional updates, an event per move.
+"""Orders, their event timeline and ratings: the state machine of store.lifecycle applied with
+conditional updates, an event per move.
 
-```
-posted -> matched -> accepted -> resolved -> closed
-posted | matched -> expired          (after the last re-match over a wider region)
-posted | matched | accepted -> cancelled   (by the requester)
-```
 Every move is a single ``UPDATE ... WHERE id = :id AND status IN (:allowed)`` so that racing
 writers (experts tapping 接单 at once, two scheduler loops) cannot both succeed, on SQLite and
 on PostgreSQL alike.
@@ -13,91 +9,26 @@ on PostgreSQL alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import CheckConstraint, Column, Index, String, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.errors import InvalidInput, NotFound, StoreError
 from store.experts import ExpertProfile
+from store.lifecycle import (
+    TRANSITIONS,
+    Action,
+    AlreadyTaken,
+    InvalidTransition,
+    NotPermitted,
+    OrderStatus,
+)
+from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.users import Role, User
-
-
-class OrderStatus(StrEnum):
-    POSTED = "posted"
-    MATCHED = "matched"
-    ACCEPTED = "accepted"
-    RESOLVED = "resolved"
-    CLOSED = "closed"
-    EXPIRED = "expired"
-    CANCELLED = "cancelled"
-
-
-class Action(StrEnum):
-    POST = "post"
-    MATCH = "match"
-    REMATCH = "rematch"
-    ACCEPT = "accept"
-    RESOLVE = "resolve"
-    CLOSE = "close"
-    EXPIRE = "expire"
-    CANCEL = "cancel"
-
-
-S = OrderStatus
-TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
-    Action.MATCH: (frozenset({S.POSTED}), S.MATCHED),
-    Action.REMATCH: (frozenset({S.MATCHED}), S.MATCHED),
-    Action.ACCEPT: (frozenset({S.POSTED, S.MATCHED}), S.ACCEPTED),
-    Action.RESOLVE: (frozenset({S.ACCEPTED}), S.RESOLVED),
-    Action.CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
-    Action.EXPIRE: (frozenset({S.POSTED, S.MATCHED}), S.EXPIRED),
-    Action.CANCEL: (frozenset({S.POSTED, S.MATCHED, S.ACCEPTED}), S.CANCELLED),
-}
-OPEN_STATUSES = TRANSITIONS[Action.ACCEPT][0]
-FINAL_STATUSES = frozenset({S.CLOSED, S.EXPIRED, S.CANCELLED})
-
-
-class InvalidTransition(StoreError):
-    """The action is not allowed from the order's current status."""
-
-    code = "invalid_transition"
-
-    def __init__(self, order_id: int, action: Action, status: OrderStatus) -> None:
-        self.order_id, self.action, self.status = order_id, action, status
-        super().__init__(f"cannot {action.value} order {order_id}: it is {status.value}")
-
-
-class AlreadyTaken(InvalidTransition):
-    """Another expert accepted first."""
-
-    code = "already_taken"
-
-
-class NotPermitted(StoreError):
-    """The actor may not perform this action on this order."""
-
-    code = "not_permitted"
-
-    def __init__(self, order_id: int, action: Action, actor_id: int | None, reason: str) -> None:
-        self.order_id, self.action, self.actor_id, self.reason = order_id, action, actor_id, reason
-        super().__init__(f"user {actor_id} may not {action.value} order {order_id}: {reason}")
-
-
-def next_status(action: Action, status: OrderStatus) -> OrderStatus:
-    """The status after *action* from *status*, per the transition table.
-
-    Raises:
-        InvalidTransition: the move is illegal.
-    """
-    allowed, target = TRANSITIONS[action]
-    if status not in allowed:
-        raise InvalidTransition(0, action, status)
-    return target
 
 
 class Order(SQLModel, table=True):
@@ -213,11 +144,6 @@ def _event(
             at=at,
         )
     )
-
-
-def _aware(at: datetime) -> datetime:
-    """A stored timestamp as UTC-aware (SQLite hands them back naive)."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _transition(
@@ -346,7 +272,7 @@ def accept(*, session: Session, order_id: int, expert: User, now: datetime | Non
         # the need mirrors its order (store.needs.Need) for the indicators
         need_values={
             "accepted_at": now,
-            "accept_seconds": round((now - _aware(order.created_at)).total_seconds()),
+            "accept_seconds": round((now - as_utc(order.created_at)).total_seconds()),
         },
         where=(col(Order.requester_id) != expert.id,),
     )

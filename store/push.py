@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Index, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.questions import QuestionLog
 from store.subscriptions import topics_of
 from store.users import find_user
@@ -86,7 +86,7 @@ def histories(*, session: Session, user_ids: list[int], since: datetime) -> dict
     for user_id, article_id, created_at in rows:
         hist = out[user_id]
         hist.seen.add(article_id)
-        at = _aware(created_at)
+        at = as_utc(created_at)
         if at >= since:
             hist.recent += 1
         if hist.last_at is None or at > hist.last_at:
@@ -128,8 +128,3 @@ def still_wanted(*, session: Session, channel: str, external_id: str, ref: str) 
 
 def get_push(*, session: Session, push_id: int) -> PushLog | None:
     return session.get(PushLog, push_id)
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite returns naive datetimes for stored UTC times."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -129,3 +129,30 @@ def validate_region(province: str = "", city: str = "", county: str = "") -> Reg
     elif county:
         raise InvalidInput("city", city, "required when county is given")
     return Region(province, city, county)
+
+
+def child_regions(region: Region) -> list[Region]:
+    """The regions one level below *region*, in the gazetteer's order.
+
+    A municipality (重庆市) is its own single city, so its children are its districts.
+    """
+    gaz = gazetteer()
+    if not region:
+        return [Region(p) for p in gaz]
+    if region.county:
+        return []
+    if region.city:
+        return [Region(region.province, region.city, c) for c in gaz[region.province][region.city]]
+    cities = gaz[region.province]
+    if list(cities) == [region.province]:
+        only = region.province
+        return [Region(only, only, c) for c in cities[only]]
+    return [Region(region.province, c) for c in cities]
+
+
+def child_level(children: list[Region]) -> str | None:
+    """The level ("province", "city" or "county") that *children* (of one region) differ at."""
+    if not children:
+        return None
+    first = children[0]
+    return "county" if first.county else "city" if first.city else "province"

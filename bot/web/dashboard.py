@@ -28,8 +28,8 @@ from sqlmodel import Session
 from dialogs.i18n import t
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.stats import category_name, parse_date, region_name
-from store.metrics import Indicators, RegionReport, child_regions, region_report
-from store.validation import Region
+from store.metrics import Indicators, RegionReport, region_report
+from store.validation import Region, child_regions
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,8 @@ import threading
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from store.orders import AlreadyTaken, OrderEvent, accept, get_order, mark_matched
+from store.lifecycle import AlreadyTaken
+from store.orders import OrderEvent, accept, get_order, mark_matched
 from tests.factories import make_expert, post
 
 RACERS = 24

@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
+from store import lifecycle
 from store import orders as o
 from store.clock import utcnow
 from store.experts import ExpertProfileCreate, get_expert_profile, upsert_expert_profile
+from store.lifecycle import Action, InvalidTransition, OrderStatus
 from store.needs import Need
-from store.orders import Action, InvalidTransition, Order, OrderEvent, OrderStatus
+from store.orders import Order, OrderEvent
 from tests.factories import make_expert, make_user, post
 
 S = OrderStatus
@@ -54,18 +56,18 @@ def apply(session, step, order_id, requester, expert):
 
 
 def test_table_is_total_and_matches_design():
-    assert o.next_status(Action.ACCEPT, S.MATCHED) == S.ACCEPTED
-    legal = {(a, s) for a, (froms, _) in o.TRANSITIONS.items() for s in froms}
+    assert lifecycle.next_status(Action.ACCEPT, S.MATCHED) == S.ACCEPTED
+    legal = {(a, s) for a, (froms, _) in lifecycle.TRANSITIONS.items() for s in froms}
     assert (Action.CANCEL, S.ACCEPTED) in legal
     assert (Action.CANCEL, S.RESOLVED) not in legal
     assert (Action.EXPIRE, S.ACCEPTED) not in legal
-    for action in o.TRANSITIONS:
+    for action in lifecycle.TRANSITIONS:
         for status in S:
             if (action, status) in legal:
-                o.next_status(action, status)
+                lifecycle.next_status(action, status)
             else:
                 with pytest.raises(InvalidTransition, match=f"cannot {action.value}"):
-                    o.next_status(action, status)
+                    lifecycle.next_status(action, status)
 
 
 ACTIONS = ["match", "accept", "resolve", "close", "expire", "cancel"]
@@ -77,7 +79,7 @@ def test_every_move_on_the_database(session: Session, status: OrderStatus, step:
     order_id, requester, expert = drive_to(session, status)
     expert_for_step = expert  # for accept on an accepted order: the winner tapping again
     action = Action.REMATCH if (step == "match" and status == S.MATCHED) else Action(step)
-    allowed, target = o.TRANSITIONS[action]
+    allowed, target = lifecycle.TRANSITIONS[action]
     before = len(o.timeline(session=session, order_id=order_id))
     if status in allowed:
         order = apply(session, step, order_id, requester, expert_for_step)
@@ -155,18 +157,18 @@ def test_privacy_and_permission_refusals(session: Session):
         session=session, user=requester, profile_in=ExpertProfileCreate(fields=["植保"])
     )
     session.refresh(requester)
-    with pytest.raises(o.NotPermitted, match="own need"):
+    with pytest.raises(lifecycle.NotPermitted, match="own need"):
         o.accept(session=session, order_id=order_id, expert=requester)
     plain = make_user(session, "路人")
-    with pytest.raises(o.NotPermitted, match="only registered experts"):
+    with pytest.raises(lifecycle.NotPermitted, match="only registered experts"):
         o.accept(session=session, order_id=order_id, expert=plain)
     o.accept(session=session, order_id=order_id, expert=expert)
     other = make_expert(session, "另一位专家")
-    with pytest.raises(o.NotPermitted, match="not a party"):
+    with pytest.raises(lifecycle.NotPermitted, match="not a party"):
         o.resolve(session=session, order_id=order_id, expert=other)
-    with pytest.raises(o.NotPermitted, match="not a party"):
+    with pytest.raises(lifecycle.NotPermitted, match="not a party"):
         o.cancel(session=session, order_id=order_id, requester=plain)
-    with pytest.raises(o.AlreadyTaken):
+    with pytest.raises(lifecycle.AlreadyTaken):
         o.accept(session=session, order_id=order_id, expert=other)
     assert o.get_order(session=session, order_id=order_id).expert_id == expert.id
     with pytest.raises(o.NotFound):

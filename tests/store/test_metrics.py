@@ -11,12 +11,12 @@ from sqlmodel import Session
 
 from store import orders as o
 from store.experts import ExpertProfile, ExpertProfileCreate, upsert_expert_profile
-from store.metrics import child_regions, indicators, region_report
+from store.metrics import indicators, region_report
 from store.needs import Need
 from store.orders import Order
 from store.questions import log_question
 from store.users import User, UserCreate, create_user
-from store.validation import Region
+from store.validation import Region, child_regions
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday
 SINCE, UNTIL = T0, T0 + timedelta(weeks=4)
