@@ -14,7 +14,6 @@ from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
 from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.nlu.regions import RegionLookupError, lookup
-from dialogs.orders import OrderDesk
 from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import StatsDesk
 from dialogs.types import Outcome
@@ -63,7 +62,6 @@ def open_llm(settings: Settings) -> ChatModel | None:
 class Services:
     engine: Engine
     assistant: Assistant
-    desk: OrderDesk
     push: PushPlanner
     knowledge: HybridIndex
     corpus_overlay: Path
@@ -71,7 +69,7 @@ class Services:
     def run_due(self, now: datetime | None = None) -> Outcome:
         """Every scheduled job once: re-match / expire / auto-close, then the push round."""
         factory = self.assistant.session_factory
-        out = self.desk.run_due(factory, now)
+        out = self.assistant.matching.run_due(factory, now)
         pushed = self.push.run_due(factory, now)
         out.replies.extend(pushed.replies)
         out.outbound.extend(pushed.outbound)
@@ -123,22 +121,19 @@ def build_services(settings: Settings) -> Services:
     engine, _ = open_database(settings)
     session_factory = make_session_factory(engine)
     knowledge = open_knowledge_index(settings)
-    matcher = ExpertMatcher(open_knowledge_index(settings, EXPERTS))
-    desk = OrderDesk(
-        matcher=matcher,
+    assistant = Assistant.build(
+        session_factory,
+        knowledge if len(knowledge) else None,
+        shared_tokenizer(),
+        ExpertMatcher(open_knowledge_index(settings, EXPERTS)),
+        stats=StatsDesk(admin_check(settings), default_region(settings)),
+        llm=open_llm(settings),
+        locale=settings.locale,
         top_n=settings.match_top_n,
         match_timeout=timedelta(minutes=settings.match_timeout_minutes),
         auto_close_days=settings.auto_close_days,
     )
     with session_factory() as session:
-        matcher.sync(desk.load_cards(session))
-    assistant = Assistant(
-        session_factory=session_factory,
-        knowledge=knowledge if len(knowledge) else None,
-        tokenize=shared_tokenizer(),
-        locale=settings.locale,
-        hooks=[desk, StatsDesk(admin_check(settings), default_region(settings))],
-        llm=open_llm(settings),
-    )
+        assistant.matching.refresh(session)
     push = make_push_planner(settings, knowledge)
-    return Services(engine, assistant, desk, push, knowledge, settings.corpus_overlay)
+    return Services(engine, assistant, push, knowledge, settings.corpus_overlay)

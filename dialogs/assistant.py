@@ -1,32 +1,42 @@
-"""The assistant: one entry point, `handle(Incoming) -> Outcome`, for every transport."""
+"""The assistant: one entry point, `handle(Incoming) -> Outcome`, for every transport, and the
+only router. A button arrives as a typed :class:`Action`; text is understood once; then exactly
+one desk acts (a confirmed need goes on to the matching desk)."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from dialogs import formflow, personal
+from dialogs import forms
+from dialogs.actions import ORDER_ACTS, VOTE_ACTS, Act, Action
 from dialogs.context import Turn
-from dialogs.feedback import feedback_buttons
-from dialogs.followup import remember, standalone
+from dialogs.feedback import on_vote
+from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
+from dialogs.matching import MatchDesk
 from dialogs.nlu.intents import Intent, Parse, understand
-from dialogs.science import ask, render_answer
+from dialogs.nlu.regions import resolve
+from dialogs.orders import OrderDesk
+from dialogs.personal import PersonalDesk
+from dialogs.science import ScienceDesk
+from dialogs.state import ConversationState, FormState
+from dialogs.stats import StatsDesk
 from dialogs.types import Incoming, Outcome
-from retrieval.answer import Answer
+from knowledge.lexicons import default_lexicon
 from retrieval.index import HybridIndex
+from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
-from store.feedback import FeedbackSource
 from store.users import get_or_create_user
-from store.validation import Region, normalise_text
+from store.validation import normalise_text
 
 log = logging.getLogger(__name__)
 
@@ -45,26 +55,79 @@ _OTHERS_DATA = re.compile(
 _CANCEL = re.compile(
     r"^\s*(?:/cancel|算了|取消|不要了|不用了|退出|不弄了|不搞了|cancel)\s*[。!！]?\s*$"
 )
+_YES_OFFER = re.compile(
+    r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
+)
+_NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
+_HELP_WORDS = ("/help", "帮助", "help", "菜单")
 
 
 @dataclass(slots=True)
 class Assistant:
-    """Transport-agnostic conversation over the store and the knowledge index.
+    """Transport-agnostic conversation over the store and the indexes.
 
-    Args:
-        session_factory: returns a new database Session.
-        knowledge: the 科普 index (None: questions get the honest no-answer).
-        tokenize: the retrieval tokenizer.
-        locale: default reply language.
-        llm: the chat model of LLM mode (None: fully offline).
+    Each desk owns one area: ``forms`` (filling and committing needs, expert profiles and
+    subscriptions), ``orders`` (接单 … rating), ``matching`` (experts for a need, browsing,
+    scheduled re-matching), ``science`` (answers), ``personal`` (profile and subscriptions),
+    ``stats`` (indicators). Build one with :meth:`build`.
     """
 
     session_factory: Callable[[], Session]
-    knowledge: HybridIndex | None
-    tokenize: Tokenize
+    forms: FormDesk
+    orders: OrderDesk
+    matching: MatchDesk
+    science: ScienceDesk
+    personal: PersonalDesk
+    stats: StatsDesk | None = None
     locale: str = "zh"
-    hooks: list[Callable[[Turn, str, object], None]] = field(default_factory=list)
     llm: ChatModel | None = None
+
+    @classmethod
+    def build(
+        cls,
+        session_factory: Callable[[], Session],
+        knowledge: HybridIndex | None,
+        tokenize: Tokenize,
+        matcher: ExpertMatcher,
+        *,
+        stats: StatsDesk | None = None,
+        llm: ChatModel | None = None,
+        locale: str = "zh",
+        top_n: int = 5,
+        match_timeout: timedelta = timedelta(hours=2),
+        auto_close_days: int = 7,
+        field_categories: Mapping[str, str] | None = None,
+        crop_groups: Mapping[str, str] | None = None,
+    ) -> Assistant:
+        """The assistant with its desks over these indexes (the one way to make one).
+
+        *field_categories* (expert field -> problem category) and *crop_groups* (crop ->
+        group) default to the bundled lexicon's.
+        """
+        if field_categories is None or crop_groups is None:
+            lexicon = default_lexicon()
+            field_categories = dict(lexicon.fields)
+            crop_groups = {name: term.kind for name, term in lexicon.crops.items()}
+        matching = MatchDesk(
+            matcher,
+            field_categories=field_categories,
+            crop_groups=crop_groups,
+            top_n=top_n,
+            match_timeout=match_timeout,
+            auto_close_days=auto_close_days,
+        )
+        personal = PersonalDesk()
+        return cls(
+            session_factory=session_factory,
+            forms=FormDesk(personal),
+            orders=OrderDesk(matching),
+            matching=matching,
+            science=ScienceDesk(knowledge, tokenize, llm),
+            personal=personal,
+            stats=stats,
+            locale=locale,
+            llm=llm,
+        )
 
     def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
         """Process one message or button press; nothing is sent, everything is returned.
@@ -85,11 +148,15 @@ class Assistant:
             display_name=incoming.display_name[:64],
             locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
         )
-        state = load_state(session=session, channel=incoming.channel, external_id=incoming.user_id)
+        data = load_state(session=session, channel=incoming.channel, external_id=incoming.user_id)
+        state = ConversationState.from_json(data)
         turn = Turn(session, user, incoming, state, user.locale or self.locale)
         try:
             with self.llm.turn() if self.llm is not None else nullcontext():
-                self._dispatch(turn)
+                if incoming.action is not None:
+                    self._on_action(turn, incoming.action)
+                else:
+                    self._on_text(turn, normalise_text(incoming.text or ""))
         except Exception:
             log.exception(
                 "failed to handle a message from %s:%s", incoming.channel, incoming.user_id
@@ -100,17 +167,49 @@ class Assistant:
             session=session,
             channel=incoming.channel,
             external_id=incoming.user_id,
-            data=turn.state,
+            data=turn.state.to_json(),
         )
         return turn.out
 
-    # ------------------------------------------------------------------------------------
-    def _dispatch(self, turn: Turn) -> None:
-        inc = turn.incoming
-        if inc.action:
-            formflow.on_action(self, turn, inc.action)
-            return
-        text = normalise_text(inc.text or "")
+    # ---- buttons ---------------------------------------------------------------------------
+    def _on_action(self, turn: Turn, action: Action) -> None:
+        st = turn.state
+        match action.kind:
+            case kind if kind in ORDER_ACTS:
+                self.orders.on_action(turn, action)
+            case kind if kind in VOTE_ACTS:
+                on_vote(turn, action)
+            case Act.CONFIRM if st.form is not None and st.form.confirming:
+                self._commit(turn, st.form)
+            case Act.EDIT if st.form is not None:
+                turn.say(turn.t("edit_prompt"))
+            case Act.SKIP if st.form is not None:
+                self._form_text(turn, "跳过", understand("跳过"))
+            case Act.CANCEL:
+                st.clear_form()
+                turn.say(turn.t("cancelled"))
+            case Act.PICK if st.options is not None and action.n is not None:
+                self._pick(turn, action.n)
+            case Act.FIND_EXPERT if st.offer is not None:
+                self._accept_offer(turn)
+            case Act.NO_THANKS:
+                st.offer = None
+                turn.say(turn.t("ok_no_expert"))
+            case Act.ROLE:
+                self._choose_role(turn, action.arg)
+            case Act.TOPIC if action.n is not None:
+                self.personal.topic(turn, action.n)
+            case Act.UNSUBSCRIBE:
+                self.personal.unsubscribe(turn, "/unsubscribe")
+            case Act.CLEAR_PROFILE:
+                self.personal.clear(turn)
+            case _:
+                # a spent button (the form it belonged to is gone)
+                turn.say(turn.t("nothing_to_cancel"))
+
+    # ---- text ------------------------------------------------------------------------------
+    def _on_text(self, turn: Turn, text: str) -> None:
+        st = turn.state
         if not text:
             turn.say(turn.t("empty"))
             return
@@ -121,74 +220,79 @@ class Assistant:
             turn.say(turn.t("no_text"))
             return
         if text == "/start":
-            turn.state.clear()
+            st.clear_form()
             turn.say(
                 turn.t("welcome"),
                 [
-                    [turn.button("start_need", "role:need")],
-                    [turn.button("start_expert", "role:expert")],
-                    [turn.button("start_citizen", "role:citizen")],
+                    [turn.button("start_need", Action(Act.ROLE, arg="need"))],
+                    [turn.button("start_expert", Action(Act.ROLE, arg="expert"))],
+                    [turn.button("start_citizen", Action(Act.ROLE, arg="citizen"))],
                 ],
             )
             return
-        if text in ("/help", "帮助", "help", "菜单"):
-            if turn.state.get("form"):
-                formflow.help_in_form(self, turn)
+        if text in _HELP_WORDS:
+            if st.form is not None:
+                self.forms.show(turn, forms.Help(st.form))
             else:
                 turn.say(turn.t("welcome"))
             return
         if _CANCEL.match(text):
-            if turn.state.get("form") or turn.state.get("offer"):
-                turn.state.clear()
+            if st.form is not None or st.offer is not None:
+                st.clear_form()
                 turn.say(turn.t("cancelled"))
             else:
                 turn.say(turn.t("nothing_to_cancel"))
             return
         if _PERSONAL_COMMAND.match(text):
-            self.route(turn, text, self.understand(text, turn))
+            self._route(turn, text, self.understand(text, turn))
             return
         if _OTHERS_DATA.search(text):
             turn.say(turn.t("private_data"))
             return
-        if formflow.on_pending(self, turn, text):
+        if self._on_pending(turn, text):
             return
         parse = self.understand(text, turn)
-        if turn.state.get("form"):
-            formflow.on_form_text(self, turn, text, parse)
+        if st.form is not None:
+            if _leaves_form(text, parse):
+                # a command in the middle of a form: do it, then come back to the form
+                self._route(turn, text, parse)
+                self.forms.repeat(turn)
+                return
+            self._form_text(turn, text, parse)
             return
-        self.route(turn, text, parse)
+        self._route(turn, text, parse)
 
-    def route(self, turn: Turn, text: str, parse: Parse) -> None:
-        """Handle a message outside any form by its intent."""
-        intent = parse.intent
-        if intent == Intent.NEED:
-            self.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
-            formflow.start(self, turn, "need", text, parse)
-        elif intent == Intent.CAPABILITY:
-            formflow.start(self, turn, "expert", text, parse)
-        elif intent == Intent.SUBSCRIBE:
-            formflow.start(self, turn, "subscribe", text, parse)
-        elif intent == Intent.UNSUBSCRIBE:
-            personal.on_unsubscribe(turn, text, parse)
-        elif intent == Intent.PROFILE:
-            personal.on_profile(turn, text)
-        elif intent == Intent.QUESTION:
-            self.answer_question(turn, text, parse, offer=True)
-        elif intent in (Intent.ORDER, Intent.STATS):
-            self.run_hooks(turn, intent.value, parse)
-            if not turn.out.replies:
+    def _route(self, turn: Turn, text: str, parse: Parse) -> None:
+        """A message outside any form, by its intent: one desk."""
+        match parse.intent:
+            case Intent.NEED:
+                self.science.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
+                self._start(turn, "need", text, parse)
+            case Intent.CAPABILITY:
+                self._start(turn, "expert", text, parse)
+            case Intent.SUBSCRIBE:
+                self._start(turn, "subscribe", text, parse)
+            case Intent.UNSUBSCRIBE:
+                self.personal.unsubscribe(turn, text, parse)
+            case Intent.PROFILE:
+                self.personal.profile(turn, text)
+            case Intent.QUESTION:
+                self.science.answer_question(turn, text, parse, offer=True)
+            case Intent.ORDER if parse.command is not None:
+                self.orders.on_command(turn, parse.command)
+            case Intent.STATS if self.stats is not None:
+                self.stats.on_text(turn, text)
+            case Intent.HELP:
+                turn.say(turn.t("welcome"))
+            case Intent.SMALLTALK:
+                if _THANKS.search(text):
+                    turn.say(turn.t("smalltalk_thanks"))
+                elif _HELLO.search(text):
+                    turn.say(turn.t("smalltalk_hello"))
+                else:
+                    turn.say(turn.t("smalltalk_other"))
+            case _:
                 turn.say(turn.t("other"))
-        elif intent == Intent.HELP:
-            turn.say(turn.t("welcome"))
-        elif intent == Intent.SMALLTALK:
-            if _THANKS.search(text):
-                turn.say(turn.t("smalltalk_thanks"))
-            elif _HELLO.search(text):
-                turn.say(turn.t("smalltalk_hello"))
-            else:
-                turn.say(turn.t("smalltalk_other"))
-        else:
-            turn.say(turn.t("other"))
 
     def understand(self, text: str, turn: Turn | None = None) -> Parse:
         """Intent and slots offline, with the model's validated additions in LLM mode.
@@ -203,77 +307,112 @@ class Assistant:
             return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
         names: tuple[str, ...] = ()
         if turn is not None:
-            if turn.state.get("awaiting") in ("name", "phone"):
+            form = turn.state.form
+            if form is not None and form.awaiting in ("name", "phone"):
                 return parse
-            slots = turn.state.get("slots", {})
+            slots = form.slots if form is not None else {}
             names = tuple(str(n) for n in (turn.user.display_name, slots.get("name")) if n)
         return llm_understand(self.llm, text, parse, names=names)
 
-    def run_hooks(self, turn: Turn, event: str, payload: object) -> None:
-        for hook in self.hooks:
-            hook(turn, event, payload)
+    # ---- forms -----------------------------------------------------------------------------
+    def _start(self, turn: Turn, name: str, text: str, parse: Parse) -> None:
+        turn.state.clear_form()
+        step = forms.begin(name, self.forms.prefill(turn, name), parse, text)
+        if name != "subscribe":
+            understood = self.forms.summary(turn, step.state, skip=("problem",))
+            if understood:
+                turn.say(turn.t("understood", summary=understood))
+        self._form_step(turn, step)
 
-    # ------------------------------------------------------------------------------------
-    def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
-        """Answer from the knowledge base; offer an expert for problems and for no-answers."""
-        text = standalone(text, parse.slots, turn.state, self.llm)
-        result = self._ask(turn, text, grounded=True)
-        remember(turn.state, text, result.text)
-        turn.say(render_answer(result, turn.locale))
-        if result.answered:
-            turn.out.replies[-1].buttons = feedback_buttons(
-                turn.locale, FeedbackSource.ANSWER, result.log_id
-            )
-        personal.note_question(turn, parse)
-        problem = bool(parse.slots.crop or parse.slots.pests or parse.slots.category)
-        if offer and (problem or not result.answered):
-            turn.state["offer"] = {"text": text}
-            if result.answered:
-                turn.say(
-                    turn.t("offer_expert"),
-                    [
-                        [
-                            turn.button("btn_find_expert", "find_expert"),
-                            turn.button("btn_no_thanks", "no_thanks"),
-                        ]
-                    ],
-                )
-            else:
-                turn.out.replies[-1].buttons = [
-                    [
-                        turn.button("btn_find_expert", "find_expert"),
-                        turn.button("btn_no_thanks", "no_thanks"),
-                    ]
-                ]
-        return result.answered
+    def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
+        assert turn.state.form is not None
+        self._form_step(turn, forms.step(turn.state.form, parse, text), text, parse)
 
-    def answer_quietly(self, turn: Turn, text: str, crops: set[str]) -> None:
-        """Self-help at once for a posted problem: only when the knowledge base is sure."""
-        result = self._ask(turn, text, crops or None)
-        if result.answered:
-            prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"
-            turn.say(
-                prefix + render_answer(result, turn.locale, followups=False),
-                feedback_buttons(turn.locale, FeedbackSource.ANSWER, result.log_id),
-            )
+    def _form_step(
+        self, turn: Turn, step: forms.Step, text: str = "", parse: Parse | None = None
+    ) -> None:
+        match step:
+            case forms.Commit(state=state):
+                self._commit(turn, state)
+            case forms.Digress(state=state) if parse is not None:
+                turn.state.form = state
+                self.science.answer_question(turn, text, parse, offer=False)
+                turn.state.offer = None
+                question = self.forms.question(turn)
+                name = turn.t(f"form_{state.name}")
+                turn.say(turn.t("resume", form=name, question=question))
+                if state.confirming:
+                    self.forms.confirm(turn, forms.FORMS[state.name])
+            case _:
+                self.forms.show(turn, step)
 
-    def _ask(
-        self, turn: Turn, text: str, crops: set[str] | None = None, *, grounded: bool = False
-    ) -> Answer:
-        if self.knowledge is None:
-            return Answer(text, False)
-        u = turn.user
-        return ask(
-            session=turn.session,
-            index=self.knowledge,
-            tokenize=self.tokenize,
-            question=text[:500],
-            user_id=u.id,
-            region=Region(u.province, u.city, u.county),
-            crops=crops,
-            model=self.llm if grounded else None,
-            locale=turn.locale,
-        )
+    def _commit(self, turn: Turn, state: FormState) -> None:
+        saved = self.forms.commit(turn, state)
+        if saved is None:
+            return
+        if saved.posted is not None:
+            self.matching.on_need_posted(turn, saved.posted)
+        elif saved.expert_id is not None:
+            self.matching.refresh(turn.session)
+
+    def _pick(self, turn: Turn, index: int) -> None:
+        options = turn.state.options
+        turn.state.options = None
+        form = turn.state.form
+        if options is None or form is None or not 0 <= index < len(options.labels):
+            return
+        place = resolve(options.labels[index]).best
+        if place is None:
+            return
+        self._form_step(turn, forms.pick(form, options.slot, place.region))
+
+    def _on_pending(self, turn: Turn, text: str) -> bool:
+        """Typed answers to an open clarification or offer. True when the text was used."""
+        st = turn.state
+        if st.options is not None:
+            pick = text.strip().rstrip("。.")
+            labels = st.options.labels
+            if pick.isdigit() and 1 <= int(pick) <= len(labels):
+                self._pick(turn, int(pick) - 1)
+                return True
+            for i, label in enumerate(labels):
+                if pick and (pick == label or pick in label and len(pick) >= 3):
+                    self._pick(turn, i)
+                    return True
+            st.options = None  # they moved on; handle the text normally
+            return False
+        if st.offer is not None and st.form is None:
+            if _YES_OFFER.match(text):
+                self._accept_offer(turn)
+                return True
+            if _NO_OFFER.match(text):
+                st.offer = None
+                turn.say(turn.t("ok_no_expert"))
+                return True
+            st.offer = None
+        return False
+
+    def _accept_offer(self, turn: Turn) -> None:
+        text = turn.state.offer or ""
+        turn.state.offer = None
+        self._start(turn, "need", text, understand(text))
+
+    def _choose_role(self, turn: Turn, role: str) -> None:
+        """The /start role choice: open the matching form, or invite a question."""
+        turn.state.clear_form()
+        if role in ("need", "expert"):
+            state = FormState(role, self.forms.prefill(turn, role))
+            self.forms.show(turn, forms.advance(state))
+        else:
+            turn.say(turn.t("start_citizen_hint"))
+
+
+def _leaves_form(text: str, parse: Parse) -> bool:
+    """Order and stats commands are done at once, whatever form is open."""
+    if parse.intent == Intent.STATS and text.lstrip().startswith("/"):
+        return True
+    cmd = parse.command
+    return cmd is not None and (text.lstrip().startswith("/") or cmd.order_id is not None)
 
 
 def focus_query(text: str, parse: Parse) -> str:

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlmodel import Session
 
+from dialogs.actions import Action
 from dialogs.i18n import t
+from dialogs.state import ConversationState
 from dialogs.types import Button, Incoming, Outcome
 from store.users import User
 
@@ -17,7 +19,7 @@ class Turn:
     session: Session
     user: User
     incoming: Incoming
-    state: dict[str, Any]
+    state: ConversationState
     locale: str
     out: Outcome = field(default_factory=Outcome)
 
@@ -27,5 +29,5 @@ class Turn:
     def say(self, text: str, buttons: list[list[Button]] | None = None) -> None:
         self.out.say(text, buttons)
 
-    def button(self, key: str, action: str) -> Button:
+    def button(self, key: str, action: Action) -> Button:
         return Button(self.t(key), action)

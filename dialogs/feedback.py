@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
 
+from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.types import Button
 from store.feedback import FeedbackSource, record_feedback
 from store.push import get_push
-from store.questions import QuestionLog
+from store.questions import get_question
 
 log = logging.getLogger(__name__)
-
-# "useful:q:12" / "useless:p:7": the vote, what was rated (answer or push) and its record id
-ACTION = re.compile(r"^(useful|useless):([qp]):(\d{1,12})$")
 
 
 def feedback_buttons(
@@ -26,24 +23,21 @@ def feedback_buttons(
         return []
     return [
         [
-            Button(t("btn_useful", locale), f"useful:{source.value}:{ref_id}"),
-            Button(t("btn_useless", locale), f"useless:{source.value}:{ref_id}"),
+            Button(t("btn_useful", locale), Action(Act.USEFUL, n=ref_id, arg=source.value)),
+            Button(t("btn_useless", locale), Action(Act.USELESS, n=ref_id, arg=source.value)),
         ]
     ]
 
 
-def on_vote(turn: Turn, action: str) -> bool:
-    """Record a vote from a button; True when *action* was a vote (handled or refused)."""
-    m = ACTION.match(action)
-    if m is None:
-        return False
-    useful = m.group(1) == "useful"
-    source = FeedbackSource(m.group(2))
-    ref_id = int(m.group(3))
+def on_vote(turn: Turn, action: Action) -> None:
+    """Record a 有用 / 没用 vote on an answer or a push of this person's."""
+    useful = action.kind is Act.USEFUL
+    source = FeedbackSource(action.arg)
+    ref_id = action.n or 0
     uid = turn.user.id or 0
     question = ""
     if source is FeedbackSource.ANSWER:
-        row = turn.session.get(QuestionLog, ref_id)
+        row = get_question(session=turn.session, question_id=ref_id)
         article = row.top_hit if row is not None and row.user_id == uid else ""
         question = row.question if row is not None else ""
     else:
@@ -52,7 +46,7 @@ def on_vote(turn: Turn, action: str) -> bool:
     if not article:
         log.info("vote %s from user %s refers to nothing of theirs", action, uid)
         turn.say(turn.t("feedback_unknown"))
-        return True
+        return
     record_feedback(
         session=turn.session,
         user_id=uid,
@@ -63,18 +57,17 @@ def on_vote(turn: Turn, action: str) -> bool:
     )
     if useful:
         turn.say(turn.t("feedback_thanks"))
-    elif source is FeedbackSource.ANSWER and question and not turn.state.get("form"):
+    elif source is FeedbackSource.ANSWER and question and turn.state.form is None:
         # the existing expert offer: 找专家 starts the need form with the question filled in
-        turn.state["offer"] = {"text": question}
+        turn.state.offer = question
         turn.say(
             turn.t("feedback_offer_expert"),
             [
                 [
-                    turn.button("btn_find_expert", "find_expert"),
-                    turn.button("btn_no_thanks", "no_thanks"),
+                    Button(turn.t("btn_find_expert"), Action(Act.FIND_EXPERT)),
+                    Button(turn.t("btn_no_thanks"), Action(Act.NO_THANKS)),
                 ]
             ],
         )
     else:
         turn.say(turn.t("feedback_noted"))
-    return True

@@ -4,7 +4,9 @@ standalone question from the last turns before retrieval.
 The last questions and their subject are kept in the persisted conversation state, so the
 memory survives a restart. Offline, a simple rule puts the last subject in front of a
 follow-up that names none of its own; with a model, the model rewrites from the last turns
-and the rule is the fallback.
+and the rule is the fallback. A rewrite is only a candidate: the science desk keeps it when
+it retrieves better than the message alone ("地震来了怎么办" after a citrus question stays
+about earthquakes).
 """
 
 from __future__ import annotations
@@ -12,18 +14,17 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from dialogs.llm.client import ChatModel
 from dialogs.llm.privacy import has_personal_data
 from dialogs.nlu.slots import Slots, extract
+from dialogs.state import Memory
 from store.clock import utcnow
 
 log = logging.getLogger(__name__)
 
-MEMORY_KEY = "memory"
 KEEP_TURNS = 3
 FRESH = timedelta(minutes=30)  # an older question is not what "那……" refers to
 _CUE = re.compile(
@@ -56,13 +57,12 @@ def subject_of(question: str, slots: Slots | None = None) -> str:
     return question.strip().rstrip("？?。！!")[:20]
 
 
-def recent(state: dict[str, Any]) -> dict[str, Any] | None:
+def recent(memory: Memory | None) -> Memory | None:
     """The remembered turns when they are fresh enough to be referred to."""
-    memory = state.get(MEMORY_KEY)
-    if not isinstance(memory, dict) or not memory.get("turns"):
+    if memory is None or not memory.turns:
         return None
     try:
-        at = datetime.fromisoformat(str(memory.get("at")))
+        at = datetime.fromisoformat(memory.at)
     except ValueError:
         return None
     return memory if utcnow() - at <= FRESH else None
@@ -73,46 +73,41 @@ def needs_context(text: str, slots: Slots) -> bool:
     return not (slots.crops or slots.pests)
 
 
-def rule_rewrite(text: str, memory: dict[str, Any]) -> str | None:
+def rule_rewrite(text: str, memory: Memory) -> str | None:
     """Offline: "那用什么药？" -> "稻瘟病用什么药？" when the text reads like a follow-up."""
     if not (_CUE.match(text) or len(text.strip()) <= _SHORT):
         return None
-    subject = str(memory.get("subject", ""))
+    subject = memory.subject
     if not subject:
         return None
     rest = _LEAD.sub("", text).strip()
     return f"{subject}{rest}" if rest else None
 
 
-def standalone(
-    text: str, slots: Slots, state: dict[str, Any], model: ChatModel | None = None
-) -> str:
-    """The question to search for: *text*, or its rewrite from the remembered turns."""
-    memory = recent(state)
+def rewrite(
+    text: str, slots: Slots, memory: Memory | None, model: ChatModel | None = None
+) -> str | None:
+    """A standalone rewrite of *text* from the remembered turns, or None when the message
+    does not lean on them."""
+    memory = recent(memory)
     if memory is None or not needs_context(text, slots):
-        return text
+        return None
     if model is not None and model.answers:
-        data = {"history": memory["turns"][-KEEP_TURNS:], "message": text}
+        data = {"history": memory.turns[-KEEP_TURNS:], "message": text}
         got = model.structured("rewrite", Standalone, system=SYSTEM, data=data)
         if got is not None:
             question = got.question.strip()
             if 2 <= len(question) <= 120 and not has_personal_data(question):
                 log.info("follow-up rewritten by the model: %r -> %r", text, question)
-                return question
+                return question if question != text else None
     rewritten = rule_rewrite(text, memory)
     if rewritten:
         log.info("follow-up rewritten by rule: %r -> %r", text, rewritten)
-        return rewritten
-    return text
+    return rewritten
 
 
-def remember(state: dict[str, Any], question: str, answer: str) -> None:
-    """Keep this question (and the start of its answer) for the next follow-up."""
-    memory = state.get(MEMORY_KEY) if isinstance(state.get(MEMORY_KEY), dict) else None
-    turns = list(memory.get("turns", [])) if memory else []
+def remember(memory: Memory | None, question: str, answer: str) -> Memory:
+    """The memory with this question (and the start of its answer) added."""
+    turns = list(memory.turns) if memory else []
     turns.append({"question": question[:200], "answer": answer[:200]})
-    state[MEMORY_KEY] = {
-        "turns": turns[-KEEP_TURNS:],
-        "subject": subject_of(question),
-        "at": utcnow().isoformat(),
-    }
+    return Memory(turns[-KEEP_TURNS:], subject_of(question), utcnow().isoformat())

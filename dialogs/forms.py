@@ -6,12 +6,13 @@ then each optional slot once); validators return slot updates and never send any
 
 from __future__ import annotations
 
+import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from dialogs.nlu.regions import Place
 from dialogs.nlu.slots import Slots
+from dialogs.state import FormState
 from store.validation import Region
 
 SKIPPED = "__skipped__"
@@ -67,7 +68,7 @@ def next_slot(form: Form, slots: dict[str, Any]) -> str | None:
     return None
 
 
-def place_dict(place: Place) -> dict[str, str]:
+def place_dict(place: Region) -> dict[str, str]:
     return {"province": place.province, "city": place.city, "county": place.county}
 
 
@@ -175,3 +176,215 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
 
 def _terms(text: str) -> list[str]:
     return [w for w in re.split(r"[，,、;；\s和与及]+", text) if 2 <= len(w) <= 16][:8]
+
+
+# ---- the engine: one message in, one step out (no database, no transport) ---------------
+CONFIRM = re.compile(
+    r"^\s*(?:确认|确定|对|对的|是的|没问题|可以|好的?|发布|提交|ok|OK|yes|confirm)\s*[。!！]?\s*$"
+)
+EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
+SKIP = re.compile(
+    r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
+)
+HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
+CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)")
+# slots whose answer is free text: a question there is the answer, not a digression
+_FREE_TEXT = ("problem", "name", "organisation", "title", "fields", "topics")
+
+
+def is_control(text: str) -> bool:
+    """A command or control word: never a slot value."""
+    t = text.strip()
+    return t.startswith("/") or bool(CONFIRM.match(t) or EDIT.match(t) or SKIP.match(t))
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Ask for *slot*; *note* (an i18n key) is said first."""
+
+    state: FormState
+    slot: str
+    note: str = ""
+    missing: tuple[str, ...] = ()  # for the hand-off note: what is still needed
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """Show the summary for confirmation; *changed* names slots this message changed."""
+
+    state: FormState
+    changed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Clarify:
+    """Ask which of several places was meant."""
+
+    state: FormState
+    options: tuple[Region, ...]
+    slot: str
+
+
+@dataclass(frozen=True, slots=True)
+class Digress:
+    """A question in the middle of the form: answer it, then ask *state*'s question again."""
+
+    state: FormState
+
+
+@dataclass(frozen=True, slots=True)
+class Commit:
+    """Everything is there and confirmed: save it."""
+
+    state: FormState
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """A value that cannot be used: say why (*key* with *value*), then ask *slot* again
+    (None: nothing more to say)."""
+
+    state: FormState
+    key: str
+    value: str = ""
+    slot: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    """Explain how forms work, then repeat the question."""
+
+    state: FormState
+
+
+Step = Ask | Confirm | Clarify | Digress | Commit | Refuse | Help
+
+
+def region_slot(form: Form) -> str:
+    return "region" if form is NEED else "service_regions"
+
+
+def advance(state: FormState) -> Ask | Confirm:
+    """The next question, or the summary when nothing is missing."""
+    form = FORMS[state.name]
+    slot = None if state.confirming else next_slot(form, state.slots)
+    if slot is None:
+        return Confirm(replace(state, confirming=True, awaiting=None))
+    return Ask(replace(state, awaiting=slot), slot)
+
+
+def begin(name: str, slots: dict[str, Any], parse: Any, text: str) -> Step:
+    """Open form *name* with what is already known and what this message says."""
+    form = FORMS[name]
+    slots = dict(slots)
+    slots.update(updates_from(form, parse.slots, text, "problem" if form is NEED else None))
+    if form is NEED and "problem" not in slots:
+        slots["problem"] = text.strip()[:500]
+    state = FormState(name, slots)
+    if parse.slots.ambiguous_places and not parse.slots.places:
+        return _clarify(state, form, parse)
+    return advance(state)
+
+
+def step(state: FormState, parse: Any, text: str) -> Step:
+    """One message inside a form: what happens next. *state* is not modified.
+
+    Args:
+        state: the form so far.
+        parse: the message understood (``dialogs.nlu.intents.Parse``).
+        text: the message, normalised.
+    """
+    form = FORMS[state.name]
+    state = replace(state, slots=copy.deepcopy(state.slots))
+    slots = state.slots
+    awaiting = state.awaiting
+    if state.confirming:
+        if CONFIRM.match(text):
+            return Commit(state)
+        if EDIT.match(text):
+            return Refuse(state, "edit_prompt")
+        awaiting = None  # a free-text change to the summary
+    if awaiting in form.optional and CONFIRM.match(text):
+        # "确认" at an optional question, after seeing what was understood: the person is
+        # done. Skip what is left optional and post, unless something required is missing.
+        for name in form.optional:
+            slots.setdefault(name, SKIPPED)
+        nxt = advance(state)
+        return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
+    if SKIP.match(text) and awaiting:
+        if awaiting in form.required:
+            return Ask(state, awaiting, "skip_required")
+        slots[awaiting] = SKIPPED
+        nxt = advance(state)
+        return replace(nxt, note="skipped") if isinstance(nxt, Ask) else nxt
+    if awaiting and is_control(text):
+        return Ask(state, awaiting, "skip_required" if awaiting in form.required else "")
+    if HANDOFF.search(text) and form is NEED:
+        return _handoff(state, form)
+    if parse.intent == "help":
+        return Help(state)
+    updates = updates_from(form, parse.slots, text, awaiting)
+    if form is NEED and awaiting != "problem" and not CORRECTION.match(text):
+        updates.pop("problem", None)
+    digression = (
+        parse.intent == "question"
+        and awaiting not in _FREE_TEXT
+        and not (set(updates) - {"category", "crop", "crops"})
+    )
+    if digression:
+        return Digress(replace(state, awaiting=awaiting))
+    refusal = _refusal(state, form, parse, awaiting, updates)
+    if refusal is not None:
+        return refusal
+    changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+    slots.update(updates)
+    if state.confirming:
+        return Confirm(state, changed)
+    return advance(state)
+
+
+def pick(state: FormState, slot: str, region: Region) -> Step:
+    """A clarification answered: *region* goes into *slot*."""
+    state = replace(state, slots=copy.deepcopy(state.slots))
+    if slot == "service_regions":
+        state.slots.setdefault("service_regions", []).append(place_dict(region))
+    else:
+        state.slots["region"] = place_dict(region)
+    return advance(state)
+
+
+def _refusal(
+    state: FormState, form: Form, parse: Any, awaiting: str | None, updates: dict[str, Any]
+) -> Step | None:
+    slots = parse.slots
+    if awaiting == "phone" and "phone" not in updates:
+        return Refuse(state, "bad_phone", slots.bad_phone or parse.text[:30])
+    if slots.bad_phone and "phone" not in updates:
+        return Refuse(state, "bad_phone", slots.bad_phone, awaiting)
+    rslot = region_slot(form)
+    if awaiting == rslot or (rslot == "region" and CORRECTION.match(parse.text)):
+        if slots.ambiguous_places and not slots.places:
+            return _clarify(state, form, parse)
+        if awaiting == rslot and rslot not in updates:
+            return Refuse(state, "no_region")
+    return None
+
+
+def _clarify(state: FormState, form: Form, parse: Any) -> Clarify:
+    places = tuple(p.region for p in parse.slots.ambiguous_places[:6])
+    return Clarify(state, places, region_slot(form))
+
+
+def _handoff(state: FormState, form: Form) -> Step:
+    for name in form.optional:
+        state.slots.setdefault(name, SKIPPED)
+    missing = tuple(n for n in form.required if not state.slots.get(n))
+    if missing:
+        return Ask(replace(state, awaiting=missing[0]), missing[0], "handoff_need_more", missing)
+    return Confirm(replace(state, confirming=True, awaiting=None))
+
+
+def value(slots: dict[str, Any], name: str, default: Any = "") -> Any:
+    """A slot's value, with *default* for a skipped or missing one."""
+    got = slots.get(name, default)
+    return default if got == SKIPPED else got

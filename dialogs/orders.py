@@ -1,123 +1,88 @@
-"""The order desk: matching a posted need to experts, 接单, resolving, rating, cancelling,
-listing, browsing, and the scheduled re-match / expiry / auto-close jobs."""
+"""The order desk: 接单, 不合适, resolving, rating, cancelling, the timeline and the list of
+one's orders. Commands arrive typed (an :class:`OrderCommand` read from text once, or an
+:class:`Action` from a button); every read and write goes through store/."""
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
-
+from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
-from dialogs.matchmaking import PHONE, Matchmaker, need_summary, tell
-from dialogs.nlu.numbers import chinese_to_int
+from dialogs.matching import MatchDesk, tell
+from dialogs.nlu.commands import OrderCommand, OrderVerb
 from dialogs.types import Button, Outbound
-from retrieval.matching import Area
 from store import orders as o
 from store.clock import as_utc
 from store.errors import InvalidInput, NotFound
-from store.experts import ExpertProfile
+from store.experts import get_expert_profile
 from store.lifecycle import (
-    UNMET_STATUSES,
     AlreadyTaken,
     InvalidTransition,
     NotPermitted,
     OrderStatus,
 )
-from store.needs import Need
-from store.notifications import OrderNotification, decline, notified_experts
-from store.users import Role, User
+from store.needs import get_need
+from store.notifications import decline, notified_experts
+from store.phone import mask_then_truncate
+from store.users import Role, get_user
 from store.validation import Region
 
 log = logging.getLogger(__name__)
 
-_ID = re.compile(r"#?\s*(\d{1,9})")
-_ACCEPT = re.compile(
-    r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)"
-)
-_DECLINE = re.compile(r"^\s*不合适\s*#?\s*(\d+)?\s*$")
-_RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理好了?|完成了)")
-_RATE = re.compile(r"评价|打分|评分|好评|差评|颗星|星|分")
-_CANCEL = re.compile(r"取消|撤了|撤销|不要了")
-_LIST = re.compile(
-    r"^\s*/orders\s*$|我的订单|我的单|订单列表|我接的单|我接了哪些|我发的需求|有没得人接|有人接"
-)
-_SHOW = re.compile(
-    r"^\s*/order\s+#?(\d+)|(?:查看|看下|看看)?订单\s*#?(\d+)|需求\s*#?(\d+)\s*(?:进度|怎么样)"
-)
-_BROWSE = re.compile(r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活")
-_SCORE = re.compile(r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])")
-
 
 @dataclass(slots=True)
-class OrderDesk(Matchmaker):
-    """Order commands and notifications, used as an :class:`Assistant` hook."""
+class OrderDesk:
+    """Order commands; browsing open needs is the matching desk's."""
 
-    # ---- hook entry --------------------------------------------------------------------
-    def __call__(self, turn: Turn, event: str, payload: object) -> None:
-        if event == "need_posted":
-            self.on_need_posted(turn, payload)
-        elif event == "order":
-            self.on_text(turn, str(getattr(payload, "text", "")))
-        elif event == "action":
-            self.on_action(turn, str(payload))
-        elif event == "expert_saved" and self.matcher is not None:
-            card = self.card_for(turn.session, turn.user.id or 0)
-            if card is not None:
-                self.matcher.upsert(card)
+    matching: MatchDesk
 
-    # ---- text commands ---------------------------------------------------------------------
-    def on_text(self, turn: Turn, text: str) -> None:
-        clean = PHONE.sub(" ", text)
+    def on_command(self, turn: Turn, cmd: OrderCommand) -> None:
+        """A typed order command; a missing order number is the one the person means."""
         ref_id = _ref_order(turn.incoming.reply_to_ref)
-        if _CANCEL.search(clean):
-            self.cancel(turn, _first_id(clean) or self._only_open(turn, as_expert=False))
-        elif m := _SHOW.search(clean):
-            self.show(turn, int(next(g for g in m.groups() if g)))
-        elif _BROWSE.search(clean) and not _ID.search(clean):
-            self.browse(turn)
-        elif _LIST.search(clean):
-            self.list_orders(turn)
-        elif m := _ACCEPT.search(clean):
-            given = next((g for g in m.groups() if g), None)
-            self.accept(turn, int(given) if given else ref_id or self._only_pending(turn))
-        elif m := _DECLINE.search(clean):
-            self.decline(turn, int(m.group(1)) if m.group(1) else ref_id)
-        elif _RESOLVE.search(clean):
-            order_id = _first_id(clean) or ref_id or self._only_open(turn, as_expert=True)
-            note = _RESOLVE.split(_ID.sub(" ", clean, count=1), maxsplit=1)[-1].strip(" ，,。")
-            self.resolve(turn, order_id, note)
-        elif _RATE.search(clean):
-            order_id = _first_id(_SCORE.sub(" ", clean)) or self._only_resolved(turn)
-            score = _score(clean)
-            comment = _SCORE.sub(" ", _ID.sub(" ", clean)).strip()
-            comment = re.sub(r"评价|打分|评分|好评|给|号单|单|[，,。\s]+", " ", comment).strip()
-            self.rate(turn, order_id, score, comment)
-        else:
-            self.list_orders(turn)
+        match cmd.verb:
+            case OrderVerb.CANCEL:
+                self.cancel(turn, cmd.order_id or self._only_open(turn, as_expert=False))
+            case OrderVerb.SHOW:
+                self.show(turn, cmd.order_id)
+            case OrderVerb.BROWSE:
+                self.browse(turn)
+            case OrderVerb.LIST:
+                self.list_orders(turn)
+            case OrderVerb.ACCEPT:
+                self.accept(turn, cmd.order_id or ref_id or self._only_pending(turn))
+            case OrderVerb.DECLINE:
+                self.decline(turn, cmd.order_id or ref_id)
+            case OrderVerb.RESOLVE:
+                order_id = cmd.order_id or ref_id or self._only_open(turn, as_expert=True)
+                self.resolve(turn, order_id, cmd.note)
+            case OrderVerb.RATE:
+                order_id = cmd.order_id or self._only_resolved(turn)
+                self.rate(turn, order_id, cmd.score, cmd.note)
 
-    def on_action(self, turn: Turn, action: str) -> None:
-        name, _, rest = action.partition(":")
-        parts = rest.split(":")
-        try:
-            order_id = int(parts[0]) if parts and parts[0] else None
-        except ValueError:
+    def on_action(self, turn: Turn, action: Action) -> None:
+        """An order button."""
+        match action.kind:
+            case Act.ACCEPT:
+                self.accept(turn, action.order_id)
+            case Act.DECLINE:
+                self.decline(turn, action.order_id)
+            case Act.RESOLVE:
+                self.resolve(turn, action.order_id, "")
+            case Act.RATE:
+                self.rate(turn, action.order_id, action.n, "")
+            case Act.CANCEL_ORDER:
+                self.cancel(turn, action.order_id)
+
+    def browse(self, turn: Turn) -> None:
+        if not turn.user.has_role(Role.EXPERT):
+            turn.say(turn.t("not_expert"))
             return
-        if name == "accept":
-            self.accept(turn, order_id)
-        elif name == "decline":
-            self.decline(turn, order_id)
-        elif name == "resolve":
-            self.resolve(turn, order_id, "")
-        elif name == "rate" and len(parts) == 2:
-            self.rate(turn, order_id, chinese_to_int(parts[1]), "")
-        elif name == "cancel_order":
-            self.cancel(turn, order_id)
+        self.matching.browse(turn)
 
     # ---- the moves -------------------------------------------------------------------------
     def accept(self, turn: Turn, order_id: int | None) -> None:
@@ -135,12 +100,9 @@ class OrderDesk(Matchmaker):
         if order is None or order_id is None:
             return
         session = turn.session
-        need = session.get(Need, order.need_id)
-        requester = session.get(User, order.requester_id)
-        profile = session.exec(
-            select(ExpertProfile).where(ExpertProfile.user_id == user.id)
-        ).first()
-        assert need is not None and requester is not None
+        need = get_need(session=session, need_id=order.need_id)
+        requester = get_user(session=session, user_id=order.requester_id)
+        profile = get_expert_profile(session=session, user_id=user.id or 0)
         region = Region(need.province, need.city, need.county).label
         turn.say(
             turn.t(
@@ -151,7 +113,7 @@ class OrderDesk(Matchmaker):
                 region=region,
                 text=need.text,
             ),
-            [[Button(turn.t("btn_resolve"), f"resolve:{order_id}")]],
+            [[Button(turn.t("btn_resolve"), Action(Act.RESOLVE, order_id=order_id))]],
         )
         org = ""
         if profile is not None and (profile.organisation or profile.title):
@@ -171,8 +133,6 @@ class OrderDesk(Matchmaker):
         for expert_id in notified_experts(session=session, order_id=order_id):
             if expert_id != user.id:
                 tell(turn.out, session, expert_id, "taken_others", kind="taken", id=order_id)
-        if self.matcher is not None and user.id in self.matcher.cards:
-            self.matcher.cards[user.id].open_orders += 1
 
     def decline(self, turn: Turn, order_id: int | None) -> None:
         if order_id is None:
@@ -191,30 +151,26 @@ class OrderDesk(Matchmaker):
         if order is None:
             return
         turn.say(turn.t("resolved_expert", id=order_id))
-        requester = turn.session.get(User, order.requester_id)
-        if requester is not None:
-            shown = f"：{note}" if note else ""
-            turn.out.outbound.append(
-                Outbound(
-                    requester.channel,
-                    requester.external_id,
-                    t("resolved_requester", requester.locale, id=order_id, note=shown),
-                    buttons=[
-                        [
-                            Button(
-                                f"{n}星" if requester.locale == "zh" else f"{n}★",
-                                f"rate:{order_id}:{n}",
-                            )
-                            for n in range(1, 6)
-                        ]
-                    ],
-                    kind="rate",
-                    ref=f"order:{order_id}",
-                )
+        requester = get_user(session=turn.session, user_id=order.requester_id)
+        shown = f"：{note}" if note else ""
+        turn.out.outbound.append(
+            Outbound(
+                requester.channel,
+                requester.external_id,
+                t("resolved_requester", requester.locale, id=order_id, note=shown),
+                buttons=[
+                    [
+                        Button(
+                            f"{n}星" if requester.locale == "zh" else f"{n}★",
+                            Action(Act.RATE, order_id=order_id, n=n),
+                        )
+                        for n in range(1, 6)
+                    ]
+                ],
+                kind="rate",
+                ref=f"order:{order_id}",
             )
-        if self.matcher is not None and turn.user.id in self.matcher.cards:
-            card = self.matcher.cards[turn.user.id]
-            card.open_orders = max(0, card.open_orders - 1)
+        )
 
     def rate(self, turn: Turn, order_id: int | None, score: int | None, comment: str) -> None:
         if order_id is not None and (score is None or not 1 <= score <= 5):
@@ -246,10 +202,6 @@ class OrderDesk(Matchmaker):
             score=score,
             comment=shown,
         )
-        if self.matcher is not None and order.expert_id in self.matcher.cards:
-            refreshed = self.card_for(turn.session, order.expert_id or 0)
-            if refreshed is not None:
-                self.matcher.cards[refreshed.user_id] = refreshed
 
     def cancel(self, turn: Turn, order_id: int | None) -> None:
         order = _move(
@@ -273,37 +225,31 @@ class OrderDesk(Matchmaker):
     # ---- reading -------------------------------------------------------------------------------
     def list_orders(self, turn: Turn) -> None:
         uid = turn.user.id or 0
-        rows = o.orders_of(session=turn.session, user_id=uid)[:20]
+        rows = o.orders_with_needs(session=turn.session, user_id=uid, limit=20)
         if not rows:
             turn.say(turn.t("orders_none"))
             return
-        needs = {
-            n.id: n
-            for n in turn.session.exec(
-                select(Need).where(col(Need.id).in_([r.need_id for r in rows]))
-            ).all()
-        }
         lines = [turn.t("orders_head")]
-        for r in rows:
-            need = needs.get(r.need_id)
-            role = turn.t("role_requester" if r.requester_id == uid else "role_expert")
-            text = (
-                (need.text[:24] + "…")
-                if need and len(need.text) > 24
-                else (need.text if need else "")
-            )
+        for order, need in rows:
+            role = turn.t("role_requester" if order.requester_id == uid else "role_expert")
+            text = need.text[:24] + "…" if len(need.text) > 24 else need.text
+            if order.requester_id != uid and order.status in _UNTAKEN:
+                text = mask_then_truncate(need.text, 24)
             lines.append(
                 turn.t(
                     "order_line",
-                    id=r.id,
+                    id=order.id,
                     role=role,
-                    status=turn.t(f"status_{r.status}"),
+                    status=turn.t(f"status_{order.status}"),
                     text=text,
                 )
             )
         turn.say("\n".join(lines))
 
-    def show(self, turn: Turn, order_id: int) -> None:
+    def show(self, turn: Turn, order_id: int | None) -> None:
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return
         try:
             order = o.get_order(session=turn.session, order_id=order_id)
         except NotFound:
@@ -319,86 +265,41 @@ class OrderDesk(Matchmaker):
             lines.append(f"· {when} {turn.t(f'event_{ev.action}')}{note}")
         turn.say("\n".join(lines))
 
-    def browse(self, turn: Turn) -> None:
-        user = turn.user
-        if not user.has_role(Role.EXPERT) or self.matcher is None:
-            turn.say(turn.t("not_expert"))
-            return
-        card = self.matcher.cards.get(user.id or 0) or self.card_for(turn.session, user.id or 0)
-        if card is None:
-            turn.say(turn.t("not_expert"))
-            return
-        open_states = [s.value for s in UNMET_STATUSES]
-        rows = turn.session.exec(
-            select(Need, o.Order)
-            .where(col(Need.id) == col(o.Order.need_id), col(o.Order.status).in_(open_states))
-            .where(col(Need.requester_id) != user.id)
-            .order_by(col(Need.id).desc())
-            .limit(500)
-        ).all()
-        fits = []
-        for need, order in rows:
-            level, _ = self.matcher.region_level(card, Area(need.province, need.city, need.county))
-            if level == "elsewhere":
-                continue
-            topical = need.crop in card.crops or need.category in card.categories
-            fits.append(
-                (
-                    0 if topical else 1,
-                    {"county": 0, "city": 1, "province": 2}[level],
-                    -(need.id or 0),
-                    need,
-                    order,
-                )
-            )
-        fits.sort(key=lambda x: x[:3])
-        if not fits:
-            turn.say(turn.t("needs_none"))
-            return
-        lines = [turn.t("needs_head")]
-        buttons = []
-        for *_, need, order in fits[:8]:
-            region = need.county or need.city or need.province
-            lines.append(turn.t("need_line", id=order.id, region=region, text=need_summary(need)))
-            buttons.append([Button(f"{turn.t('btn_accept')} #{order.id}", f"accept:{order.id}")])
-        turn.say("\n".join(lines), buttons)
-
     # ---- helpers --------------------------------------------------------------------------------
     def _only_pending(self, turn: Turn) -> int | None:
         """The one open order this expert was notified about, if there is exactly one."""
-        stmt = (
-            select(o.Order.id)
-            .join(OrderNotification, col(OrderNotification.order_id) == col(o.Order.id))
-            .where(OrderNotification.expert_id == turn.user.id)
-            .where(col(o.Order.status).in_([OrderStatus.POSTED.value, OrderStatus.MATCHED.value]))
+        return _only(
+            o.order_ids(
+                session=turn.session,
+                statuses=(OrderStatus.POSTED, OrderStatus.MATCHED),
+                notified_expert_id=turn.user.id,
+            )
         )
-        ids = list(turn.session.exec(stmt).all())
-        return ids[0] if len(ids) == 1 else None
 
     def _only_open(self, turn: Turn, *, as_expert: bool) -> int | None:
         uid = turn.user.id
-        stmt = select(o.Order.id)
         if as_expert:
-            stmt = stmt.where(o.Order.expert_id == uid, o.Order.status == OrderStatus.ACCEPTED)
-        else:
-            stmt = stmt.where(o.Order.requester_id == uid).where(
-                col(o.Order.status).in_(
-                    [
-                        OrderStatus.POSTED.value,
-                        OrderStatus.MATCHED.value,
-                        OrderStatus.ACCEPTED.value,
-                    ]
-                )
+            ids = o.order_ids(
+                session=turn.session, statuses=(OrderStatus.ACCEPTED,), expert_id=uid
             )
-        ids = list(turn.session.exec(stmt).all())
-        return ids[0] if len(ids) == 1 else None
+        else:
+            ids = o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid)
+        return _only(ids)
 
     def _only_resolved(self, turn: Turn) -> int | None:
-        stmt = select(o.Order.id).where(
-            o.Order.requester_id == turn.user.id, o.Order.status == OrderStatus.RESOLVED
+        return _only(
+            o.order_ids(
+                session=turn.session, statuses=(OrderStatus.RESOLVED,), requester_id=turn.user.id
+            )
         )
-        ids = list(turn.session.exec(stmt).all())
-        return ids[0] if len(ids) == 1 else None
+
+
+_UNTAKEN = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value)
+_CANCELLABLE = (OrderStatus.POSTED, OrderStatus.MATCHED, OrderStatus.ACCEPTED)
+
+
+def _only(ids: list[int]) -> int | None:
+    return ids[0] if len(ids) == 1 else None
 
 
 def _move(
@@ -442,20 +343,4 @@ def _ref_order(ref: str) -> int | None:
             return int(ref.split(":", 1)[1])
         except ValueError:
             return None
-    return None
-
-
-def _first_id(text: str) -> int | None:
-    m = _ID.search(text)
-    return int(m.group(1)) if m else None
-
-
-def _score(text: str) -> int | None:
-    m = _SCORE.search(text)
-    if m:
-        return chinese_to_int(next(g for g in m.groups() if g))
-    if "好评" in text:
-        return 5
-    if "差评" in text:
-        return 1
     return None

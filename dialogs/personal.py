@@ -5,7 +5,9 @@ suggestions for /subscribe, and /unsubscribe and /stop, which take effect at onc
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.forms import topics_from
 from dialogs.nlu.intents import Parse
@@ -35,19 +37,6 @@ _CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
 
 
 # ---- the profile grows -------------------------------------------------------------------
-def note_question(turn: Turn, parse: Parse) -> None:
-    """A question adds its crops, problem category and place to the asker's profile."""
-    s = parse.slots
-    place = s.place
-    note_interests(
-        session=turn.session,
-        user_id=turn.user.id or 0,
-        crops=s.crops,
-        categories=[s.category] if s.category else [],
-        region=Region(place.province, place.city, place.county) if place else None,
-    )
-
-
 def note_need(turn: Turn, need: Need) -> None:
     """A posted need adds its crop, category and place."""
     note_interests(
@@ -79,9 +68,9 @@ def on_profile(turn: Turn, text: str) -> None:
         ),
         turn.t("profile_region", region=profile.region.label or none),
     ]
-    buttons = [[turn.button("btn_clear_profile", "clear_profile")]]
+    buttons = [[turn.button("btn_clear_profile", Action(Act.CLEAR_PROFILE))]]
     if topics:
-        buttons[0].append(turn.button("btn_unsubscribe", "unsubscribe"))
+        buttons[0].append(turn.button("btn_unsubscribe", Action(Act.UNSUBSCRIBE)))
     turn.say("\n".join(lines), buttons)
 
 
@@ -108,22 +97,24 @@ def suggestions(turn: Turn) -> list[str]:
 def suggestion_buttons(turn: Turn) -> list[list[Button]]:
     """Buttons for the suggested topics (remembered in the state: a tap sends only a number)."""
     offered = suggestions(turn)
-    turn.state["suggested"] = offered
+    turn.state.suggested = offered
     return [
-        [Button(topic, f"topic:{i}") for i, topic in enumerate(offered[j : j + 3], start=j)]
+        [
+            Button(topic, Action(Act.TOPIC, n=i))
+            for i, topic in enumerate(offered[j : j + 3], start=j)
+        ]
         for j in range(0, len(offered), 3)
     ]
 
 
-def on_topic(turn: Turn, index: str) -> None:
+def on_topic(turn: Turn, index: int) -> None:
     """A tap on a suggested topic subscribes to it at once."""
-    offered: list[str] = turn.state.get("suggested", [])
-    try:
-        topic = offered[int(index)]
-    except (ValueError, IndexError):
+    offered = turn.state.suggested
+    if not 0 <= index < len(offered):
         turn.say(turn.t("topic_gone"))
         return
-    turn.state.clear()
+    topic = offered[index]
+    turn.state.clear_form()
     topics = subscribe(session=turn.session, user_id=turn.user.id or 0, topics=[topic])
     turn.say(turn.t("subscribed", topics="、".join(topics)))
 
@@ -160,3 +151,26 @@ def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
         reason="the person unsubscribed",
     )
     turn.say(turn.t("unsubscribed_all" if have else "no_subscriptions"))
+
+
+@dataclass(slots=True)
+class PersonalDesk:
+    """What a person receives and what the assistant knows about them."""
+
+    def profile(self, turn: Turn, text: str) -> None:
+        on_profile(turn, text)
+
+    def clear(self, turn: Turn) -> None:
+        clear(turn)
+
+    def topic(self, turn: Turn, index: int) -> None:
+        on_topic(turn, index)
+
+    def unsubscribe(self, turn: Turn, text: str, parse: Parse | None = None) -> None:
+        on_unsubscribe(turn, text, parse)
+
+    def note_need(self, turn: Turn, need: Need) -> None:
+        note_need(turn, need)
+
+    def suggestion_buttons(self, turn: Turn) -> list[list[Button]]:
+        return suggestion_buttons(turn)

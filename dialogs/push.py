@@ -17,8 +17,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from dialogs.actions import Act, Action
 from dialogs.feedback import feedback_buttons
 from dialogs.i18n import t
 from dialogs.types import Button, Outbound, Outcome
@@ -28,8 +29,8 @@ from store.clock import utcnow
 from store.feedback import FeedbackSource
 from store.interests import Profile, profiles_of
 from store.push import PUSH_REF, History, histories, record_pushes
-from store.subscriptions import Subscription
-from store.users import User
+from store.subscriptions import subscriber_ids, topics_by_user
+from store.users import addresses
 from store.validation import Region
 
 log = logging.getLogger(__name__)
@@ -269,15 +270,7 @@ class PushPlanner:
         after = 0
         with session_factory() as session:
             while True:
-                ids = list(
-                    session.exec(
-                        select(Subscription.user_id)
-                        .where(col(Subscription.user_id) > after)
-                        .distinct()
-                        .order_by(col(Subscription.user_id))
-                        .limit(self.batch)
-                    ).all()
-                )
+                ids = subscriber_ids(session=session, after=after, limit=self.batch)
                 if not ids:
                     break
                 after = ids[-1]
@@ -297,32 +290,26 @@ class PushPlanner:
         month: int,
         out: Outcome,
     ) -> None:
-        topics: dict[int, list[str]] = defaultdict(list)
-        for uid, topic in session.exec(
-            select(Subscription.user_id, Subscription.topic)
-            .where(col(Subscription.user_id).in_(ids))
-            .order_by(col(Subscription.id))
-        ).all():
-            topics[uid].append(topic)
+        topics = topics_by_user(session=session, user_ids=ids)
         profiles = profiles_of(session=session, user_ids=ids)
         history = histories(session=session, user_ids=ids, since=since)
         planned: list[tuple[int, Entry, str]] = []
         for uid in ids:
             if not self._due(history[uid], now, spacing):
                 continue
-            picked = catalogue.pick(topics[uid], profiles.get(uid), history[uid].seen, month)
+            picked = catalogue.pick(
+                topics.get(uid, []), profiles.get(uid), history[uid].seen, month
+            )
             if picked is not None:
                 planned.append((uid, *picked))
         if not planned:
             return
         # plain columns, not User objects: a round may cover a hundred thousand people
         users = {
-            uid: Recipient(channel, external_id, locale)
-            for uid, channel, external_id, locale in session.exec(
-                select(User.id, User.channel, User.external_id, User.locale).where(
-                    col(User.id).in_([p[0] for p in planned])
-                )
-            ).all()
+            uid: Recipient(*address)
+            for uid, address in addresses(
+                session=session, user_ids=[p[0] for p in planned]
+            ).items()
         }
         ids = record_pushes(
             session=session,
@@ -353,7 +340,7 @@ def push_message(user: Recipient, entry: Entry, push_id: int) -> Outbound:
     text = t("push", locale, title=entry.title, summary=entry.summary, source=entry.source)
     buttons: list[list[Button]] = [
         *feedback_buttons(locale, FeedbackSource.PUSH, push_id),
-        [Button(t("btn_unsubscribe", locale), "unsubscribe")],
+        [Button(t("btn_unsubscribe", locale), Action(Act.UNSUBSCRIBE))],
     ]
     return Outbound(
         user.channel, user.external_id, text, buttons, kind="push", ref=f"{PUSH_REF}{push_id}"

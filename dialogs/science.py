@@ -1,17 +1,26 @@
-"""Science questions: answer from the knowledge base and log every question asked."""
+"""The science desk: questions answered from the knowledge base (follow-ups resolved against
+the last turns), every question logged, an expert offered when the answer is not enough."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlmodel import Session
 
+from dialogs.actions import Act, Action
+from dialogs.context import Turn
+from dialogs.feedback import feedback_buttons
+from dialogs.followup import remember, rewrite
 from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
+from dialogs.nlu.intents import Parse
+from dialogs.types import Button
 from retrieval.answer import Answer, answer
 from retrieval.index import HybridIndex
 from retrieval.tokenizer import Tokenize
+from store.feedback import FeedbackSource
+from store.interests import note_interests
 from store.questions import log_question
 from store.validation import Region
 
@@ -36,6 +45,22 @@ def ask(
     chunks (checked citations), else - and whenever the model fails - it is the extract.
     """
     result = answer(index, question, tokenize, crops=crops)
+    return log_answer(
+        session=session, result=result, user_id=user_id, region=region, model=model, locale=locale
+    )
+
+
+def log_answer(
+    *,
+    session: Session,
+    result: Answer,
+    user_id: int | None = None,
+    region: Region | None = None,
+    model: ChatModel | None = None,
+    locale: str = "zh",
+) -> Answer:
+    """Write the model's grounded answer (in answer mode) and log the question."""
+    question = result.question
     if model is not None and model.answers:
         result = grounded_answer(model, result, locale=locale)
     top = result.top
@@ -74,3 +99,94 @@ def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True)
         lines.append("You may also ask:" if locale == "en" else "您可能还想问：")
         lines.extend(f"· {q}" for q in result.followups)
     return "\n".join(lines)
+
+
+def _confidence(result: Answer) -> float:
+    return result.top.confidence if result.top else 0.0
+
+
+@dataclass(slots=True)
+class ScienceDesk:
+    """Answers science questions for the assistant.
+
+    Args:
+        knowledge: the 科普 index (None: every question gets the honest no-answer).
+        tokenize: the retrieval tokenizer.
+        llm: the chat model of LLM mode (None: offline).
+    """
+
+    knowledge: HybridIndex | None
+    tokenize: Tokenize
+    llm: ChatModel | None = None
+
+    def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
+        """Answer from the knowledge base; offer an expert for problems and for no-answers."""
+        result = self._answer(turn, text, parse)
+        turn.state.memory = remember(turn.state.memory, result.question, result.text)
+        turn.say(render_answer(result, turn.locale))
+        if result.answered:
+            turn.out.replies[-1].buttons = feedback_buttons(
+                turn.locale, FeedbackSource.ANSWER, result.log_id
+            )
+        s = parse.slots
+        place = s.place
+        note_interests(
+            session=turn.session,
+            user_id=turn.user.id or 0,
+            crops=s.crops,
+            categories=[s.category] if s.category else [],
+            region=Region(place.province, place.city, place.county) if place else None,
+        )
+        problem = bool(s.crop or s.pests or s.category)
+        if offer and (problem or not result.answered):
+            turn.state.offer = result.question
+            buttons = [offer_buttons(turn)]
+            if result.answered:
+                turn.say(turn.t("offer_expert"), buttons)
+            else:
+                turn.out.replies[-1].buttons = buttons
+        return result.answered
+
+    def answer_quietly(self, turn: Turn, text: str, crops: set[str]) -> None:
+        """Self-help at once for a posted problem: only when the knowledge base is sure."""
+        if self.knowledge is None:
+            return
+        result = answer(self.knowledge, text[:500], self.tokenize, crops=crops or None)
+        result = self._log(turn, result, grounded=False)
+        if result.answered:
+            prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"
+            turn.say(
+                prefix + render_answer(result, turn.locale, followups=False),
+                feedback_buttons(turn.locale, FeedbackSource.ANSWER, result.log_id),
+            )
+
+    def _answer(self, turn: Turn, text: str, parse: Parse) -> Answer:
+        """The message alone, or its follow-up rewrite when that retrieves better."""
+        if self.knowledge is None:
+            return Answer(text, False)
+        alone = answer(self.knowledge, text[:500], self.tokenize)
+        candidate = rewrite(text, parse.slots, turn.state.memory, self.llm)
+        if candidate:
+            leaned = answer(self.knowledge, candidate[:500], self.tokenize)
+            if leaned.answered and _confidence(leaned) > _confidence(alone):
+                return self._log(turn, leaned, grounded=True)
+        return self._log(turn, alone, grounded=True)
+
+    def _log(self, turn: Turn, result: Answer, *, grounded: bool) -> Answer:
+        u = turn.user
+        return log_answer(
+            session=turn.session,
+            result=result,
+            user_id=u.id,
+            region=Region(u.province, u.city, u.county),
+            model=self.llm if grounded else None,
+            locale=turn.locale,
+        )
+
+
+def offer_buttons(turn: Turn) -> list[Button]:
+    """找专家 / 不用了 under an answer."""
+    return [
+        Button(turn.t("btn_find_expert"), Action(Act.FIND_EXPERT)),
+        Button(turn.t("btn_no_thanks"), Action(Act.NO_THANKS)),
+    ]

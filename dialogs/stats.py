@@ -225,7 +225,7 @@ def region_from_text(text: str) -> Region | None:
 
 @dataclass(slots=True)
 class StatsDesk:
-    """The `/stats` command, used as an :class:`Assistant` hook (event ``"stats"``).
+    """The `/stats` desk: indicators for administrators.
 
     Args:
         is_admin: whether a user may see indicators.
@@ -234,10 +234,6 @@ class StatsDesk:
 
     is_admin: Callable[[User], bool]
     default_region: Region = Region("四川省")
-
-    def __call__(self, turn: Turn, event: str, payload: object) -> None:
-        if event == "stats":
-            self.on_text(turn, str(getattr(payload, "text", "")))
 
     def on_text(self, turn: Turn, text: str) -> None:
         if not self.is_admin(turn.user):

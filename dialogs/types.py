@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dialogs.actions import Action
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
     label: str
-    action: str  # payload sent back when pressed, e.g. "confirm", "accept:12"
+    action: Action  # sent back when pressed; str(action) is its wire form
 
 
 @dataclass(slots=True)
@@ -54,7 +56,7 @@ class Incoming:
     channel: str
     user_id: str
     text: str = ""
-    action: str = ""  # set when a button was pressed
+    action: Action | None = None  # set when a button was pressed (parsed at the edge)
     display_name: str = ""
     locale: str | None = None
     reply_to_ref: str = ""  # the ref of the message this one replies to, if any

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import utcnow
 from store.errors import InvalidInput
@@ -105,3 +105,27 @@ def upsert_expert_profile(
 
 def get_expert_profile(*, session: Session, user_id: int) -> ExpertProfile | None:
     return session.exec(select(ExpertProfile).where(ExpertProfile.user_id == user_id)).first()
+
+
+def experts_version(*, session: Session) -> tuple[int, datetime | None]:
+    """(number of profiles, latest change): when either moves, cached cards are stale."""
+    count, latest = session.exec(
+        select(func.count(), func.max(ExpertProfile.updated_at))  # type: ignore[call-overload]
+    ).one()
+    return int(count), latest
+
+
+def experts_with_users(
+    *,
+    session: Session,
+    changed_since: datetime | None = None,
+    user_ids: list[int] | None = None,
+) -> list[tuple[ExpertProfile, User]]:
+    """Expert profiles with their users: all, those changed after *changed_since*, or those of
+    *user_ids*."""
+    stmt = select(ExpertProfile, User).where(col(ExpertProfile.user_id) == col(User.id))
+    if changed_since is not None:
+        stmt = stmt.where(col(ExpertProfile.updated_at) > changed_since)
+    if user_ids is not None:
+        stmt = stmt.where(col(ExpertProfile.user_id).in_(user_ids))
+    return [(p, u) for p, u in session.exec(stmt).all()]

@@ -7,10 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, String
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
-from store.errors import InvalidInput
+from store.errors import InvalidInput, NotFound
 from store.validation import clean_text, normalize_phone, validate_region
 
 
@@ -117,3 +117,10 @@ def validate_need(need_in: NeedCreate) -> dict[str, Any]:
     data["category"] = Category(need_in.category).value
     data["urgency"] = Urgency(need_in.urgency).value
     return data
+
+
+def get_need(*, session: Session, need_id: int) -> Need:
+    need = session.get(Need, need_id)
+    if need is None:
+        raise NotFound("need", need_id)
+    return need

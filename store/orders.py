@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import CheckConstraint, Column, Index, String, update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import as_utc, utcnow
 from store.errors import InvalidInput, NotFound, StoreError
@@ -28,6 +28,7 @@ from store.lifecycle import (
 )
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
+from store.notifications import OrderNotification
 from store.users import Role, User
 
 
@@ -146,6 +147,19 @@ def _event(
     )
 
 
+# ids are INTEGER columns: a larger number names no row (and must not reach the database)
+MAX_ORDER_ID = 2**31 - 1
+
+
+def _find(session: Session, order_id: int) -> Order:
+    if not 1 <= order_id <= MAX_ORDER_ID:
+        raise NotFound("order", order_id)
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
+
+
 def _transition(
     session: Session,
     order_id: int,
@@ -157,17 +171,20 @@ def _transition(
     values: dict[str, Any] | None = None,
     need_values: dict[str, Any] | None = None,
     where: tuple[Any, ...] = (),
+    party: str = "",
 ) -> Order:
     """Apply *action* with one conditional UPDATE; write the event in the same transaction.
 
     Returns the order as it is after the move. When the UPDATE touches no row the order is
     read back to say why: not found, illegal from its status, or *where* excluded the actor.
+    *party* ("requester_id" or "expert_id") names the column the actor must be in: anybody
+    else is refused as not a party before anything about the order's state is told.
     """
     allowed, target = TRANSITIONS[action]
     now = now or utcnow()
-    current = session.get(Order, order_id)
-    if current is None:
-        raise NotFound("order", order_id)
+    current = _find(session, order_id)
+    if party and getattr(current, party) != actor_id:
+        raise NotPermitted(order_id, action, actor_id, "not a party to this order")
     from_status = OrderStatus(current.status)
     session.expire(current)
     stmt = (
@@ -225,9 +242,7 @@ def mark_matched(
     *, session: Session, order_id: int, note: str = "", now: datetime | None = None
 ) -> Order:
     """Record that experts were notified (first round: match; later rounds: rematch)."""
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
+    order = _find(session, order_id)
     action = Action.REMATCH if order.status == S.MATCHED else Action.MATCH
     try:
         return _transition(
@@ -254,9 +269,7 @@ def accept(*, session: Session, order_id: int, expert: User, now: datetime | Non
     """
     if not expert.has_role(Role.EXPERT):
         raise NotPermitted(order_id, Action.ACCEPT, expert.id, "only registered experts accept")
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
+    order = _find(session, order_id)
     if order.requester_id == expert.id:
         raise NotPermitted(
             order_id, Action.ACCEPT, expert.id, "a requester cannot accept own need"
@@ -294,6 +307,7 @@ def resolve(
         values={"resolved_at": now, "resolution_note": note},
         need_values={"resolved_at": now},
         where=(col(Order.expert_id) == expert.id,),
+        party="expert_id",
     )
 
 
@@ -314,6 +328,7 @@ def cancel(
         note=note,
         now=now,
         where=(col(Order.requester_id) == requester.id,),
+        party="requester_id",
     )
 
 
@@ -337,9 +352,7 @@ def close(
     """
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput("score", score, "a rating is a whole number from 1 to 5")
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
+    order = _find(session, order_id)
     if order.requester_id != requester.id:
         raise NotPermitted(order_id, Action.CLOSE, requester.id, "only the requester rates")
     expert_id = order.expert_id
@@ -379,6 +392,7 @@ def close(
             .values(
                 rating_count=ExpertProfile.rating_count + 1,
                 rating_sum=ExpertProfile.rating_sum + score,
+                updated_at=now,  # other processes' expert cards refresh on this
             )
         )
         _event(session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now)
@@ -422,10 +436,8 @@ def auto_close_due(*, session: Session, days: int, now: datetime | None = None) 
 
 
 def get_order(*, session: Session, order_id: int) -> Order:
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
+    """The order, or NotFound (also for numbers no order can have)."""
+    return _find(session, order_id)
 
 
 def timeline(*, session: Session, order_id: int) -> list[OrderEvent]:
@@ -442,3 +454,66 @@ def orders_of(*, session: Session, user_id: int) -> list[Order]:
         .order_by(col(Order.id).desc())
     )
     return list(session.exec(stmt).all())
+
+
+def orders_with_needs(
+    *, session: Session, user_id: int, limit: int = 20
+) -> list[tuple[Order, Need]]:
+    """The user's orders (as requester or expert) with their needs, newest first."""
+    stmt = (
+        select(Order, Need)
+        .where(col(Need.id) == col(Order.need_id))
+        .where((Order.requester_id == user_id) | (Order.expert_id == user_id))
+        .order_by(col(Order.id).desc())
+        .limit(limit)
+    )
+    return [(o, n) for o, n in session.exec(stmt).all()]
+
+
+def open_needs(
+    *, session: Session, exclude_requester: int, limit: int = 500
+) -> list[tuple[Order, Need]]:
+    """Needs nobody has taken yet (posted or matched), newest first."""
+    open_states = [S.POSTED.value, S.MATCHED.value]
+    stmt = (
+        select(Order, Need)
+        .where(col(Need.id) == col(Order.need_id), col(Order.status).in_(open_states))
+        .where(col(Need.requester_id) != exclude_requester)
+        .order_by(col(Need.id).desc())
+        .limit(limit)
+    )
+    return [(o, n) for o, n in session.exec(stmt).all()]
+
+
+def order_ids(
+    *,
+    session: Session,
+    statuses: tuple[OrderStatus, ...],
+    requester_id: int | None = None,
+    expert_id: int | None = None,
+    notified_expert_id: int | None = None,
+    updated_before: datetime | None = None,
+) -> list[int]:
+    """Ids of orders in *statuses* with the given parties, oldest first."""
+    stmt = select(Order.id).where(col(Order.status).in_([s.value for s in statuses]))
+    if requester_id is not None:
+        stmt = stmt.where(Order.requester_id == requester_id)
+    if expert_id is not None:
+        stmt = stmt.where(Order.expert_id == expert_id)
+    if notified_expert_id is not None:
+        stmt = stmt.join(
+            OrderNotification, col(OrderNotification.order_id) == col(Order.id)
+        ).where(OrderNotification.expert_id == notified_expert_id)
+    if updated_before is not None:
+        stmt = stmt.where(col(Order.updated_at) < updated_before)
+    return [i for i in session.exec(stmt.order_by(col(Order.id))).all() if i is not None]
+
+
+def open_order_counts(*, session: Session) -> dict[int, int]:
+    """Expert id -> orders they have accepted and not yet resolved."""
+    stmt = (
+        select(Order.expert_id, func.count())
+        .where(Order.status == S.ACCEPTED)
+        .group_by(col(Order.expert_id))
+    )
+    return {int(e): int(n) for e, n in session.exec(stmt).all() if e is not None}

@@ -59,3 +59,10 @@ def log_question(
     session.commit()
     session.refresh(row)
     return row
+
+
+def get_question(*, session: Session, question_id: int) -> QuestionLog | None:
+    """A logged question, or None (also for numbers no row can have)."""
+    if not 1 <= question_id <= 2**63 - 1:
+        return None
+    return session.get(QuestionLog, question_id)

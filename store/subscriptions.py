@@ -50,3 +50,28 @@ def topics_of(*, session: Session, user_id: int) -> list[str]:
         .order_by(col(Subscription.id))
     )
     return list(session.exec(stmt).all())
+
+
+def subscriber_ids(*, session: Session, after: int = 0, limit: int = 1000) -> list[int]:
+    """Ids of people with at least one subscription, above *after*, ascending (paging)."""
+    stmt = (
+        select(Subscription.user_id)
+        .where(col(Subscription.user_id) > after)
+        .distinct()
+        .order_by(col(Subscription.user_id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
+def topics_by_user(*, session: Session, user_ids: list[int]) -> dict[int, list[str]]:
+    """Each person's topics, in the order they subscribed."""
+    out: dict[int, list[str]] = {}
+    stmt = (
+        select(Subscription.user_id, Subscription.topic)
+        .where(col(Subscription.user_id).in_(user_ids))
+        .order_by(col(Subscription.id))
+    )
+    for uid, topic in session.exec(stmt).all():
+        out.setdefault(uid, []).append(topic)
+    return out

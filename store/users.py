@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
 from store.errors import InvalidInput, NotFound
@@ -122,3 +122,21 @@ def add_role(*, session: Session, user: User, role: Role) -> User:
         session.commit()
         session.refresh(user)
     return user
+
+
+def users_by_id(*, session: Session, user_ids: list[int]) -> dict[int, User]:
+    """The users among *user_ids*, by id (missing ones left out)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(select(User).where(col(User.id).in_(user_ids))).all()
+    return {u.id: u for u in rows if u.id is not None}
+
+
+def addresses(*, session: Session, user_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(channel, external id, locale) per user: plain columns, for rounds over many people."""
+    if not user_ids:
+        return {}
+    stmt = select(User.id, User.channel, User.external_id, User.locale).where(
+        col(User.id).in_(user_ids)
+    )
+    return {uid: (ch, ext, loc) for uid, ch, ext, loc in session.exec(stmt).all() if uid}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from collections.abc import Iterator
 
 import chromadb
@@ -120,3 +121,27 @@ def fake_llm(fake_llm_server):  # type: ignore[no-untyped-def]
     fake_llm_server.reset()
     yield fake_llm_server
     fake_llm_server.reset()
+
+
+def make_assistant(engine: Engine, knowledge: HybridIndex | None, data_dir=None, **options):  # type: ignore[no-untyped-def]
+    """The real assistant (every desk) over *engine*, with an empty expert index of its own."""
+    import tempfile
+    import uuid
+
+    from dialogs.assistant import Assistant
+    from retrieval.matching import ExpertMatcher
+    from retrieval.tokenizer import shared_tokenizer
+    from store.db import make_session_factory
+
+    experts = open_index(
+        f"experts_{uuid.uuid4().hex[:8]}",
+        data_dir=Path(data_dir or tempfile.mkdtemp(prefix="tianfu-experts-")),
+        client=ephemeral_client(),
+    )
+    return Assistant.build(
+        make_session_factory(engine),
+        knowledge,
+        shared_tokenizer(),
+        ExpertMatcher(experts),
+        **options,
+    )

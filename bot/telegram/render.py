@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from dialogs.actions import ORDER_ACTS, VOTE_ACTS, Action, parse_action
 from dialogs.types import Button
 
 
@@ -31,34 +32,36 @@ class FeedbackCB(CallbackData, prefix="fb"):
     ref_id: int
 
 
-ORDER_ACTIONS = frozenset({"accept", "decline", "resolve", "rate", "cancel_order"})
-FEEDBACK_ACTIONS = frozenset({"useful", "useless"})
-
-
-def pack(action: str) -> str:
-    """The callback data of an assistant action such as "accept:12", "rate:12:5", "pick:1"."""
-    name, _, rest = action.partition(":")
-    if name in ORDER_ACTIONS:
-        order_id, _, score = rest.partition(":")
-        return OrderCB(action=name, order_id=int(order_id), score=int(score or 0)).pack()
-    if name in FEEDBACK_ACTIONS:
-        source, _, ref_id = rest.partition(":")
-        return FeedbackCB(vote=name, source=source, ref_id=int(ref_id)).pack()
+def pack(action: Action) -> str:
+    """The callback data of an assistant action ("accept:12", "rate:12:5", "pick:1" …)."""
+    if action.kind in ORDER_ACTS:
+        return OrderCB(
+            action=action.kind.value, order_id=action.order_id or 0, score=action.n or 0
+        ).pack()
+    if action.kind in VOTE_ACTS:
+        return FeedbackCB(vote=action.kind.value, source=action.arg, ref_id=action.n or 0).pack()
+    wire = str(action)
+    name, _, rest = wire.partition(":")
     return FormCB(action=name, arg=rest.replace(":", "_")).pack()
 
 
-def unpack(data: str) -> str | None:
-    """The assistant action for callback data, or None when it is not ours."""
-    if data.startswith("order:"):
-        cb = OrderCB.unpack(data)
-        return f"{cb.action}:{cb.order_id}" + (f":{cb.score}" if cb.score else "")
-    if data.startswith("fb:"):
-        fb = FeedbackCB.unpack(data)
-        return f"{fb.vote}:{fb.source}:{fb.ref_id}"
-    if data.startswith("form:"):
-        form = FormCB.unpack(data)
-        return f"{form.action}:{form.arg}" if form.arg else form.action
-    return None
+def unpack(data: str) -> Action | None:
+    """The assistant action for callback data, or None when it is not ours (or malformed)."""
+    try:
+        if data.startswith("order:"):
+            cb = OrderCB.unpack(data)
+            wire = f"{cb.action}:{cb.order_id}" + (f":{cb.score}" if cb.score else "")
+        elif data.startswith("fb:"):
+            fb = FeedbackCB.unpack(data)
+            wire = f"{fb.vote}:{fb.source}:{fb.ref_id}"
+        elif data.startswith("form:"):
+            form = FormCB.unpack(data)
+            wire = f"{form.action}:{form.arg}" if form.arg else form.action
+        else:
+            return None
+    except (ValueError, TypeError):
+        return None
+    return parse_action(wire)
 
 
 def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
@@ -73,8 +76,18 @@ def keyboard(rows: list[list[Button]]) -> InlineKeyboardMarkup | None:
 
 
 def buttons_to_json(rows: list[list[Button]]) -> list[list[dict[str, str]]]:
-    return [[{"label": b.label, "action": b.action} for b in row] for row in rows]
+    return [[{"label": b.label, "action": str(b.action)} for b in row] for row in rows]
 
 
 def buttons_from_json(rows: list[list[dict[str, str]]]) -> list[list[Button]]:
-    return [[Button(b["label"], b["action"]) for b in row] for row in rows]
+    """Buttons stored in the outbox; one whose action no longer parses is left out."""
+    out = []
+    for row in rows:
+        buttons = [
+            Button(b["label"], action)
+            for b in row
+            if (action := parse_action(b.get("action", ""))) is not None
+        ]
+        if buttons:
+            out.append(buttons)
+    return out

@@ -36,7 +36,7 @@ def make_bot(settings: Settings) -> Bot:
 def bot_services(settings: Settings, services: Services) -> BotServices:
     return BotServices(
         assistant=services.assistant,
-        desk=services.desk,
+        desk=services.assistant.matching,
         session_factory=services.assistant.session_factory,
         admin_ids=frozenset(settings.admin_ids),
         push=services.push,

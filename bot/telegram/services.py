@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from bot.telegram.render import buttons_to_json, keyboard
 from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
+from dialogs.matching import MatchDesk
 from dialogs.push import PushPlanner
 from dialogs.types import Incoming, Outcome
 from retrieval.index import HybridIndex
@@ -27,7 +27,7 @@ _ORDER_REF = re.compile(r"#(\d+)")
 @dataclass(slots=True)
 class BotServices:
     assistant: Assistant
-    desk: OrderDesk
+    desk: MatchDesk
     session_factory: Callable[[], Session]
     admin_ids: frozenset[int] = frozenset()
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # tells the notifier to look

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dialogs.nlu.commands import OrderCommand, is_order_text, order_command
 from dialogs.nlu.slots import Slots, extract
 
 
@@ -23,14 +24,6 @@ class Intent(StrEnum):
     OTHER = "other"
 
 
-_ORDER = re.compile(
-    r"^\s*/?(?:orders?|needs)\b|接单|已解决|已经解决|取消订单|订单|\d+\s*号单|单子|"
-    r"\d+\s*号.{0,8}(?:接|弄好|搞定|撤|关|解决|完成|星|分|取消)|第\s*\d+\s*单|^\s*接\s*\d+|"
-    r"我(?:的|接的?|接了|发的).{0,4}单|接我的单|[1-5一二三四五]\s*颗星|找项目|看看?需求|有什么需求|^\s*不合适|"
-    r"(?:评价|打分|好评|差评|打个?[1-5一二三四五]\s*分|[1-5一二三四五]\s*[星分])|"
-    r"需求.{0,6}(?:有人接|接了没|怎么样了|进度)|我(?:发|提)的.{0,6}(?:需求|问题).{0,6}(?:人接|接没)|"
-    r"^\s*取消\s*\d+"
-)
 _STATS = re.compile(
     r"^\s*/stats\b|(?:服务|科技服务|地区|区域).{0,4}(?:指标|统计)|(?:获取率|供给率)|统计数据|数据看板"
 )
@@ -103,6 +96,7 @@ class Parse:
     intent: Intent
     slots: Slots
     text: str
+    command: OrderCommand | None = None  # the order command, for Intent.ORDER
 
 
 def classify(text: str, slots: Slots) -> Intent:
@@ -115,7 +109,7 @@ def classify(text: str, slots: Slots) -> Intent:
         return Intent.UNSUBSCRIBE
     if _PROFILE.search(t):
         return Intent.PROFILE
-    if _ORDER.search(t):
+    if is_order_text(t):
         return Intent.ORDER
     if _HELP.search(t):
         return Intent.HELP
@@ -151,4 +145,5 @@ def understand(text: str) -> Parse:
         slots.category = ""  # a problem category only belongs to a problem
     if intent in (Intent.CAPABILITY, Intent.SUBSCRIBE) and len(slots.crops) > 1:
         slots.crop = ""  # several crops: no single focus
-    return Parse(intent, slots, text)
+    command = order_command(text) if intent == Intent.ORDER else None
+    return Parse(intent, slots, text, command)

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import io
-import uuid
 from datetime import timedelta
 
 from bot.console import ConsoleChat
-from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
-from retrieval.factory import open_index
-from retrieval.matching import ExpertMatcher
-from retrieval.tokenizer import shared_tokenizer
-from store.db import make_session_factory
-from tests.conftest import ephemeral_client
+from tests.conftest import make_assistant
 
 SCRIPT = """\
 /as 张老师
@@ -36,11 +29,8 @@ SCRIPT = """\
 
 
 def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
-    matcher = ExpertMatcher(
-        open_index(f"c{uuid.uuid4().hex[:6]}", data_dir=tmp_path, client=ephemeral_client())
-    )
-    desk = OrderDesk(matcher=matcher, match_timeout=timedelta(hours=2))
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer(), hooks=[desk])
+    assistant = make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
+    desk = assistant.matching
     out = io.StringIO()
     chat = ConsoleChat(
         assistant,
@@ -63,7 +53,7 @@ def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
 
 
 def test_console_numbers_every_button_of_a_turn(engine, kb_index):
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    assistant = make_assistant(engine, kb_index)
     out = io.StringIO()
     chat = ConsoleChat(assistant, me="老王", out=out, interactive=False)
     chat.run(io.StringIO("李子树流胶怎么办\n2\n1\n"))

@@ -4,14 +4,13 @@ import pytest
 from sqlalchemy import Engine
 
 from dialogs.assistant import Assistant
-from retrieval.tokenizer import shared_tokenizer
-from store.db import make_session_factory
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 
 
 @pytest.fixture
-def assistant(engine: Engine, kb_index) -> Assistant:
-    return Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+def assistant(engine: Engine, kb_index, tmp_path) -> Assistant:
+    return make_assistant(engine, kb_index, tmp_path)
 
 
 @pytest.fixture

@@ -9,15 +9,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from dialogs.assistant import Assistant
 from dialogs.llm.client import ChatModel, CircuitBreaker, open_chat_model
 from dialogs.llm.extraction import ExtractedSlots, merge
 from dialogs.llm.privacy import Redactor
 from dialogs.nlu.intents import understand
-from retrieval.tokenizer import shared_tokenizer
-from store.db import make_session_factory
 from store.needs import Need
 from store.questions import QuestionLog
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 from tests.factories import post
 
@@ -40,7 +38,7 @@ def model_for(server, *, timeout: float = 3.0, method: str = "function_calling",
 
 
 def llm_chat(engine: Engine, kb_index, model: ChatModel | None, user: str = "老王") -> Chat:  # type: ignore[no-untyped-def]
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer(), llm=model)
+    assistant = make_assistant(engine, kb_index, llm=model)
     return Chat(assistant, user)
 
 

@@ -3,23 +3,18 @@ exchanged -> resolved -> rated -> aggregate; re-match, expiry, cancel and every 
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
+from dialogs.matching import MatchDesk
 from dialogs.types import Incoming, Outcome, Reply
-from retrieval.factory import open_index
-from retrieval.matching import ExpertMatcher
-from retrieval.tokenizer import shared_tokenizer
 from store.clock import utcnow
-from store.db import make_session_factory
 from store.experts import ExpertProfile
 from store.orders import Order
-from tests.conftest import ephemeral_client
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 
 NEED = "我在宜宾翠屏区，李子园土壤酸化板结，果子产量低，想请专家来看看，电话13800001234"
@@ -49,16 +44,17 @@ EXPERTS = [
 
 
 @pytest.fixture
-def desk(tmp_path) -> OrderDesk:
-    index = open_index(
-        f"experts_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client()
-    )
-    return OrderDesk(matcher=ExpertMatcher(index), top_n=5, match_timeout=timedelta(hours=2))
+def assistant(engine, kb_index, tmp_path) -> Assistant:
+    return make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
 
 
 @pytest.fixture
-def world(engine, kb_index, desk):
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer(), hooks=[desk])
+def desk(assistant: Assistant) -> MatchDesk:
+    return assistant.matching
+
+
+@pytest.fixture
+def world(assistant, desk):
     chats = {}
     for name, intro in EXPERTS:
         chat = Chat(assistant, name)

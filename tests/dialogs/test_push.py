@@ -17,6 +17,7 @@ from store.interests import profile_of
 from store.push import PushLog
 from store.subscriptions import subscribe, topics_of
 from store.users import find_user
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 
 JUNE_10AM = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)  # 10:00 in Chengdu
@@ -172,7 +173,7 @@ def test_push_respects_region_quiet_hours_weekly_cap_and_never_repeats(engine, k
     )
     factory = make_session_factory(engine)
     planner = PushPlanner(catalogue=lambda: catalogue, per_week=2)
-    assistant = Assistant(factory, kb_index, lambda s: list(s))
+    assistant = make_assistant(engine, kb_index)
     sichuan, guangdong = Chat(assistant, "川"), Chat(assistant, "粤")
     subscriber(sichuan, "柑橘")
     subscriber(guangdong, "柑橘")

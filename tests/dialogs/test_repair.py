@@ -7,10 +7,10 @@ import pytest
 from sqlmodel import func, select
 
 from dialogs.assistant import Assistant
-from retrieval.tokenizer import shared_tokenizer
 from store.conversations import ConversationState
 from store.needs import Need
 from store.orders import OrderEvent
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 
 NEED = "我在宜宾翠屏区，李子园土壤酸化板结，果子产量低，想请专家来看看，电话13800001234"
@@ -127,12 +127,11 @@ def test_bad_phone_is_refused_clearly(chat: Chat, assistant: Assistant):
 
 
 def test_restart_mid_form_resumes(engine, kb_index):
-    from store.db import make_session_factory
 
-    first = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    first = make_assistant(engine, kb_index)
     Chat(first, "老李").send("我家猪不吃食还发烧，想请兽医来看看")
     # a new process: new assistant, same database
-    second = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+    second = make_assistant(engine, kb_index)
     chat = Chat(second, "老李")
     out = chat.send("荣昌")
     assert "联系电话" in out.text

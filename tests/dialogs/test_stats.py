@@ -8,10 +8,10 @@ from dialogs.assistant import Assistant
 from dialogs.nlu.intents import Intent, understand
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.stats import StatsDesk, parse_date
-from retrieval.tokenizer import shared_tokenizer
 from store import orders as o
 from store.db import make_session_factory
 from store.validation import Region
+from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 from tests.factories import make_expert, make_user, post
 
@@ -19,7 +19,7 @@ ADMIN = "管理员小周"
 
 
 @pytest.fixture
-def assistant(engine) -> Assistant:
+def assistant(engine, tmp_path) -> Assistant:
     factory = make_session_factory(engine)
     with factory() as session:
         farmer, expert = make_user(session, "农户老王"), make_expert(session, "专家老李")
@@ -27,7 +27,7 @@ def assistant(engine) -> Assistant:
         o.accept(session=session, order_id=served, expert=expert)
         post(session, make_user(session, "农户老张"), crop="柑橘", category="disease")
     desk = StatsDesk(lambda user: user.external_id == ADMIN, Region("四川省"))
-    return Assistant(factory, None, shared_tokenizer(), hooks=[desk])
+    return make_assistant(engine, None, tmp_path, stats=desk)
 
 
 def test_admin_sees_city_figures(assistant: Assistant) -> None:

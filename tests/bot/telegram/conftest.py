@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -12,14 +11,9 @@ from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
 from bot.telegram.recording import ChatDriver, RecordingSession
 from bot.telegram.services import BotServices
-from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
 from dialogs.stats import StatsDesk
-from retrieval.factory import open_index
-from retrieval.matching import ExpertMatcher
-from retrieval.tokenizer import shared_tokenizer
 from store.db import make_session_factory
-from tests.conftest import ephemeral_client
+from tests.conftest import make_assistant
 
 ADMIN = 9001  # the Telegram user id in ADMIN_IDS
 
@@ -28,13 +22,13 @@ ADMIN = 9001  # the Telegram user id in ADMIN_IDS
 def tg(engine, kb_index, tmp_path):
     """A fresh Dispatcher over the real assistant, a recording session and a notifier."""
     session_factory = make_session_factory(engine)
-    matcher = ExpertMatcher(
-        open_index(f"tg_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
-    )
-    desk = OrderDesk(matcher=matcher, top_n=5, match_timeout=timedelta(hours=2))
     stats = StatsDesk(admin_check(load_settings(admin_ids=[ADMIN])))
-    assistant = Assistant(session_factory, kb_index, shared_tokenizer(), hooks=[desk, stats])
-    services = BotServices(assistant=assistant, desk=desk, session_factory=session_factory)
+    assistant = make_assistant(
+        engine, kb_index, tmp_path, stats=stats, match_timeout=timedelta(hours=2)
+    )
+    services = BotServices(
+        assistant=assistant, desk=assistant.matching, session_factory=session_factory
+    )
     recorder = RecordingSession()
     bot = Bot("42:TEST", session=recorder)
     dp = create_dispatcher(load_settings(), services)

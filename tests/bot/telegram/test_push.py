@@ -12,17 +12,15 @@ from bot.settings import load_settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.recording import ChatDriver, RecordingSession
 from bot.telegram.services import BotServices
-from dialogs.assistant import Assistant
 from dialogs.push import Catalogue, PushPlanner
 from knowledge import CORPUS_DIR
 from knowledge.ingest import article_document
 from knowledge.loader import read_article_file
 from retrieval.factory import open_index
-from retrieval.tokenizer import shared_tokenizer
 from store.db import make_session_factory
 from store.feedback import ArticleFeedback
 from store.outbox import OutboxMessage
-from tests.conftest import ephemeral_client
+from tests.conftest import ephemeral_client, make_assistant
 
 READER, ADMIN, STRANGER = 5001, 9001, 9002
 JUNE_10AM = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
@@ -104,7 +102,7 @@ async def test_profile_and_subscribe_commands(tg):
 def admin_bot(engine, tmp_path):
     index = open_index(f"up_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
     factory = make_session_factory(engine)
-    assistant = Assistant(factory, None, shared_tokenizer())  # an empty knowledge base
+    assistant = make_assistant(engine, None, tmp_path)  # an empty knowledge base
     services = BotServices(
         assistant=assistant,
         desk=None,  # type: ignore[arg-type] - not used by these updates

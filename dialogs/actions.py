@@ -1,0 +1,109 @@
+"""Button presses as typed values.
+
+A button carries an :class:`Action`; transports write it on the wire with ``str(action)``
+(e.g. ``"accept:12"``, ``"rate:12:5"``, ``"useful:q:7"``) and turn what comes back into an
+``Action`` once, at the edge, with :func:`parse_action`. The assistant dispatches on the typed
+value; nobody parses the string a second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+# ids beyond a 64-bit integer cannot name a row: refuse them at the edge
+MAX_ID = 2**63 - 1
+
+
+class Act(StrEnum):
+    CONFIRM = "confirm"
+    EDIT = "edit"
+    CANCEL = "cancel"  # leave the current form or offer
+    SKIP = "skip"
+    PICK = "pick"  # n: index of a clarification option
+    FIND_EXPERT = "find_expert"
+    NO_THANKS = "no_thanks"
+    ROLE = "role"  # arg: need / expert / citizen
+    USEFUL = "useful"  # arg: q (answer) or p (push); n: its record id
+    USELESS = "useless"
+    TOPIC = "topic"  # n: index of a suggested topic
+    UNSUBSCRIBE = "unsubscribe"
+    CLEAR_PROFILE = "clear_profile"
+    ACCEPT = "accept"  # order actions: order_id
+    DECLINE = "decline"
+    RESOLVE = "resolve"
+    RATE = "rate"  # n: score
+    CANCEL_ORDER = "cancel_order"
+
+
+ORDER_ACTS = frozenset({Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER})
+VOTE_ACTS = frozenset({Act.USEFUL, Act.USELESS})
+ROLES = ("need", "expert", "citizen")
+VOTE_SOURCES = ("q", "p")
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """What a pressed button asks for.
+
+    Attributes:
+        kind: the act.
+        order_id: the order an order act refers to.
+        n: a score, an option or topic index, or the record id a vote refers to.
+        arg: a role name, or the source of a vote ("q" answer, "p" push).
+    """
+
+    kind: Act
+    order_id: int | None = None
+    n: int | None = None
+    arg: str = ""
+
+    def __str__(self) -> str:
+        if self.kind in ORDER_ACTS:
+            tail = f":{self.n}" if self.kind is Act.RATE else ""
+            return f"{self.kind}:{self.order_id}{tail}"
+        if self.kind in VOTE_ACTS:
+            return f"{self.kind}:{self.arg}:{self.n}"
+        if self.kind is Act.ROLE:
+            return f"{self.kind}:{self.arg}"
+        if self.kind in (Act.PICK, Act.TOPIC):
+            return f"{self.kind}:{self.n}"
+        return str(self.kind)
+
+
+def order_action(kind: Act, order_id: int, score: int | None = None) -> Action:
+    return Action(kind, order_id=order_id, n=score)
+
+
+def _int(value: str) -> int | None:
+    if not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number <= MAX_ID else None
+
+
+def parse_action(data: str) -> Action | None:
+    """The action written by ``str(action)``; None for anything else (never raises)."""
+    name, _, rest = (data or "").strip().partition(":")
+    try:
+        kind = Act(name)
+    except ValueError:
+        return None
+    parts = rest.split(":") if rest else []
+    if kind in ORDER_ACTS:
+        if not parts or (order_id := _int(parts[0])) is None:
+            return None
+        if kind is Act.RATE:
+            score = _int(parts[1]) if len(parts) == 2 else None
+            return Action(kind, order_id=order_id, n=score) if score is not None else None
+        return Action(kind, order_id=order_id) if len(parts) == 1 else None
+    if kind in VOTE_ACTS:
+        if len(parts) != 2 or parts[0] not in VOTE_SOURCES or (ref := _int(parts[1])) is None:
+            return None
+        return Action(kind, n=ref, arg=parts[0])
+    if kind is Act.ROLE:
+        return Action(kind, arg=parts[0]) if len(parts) == 1 and parts[0] in ROLES else None
+    if kind in (Act.PICK, Act.TOPIC):
+        index = _int(parts[0]) if len(parts) == 1 else None
+        return Action(kind, n=index) if index is not None else None
+    return Action(kind) if not parts else None

@@ -1,0 +1,311 @@
+"""The form desk: shows what the form engine decided (questions, summaries, clarifications,
+refusals) and commits a confirmed form to the store. Deciding is dialogs.forms.step's job."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dialogs.actions import Act, Action
+from dialogs.context import Turn
+from dialogs.forms import (
+    FORMS,
+    NEED,
+    SKIPPED,
+    Ask,
+    Clarify,
+    Confirm,
+    Form,
+    Help,
+    Refuse,
+    Step,
+    advance,
+    region_label,
+    value,
+)
+from dialogs.personal import PersonalDesk
+from dialogs.state import FormState, Options
+from dialogs.types import Button
+from store.errors import InvalidInput
+from store.experts import ExpertProfileCreate, upsert_expert_profile
+from store.needs import Category, NeedCreate, Urgency
+from store.orders import Posted, post_need
+from store.subscriptions import subscribe
+from store.users import update_user
+from store.validation import Region
+
+SUMMARY_ORDER = (
+    "problem",
+    "crop",
+    "region",
+    "phone",
+    "budget",
+    "urgency",
+    "name",
+    "fields",
+    "service_regions",
+    "organisation",
+    "title",
+    "topics",
+)
+_CONFIRM_KEY = {
+    "need": "confirm_need",
+    "expert": "confirm_expert",
+    "subscribe": "confirm_subscribe",
+}
+# what the store calls a field -> the form's slot
+_STORE_FIELD = {
+    "contact_phone": "phone",
+    "province": "region",
+    "city": "region",
+    "county": "region",
+    "text": "problem",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What a commit stored: the posted need, or the expert whose profile was saved."""
+
+    form: str
+    posted: Posted | None = None
+    expert_id: int | None = None
+
+
+@dataclass(slots=True)
+class FormDesk:
+    personal: PersonalDesk
+
+    def prefill(self, turn: Turn, name: str) -> dict[str, Any]:
+        """What is known already: a need starts with the person's phone and place."""
+        u = turn.user
+        slots: dict[str, Any] = {}
+        if FORMS[name] is NEED:
+            if u.phone:
+                slots["phone"] = u.phone
+            if u.province:
+                slots["region"] = {"province": u.province, "city": u.city, "county": u.county}
+        return slots
+
+    def show(self, turn: Turn, step: Step) -> None:
+        """Say what *step* means and keep its state (Commit and Digress are the caller's)."""
+        turn.state.form = step.state
+        form = FORMS[step.state.name]
+        match step:
+            case Ask(slot=slot, note=note, missing=missing):
+                if note == "handoff_need_more":
+                    names = "、".join(turn.t(f"field_{m}") for m in missing)
+                    turn.say(turn.t(note, missing=names))
+                elif note:
+                    turn.say(turn.t(note))
+                self.ask(turn, form, slot)
+            case Confirm(changed=changed):
+                names = "、".join(turn.t(f"field_{k}") for k in changed if k in SUMMARY_ORDER)
+                if names:
+                    turn.say(turn.t("updated", fields=names))
+                self.confirm(turn, form)
+            case Clarify(options=options, slot=slot):
+                labels = [r.label for r in options]
+                turn.state.options = Options(labels, slot)
+                turn.say(
+                    turn.t("ambiguous_region")
+                    + "\n"
+                    + "\n".join(f"{i}. {o}" for i, o in enumerate(labels, 1)),
+                    [[Button(o, Action(Act.PICK, n=i))] for i, o in enumerate(labels)],
+                )
+            case Refuse(key=key, value=bad, slot=slot):
+                turn.say(turn.t(key, value=bad))
+                if slot is not None:
+                    self.ask(turn, form, slot)
+            case Help():
+                turn.say(turn.t("help_form", form=turn.t(f"form_{form.name}")))
+                self.show(turn, advance(step.state))
+
+    def repeat(self, turn: Turn) -> None:
+        """Ask the open question (or show the summary) again, e.g. after a digression."""
+        state = turn.state.form
+        if state is None:
+            return
+        form = FORMS[state.name]
+        if state.confirming or state.awaiting is None:
+            self.confirm(turn, form)
+        else:
+            self.ask(turn, form, state.awaiting)
+
+    def question(self, turn: Turn) -> str:
+        """The open question as text, for "我们继续……"."""
+        state = turn.state.form
+        if state is None:
+            return ""
+        form = FORMS[state.name]
+        if state.awaiting and not state.confirming:
+            return turn.t(form.questions[state.awaiting])
+        return self.summary(turn, state)
+
+    def ask(self, turn: Turn, form: Form, slot: str) -> None:
+        if turn.state.form is not None:
+            turn.state.form.awaiting = slot
+        row = []
+        if slot in form.optional:
+            row.append(turn.button("btn_skip", Action(Act.SKIP)))
+        row.append(turn.button("btn_cancel", Action(Act.CANCEL)))
+        buttons: list[list[Button]] = [row]
+        text = turn.t(form.questions[slot])
+        if slot == "topics":
+            suggested = self.personal.suggestion_buttons(turn)
+            if suggested:
+                buttons = [*suggested, *buttons]
+                text = f"{text}\n{turn.t('ask_topics_suggest')}"
+        turn.say(text, buttons)
+
+    def confirm(self, turn: Turn, form: Form) -> None:
+        state = turn.state.form
+        if state is None:
+            return
+        state.confirming, state.awaiting = True, None
+        turn.say(
+            turn.t(_CONFIRM_KEY[form.name], summary=self.summary(turn, state)),
+            [
+                [
+                    turn.button("btn_confirm", Action(Act.CONFIRM)),
+                    turn.button("btn_edit", Action(Act.EDIT)),
+                    turn.button("btn_cancel", Action(Act.CANCEL)),
+                ]
+            ],
+        )
+
+    def summary(self, turn: Turn, state: FormState, skip: tuple[str, ...] = ()) -> str:
+        slots = state.slots
+        if state.name == "subscribe":
+            return "、".join(slots.get("topics", []))
+        lines = []
+        for slot in SUMMARY_ORDER:
+            got = slots.get(slot)
+            if slot in skip or got in (None, "", [], SKIPPED):
+                continue
+            if slot == "region":
+                shown = region_label(got)
+            elif slot == "service_regions":
+                shown = "、".join(region_label(r) for r in got)
+            elif slot == "budget":
+                shown = turn.t("yuan", n=got)
+            elif slot == "urgency":
+                shown = turn.t("urgent") if got == "high" else ""
+            elif isinstance(got, list):
+                shown = "、".join(str(v) for v in got)
+            else:
+                shown = str(got)
+            if shown:
+                lines.append(f"· {turn.t(f'field_{slot}')}：{shown}")
+        return "\n".join(lines)
+
+    # ---- committing ----------------------------------------------------------------------
+    def commit(self, turn: Turn, state: FormState) -> Saved | None:
+        """Save a confirmed form; on a value the store refuses, say which and ask again."""
+        form = FORMS[state.name]
+        try:
+            if form is NEED:
+                saved = self._post_need(turn, state.slots)
+            elif form.name == "expert":
+                saved = self._save_expert(turn, state.slots)
+            else:
+                topics = subscribe(
+                    session=turn.session,
+                    user_id=turn.user.id or 0,
+                    topics=list(state.slots.get("topics", [])),
+                )
+                turn.state.clear_form()
+                turn.say(turn.t("subscribed", topics="、".join(topics)))
+                saved = Saved(form.name)
+        except InvalidInput as exc:
+            turn.session.rollback()
+            self._refused(turn, state, exc)
+            return None
+        return saved
+
+    def _post_need(self, turn: Turn, slots: dict[str, Any]) -> Saved:
+        session, user = turn.session, turn.user
+        region = slots.get("region") or {}
+        posted = post_need(
+            session=session,
+            requester=user,
+            need_in=NeedCreate(
+                text=slots["problem"],
+                crop=value(slots, "crop"),
+                problem=value(slots, "problem")[:200],
+                category=Category(slots.get("category") or "other"),
+                province=region.get("province", ""),
+                city=region.get("city", ""),
+                county=region.get("county", ""),
+                urgency=Urgency.HIGH if slots.get("urgency") == "high" else Urgency.NORMAL,
+                budget=value(slots, "budget", None),
+                contact_phone=slots["phone"],
+            ),
+        )
+        if not user.phone or not user.province:
+            update_user(
+                session=session,
+                user=user,
+                phone=user.phone or posted.need.contact_phone,
+                province=user.province or posted.need.province,
+                city=user.city if user.province else posted.need.city,
+                county=user.county if user.province else posted.need.county,
+            )
+        turn.state.clear_form()
+        self.personal.note_need(turn, posted.need)
+        turn.say(turn.t("need_posted", id=posted.order.id))
+        return Saved("need", posted=posted)
+
+    def _save_expert(self, turn: Turn, slots: dict[str, Any]) -> Saved:
+        session, user = turn.session, turn.user
+        regions = [Region(**r) for r in slots.get("service_regions", [])]
+        first = regions[0] if regions else Region()
+        update_user(
+            session=session,
+            user=user,
+            display_name=str(slots.get("name") or user.display_name)[:64],
+            phone=slots.get("phone") or user.phone,
+            province=user.province or first.province,
+            city=user.city if user.province else first.city,
+            county=user.county if user.province else first.county,
+        )
+        upsert_expert_profile(
+            session=session,
+            user=user,
+            profile_in=ExpertProfileCreate(
+                fields=list(slots.get("fields", [])),
+                skills=list(slots.get("fields", [])),
+                crops=list(slots.get("crops", [])),
+                organisation=str(value(slots, "organisation")),
+                title=str(value(slots, "title")),
+                service_regions=regions,
+            ),
+        )
+        turn.state.clear_form()
+        turn.say(
+            turn.t(
+                "expert_saved",
+                fields="、".join(slots.get("fields", [])),
+                regions="、".join(r.label for r in regions),
+            )
+        )
+        return Saved("expert", expert_id=user.id)
+
+    def _refused(self, turn: Turn, state: FormState, exc: InvalidInput) -> None:
+        """The store refused a value: say which, clear it and ask for it again."""
+        form = FORMS[state.name]
+        slot = _STORE_FIELD.get(exc.field, exc.field)
+        if slot == "phone":
+            turn.say(turn.t("bad_phone", value=exc.value))
+        elif slot == "region":
+            turn.say(turn.t("bad_region", value=exc.value))
+        else:
+            label = turn.t(f"field_{slot}") if slot in SUMMARY_ORDER else slot
+            turn.say(f"{label}：{exc.reason}")
+        state.slots.pop(slot, None)
+        state.confirming = False
+        turn.state.form = state
+        if slot in form.required or slot in form.optional:
+            self.ask(turn, form, slot)
+        else:
+            self.show(turn, advance(state))

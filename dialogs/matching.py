@@ -1,0 +1,353 @@
+"""The matching desk: expert cards read from the database, notifying the best experts for a
+need, browsing open needs, and the scheduled re-match / expiry / auto-close jobs.
+
+Every process reads experts from the database: before ranking, cards changed since the last
+look (by profile count and latest ``updated_at``) are reloaded, so an expert registered in
+another process (the console beside the bot, a second worker) is matched at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from dialogs.actions import Act, Action
+from dialogs.context import Turn
+from dialogs.i18n import t
+from dialogs.types import Button, Outbound, Outcome
+from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
+from store import orders as o
+from store.clock import as_utc, utcnow
+from store.errors import NotFound
+from store.experts import ExpertProfile, experts_version, experts_with_users
+from store.lifecycle import InvalidTransition, OrderStatus
+from store.needs import Need, get_need
+from store.notifications import notified_experts, record_notified
+from store.phone import mask_then_truncate
+from store.users import User, get_user, users_by_id
+from store.validation import Region
+
+log = logging.getLogger(__name__)
+
+SUMMARY_CHARS = 60
+# crop group -> another word experts use for it in their fields (果树栽培, 畜牧兽医 ...)
+CROP_GROUPS = {
+    "果树": "水果",
+    "蔬菜": "设施",
+    "粮油": "粮食",
+    "经济作物": "中药材",
+    "食用菌": "菌",
+    "畜禽": "畜牧",
+    "水产": "渔",
+}
+# a need waiting with no expert at all is given up after this many match timeouts
+POSTED_ROUNDS = 3
+
+
+@dataclass(slots=True)
+class MatchDesk:
+    """Ranks and notifies experts; cards come from the database.
+
+    Args:
+        matcher: the ranking over the expert-profile index.
+        field_categories: lexicon field -> problem category (e.g. 植保 -> disease).
+        crop_groups: lexicon crop -> its group (柑橘 -> 果树).
+    """
+
+    matcher: ExpertMatcher
+    field_categories: Mapping[str, str] = field(default_factory=dict)
+    crop_groups: Mapping[str, str] = field(default_factory=dict)
+    top_n: int = 5
+    match_timeout: timedelta = timedelta(hours=2)
+    auto_close_days: int = 7
+    _version: tuple[int, datetime | None] = (0, None)
+
+    # ---- expert cards ------------------------------------------------------------------
+    def refresh(self, session: Session) -> None:
+        """Bring the cards in step with the database (cheap when nothing changed)."""
+        version = experts_version(session=session)
+        if version != self._version:
+            count, latest = self._version
+            grown = version[0] >= count and latest is not None
+            rows = experts_with_users(session=session, changed_since=latest if grown else None)
+            self.matcher.sync([self.card(p, u) for p, u in rows], remove_missing=not grown)
+            self._version = version
+        # open load moves with every accept and resolve: read it each time
+        load = o.open_order_counts(session=session)
+        for uid, card in self.matcher.cards.items():
+            card.open_orders = load.get(uid, 0)
+
+    def card(self, profile: ExpertProfile, user: User) -> ExpertCard:
+        terms = (*profile.fields, *profile.skills)
+        cats = {self.field_categories.get(f) for f in terms}
+        groups = tuple(g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in terms))
+        return ExpertCard(
+            user_id=user.id or 0,
+            name=user.display_name,
+            organisation=profile.organisation,
+            title=profile.title,
+            fields=tuple(profile.fields),
+            skills=tuple(profile.skills),
+            crops=tuple(profile.crops),
+            crop_groups=groups,
+            categories=tuple(sorted(c for c in cats if c)),
+            home=Region(user.province, user.city, user.county),
+            regions=tuple(Region(**r) for r in profile.service_regions),
+            available=profile.available,
+            rating_avg=profile.rating_avg,
+        )
+
+    def card_of(self, session: Session, user_id: int) -> ExpertCard | None:
+        self.refresh(session)
+        return self.matcher.cards.get(user_id)
+
+    # ---- matching ------------------------------------------------------------------------
+    def on_need_posted(self, turn: Turn, posted: o.Posted) -> None:
+        out = self.match(turn.session, posted.need, posted.order, Scope.CITY, locale=turn.locale)
+        turn.out.outbound.extend(out.outbound)
+        for reply in out.replies:
+            turn.say(reply.text)
+
+    def match(
+        self, session: Session, need: Need, order: o.Order, scope: Scope, *, locale: str = "zh"
+    ) -> Outcome:
+        """Notify the best experts not yet told, widening the scope until someone fits."""
+        out = Outcome()
+        if order.id is None:
+            out.say(t("no_expert_yet", locale))
+            return out
+        self.refresh(session)
+        already = set(notified_experts(session=session, order_id=order.id))
+        query = NeedQuery(
+            need.text,
+            need.crop,
+            need.category,
+            Region(need.province, need.city, need.county),
+            self.crop_groups.get(need.crop, ""),
+        )
+        while True:
+            matches = self.matcher.rank(
+                query,
+                k=self.top_n,
+                scope=scope,
+                exclude=already | {need.requester_id},
+                locale=locale,
+            )
+            if matches or scope == Scope.ANYWHERE:
+                break
+            scope = Scope(scope + 1)
+        if not matches:
+            out.say(t("no_expert_yet", locale))
+            return out
+        try:
+            o.mark_matched(session=session, order_id=order.id, note=f"scope={scope.name.lower()}")
+        except InvalidTransition:
+            return out  # accepted, cancelled or matched by another loop meanwhile
+        new = record_notified(
+            session=session,
+            order_id=order.id,
+            round_=scope.value,
+            matches=[(m.user_id, m.score, m.reason) for m in matches],
+        )
+        experts = users_by_id(session=session, user_ids=list(new))
+        summary = need_summary(need)
+        lines = []
+        for m in matches:
+            user = experts.get(m.user_id)
+            if user is None:
+                continue
+            card = self.matcher.cards.get(m.user_id)
+            org = f"（{card.organisation}）" if card and card.organisation else ""
+            lines.append(f"· {user.display_name}{org}：{m.reason}")
+            out.outbound.append(
+                Outbound(
+                    channel=user.channel,
+                    external_id=user.external_id,
+                    text=t("new_need", user.locale, id=order.id, summary=summary, reason=m.reason),
+                    buttons=[
+                        [
+                            Button(t("btn_accept", user.locale), _order_act("accept", order.id)),
+                            Button(t("btn_decline", user.locale), _order_act("decline", order.id)),
+                        ]
+                    ],
+                    kind="new_need",
+                    ref=f"order:{order.id}",
+                )
+            )
+        out.say(t("notified", locale, n=len(lines), lines="\n".join(lines)))
+        return out
+
+    # ---- scheduled jobs -----------------------------------------------------------------
+    def run_due(
+        self, session_factory: Callable[[], Session], now: datetime | None = None
+    ) -> Outcome:
+        """Re-match orders nobody took in time (wider each round), retry needs that found no
+        expert yet, expire after the widest, auto-close resolved orders. Safe when several
+        loops run at once."""
+        now = now or utcnow()
+        out = Outcome()
+        cutoff = now - self.match_timeout
+        with session_factory() as session:
+            for order_id in o.order_ids(
+                session=session, statuses=(OrderStatus.MATCHED,), updated_before=cutoff
+            ):
+                self._rematch(session, o.get_order(session=session, order_id=order_id), now, out)
+            for order_id in o.order_ids(session=session, statuses=(OrderStatus.POSTED,)):
+                self._retry_posted(
+                    session, o.get_order(session=session, order_id=order_id), now, out
+                )
+            for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
+                closed = o.get_order(session=session, order_id=order_id)
+                for uid in (closed.requester_id, closed.expert_id):
+                    tell(
+                        out,
+                        session,
+                        uid,
+                        "auto_closed",
+                        kind="closed",
+                        id=order_id,
+                        days=self.auto_close_days,
+                    )
+        return out
+
+    def _retry_posted(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
+        """A need no expert fitted when posted: try again (experts may have registered since);
+        give up after a few timeouts and tell the requester."""
+        if order.id is None:
+            return
+        try:
+            need = get_need(session=session, need_id=order.need_id)
+            requester = get_user(session=session, user_id=order.requester_id)
+        except NotFound:
+            return
+        result = self.match(session, need, order, Scope.CITY, locale=requester.locale)
+        if result.outbound:
+            tell(
+                out,
+                session,
+                requester.id,
+                "found_later",
+                kind="rematched",
+                id=order.id,
+                n=len(result.outbound),
+            )
+            out.outbound.extend(result.outbound)
+            return
+        if now - as_utc(order.created_at) >= self.match_timeout * POSTED_ROUNDS:
+            try:
+                o.expire(session=session, order_id=order.id, now=now)
+            except InvalidTransition:
+                return
+            tell(out, session, requester.id, "expired", kind="expired", id=order.id)
+
+    def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
+        try:
+            need = get_need(session=session, need_id=order.need_id)
+            requester = get_user(session=session, user_id=order.requester_id)
+        except NotFound:
+            return
+        if order.id is None:
+            return
+        # round r looked at Scope(r); the next round looks one step wider, until ANYWHERE
+        scope = Scope(order.match_round + 1) if order.match_round < Scope.ANYWHERE else None
+        if scope is None:
+            try:
+                o.expire(session=session, order_id=order.id, now=now)
+            except InvalidTransition:
+                return
+            tell(out, session, requester.id, "expired", kind="expired", id=order.id)
+            return
+        result = self.match(session, need, order, scope, locale=requester.locale)
+        new = result.outbound
+        if not new:
+            # nobody new even wider: count the round so the next pass moves on
+            try:
+                o.mark_matched(
+                    session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
+                )
+            except InvalidTransition:
+                return
+            return
+        label = t(
+            "scope_province" if scope == Scope.PROVINCE else "scope_anywhere", requester.locale
+        )
+        tell(
+            out,
+            session,
+            requester.id,
+            "rematched",
+            kind="rematched",
+            id=order.id,
+            scope=label,
+            n=len(new),
+        )
+        out.outbound.extend(new)
+
+    # ---- browsing (找项目) -----------------------------------------------------------------
+    def browse(self, turn: Turn) -> None:
+        """Open needs near the expert and in their fields, best fit first."""
+        card = self.card_of(turn.session, turn.user.id or 0)
+        if card is None:
+            turn.say(turn.t("not_expert"))
+            return
+        fits = []
+        for order, need in o.open_needs(session=turn.session, exclude_requester=card.user_id):
+            area = Region(need.province, need.city, need.county)
+            level, _ = self.matcher.region_level(card, area)
+            if level == "elsewhere":
+                continue
+            topical = need.crop in card.crops or need.category in card.categories
+            rank = (0 if topical else 1, {"county": 0, "city": 1, "province": 2}[level])
+            fits.append((*rank, -(need.id or 0), need, order))
+        fits.sort(key=lambda x: x[:3])
+        if not fits:
+            turn.say(turn.t("needs_none"))
+            return
+        lines = [turn.t("needs_head")]
+        buttons = []
+        for *_, need, order in fits[:8]:
+            region = need.county or need.city or need.province
+            lines.append(turn.t("need_line", id=order.id, region=region, text=need_summary(need)))
+            buttons.append(
+                [Button(f"{turn.t('btn_accept')} #{order.id}", _order_act("accept", order.id))]
+            )
+        turn.say("\n".join(lines), buttons)
+
+
+def _order_act(kind: str, order_id: int | None) -> Action:
+    return Action(Act(kind), order_id=order_id)
+
+
+def tell(
+    out: Outcome,
+    session: Session,
+    user_id: int | None,
+    key: str,
+    *,
+    kind: str,
+    ref: str = "",
+    **values: Any,
+) -> None:
+    """Queue a message for another person, in their own language (no-op for nobody)."""
+    if not user_id:
+        return
+    try:
+        user = get_user(session=session, user_id=user_id)
+    except NotFound:
+        return
+    text = t(key, user.locale, **values)
+    out.outbound.append(Outbound(user.channel, user.external_id, text, kind=kind, ref=ref))
+
+
+def need_summary(need: Need) -> str:
+    """What an expert sees of a need before accepting: place, crop and the text with every
+    phone-like number masked (masked first, then shortened, so no cut number slips through)."""
+    region = need.county or need.city or need.province
+    bits = [x for x in (region, need.crop) if x]
+    text = mask_then_truncate(need.text, SUMMARY_CHARS)
+    return f"{' · '.join(bits)} · {text}" if bits else text

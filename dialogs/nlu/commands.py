@@ -1,0 +1,125 @@
+"""Order commands typed as text ("接单 12", "已解决 3 已指导撒石灰", "评价 12 5 很好"), read once
+into a typed :class:`OrderCommand` that the order desk acts on."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dialogs.nlu.numbers import chinese_to_int
+from store.phone import mask
+
+
+class OrderVerb(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    RESOLVE = "resolve"
+    RATE = "rate"
+    CANCEL = "cancel"
+    SHOW = "show"
+    LIST = "list"
+    BROWSE = "browse"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCommand:
+    """What an order message asks for; ``order_id`` None means "the one I mean" (the desk
+    picks the only candidate, or asks which)."""
+
+    verb: OrderVerb
+    order_id: int | None = None
+    score: int | None = None
+    note: str = ""  # the resolution note, or the rating comment
+
+
+# Anything that reads as order management (the intent); the verbs below say which.
+_ORDER = re.compile(
+    r"^\s*/?(?:orders?|needs)\b|接单|已解决|已经解决|取消订单|订单|\d+\s*号单|单子|"
+    r"\d+\s*号.{0,8}(?:接|弄好|搞定|撤|关|解决|完成|星|分|取消)|第\s*\d+\s*单|^\s*接\s*\d+|"
+    r"我(?:的|接的?|接了|发的).{0,4}单|接我的单|[1-5一二三四五]\s*颗星|找项目|看看?需求|有什么需求|^\s*不合适|"
+    r"(?:评价|打分|好评|差评|打个?[1-5一二三四五]\s*分|[1-5一二三四五]\s*[星分])|"
+    r"需求.{0,6}(?:有人接|接了没|怎么样了|进度)|我(?:发|提)的.{0,6}(?:需求|问题).{0,6}(?:人接|接没)|"
+    r"^\s*取消\s*\d+"
+)
+_ID = re.compile(r"#?\s*(\d+)")
+_ACCEPT = re.compile(
+    r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)"
+)
+_DECLINE = re.compile(r"^\s*不合适\s*#?\s*(\d+)?\s*$")
+_RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理好了?|完成了)")
+_RATE = re.compile(r"评价|打分|评分|好评|差评|颗星|星|分")
+_CANCEL = re.compile(r"取消|撤了|撤销|不要了")
+_LIST = re.compile(
+    r"^\s*/orders\s*$|我的订单|我的单|订单列表|我接的单|我接了哪些|我发的需求|有没得人接|有人接"
+)
+_SHOW = re.compile(
+    r"^\s*/order\s+#?(\d+)|(?:查看|看下|看看)?订单\s*#?(\d+)|需求\s*#?(\d+)\s*(?:进度|怎么样)"
+)
+_BROWSE = re.compile(r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活")
+_SCORE = re.compile(r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])(?!\d)")
+# "评价 12 5 很好" / "评价 #12 5": the order, then the score on its own
+_RATE_PAIR = re.compile(r"(?:评价|打分|评分)\s*#?\s*(\d+)\s*(?:号单?)?\s+([1-5])(?!\d)\s*(.*)$")
+_COMMENT_NOISE = re.compile(r"评价|打分|评分|好评|给|号单|单|[，,。\s]+")
+
+
+def is_order_text(text: str) -> bool:
+    """The message manages orders (accept, resolve, rate, cancel, list, browse …)."""
+    return bool(_ORDER.search(text))
+
+
+def order_command(text: str) -> OrderCommand | None:
+    """The order command in *text*, or None when it is not about orders."""
+    if not is_order_text(text):
+        return None
+    # a phone number is never an order number
+    clean = re.sub(r"\d*\*{3,}\d*", " ", mask(text))
+    if _CANCEL.search(clean):
+        return OrderCommand(OrderVerb.CANCEL, _first_id(clean))
+    if m := _SHOW.search(clean):
+        return OrderCommand(OrderVerb.SHOW, _int(next(g for g in m.groups() if g)))
+    if _BROWSE.search(clean) and not _ID.search(clean):
+        return OrderCommand(OrderVerb.BROWSE)
+    if _LIST.search(clean):
+        return OrderCommand(OrderVerb.LIST)
+    if m := _ACCEPT.search(clean):
+        given = next((g for g in m.groups() if g), None)
+        return OrderCommand(OrderVerb.ACCEPT, _int(given) if given else None)
+    if m := _DECLINE.search(clean):
+        return OrderCommand(OrderVerb.DECLINE, _int(m.group(1)) if m.group(1) else None)
+    if _RESOLVE.search(clean):
+        note = _RESOLVE.split(_ID.sub(" ", clean, count=1), maxsplit=1)[-1].strip(" ，,。")
+        return OrderCommand(OrderVerb.RESOLVE, _first_id(clean), note=note)
+    if _RATE.search(clean):
+        return _rate(clean)
+    return OrderCommand(OrderVerb.LIST)
+
+
+def _rate(clean: str) -> OrderCommand:
+    if m := _RATE_PAIR.search(clean):
+        comment = _COMMENT_NOISE.sub(" ", m.group(3)).strip()
+        return OrderCommand(OrderVerb.RATE, _int(m.group(1)), int(m.group(2)), comment)
+    order_id = _first_id(_SCORE.sub(" ", clean))
+    comment = _SCORE.sub(" ", _ID.sub(" ", clean)).strip()
+    comment = _COMMENT_NOISE.sub(" ", comment).strip()
+    return OrderCommand(OrderVerb.RATE, order_id, _score(clean), comment)
+
+
+def _int(value: str) -> int:
+    return int(value)
+
+
+def _first_id(text: str) -> int | None:
+    m = _ID.search(text)
+    return int(m.group(1)) if m else None
+
+
+def _score(text: str) -> int | None:
+    m = _SCORE.search(text)
+    if m:
+        return chinese_to_int(next(g for g in m.groups() if g))
+    if "好评" in text:
+        return 5
+    if "差评" in text:
+        return 1
+    return None
