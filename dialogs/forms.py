@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from dialogs.nlu.regions import Place
 from dialogs.nlu.slots import Slots
 from store.validation import Region
 
@@ -67,7 +66,7 @@ def next_slot(form: Form, slots: dict[str, Any]) -> str | None:
     return None
 
 
-def place_dict(place: Place) -> dict[str, str]:
+def place_dict(place: Region) -> dict[str, str]:
     return {"province": place.province, "city": place.city, "county": place.county}
 
 

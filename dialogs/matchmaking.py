@@ -16,13 +16,14 @@ from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.types import Button, Outbound, Outcome
 from knowledge.lexicons import default_lexicon
-from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
+from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
 from store import orders as o
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.lifecycle import InvalidTransition, OrderStatus
 from store.needs import Need
 from store.notifications import notified_experts, record_notified
+from store.region import Region
 from store.users import User
 
 log = logging.getLogger(__name__)
@@ -88,8 +89,8 @@ class Matchmaker:
                     crops=tuple(profile.crops),
                     crop_groups=groups,
                     categories=tuple(sorted(c for c in cats if c)),
-                    home=Area(user.province, user.city, user.county),
-                    regions=tuple(Area(**r) for r in profile.service_regions),
+                    home=Region(user.province, user.city, user.county),
+                    regions=tuple(Region(**r) for r in profile.service_regions),
                     available=profile.available,
                     open_orders=int(load.get(user.id, 0)),
                     rating_avg=profile.rating_avg,
@@ -119,7 +120,11 @@ class Matchmaker:
             default_lexicon().crops[need.crop].kind if need.crop in default_lexicon().crops else ""
         )
         query = NeedQuery(
-            need.text, need.crop, need.category, Area(need.province, need.city, need.county), group
+            need.text,
+            need.crop,
+            need.category,
+            Region(need.province, need.city, need.county),
+            group,
         )
         matches = []
         while True:

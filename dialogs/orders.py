@@ -17,7 +17,6 @@ from dialogs.i18n import t
 from dialogs.matchmaking import PHONE, Matchmaker, need_summary, tell
 from dialogs.nlu.numbers import chinese_to_int
 from dialogs.types import Button, Outbound
-from retrieval.matching import Area
 from store import orders as o
 from store.clock import as_utc
 from store.errors import InvalidInput, NotFound
@@ -338,7 +337,9 @@ class OrderDesk(Matchmaker):
         ).all()
         fits = []
         for need, order in rows:
-            level, _ = self.matcher.region_level(card, Area(need.province, need.city, need.county))
+            level, _ = self.matcher.region_level(
+                card, Region(need.province, need.city, need.county)
+            )
             if level == "elsewhere":
                 continue
             topical = need.crop in card.crops or need.category in card.categories
