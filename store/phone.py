@@ -224,6 +224,29 @@ def _runs(text: str, is_gap: Callable[[str], bool]) -> list[list[_Group]]:
     return runs
 
 
+def _phone_at(run: list[_Group], i: int, text: str) -> tuple[Number | None, int]:
+    """The longest valid phone spelt by groups run[i:j], and j; (None, i) if there is none."""
+    # only as many groups as a phone can hold, so a long run costs linear time
+    prefixes: list[str] = []
+    digits = ""
+    for k in range(i, len(run)):
+        if len(digits) + len(run[k].digits) > _MAX_PHONE_DIGITS:
+            break
+        digits += run[k].digits
+        prefixes.append(digits)
+    start = run[i].start
+    plus = start > 0 and text[start - 1] in _PLUS
+    for size in range(len(prefixes), 0, -1):
+        digits = prefixes[size - 1]
+        if len(digits) < MIN_DIGITS:
+            break
+        phone = _valid(digits, plus=plus)
+        if phone:
+            end = run[i + size - 1].end
+            return Number(start - 1 if plus else start, end, digits, phone), i + size
+    return None, i
+
+
 def _numbers_in(run: list[_Group], text: str) -> list[Number]:
     """The numbers in one run: valid phones where consecutive groups spell one (longest
     first, left to right), and each stretch of groups between them as a plain number."""
@@ -238,21 +261,14 @@ def _numbers_in(run: list[_Group], text: str) -> list[Number]:
 
     i = 0
     while i < len(run):
-        for j in range(len(run), i, -1):
-            digits = "".join(g.digits for g in run[i:j])
-            if len(digits) > _MAX_PHONE_DIGITS:
-                continue
-            start = run[i].start
-            plus = start > 0 and text[start - 1] in _PLUS
-            phone = _valid(digits, plus=plus)
-            if phone:
-                flush()
-                found.append(Number(start - 1 if plus else start, run[j - 1].end, digits, phone))
-                i = j
-                break
-        else:
+        phone, j = _phone_at(run, i, text)
+        if phone is None:
             rest.append(run[i])
             i += 1
+        else:
+            flush()
+            found.append(phone)
+            i = j
     flush()
     return found
 
