@@ -14,7 +14,8 @@ from bench.measure import latency_summary, peak_rss_mb
 from dialogs.nlu.regions import gazetteer
 from knowledge.lexicons import default_lexicon
 from retrieval.factory import open_index
-from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
+from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
+from store.region import Region
 
 HOME = ("四川省", "重庆市")
 PROBLEMS = {
@@ -27,12 +28,12 @@ PROBLEMS = {
 }
 
 
-def counties() -> list[Area]:
+def counties() -> list[Region]:
     out = []
     for names in gazetteer().names.values():
         for p in names:
             if p.province in HOME and p.county:
-                out.append(Area(p.province, p.city, p.county))
+                out.append(Region(p.province, p.city, p.county))
     return sorted(set(out), key=lambda a: (a.province, a.city, a.county))
 
 
@@ -56,9 +57,9 @@ def synthetic(
         region = (
             home
             if kind < 0.6
-            else Area(home.province, home.city)
+            else Region(home.province, home.city)
             if kind < 0.9
-            else Area(home.province)
+            else Region(home.province)
         )
         crops = rng.sample(animals if cat == "livestock" else plants, 2)
         experts.append(
@@ -96,7 +97,7 @@ def run(n_experts: int, n_needs: int = 1000) -> dict[str, Any]:
         serves: set[tuple[str, str, str]] = set()
         for c in experts:
             for r in c.regions:
-                if c.available and r.depth >= 2:
+                if c.available and r.level >= 2:
                     serves.update((r.province, r.city, cat) for cat in c.categories)
         ms: list[float] = []
         hits = answerable = 0

@@ -364,7 +364,7 @@ class Assistant:
         place = resolve(options.labels[index]).best
         if place is None:
             return
-        self._form_step(turn, forms.pick(form, options.slot, place.region))
+        self._form_step(turn, forms.pick(form, options.slot, place))
 
     def _on_pending(self, turn: Turn, text: str) -> bool:
         """Typed answers to an open clarification or offer. True when the text was used."""

@@ -371,7 +371,7 @@ def _refusal(
 
 
 def _clarify(state: FormState, form: Form, parse: Any) -> Clarify:
-    places = tuple(p.region for p in parse.slots.ambiguous_places[:6])
+    places = tuple(parse.slots.ambiguous_places[:6])
     return Clarify(state, places, region_slot(form))
 
 

@@ -219,7 +219,7 @@ def region_from_text(text: str) -> Region | None:
         # a sentence around the name: "看看宜宾翠屏区这个月" -> 宜宾市翠屏区
         res = resolve(rest)
         if res.best is not None:
-            return res.best.region
+            return res.best
         raise
 
 

@@ -14,34 +14,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from retrieval.index import Document, HybridIndex
-
-
-@dataclass(frozen=True, slots=True)
-class Area:
-    province: str = ""
-    city: str = ""
-    county: str = ""
-
-    def covers(self, other: Area) -> bool:
-        """*other* lies inside this area."""
-        if not self.province or self.province != other.province:
-            return False
-        if self.city and self.city != other.city:
-            return False
-        return not (self.county and self.county != other.county)
-
-    @property
-    def depth(self) -> int:
-        return 3 if self.county else 2 if self.city else 1 if self.province else 0
-
-    @property
-    def label(self) -> str:
-        parts = [self.province]
-        if self.city and self.city != self.province:
-            parts.append(self.city)
-        if self.county:
-            parts.append(self.county)
-        return "".join(p for p in parts if p)
+from store.region import Region
 
 
 @dataclass(slots=True)
@@ -55,8 +28,8 @@ class ExpertCard:
     crops: tuple[str, ...] = ()
     crop_groups: tuple[str, ...] = ()  # e.g. 果树 for an expert in 果树栽培
     categories: tuple[str, ...] = ()
-    home: Area = field(default_factory=Area)
-    regions: tuple[Area, ...] = ()
+    home: Region = field(default_factory=Region)
+    regions: tuple[Region, ...] = ()
     available: bool = True
     open_orders: int = 0
     rating_avg: float | None = None
@@ -78,7 +51,7 @@ class NeedQuery:
     text: str
     crop: str = ""
     category: str = ""
-    area: Area = field(default_factory=Area)
+    area: Region = field(default_factory=Region)
     crop_group: str = ""  # the crop's group (果树, 蔬菜, 畜禽 ...), for partial agreement
 
 
@@ -138,14 +111,14 @@ class ExpertMatcher:
             if area.province:
                 self._by_area[(area.province, area.city, area.county)].add(card.user_id)
 
-    def region_level(self, card: ExpertCard, area: Area) -> tuple[str, Area | None]:
+    def region_level(self, card: ExpertCard, area: Region) -> tuple[str, Region | None]:
         """How close the expert is to *area*: by a declared service region first, then home."""
-        best: Area | None = None
+        best: Region | None = None
         for region in card.regions:
-            if region.covers(area) and (best is None or region.depth > best.depth):
+            if region.covers(area) and (best is None or region.level > best.level):
                 best = region
         if best is not None:
-            level = {3: "county", 2: "city", 1: "province"}[best.depth]
+            level = {3: "county", 2: "city", 1: "province"}[best.level]
             return level, best
         home = card.home
         if home.province and home.province == area.province:
@@ -154,7 +127,7 @@ class ExpertMatcher:
             return "province", home
         return "elsewhere", None
 
-    def _local(self, area: Area, scope: Scope) -> set[int]:
+    def _local(self, area: Region, scope: Scope) -> set[int]:
         """Experts declared (or living) where the need is, as far as *scope* reaches."""
         keys = [(area.province, area.city, area.county), (area.province, area.city, "")]
         out: set[int] = set()
@@ -216,7 +189,7 @@ class ExpertMatcher:
         return scored[:k]
 
     @staticmethod
-    def reason(card: ExpertCard, area: Area | None, locale: str = "zh") -> str:
+    def reason(card: ExpertCard, area: Region | None, locale: str = "zh") -> str:
         skills = "、".join(dict.fromkeys((*card.fields, *card.skills)))
         skills = "、".join(skills.split("、")[:2])
         if locale == "en":

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel
 
+from store import phone
 from store.clock import utcnow
 from store.validation import clean_text
 
@@ -43,10 +44,14 @@ def log_question(
     score: float = 0.0,
     region: tuple[str, str, str] = ("", "", ""),
 ) -> QuestionLog:
-    """Record one question and whether the knowledge base could answer it."""
+    """Record one question and whether the knowledge base could answer it.
+
+    Phones in the question are masked before it is stored: the gap list (``tianfu kb gaps``,
+    the dashboard) shows questions to administrators, who must not see askers' numbers.
+    """
     row = QuestionLog(
         user_id=user_id,
-        question=clean_text(question, field="question", max_len=2000),
+        question=phone.mask(clean_text(question, field="question", max_len=2000)),
         answered=answered,
         top_hit=top_hit[:128],
         top_title=top_title[:256],

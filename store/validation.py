@@ -7,16 +7,28 @@ import difflib
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from store import phone
 from store.errors import InvalidInput
+from store.region import Region
+
+__all__ = [
+    "MAX_TEXT",
+    "Region",
+    "child_level",
+    "child_regions",
+    "clean_text",
+    "gazetteer",
+    "jionlp_module",
+    "normalise_text",
+    "normalize_phone",
+    "validate_region",
+]
 
 MAX_TEXT = 5000
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028-\u202e\ufeff]")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 
 
 def normalise_text(value: str) -> str:
@@ -39,45 +51,16 @@ def clean_text(value: str | None, *, field: str = "text", max_len: int = MAX_TEX
 def normalize_phone(value: str) -> str:
     """Return a mainland mobile (11 digits) or landline (0 + area code + number) as digits.
 
+    Any format :func:`store.phone.normalise` reads is accepted (separators, +86,
+    full-width digits, Chinese numerals).
+
     Raises:
         InvalidInput: when the number is neither.
     """
-    digits = re.sub(r"[\s\-()（）+]", "", str(value))
-    if digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    if _MOBILE.match(digits) or _LANDLINE.match(digits):
-        return digits
-    raise InvalidInput("phone", value, "not a mainland mobile or landline number")
-
-
-@dataclass(frozen=True, slots=True)
-class Region:
-    """A place in the administrative hierarchy; lower levels may be empty."""
-
-    province: str = ""
-    city: str = ""
-    county: str = ""
-
-    @property
-    def label(self) -> str:
-        parts = [self.province]
-        if self.city and self.city != self.province:
-            parts.append(self.city)
-        if self.county:
-            parts.append(self.county)
-        return "".join(p for p in parts if p)
-
-    def __bool__(self) -> bool:
-        return bool(self.province)
-
-    def within(self, columns: Any) -> list[Any]:
-        """Terms (for a WHERE) putting rows whose province / city / county *columns* inside
-        this region; none for the whole country."""
-        return [
-            getattr(columns, level) == getattr(self, level)
-            for level in ("province", "city", "county")
-            if getattr(self, level)
-        ]
+    try:
+        return phone.normalise(str(value))
+    except ValueError:
+        raise InvalidInput("phone", value, "not a mainland mobile or landline number") from None
 
 
 @lru_cache(maxsize=1)

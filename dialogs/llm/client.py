@@ -193,7 +193,8 @@ class ChatModel:
             self._skip(purpose, "circuit open")
             return None
         red = redactor or Redactor()
-        payload = red.scrub(json.dumps(data, ensure_ascii=False))
+        # each value is scrubbed before encoding: JSON escapes would split "138\t0000\t1234"
+        payload = json.dumps(red.scrub_data(data), ensure_ascii=False)
         messages = [("system", system), ("user", payload)]
         started = time.perf_counter()
         future = self._pool.submit(self._runnable(schema).invoke, messages)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
-# Any run of 7+ digits (with spaces, dashes, +86) may be a phone or an ID number.
-_NUMBER = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[\s-]?)?[0-9](?:[\s-]?[0-9]){6,}[0-9Xx]?(?![0-9])")
+from store import phone
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -48,10 +49,23 @@ class Redactor:
         self.vault[token] = value
         return token
 
+    def _numbers(self, text: str) -> str:
+        # Any run of 7+ digits, in any format store.phone reads, may be a phone or an ID
+        # number (the ID's check letter X goes with it).
+        parts: list[str] = []
+        pos = 0
+        for num in phone.numbers(text):
+            end = num.end + 1 if text[num.end : num.end + 1] in ("X", "x") else num.end
+            parts.append(text[pos : num.start])
+            parts.append(self._token("PHONE", text[num.start : end]))
+            pos = end
+        parts.append(text[pos:])
+        return "".join(parts)
+
     def scrub(self, text: str) -> str:
         """*text* with phones, e-mail addresses and personal names replaced by placeholders."""
         out = _EMAIL.sub(lambda m: self._token("EMAIL", m.group(0)), text)
-        out = _NUMBER.sub(lambda m: self._token("PHONE", m.group(0)), out)
+        out = self._numbers(out)
         for name in sorted({n for n in self.names if len(n) >= 2}, key=len, reverse=True):
             out = out.replace(name, self._token("NAME", name))
         for pattern in (*_NAMES, _BARE_NAME):
@@ -60,6 +74,20 @@ class Redactor:
             )
         return out
 
+    def scrub_data(self, data: Any) -> Any:
+        """*data* (JSON-like: dicts, lists, strings) with every string scrubbed.
+
+        Scrubbing the values, not their JSON encoding, matters: encoded, a tab or newline
+        between digit groups becomes the letters ``\\t`` / ``\\n`` and hides the number.
+        """
+        if isinstance(data, str):
+            return self.scrub(data)
+        if isinstance(data, dict):
+            return {key: self.scrub_data(value) for key, value in data.items()}
+        if isinstance(data, list | tuple):
+            return [self.scrub_data(value) for value in data]
+        return data
+
     def restore(self, value: str) -> str:
         """*value* with every known placeholder put back (unknown ones are left visible)."""
         return PLACEHOLDER.sub(lambda m: self.vault.get(m.group(0), m.group(0)), value)
@@ -67,4 +95,4 @@ class Redactor:
 
 def has_personal_data(text: str) -> bool:
     """True when *text* holds a phone-like number, an e-mail address or a placeholder."""
-    return bool(_NUMBER.search(text) or _EMAIL.search(text) or PLACEHOLDER.search(text))
+    return bool(phone.has_number(text) or _EMAIL.search(text) or PLACEHOLDER.search(text))

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from store.validation import Region, jionlp_module
+from store.region import Region
+from store.validation import jionlp_module
 
 HOME = ("四川省", "重庆市")
 MUNICIPALITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
@@ -88,27 +89,12 @@ _COMMON = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    province: str
-    city: str = ""
-    county: str = ""
-
-    @property
-    def region(self) -> Region:
-        return Region(self.province, self.city, self.county)
-
-    @property
-    def level(self) -> int:
-        return 3 if self.county else 2 if self.city else 1
-
-
 @dataclass(slots=True)
 class Gazetteer:
-    names: dict[str, list[Place]] = field(default_factory=lambda: defaultdict(list))
+    names: dict[str, list[Region]] = field(default_factory=lambda: defaultdict(list))
     max_len: int = 0
 
-    def add(self, name: str, place: Place) -> None:
+    def add(self, name: str, place: Region) -> None:
         if len(name) < 2 or place in self.names[name]:
             return
         self.names[name].append(place)
@@ -126,14 +112,14 @@ def gazetteer() -> Gazetteer:
     gaz = Gazetteer()
     for prov, pnode in data.items():
         # a municipality is its own city: 重庆 -> 重庆市 / 重庆市
-        pl = Place(prov, prov) if prov in MUNICIPALITIES else Place(prov)
+        pl = Region(prov, prov) if prov in MUNICIPALITIES else Region(prov)
         gaz.add(prov, pl)
         for alias in _aliases(pnode):
             gaz.add(alias, pl)
         for city, cnode in pnode.items():
             if city.startswith("_"):
                 continue
-            cl = Place(prov, city)
+            cl = Region(prov, city)
             if city != prov:
                 gaz.add(city, cl)
                 for alias in _aliases(cnode):
@@ -142,7 +128,7 @@ def gazetteer() -> Gazetteer:
             for county, knode in cnode.items():
                 if county.startswith("_"):
                     continue
-                kl = Place(prov, city, county)
+                kl = Region(prov, city, county)
                 gaz.add(county, kl)
                 for alias in _aliases(knode or {}):
                     if alias not in _COMMON:
@@ -154,7 +140,7 @@ def gazetteer() -> Gazetteer:
 class Mention:
     text: str
     start: int
-    places: tuple[Place, ...]
+    places: tuple[Region, ...]
 
 
 def find_mentions(text: str) -> list[Mention]:
@@ -177,15 +163,15 @@ def find_mentions(text: str) -> list[Mention]:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
-    places: tuple[Place, ...]  # the places meant, in order of mention (several for experts)
-    ambiguous: tuple[Place, ...] = ()  # candidates to ask about when one mention fits several
+    places: tuple[Region, ...]  # the places meant, in order of mention (several for experts)
+    ambiguous: tuple[Region, ...] = ()  # candidates to ask about when one mention fits several
 
     @property
-    def best(self) -> Place | None:
+    def best(self) -> Region | None:
         return self.places[0] if self.places else None
 
 
-def _consistent(a: Place, b: Place) -> bool:
+def _consistent(a: Region, b: Region) -> bool:
     """b lies within a, or a within b."""
     if a.province != b.province:
         return False
@@ -194,17 +180,17 @@ def _consistent(a: Place, b: Place) -> bool:
     return not (a.county and b.county and a.county != b.county)
 
 
-def _merge(a: Place, b: Place) -> Place:
-    return Place(a.province, a.city or b.city, a.county or b.county)
+def _merge(a: Region, b: Region) -> Region:
+    return Region(a.province, a.city or b.city, a.county or b.county)
 
 
 def resolve(text: str) -> Resolution:
-    """Places mentioned in *text*; nested mentions (宜宾 + 翠屏) merge into one place."""
+    """Regions mentioned in *text*; nested mentions (宜宾 + 翠屏) merge into one place."""
     mentions = find_mentions(text)
     if not mentions:
         return Resolution(())
-    groups: list[list[Place]] = []
-    ambiguous: tuple[Place, ...] = ()
+    groups: list[list[Region]] = []
+    ambiguous: tuple[Region, ...] = ()
     for m in mentions:
         cands = list(m.places)
         if groups:
@@ -216,7 +202,7 @@ def resolve(text: str) -> Resolution:
                 groups[-1] = list(dict.fromkeys(narrowed))
                 continue
         groups.append(cands)
-    places: list[Place] = []
+    places: list[Region] = []
     for cands in groups:
         best = _pick(cands)
         if best is None:
@@ -227,7 +213,7 @@ def resolve(text: str) -> Resolution:
     return Resolution(tuple(places), ambiguous if not places else ())
 
 
-def _pick(cands: list[Place]) -> Place | None:
+def _pick(cands: list[Region]) -> Region | None:
     if len(cands) == 1:
         return cands[0]
     # prefer the most specific reading, then home provinces
@@ -242,7 +228,7 @@ def _pick(cands: list[Place]) -> Place | None:
     return None
 
 
-def place_by_label(label: str) -> Place | None:
+def place_by_label(label: str) -> Region | None:
     """The place for a user's pick among clarification options (its full label)."""
     res = resolve(label)
     return res.best
@@ -284,5 +270,5 @@ def lookup(name: str) -> Region:
     shallow = min(c.level for c in cands)
     best = _pick([c for c in cands if c.level == shallow])
     if best is None:
-        raise RegionLookupError(name, [c.region.label for c in cands], ambiguous=True)
-    return best.region
+        raise RegionLookupError(name, [c.label for c in cands], ambiguous=True)
+    return best

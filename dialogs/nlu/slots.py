@@ -7,16 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import Place, resolve
+from dialogs.nlu.regions import resolve
 from knowledge.lexicons import Lexicon, default_lexicon
-from store.errors import InvalidInput
-from store.validation import normalize_phone
+from store import phone as phones
+from store.region import Region
 
 ANIMAL_GROUPS = frozenset({"畜禽", "水产"})
-_PHONE = re.compile(
-    r"(?<![0-9])(?:\+?86[\s-]?)?(1[0-9]{2}[\s-]?[0-9]{4}[\s-]?[0-9]{4}|0[0-9]{2,3}[\s-]?[0-9]{7,8})(?![0-9])"
-)
-_DIGITS = re.compile(r"(?<![0-9])[0-9][0-9\s-]{4,}[0-9](?![0-9])")
 _URGENT = re.compile(r"急|马上|尽快|赶紧|快点|火速|等不及|救命|要死完|死了好多|今天就|越快越好")
 _PROCESSING = re.compile(
     r"贮藏|储存|储藏|保鲜|加工|包装|卖不出|销售|销路|烘干|晾晒|窖|冷库|冷链|腌制|品牌|电商|深加工|"
@@ -52,8 +48,8 @@ class Slots:
     category: str = ""
     problem: str = ""
     pests: list[str] = field(default_factory=list)
-    places: list[Place] = field(default_factory=list)
-    ambiguous_places: list[Place] = field(default_factory=list)
+    places: list[Region] = field(default_factory=list)
+    ambiguous_places: list[Region] = field(default_factory=list)
     phone: str = ""
     bad_phone: str = ""
     budget: int | None = None
@@ -65,7 +61,7 @@ class Slots:
     availability: str = ""
 
     @property
-    def place(self) -> Place | None:
+    def place(self) -> Region | None:
         return self.places[0] if self.places else None
 
     def as_public(self) -> dict[str, object]:
@@ -85,7 +81,7 @@ class Slots:
             if p.county:
                 out["county"] = p.county
         if len(self.places) > 1:
-            out["regions"] = [p.region.label for p in self.places]
+            out["regions"] = [p.label for p in self.places]
         if self.phone:
             out["phone"] = self.phone
         if self.budget is not None:
@@ -226,17 +222,8 @@ def find_pests(text: str, lex: Lexicon) -> list[str]:
 
 def find_phone(text: str) -> tuple[str, str]:
     """(valid phone digits, or ''; the raw number that failed validation, or '')."""
-    for m in _PHONE.finditer(text):
-        try:
-            return normalize_phone(m.group(1)), ""
-        except InvalidInput:
-            continue
-    for m in _DIGITS.finditer(text):
-        raw = m.group(0)
-        digits = re.sub(r"\D", "", raw)
-        if len(digits) >= 7 and not re.search(r"(元|块|万|千)", text[m.end() : m.end() + 2]):
-            return "", raw
-    return "", ""
+    found = phones.extract(text)
+    return found.phone, found.bad
 
 
 def find_fields(text: str, lex: Lexicon) -> list[str]:
@@ -266,9 +253,10 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
     """Every slot the text states. Pure: no I/O beyond the cached lexicons and gazetteer."""
     lex = lex or default_lexicon()
     slots = Slots()
-    phone, bad = find_phone(text)
-    slots.phone, slots.bad_phone = phone, bad
-    scrubbed = _PHONE.sub(" ", text) if phone else text
+    found = phones.extract(text)
+    slots.phone, slots.bad_phone = found.phone, found.bad
+    # the number's digits are not a budget, and its Chinese numerals no crop or place
+    scrubbed = text[: found.start] + " " + text[found.end :] if found.phone else text
     slots.crops = find_crops(scrubbed, lex)
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)

@@ -115,3 +115,17 @@ def test_nlu_stream_jsonl():
     }
     assert "invalid JSON" in lines[1]["error"]
     assert lines[2] == {"id": "b", "intent": "other", "slots": {}}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "李子树流胶 想请专家 电话一三八零零零零一二三四",
+        "李子树流胶 想请专家 电话１３８００００１２３４",
+        "李子树流胶 想请专家 电话 +86 138 0000 1234",
+    ],
+)
+def test_phone_in_chinese_numerals_or_full_width_is_read(text):
+    s = understand(text).slots
+    assert s.phone == "13800001234" and s.bad_phone == ""
+    assert s.crop == understand("李子树流胶").slots.crop != ""

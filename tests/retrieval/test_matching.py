@@ -7,13 +7,14 @@ import uuid
 import pytest
 
 from retrieval.factory import open_index
-from retrieval.matching import Area, ExpertCard, ExpertMatcher, NeedQuery, Scope
+from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
+from store.region import Region
 from tests.conftest import ephemeral_client
 
-YIBIN_CUIPING = Area("四川省", "宜宾市", "翠屏区")
+YIBIN_CUIPING = Region("四川省", "宜宾市", "翠屏区")
 
 
-def card(uid: int, fields: tuple[str, ...], region: Area, **kw) -> ExpertCard:
+def card(uid: int, fields: tuple[str, ...], region: Region, **kw) -> ExpertCard:
     return ExpertCard(
         user_id=uid, name=f"e{uid}", fields=fields, regions=(region,), home=region, **kw
     )
@@ -27,9 +28,9 @@ def matcher(tmp_path) -> ExpertMatcher:
     m.sync(
         [
             card(1, ("果树栽培", "土壤改良"), YIBIN_CUIPING, crops=("李",), categories=("soil",)),
-            card(2, ("土壤肥料",), Area("四川省", "宜宾市"), categories=("soil",)),
-            card(3, ("土壤改良",), Area("四川省"), categories=("soil",)),
-            card(4, ("土壤改良",), Area("四川省", "泸州市", "合江县"), categories=("soil",)),
+            card(2, ("土壤肥料",), Region("四川省", "宜宾市"), categories=("soil",)),
+            card(3, ("土壤改良",), Region("四川省"), categories=("soil",)),
+            card(4, ("土壤改良",), Region("四川省", "泸州市", "合江县"), categories=("soil",)),
             card(5, ("畜牧兽医",), YIBIN_CUIPING, crops=("猪",), categories=("livestock",)),
             card(6, ("土壤改良",), YIBIN_CUIPING, categories=("soil",), available=False),
             card(
@@ -40,7 +41,7 @@ def matcher(tmp_path) -> ExpertMatcher:
                 categories=("soil",),
                 open_orders=6,
             ),
-            card(8, ("土壤改良",), Area("重庆市", "重庆市", "万州区"), categories=("soil",)),
+            card(8, ("土壤改良",), Region("重庆市", "重庆市", "万州区"), categories=("soil",)),
         ]
     )
     return m
