@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -84,9 +85,17 @@ def rule_rewrite(text: str, memory: Memory) -> str | None:
     return f"{subject}{rest}" if rest else None
 
 
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """A follow-up rewritten to stand alone; *by_model* when the model judged it one."""
+
+    question: str
+    by_model: bool = False
+
+
 def rewrite(
     text: str, slots: Slots, memory: Memory | None, model: ChatModel | None = None
-) -> str | None:
+) -> Rewrite | None:
     """A standalone rewrite of *text* from the remembered turns, or None when the message
     does not lean on them."""
     memory = recent(memory)
@@ -99,11 +108,12 @@ def rewrite(
             question = got.question.strip()
             if 2 <= len(question) <= 120 and not has_personal_data(question):
                 log.info("follow-up rewritten by the model: %r -> %r", text, question)
-                return question if question != text else None
+                return Rewrite(question, by_model=True) if question != text else None
     rewritten = rule_rewrite(text, memory)
-    if rewritten:
-        log.info("follow-up rewritten by rule: %r -> %r", text, rewritten)
-    return rewritten
+    if not rewritten:
+        return None
+    log.info("follow-up rewritten by rule: %r -> %r", text, rewritten)
+    return Rewrite(rewritten)
 
 
 def remember(memory: Memory | None, question: str, answer: str) -> Memory:

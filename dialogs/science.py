@@ -167,8 +167,11 @@ class ScienceDesk:
         alone = answer(self.knowledge, text[:500], self.tokenize)
         candidate = rewrite(text, parse.slots, turn.state.memory, self.llm)
         if candidate:
-            leaned = answer(self.knowledge, candidate[:500], self.tokenize)
-            if leaned.answered and _confidence(leaned) > _confidence(alone):
+            leaned = answer(self.knowledge, candidate.question[:500], self.tokenize)
+            # the model read the history and judged it a follow-up; the offline rule only
+            # guesses, so its rewrite must also retrieve better than the message alone
+            better = _confidence(leaned) > _confidence(alone)
+            if leaned.answered and (candidate.by_model or better):
                 return self._log(turn, leaned, grounded=True)
         return self._log(turn, alone, grounded=True)
 

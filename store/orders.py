@@ -26,6 +26,7 @@ from store.lifecycle import (
     NotPermitted,
     OrderStatus,
 )
+from store.lifecycle import UNMET_STATUSES
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification
@@ -473,8 +474,9 @@ def orders_with_needs(
 def open_needs(
     *, session: Session, exclude_requester: int, limit: int = 500
 ) -> list[tuple[Order, Need]]:
-    """Needs nobody has taken yet (posted or matched), newest first."""
-    open_states = [S.POSTED.value, S.MATCHED.value]
+    """Needs nobody has taken yet (posted, matched, or expired but still takeable), newest
+    first."""
+    open_states = [s.value for s in UNMET_STATUSES]
     stmt = (
         select(Order, Need)
         .where(col(Need.id) == col(Order.need_id), col(Order.status).in_(open_states))

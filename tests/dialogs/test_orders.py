@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from dialogs.actions import parse_action
 from dialogs.assistant import Assistant
 from dialogs.matching import MatchDesk
 from dialogs.types import Incoming, Outcome, Reply
@@ -95,7 +96,7 @@ def test_need_to_rating(world):
     # two experts race; the first wins, the second is refused politely
     first, second = notified[0], notified[1]
     win = assistant.handle(
-        Incoming("test", first, action=f"accept:{order_id}", display_name=first)
+        Incoming("test", first, action=parse_action(f"accept:{order_id}"), display_name=first)
     )
     assert "接单成功" in win.text and "13800001234" in win.text  # winner gets the contact
     to_farmer = [m for m in win.outbound if m.external_id == "老王"]

@@ -7,6 +7,7 @@ import pytest
 from sqlmodel import func, select
 
 from dialogs.assistant import Assistant
+from dialogs.state import ConversationState as Conversation
 from store.conversations import ConversationState
 from store.needs import Need
 from store.orders import OrderEvent
@@ -21,21 +22,22 @@ def count(assistant: Assistant, model) -> int:  # type: ignore[no-untyped-def]
         return s.exec(select(func.count()).select_from(model)).one()
 
 
-def state(assistant: Assistant, user: str) -> dict:
+def state(assistant: Assistant, user: str) -> Conversation:
+    """The saved conversation state, as the assistant reads it back."""
     with assistant.session_factory() as s:
         row = s.exec(
             select(ConversationState).where(ConversationState.external_id == user)
         ).first()
-        return dict(row.data) if row else {}
+        return Conversation.from_json(dict(row.data) if row else {})
 
 
 def test_correction_changes_only_the_region(chat: Chat, assistant: Assistant):
     chat.send(NEED)
     chat.send("跳过")  # budget
-    before = state(assistant, "老王")["slots"]
+    before = state(assistant, "老王").form.slots
     out = chat.send("不对，是在泸州")
     assert "已更新：地点" in out.text and "四川省泸州市" in out.text
-    after = state(assistant, "老王")["slots"]
+    after = state(assistant, "老王").form.slots
     assert after["region"] == {"province": "四川省", "city": "泸州市", "county": ""}
     assert {k: v for k, v in after.items() if k != "region"} == {
         k: v for k, v in before.items() if k != "region"
@@ -46,7 +48,7 @@ def test_cancel_forgets_the_form_and_writes_nothing(chat: Chat, assistant: Assis
     chat.send(NEED)
     out = chat.send("算了")
     assert "已取消" in out.text
-    assert state(assistant, "老王") == {}
+    assert state(assistant, "老王").form is None
     assert count(assistant, Need) == 0
     assert "没有进行中" in chat.send("取消").text
 
@@ -84,13 +86,13 @@ def test_confirm_at_an_optional_question_posts_and_is_never_the_answer(
 
 def test_digression_is_answered_then_the_form_resumes(chat: Chat, assistant: Assistant):
     chat.send("我家猕猴桃溃疡病很严重，想请专家上门")
-    awaiting = state(assistant, "老王")["awaiting"]
+    awaiting = state(assistant, "老王").form.awaiting
     out = chat.send("发芽的土豆能吃吗？")
     assert "来源：" in out.text and "发芽" in out.text
     assert "我们继续发布需求" in out.text
     st = state(assistant, "老王")
-    assert st["form"] == "need" and st["awaiting"] == awaiting
-    assert st["slots"]["crop"] == "猕猴桃"
+    assert st.form.name == "need" and st.form.awaiting == awaiting
+    assert st.form.slots["crop"] == "猕猴桃"
 
 
 def test_ambiguous_county_is_clarified(chat: Chat, assistant: Assistant):
@@ -99,7 +101,7 @@ def test_ambiguous_county_is_clarified(chat: Chat, assistant: Assistant):
     assert "哪一个" in out.text
     assert len(chat.buttons()) >= 3
     out = chat.send("2")
-    slots = state(assistant, "老王")["slots"]
+    slots = state(assistant, "老王").form.slots
     assert slots["region"]["county"] == "鼓楼区" and slots["region"]["province"] == "江苏省"
     assert "联系电话" in out.text
 
@@ -123,7 +125,7 @@ def test_bad_phone_is_refused_clearly(chat: Chat, assistant: Assistant):
     chat.send("我家猪不吃食还发烧，想请兽医来看看 荣昌")
     out = chat.send("12345678")
     assert "不像有效的电话号码" in out.text
-    assert state(assistant, "老王")["awaiting"] == "phone"
+    assert state(assistant, "老王").form.awaiting == "phone"
 
 
 def test_restart_mid_form_resumes(engine, kb_index):
@@ -167,5 +169,5 @@ def test_hostile_input_in_the_middle_of_a_form(chat: Chat, assistant: Assistant)
         out = chat.send(text)
         assert out.replies
     st = state(assistant, "老王")
-    assert st["form"] == "need"
+    assert st.form.name == "need"
     assert count(assistant, Need) == 0

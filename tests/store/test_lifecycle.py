@@ -11,7 +11,7 @@ from store import lifecycle
 from store import orders as o
 from store.clock import utcnow
 from store.experts import ExpertProfileCreate, get_expert_profile, upsert_expert_profile
-from store.lifecycle import Action, InvalidTransition, OrderStatus
+from store.lifecycle import Action, InvalidTransition, NotPermitted, OrderStatus
 from store.needs import Need
 from store.orders import Order, OrderEvent
 from tests.factories import make_expert, make_user, post
@@ -94,6 +94,10 @@ def test_every_move_on_the_database(session: Session, status: OrderStatus, step:
         )
         need = session.exec(select(Need).where(Need.id == order.need_id)).one()
         assert need.status == target.value
+    elif step == "resolve" and o.get_order(session=session, order_id=order_id).expert_id is None:
+        # nobody has taken it: the expert is no party to it and learns nothing of its state
+        with pytest.raises(NotPermitted):
+            apply(session, step, order_id, requester, expert_for_step)
     else:
         with pytest.raises(InvalidTransition) as err:
             apply(session, step, order_id, requester, expert_for_step)

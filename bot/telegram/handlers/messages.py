@@ -63,8 +63,8 @@ def setup() -> Router:
             text = t("article_refused", locale, line=exc.line, reason=exc.reason)
             await message.answer(text, parse_mode=None)
             return
-        if services.assistant.knowledge is None:  # the first article of an empty index
-            services.assistant.knowledge = services.knowledge
+        if services.assistant.science.knowledge is None:  # the first article of an empty index
+            services.assistant.science.knowledge = services.knowledge
         text = t("article_added", locale, title=article.title, id=article.id)
         await message.answer(text, parse_mode=None)
 

@@ -27,7 +27,7 @@ JUNE_10AM = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
 
 def planner(tg) -> PushPlanner:
-    index = tg.services.assistant.knowledge
+    index = tg.services.assistant.science.knowledge
     return PushPlanner(catalogue=lambda: Catalogue.from_index(index))
 
 
