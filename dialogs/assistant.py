@@ -255,6 +255,8 @@ class Assistant:
         if st.form is not None:
             if _leaves_form(text, parse):
                 # a command in the middle of a form: do it, then come back to the form
+                if parse.intent == Intent.UNSUBSCRIBE and st.form.name == "subscribe":
+                    st.clear_form()  # they changed their mind about subscribing
                 self._route(turn, text, parse)
                 self.forms.repeat(turn)
                 return
@@ -303,7 +305,7 @@ class Assistant:
         parse = understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
-        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK):
+        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or forms.is_control(text):
             return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
         names: tuple[str, ...] = ()
         if turn is not None:
@@ -408,8 +410,10 @@ class Assistant:
 
 
 def _leaves_form(text: str, parse: Parse) -> bool:
-    """Order and stats commands are done at once, whatever form is open."""
+    """Order, stats and personal-data commands are done at once, whatever form is open."""
     if parse.intent == Intent.STATS and text.lstrip().startswith("/"):
+        return True
+    if parse.intent in (Intent.UNSUBSCRIBE, Intent.PROFILE):
         return True
     cmd = parse.command
     return cmd is not None and (text.lstrip().startswith("/") or cmd.order_id is not None)

@@ -114,9 +114,18 @@ class MatchDesk:
             turn.say(reply.text)
 
     def match(
-        self, session: Session, need: Need, order: o.Order, scope: Scope, *, locale: str = "zh"
+        self,
+        session: Session,
+        need: Need,
+        order: o.Order,
+        scope: Scope,
+        *,
+        locale: str = "zh",
+        now: datetime | None = None,
     ) -> Outcome:
-        """Notify the best experts not yet told, widening the scope until someone fits."""
+        """Notify the best experts not yet told, widening the scope until someone fits.
+
+        *now* is the time the scheduler runs at (the order's clock for timeouts)."""
         out = Outcome()
         if order.id is None:
             out.say(t("no_expert_yet", locale))
@@ -145,7 +154,9 @@ class MatchDesk:
             out.say(t("no_expert_yet", locale))
             return out
         try:
-            o.mark_matched(session=session, order_id=order.id, note=f"scope={scope.name.lower()}")
+            o.mark_matched(
+                session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
+            )
         except InvalidTransition:
             return out  # accepted, cancelled or matched by another loop meanwhile
         new = record_notified(
@@ -225,7 +236,7 @@ class MatchDesk:
             requester = get_user(session=session, user_id=order.requester_id)
         except NotFound:
             return
-        result = self.match(session, need, order, Scope.CITY, locale=requester.locale)
+        result = self.match(session, need, order, Scope.CITY, locale=requester.locale, now=now)
         if result.outbound:
             tell(
                 out,
@@ -262,7 +273,7 @@ class MatchDesk:
                 return
             tell(out, session, requester.id, "expired", kind="expired", id=order.id)
             return
-        result = self.match(session, need, order, scope, locale=requester.locale)
+        result = self.match(session, need, order, scope, locale=requester.locale, now=now)
         new = result.outbound
         if not new:
             # nobody new even wider: count the round so the next pass moves on

@@ -44,6 +44,10 @@ EXPERTS = [
 ]
 
 
+# those whose introduction names no title (研究员, 技术员, 农艺师, 教授) are asked for one
+ASKED_TITLE = {"张老师", "孙兽医", "周专家", "吴站长"}
+
+
 @pytest.fixture
 def assistant(engine, kb_index, tmp_path) -> Assistant:
     return make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
@@ -60,9 +64,10 @@ def world(assistant, desk):
     for name, intro in EXPERTS:
         chat = Chat(assistant, name)
         out = chat.send(intro)
-        if "请确认登记信息" not in out.text:
+        if name in ASKED_TITLE:
+            assert out.replies[-1].text.startswith("您的职称是？"), out.text
             out = chat.send("跳过")
-        assert "请确认登记信息" in out.text, out.text
+        assert out.replies[-1].text.startswith("请确认登记信息"), out.text
         assert "登记成功" in chat.press("确认").text
         chats[name] = chat
     chats["老王"] = Chat(assistant, "老王")
@@ -150,7 +155,7 @@ def test_privacy_refusals(world):
     own.send("跳过")
     posted = own.press("确认").text
     own_id = int(posted.split("编号 ")[1].split("）")[0])
-    assert own_need.replies
+    assert "· 电话：13900000001" in own_need.text  # understood as a need of their own
     assert "不能自己接单" in own.send(f"接单 {own_id}").text
     # a plain user cannot accept
     stranger = Chat(assistant, "路人甲")
@@ -182,15 +187,21 @@ def test_timeout_rematch_then_expiry(world):
     out = desk.run_due(assistant.session_factory, now=later)
     to_farmer = [m for m in out.outbound if m.external_id == "老王"]
     new_experts = {m.external_id for m in out.outbound if m.kind == "new_need"}
-    assert to_farmer and "扩大到全省" in to_farmer[0].text
-    assert new_experts and not new_experts & first_round  # only experts not told before
+    assert len(first_round) == 5 and "周专家" not in first_round
+    assert [m.kind for m in to_farmer] == ["rematched"]
+    assert f"需求 #{order_id} 暂时没有专家接单，已扩大到全省" in to_farmer[0].text
+    assert "又通知了 1 位专家" in to_farmer[0].text
+    assert new_experts == {"周专家"}  # the province's fruit expert in 泸州, not told before
     assert desk.run_due(assistant.session_factory, now=later).outbound == []  # idempotent
-    # keep waiting: the last widening, then expiry with an honest message
-    final = None
-    for hours in (6, 9, 12):
+
+    # keep waiting: widening to the whole country finds nobody new, then an honest expiry,
+    # told once and only to the requester
+    told = []
+    for hours in (6, 9, 12, 15):
         result = desk.run_due(assistant.session_factory, now=utcnow() + timedelta(hours=hours))
-        final = [m for m in result.outbound if m.kind == "expired"] or final
-    assert final and "仍没有专家接单" in final[0].text
+        told += result.outbound
+    assert [(m.external_id, m.kind) for m in told] == [("老王", "expired")]
+    assert f"很抱歉，需求 #{order_id} 扩大范围后仍没有专家接单" in told[0].text
     with assistant.session_factory() as s:
         assert s.get(Order, order_id).status == "expired"
     # an expired need stays visible to experts who browse, and can still be taken

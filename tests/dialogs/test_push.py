@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -55,7 +55,8 @@ def test_subscribe_command_suggests_topics_from_the_profile(chat: Chat):
     assert labels[0] == "水稻" and "病虫害" in labels and labels[-1] == "取消"
     assert "订阅成功：水稻" in chat.press("水稻").text
     chat.send("/subscribe")
-    assert "水稻" not in chat.buttons()  # never suggest what they already follow
+    labels = chat.buttons()  # never suggest what they already follow
+    assert "水稻" not in labels and labels[0] == "病虫害" and labels[-1] == "取消"
     chat.send("/subscribe 猕猴桃")
     chat.send("确认")
     assert topics(chat) == ["水稻", "猕猴桃"]
@@ -82,7 +83,8 @@ def test_profile_grows_from_questions_and_needs_and_clears(chat: Chat):
     out = chat.send("/profile")
     assert "关注的作物：李、水稻、柑橘" in out.text
     assert "所在地区：四川省泸州市合江县" in out.text  # the latest place
-    assert "病害" in out.text and "土壤肥料" in out.text
+    assert "· 关注的问题：病害、土壤肥料" in out.text
+    assert chat.buttons() == ["清空画像"]
     assert "已清空" in chat.press("清空画像").text
     with chat.assistant.session_factory() as s:
         assert not profile_of(session=s, user_id=user_id(chat))
@@ -96,9 +98,15 @@ def test_useless_answer_is_recorded_offers_an_expert_and_shows_in_the_gaps(chat:
     out = chat.send("稻瘟病怎么防治")
     assert out.replies[0].button_labels() == ["有用", "没用"]
     out = chat.press("没用")
-    assert "要把您的问题发给专家吗" in out.text
+    assert out.text == "抱歉没帮上忙，这条反馈已记下。要把您的问题发给专家吗？"
+    assert chat.buttons() == ["找专家", "不用了"]
     out = chat.press("找专家")
-    assert "稻瘟病怎么防治" in out.text or "地方" in out.text  # the need form, prefilled
+    # the need form, prefilled with the question and its crop; the place is asked first
+    assert "· 作物：水稻" in out.text
+    assert out.replies[-1].text.startswith("请问在哪个地方")
+    chat.send("宜宾翠屏区 13800001234")
+    out = chat.send("跳过")
+    assert "请确认需求：\n· 问题：稻瘟病怎么防治\n· 作物：水稻" in out.text
     with chat.assistant.session_factory() as s:
         vote = s.exec(select(ArticleFeedback)).one()
         assert (vote.article_id, vote.useful, vote.source) == ("grain-rice-blast", False, "q")
@@ -110,12 +118,17 @@ def test_useless_answer_is_recorded_offers_an_expert_and_shows_in_the_gaps(chat:
 def test_useful_vote_thanks_and_a_foreign_vote_is_refused(chat: Chat, assistant: Assistant):
     chat.send("发芽的土豆能吃吗")
     action = chat.find("有用").action
-    assert "谢谢反馈" in chat.press("有用").text
+    assert chat.press("有用").text == "谢谢反馈！我们会推送更多这样的内容。"
     # someone else cannot vote on this person's answer
     out = assistant.handle(Incoming("test", "老李", action=action))
-    assert "找不到" in out.text
+    assert out.text == "这条内容已经找不到了，反馈没有记录。"
     with assistant.session_factory() as s:
-        assert len(s.exec(select(ArticleFeedback)).all()) == 1
+        vote = s.exec(select(ArticleFeedback)).one()
+    assert (vote.user_id, vote.article_id, vote.useful) == (
+        user_id(chat),
+        "sci-sprouted-potato",
+        True,
+    )
 
 
 # ---- push selection ------------------------------------------------------------------------------
@@ -138,29 +151,36 @@ def subscriber(chat: Chat, *topics_: str) -> int:
     return uid
 
 
-def pushed(chat: Chat) -> list[str]:
+def push_rows(chat: Chat) -> list[PushLog]:
     with chat.assistant.session_factory() as s:
         rows = s.exec(select(PushLog).where(PushLog.user_id == user_id(chat))).all()
-        return [r.article_id for r in sorted(rows, key=lambda r: r.id or 0)]
+        return sorted(rows, key=lambda r: r.id or 0)
+
+
+def pushed(chat: Chat) -> list[str]:
+    return [r.article_id for r in push_rows(chat)]
 
 
 def test_push_fits_topic_and_season(chat: Chat, planner: PushPlanner, kb_index):
     subscriber(chat, "水稻", "病虫害")
     factory = chat.assistant.session_factory
     out = planner.run_due(factory, now=JUNE_10AM)
-    assert len(out.outbound) == 1
-    msg = out.outbound[0]
-    assert msg.kind == "push" and msg.ref.startswith("push:")
+    [msg] = out.outbound
+    assert (msg.kind, msg.external_id) == ("push", chat.user)
+    [row] = push_rows(chat)
+    assert msg.ref == f"push:{row.id}"
     assert [b.label for row in msg.buttons for b in row] == ["有用", "没用", "退订"]
-    first = pushed(chat)[0]
-    meta = kb_index.manifest[first]["metadata"]
-    assert "水稻" in meta["crops"] and meta["category"] in ("disease", "pest")
-    assert 6 in meta["months"]
+    # June: the in-season rice diseases and pests tie on 水稻 + 病虫害 + season; the smallest
+    # id wins, answering the stronger topic (the crop)
+    assert (row.article_id, row.topic) == ("grain-rice-bacterial-blight-streak", "水稻")
+    assert msg.text.startswith("【科普推送】水稻细菌性条斑病和白叶枯病的识别与防治\n")
+    # January: no rice disease or pest is in season; an in-season disease answers 病虫害
     winter = planner.run_due(factory, now=JAN_10AM + timedelta(days=365))
-    article = pushed(chat)[-1]
-    months = kb_index.manifest[article]["metadata"]["months"]
-    assert len(winter.outbound) == 1 and (not months or 1 in months)
-    assert article != "grain-rice-blast"
+    [msg] = winter.outbound
+    row = push_rows(chat)[-1]
+    assert (row.article_id, row.topic) == ("grain-wheat-stripe-rust", "病虫害")
+    assert 1 in kb_index.manifest[row.article_id]["metadata"]["months"]
+    assert msg.text.startswith("【科普推送】小麦条锈病的识别与防治\n")
 
 
 def test_push_respects_region_quiet_hours_weekly_cap_and_never_repeats(engine, kb_index):
@@ -220,14 +240,21 @@ def test_two_loops_planning_the_same_round_push_once(
 
 def test_nothing_fits_means_no_push(chat: Chat, planner: PushPlanner):
     subscriber(chat, "火星殖民")
-    assert planner.run_due(chat.assistant.session_factory, now=JUNE_10AM).outbound == []
+    fits = Chat(chat.assistant, "老李")
+    subscriber(fits, "水稻")  # the same round does push to someone whose topic fits
+    out = planner.run_due(chat.assistant.session_factory, now=JUNE_10AM)
+    assert [m.external_id for m in out.outbound] == ["老李"]
+    assert pushed(chat) == [] and len(pushed(fits)) == 1
 
 
 def test_push_window_parsing():
-    assert parse_window("08:00-20:00")[0].hour == 8
-    for bad in ("8-20", "08:00", "20:00-20:00"):
-        with pytest.raises(ValueError, match="08:00-20:00|empty"):
+    assert parse_window("08:00-20:00") == (time(8), time(20))
+    assert parse_window("20:00-02:00") == (time(20), time(2))  # across midnight
+    for bad in ("8-20", "08:00"):
+        with pytest.raises(ValueError, match=f"expected a window like '08:00-20:00', got '{bad}'"):
             parse_window(bad)
+    with pytest.raises(ValueError, match="the push window '20:00-20:00' is empty"):
+        parse_window("20:00-20:00")
 
 
 def test_push_vote_is_recorded_per_article(chat: Chat, planner: PushPlanner, session: Session):
@@ -235,7 +262,7 @@ def test_push_vote_is_recorded_per_article(chat: Chat, planner: PushPlanner, ses
     msg = planner.run_due(chat.assistant.session_factory, now=JUNE_10AM).outbound[0]
     useless = next(b for row in msg.buttons for b in row if b.label == "没用")
     out = chat.assistant.handle(Incoming("test", chat.user, action=useless.action))
-    assert "谢谢反馈" in out.text
+    assert out.text == "谢谢反馈，我们会改进这部分内容。"  # a push vote offers no expert
     vote = session.exec(select(ArticleFeedback)).one()
-    assert vote.source == "p" and vote.article_id == pushed(chat)[0] and not vote.useful
-    assert "earthquake" in vote.article_id
+    assert (vote.source, vote.article_id, vote.useful) == ("p", "sci-earthquake-indoor", False)
+    assert pushed(chat) == ["sci-earthquake-indoor"]
