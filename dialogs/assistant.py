@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from dialogs import forms
+from dialogs import forms as engine
 from dialogs.actions import ORDER_ACTS, VOTE_ACTS, Act, Action
 from dialogs.context import Turn
 from dialogs.feedback import on_vote
@@ -232,7 +232,7 @@ class Assistant:
             return
         if text in _HELP_WORDS:
             if st.form is not None:
-                self.forms.show(turn, forms.Help(st.form))
+                self.forms.show(turn, engine.Help(st.form))
             else:
                 turn.say(turn.t("welcome"))
             return
@@ -305,7 +305,9 @@ class Assistant:
         parse = understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
-        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or forms.is_control(text):
+        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or engine.is_control(
+            text
+        ):
             return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
         names: tuple[str, ...] = ()
         if turn is not None:
@@ -319,7 +321,7 @@ class Assistant:
     # ---- forms -----------------------------------------------------------------------------
     def _start(self, turn: Turn, name: str, text: str, parse: Parse) -> None:
         turn.state.clear_form()
-        step = forms.begin(name, self.forms.prefill(turn, name), parse, text)
+        step = engine.begin(name, self.forms.prefill(turn, name), parse, text)
         if name != "subscribe":
             understood = self.forms.summary(turn, step.state, skip=("problem",))
             if understood:
@@ -328,15 +330,15 @@ class Assistant:
 
     def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
         assert turn.state.form is not None
-        self._form_step(turn, forms.step(turn.state.form, parse, text), text, parse)
+        self._form_step(turn, engine.step(turn.state.form, parse, text), text, parse)
 
     def _form_step(
-        self, turn: Turn, step: forms.Step, text: str = "", parse: Parse | None = None
+        self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
     ) -> None:
         match step:
-            case forms.Commit(state=state):
+            case engine.Commit(state=state):
                 self._commit(turn, state)
-            case forms.Digress(state=state) if parse is not None:
+            case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
                 self.science.answer_question(turn, text, parse, offer=False)
                 turn.state.offer = None
@@ -344,7 +346,7 @@ class Assistant:
                 name = turn.t(f"form_{state.name}")
                 turn.say(turn.t("resume", form=name, question=question))
                 if state.confirming:
-                    self.forms.confirm(turn, forms.FORMS[state.name])
+                    self.forms.confirm(turn, engine.FORMS[state.name])
             case _:
                 self.forms.show(turn, step)
 
@@ -366,7 +368,7 @@ class Assistant:
         place = resolve(options.labels[index]).best
         if place is None:
             return
-        self._form_step(turn, forms.pick(form, options.slot, place))
+        self._form_step(turn, engine.pick(form, options.slot, place))
 
     def _on_pending(self, turn: Turn, text: str) -> bool:
         """Typed answers to an open clarification or offer. True when the text was used."""
@@ -404,7 +406,7 @@ class Assistant:
         turn.state.clear_form()
         if role in ("need", "expert"):
             state = FormState(role, self.forms.prefill(turn, role))
-            self.forms.show(turn, forms.advance(state))
+            self.forms.show(turn, engine.advance(state))
         else:
             turn.say(turn.t("start_citizen_hint"))
 

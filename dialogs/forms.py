@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dialogs.nlu.commands import order_command
 from dialogs.nlu.slots import Slots
 from dialogs.state import FormState
 from store.validation import Region
@@ -193,9 +194,12 @@ _FREE_TEXT = ("problem", "name", "organisation", "title", "fields", "topics")
 
 
 def is_control(text: str) -> bool:
-    """A command or control word: never a slot value."""
+    """A command or control word ("/needs", "确认", "接单 12"): never a slot value."""
     t = text.strip()
-    return t.startswith("/") or bool(CONFIRM.match(t) or EDIT.match(t) or SKIP.match(t))
+    if t.startswith("/") or CONFIRM.match(t) or EDIT.match(t) or SKIP.match(t):
+        return True
+    command = order_command(t)
+    return command is not None and command.order_id is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,9 +109,7 @@ def get_expert_profile(*, session: Session, user_id: int) -> ExpertProfile | Non
 
 def experts_version(*, session: Session) -> tuple[int, datetime | None]:
     """(number of profiles, latest change): when either moves, cached cards are stale."""
-    count, latest = session.exec(
-        select(func.count(), func.max(ExpertProfile.updated_at))  # type: ignore[call-overload]
-    ).one()
+    count, latest = session.exec(select(func.count(), func.max(ExpertProfile.updated_at))).one()
     return int(count), latest
 
 

@@ -20,13 +20,13 @@ from store.errors import InvalidInput, NotFound, StoreError
 from store.experts import ExpertProfile
 from store.lifecycle import (
     TRANSITIONS,
+    UNMET_STATUSES,
     Action,
     AlreadyTaken,
     InvalidTransition,
     NotPermitted,
     OrderStatus,
 )
-from store.lifecycle import UNMET_STATUSES
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs.nlu.numbers import chinese_to_int
-from store.phone import mask
+from store.phone import numbers
 
 
 class OrderVerb(StrEnum):
@@ -72,8 +72,7 @@ def order_command(text: str) -> OrderCommand | None:
     """The order command in *text*, or None when it is not about orders."""
     if not is_order_text(text):
         return None
-    # a phone number is never an order number
-    clean = re.sub(r"\d*\*{3,}\d*", " ", mask(text))
+    clean = _without_phones(text)
     if _CANCEL.search(clean):
         return OrderCommand(OrderVerb.CANCEL, _first_id(clean))
     if m := _SHOW.search(clean):
@@ -103,6 +102,14 @@ def _rate(clean: str) -> OrderCommand:
     comment = _SCORE.sub(" ", _ID.sub(" ", clean)).strip()
     comment = _COMMENT_NOISE.sub(" ", comment).strip()
     return OrderCommand(OrderVerb.RATE, order_id, _score(clean), comment)
+
+
+def _without_phones(text: str) -> str:
+    """*text* with every valid phone blanked out: a phone is never an order number."""
+    for num in reversed(numbers(text, loose=False)):
+        if num.phone:
+            text = text[: num.start] + " " + text[num.end :]
+    return text
 
 
 def _int(value: str) -> int:

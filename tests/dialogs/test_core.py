@@ -1,0 +1,272 @@
+"""The reshaped core (issue 13): typed actions and state, the pure form engine, and the defects
+fixed on the way, each as a conversation a user would notice."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from dialogs import forms
+from dialogs.actions import Act, Action, parse_action
+from dialogs.nlu.intents import understand
+from dialogs.state import ConversationState, FormState, Memory, Options
+from store.clock import utcnow
+from store.orders import Order
+from store.questions import QuestionLog
+from tests.conftest import make_assistant
+from tests.dialogs.chat import Chat
+from tests.dialogs.test_orders import EXPERTS, post_need
+
+SEVEN_DIGITS = re.compile(r"\d{7,}")
+
+
+def digits_only(text: str) -> str:
+    """The digits an eye reads in *text*, separators between them dropped."""
+    import unicodedata
+
+    return re.sub(r"(?<=\d)[\s\-+.()（）]+(?=\d)", "", unicodedata.normalize("NFKC", text))
+
+
+# ---- typed actions -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "wire",
+    ["accept:12", "rate:12:5", "useful:q:7", "useless:p:3", "role:need", "pick:2", "topic:0"]
+    + ["confirm", "cancel", "find_expert", "clear_profile", "cancel_order:4", "decline:9"],
+)
+def test_an_action_survives_the_wire(wire: str) -> None:
+    action = parse_action(wire)
+    assert action is not None and str(action) == wire
+
+
+@pytest.mark.parametrize(
+    "wire",
+    ["", "accept", "accept:x", "accept:1:2", "rate:3", "useful:z:1", "role:king", "pick:-1"]
+    + ["accept:" + "9" * 40, "nonsense:1", "confirm:now"],
+)
+def test_a_forged_or_broken_action_is_nothing(wire: str) -> None:
+    assert parse_action(wire) is None
+
+
+# ---- typed state ------------------------------------------------------------------------------
+def test_a_stored_state_of_the_old_shape_still_loads() -> None:
+    old = {
+        "form": "need",
+        "slots": {"problem": "李子流胶", "phone": "13800001234"},
+        "awaiting": "region",
+        "confirming": False,
+        "options": ["江苏省南京市鼓楼区", "福建省福州市鼓楼区"],
+        "options_for": "region",
+        "offer": {"text": "李子流胶怎么办"},
+        "suggested": ["李", "病虫害"],
+        "memory": {"turns": [{"question": "q", "answer": "a"}], "subject": "李", "at": "x"},
+    }
+    state = ConversationState.from_json(old)
+    assert state.form == FormState("need", old["slots"], "region", False)
+    assert state.options == Options(old["options"], "region")
+    assert state.offer == "李子流胶怎么办"
+    assert state.suggested == ["李", "病虫害"]
+    assert state.memory == Memory([{"question": "q", "answer": "a"}], "李", "x")
+    # and it is written back in the versioned shape, which reads back the same
+    assert ConversationState.from_json(state.to_json()) == state
+    assert state.to_json()["v"] == 2
+
+
+def test_unreadable_state_starts_afresh() -> None:
+    assert ConversationState.from_json({"v": 2, "form": {"name": "need", "slots": 7}}).form is None
+
+
+def test_leaving_a_form_keeps_what_was_asked_a_minute_ago() -> None:
+    state = ConversationState(
+        form=FormState("need"), offer="x", memory=Memory([{"question": "q", "answer": "a"}])
+    )
+    state.clear_form()
+    assert state.form is None and state.offer is None
+    assert state.memory is not None and state.memory.turns[0]["question"] == "q"
+
+
+# ---- the form engine is pure -----------------------------------------------------------------
+def test_the_engine_asks_for_what_is_missing_then_confirms_then_commits() -> None:
+    text = "我在宜宾翠屏区，李子园土壤酸化板结"
+    step = forms.begin("need", {}, understand(text), text)
+    assert isinstance(step, forms.Ask) and step.slot == "phone"
+    step = forms.step(step.state, understand("13800001234"), "13800001234")
+    assert isinstance(step, forms.Ask) and step.slot == "budget"
+    step = forms.step(step.state, understand("跳过"), "跳过")
+    assert isinstance(step, forms.Confirm)
+    assert step.state.slots["budget"] == forms.SKIPPED
+    assert isinstance(forms.step(step.state, understand("确认"), "确认"), forms.Commit)
+
+
+@pytest.mark.parametrize("word", ["确认", "/needs", "修改", "接单 12"])
+def test_a_control_word_is_never_a_name(word: str) -> None:
+    state = FormState("expert", {"fields": ["果树栽培"]}, awaiting="name")
+    step = forms.step(state, understand(word), word)
+    assert "name" not in step.state.slots
+
+
+def test_a_control_word_is_never_stored_in_conversation(chat: Chat, assistant) -> None:
+    chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
+    out = chat.send("确认")  # the name question is open
+    assert "必须填写" in out.text and "怎么称呼您" in out.text
+    out = chat.send("接单 12")  # a command: done at once, then the same question
+    assert out.replies[0].text.startswith("您还没有登记为专家")
+    assert out.replies[-1].text == "请问怎么称呼您？"
+
+
+# ---- privacy: nothing an expert sees before accepting carries 7 digits of a phone -------------
+PHONE_FORMS = [
+    "电话138-0000-1234",
+    "138 0000 1234",
+    "+86 138 0000 1234",
+    "１３８００００１２３４",
+    "一三八零零零零一二三四",
+]
+
+
+@pytest.fixture
+def world(engine, kb_index, tmp_path):
+    assistant = make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
+    chats = {}
+    for name, intro in EXPERTS:
+        chats[name] = Chat(assistant, name)
+        register(chats[name], intro)
+    chats["老王"] = Chat(assistant, "老王")
+    return assistant, chats
+
+
+@pytest.mark.parametrize("phone", PHONE_FORMS)
+def test_no_phone_reaches_an_expert_before_accepting(world, phone: str) -> None:
+    assistant, chats = world
+    farmer = chats["老王"]
+    # long enough that the summary is shortened: masking must come first
+    farmer.send(
+        f"我在宜宾翠屏区，李子园土壤酸化板结，果子产量低，叶子发黄，想请专家来看看，联系{phone}"
+    )
+    if "联系电话" in farmer.text:
+        farmer.send("13800001234")
+    farmer.send("跳过")
+    out = farmer.press("确认")
+    assert "需求已发布" in out.text
+    seen = [m.text for m in out.outbound]
+    seen.append(chats["张老师"].send("找项目").text)
+    seen.append(chats["张老师"].send("/needs").text)
+    assert len(out.outbound) == 5
+    for text in seen:
+        assert not SEVEN_DIGITS.search(digits_only(text)), text
+        assert "一三八零" not in text
+
+
+def test_the_question_log_keeps_no_phone(chat: Chat, assistant) -> None:
+    chat.send("稻瘟病怎么防治 我电话138 0000 1234")
+    with assistant.session_factory() as s:
+        logged = s.exec(select(QuestionLog.question)).one()
+    assert not SEVEN_DIGITS.search(digits_only(logged))
+
+
+# ---- orders ----------------------------------------------------------------------------------
+def resolved_order(world) -> int:
+    assistant, chats = world
+    order_id, _ = post_need(chats)
+    chats["张老师"].send(f"接单 {order_id}")
+    chats["张老师"].send(f"已解决 {order_id} 已指导撒石灰")
+    return order_id
+
+
+@pytest.mark.parametrize("comment", ["很好", ""])
+def test_rating_by_number_then_score(world, comment: str) -> None:
+    assistant, chats = world
+    order_id = resolved_order(world)
+    out = chats["老王"].send(f"评价 {order_id} 5 {comment}".strip())
+    assert out.text == f"感谢评价！需求 #{order_id} 已完成。"
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "closed"
+
+
+def test_a_stranger_learns_nothing_about_an_order(world) -> None:
+    assistant, chats = world
+    order_id = resolved_order(world)
+    stranger = chats["李专家"]
+    for text in (f"取消订单 {order_id}", f"已解决 {order_id}"):
+        out = stranger.send(text).text
+        assert out == f"需求 #{order_id} 不是您承接或发布的，不能这样操作。", text
+        assert "已解决" not in out.replace("已解决 ", "") and "状态" not in out
+
+
+@pytest.mark.parametrize("number", ["99999999999", "9" * 30, "2147483648"])
+def test_an_order_number_no_order_can_have(world, number: str) -> None:
+    _, chats = world
+    for text in (f"取消订单 {number}", f"接单 {number}", f"/order {number}", f"评价 {number} 5"):
+        assert chats["张老师"].send(text).text == f"没有找到编号 {number} 的需求。", text
+
+
+def register(chat: Chat, intro: str) -> None:
+    chat.send(intro)
+    if "请确认登记信息" not in chat.text:
+        chat.send("跳过")  # the optional title
+    assert "登记成功" in chat.press("确认").text
+
+
+def test_a_need_nobody_fitted_is_matched_when_an_expert_registers(engine, kb_index, tmp_path):
+    assistant = make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
+    farmer = Chat(assistant, "老王")
+    order_id, _ = post_need({"老王": farmer})
+    assert "暂时没有找到合适的专家" in farmer.text
+    # an expert registers later (any process); the next scheduler round finds them
+    register(Chat(assistant, "张老师"), EXPERTS[0][1])
+    out = assistant.matching.run_due(assistant.session_factory)
+    kinds = {(m.external_id, m.kind) for m in out.outbound}
+    assert kinds == {("老王", "rematched"), ("张老师", "new_need")}
+    told = next(m.text for m in out.outbound if m.external_id == "老王")
+    assert f"需求 #{order_id} 找到了合适的专家" in told
+    assert assistant.matching.run_due(assistant.session_factory).outbound == []
+
+
+def test_a_need_nobody_fits_expires_and_its_requester_hears(engine, kb_index, tmp_path):
+    assistant = make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
+    farmer = Chat(assistant, "老王")
+    order_id, _ = post_need({"老王": farmer})
+    later = utcnow() + timedelta(hours=7)
+    out = assistant.matching.run_due(assistant.session_factory, now=later)
+    assert [(m.external_id, m.kind) for m in out.outbound] == [("老王", "expired")]
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "expired"
+
+
+def test_an_expert_registered_by_another_process_is_matched(engine, kb_index, tmp_path):
+    """Two assistants over one database stand for the console beside the bot."""
+    bot = make_assistant(engine, kb_index, tmp_path / "bot")
+    console = make_assistant(engine, kb_index, tmp_path / "console")
+    farmer = Chat(bot, "老王")
+    farmer.send("你好")  # the bot has looked at the experts already: none
+    bot.matching.refresh(bot.session_factory())
+    register(Chat(console, "张老师"), EXPERTS[0][1])
+    order_id, outbound = post_need({"老王": farmer})
+    assert [m.external_id for m in outbound] == ["张老师"]
+    assert order_id
+
+
+# ---- follow-ups ------------------------------------------------------------------------------
+def test_an_unrelated_short_question_is_not_glued_to_the_last_one(chat: Chat) -> None:
+    first = chat.send("柑橘溃疡病怎么防治")
+    assert "来源" in first.text
+    out = chat.send("地震来了怎么办")
+    assert "来源：《" in out.text and "地震" in out.text.split("来源：")[1]
+
+
+def test_a_real_follow_up_still_leans_on_the_last_question(chat: Chat) -> None:
+    chat.send("稻瘟病是什么症状")
+    out = chat.send("那用什么药")
+    assert "稻瘟病" in out.text.split("来源：")[1]
+
+
+def test_buttons_carry_typed_actions(chat: Chat) -> None:
+    chat.send("/start")
+    actions = [b.action for r in chat.last.replies for row in r.buttons for b in row]
+    assert actions == [
+        Action(Act.ROLE, arg="need"),
+        Action(Act.ROLE, arg="expert"),
+        Action(Act.ROLE, arg="citizen"),
+    ]
