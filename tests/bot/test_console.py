@@ -63,3 +63,32 @@ def test_console_numbers_every_button_of_a_turn(engine, kb_index):
     assert "要把您的问题发给专家吗" in text  # 2 = 没用
     assert "[1] 找专家  [2] 不用了" in text
     assert "请问在哪个地方" in text  # then 1 = 找专家: the need form, problem filled in
+
+
+def readme_conversation() -> list[str]:
+    """The lines of the README's "A first conversation", without the ``-> …`` notes."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## A first conversation", 1)[1].split("```text\n", 1)[1]
+    block = block.split("```", 1)[0]
+    return [line.split("->")[0].strip() for line in block.splitlines() if line.strip()]
+
+
+def test_the_readme_conversation_runs_as_written(engine, kb_index, tmp_path):
+    assistant = make_assistant(engine, kb_index, tmp_path)
+    out = io.StringIO()
+    chat = ConsoleChat(assistant, me="farmer1", out=out, interactive=False)
+    lines = readme_conversation()
+    assert lines[0] == "/as 张老师" and "/order 1" in lines
+    chat.run(io.StringIO("\n".join(lines) + "\n"))
+    text = out.getvalue()
+    assert "登记成功" in text
+    assert "需求已发布（编号 1）" in text
+    notice = text.split("→ 发给 张老师：【新需求 #1】", 1)[1].split("\n[", 1)
+    assert "13800001234" not in notice[0]
+    assert notice[1].startswith("1] 接单  [2] 不合适")
+    assert "接单成功" in text and "13800001234" in text  # the expert now has the contact
+    assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text and "13900001111" in text
+    assert "感谢评价！需求 #1 已完成。" in text
+    assert "需求 #1（已完成）进度：" in text and "完成并评价" in text
