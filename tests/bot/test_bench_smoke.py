@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from bench import push, stats
+from bot.cli_bench import demo_seed
 
 
 def test_stats_benchmark_runs() -> None:
-    result = stats.run(3000, repeats=1)
+    result = stats.run(3000, seed=demo_seed, repeats=1)
     assert result["needs"] == 3000
     assert result["province_view_s"]["children"] == 21
     assert result["province_view_s"]["needs_in_view"] > 0

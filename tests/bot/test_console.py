@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import io
-import uuid
-from datetime import timedelta
 
 from bot.console import ConsoleChat
-from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
-from retrieval.factory import open_index
-from retrieval.matching import ExpertMatcher
-from retrieval.tokenizer import shared_tokenizer
-from store.db import make_session_factory
-from tests.conftest import ephemeral_client
+from tests.bot.wiring import make_services
 
 SCRIPT = """\
 /as 张老师
@@ -36,18 +28,10 @@ SCRIPT = """\
 
 
 def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
-    matcher = ExpertMatcher(
-        open_index(f"c{uuid.uuid4().hex[:6]}", data_dir=tmp_path, client=ephemeral_client())
-    )
-    desk = OrderDesk(matcher=matcher, match_timeout=timedelta(hours=2))
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer(), hooks=[desk])
+    services = make_services(engine, tmp_path, kb_index)
     out = io.StringIO()
     chat = ConsoleChat(
-        assistant,
-        me="老王",
-        out=out,
-        interactive=False,
-        on_turn=lambda: desk.run_due(assistant.session_factory),
+        services.assistant, me="老王", out=out, interactive=False, on_turn=services.run_due
     )
     chat.run(io.StringIO(SCRIPT))
     text = out.getvalue()
@@ -62,10 +46,10 @@ def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
     assert "这一行不会被处理" not in text
 
 
-def test_console_numbers_every_button_of_a_turn(engine, kb_index):
-    assistant = Assistant(make_session_factory(engine), kb_index, shared_tokenizer())
+def test_console_numbers_every_button_of_a_turn(engine, kb_index, tmp_path):
+    services = make_services(engine, tmp_path, kb_index)
     out = io.StringIO()
-    chat = ConsoleChat(assistant, me="老王", out=out, interactive=False)
+    chat = ConsoleChat(services.assistant, me="老王", out=out, interactive=False)
     chat.run(io.StringIO("李子树流胶怎么办\n2\n1\n"))
     text = out.getvalue()
     # 有用 / 没用 under the answer, 找专家 / 不用了 under the offer: one numbering

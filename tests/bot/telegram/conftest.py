@@ -1,44 +1,34 @@
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
-
 import pytest
 from aiogram import Bot
 
-from bot.app import admin_check
-from bot.settings import load_settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
 from bot.telegram.recording import ChatDriver, RecordingSession
-from bot.telegram.services import BotServices
-from dialogs.assistant import Assistant
-from dialogs.orders import OrderDesk
-from dialogs.stats import StatsDesk
-from retrieval.factory import open_index
-from retrieval.matching import ExpertMatcher
-from retrieval.tokenizer import shared_tokenizer
-from store.db import make_session_factory
-from tests.conftest import ephemeral_client
+from tests.bot.wiring import ADMIN, FakeClock, make_services
 
-ADMIN = 9001  # the Telegram user id in ADMIN_IDS
+__all__ = ["ADMIN"]
 
 
 @pytest.fixture
 def tg(engine, kb_index, tmp_path):
-    """A fresh Dispatcher over the real assistant, a recording session and a notifier."""
-    session_factory = make_session_factory(engine)
-    matcher = ExpertMatcher(
-        open_index(f"tg_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
-    )
-    desk = OrderDesk(matcher=matcher, top_n=5, match_timeout=timedelta(hours=2))
-    stats = StatsDesk(admin_check(load_settings(admin_ids=[ADMIN])))
-    assistant = Assistant(session_factory, kb_index, shared_tokenizer(), hooks=[desk, stats])
-    services = BotServices(assistant=assistant, desk=desk, session_factory=session_factory)
+    """A fresh Dispatcher over the application's services, a recording session and a notifier
+    on a fake clock."""
+    services = make_services(engine, tmp_path, kb_index)
     recorder = RecordingSession()
     bot = Bot("42:TEST", session=recorder)
-    dp = create_dispatcher(load_settings(), services)
-    driver = ChatDriver(dp, bot, recorder)
+    driver = ChatDriver(create_dispatcher(services.settings, services), bot, recorder)
+    clock = FakeClock()
     driver.services = services  # type: ignore[attr-defined]
-    driver.notifier = Notifier(bot, session_factory, services.wake, per_chat_interval=0.0)  # type: ignore[attr-defined]
+    driver.clock = clock  # type: ignore[attr-defined]
+    driver.notifier = Notifier(  # type: ignore[attr-defined]
+        bot,
+        services.session_factory,
+        services.wake,
+        per_chat_interval=0.0,
+        clock=clock,
+        sleep=clock.sleep,
+        now=clock.utc,
+    )
     return driver
