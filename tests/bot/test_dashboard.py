@@ -104,6 +104,24 @@ async def test_report_api(server: str) -> None:
             assert resp.status == 400 and "2026-13-01" in (await resp.json())["error"]
 
 
+async def test_long_and_bad_periods(server: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    api = f"{server}/dashboard/api/report"
+    async with ClientSession(headers=headers) as http:
+        async with http.get(f"{api}?since=2001-01-01&until=2026-01-01") as resp:
+            assert resp.status == 200
+            data = await resp.json()
+        assert len(data["weekly"]) == 1305 and data["since"] == "2001-01-01"
+        async with http.get(f"{api}?since=2026-03-01&until=2026-01-01") as resp:
+            assert resp.status == 400
+            assert (await resp.json())["error"] == (
+                "统计时段无效：起始日期 2026-03-01 不早于结束日期 2026-01-01"
+            )
+        for value in ("0001-01-01", "9999-12-31"):
+            async with http.get(f"{api}?until={value}") as resp:
+                assert resp.status == 400 and "超出范围" in (await resp.json())["error"]
+
+
 def _browser(tmp_path: Path):  # type: ignore[no-untyped-def]
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         message = "Debian's chromium and chromium-driver are needed (apt-get install chromium chromium-driver)"
