@@ -21,7 +21,7 @@ class Run:
 def tianfu(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """`tianfu ARGS...` in this process, with DATA_DIR under the given folder."""
 
-    def run(*args: str, cwd: Path, stdin: str | None = None, **settings: object) -> Run:
+    def run(*args: str, cwd: Path, **settings: object) -> Run:
         capsys.readouterr()
         code = main(list(args), settings=settings_for(cwd, **settings))
         out = capsys.readouterr()

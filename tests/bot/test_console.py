@@ -57,3 +57,23 @@ def test_console_numbers_every_button_of_a_turn(engine, kb_index, tmp_path):
     assert "要把您的问题发给专家吗" in text  # 2 = 没用
     assert "[1] 找专家  [2] 不用了" in text
     assert "请问在哪个地方" in text  # then 1 = 找专家: the need form, problem filled in
+
+
+def test_chat_on_a_fresh_data_dir_prepares_the_knowledge_base(
+    tianfu, tmp_path, monkeypatch, capsys
+):
+    import io as _io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", _io.StringIO("稻瘟病怎么防治\n"))
+    run = tianfu("chat", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    first, *rest = run.stdout.splitlines()
+    assert first.startswith("知识库是空的，已导入内置科普文章 ") and first.endswith(" 篇。")
+    answer = "\n".join(rest)
+    assert "没有找到可靠的答案" not in answer
+    assert "《水稻稻瘟病的识别与防治》" in answer
+    # the second time the index is there: nothing to prepare, no announcement
+    monkeypatch.setattr(sys, "stdin", _io.StringIO("稻瘟病怎么防治\n"))
+    again = tianfu("chat", cwd=tmp_path)
+    assert "知识库是空的" not in again.stdout and "稻瘟病" in again.stdout
