@@ -77,6 +77,8 @@ class Notifier:
             if busy:
                 await self.sleep(0.05)
                 continue
+            if stop.is_set():
+                break
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)

@@ -66,6 +66,7 @@ class Background:
 
     async def close(self) -> None:
         self.stop.set()
+        self.services.wake.set()  # the notifier waits on this, not on stop: end its wait now
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
