@@ -1,12 +1,13 @@
 """`tianfu bench bot --updates N`: text updates through the real Dispatcher (recording session,
-embedded stack, no LLM): updates/s and p50/p99 handling latency for questions and form turns."""
+embedded stack, no LLM): updates/s and p50/p99 handling latency for questions and form turns.
+
+The caller (bot.cli_bench) builds the application and hands in how to send one update, so
+bench does not import the application."""
 
 from __future__ import annotations
 
-import asyncio
-import tempfile
 import time
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.measure import peak_rss_mb, percentile
@@ -30,54 +31,29 @@ FORM = [
 ]
 
 
-async def _run(n_updates: int) -> dict[str, Any]:
-    import logging
+Send = Callable[[int, str], Awaitable[None]]  # (Telegram user id, text) -> handled
 
-    from aiogram import Bot
 
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    from bot.app import build_services
-    from bot.settings import load_settings
-    from bot.telegram.dispatcher import create_dispatcher
-    from bot.telegram.recording import ChatDriver, RecordingSession
-    from bot.telegram.runner import bot_services
-    from knowledge.ingest import ingest
-
-    with tempfile.TemporaryDirectory(prefix="tianfu-botbench-") as tmp:
-        settings = load_settings(
-            data_dir=Path(tmp), database_url="", telegram_bot_token="42:BENCH"
-        )
-        from bot.app import open_knowledge_index
-
-        ingest(open_knowledge_index(settings), progress=False)
-        services = bot_services(settings, build_services(settings))
-        session = RecordingSession()
-        bot = Bot("42:BENCH", session=session)
-        driver = ChatDriver(create_dispatcher(settings, services), bot, session)
-        timings: dict[str, list[float]] = {"question": [], "form": []}
-        # five turns per person: a whole form, and under the per-user throttle
-        users = max(1, n_updates // len(FORM))
-        started = time.perf_counter()
-        for i in range(n_updates):
-            uid = 10_000 + i % users
-            turn = i // users
-            user = driver.user(uid, f"u{uid}")
-            if uid % 2:
-                kind, text = "question", QUESTIONS[(uid + turn) % len(QUESTIONS)]
-            else:
-                kind, text = "form", FORM[turn % len(FORM)]
-            t = time.perf_counter()
-            await driver.send(user, text)
-            timings[kind].append((time.perf_counter() - t) * 1000)
-        elapsed = time.perf_counter() - started
-        await bot.session.close()
+async def measure(n_updates: int, send: Send) -> dict[str, Any]:
+    """Send *n_updates* texts through *send* (the caller's Dispatcher) and time each."""
+    timings: dict[str, list[float]] = {"question": [], "form": []}
+    # five turns per person: a whole form, and under the per-user throttle
+    users = max(1, n_updates // len(FORM))
+    started = time.perf_counter()
+    for i in range(n_updates):
+        uid = 10_000 + i % users
+        turn = i // users
+        if uid % 2:
+            kind, text = "question", QUESTIONS[(uid + turn) % len(QUESTIONS)]
+        else:
+            kind, text = "form", FORM[turn % len(FORM)]
+        t = time.perf_counter()
+        await send(uid, text)
+        timings[kind].append((time.perf_counter() - t) * 1000)
+    elapsed = time.perf_counter() - started
     out: dict[str, Any] = {"updates": n_updates, "updates_per_s": round(n_updates / elapsed, 1)}
     for kind, ms in timings.items():
         out[f"{kind}_p50_ms"] = round(percentile(ms, 50), 2)
         out[f"{kind}_p99_ms"] = round(percentile(ms, 99), 2)
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out
-
-
-def run(n_updates: int) -> dict[str, Any]:
-    return asyncio.run(_run(n_updates))

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,12 +27,6 @@ from retrieval.embeddings import LocalHashEmbedder
 
 BEHAVIOURS = ("normal", "slow", "error500", "rate429", "malformed", "hallucinate")
 _FIRST_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _data_of(body: dict[str, Any]) -> dict[str, Any]:
@@ -175,7 +168,6 @@ class FakeLLM:
 
     # ---- life cycle ----------------------------------------------------------------------
     def start(self) -> FakeLLM:
-        self.port = self.port or _free_port()
         ready = threading.Event()
 
         def serve() -> None:
@@ -184,10 +176,13 @@ class FakeLLM:
             app = web.Application()
             app.router.add_post("/v1/chat/completions", self._chat)
             app.router.add_post("/v1/embeddings", self._embeddings)
-            self._runner = web.AppRunner(app, access_log=None)
+            # a slow request in flight must not hold up stop() for a minute
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
             loop.run_until_complete(self._runner.setup())
+            # port 0: the system picks a free port and the bound socket keeps it (no race)
             site = web.TCPSite(self._runner, "127.0.0.1", self.port)
             loop.run_until_complete(site.start())
+            self.port = int(self._runner.addresses[0][1])
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._runner.cleanup())
@@ -201,10 +196,14 @@ class FakeLLM:
         return self
 
     def stop(self) -> None:
+        """Stop serving: open connections get 0.2 s to finish, then the thread ends."""
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
-            self._thread.join(10)
+            self._thread.join(5)
+            if self._thread.is_alive():
+                msg = "fake LLM server did not stop within 5 s"
+                raise RuntimeError(msg)
 
     def reset(self) -> None:
         self.behaviour = "normal"

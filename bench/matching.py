@@ -12,9 +12,10 @@ from typing import Any
 
 from bench.measure import latency_summary, peak_rss_mb
 from dialogs.nlu.regions import gazetteer
-from knowledge.lexicons import default_lexicon
+from knowledge.lexicons import default_lexicon, default_vocabulary
 from retrieval.factory import open_index
 from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
+from retrieval.tokenizer import shared_tokenizer
 from store.region import Region
 
 HOME = ("四川省", "重庆市")
@@ -90,7 +91,13 @@ def run(n_experts: int, n_needs: int = 1000) -> dict[str, Any]:
     experts, needs = synthetic(n_experts, n_needs)
     with tempfile.TemporaryDirectory(prefix="tianfu-match-") as tmp:
         started = time.perf_counter()
-        matcher = ExpertMatcher(open_index("bench_experts", data_dir=Path(tmp)))
+        matcher = ExpertMatcher(
+            open_index(
+                "bench_experts",
+                data_dir=Path(tmp),
+                tokenize=shared_tokenizer(default_vocabulary()),
+            )
+        )
         matcher.sync(experts)
         build = time.perf_counter() - started
         # the label: is there an available expert of this field serving the need's city?

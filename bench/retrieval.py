@@ -13,8 +13,10 @@ import jieba
 from rank_bm25 import BM25Okapi
 
 from bench.measure import latency_summary, peak_rss_mb, ranking_metrics
+from knowledge.lexicons import default_vocabulary
 from retrieval.factory import open_index
 from retrieval.index import Document
+from retrieval.tokenizer import shared_tokenizer
 
 if TYPE_CHECKING:
     from dialogs.llm.client import ChatModel
@@ -91,7 +93,12 @@ def run(
     docs, queries = build_eval(data, corpus)
     with tempfile.TemporaryDirectory(prefix="tianfu-bench-") as tmp:
         started = time.perf_counter()
-        index = open_index("bench", data_dir=Path(tmp), weights=weights)
+        index = open_index(
+            "bench",
+            data_dir=Path(tmp),
+            weights=weights,
+            tokenize=shared_tokenizer(default_vocabulary()),
+        )
         index.sync(docs)
         build = time.perf_counter() - started
         rankings, ms = [], []
@@ -134,17 +141,16 @@ def run_llm(model: ChatModel, limit: int | None = None) -> dict[str, Any]:
     from knowledge.ingest import ingest
     from knowledge.loader import article_files, load_articles
     from retrieval.answer import answer
-    from retrieval.tokenizer import shared_tokenizer
 
     articles = load_articles(article_files(CORPUS_DIR)).articles
     queries = [(q, a.id) for a in articles for q in a.questions][:limit]
-    tokenize = shared_tokenizer()
+    tokenize = shared_tokenizer(default_vocabulary())
     model.calls = CallLog()
     offline_ms, added_ms = [], []
     answered = {"offline": 0, "llm": 0}
     cited_gold = {"offline": 0, "llm": 0}
     with tempfile.TemporaryDirectory(prefix="tianfu-bench-llm-") as tmp:
-        index = open_index("bench_llm", data_dir=Path(tmp))
+        index = open_index("bench_llm", data_dir=Path(tmp), tokenize=tokenize)
         ingest(index, progress=False)
         for question, gold in queries:
             t = time.perf_counter()

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.measure import latency_summary, peak_rss_mb
-from knowledge.lexicons import default_lexicon
+from knowledge.lexicons import default_lexicon, default_vocabulary
 from retrieval.factory import open_index
 from retrieval.index import Document
+from retrieval.tokenizer import shared_tokenizer
 
 _FILLER = [
     "的",
@@ -69,7 +70,9 @@ def run(n: int, queries: int = 500) -> dict[str, Any]:
     probes = [rng.choice(docs).text[:24] for _ in range(queries)]
     with tempfile.TemporaryDirectory(prefix="tianfu-scale-") as tmp:
         started = time.perf_counter()
-        index = open_index("scale", data_dir=Path(tmp))
+        index = open_index(
+            "scale", data_dir=Path(tmp), tokenize=shared_tokenizer(default_vocabulary())
+        )
         index.sync(docs)
         build = time.perf_counter() - started
         index.search(probes[0], k=10)  # warm caches

@@ -6,40 +6,36 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from bench.measure import peak_rss_mb
-from bot.demo import Size, seed
 from store.db import init_db, make_engine, make_session_factory
 from store.metrics import region_report
 from store.needs import METRICS_INDEXES
 from store.validation import Region
 
 VIEWS = {"province": Region("四川省"), "city": Region("四川省", "成都市")}
+# (engine, needs) -> the counts written: needs, experts, requesters, questions
+Seed = Callable[[Engine, int], dict[str, int]]
 
 
-def run(needs: int, *, url: str = "", repeats: int = 3) -> dict[str, Any]:
-    """Seed (or reuse) a database of *needs* needs and time the two views."""
+def run(needs: int, *, seed: Seed, url: str = "", repeats: int = 3) -> dict[str, Any]:
+    """Seed a throwaway database of *needs* needs with *seed* and time the two views."""
     with tempfile.TemporaryDirectory(prefix="tianfu-bench-stats-") as tmp:
         db_url = url or f"sqlite:///{Path(tmp) / 'stats.db'}"
         engine = make_engine(db_url)
         init_db(engine)
-        size = Size(
-            experts=max(50, needs // 50),
-            requesters=max(200, needs // 3),
-            needs=needs,
-            questions=max(100, needs // 5),
-        )
         started = time.perf_counter()
         # a bulk load: indexes are built once afterwards (a sort), not row by row; order events
         # are not read by the indicators and are left out
         with engine.begin() as conn:
             for name in METRICS_INDEXES:
                 conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
-        seeded = seed(engine, size, force=True, events=False)
+        seeded = seed(engine, needs)
         seed_s = time.perf_counter() - started
         started = time.perf_counter()
         with engine.begin() as conn:
@@ -51,10 +47,10 @@ def run(needs: int, *, url: str = "", repeats: int = 3) -> dict[str, Any]:
         factory = make_session_factory(engine)
         out: dict[str, Any] = {
             "backend": engine.dialect.name,
-            "needs": seeded.needs,
-            "experts": seeded.experts,
-            "requesters": seeded.requesters,
-            "questions": seeded.questions,
+            "needs": seeded["needs"],
+            "experts": seeded["experts"],
+            "requesters": seeded["requesters"],
+            "questions": seeded["questions"],
             "seed_s": round(seed_s, 1),
             "index_s": round(index_s, 1),
         }

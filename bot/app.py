@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
@@ -17,13 +21,17 @@ from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import StatsDesk
 from dialogs.types import Outcome
+from knowledge.lexicons import default_vocabulary
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine, make_session_factory
+from store.outbox import enqueue_many
 from store.users import Role, User
 from store.validation import Region
 
+log = logging.getLogger(__name__)
 EXPERTS = "experts"
 
 
@@ -34,11 +42,16 @@ def open_database(settings: Settings) -> tuple[Engine, int]:
     return engine, init_db(engine)
 
 
-def open_knowledge_index(settings: Settings, name: str = KNOWLEDGE) -> HybridIndex:
-    """A hybrid index (embedded Chroma, or the server at CHROMA_URL) named *name*."""
+def open_knowledge_index(
+    settings: Settings, name: str = KNOWLEDGE, *, client: Any | None = None
+) -> HybridIndex:
+    """A hybrid index (embedded Chroma, the server at CHROMA_URL, or *client*) named *name*,
+    tokenized with the bundled lexicons."""
     return open_index(
         name,
         data_dir=settings.data_dir,
+        client=client,
+        tokenize=shared_tokenizer(default_vocabulary()),
         chroma_url=settings.chroma_url,
         embeddings=settings.embeddings,
         api_key=settings.openai_key,
@@ -60,20 +73,83 @@ def open_llm(settings: Settings) -> ChatModel | None:
 
 @dataclass(slots=True)
 class Services:
+    """Everything long-lived that every entry point shares (console, Telegram polling and
+    webhook, dashboard, bench, tests): built once by :func:`build_services`."""
+
+    settings: Settings
     engine: Engine
+    session_factory: Callable[[], Session]
     assistant: Assistant
     push: PushPlanner
-    knowledge: HybridIndex
-    corpus_overlay: Path
+    knowledge: HybridIndex  # where administrators' articles are indexed (may be empty)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # tells the notifier to look
+
+    @property
+    def admin_ids(self) -> frozenset[int]:
+        """Telegram user ids of ADMIN_IDS (they may add articles and see indicators)."""
+        return frozenset(self.settings.admin_ids)
+
+    @property
+    def corpus_overlay(self) -> Path:
+        """Where administrators' articles are saved."""
+        return self.settings.corpus_overlay
 
     def run_due(self, now: datetime | None = None) -> Outcome:
-        """Every scheduled job once: re-match / expire / auto-close, then the push round."""
-        factory = self.assistant.session_factory
-        out = self.assistant.matching.run_due(factory, now)
-        pushed = self.push.run_due(factory, now)
-        out.replies.extend(pushed.replies)
-        out.outbound.extend(pushed.outbound)
+        """One scheduler round: re-match / expire / auto-close, then the push round.
+
+        A job that fails is logged and retried at the next round; the other still runs.
+        """
+        out = Outcome()
+        for job in (self.assistant.matching, self.push):
+            try:
+                done = job.run_due(self.session_factory, now)
+            except Exception:  # noqa: BLE001 - a failed pass is retried at the next round
+                log.exception("scheduler job %s failed", type(job).__name__)
+                continue
+            out.replies.extend(done.replies)
+            out.outbound.extend(done.outbound)
         return out
+
+    def queue(self, session: Session, outcome: Outcome) -> int:
+        """Persist this outcome's messages for other people in the outbox (one transaction)
+        and wake the sender; the number queued."""
+        n = enqueue_many(
+            session=session,
+            messages=[
+                {
+                    "channel": msg.channel,
+                    "external_id": msg.external_id,
+                    "text": msg.text,
+                    "buttons": [
+                        [{"label": b.label, "action": str(b.action)} for b in row]
+                        for row in msg.buttons
+                    ],
+                    "kind": msg.kind,
+                    "ref": msg.ref,
+                }
+                for msg in outcome.outbound
+            ],
+        )
+        if n:
+            self.wake.set()
+        return n
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+
+def prepare_knowledge(services: Services) -> tuple[int, int]:
+    """Index the bundled corpus and the administrators' articles (new or changed files only)
+    and let the assistant answer from them; (articles, chunks) now in the index."""
+    from knowledge.ingest import ingest
+
+    report = ingest(services.knowledge, progress=False)
+    if services.corpus_overlay.is_dir():  # articles administrators added at run time
+        report = ingest(services.knowledge, services.corpus_overlay, progress=False)
+    if len(services.knowledge):
+        services.assistant.science.knowledge = services.knowledge
+    return len(services.knowledge), report.stats.chunks
 
 
 def make_push_planner(settings: Settings, knowledge: HybridIndex) -> PushPlanner:
@@ -114,18 +190,29 @@ def default_region(settings: Settings) -> Region:
         raise SettingsError(msg) from None
 
 
-def build_services(settings: Settings) -> Services:
-    """The assistant with its order desk over the configured database and indexes."""
-    from retrieval.tokenizer import shared_tokenizer
+def build_services(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    knowledge: HybridIndex | None = None,
+    experts: HybridIndex | None = None,
+) -> Services:
+    """The assistant with its desks over the configured database and indexes.
 
-    engine, _ = open_database(settings)
+    The only place where the assistant and its desks are put together. Tests may pass a
+    prepared *engine* (already migrated) and indexes (e.g. on an in-memory Chroma client).
+    """
+    tokenize = shared_tokenizer(default_vocabulary())
+    if engine is None:
+        engine, _ = open_database(settings)
     session_factory = make_session_factory(engine)
-    knowledge = open_knowledge_index(settings)
+    if knowledge is None:
+        knowledge = open_knowledge_index(settings)
     assistant = Assistant.build(
         session_factory,
         knowledge if len(knowledge) else None,
-        shared_tokenizer(),
-        ExpertMatcher(open_knowledge_index(settings, EXPERTS)),
+        tokenize,
+        ExpertMatcher(experts or open_knowledge_index(settings, EXPERTS)),
         stats=StatsDesk(admin_check(settings), default_region(settings)),
         llm=open_llm(settings),
         locale=settings.locale,
@@ -136,4 +223,4 @@ def build_services(settings: Settings) -> Services:
     with session_factory() as session:
         assistant.matching.refresh(session)
     push = make_push_planner(settings, knowledge)
-    return Services(engine, assistant, push, knowledge, settings.corpus_overlay)
+    return Services(settings, engine, session_factory, assistant, push, knowledge)

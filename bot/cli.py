@@ -6,9 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from bot import cli_bench, cli_kb, cli_stats
 from bot.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from bot.app import Services
 
 log = logging.getLogger(__name__)
 
@@ -33,24 +37,21 @@ def _cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import open_database, open_knowledge_index
-    from knowledge.ingest import ingest
+    from bot.app import build_services, prepare_knowledge
 
-    engine, _ = open_database(settings)
-    engine.dispose()
-    index = open_knowledge_index(settings)
-    report = ingest(index)
-    if settings.corpus_overlay.is_dir():  # articles administrators added at run time
-        report = ingest(index, settings.corpus_overlay)
-    print(f"knowledge base ready: {len(index)} articles, {report.stats.chunks} chunks")
+    services = build_services(settings)
+    articles, chunks = prepare_knowledge(services)
+    print(f"knowledge base ready: {articles} articles, {chunks} chunks")
     if settings.telegram_bot_token is not None:
-        args.webhook = bool(settings.webhook_url)
-        return _cmd_bot(args, settings)
-    args.as_user = "farmer1"
-    return _cmd_chat(args, settings)
+        return _run_bot(settings, services, webhook=bool(settings.webhook_url))
+    return _chat(services, "farmer1")
 
 
 def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    return _run_bot(settings, None, webhook=args.webhook)
+
+
+def _run_bot(settings: Settings, services: Services | None, *, webhook: bool) -> int:
     import asyncio
 
     from bot.telegram.runner import run_polling, run_webhook
@@ -59,10 +60,10 @@ def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
         print("tianfu bot: set TELEGRAM_BOT_TOKEN (from @BotFather) first", file=sys.stderr)
         return 2
     try:
-        if args.webhook:
-            run_webhook(settings)
+        if webhook:
+            run_webhook(settings, services)
         else:
-            asyncio.run(run_polling(settings))
+            asyncio.run(run_polling(settings, services))
     except ValueError as exc:
         print(f"tianfu bot: {exc}", file=sys.stderr)
         return 2
@@ -70,21 +71,33 @@ def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_services
-    from bot.console import ConsoleChat, terminal_lines
+    from bot.app import build_services, prepare_knowledge
 
     services = build_services(settings)
+    if len(services.knowledge) == 0:  # a fresh DATA_DIR: answer from the bundled corpus
+        articles, _ = prepare_knowledge(services)
+        print(f"知识库是空的，已导入内置科普文章 {articles} 篇。", flush=True)
+    return _chat(services, args.as_user)
+
+
+def _chat(services: Services, me: str) -> int:
+    from bot.console import ConsoleChat, terminal_lines
+
     chat = ConsoleChat(
         services.assistant,
-        me=args.as_user,
+        me=me,
+        out=sys.stdout,
         interactive=sys.stdin.isatty(),
-        # the console's scheduler loop: re-matches, expiries, auto-closes, pushes after each turn
+        # the console's scheduler: re-matches, expiries, auto-closes, pushes after each turn
         on_turn=services.run_due,
     )
-    if chat.interactive:
-        chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
-    else:
-        chat.run(sys.stdin)
+    try:
+        if chat.interactive:
+            chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
+        else:
+            chat.run(sys.stdin)
+    finally:
+        services.close()
     return 0
 
 
@@ -131,18 +144,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, settings: Settings | None = None) -> int:
+    """Run one `tianfu` command; the exit status.
+
+    Args:
+        argv: the arguments (default: the process's).
+        settings: use these instead of the environment's (tests, embedding programs).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 0
-    try:
-        settings = get_settings()
-    except SettingsError as exc:
-        print(f"tianfu: {exc}", file=sys.stderr)
-        return 2
+    if settings is None:
+        try:
+            settings = get_settings()
+        except SettingsError as exc:
+            print(f"tianfu: {exc}", file=sys.stderr)
+            return 2
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -48,6 +48,7 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import default_region, open_database
+    from bot.web.dashboard import check_period
     from dialogs.nlu.regions import RegionLookupError, lookup
     from dialogs.stats import parse_date, table
     from store.db import make_session_factory
@@ -57,6 +58,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
         region = lookup(args.region) if args.region else default_region(settings)
         since = parse_date(args.since) if args.since else None
         until = parse_date(args.until) if args.until else None
+        check_period(since, until)
     except (RegionLookupError, ValueError) as exc:
         print(f"tianfu stats: {exc}", file=sys.stderr)
         return 2

@@ -19,6 +19,8 @@ class SettingsError(ValueError):
 
 
 _EMBEDDINGS_RE = re.compile(r"^(local|openai|st:.+)$")
+# Telegram allows A-Z a-z 0-9 _ - in a secret token; shorter than 16 is guessable
+_WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 class Settings(BaseSettings):
@@ -76,6 +78,20 @@ class Settings(BaseSettings):
     def _check_embeddings(cls, value: str) -> str:
         if not _EMBEDDINGS_RE.match(value):
             msg = f"expected 'local', 'openai' or 'st:<model dir>', got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _check_webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        secret = value.get_secret_value()
+        if not _WEBHOOK_SECRET_RE.match(secret):
+            msg = (
+                f"expected 16 to 256 characters of A-Z a-z 0-9 _ -, got {len(secret)} "
+                "characters (e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
             raise ValueError(msg)
         return value
 
@@ -147,7 +163,11 @@ def load_settings(**overrides: object) -> Settings:
         name = str(err["loc"][0]).upper() if err["loc"] else "?"
         reason = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
-        msg = f"Bad setting {name}={value!r}: {reason}"
+        field = Settings.model_fields.get(name.lower())
+        if field is not None and "SecretStr" in str(field.annotation):
+            msg = f"Bad setting {name}: {reason}"  # a secret is not printed, even a bad one
+        else:
+            msg = f"Bad setting {name}={value!r}: {reason}"
         raise SettingsError(msg) from None
 
 

@@ -25,11 +25,14 @@ CHILD_LINES = 8
 GAP_LINES = 5
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # indicators are about this platform's years
+
+
 def parse_date(value: str) -> datetime:
     """A calendar date (2026-01-01, 2026/1/1, 2026年1月1日) as midnight UTC.
 
     Raises:
-        ValueError: naming the value that is not a date.
+        ValueError: naming the value that is not a date, or a year out of range (Chinese).
     """
     m = _DATE.fullmatch(value.strip())
     try:
@@ -37,8 +40,11 @@ def parse_date(value: str) -> datetime:
             raise ValueError(value)
         day = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
-        msg = f"not a date: {value!r} (expected YYYY-MM-DD)"
+        msg = f"日期“{value}”无效，请写成 YYYY-MM-DD，例如 2026-01-01"
         raise ValueError(msg) from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        msg = f"日期“{value}”超出范围：只能统计 {FIRST_YEAR} 至 {LAST_YEAR} 年"
+        raise ValueError(msg)
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge import LEXICON_DIR
+from retrieval.tokenizer import Vocabulary
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,15 @@ class Lexicon:
         words.update(self.practices)
         words.update(self.fields)
         return sorted(w for w in words if len(w) >= 2)
+
+    def vocabulary(self) -> Vocabulary:
+        """What retrieval's tokenizer needs from these lexicons, as plain data."""
+        return Vocabulary.of(
+            words=self.user_words(),
+            stopwords=self.stopwords,
+            crop_alias=self.crop_alias,
+            pest_alias=self.pest_alias,
+        )
 
     def normalise_crop(self, word: str) -> str | None:
         """The canonical crop for a name or alias (茵红李 -> 李), else None."""
@@ -92,3 +102,9 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
 def default_lexicon() -> Lexicon:
     """The bundled lexicons, loaded once per process."""
     return load_lexicon()
+
+
+@lru_cache(maxsize=1)
+def default_vocabulary() -> Vocabulary:
+    """The bundled lexicons as retrieval's vocabulary (one object, so the tokenizer is shared)."""
+    return default_lexicon().vocabulary()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from retrieval.index import Hit, HybridIndex
-from retrieval.tokenizer import Tokenize
+from retrieval.tokenizer import Tokenize, Tokenizer
 
 # Below this confidence the honest answer is "I don't know - shall I ask an expert?".
 SCORE_FLOOR = 0.45
@@ -101,7 +100,9 @@ def answer(
     """
     question = question.strip()
     hits = tuple(index.search(question, k=k)) if question else ()
-    hits = prefer_crop(hits, crops if crops is not None else mentioned_crops(question))
+    if crops is None:
+        crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
+    hits = prefer_crop(hits, crops)
     if not hits or hits[0].confidence < floor:
         return Answer(question, False, hits=hits)
     best = hits[0]
@@ -124,28 +125,6 @@ def answer(
         if len(followups) >= 3:
             break
     return Answer(question, True, text, citations, tuple(followups), hits)
-
-
-@lru_cache(maxsize=1)
-def _aliases_longest_first() -> tuple[str, ...]:
-    from knowledge.lexicons import default_lexicon
-
-    aliases = default_lexicon().crop_alias
-    return tuple(sorted((a for a in aliases if len(a) >= 2), key=len, reverse=True))
-
-
-def mentioned_crops(text: str) -> set[str]:
-    """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
-    from knowledge.lexicons import default_lexicon
-
-    lex = default_lexicon()
-    found: set[str] = set()
-    rest = text
-    for alias in _aliases_longest_first():
-        if alias in rest:
-            found.add(lex.crop_alias[alias])
-            rest = rest.replace(alias, " ")
-    return found
 
 
 def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:

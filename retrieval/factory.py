@@ -39,9 +39,11 @@ def open_index(
     base_url: str = "",
     weights: tuple[float, float] | None = None,
 ) -> HybridIndex:
-    """The hybrid index *name* under ``data_dir/index/name`` with its Chroma collection."""
-    tokenizer = shared_tokenizer()
-    tokenize = tokenize or tokenizer
+    """The hybrid index *name* under ``data_dir/index/name`` with its Chroma collection.
+
+    Without *tokenize*, the process's shared tokenizer (which the wiring gave its vocabulary).
+    """
+    tokenize = tokenize or shared_tokenizer()
     if embedder is None:
         # The hashed embedding uses characters only: words are BM25's job, and skipping a
         # second jieba pass halves the cost of indexing.

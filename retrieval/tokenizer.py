@@ -5,11 +5,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import jieba
-
-from knowledge.lexicons import Lexicon, default_lexicon
 
 log = logging.getLogger(__name__)
 jieba.setLogLevel(logging.WARNING)  # its own stderr handler is chatty at DEBUG
@@ -22,25 +21,70 @@ _lock = threading.Lock()
 _shared: Tokenizer | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The domain words retrieval needs, handed over as data by the wiring (retrieval never
+    reads the lexicon files itself).
+
+    Attributes:
+        words: domain words kept whole by the segmenter (稻瘟病, 茵红李).
+        stopwords: words dropped from search tokens.
+        crop_alias: crop name or alias -> canonical crop (洋芋 -> 马铃薯).
+        pest_alias: pest or disease name or alias -> canonical name.
+    """
+
+    words: frozenset[str] = frozenset()
+    stopwords: frozenset[str] = frozenset()
+    crop_alias: Mapping[str, str] = field(default_factory=dict)
+    pest_alias: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        words: Iterable[str],
+        stopwords: Iterable[str],
+        crop_alias: Mapping[str, str],
+        pest_alias: Mapping[str, str],
+    ) -> Vocabulary:
+        """A vocabulary from any iterables and mappings (copied, so later edits do not leak)."""
+        return cls(frozenset(words), frozenset(stopwords), dict(crop_alias), dict(pest_alias))
+
+
 class Tokenizer:
     """Callable ``text -> tokens`` for indexing and queries.
 
-    Words found in the lexicons are kept whole (稻瘟病, 茵红李); a crop or pest alias also
+    Words of the vocabulary are kept whole (稻瘟病, 茵红李); a crop or pest alias also
     yields its canonical name (洋芋 -> 马铃薯) so that both spellings meet in the index.
     """
 
-    def __init__(self, lexicon: Lexicon | None = None) -> None:
-        self.lexicon = lexicon or default_lexicon()
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for word in self.lexicon.user_words():
-            # high enough that a domain word beats a split into common words (土壤酸|化)
-            self._jieba.add_word(word, freq=50_000)
-        self._stop = self.lexicon.stopwords
+        for word in sorted(vocabulary.words):
+            if len(word) >= 2:
+                # high enough that a domain word beats a split into common words (土壤酸|化)
+                self._jieba.add_word(word, freq=50_000)
+        self._stop = vocabulary.stopwords
         # Short pest aliases (疫病, 黑斑) are too generic to expand to one specific name.
-        pests = {a: n for a, n in self.lexicon.pest_alias.items() if len(a) >= 3}
-        self._canon = {**pests, **self.lexicon.crop_alias}
+        pests = {a: n for a, n in vocabulary.pest_alias.items() if len(a) >= 3}
+        self._canon = {**pests, **vocabulary.crop_alias}
+        # longest first, so that 李子 is not read as 李
+        self._crop_names = sorted(
+            (a for a in vocabulary.crop_alias if len(a) >= 2), key=len, reverse=True
+        )
         self._cache: dict[str, list[str]] = {}
+
+    def crops_in(self, text: str) -> set[str]:
+        """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
+        found: set[str] = set()
+        rest = text
+        for alias in self._crop_names:
+            if alias in rest:
+                found.add(self.vocabulary.crop_alias[alias])
+                rest = rest.replace(alias, " ")
+        return found
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (precise mode) without stopword filtering, for understanding."""
@@ -103,10 +147,23 @@ class Tokenizer:
             out.append(canon)
 
 
-def shared_tokenizer() -> Tokenizer:
-    """One tokenizer per process: jieba's dictionary is loaded once."""
+def shared_tokenizer(vocabulary: Vocabulary | None = None) -> Tokenizer:
+    """One tokenizer per process, so jieba's dictionary is loaded once.
+
+    The wiring (``bot.app.build_services``, test fixtures) calls this first with the domain
+    vocabulary; later calls without one get that tokenizer. A different vocabulary replaces it.
+
+    Raises:
+        RuntimeError: called without a vocabulary before any was given.
+    """
     global _shared
     with _lock:
+        if vocabulary is not None and (_shared is None or _shared.vocabulary != vocabulary):
+            _shared = Tokenizer(vocabulary)
         if _shared is None:
-            _shared = Tokenizer()
+            msg = (
+                "shared_tokenizer() needs the domain vocabulary first: "
+                "call shared_tokenizer(vocabulary) from the wiring"
+            )
+            raise RuntimeError(msg)
         return _shared

@@ -4,11 +4,14 @@ dashboard's unmet table and trend line (store.metrics assembles them into a repo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, func, literal, select, union_all
+from sqlalchemy import DateTime, Integer, Table, cast, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
+from store.clock import as_utc
 from store.lifecycle import UNMET_STATUSES
 from store.needs import Need
 from store.questions import QuestionLog
@@ -65,21 +68,42 @@ def unmet_top(
     return top(categories), top(crops)
 
 
+def _week_number(session: Session, column: Any, since: datetime) -> ColumnElement[Any]:
+    """The number of whole weeks between *since* and *column* (0 for the first week), so that
+    any period is one grouped statement, not one term per week.
+
+    Timestamps are stored as naive UTC. PostgreSQL subtracts exactly; SQLite keeps them as text
+    and counts whole seconds (a row less than a second from a week's edge may fall either side).
+    """
+    start = as_utc(since).astimezone(UTC).replace(tzinfo=None)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.floor(
+            func.extract("epoch", column - literal(start, DateTime())) / literal(WEEK)
+        )
+    seconds = cast(func.strftime("%s", column), Integer)
+    epoch = int((start - datetime(1970, 1, 1)).total_seconds())
+    return (seconds - literal(epoch)) // literal(WEEK)
+
+
 def _per_week(
-    session: Session, table: Table, region: Region, bounds: list[tuple[datetime, datetime]]
+    session: Session, table: Table, region: Region, since: datetime, until: datetime, weeks: int
 ) -> list[tuple[int, int]]:
-    """(rows, rows with accepted_at or 0) for each [start, end) in *bounds*: one range scan per
-    week over an index in (region, time) order, all in one statement."""
+    """(rows, rows with accepted_at or 0) for each week from *since*: one grouped range scan
+    over an index in (region, time) order."""
     c = table.c
     accepted = func.count(c.accepted_at) if "accepted_at" in c else literal(0)
-    parts = [
-        select(literal(i).label("w"), func.count().label("n"), accepted.label("a")).where(
-            *region.within(c), c.created_at >= lo, c.created_at < hi
-        )
-        for i, (lo, hi) in enumerate(bounds)
-    ]
-    rows = {int(w): (int(n), int(a or 0)) for w, n, a in session.execute(union_all(*parts))}
-    return [rows.get(i, (0, 0)) for i in range(len(bounds))]
+    week = _week_number(session, c.created_at, since).label("w")
+    stmt = (
+        select(week, func.count(), accepted)
+        .where(*region.within(c), c.created_at >= since, c.created_at < until)
+        .group_by(week)
+    )
+    rows: dict[int, tuple[int, int]] = {}
+    for w, n, a in session.execute(stmt):
+        i = min(max(int(w), 0), weeks - 1)  # a row on the last edge stays in the last week
+        old_n, old_a = rows.get(i, (0, 0))
+        rows[i] = (old_n + int(n), old_a + int(a or 0))
+    return [rows.get(i, (0, 0)) for i in range(weeks)]
 
 
 def weekly_trend(
@@ -88,9 +112,8 @@ def weekly_trend(
     """Needs posted, needs accepted and questions asked per week from *since*."""
     weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
     starts = [since + timedelta(weeks=w) for w in range(weeks)]
-    bounds = [(lo, min(lo + timedelta(weeks=1), until)) for lo in starts]
-    needs = _per_week(session, NEEDS, region, bounds)
-    questions = _per_week(session, QUESTIONS, region, bounds)
+    needs = _per_week(session, NEEDS, region, since, until, weeks)
+    questions = _per_week(session, QUESTIONS, region, since, until, weeks)
     return [
         WeekPoint(start, n, a, q)
         for start, (n, a), (q, _) in zip(starts, needs, questions, strict=True)

@@ -13,11 +13,19 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 from knowledge.ingest import ingest
+from knowledge.lexicons import default_vocabulary
 from retrieval.factory import open_index
 from retrieval.index import HybridIndex
+from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _vocabulary() -> None:
+    """Give retrieval its domain vocabulary, as the application's wiring does."""
+    shared_tokenizer(default_vocabulary())
 
 
 def _no_postgres(reason: str) -> None:

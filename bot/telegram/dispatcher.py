@@ -7,10 +7,10 @@ import logging
 from aiogram import Dispatcher, Router
 from aiogram.types import BotCommand, ErrorEvent
 
+from bot.app import Services
 from bot.settings import Settings
 from bot.telegram.handlers import callbacks, commands, messages
 from bot.telegram.middlewares import DedupMiddleware, SessionMiddleware, ThrottleMiddleware
-from bot.telegram.services import BotServices
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,9 @@ BOT_COMMANDS = [
 ]
 
 
-def create_dispatcher(settings: Settings, services: BotServices) -> Dispatcher:
+def create_dispatcher(settings: Settings, services: Services) -> Dispatcher:
+    """The bot's Dispatcher: *services* as workflow data, a session per update, dedup and
+    throttle, the routers, and an apology when a handler fails."""
     dp = Dispatcher(services=services)
     dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(SessionMiddleware(services.session_factory))

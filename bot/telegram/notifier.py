@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -21,7 +21,7 @@ from aiogram.exceptions import (
 from sqlmodel import Session
 
 from bot.telegram.render import buttons_from_json, keyboard
-from bot.telegram.services import CHANNEL
+from bot.telegram.turns import CHANNEL
 from store.clock import utcnow
 from store.outbox import OutboxMessage, block, due, mark, retry_later
 from store.push import still_wanted
@@ -30,6 +30,19 @@ log = logging.getLogger(__name__)
 
 
 class Notifier:
+    """The outbox's Telegram sender.
+
+    Args:
+        bot: the Bot that sends.
+        session_factory: database sessions for the outbox.
+        wake: set when something was queued (the sender looks at once instead of in a second).
+        per_second: messages per second overall.
+        per_chat_interval: seconds between two messages to one chat.
+        clock: monotonic seconds (pacing); tests pass a fake one.
+        sleep: how to wait that many seconds; tests pass one that advances the fake clock.
+        now: the wall-clock time in UTC (when a row may be retried).
+    """
+
     def __init__(
         self,
         bot: Bot,
@@ -38,8 +51,12 @@ class Notifier:
         *,
         per_second: float = 30.0,
         per_chat_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        now: Callable[[], datetime] = utcnow,
     ) -> None:
         self.bot = bot
+        self.clock, self.sleep, self.now = clock, sleep, now
         self.session_factory = session_factory
         self.wake = wake or asyncio.Event()
         self.gap = 1.0 / per_second
@@ -58,22 +75,24 @@ class Notifier:
                 log.exception("notifier pass failed")
                 busy = False
             if busy:
-                await asyncio.sleep(0.05)
+                await self.sleep(0.05)
                 continue
+            if stop.is_set():
+                break
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Deliver everything due now (tests, shutdown)."""
-        deadline = time.monotonic() + timeout
-        while await self.drain_once() and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        deadline = self.clock() + timeout
+        while await self.drain_once() and self.clock() < deadline:
+            await self.sleep(0.01)
 
     async def drain_once(self) -> bool:
         """One pass over due rows. True when something is still waiting (per-chat pacing)."""
         with self.session_factory() as session:
-            rows = due(session=session, channel=CHANNEL)
+            rows = due(session=session, channel=CHANNEL, now=self.now())
         self._blocked.clear()
         waiting = False
         for row in rows:
@@ -81,14 +100,14 @@ class Notifier:
                 continue  # blocked during this pass; the store already marked its rows
             if row.kind == "push" and not self._wanted(row):
                 continue
-            now = time.monotonic()
+            now = self.clock()
             ready_at = self._last_chat.get(row.external_id, 0.0) + self.chat_interval
             if ready_at > now:
                 waiting = True  # this chat had a message less than a second ago
                 continue
             gap = self._last_send + self.gap - now
             if gap > 0:
-                await asyncio.sleep(gap)
+                await self.sleep(gap)
             await self._deliver(row)
         return waiting
 
@@ -107,7 +126,7 @@ class Notifier:
         return False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        self._last_send = time.monotonic()
+        self._last_send = self.clock()
         self._last_chat[row.external_id] = self._last_send
         try:
             chat_id = int(row.external_id)
@@ -133,9 +152,9 @@ class Notifier:
                 mark(
                     session=s,
                     message_id=row.id or 0,
-                    next_attempt_at=utcnow() + timedelta(seconds=exc.retry_after),
+                    next_attempt_at=self.now() + timedelta(seconds=exc.retry_after),
                 )
-            self._last_chat[row.external_id] = time.monotonic() + exc.retry_after
+            self._last_chat[row.external_id] = self.clock() + exc.retry_after
             return
         except TelegramForbiddenError as exc:
             log.info("chat %s blocked the bot: %s", row.external_id, exc.message)
@@ -154,5 +173,5 @@ class Notifier:
             log.warning("message %s not delivered (%s), now %s", row.id, exc, status)
             return
         with self.session_factory() as s:
-            mark(session=s, message_id=row.id or 0, status="sent", sent_at=utcnow())
+            mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
         self.sent += 1

@@ -9,13 +9,14 @@ import logging
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.settings import Settings
 from bot.telegram.dispatcher import BOT_COMMANDS, create_dispatcher
 from bot.telegram.notifier import Notifier
-from bot.telegram.services import BotServices
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -33,31 +34,16 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
-def bot_services(settings: Settings, services: Services) -> BotServices:
-    return BotServices(
-        assistant=services.assistant,
-        desk=services.assistant.matching,
-        session_factory=services.assistant.session_factory,
-        admin_ids=frozenset(settings.admin_ids),
-        push=services.push,
-        knowledge=services.knowledge,
-        corpus_overlay=services.corpus_overlay,
-    )
-
-
-async def scheduler(services: BotServices, interval: float, stop: asyncio.Event) -> None:
-    """The one scheduler loop: re-match, expire, auto-close, then the push round; messages
-    go to the queue."""
+async def scheduler(services: Services, interval: float, stop: asyncio.Event) -> None:
+    """Run the scheduler round every *interval* seconds until *stop*; its messages go to the
+    outbox."""
     while not stop.is_set():
-        for job in (services.desk, services.push):
-            if job is None:
-                continue
-            try:
-                outcome = job.run_due(services.session_factory)
-                with services.session_factory() as session:
-                    services.queue(session, outcome)
-            except Exception:  # noqa: BLE001 - a failed pass is retried at the next tick
-                log.exception("scheduler job %s failed", type(job).__name__)
+        try:
+            outcome = services.run_due()
+            with services.session_factory() as session:
+                services.queue(session, outcome)
+        except Exception:  # noqa: BLE001 - the database may be away; retried at the next tick
+            log.exception("scheduler round failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
@@ -65,7 +51,7 @@ async def scheduler(services: BotServices, interval: float, stop: asyncio.Event)
 class Background:
     """The notifier and the scheduler, started with the bot and stopped with it."""
 
-    def __init__(self, bot: Bot, services: BotServices, interval: float) -> None:
+    def __init__(self, bot: Bot, services: Services, interval: float) -> None:
         self.stop = asyncio.Event()
         self.notifier = Notifier(bot, services.session_factory, services.wake)
         self.tasks: list[asyncio.Task[None]] = []
@@ -80,14 +66,18 @@ class Background:
 
     async def close(self) -> None:
         self.stop.set()
+        self.services.wake.set()  # the notifier waits on this, not on stop: end its wait now
         for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
 
-def _prepare(settings: Settings) -> tuple[Bot, Dispatcher, BotServices, Background]:
-    services = bot_services(settings, build_services(settings))
-    bot = make_bot(settings)
+def _prepare(
+    settings: Settings, services: Services | None = None, bot: Bot | None = None
+) -> tuple[Bot, Dispatcher, Services, Background]:
+    """The bot, its Dispatcher and the background tasks started and stopped with it."""
+    services = services or build_services(settings)
+    bot = bot or make_bot(settings)
     dp = create_dispatcher(settings, services)
     background = Background(bot, services, settings.scheduler_interval_seconds)
 
@@ -103,20 +93,42 @@ def _prepare(settings: Settings) -> tuple[Bot, Dispatcher, BotServices, Backgrou
     return bot, dp, services, background
 
 
-async def run_polling(settings: Settings) -> None:
-    bot, dp, _, _ = _prepare(settings)
+async def run_polling(settings: Settings, services: Services | None = None) -> None:
+    """Long polling until interrupted (*services* built from *settings* unless given)."""
+    bot, dp, _, _ = _prepare(settings, services)
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("tianfu bot: long polling")
     await dp.start_polling(bot, polling_timeout=10, handle_signals=True)
 
 
-def run_webhook(settings: Settings) -> None:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+class CheckedRequestHandler(SimpleRequestHandler):
+    """The webhook's handler: a body that is not an update (empty, not JSON, not an Update)
+    gets 400 and one log line, not a 500 with a traceback."""
 
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if self.verify_secret(secret, bot):
+            raw = await request.read()  # aiohttp keeps the body for the handler's own read
+            try:
+                Update.model_validate(bot.session.json_loads(raw), context={"bot": bot})
+            except ValueError as exc:  # JSON and pydantic validation errors alike
+                reason = str(exc).splitlines()[0][:200]
+                log.warning(
+                    "webhook: refused %d bytes from %s: %s", len(raw), request.remote, reason
+                )
+                return web.Response(status=400, text="400 Bad Request: not a Telegram update\n")
+        return await super().handle(request)
+
+
+def webhook_app(
+    settings: Settings, services: Services, bot: Bot, dp: Dispatcher
+) -> web.Application:
+    """The webhook's aiohttp application: updates at WEBHOOK_PATH (checked against
+    WEBHOOK_SECRET) and, when DASHBOARD_TOKEN is set, the dashboard."""
     if not settings.webhook_url or settings.webhook_secret is None:
         msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
         raise ValueError(msg)
-    bot, dp, services, _ = _prepare(settings)
     secret = settings.webhook_secret.get_secret_value()
 
     async def set_hook(bot: Bot) -> None:
@@ -126,7 +138,7 @@ def run_webhook(settings: Settings) -> None:
 
     dp.startup.register(set_hook)
     app = web.Application()
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+    CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=WEBHOOK_PATH
     )
     setup_application(app, dp, bot=bot)
@@ -138,6 +150,16 @@ def run_webhook(settings: Settings) -> None:
             token=settings.dashboard_token.get_secret_value(),
             session_factory=services.session_factory,
         )
+    return app
+
+
+def run_webhook(settings: Settings, services: Services | None = None) -> None:
+    """Serve the webhook (and the dashboard) until interrupted."""
+    if not settings.webhook_url or settings.webhook_secret is None:
+        msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
+        raise ValueError(msg)
+    bot, dp, services, _ = _prepare(settings, services)
+    app = webhook_app(settings, services, bot, dp)
     log.info(
         "tianfu bot: webhook on %s:%s%s",
         settings.webhook_host,

@@ -19,6 +19,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlmodel import Session
 from dialogs.i18n import t
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.stats import category_name, parse_date, region_name
+from store.clock import utcnow
 from store.metrics import Indicators, RegionReport, region_report
 from store.validation import Region, child_regions
 
@@ -139,6 +141,21 @@ def _guard(token: str, handler: Handler) -> Handler:
     return guarded
 
 
+def check_period(since: datetime | None, until: datetime | None) -> None:
+    """Refuse a period that ends before it starts (the other defaults fill in later).
+
+    Raises:
+        ValueError: a clear Chinese sentence naming both dates.
+    """
+    end = until or utcnow()
+    if since is not None and since >= end:
+        msg = (
+            f"统计时段无效：起始日期 {since.date().isoformat()} "
+            f"不早于结束日期 {end.date().isoformat()}"
+        )
+        raise ValueError(msg)
+
+
 def _bad_request(message: str) -> web.Response:
     return web.json_response({"error": message}, status=400)
 
@@ -169,6 +186,7 @@ def add_dashboard(
             region = lookup(q["region"]) if q.get("region") else Region("四川省")
             since = parse_date(q["since"]) if q.get("since") else None
             until = parse_date(q["until"]) if q.get("until") else None
+            check_period(since, until)
         except RegionLookupError as err:
             return web.json_response(
                 {"error": f"没找到地区“{err.name}”", "suggestions": err.options}, status=400

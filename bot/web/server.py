@@ -6,24 +6,25 @@ import logging
 
 from aiohttp import web
 
+from bot.app import Services, build_services
 from bot.settings import Settings
 from bot.web.dashboard import add_dashboard
-from store.db import make_session_factory
 
 log = logging.getLogger(__name__)
 
 
-def dashboard_app(settings: Settings) -> web.Application:
-    """An application serving only the dashboard, over the configured database."""
-    from bot.app import open_database
-
-    engine, _ = open_database(settings)
-    token = settings.dashboard_token.get_secret_value() if settings.dashboard_token else ""
+def dashboard_app(services: Services) -> web.Application:
+    """An application serving only the dashboard, over the services' database."""
+    token = services.settings.dashboard_token
     app = web.Application()
-    add_dashboard(app, token=token, session_factory=make_session_factory(engine))
+    add_dashboard(
+        app,
+        token=token.get_secret_value() if token else "",
+        session_factory=services.session_factory,
+    )
 
     async def dispose(_: web.Application) -> None:
-        engine.dispose()
+        services.close()
 
     app.on_cleanup.append(dispose)
     return app
@@ -31,6 +32,6 @@ def dashboard_app(settings: Settings) -> web.Application:
 
 def serve_dashboard(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted."""
-    app = dashboard_app(settings)
+    app = dashboard_app(build_services(settings))
     log.info("dashboard on http://%s:%s/dashboard", host, port)
     web.run_app(app, host=host, port=port, print=None)

@@ -3,29 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from knowledge import CORPUS_DIR
 
 
-def tianfu(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CHROMA_URL")}
-    env.update(DATA_DIR=str(cwd / "var"), EMBEDDINGS="local", ANONYMIZED_TELEMETRY="False")
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
-def test_ingest_then_search(tmp_path: Path):
+def test_ingest_then_search(tianfu, tmp_path: Path):
     folder = tmp_path / "articles"
     folder.mkdir()
     for name in ("grain-rice-blast", "hort-plum-gummosis", "sci-rainbow"):
@@ -48,12 +32,12 @@ def test_ingest_then_search(tmp_path: Path):
     assert {"score", "confidence", "title", "chunk"} <= set(rows[0])
 
 
-def test_ingest_missing_folder(tmp_path: Path):
+def test_ingest_missing_folder(tianfu, tmp_path: Path):
     proc = tianfu("kb", "ingest", str(tmp_path / "nope"), cwd=tmp_path)
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
 
 
-def test_gaps_lists_unanswered_questions_and_poor_articles(tmp_path: Path):
+def test_gaps_lists_unanswered_questions_and_poor_articles(tianfu, tmp_path: Path):
     from sqlmodel import Session
 
     from store.db import init_db, make_engine

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 from bot.console import ConsoleChat
-from tests.conftest import make_assistant
+from tests.bot.wiring import make_services
 
 SCRIPT = """\
 /as 张老师
@@ -29,15 +28,10 @@ SCRIPT = """\
 
 
 def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
-    assistant = make_assistant(engine, kb_index, tmp_path, match_timeout=timedelta(hours=2))
-    desk = assistant.matching
+    services = make_services(engine, tmp_path, kb_index)
     out = io.StringIO()
     chat = ConsoleChat(
-        assistant,
-        me="老王",
-        out=out,
-        interactive=False,
-        on_turn=lambda: desk.run_due(assistant.session_factory),
+        services.assistant, me="老王", out=out, interactive=False, on_turn=services.run_due
     )
     chat.run(io.StringIO(SCRIPT))
     text = out.getvalue()
@@ -52,10 +46,10 @@ def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
     assert "这一行不会被处理" not in text
 
 
-def test_console_numbers_every_button_of_a_turn(engine, kb_index):
-    assistant = make_assistant(engine, kb_index)
+def test_console_numbers_every_button_of_a_turn(engine, kb_index, tmp_path):
+    services = make_services(engine, tmp_path, kb_index)
     out = io.StringIO()
-    chat = ConsoleChat(assistant, me="老王", out=out, interactive=False)
+    chat = ConsoleChat(services.assistant, me="老王", out=out, interactive=False)
     chat.run(io.StringIO("李子树流胶怎么办\n2\n1\n"))
     text = out.getvalue()
     # 有用 / 没用 under the answer, 找专家 / 不用了 under the offer: one numbering
@@ -76,9 +70,11 @@ def readme_conversation() -> list[str]:
 
 
 def test_the_readme_conversation_runs_as_written(engine, kb_index, tmp_path):
-    assistant = make_assistant(engine, kb_index, tmp_path)
+    services = make_services(engine, tmp_path, kb_index)
     out = io.StringIO()
-    chat = ConsoleChat(assistant, me="farmer1", out=out, interactive=False)
+    chat = ConsoleChat(
+        services.assistant, me="farmer1", out=out, interactive=False, on_turn=services.run_due
+    )
     lines = readme_conversation()
     assert lines[0] == "/as 张老师" and "/order 1" in lines
     chat.run(io.StringIO("\n".join(lines) + "\n"))
@@ -92,3 +88,23 @@ def test_the_readme_conversation_runs_as_written(engine, kb_index, tmp_path):
     assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text and "13900001111" in text
     assert "感谢评价！需求 #1 已完成。" in text
     assert "需求 #1（已完成）进度：" in text and "完成并评价" in text
+
+
+def test_chat_on_a_fresh_data_dir_prepares_the_knowledge_base(
+    tianfu, tmp_path, monkeypatch, capsys
+):
+    import io as _io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", _io.StringIO("稻瘟病怎么防治\n"))
+    run = tianfu("chat", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    first, *rest = run.stdout.splitlines()
+    assert first.startswith("知识库是空的，已导入内置科普文章 ") and first.endswith(" 篇。")
+    answer = "\n".join(rest)
+    assert "没有找到可靠的答案" not in answer
+    assert "《水稻稻瘟病的识别与防治》" in answer
+    # the second time the index is there: nothing to prepare, no announcement
+    monkeypatch.setattr(sys, "stdin", _io.StringIO("稻瘟病怎么防治\n"))
+    again = tianfu("chat", cwd=tmp_path)
+    assert "知识库是空的" not in again.stdout and "稻瘟病" in again.stdout

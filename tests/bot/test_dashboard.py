@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,12 +23,6 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The dashboard on a free port over a demo database (Sichuan, 12 weeks)."""
@@ -38,7 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     seed(engine, Size(experts=120, requesters=600, needs=1500, questions=500))
     app = web.Application()
     add_dashboard(app, token=TOKEN, session_factory=make_session_factory(engine))
-    port = _free_port()
     loop = asyncio.new_event_loop()
     runner = web.AppRunner(app)
     started = threading.Event()
@@ -46,14 +38,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     def serve() -> None:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(runner.setup())
-        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", port).start())
+        # port 0: the bound socket keeps the port the system chose (no free-port race)
+        loop.run_until_complete(web.TCPSite(runner, "127.0.0.1", 0).start())
         started.set()
         loop.run_forever()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert started.wait(30)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
@@ -102,6 +95,24 @@ async def test_report_api(server: str) -> None:
             assert "宜兵市" in err["error"] and "宜宾市" in err["suggestions"]
         async with http.get(f"{server}/dashboard/api/report?since=2026-13-01") as resp:
             assert resp.status == 400 and "2026-13-01" in (await resp.json())["error"]
+
+
+async def test_long_and_bad_periods(server: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    api = f"{server}/dashboard/api/report"
+    async with ClientSession(headers=headers) as http:
+        async with http.get(f"{api}?since=2001-01-01&until=2026-01-01") as resp:
+            assert resp.status == 200
+            data = await resp.json()
+        assert len(data["weekly"]) == 1305 and data["since"] == "2001-01-01"
+        async with http.get(f"{api}?since=2026-03-01&until=2026-01-01") as resp:
+            assert resp.status == 400
+            assert (await resp.json())["error"] == (
+                "统计时段无效：起始日期 2026-03-01 不早于结束日期 2026-01-01"
+            )
+        for value in ("0001-01-01", "9999-12-31"):
+            async with http.get(f"{api}?until={value}") as resp:
+                assert resp.status == 400 and "超出范围" in (await resp.json())["error"]
 
 
 def _browser(tmp_path: Path):  # type: ignore[no-untyped-def]

@@ -9,12 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
-from bot.demo import SIZES, DemoRefused, Size, seed
+from bot.demo import DemoRefused, Size, seed
 from store.metrics import region_report
 from store.orders import Order, OrderEvent, Rating
 from store.users import User, UserCreate, create_user
 from store.validation import Region
-from tests.bot.test_cli_kb import tianfu
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 TINY = Size(experts=60, requesters=200, needs=400, questions=150)
@@ -55,11 +54,7 @@ def test_seed_refuses_real_users_and_a_second_run(engine: Engine) -> None:
         seed(engine, TINY, now=NOW, force=True)
 
 
-def test_sizes_are_sane() -> None:
-    assert SIZES["small"].needs < SIZES["large"].needs
-
-
-def test_cli_seed_stats_and_csv(tmp_path) -> None:
+def test_cli_seed_stats_and_csv(tianfu, tmp_path) -> None:
     first = tianfu("demo", "seed", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "4000 needs" in first.stdout and "21 cities" in first.stdout
@@ -77,9 +72,25 @@ def test_cli_seed_stats_and_csv(tmp_path) -> None:
     assert int(rows[1][2]) == sum(int(r[2]) for r in rows[2:])
 
 
-def test_cli_stats_refuses_bad_input(tmp_path) -> None:
+def test_cli_stats_refuses_bad_input(tianfu, tmp_path) -> None:
     bad = tianfu("stats", "--region", "宜兵市", cwd=tmp_path)
     assert bad.returncode == 2 and "unknown region '宜兵市'" in bad.stderr
     assert "宜宾市" in bad.stderr
     bad = tianfu("stats", "--since", "2026-02-30", cwd=tmp_path)
     assert bad.returncode == 2 and "2026-02-30" in bad.stderr
+
+
+def test_cli_stats_long_and_bad_periods(tianfu, tmp_path) -> None:
+    long = tianfu("stats", "--since", "2001-01-01", "--until", "2026-01-01", cwd=tmp_path)
+    assert long.returncode == 0, long.stderr
+    assert "2001-01-01 .. 2026-01-01" in long.stdout
+    backwards = tianfu("stats", "--since", "2026-03-01", "--until", "2026-01-01", cwd=tmp_path)
+    assert backwards.returncode == 2 and backwards.stdout == ""
+    assert backwards.stderr.strip() == (
+        "tianfu stats: 统计时段无效：起始日期 2026-03-01 不早于结束日期 2026-01-01"
+    )
+    for value in ("0001-01-01", "9999-12-31"):
+        far = tianfu("stats", "--since", value, cwd=tmp_path)
+        assert far.returncode == 2 and f"日期“{value}”超出范围" in far.stderr
+    garbled = tianfu("stats", "--until", "明天", cwd=tmp_path)
+    assert garbled.returncode == 2 and "日期“明天”无效" in garbled.stderr

@@ -64,29 +64,50 @@ def test_bad_value_names_the_setting(monkeypatch: pytest.MonkeyPatch, name: str,
     assert line.startswith(f"Bad setting {name}=") and value in line
 
 
-def test_cli_stops_with_one_line_on_bad_setting(tmp_path: Path):
-    env = {**os.environ, "ADMIN_IDS": "abc", "DATA_DIR": str(tmp_path / "var")}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "init"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=60,
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [
+def test_cli_stops_with_one_line_on_bad_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("ADMIN_IDS", "abc")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        assert main(["db", "init"]) == 2
+    finally:
+        get_settings.cache_clear()
+    assert capsys.readouterr().err.strip().splitlines() == [
         "tianfu: Bad setting ADMIN_IDS='abc': expected comma-separated numeric Telegram user "
         "ids, got 'abc'"
     ]
     assert not (tmp_path / "var").exists()
 
 
-def test_cli_db_init_creates_database(tmp_path: Path):
+def test_short_webhook_secret_stops_start_up_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("WEBHOOK_SECRET", "short-secret")
+    get_settings.cache_clear()
+    try:
+        assert main(["bot", "--webhook"]) == 2
+    finally:
+        get_settings.cache_clear()
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("tianfu: Bad setting WEBHOOK_SECRET: expected 16 to 256 characters")
+    assert "short-secret" not in line and "\n" not in line
+    assert load_settings(webhook_secret="x" * 16).webhook_secret is not None
+
+
+def test_tianfu_console_script_creates_the_database(tmp_path: Path):
+    """The one smoke test of the installed `tianfu` script (the rest call main in-process)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "ADMIN_IDS")}
     env["DATA_DIR"] = str(tmp_path / "data")
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "init"],
+        [str(Path(sys.executable).parent / "tianfu"), "db", "init"],
         capture_output=True,
         text=True,
         env=env,

@@ -254,3 +254,18 @@ def test_gaps_in_a_region_include_answers_and_articles_rated_not_useful(world: S
     assert ("unanswered", "无人机飞防要备案吗") in kinds
     luzhou = region_report(session=world, region=LUZHOU, since=SINCE, until=until)
     assert luzhou.gaps == []  # nobody there asked in vain or voted 没用
+
+
+def test_a_long_period_counts_every_week(world: Session) -> None:
+    """Twenty years of weeks (more than SQLite allows terms in one compound SELECT)."""
+    since = SINCE - timedelta(weeks=52 * 20)
+    report = region_report(session=world, region=SICHUAN, since=since, until=UNTIL)
+    assert len(report.weekly) == 52 * 20 + 4
+    assert report.weekly[0].start == since and report.weekly[-1].start == UNTIL - timedelta(
+        weeks=1
+    )
+    # the same rows as in the four-week view, in the same weeks
+    tail = [(w.needs, w.accepted, w.questions) for w in report.weekly[-4:]]
+    assert tail == [(4, 2, 4), (1, 1, 0), (0, 0, 0), (0, 0, 0)]
+    # and the need posted before the four weeks is in its own, earlier week
+    assert sum(w.needs for w in report.weekly) == report.total.needs == 6

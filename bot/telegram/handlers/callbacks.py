@@ -6,8 +6,9 @@ from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 from sqlmodel import Session
 
+from bot.app import Services
 from bot.telegram.render import unpack
-from bot.telegram.services import CHANNEL, BotServices, reply_all
+from bot.telegram.turns import CHANNEL, reply_all
 from dialogs.types import Incoming
 
 
@@ -15,7 +16,7 @@ def setup() -> Router:
     router = Router(name=__name__)
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, services: BotServices, session: Session) -> None:
+    async def on_button(query: CallbackQuery, services: Services, session: Session) -> None:
         action = unpack(query.data or "")
         await query.answer()
         message = query.message

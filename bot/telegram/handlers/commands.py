@@ -8,7 +8,8 @@ from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message
 from sqlmodel import Session
 
-from bot.telegram.services import BotServices, handle_text
+from bot.app import Services
+from bot.telegram.turns import handle_text
 
 # command -> what a person would type for it
 COMMAND_TEXT = {
@@ -42,7 +43,7 @@ def setup() -> Router:
         )
     )
     async def on_command(
-        message: Message, command: CommandObject, services: BotServices, session: Session
+        message: Message, command: CommandObject, services: Services, session: Session
     ) -> None:
         if command.command in WITH_ARGS:
             text = f"/{command.command} {command.args or ''}".strip()

@@ -10,7 +10,8 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.types import Message
 from sqlmodel import Session
 
-from bot.telegram.services import BotServices, handle_text
+from bot.app import Services
+from bot.telegram.turns import handle_text
 from dialogs.i18n import t
 from knowledge.ingest import add_article
 from knowledge.loader import MAX_FILE_BYTES, ArticleError
@@ -31,16 +32,10 @@ def setup() -> Router:
     router = Router(name=__name__)
 
     @router.message(F.document)
-    async def on_document(message: Message, services: BotServices, bot: Bot) -> None:
+    async def on_document(message: Message, services: Services, bot: Bot) -> None:
         """An administrator adds an article by sending its Markdown file; others fall through."""
         user, document = message.from_user, message.document
-        if (
-            user is None
-            or document is None
-            or user.id not in services.admin_ids
-            or services.knowledge is None
-            or services.corpus_overlay is None
-        ):
+        if user is None or document is None or user.id not in services.admin_ids:
             raise SkipHandler
         locale = "en" if (user.language_code or "").startswith("en") else "zh"
         if not (document.file_name or "").lower().endswith(".md"):
@@ -69,7 +64,7 @@ def setup() -> Router:
         await message.answer(text, parse_mode=None)
 
     @router.message(F.text | F.caption)
-    async def on_text(message: Message, services: BotServices, session: Session) -> None:
+    async def on_text(message: Message, services: Services, session: Session) -> None:
         text = message.text if message.text is not None else (message.caption or "")
         await handle_text(message, text, services, session)
 

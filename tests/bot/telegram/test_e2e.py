@@ -1,14 +1,13 @@
-"""End to end through real HTTP: `tianfu bot` in a subprocess against a fake Bot API."""
+"""End to end through real HTTP: `python -m bot bot` in a subprocess against a fake Bot API
+(the one smoke test of that entry point), and the webhook application in this process."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from tests.bot.telegram.fake_api import FakeBotAPI
@@ -16,12 +15,6 @@ from tests.bot.telegram.fake_api import FakeBotAPI
 EXPERT_INTRO = "我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
 EXPERT2_INTRO = "我是农科院的研究员，擅长土壤肥料，宜宾市都能去，电话13900000002，我叫李明"
 NEED = "我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234，预算五千"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def bot_env(tmp_path: Path, base: str, **extra: str) -> dict[str, str]:
@@ -134,55 +127,76 @@ async def test_polling_end_to_end(api: FakeBotAPI, tmp_path: Path):
     assert proc.returncode is not None
 
 
-async def test_webhook_secret(api: FakeBotAPI, tmp_path: Path):
-    port = free_port()
-    env = bot_env(
+UPDATE = {
+    "update_id": 9,
+    "message": {
+        "message_id": 1,
+        "date": 1,
+        "chat": {"id": 1001, "type": "private"},
+        "from": {"id": 1001, "is_bot": False, "first_name": "老王", "language_code": "zh-hans"},
+        "text": "你好",
+    },
+}
+SECRET = "s3cret-token-0123456789"
+
+
+@pytest.fixture
+async def webhook(engine, kb_index, tmp_path):
+    """The webhook application in this process (aiohttp's test server on a port it chose),
+    the bot talking to a recording session."""
+    from aiogram import Bot
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.telegram.recording import RecordingSession
+    from bot.telegram.runner import _prepare, webhook_app
+    from tests.bot.wiring import make_services
+
+    services = make_services(
+        engine,
         tmp_path,
-        api.base,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-        WEBHOOK_SECRET="s3cret-token",
-        WEBHOOK_HOST="127.0.0.1",
-        WEBHOOK_PORT=str(port),
-        DASHBOARD_TOKEN="dash-token",
+        kb_index,
+        webhook_url="https://bot.example.org/telegram/webhook",
+        webhook_secret=SECRET,
+        dashboard_token="dash-token",
     )
-    proc = await start_bot(tmp_path, env, "--webhook")
-    url = f"http://127.0.0.1:{port}/telegram/webhook"
-    update = {
-        "update_id": 9,
-        "message": {
-            "message_id": 1,
-            "date": 1,
-            "chat": {"id": 1001, "type": "private"},
-            "from": api.user(1001, "老王"),
-            "text": "你好",
-        },
-    }
-    try:
-        await api.wait_for(lambda: any(m == "setWebhook" for m, _ in api.calls), timeout=90)
-        hook = next(p for m, p in api.calls if m == "setWebhook")
-        assert hook.get("secret_token") == "s3cret-token"
-        async with aiohttp.ClientSession() as http:
-            for _ in range(100):
-                try:
-                    async with http.post(
-                        url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}
-                    ) as r:
-                        wrong = r.status
-                    break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.2)
-            assert wrong == 401
-            assert api.texts(1001) == []
-            async with http.post(
-                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
-            ) as r:
-                assert r.status == 200
-            # the dashboard is served on the webhook's port too, behind its own token
-            dash = f"http://127.0.0.1:{port}/dashboard"
-            async with http.get(dash) as r:
-                assert r.status == 401
-            async with http.get(f"{dash}/api/report?token=dash-token") as r:
-                assert r.status == 200 and (await r.json())["region"]["label"] == "四川省"
-        await api.wait_for(lambda: any("您好" in t for t in api.texts(1001)))
-    finally:
-        await stop_bot(proc)
+    recorder = RecordingSession()
+    bot, dp, _, _ = _prepare(services.settings, services, Bot("42:TEST", session=recorder))
+    client = TestClient(TestServer(webhook_app(services.settings, services, bot, dp)))
+    await client.start_server()
+    client.recorder = recorder  # type: ignore[attr-defined]
+    yield client
+    await client.close()
+
+
+async def test_webhook_secret(webhook):
+    from aiogram.methods import SetWebhook
+
+    hook = next(c for c in webhook.recorder.calls if isinstance(c, SetWebhook))
+    assert hook.secret_token == SECRET
+    path = "/telegram/webhook"
+    wrong = await webhook.post(path, json=UPDATE, headers={"X-Telegram-Bot-Api-Secret-Token": "x"})
+    assert wrong.status == 401
+    assert webhook.recorder.texts(1001) == []
+    ok = await webhook.post(path, json=UPDATE, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+    assert ok.status == 200
+    # the dashboard is served on the webhook's port too, behind its own token
+    assert (await webhook.get("/dashboard")).status == 401
+    dash = await webhook.get("/dashboard/api/report?token=dash-token")
+    assert dash.status == 200 and (await dash.json())["region"]["label"] == "四川省"
+    for _ in range(200):  # the update is handled in the background
+        if webhook.recorder.texts(1001):
+            break
+        await asyncio.sleep(0.01)
+    assert any("您好" in t for t in webhook.recorder.texts(1001))
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b"[]", b'{"update_id": "nine"}', b"null"])
+async def test_webhook_refuses_what_is_not_an_update(webhook, caplog, body):
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    resp = await webhook.post("/telegram/webhook", data=body, headers=headers)
+    assert resp.status == 400 and "not a Telegram update" in await resp.text()
+    await asyncio.sleep(0.05)  # nothing runs in the background either
+    assert webhook.recorder.texts(1001) == []
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    refusals = [r for r in caplog.records if "webhook: refused" in r.getMessage()]
+    assert len(refusals) == 1 and "\n" not in refusals[0].getMessage()

@@ -2,37 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from aiogram import Bot
 from sqlmodel import select
 
-from bot.settings import load_settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.recording import ChatDriver, RecordingSession
-from bot.telegram.services import BotServices
-from dialogs.push import Catalogue, PushPlanner
 from knowledge import CORPUS_DIR
 from knowledge.ingest import article_document
 from knowledge.loader import read_article_file
-from retrieval.factory import open_index
-from store.db import make_session_factory
 from store.feedback import ArticleFeedback
 from store.outbox import OutboxMessage
-from tests.conftest import ephemeral_client, make_assistant
+from tests.bot.wiring import make_services
 
 READER, ADMIN, STRANGER = 5001, 9001, 9002
 JUNE_10AM = datetime(2026, 6, 15, 2, 0, tzinfo=UTC)
 
 
-def planner(tg) -> PushPlanner:
-    index = tg.services.assistant.science.knowledge
-    return PushPlanner(catalogue=lambda: Catalogue.from_index(index))
-
-
 async def push_round(tg) -> int:
-    outcome = planner(tg).run_due(tg.services.session_factory, now=JUNE_10AM)
+    outcome = tg.services.run_due(now=JUNE_10AM)
     with tg.services.session_factory() as s:
         return tg.services.queue(s, outcome)
 
@@ -100,20 +89,10 @@ async def test_profile_and_subscribe_commands(tg):
 
 # ---- administrators add articles ---------------------------------------------------------------
 def admin_bot(engine, tmp_path):
-    index = open_index(f"up_{uuid.uuid4().hex[:8]}", data_dir=tmp_path, client=ephemeral_client())
-    factory = make_session_factory(engine)
-    assistant = make_assistant(engine, None, tmp_path)  # an empty knowledge base
-    services = BotServices(
-        assistant=assistant,
-        desk=None,  # type: ignore[arg-type] - not used by these updates
-        session_factory=factory,
-        admin_ids=frozenset({ADMIN}),
-        knowledge=index,
-        corpus_overlay=tmp_path / "corpus",
-    )
+    services = make_services(engine, tmp_path)  # an empty knowledge base
     recorder = RecordingSession()
     bot = Bot("42:TEST", session=recorder)
-    return ChatDriver(create_dispatcher(load_settings(), services), bot, recorder), services
+    return ChatDriver(create_dispatcher(services.settings, services), bot, recorder), services
 
 
 async def test_admin_adds_an_article_that_is_searchable_at_once(engine, tmp_path):
@@ -123,7 +102,7 @@ async def test_admin_adds_an_article_that_is_searchable_at_once(engine, tmp_path
     raw = raw.replace(b"id: hort-plum-gummosis", b"id: local-plum-gummosis")
     out = await tg.send_document(admin, "plum.md", raw)
     assert out == ["文章已入库并可检索：《李树流胶病的成因与防治》（编号 local-plum-gummosis）。"]
-    assert (tmp_path / "corpus" / "local-plum-gummosis.md").read_bytes() == raw
+    assert (services.corpus_overlay / "local-plum-gummosis.md").read_bytes() == raw
     answer = await tg.send(admin, "李子树流胶怎么办")
     assert "李树流胶病的成因与防治" in answer[0]
 
@@ -135,7 +114,8 @@ async def test_bad_article_is_refused_with_line_and_reason(engine, tmp_path):
     broken = broken.replace("category: science", "category: magic")
     out = await tg.send_document(admin, "rainbow.md", broken.encode("utf-8"))
     assert out[0].startswith("文章没有入库：第 ") and "unknown category 'magic'" in out[0]
-    assert not (tmp_path / "corpus").exists() or not any((tmp_path / "corpus").iterdir())
+    overlay = services.corpus_overlay
+    assert not overlay.exists() or not any(overlay.iterdir())
     out = await tg.send_document(admin, "notes.txt", b"hello")
     assert "Markdown" in out[0]
     out = await tg.send_document(admin, "latin1.md", "---\nid: café\n".encode("latin-1"))

@@ -1,0 +1,80 @@
+"""One Telegram turn: the update as an `Incoming`, the assistant, the outbox, the replies."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING
+
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.types import Message
+from sqlmodel import Session
+
+from bot.telegram.render import keyboard
+from dialogs.types import Incoming, Outcome
+from store.outbox import is_blocked, unblock
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+CHANNEL = "telegram"
+_ORDER_REF = re.compile(r"#(\d+)")
+
+
+def seen(session: Session, external_id: str) -> None:
+    """A person who writes to the bot again has unblocked it: deliver to them again."""
+    if is_blocked(session=session, channel=CHANNEL, external_id=external_id):
+        unblock(session=session, channel=CHANNEL, external_id=external_id)
+
+
+def incoming_from(message: Message, text: str) -> Incoming:
+    """The assistant's view of a text message (a reply to a notification names its order)."""
+    user = message.from_user
+    if user is None:  # channel posts have no sender; the routers only pass private messages
+        msg = f"message {message.message_id} has no sender"
+        raise ValueError(msg)
+    ref = ""
+    replied = message.reply_to_message
+    if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
+        m = _ORDER_REF.search(replied.text or replied.caption or "")
+        if m:
+            ref = f"order:{m.group(1)}"
+    return Incoming(
+        channel=CHANNEL,
+        user_id=str(user.id),
+        text=text,
+        display_name=user.full_name or user.username or str(user.id),
+        locale="en" if (user.language_code or "").startswith("en") else "zh",
+        reply_to_ref=ref,
+    )
+
+
+async def handle_text(message: Message, text: str, services: Services, session: Session) -> None:
+    """The whole life of a text update: to the assistant, queue for others, reply here."""
+    incoming = incoming_from(message, text)
+    seen(session, incoming.user_id)
+    if services.assistant.llm is not None:
+        # a turn may wait up to LLM_TIMEOUT for the model: keep the event loop serving others
+        outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
+    else:
+        outcome = services.assistant.handle(incoming, session=session)
+    services.queue(session, outcome)
+    await reply_all(message, outcome)
+
+
+async def reply_all(message: Message, outcome: Outcome, attempts: int = 3) -> None:
+    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons.
+
+    Flood control (429) is honoured by waiting retry_after and sending again.
+    """
+    for reply in outcome.replies:
+        for attempt in range(attempts):
+            try:
+                await message.answer(
+                    reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None
+                )
+                break
+            except TelegramRetryAfter as exc:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(exc.retry_after)
