@@ -52,8 +52,9 @@ _OTHERS_DATA = re.compile(
     r"(?:电话|手机|号码|联系方式|地址|身份证|个人信息|隐私|名单|密码)"
     r"|(?:all|other)\s+users?'?s?\s+(?:phone|contact|personal)"
 )
+_CANCEL_WORD = r"(?:/cancel|算了|取消|不要了|不用了|不需要了|退出|不弄了|不搞了|不找了|cancel)"
 _CANCEL = re.compile(
-    r"^\s*(?:/cancel|算了|取消|不要了|不用了|退出|不弄了|不搞了|cancel)\s*[。!！]?\s*$"
+    rf"^\s*{_CANCEL_WORD}(?:[，,\s]*{_CANCEL_WORD})*\s*(?:吧|嘛|哈|了)?\s*[。!！]?\s*$"
 )
 _YES_OFFER = re.compile(
     r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
@@ -240,7 +241,7 @@ class Assistant:
             if st.form is not None or st.offer is not None:
                 st.clear_form()
                 turn.say(turn.t("cancelled"))
-            else:
+            elif not self.orders.offer_cancel(turn):
                 turn.say(turn.t("nothing_to_cancel"))
             return
         if _PERSONAL_COMMAND.match(text):

@@ -107,12 +107,12 @@ def rewrite(
         if got is not None:
             question = got.question.strip()
             if 2 <= len(question) <= 120 and not has_personal_data(question):
-                log.info("follow-up rewritten by the model: %r -> %r", text, question)
+                log.debug("follow-up rewritten by the model: %r -> %r", text, question)
                 return Rewrite(question, by_model=True) if question != text else None
     rewritten = rule_rewrite(text, memory)
     if not rewritten:
         return None
-    log.info("follow-up rewritten by rule: %r -> %r", text, rewritten)
+    log.debug("follow-up candidate by rule: %r -> %r", text, rewritten)
     return Rewrite(rewritten)
 
 

@@ -99,7 +99,9 @@ class FormDesk:
                 elif note:
                     turn.say(turn.t(note))
                 self.ask(turn, form, slot)
-            case Confirm(changed=changed):
+            case Confirm(changed=changed, note=note):
+                if note:
+                    turn.say(turn.t(note))
                 names = "、".join(turn.t(f"field_{k}") for k in changed if k in SUMMARY_ORDER)
                 if names:
                     turn.say(turn.t("updated", fields=names))

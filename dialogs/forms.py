@@ -150,7 +150,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         skills = slots.fields or ([] if awaiting != "fields" else _terms(text))
         if skills:
             out["fields"] = skills
-        if slots.places:
+        # "四川农业大学" answering the unit question names a university, not a service area
+        if slots.places and awaiting not in ("name", "organisation", "title"):
             out["service_regions"] = [place_dict(p) for p in slots.places]
         if slots.phone:
             out["phone"] = slots.phone
@@ -187,6 +188,11 @@ EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
     r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
 )
+# "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
+_NONE_ANSWER = re.compile(
+    r"^\s*(?:暂时)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好)[\u4e00-\u9fff]{0,8}"
+    r"[。!！,，]?\s*$"
+)
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)")
 # slots whose answer is free text: a question there is the answer, not a digression
@@ -214,10 +220,12 @@ class Ask:
 
 @dataclass(frozen=True, slots=True)
 class Confirm:
-    """Show the summary for confirmation; *changed* names slots this message changed."""
+    """Show the summary for confirmation; *changed* names slots this message changed; *note*
+    (an i18n key) is said first."""
 
     state: FormState
     changed: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,12 +323,12 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
         return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
-    if SKIP.match(text) and awaiting:
+    none_answer = awaiting in form.optional and _NONE_ANSWER.match(text)
+    if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
             return Ask(state, awaiting, "skip_required")
         slots[awaiting] = SKIPPED
-        nxt = advance(state)
-        return replace(nxt, note="skipped") if isinstance(nxt, Ask) else nxt
+        return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
         return Ask(state, awaiting, "skip_required" if awaiting in form.required else "")
     if HANDOFF.search(text) and form is NEED:

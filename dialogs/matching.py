@@ -323,7 +323,8 @@ class MatchDesk:
         buttons = []
         for *_, need, order in fits[:8]:
             region = need.county or need.city or need.province
-            lines.append(turn.t("need_line", id=order.id, region=region, text=need_summary(need)))
+            text = need_summary(need, with_place=False)
+            lines.append(turn.t("need_line", id=order.id, region=region, text=text))
             buttons.append(
                 [Button(f"{turn.t('btn_accept')} #{order.id}", _order_act("accept", order.id))]
             )
@@ -355,10 +356,10 @@ def tell(
     out.outbound.append(Outbound(user.channel, user.external_id, text, kind=kind, ref=ref))
 
 
-def need_summary(need: Need) -> str:
+def need_summary(need: Need, *, with_place: bool = True) -> str:
     """What an expert sees of a need before accepting: place, crop and the text with every
     phone-like number masked (masked first, then shortened, so no cut number slips through)."""
     region = need.county or need.city or need.province
-    bits = [x for x in (region, need.crop) if x]
+    bits = [x for x in (region if with_place else "", need.crop) if x]
     text = mask_then_truncate(need.text, SUMMARY_CHARS)
     return f"{' · '.join(bits)} · {text}" if bits else text

@@ -78,6 +78,23 @@ class OrderDesk:
             case Act.CANCEL_ORDER:
                 self.cancel(turn, action.order_id)
 
+    def offer_cancel(self, turn: Turn) -> bool:
+        """ "算了不要了" with nothing in progress: offer to withdraw the person's one open need.
+        False when they have none (or several: they say which with 取消订单 N)."""
+        order_id = self._only_open(turn, as_expert=False)
+        if order_id is None:
+            return False
+        turn.say(
+            turn.t("offer_cancel_need", id=order_id),
+            [
+                [
+                    Button(turn.t("btn_cancel_need"), Action(Act.CANCEL_ORDER, order_id=order_id)),
+                    turn.button("btn_keep_need", Action(Act.NO_THANKS)),
+                ]
+            ],
+        )
+        return True
+
     def browse(self, turn: Turn) -> None:
         if not turn.user.has_role(Role.EXPERT):
             turn.say(turn.t("not_expert"))

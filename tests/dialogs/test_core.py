@@ -270,3 +270,40 @@ def test_buttons_carry_typed_actions(chat: Chat) -> None:
         Action(Act.ROLE, arg="expert"),
         Action(Act.ROLE, arg="citizen"),
     ]
+
+
+# ---- found by talking to it ---------------------------------------------------------------
+@pytest.mark.parametrize("answer", ["没有预算", "不晓得好多钱", "暂时没得"])
+def test_no_budget_skips_the_budget_question(chat: Chat, answer: str) -> None:
+    chat.send("我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234")
+    out = chat.send(answer)
+    assert out.text.startswith("好的，跳过。\n请确认需求：") or (
+        out.replies[0].text == "好的，跳过。" and out.replies[1].text.startswith("请确认需求：")
+    )
+
+
+def test_the_unit_answer_does_not_move_the_service_area(chat: Chat) -> None:
+    chat.send(
+        "我是茶学老师，可以提供茶园管理指导，雅安名山一带都能去，电话13900007777，我叫李国强"
+    )
+    out = chat.send("四川农业大学")  # the unit question (or the title question) is open
+    while "请确认登记信息" not in out.text:
+        out = chat.send("跳过")
+    assert "· 服务地区：四川省雅安市名山区" in out.text
+
+
+def test_giving_up_after_posting_offers_to_withdraw_the_need(chat: Chat, assistant) -> None:
+    order_id, _ = post_need({"老王": chat})
+    out = chat.send("算了不要了")
+    assert out.text == f"您的需求 #{order_id} 还在等专家接单。要撤销这条需求吗？"
+    assert chat.buttons() == ["撤销需求", "保留"]
+    assert "已撤销" in chat.press("撤销需求").text or "取消" in chat.last.text
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "cancelled"
+
+
+def test_a_browsed_need_names_its_place_once(world) -> None:
+    _, chats = world
+    post_need(chats)
+    line = next(x for x in chats["张老师"].send("找项目").text.splitlines() if x.startswith("#1"))
+    assert line.startswith("#1 翠屏区 · 李 · 我在宜宾翠屏区")
