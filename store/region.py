@@ -40,11 +40,6 @@ class Region:
         """How deep the region goes: 0 nationwide, 1 province, 2 city, 3 county."""
         return 3 if self.county else 2 if self.city else 1 if self.province else 0
 
-    @property
-    def region(self) -> Region:
-        """The region itself, for callers written against the old ``Place.region``."""
-        return self
-
     def __bool__(self) -> bool:
         return bool(self.province)
 
