@@ -145,6 +145,107 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
             services.close()
 
 
+def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
+    """Blind multi-turn conversations through the assistant in a throwaway DATA_DIR."""
+    import tempfile
+
+    from bench import conversations
+
+    with tempfile.TemporaryDirectory(prefix="tianfu-convbench-") as tmp:
+        services = _bench_services(Path(tmp))
+        try:
+            rows = conversations.load(args.split)[: args.limit or None]
+            send, read, crop_name, title_of = _conversation_probes(services)
+            result = conversations.run(rows, send, read, crop_name=crop_name, title_of=title_of)
+        finally:
+            services.close()
+    failures = result.pop("failures")
+    print(json.dumps(result, ensure_ascii=False))
+    if args.errors:
+        for f in failures:
+            print(f"  {f['id']}: {', '.join(f['wrong'])}", file=sys.stderr)
+    return 0
+
+
+def _bench_services(data_dir: Path) -> Any:
+    """The application's services over a fresh DATA_DIR with the bundled knowledge indexed."""
+    from bot.app import build_services, prepare_knowledge
+    from bot.settings import load_settings
+
+    settings = load_settings(
+        data_dir=data_dir, database_url="", chroma_url="", openai_api_key=None
+    )
+    services = build_services(settings)
+    prepare_knowledge(services)
+    return services
+
+
+def _conversation_probes(services: Any) -> tuple[Any, Any, Any, Any]:
+    """How the conversation benchmark talks to the assistant and reads the end state."""
+    from bench.conversations import EndState
+    from dialogs.state import ConversationState
+    from dialogs.types import Incoming
+    from knowledge.lexicons import default_lexicon
+    from store.conversations import load_state
+    from store.experts import get_expert_profile
+    from store.orders import orders_with_needs
+    from store.subscriptions import topics_of
+    from store.users import find_user
+
+    channel = "bench"
+
+    def send(person: str, text: str) -> str:
+        out = services.assistant.handle(Incoming(channel, person, text=text, display_name=""))
+        return str(out.text)
+
+    def read(person: str) -> EndState:
+        with services.session_factory() as session:
+            user = find_user(session=session, channel=channel, external_id=person)
+            state = EndState()
+            if user is None or user.id is None:
+                return state
+            for order, need in orders_with_needs(session=session, user_id=user.id, limit=50):
+                state.needs.append(
+                    {
+                        "crop": need.crop,
+                        "province": need.province,
+                        "city": need.city,
+                        "county": need.county,
+                        "phone": need.contact_phone,
+                        "budget": need.budget,
+                        "status": str(order.status),
+                    }
+                )
+            profile = get_expert_profile(session=session, user_id=user.id)
+            if profile is not None:
+                state.expert = {
+                    "name": user.display_name,
+                    "phone": user.phone,
+                    "fields": list(profile.fields),
+                    "counties": [
+                        r.get("county") or r.get("city") for r in profile.service_regions
+                    ],
+                    "organisation": profile.organisation,
+                    "title": profile.title,
+                }
+            state.topics = topics_of(session=session, user_id=user.id)
+            data = load_state(session=session, channel=channel, external_id=person)
+            state.in_form = ConversationState.from_json(data).form is not None
+            return state
+
+    lexicon = default_lexicon()
+    titles = {
+        doc: str(entry.get("metadata", {}).get("title", ""))
+        for doc, entry in services.knowledge.manifest.items()
+    }
+    return (
+        send,
+        read,
+        lambda name: lexicon.normalise_crop(name) or name,
+        lambda doc: titles.get(doc, doc),
+    )
+
+
 def demo_seed(engine: Any, needs: int) -> dict[str, int]:
     """Synthetic Sichuan activity with *needs* needs (the stats benchmark's population)."""
     from bot.demo import Size, seed
@@ -194,6 +295,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ret.add_argument("--queries", type=int, default=500, help="queries in --scale mode")
     _llm_flags(ret, "grounded answers over the bundled corpus through the LLM")
     ret.set_defaults(handler=cmd_retrieval)
+    conv = bench_sub.add_parser(
+        "conversations", help="blind multi-turn conversations reaching their expected end state"
+    )
+    conv.add_argument("--split", choices=("tune", "sealed"), default="tune")
+    conv.add_argument("--limit", type=int, default=0, help="only the first N conversations")
+    conv.add_argument("--errors", action="store_true", help="list what each failure got wrong")
+    conv.set_defaults(handler=cmd_conversations)
     nlu = bench_sub.add_parser("nlu", help="per-field accuracy of the offline understanding")
     nlu.add_argument("--data", type=Path, nargs="+", required=True, help="labelled JSONL file(s)")
     nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
