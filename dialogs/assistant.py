@@ -61,6 +61,8 @@ _YES_OFFER = re.compile(
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
+# what a bare place or phone after the expert offer reads as
+_ANSWERS_OFFER = (Intent.OTHER, Intent.NEED, Intent.SMALLTALK, Intent.CAPABILITY)
 
 
 @dataclass(slots=True)
@@ -237,7 +239,7 @@ class Assistant:
             else:
                 turn.say(turn.t("welcome"))
             return
-        if _CANCEL.match(text):
+        if _CANCEL.match(text) or engine.GIVE_UP.search(text):
             if st.form is not None or st.offer is not None:
                 st.clear_form()
                 turn.say(turn.t("cancelled"))
@@ -393,6 +395,13 @@ class Assistant:
             if _NO_OFFER.match(text):
                 st.offer = None
                 turn.say(turn.t("ok_no_expert"))
+                return True
+            parse = understand(text)
+            if (parse.slots.places or parse.slots.phone) and parse.intent in _ANSWERS_OFFER:
+                # "隆昌" or a phone right after the offer: they are telling the expert where
+                self._accept_offer(turn)
+                if turn.state.form is not None:
+                    self._form_text(turn, text, parse)
                 return True
             st.offer = None
         return False

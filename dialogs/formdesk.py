@@ -92,7 +92,8 @@ class FormDesk:
         turn.state.form = step.state
         form = FORMS[step.state.name]
         match step:
-            case Ask(slot=slot, note=note, missing=missing):
+            case Ask(slot=slot, note=note, missing=missing, changed=changed):
+                self.say_changed(turn, step.state, changed)
                 if note == "handoff_need_more":
                     names = "、".join(turn.t(f"field_{m}") for m in missing)
                     turn.say(turn.t(note, missing=names))
@@ -102,9 +103,7 @@ class FormDesk:
             case Confirm(changed=changed, note=note):
                 if note:
                     turn.say(turn.t(note))
-                names = "、".join(turn.t(f"field_{k}") for k in changed if k in SUMMARY_ORDER)
-                if names:
-                    turn.say(turn.t("updated", fields=names))
+                self.say_changed(turn, step.state, changed)
                 self.confirm(turn, form)
             case Clarify(options=options, slot=slot):
                 labels = [r.label for r in options]
@@ -122,6 +121,16 @@ class FormDesk:
             case Help():
                 turn.say(turn.t("help_form", form=turn.t(f"form_{form.name}")))
                 self.show(turn, advance(step.state))
+
+    def say_changed(self, turn: Turn, state: FormState, changed: tuple[str, ...]) -> None:
+        """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value."""
+        shown = [
+            f"{turn.t(f'field_{k}')} {self.shown(turn, k, state.slots.get(k))}"
+            for k in changed
+            if k in SUMMARY_ORDER and self.shown(turn, k, state.slots.get(k))
+        ]
+        if shown:
+            turn.say(turn.t("changed_to", values="；".join(shown)))
 
     def repeat(self, turn: Turn) -> None:
         """Ask the open question (or show the summary) again, e.g. after a digression."""
@@ -182,24 +191,27 @@ class FormDesk:
             return "、".join(slots.get("topics", []))
         lines = []
         for slot in SUMMARY_ORDER:
-            got = slots.get(slot)
-            if slot in skip or got in (None, "", [], SKIPPED):
-                continue
-            if slot == "region":
-                shown = region_label(got)
-            elif slot == "service_regions":
-                shown = "、".join(region_label(r) for r in got)
-            elif slot == "budget":
-                shown = turn.t("yuan", n=got)
-            elif slot == "urgency":
-                shown = turn.t("urgent") if got == "high" else ""
-            elif isinstance(got, list):
-                shown = "、".join(str(v) for v in got)
-            else:
-                shown = str(got)
+            shown = "" if slot in skip else self.shown(turn, slot, slots.get(slot))
             if shown:
                 lines.append(f"· {turn.t(f'field_{slot}')}：{shown}")
         return "\n".join(lines)
+
+    @staticmethod
+    def shown(turn: Turn, slot: str, got: Any) -> str:
+        """A slot's value as people read it ("" for nothing or skipped)."""
+        if got in (None, "", [], SKIPPED):
+            return ""
+        if slot == "region":
+            return region_label(got)
+        if slot == "service_regions":
+            return "、".join(region_label(r) for r in got)
+        if slot == "budget":
+            return turn.t("yuan", n=got)
+        if slot == "urgency":
+            return turn.t("urgent") if got == "high" else ""
+        if isinstance(got, list):
+            return "、".join(str(v) for v in got)
+        return str(got)
 
     # ---- committing ----------------------------------------------------------------------
     def commit(self, turn: Turn, state: FormState) -> Saved | None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from dialogs.nlu.commands import order_command
+from dialogs.nlu.intents import is_question_shaped
+from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.slots import Slots
 from dialogs.state import FormState
 from store.validation import Region
@@ -138,8 +140,11 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["region"] = place_dict(slots.place)
         if slots.phone:
             out["phone"] = slots.phone
-        if slots.budget is not None:
-            out["budget"] = slots.budget
+        budget = slots.budget
+        if budget is None and (awaiting == "budget" or "预算" in text):
+            budget = find_budget(text, expected=True)
+        if budget is not None:
+            out["budget"] = budget
         if slots.urgency:
             out["urgency"] = slots.urgency
         if slots.category:
@@ -181,8 +186,17 @@ def _terms(text: str) -> list[str]:
 
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
+_CONFIRM_WORD = (
+    r"(?:确认|确定|对|对的|是的|是|没问题|可以|好的?|要得|行|发布|提交|发吧|ok|OK|yes|confirm)"
+)
+# "确认", "是的 提交", "对的，发布吧": confirm words only
 CONFIRM = re.compile(
-    r"^\s*(?:确认|确定|对|对的|是的|没问题|可以|好的?|发布|提交|ok|OK|yes|confirm)\s*[。!！]?\s*$"
+    rf"^\s*{_CONFIRM_WORD}(?:[，,\s]*{_CONFIRM_WORD})*\s*(?:吧|嘛|了|哈)?\s*[。!！]?\s*$"
+)
+# "我自己解决了 不用专家来了", "不找了": the person no longer wants what the form is for
+GIVE_UP = re.compile(
+    r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
+    r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了"
 )
 EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
@@ -190,8 +204,8 @@ SKIP = re.compile(
 )
 # "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
 _NONE_ANSWER = re.compile(
-    r"^\s*(?:暂时)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好)[\u4e00-\u9fff]{0,8}"
-    r"[。!！,，]?\s*$"
+    r"^\s*(?:暂时|这个|那个)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
+    r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
 )
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)")
@@ -216,6 +230,7 @@ class Ask:
     slot: str
     note: str = ""
     missing: tuple[str, ...] = ()  # for the hand-off note: what is still needed
+    changed: tuple[str, ...] = ()  # slots this message corrected (said back: "已改为：…")
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,13 +353,20 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     updates = updates_from(form, parse.slots, text, awaiting)
     if form is NEED and awaiting != "problem" and not CORRECTION.match(text):
         updates.pop("problem", None)
+    # a question in passing, not an answer: question-shaped and stating nothing new
     digression = (
-        parse.intent == "question"
+        is_question_shaped(text)
         and awaiting not in _FREE_TEXT
         and not (set(updates) - {"category", "crop", "crops"})
     )
     if digression:
         return Digress(replace(state, awaiting=awaiting))
+    # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
+    corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
+    if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
+        changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+        slots.update(updates)
+        return Ask(state, awaiting, changed=corrected or changed)
     refusal = _refusal(state, form, parse, awaiting, updates)
     if refusal is not None:
         return refusal
@@ -352,7 +374,14 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     slots.update(updates)
     if state.confirming:
         return Confirm(state, changed)
-    return advance(state)
+    nxt = advance(state)
+    return replace(nxt, changed=corrected) if isinstance(nxt, Ask) and corrected else nxt
+
+
+def _only_fills_others(updates: dict[str, Any]) -> bool:
+    """Whether a message gave other slots worth keeping (a place, a phone, a budget) while
+    something else was asked."""
+    return bool(set(updates) & {"region", "phone", "budget", "service_regions", "name"})
 
 
 def pick(state: FormState, slot: str, region: Region) -> Step:

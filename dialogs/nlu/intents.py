@@ -147,3 +147,12 @@ def understand(text: str) -> Parse:
         slots.crop = ""  # several crops: no single focus
     command = order_command(text) if intent == Intent.ORDER else None
     return Parse(intent, slots, text, command)
+
+
+# Sichuan ways of asking that the intent cues above do not need (好久 = how long / when)
+_ASKS_TOO = re.compile(r"好久|啷个|哪阵|啥时候|几时|问一哈|问一下|请问|想问")
+
+
+def is_question_shaped(text: str) -> bool:
+    """The message asks something (a question word or mark), whatever else it says."""
+    return bool(_QUESTION.search(text) or _ASKS_TOO.search(text))

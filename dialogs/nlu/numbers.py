@@ -68,13 +68,14 @@ def chinese_to_int(text: str) -> int | None:
     return total + section + number
 
 
-def find_budget(text: str) -> int | None:
-    """A money amount stated in *text*, or None. Needs a money cue (预算, 元, 左右, 万...)."""
+def find_budget(text: str, *, expected: bool = False) -> int | None:
+    """A money amount stated in *text*, or None. Needs a money cue (预算, 元, 左右, 万...)
+    unless an amount is *expected* (the answer to "有大概的预算吗？": "三百", "3000")."""
     for m in _AMOUNT.finditer(text):
         num, unit, num2, pre, post = (
             m.group(g) or "" for g in ("num", "unit", "num2", "pre", "post")
         )
-        if not (pre or post or unit or "万" in num or "千" in num):
+        if not (expected or pre or post or unit or "万" in num or "千" in num):
             continue
         if re.fullmatch(r"[0-9]{7,}", num):  # a phone number, not money
             continue

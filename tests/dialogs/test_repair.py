@@ -36,7 +36,7 @@ def test_correction_changes_only_the_region(chat: Chat, assistant: Assistant):
     chat.send("跳过")  # budget
     before = state(assistant, "老王").form.slots
     out = chat.send("不对，是在泸州")
-    assert "已更新：地点" in out.text and "四川省泸州市" in out.text
+    assert out.replies[0].text == "已改为：地点 四川省泸州市。"
     after = state(assistant, "老王").form.slots
     assert after["region"] == {"province": "四川省", "city": "泸州市", "county": ""}
     assert {k: v for k, v in after.items() if k != "region"} == {
