@@ -40,6 +40,8 @@ def load(split: str) -> list[dict[str, Any]]:
 
 
 def _same(a: Any, b: Any, crop_name: Callable[[str], str]) -> bool:
+    if a in (None, "") and b in (None, ""):
+        return True
     if isinstance(a, str) and isinstance(b, str):
         return crop_name(a) == crop_name(b)
     return bool(a == b)

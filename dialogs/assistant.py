@@ -62,7 +62,7 @@ _YES_OFFER = re.compile(
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # what a bare place or phone after the expert offer reads as
-_ANSWERS_OFFER = (Intent.OTHER, Intent.NEED, Intent.SMALLTALK, Intent.CAPABILITY)
+_ANSWERS_OFFER = (Intent.OTHER, Intent.SMALLTALK)
 
 
 @dataclass(slots=True)
@@ -397,7 +397,9 @@ class Assistant:
                 turn.say(turn.t("ok_no_expert"))
                 return True
             parse = understand(text)
-            if (parse.slots.places or parse.slots.phone) and parse.intent in _ANSWERS_OFFER:
+            s = parse.slots
+            own_problem = s.crops or s.pests or s.category or len(text) > 30
+            if (s.places or s.phone) and not own_problem and parse.intent in _ANSWERS_OFFER:
                 # "隆昌" or a phone right after the offer: they are telling the expert where
                 self._accept_offer(turn)
                 if turn.state.form is not None:

@@ -14,7 +14,7 @@ from typing import Any
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.slots import Slots
+from dialogs.nlu.slots import Slots, extract
 from dialogs.state import FormState
 from store.validation import Region
 
@@ -162,23 +162,40 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["phone"] = slots.phone
         if slots.name:
             out["name"] = slots.name
-        elif awaiting == "name" and 1 <= len(text.strip()) <= 20 and not slots.places:
-            out["name"] = text.strip()
-        if slots.organisation:
+        elif awaiting == "name" and not slots.places and not slots.phone:
+            name = _answer(text, "name")
+            if 1 <= len(name) <= 20:
+                out["name"] = name
+        # the whole answer to "您在哪个单位 / 职称是" is the value ("职称是水产工程师" ->
+        # 水产工程师, not the 工程师 found inside it)
+        if awaiting == "organisation":
+            out["organisation"] = _answer(text, "organisation")[:64]
+        elif slots.organisation:
             out["organisation"] = slots.organisation
-        elif awaiting == "organisation":
-            out["organisation"] = text.strip()[:64]
-        if slots.title:
+        if awaiting == "title":
+            out["title"] = _answer(text, "title")[:32]
+        elif slots.title:
             out["title"] = slots.title
-        elif awaiting == "title":
-            out["title"] = text.strip()[:32]
-        if slots.crops:
+        if slots.crops and awaiting not in ("name", "organisation", "title"):
             out["crops"] = slots.crops
     elif form is SUBSCRIBE:
         topics = topics_from(text, slots)
         if topics:
             out["topics"] = topics
     return out
+
+
+_ANSWER_LEAD = {
+    "name": re.compile(r"^(?:我叫|我是|叫我|姓名是?|名字是?|称呼我?|就叫)\s*"),
+    "organisation": re.compile(r"^(?:单位是?|我在|在|是|我是)\s*"),
+    "title": re.compile(r"^(?:职称是?|我是|是)\s*"),
+}
+
+
+def _answer(text: str, slot: str) -> str:
+    """A free-text answer without its lead-in words and trailing punctuation."""
+    value = _ANSWER_LEAD[slot].sub("", text.strip())
+    return value.strip(" ，,。.!！~")
 
 
 def _terms(text: str) -> list[str]:
@@ -193,6 +210,7 @@ _CONFIRM_WORD = (
 CONFIRM = re.compile(
     rf"^\s*{_CONFIRM_WORD}(?:[，,\s]*{_CONFIRM_WORD})*\s*(?:吧|嘛|了|哈)?\s*[。!！]?\s*$"
 )
+_CONFIRM_LEAD = re.compile(rf"^\s*{_CONFIRM_WORD}[，,\s]+")
 # "我自己解决了 不用专家来了", "不找了": the person no longer wants what the form is for
 GIVE_UP = re.compile(
     r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
@@ -204,7 +222,7 @@ SKIP = re.compile(
 )
 # "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
 _NONE_ANSWER = re.compile(
-    r"^\s*(?:暂时|这个|那个)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
+    r"^\s*(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
     r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
 )
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
@@ -326,7 +344,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     slots = state.slots
     awaiting = state.awaiting
     if state.confirming:
-        if CONFIRM.match(text):
+        if CONFIRM.match(text) or _confirms_unchanged(form, state, parse, text):
             return Commit(state)
         if EDIT.match(text):
             return Refuse(state, "edit_prompt")
@@ -350,6 +368,15 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return _handoff(state, form)
     if parse.intent == "help":
         return Help(state)
+    if form is SUBSCRIBE:
+        if is_question_shaped(text) and slots.get("topics"):
+            return Digress(state)
+        topics = edit_topics(slots.get("topics", []), text, parse.slots)
+        if not topics:
+            return Ask(state, "topics")
+        changed = ("topics",) if topics != slots.get("topics") else ()
+        slots["topics"] = topics
+        return Confirm(replace(state, confirming=True, awaiting=None), changed)
     updates = updates_from(form, parse.slots, text, awaiting)
     if form is NEED and awaiting != "problem" and not CORRECTION.match(text):
         updates.pop("problem", None)
@@ -361,6 +388,12 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     )
     if digression:
         return Digress(replace(state, awaiting=awaiting))
+    # a crop or problem word in passing ("李德明" at the phone question) changes nothing
+    # unless it is a correction ("不对，是柑橘") or what was asked
+    if not CORRECTION.match(text):
+        for key in ("crop", "crops", "category", "fields"):
+            if key != awaiting and slots.get(key) and key in updates:
+                updates.pop(key)
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
@@ -376,6 +409,36 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return Confirm(state, changed)
     nxt = advance(state)
     return replace(nxt, changed=corrected) if isinstance(nxt, Ask) and corrected else nxt
+
+
+_ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
+_ONLY = re.compile(r"只要|只订|就要")
+_DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
+
+
+def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
+    """The subscription topics after "再加个养鸡的", "养鸡的不要了 只要猪" or a first answer."""
+    if m := _ONLY.search(text):
+        return topics_from(text[m.end() :], extract(text[m.end() :])) or current
+    named = topics_from(text, slots)
+    if _DROP.search(text):
+        return [t for t in current if t not in named]
+    if _ADD.search(text):
+        return list(dict.fromkeys([*current, *named]))
+    return named
+
+
+def _confirms_unchanged(form: Form, state: FormState, parse: Any, text: str) -> bool:
+    """ "对 辣椒" at the summary: a confirm word and nothing that changes it."""
+    lead = _CONFIRM_LEAD.match(text)
+    if lead is None:
+        return False
+    rest = text[lead.end() :]
+    if form is SUBSCRIBE:
+        topics = topics_from(rest, extract(rest))
+        return set(topics) <= set(state.slots.get("topics", []))
+    updates = updates_from(form, extract(rest), rest, None)
+    return all(state.slots.get(k) == v for k, v in updates.items())
 
 
 def _only_fills_others(updates: dict[str, Any]) -> bool:

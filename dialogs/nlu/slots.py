@@ -257,6 +257,9 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
     slots.phone, slots.bad_phone = found.phone, found.bad
     # the number's digits are not a budget, and its Chinese numerals no crop or place
     scrubbed = text[: found.start] + " " + text[found.end :] if found.phone else text
+    # "我叫赵永福": a person's name is no place (永福县) and no crop (李德明 is no 李)
+    if (named := _NAME.search(scrubbed)) is not None and not _ORG.match(named.group(1)):
+        scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]
     slots.crops = find_crops(scrubbed, lex)
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)
@@ -272,8 +275,8 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
     if (m := _ORG.search(scrubbed)) is not None:
         org = re.sub(r"^(?:我是|我在|在|本人|来自|我们)", "", m.group(1))
         slots.organisation = org
-    if (m := _NAME.search(scrubbed)) is not None and not _ORG.match(m.group(1)):
-        slots.name = m.group(1)
+    if named is not None and not _ORG.match(named.group(1)):
+        slots.name = named.group(1)
     if (m := _AVAIL.search(scrubbed)) is not None:
         slots.availability = m.group(1)
     problem_bits = slots.pests + [t for t in lex.symptoms if len(t) >= 2 and t in scrubbed][:3]

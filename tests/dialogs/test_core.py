@@ -307,3 +307,40 @@ def test_a_browsed_need_names_its_place_once(world) -> None:
     post_need(chats)
     line = next(x for x in chats["张老师"].send("找项目").text.splitlines() if x.startswith("#1"))
     assert line.startswith("#1 翠屏区 · 李 · 我在宜宾翠屏区")
+
+
+def test_a_place_right_after_the_expert_offer_starts_that_need(chat: Chat) -> None:
+    chat.send("鱼塘里草鱼死了好多 鳃盖发红")
+    assert "要我帮您找专家吗" in chat.text
+    out = chat.send("隆昌")
+    assert "请留一个联系电话" in out.text
+    out = chat.send("13800044556")
+    out = chat.send("3000")
+    assert "· 问题：鱼塘里草鱼死了好多 鳃盖发红" in out.text
+    assert "· 地点：四川省内江市隆昌市" in out.text and "· 预算：3000 元" in out.text
+
+
+def test_a_new_need_after_an_offer_is_its_own_need(chat: Chat) -> None:
+    chat.send("稻瘟病怎么防治")
+    out = chat.send("我在泸州合江，柑橘园土壤酸化，想请专家来看看，电话13800001234")
+    assert "· 作物：柑橘" in out.text and "水稻" not in out.text
+
+
+def test_subscription_topics_are_edited_in_words(chat: Chat) -> None:
+    chat.send("订阅养猪的消息")
+    assert chat.send("再加个养鸡的").text.endswith("请确认订阅：猪、鸡")
+    assert chat.send("养鸡的不要了 只要猪").text.endswith("请确认订阅：猪")
+    assert chat.send("对 猪").text.startswith("订阅成功：猪")
+
+
+def test_expert_answers_are_taken_whole_and_a_name_is_no_place(chat: Chat) -> None:
+    out = chat.send("我叫陈志刚 电话13800010101 想注册专家 会看鱼病 也懂水产养殖 服务江津 永川")
+    assert "· 称呼：陈志刚" in out.text
+    assert chat.send("单位没有").replies[0].text == "好的，跳过。"
+    out = chat.send("职称是水产工程师")
+    assert "· 职称：水产工程师" in out.text and "· 单位" not in out.text
+
+
+def test_a_name_with_a_place_inside_is_still_only_a_name() -> None:
+    parse = understand("好 继续 我叫赵永福 电话15000013131")
+    assert parse.slots.name == "赵永福" and parse.slots.places == []
