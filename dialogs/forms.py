@@ -374,7 +374,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         topics = edit_topics(slots.get("topics", []), text, parse.slots)
         if not topics:
             return Ask(state, "topics")
-        changed = ("topics",) if topics != slots.get("topics") else ()
+        changed: tuple[str, ...] = ("topics",) if topics != slots.get("topics") else ()
         slots["topics"] = topics
         return Confirm(replace(state, confirming=True, awaiting=None), changed)
     updates = updates_from(form, parse.slots, text, awaiting)
