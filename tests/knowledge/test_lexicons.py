@@ -21,7 +21,9 @@ def lex() -> Lexicon:
 
 def _rows(name: str) -> list[list[str]]:
     text = (LEXICON_DIR / name).read_text(encoding="utf-8")
-    return [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return [
+        line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")
+    ]
 
 
 def _names(rows: list[list[str]], alias_col: int) -> Counter[str]:
@@ -71,7 +73,25 @@ def test_single_character_aliases_only_from_the_allowed_list() -> None:
 
 @pytest.mark.parametrize(
     "word",
-    ["菜", "果", "花", "头", "瓜", "豆", "苗", "树", "草", "蒜", "葱", "姜", "麦", "竹", "蚕", "马", "病虫草害"],
+    [
+        "菜",
+        "果",
+        "花",
+        "头",
+        "瓜",
+        "豆",
+        "苗",
+        "树",
+        "草",
+        "蒜",
+        "葱",
+        "姜",
+        "麦",
+        "竹",
+        "蚕",
+        "马",
+        "病虫草害",
+    ],
 )
 def test_everyday_words_are_no_crop(lex: Lexicon, word: str) -> None:
     assert lex.normalise_crop(word) is None
