@@ -124,6 +124,19 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
     """Canonical crops in order of first mention; longest alias wins (李子 not 李)."""
     hits: list[tuple[int, str]] = []
     taken = [False] * len(text)
+    # 甜菜夜蛾, 天牛, 水花生 (a weed): a crop name inside a pest's name is no crop, unless it
+    # is the pest's own host (稻瘟病 is about 水稻)
+    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
+        if len(alias) < 2 or alias in lex.crop_alias:
+            continue
+        hosts = lex.pests_diseases[lex.pest_alias[alias]].crops
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            inner = [c for a, c in lex.crop_alias.items() if a in alias]
+            if inner and not set(inner) & set(hosts):
+                taken[start:end] = [True] * (end - start)
+            start = text.find(alias, end)
     for alias in _longest_first(id(lex), "crops", lex.crop_alias):
         start = text.find(alias)
         while start >= 0:

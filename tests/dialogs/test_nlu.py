@@ -129,3 +129,13 @@ def test_phone_in_chinese_numerals_or_full_width_is_read(text):
     s = understand(text).slots
     assert s.phone == "13800001234" and s.bad_phone == ""
     assert s.crop == understand("李子树流胶").slots.crop != ""
+
+
+def test_a_crop_inside_a_pest_name_is_no_crop() -> None:
+    from dialogs.nlu.slots import extract
+
+    assert extract("甜菜夜蛾把白菜吃了").crops == ["白菜"]
+    assert extract("菜地里好多蜗牛").crops == []
+    assert extract("田里水花生长疯了").crops == []
+    assert extract("稻瘟病怎么防治").crops == ["水稻"]  # the disease's own host
+    assert extract("我家的甜菜叶子黄了").crops == ["甜菜"]
