@@ -8,6 +8,7 @@ when it is still ambiguous the caller asks which one was meant.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -17,6 +18,9 @@ from store.region import Region
 from store.validation import jionlp_module
 
 HOME = ("四川省", "重庆市")
+_COUNTY_SUFFIX = re.compile(r"(?:自治县|县|区|市)$")
+# short forms too plain to name a home county by themselves (市中区 must be said in full)
+_EVERYDAY = frozenset({"市中", "城区", "高新", "开发", "新区", "郊区", "矿区", "中心", "天府新"})
 MUNICIPALITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
 # Short forms that are also everyday words; only their full names count.
 _COMMON = frozenset(
@@ -133,6 +137,10 @@ def gazetteer() -> Gazetteer:
                 for alias in _aliases(knode or {}):
                     if alias not in _COMMON:
                         gaz.add(alias, kl)
+                # people here name every county of home by its short name (长宁, 金川, 江北)
+                short = _COUNTY_SUFFIX.sub("", county)
+                if prov in HOME and len(short) >= 2 and short not in _EVERYDAY:
+                    gaz.add(short, kl)
     return gaz
 
 
