@@ -43,6 +43,7 @@ SUMMARY_ORDER = (
     "urgency",
     "name",
     "fields",
+    "crops",
     "service_regions",
     "organisation",
     "title",

@@ -120,6 +120,25 @@ def _problem_terms(lex: Lexicon) -> tuple[tuple[str, str], ...]:
     return cached
 
 
+# "种了二十亩藜麦", "养了三百只竹鼠": what is grown or raised, even when no lexicon knows it
+_GROWN = re.compile(
+    r"(?:种了|栽了|养了|种的|养的|喂了)\s*(?:[0-9一二两三四五六七八九十百千几多]+\s*"
+    r"(?:亩|棵|株|头|只|箱|条|窝|群|口|斤|万只|千只)(?:的|多)?)?\s*([\u4e00-\u9fff]{2,4}?)"
+    r"(?=[，,。！!？?\s]|$|了|今年|现在|最近|长|叶|果|出|有|都|全|好|不|死|得|的|在)"
+)
+_NOT_A_CROP = re.compile(
+    r"^[0-9一二两三四五六七八九十百千几多]|年|月|天|些|东西|什么|啥|好多|几个|这个|那个|一下|地方|时候|自己|别人"
+)
+
+
+def unknown_crop(text: str) -> list[str]:
+    """A crop or animal the lexicon does not know, from "种了 / 养了 X" patterns."""
+    m = _GROWN.search(text)
+    if m is None or _NOT_A_CROP.search(m.group(1)):
+        return []
+    return [m.group(1)]
+
+
 def find_crops(text: str, lex: Lexicon) -> list[str]:
     """Canonical crops in order of first mention; longest alias wins (李子 not 李)."""
     hits: list[tuple[int, str]] = []
@@ -273,7 +292,7 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
     # "我叫赵永福": a person's name is no place (永福县) and no crop (李德明 is no 李)
     if (named := _NAME.search(scrubbed)) is not None and not _ORG.match(named.group(1)):
         scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]
-    slots.crops = find_crops(scrubbed, lex)
+    slots.crops = find_crops(scrubbed, lex) or unknown_crop(scrubbed)
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)
     slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)

@@ -344,3 +344,17 @@ def test_expert_answers_are_taken_whole_and_a_name_is_no_place(chat: Chat) -> No
 def test_a_name_with_a_place_inside_is_still_only_a_name() -> None:
     parse = understand("好 继续 我叫赵永福 电话15000013131")
     assert parse.slots.name == "赵永福" and parse.slots.places == []
+
+
+def test_an_experts_crops_are_kept_and_shown(chat: Chat, assistant) -> None:
+    from store.experts import ExpertProfile
+
+    out = chat.send(
+        "我是农技站的 做李子和柑橘的土壤改良 宜宾翠屏一带都能跑 电话13900001111 我叫张建国"
+    )
+    assert "· 擅长领域：土壤改良" in out.text and "· 作物：李、柑橘" in out.text
+    while "请确认登记信息" not in chat.text:
+        chat.send("跳过")
+    chat.send("确认")
+    with assistant.session_factory() as s:
+        assert s.exec(select(ExpertProfile.crops)).one() == ["李", "柑橘"]

@@ -164,3 +164,11 @@ def test_every_home_county_is_found_by_its_short_name_in_a_sentence() -> None:
                 if got is None or got.county != county:
                     missed.append((short, got.label if got else None))
     assert missed == []
+
+
+def test_an_unknown_crop_is_kept_from_how_people_say_it() -> None:
+    from dialogs.nlu.slots import extract
+
+    assert extract("我种了二十亩藜麦 叶子发黄").crops == ["藜麦"]
+    assert extract("养了三百只竹鼠 最近拉稀").crops == ["竹鼠"]
+    assert extract("种了些东西").crops == []
