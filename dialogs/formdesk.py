@@ -3,6 +3,7 @@ refusals) and commits a confirmed form to the store. Deciding is dialogs.forms.s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ from dialogs.forms import (
     region_label,
     value,
 )
+from dialogs.nlu.regions import find_mentions
+from dialogs.nlu.slots import mask_terms
 from dialogs.personal import PersonalDesk
 from dialogs.state import FormState, Options
 from dialogs.types import Button
@@ -30,6 +33,7 @@ from store.errors import InvalidInput
 from store.experts import ExpertProfileCreate, upsert_expert_profile
 from store.needs import Category, NeedCreate, Urgency
 from store.orders import Posted, post_need
+from store.phone import numbers
 from store.subscriptions import subscribe
 from store.users import update_user
 from store.validation import Region
@@ -62,6 +66,18 @@ _STORE_FIELD = {
     "county": "region",
     "text": "problem",
 }
+
+
+def problem_only(text: str) -> str:
+    """The problem as experts read it: the words of the message without its places and
+    phones (the confirmed place is shown beside it; a corrected one must not linger)."""
+    # crop and pest names are blanked first (黄龙病 holds no place), keeping positions
+    for mention in sorted(find_mentions(mask_terms(text)), key=lambda m: -m.start):
+        text = text[: mention.start] + text[mention.start + len(mention.text) :]
+    for num in reversed(numbers(text)):
+        text = text[: num.start] + text[num.end :]
+    text = re.sub(r"(?:我在|我是|在|电话|联系|手机)[，,\s]*(?=[，,。\s]|$)", "", text)
+    return re.sub(r"\s+", " ", re.sub(r"^[，,。\s]+|[，,\s]+$", "", text)).strip() or text
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +263,7 @@ class FormDesk:
             need_in=NeedCreate(
                 text=slots["problem"],
                 crop=value(slots, "crop"),
-                problem=value(slots, "problem")[:200],
+                problem=problem_only(slots["problem"])[:200],
                 category=Category(slots.get("category") or "other"),
                 province=region.get("province", ""),
                 city=region.get("city", ""),

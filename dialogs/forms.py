@@ -164,7 +164,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["name"] = slots.name
         elif awaiting == "name" and not slots.places and not slots.phone:
             name = _answer(text, "name")
-            if 1 <= len(name) <= 20:
+            if 1 <= len(name) <= 20 and not _ROLE_WORD.fullmatch(name):
                 out["name"] = name
         # the whole answer to "您在哪个单位 / 职称是" is the value ("职称是水产工程师" ->
         # 水产工程师, not the 工程师 found inside it)
@@ -185,6 +185,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
+# "专家", "农民": who they are, not what to call them
+_ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
     "name": re.compile(r"^(?:我叫|我是|叫我|姓名是?|名字是?|称呼我?|就叫)\s*"),
     "organisation": re.compile(r"^(?:单位是?|我在|在|是|我是)\s*"),

@@ -361,5 +361,5 @@ def need_summary(need: Need, *, with_place: bool = True) -> str:
     phone-like number masked (masked first, then shortened, so no cut number slips through)."""
     region = need.county or need.city or need.province
     bits = [x for x in (region if with_place else "", need.crop) if x]
-    text = mask_then_truncate(need.text, SUMMARY_CHARS)
+    text = mask_then_truncate(need.problem or need.text, SUMMARY_CHARS)
     return f"{' · '.join(bits)} · {text}" if bits else text

@@ -271,8 +271,10 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
 _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
 
 
-def _mask_terms(text: str, lex: Lexicon) -> str:
-    """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places."""
+def mask_terms(text: str, lex: Lexicon | None = None) -> str:
+    """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
+    (each character becomes a full-width space: positions stay the same)."""
+    lex = lex or default_lexicon()
     out = text
     for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
         if len(alias) >= 2 and alias in out:
@@ -296,7 +298,7 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)
     slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)
-    res = resolve(_mask_terms(scrubbed, lex))
+    res = resolve(mask_terms(scrubbed, lex))
     slots.places = list(res.places)
     slots.ambiguous_places = list(res.ambiguous)
     slots.budget = find_budget(scrubbed)

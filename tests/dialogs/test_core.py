@@ -306,7 +306,7 @@ def test_a_browsed_need_names_its_place_once(world) -> None:
     _, chats = world
     post_need(chats)
     line = next(x for x in chats["张老师"].send("找项目").text.splitlines() if x.startswith("#1"))
-    assert line.startswith("#1 翠屏区 · 李 · 我在宜宾翠屏区")
+    assert line == "#1 翠屏区 · 李 · 李子园土壤酸化板结，果子产量低，想请专家来看看"
 
 
 def test_a_place_right_after_the_expert_offer_starts_that_need(chat: Chat) -> None:
@@ -358,3 +358,21 @@ def test_an_experts_crops_are_kept_and_shown(chat: Chat, assistant) -> None:
     chat.send("确认")
     with assistant.session_factory() as s:
         assert s.exec(select(ExpertProfile.crops)).one() == ["李", "柑橘"]
+
+
+def test_experts_see_the_corrected_place_not_the_first_one(world) -> None:
+    _, chats = world
+    farmer = chats["老王"]
+    farmer.send("想找专家看看李子树 叶子上起红斑 泸州那边的")
+    farmer.send("不对 是宜宾翠屏区")
+    farmer.send("13800001234")
+    farmer.send("跳过")
+    out = farmer.press("确认")
+    assert out.outbound, out.text
+    for msg in out.outbound:
+        assert "泸州" not in msg.text and "翠屏区 · 李 · " in msg.text
+
+
+def test_a_role_word_is_no_name(chat: Chat) -> None:
+    chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
+    assert chat.send("专家").replies[-1].text == "请问怎么称呼您？"
