@@ -427,7 +427,9 @@ def focus_query(text: str, parse: Parse) -> str:
     s = parse.slots
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
     query = " ".join(dict.fromkeys(b for b in bits if b))
-    return query if len(query) >= 2 else text
+    if len(query) >= 2:
+        return query
+    return parse.clean if parse.text == text else text
 
 
 def _apology(locale: str) -> Outcome:

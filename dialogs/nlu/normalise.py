@@ -39,9 +39,9 @@ MIN_TERM = 3  # shorter terms are too easy to hit by accident
 MIN_SLIP_TERM = 4  # a non-homophone one-character slip only inside longer terms
 
 _CJK = re.compile(r"^[\u4e00-\u9fff]+$")
-# Full-width forms that read the same in ASCII. Chinese punctuation (，。？！：；（）、“”)
+# Full-width forms that read the same in ASCII. Chinese punctuation (，。？！：；（）～、“”)
 # stays: it is what people type and what our patterns expect.
-_KEEP_WIDE = "，。？！：；（）"
+_KEEP_WIDE = "，。？！：；（）～"
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp) not in _KEEP_WIDE} | {
     0x3000: 0x20
 }
@@ -99,12 +99,16 @@ def normalise(text: str, lexicon: Lexicon | None = None) -> Normalised:
 # ---- traditional -> simplified ---------------------------------------------------------------
 
 
+# outside GB2312 yet the standard simplified spelling in pesticide names (噁霉灵, 噁唑)
+_SIMPLIFIED_TOO = frozenset("噁")
+
+
 @lru_cache(maxsize=1)
 def _t2s() -> tuple[OpenCC, frozenset[str]]:
     """The converter and the characters that only traditional text uses.
 
-    OpenCC t2s also rewrites a few characters that are good simplified ones (抽薹 -> 抽苔,
-    噁霉灵 -> 恶霉灵), so a message is converted only when it has a traditional-only character.
+    OpenCC t2s also rewrites a few characters that are good simplified ones (抽薹 -> 抽苔),
+    so a message is converted only when it has a character outside GB2312.
     """
     converter = OpenCC("t2s")
     base = Path(opencc.__file__).parent / "dictionary"
@@ -117,10 +121,17 @@ def _t2s() -> tuple[OpenCC, frozenset[str]]:
                 changing.update(key)
             else:
                 changing.update(k for k, v in zip(key, value, strict=True) if k != v)
-    simplified: set[str] = set()
-    for line in (base / "STCharacters.txt").read_text(encoding="utf-8").splitlines():
-        simplified.update(line.partition("\t")[0])
-    return converter, frozenset(changing - simplified)
+    return converter, frozenset(ch for ch in changing - _SIMPLIFIED_TOO if not _in_gb2312(ch))
+
+
+def _in_gb2312(ch: str) -> bool:
+    """GB2312 holds only simplified characters, so none of its characters marks a message
+    as traditional."""
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def to_simplified(text: str) -> str:
