@@ -211,7 +211,9 @@ class TypoIndex:
         segment: Segment = _jieba_words,
     ) -> None:
         self.terms = frozenset(t for t in terms if len(t) >= MIN_TERM and _CJK.match(t))
-        self.known = sorted({w for w in known if len(w) >= 2}, key=len, reverse=True)
+        self.known: dict[str, list[str]] = defaultdict(list)  # by first character
+        for word in sorted({w for w in known if len(w) >= 2}):
+            self.known[word[0]].append(word)
         self.variants = dict(variants)
         self.segment = segment
         self.by_ends: dict[str, list[str]] = defaultdict(list)
@@ -295,18 +297,19 @@ class _Context:
     """What the guards need to know about one message, worked out only when a candidate
     turns up (most messages have none)."""
 
-    def __init__(self, text: str, known: list[str], segment: Segment) -> None:
+    def __init__(self, text: str, known: Mapping[str, list[str]], segment: Segment) -> None:
         self.text = text
         self.marks = [0] * len(text)  # id of the known term covering each character
-        label = 0
-        for word in known:
-            at = text.find(word)
-            while at >= 0:
-                end = at + len(word)
-                if not any(self.marks[at:end]):
-                    label += 1
-                    self.marks[at:end] = [label] * len(word)
-                at = text.find(word, end)
+        spans = [
+            (at, at + len(word))
+            for at, ch in enumerate(text)
+            for word in known.get(ch, ())
+            if text.startswith(word, at)
+        ]
+        spans.sort(key=lambda span: (span[0] - span[1], span[0]))  # longest first
+        for label, (at, end) in enumerate(spans, start=1):
+            if not any(self.marks[at:end]):
+                self.marks[at:end] = [label] * (end - at)
         self.bounds: set[int] = set()  # where the segmenter puts word boundaries
         self.words: list[tuple[int, str]] = []
         at = 0

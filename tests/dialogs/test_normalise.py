@@ -150,3 +150,8 @@ def test_traditional_question_finds_the_stripe_rust_article(chat: Chat, assistan
     chat.send("請問小麥葉子上有黃色鏽粉")
     [log] = rows(assistant, QuestionLog)
     assert (log.question, log.top_hit) == ("請問小麥葉子上有黃色鏽粉", "grain-wheat-stripe-rust")
+
+
+def test_full_width_budget_is_read_after_normalising():
+    # the budget parser alone reads "１．５万" as 5万; the normalised text is 1.5万
+    assert understand("想请专家来指导 预算１．５万").slots.budget == 15000
