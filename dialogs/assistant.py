@@ -333,7 +333,9 @@ class Assistant:
 
     def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
         assert turn.state.form is not None
-        self._form_step(turn, engine.step(turn.state.form, parse, text), text, parse)
+        # the engine reads the normalised text (確認 is 确认); a digression is asked as typed
+        step = engine.step(turn.state.form, parse, parse.clean or text)
+        self._form_step(turn, step, text, parse)
 
     def _form_step(
         self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
@@ -438,7 +440,9 @@ def focus_query(text: str, parse: Parse) -> str:
     s = parse.slots
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
     query = " ".join(dict.fromkeys(b for b in bits if b))
-    return query if len(query) >= 2 else text
+    if len(query) >= 2:
+        return query
+    return parse.clean if parse.text == text else text
 
 
 def _apology(locale: str) -> Outcome:

@@ -58,9 +58,14 @@ def log_answer(
     region: Region | None = None,
     model: ChatModel | None = None,
     locale: str = "zh",
+    asked: str = "",
 ) -> Answer:
-    """Write the model's grounded answer (in answer mode) and log the question."""
-    question = result.question
+    """Write the model's grounded answer (in answer mode) and log the question.
+
+    *asked* is what the person wrote when the search used a normalised form of it (the log
+    keeps their words); by default the answer's own question is logged.
+    """
+    question = asked or result.question
     if model is not None and model.answers:
         result = grounded_answer(model, result, locale=locale)
     top = result.top
@@ -161,11 +166,15 @@ class ScienceDesk:
             )
 
     def _answer(self, turn: Turn, text: str, parse: Parse) -> Answer:
-        """The message alone, or its follow-up rewrite when that retrieves better."""
+        """The message alone, or its follow-up rewrite when that retrieves better.
+
+        Both search with the normalised text (稻温病 -> 稻瘟病); the log keeps the message.
+        """
         if self.knowledge is None:
             return Answer(text, False)
-        alone = answer(self.knowledge, text[:500], self.tokenize)
-        candidate = rewrite(text, parse.slots, turn.state.memory, self.llm)
+        query = parse.clean if parse.text == text else text
+        alone = answer(self.knowledge, query[:500], self.tokenize)
+        candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
         if candidate:
             leaned = answer(self.knowledge, candidate.question[:500], self.tokenize)
             # the model read the history and judged it a follow-up; the offline rule only
@@ -173,9 +182,9 @@ class ScienceDesk:
             better = _confidence(leaned) > _confidence(alone)
             if leaned.answered and (candidate.by_model or better):
                 return self._log(turn, leaned, grounded=True)
-        return self._log(turn, alone, grounded=True)
+        return self._log(turn, alone, grounded=True, asked=text)
 
-    def _log(self, turn: Turn, result: Answer, *, grounded: bool) -> Answer:
+    def _log(self, turn: Turn, result: Answer, *, grounded: bool, asked: str = "") -> Answer:
         u = turn.user
         return log_answer(
             session=turn.session,
@@ -184,6 +193,7 @@ class ScienceDesk:
             region=Region(u.province, u.city, u.county),
             model=self.llm if grounded else None,
             locale=turn.locale,
+            asked=asked,
         )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs.nlu.commands import OrderCommand, is_order_text, order_command
+from dialogs.nlu.normalise import normalise
 from dialogs.nlu.slots import Slots, extract
 
 
@@ -95,8 +96,13 @@ _STRONG_NEED = re.compile(
 class Parse:
     intent: Intent
     slots: Slots
-    text: str
+    text: str  # as the person wrote it (the question log keeps this)
     command: OrderCommand | None = None  # the order command, for Intent.ORDER
+    clean: str = ""  # simplified, half-width, domain typos corrected (default: the text)
+
+    def __post_init__(self) -> None:
+        if not self.clean:
+            object.__setattr__(self, "clean", self.text)
 
 
 def classify(text: str, slots: Slots) -> Intent:
@@ -138,7 +144,9 @@ def classify(text: str, slots: Slots) -> Intent:
 
 
 def understand(text: str) -> Parse:
-    """Intent and slots of one message (offline)."""
+    """Intent and slots of one message (offline), read from its normalised form."""
+    raw = text
+    text = normalise(raw).text  # 請問 -> 请问, １３９ -> 139, 稻温病 -> 稻瘟病
     slots = extract(text)
     intent = classify(text, slots)
     if intent not in (Intent.NEED, Intent.QUESTION):
@@ -146,7 +154,7 @@ def understand(text: str) -> Parse:
     if intent in (Intent.CAPABILITY, Intent.SUBSCRIBE) and len(slots.crops) > 1:
         slots.crop = ""  # several crops: no single focus
     command = order_command(text) if intent == Intent.ORDER else None
-    return Parse(intent, slots, text, command)
+    return Parse(intent, slots, raw, command, text)
 
 
 # Sichuan ways of asking that the intent cues above do not need (好久 = how long / when)

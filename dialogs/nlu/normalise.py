@@ -1,0 +1,391 @@
+"""Text as people type it on phones, made readable for understanding and search.
+
+``normalise(text)`` does three things, in this order:
+
+1. traditional characters to simplified (OpenCC t2s; 請問小麥 -> 请问小麦);
+2. full-width letters, digits and ASCII symbols to half-width (１３９ -> 139, ＡＢＣ -> ABC),
+   keeping Chinese punctuation (，。？！：；（）) as it is;
+3. near-miss spellings of domain terms corrected against the lexicons: homophones read by
+   tone-less pinyin with the usual Sichuan confusions (稻温病 -> 稻瘟病, 黄笼病 -> 黄龙病,
+   菌合病 -> 菌核病), a one-character slip inside a long term (4 or more characters), and
+   spelling variants of a crop or pest name (柑桔 -> 柑橘).
+
+False corrections are worse than missed ones, so a correction needs a window of at least
+three Chinese characters that is not itself a known term, does not cut through a known term,
+is not a common word, keeps at least one character of the term in place, and matches exactly
+one term. The index is built from the lexicon once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import opencc
+from opencc import OpenCC
+from pypinyin import Style, lazy_pinyin, pinyin
+
+from knowledge.lexicons import Lexicon, default_lexicon, default_vocabulary
+from retrieval.tokenizer import shared_tokenizer
+
+log = logging.getLogger(__name__)
+
+MIN_TERM = 3  # shorter terms are too easy to hit by accident
+MIN_SLIP_TERM = 4  # a non-homophone one-character slip only inside longer terms
+
+_CJK = re.compile(r"^[\u4e00-\u9fff]+$")
+# Full-width forms that read the same in ASCII. Chinese punctuation (，。？！：；（）～、“”)
+# stays: it is what people type and what our patterns expect.
+_KEEP_WIDE = "，。？！：；（）～"
+_WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if chr(cp) not in _KEEP_WIDE} | {
+    0x3000: 0x20
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One spelling fixed: *wrong* at *start* (in the converted text) became *right*."""
+
+    start: int
+    wrong: str
+    right: str
+    kind: str  # "homophone", "slip" or "variant"
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """The normalised text, what was typed, and each spelling correction made."""
+
+    text: str
+    original: str
+    corrections: tuple[Correction, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+
+def normalise(text: str, lexicon: Lexicon | None = None) -> Normalised:
+    """Simplified characters, half-width letters and digits, domain typos corrected.
+
+    Args:
+        text: a message as typed.
+        lexicon: the domain lexicon (default: the bundled one).
+
+    Returns:
+        The normalised text with the corrections made (empty when none were needed).
+    """
+    converted = to_simplified(text).translate(_WIDTH)
+    index = _index(lexicon or default_lexicon())
+    corrections = index.corrections(converted)
+    if not corrections:
+        return Normalised(converted, text)
+    out: list[str] = []
+    at = 0
+    for c in corrections:
+        out.append(converted[at : c.start])
+        out.append(c.right)
+        at = c.start + len(c.wrong)
+    out.append(converted[at:])
+    log.debug("corrected %s", ", ".join(f"{c.wrong}->{c.right}" for c in corrections))
+    return Normalised("".join(out), text, tuple(corrections))
+
+
+# ---- traditional -> simplified ---------------------------------------------------------------
+
+
+# outside GB2312 yet the standard simplified spelling in pesticide names (噁霉灵, 噁唑)
+_SIMPLIFIED_TOO = frozenset("噁")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> tuple[OpenCC, frozenset[str]]:
+    """The converter and the characters that only traditional text uses.
+
+    OpenCC t2s also rewrites a few characters that are good simplified ones (抽薹 -> 抽苔),
+    so a message is converted only when it has a character outside GB2312.
+    """
+    converter = OpenCC("t2s")
+    base = Path(opencc.__file__).parent / "dictionary"
+    changing: set[str] = set()
+    for name in ("TSCharacters.txt", "TSPhrases.txt"):
+        for line in (base / name).read_text(encoding="utf-8").splitlines():
+            key, _, values = line.partition("\t")
+            value = values.split(" ")[0]
+            if len(key) != len(value):
+                changing.update(key)
+            else:
+                changing.update(k for k, v in zip(key, value, strict=True) if k != v)
+    return converter, frozenset(ch for ch in changing - _SIMPLIFIED_TOO if not _in_gb2312(ch))
+
+
+def _in_gb2312(ch: str) -> bool:
+    """GB2312 holds only simplified characters, so none of its characters marks a message
+    as traditional."""
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters to simplified; simplified text comes back as it was."""
+    converter, traditional = _t2s()
+    if not any(ch in traditional for ch in text):
+        return text
+    return str(converter.convert(text))
+
+
+# ---- the typo index ----------------------------------------------------------------------------
+
+
+def _fuzzy(syllable: str) -> str:
+    """A tone-less syllable with the Sichuan confusions folded together.
+
+    n/l, f/h (fu/hu, fang/huang), z/zh, c/ch, s/sh, an/ang, en/eng, in/ing (and ong/on).
+    """
+    s = syllable
+    if s[:2] in ("zh", "ch", "sh"):
+        s = s[0] + s[2:]
+    if s.startswith("n"):
+        s = "l" + s[1:]
+    elif s.startswith("f"):
+        s = "h" + s[1:]
+    if s.startswith("hu") and len(s) > 2 and s[2] in "ao":
+        s = "h" + s[2:]  # huang/fang, huo/fo
+    if s.endswith("ng"):
+        s = s[:-1]
+    return s
+
+
+@lru_cache(maxsize=8192)
+def _readings(ch: str) -> frozenset[str]:
+    """Every fuzzy reading of one character (polyphones have several)."""
+    found = pinyin(ch, style=Style.NORMAL, heteronym=True)
+    return frozenset(_fuzzy(s) for s in found[0]) if found else frozenset()
+
+
+def sounds_alike(a: str, b: str) -> bool:
+    """Whether two characters share a reading once the Sichuan confusions are folded."""
+    return a == b or bool(_readings(a) & _readings(b))
+
+
+# Characters that glue words together; a window that differs from a term only in one of
+# these at its edge is a term's neighbour read into it (腐烂并 is not 腐烂病, 绵羊都 not 绵羊痘).
+_GLUE = frozenset(
+    "的地得了着过是在有和与及并都也还又就才把被给让从对向到为以而或但很太更最这那一不没吗呢吧啊呀嘛"
+)
+
+Segment = Callable[[str], list[str]]
+
+
+def _jieba_words(text: str) -> list[str]:
+    """Segmentation by the process's shared tokenizer (the domain words kept whole)."""
+    try:
+        tokenizer = shared_tokenizer()
+    except RuntimeError:
+        tokenizer = shared_tokenizer(default_vocabulary())
+    return tokenizer.words(text)
+
+
+class TypoIndex:
+    """Domain terms by their ends, built once per lexicon.
+
+    A term of n >= 3 characters typed with one character wrong keeps its first two, its
+    last two or its first and last characters, so three dictionary probes per window find
+    every candidate; the wrong character then has to sound like the right one (a homophone)
+    or, in terms of four or more characters, sit inside the term (a slip).
+    """
+
+    def __init__(
+        self,
+        terms: Iterable[str],
+        known: Iterable[str],
+        variants: Mapping[str, str],
+        segment: Segment = _jieba_words,
+    ) -> None:
+        self.terms = frozenset(t for t in terms if len(t) >= MIN_TERM and _CJK.match(t))
+        self.known: dict[str, list[str]] = defaultdict(list)  # by first character
+        for word in sorted({w for w in known if len(w) >= 2}):
+            self.known[word[0]].append(word)
+        self.variants = dict(variants)
+        self.segment = segment
+        self.by_ends: dict[str, list[str]] = defaultdict(list)
+        for term in sorted(self.terms):
+            for key in _ends(term):
+                self.by_ends[key].append(term)
+        self.lengths = sorted({len(t) for t in self.terms}, reverse=True)
+        self.firsts: dict[int, frozenset[str]] = {
+            n: frozenset(t[0] for t in self.terms if len(t) == n) for n in self.lengths
+        }
+        self.lasts: dict[int, frozenset[str]] = {
+            n: frozenset(t[-1] for t in self.terms if len(t) == n) for n in self.lengths
+        }
+
+    def corrections(self, text: str) -> list[Correction]:
+        """Non-overlapping corrections in *text*, longest windows first, in text order."""
+        found: list[Correction] = []
+        for variant, right in self.variants.items():
+            at = text.find(variant)
+            while at >= 0:
+                found.append(Correction(at, variant, right, "variant"))
+                at = text.find(variant, at + len(variant))
+        if len(text) < MIN_TERM:
+            return found
+        taken = [False] * len(text)
+        for c in found:
+            taken[c.start : c.start + len(c.wrong)] = [True] * len(c.wrong)
+        run = [0] * (len(text) + 1)  # how many Chinese characters start at each position
+        for i in range(len(text) - 1, -1, -1):
+            run[i] = run[i + 1] + 1 if "\u4e00" <= text[i] <= "\u9fff" else 0
+        context: _Context | None = None
+        for n in self.lengths:
+            firsts, lasts = self.firsts[n], self.lasts[n]
+            for start in range(len(text) - n + 1):
+                end = start + n
+                # every candidate shares the first or the last character with the window
+                if run[start] < n or (text[start] not in firsts and text[end - 1] not in lasts):
+                    continue
+                if any(taken[start:end]):
+                    continue
+                window = text[start:end]
+                if window in self.terms:
+                    continue
+                hits = self._candidates(window)
+                if not hits:
+                    continue
+                context = context or _Context(text, self.known, self.segment)
+                hit = _choose(window, hits, context, start, end)
+                if hit is not None:
+                    found.append(Correction(start, window, hit[0], hit[1]))
+                    taken[start:end] = [True] * n
+        found.sort(key=lambda c: c.start)
+        return found
+
+    def _candidates(self, window: str) -> list[tuple[str, int, str]]:
+        """(term, position of the one differing character, kind) near *window*."""
+        seen: set[str] = set()
+        out: list[tuple[str, int, str]] = []
+        for key in _ends(window):
+            for term in self.by_ends.get(key, ()):
+                if term in seen:
+                    continue
+                seen.add(term)
+                diff = [i for i, (a, b) in enumerate(zip(window, term, strict=True)) if a != b]
+                if len(diff) != 1:
+                    continue
+                i = diff[0]
+                if sounds_alike(window[i], term[i]):
+                    out.append((term, i, "homophone"))
+                elif len(term) >= MIN_SLIP_TERM and 0 < i < len(term) - 1:
+                    out.append((term, i, "slip"))
+        return out
+
+
+def _ends(word: str) -> tuple[str, str, str]:
+    n = len(word)
+    return f"{n}<{word[:2]}", f"{n}>{word[-2:]}", f"{n}|{word[0]}{word[-1]}"
+
+
+class _Context:
+    """What the guards need to know about one message, worked out only when a candidate
+    turns up (most messages have none)."""
+
+    def __init__(self, text: str, known: Mapping[str, list[str]], segment: Segment) -> None:
+        self.text = text
+        self.marks = [0] * len(text)  # id of the known term covering each character
+        spans = [
+            (at, at + len(word))
+            for at, ch in enumerate(text)
+            for word in known.get(ch, ())
+            if text.startswith(word, at)
+        ]
+        spans.sort(key=lambda span: (span[0] - span[1], span[0]))  # longest first
+        for label, (at, end) in enumerate(spans, start=1):
+            if not any(self.marks[at:end]):
+                self.marks[at:end] = [label] * (end - at)
+        self.bounds: set[int] = set()  # where the segmenter puts word boundaries
+        self.words: list[tuple[int, str]] = []
+        at = 0
+        for word in segment(text):
+            at = text.find(word, at)
+            if at < 0:
+                break
+            self.words.append((at, word))
+            self.bounds.update((at, at + len(word)))
+            at += len(word)
+
+    def cuts_known(self, start: int, end: int) -> bool:
+        m = self.marks
+        return bool(
+            (start > 0 and m[start] and m[start - 1] == m[start])
+            or (end < len(m) and m[end - 1] and m[end] == m[end - 1])
+        )
+
+    def rest_is_known(self, start: int, end: int, i: int) -> bool:
+        """The window without its character *i* (at an edge) is exactly one known term."""
+        a, b = (start + 1, end) if i == 0 else (start, end - 1)
+        m = self.marks
+        return bool(m[a]) and all(x == m[a] for x in m[a:b]) and (b == len(m) or m[b] != m[a])
+
+    def has_known(self, start: int, end: int) -> bool:
+        return any(self.marks[start:end])
+
+    def cuts_word(self, start: int, end: int) -> bool:
+        """The window starts or ends inside a word of the segmentation (排|除巴氏杆菌病)."""
+        return (start not in self.bounds) or (end not in self.bounds)
+
+    def only_whole_words(self, start: int, end: int) -> bool:
+        """The window reads as two or more ordinary words (高温|腐熟), not a broken term."""
+        inside = [w for at, w in self.words if start <= at < end]
+        return len(inside) >= 2 and all(len(w) >= 2 for w in inside)
+
+
+def _choose(
+    window: str, hits: list[tuple[str, int, str]], ctx: _Context, start: int, end: int
+) -> tuple[str, str] | None:
+    """The correction for *window*, or None when a guard says it is probably right."""
+    if ctx.cuts_known(start, end) or ctx.cuts_word(start, end):
+        return None
+    kept: list[tuple[str, str]] = []
+    for term, i, kind in hits:
+        edge = i in (0, len(window) - 1)
+        if edge and (window[i] in _GLUE or ctx.rest_is_known(start, end, i)):
+            continue  # a neighbour read into the term: 腐烂|并, 挂|实蝇
+        if kind == "slip" and (ctx.has_known(start, end) or ctx.only_whole_words(start, end)):
+            continue
+        kept.append((term, kind))
+    homophones = [k for k in kept if k[1] == "homophone"]
+    pool = homophones or kept
+    if len({term for term, _ in pool}) != 1:
+        return None  # none left, or two terms equally near
+    return pool[0]
+
+
+_INDEXES: dict[int, TypoIndex] = {}
+
+
+def _index(lex: Lexicon) -> TypoIndex:
+    """The typo index of *lex*, built on first use."""
+    cached = _INDEXES.get(id(lex))
+    if cached is None:
+        cached = _INDEXES[id(lex)] = build_index(lex)
+    return cached
+
+
+def build_index(lex: Lexicon) -> TypoIndex:
+    """A typo index over the lexicon's crop and pest/disease names and aliases."""
+    names = {**lex.crop_alias, **lex.pest_alias}
+    variants = {
+        alias: canon
+        for alias, canon in names.items()
+        if alias != canon and len(alias) == len(canon) and lazy_pinyin(alias) == lazy_pinyin(canon)
+    }
+    known = [*names, *lex.symptoms, *lex.practices, *lex.fields]
+    return TypoIndex(names, known, variants)

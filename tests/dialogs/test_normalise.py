@@ -1,0 +1,157 @@
+"""Messages as typed on phones: traditional characters, full-width forms, domain typos."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.assistant import Assistant
+from dialogs.nlu.intents import Intent, understand
+from dialogs.nlu.normalise import normalise, to_simplified
+from store.questions import QuestionLog
+from tests.dialogs.chat import Chat
+from tests.dialogs.test_conversations import rows
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("稻温病咋个防", "稻瘟病咋个防"),
+        ("是不是黄笼病 要不要砍", "是不是黄龙病 要不要砍"),
+        ("是不是草地贪叶蛾 打啥子药", "是不是草地贪夜蛾 打啥子药"),
+        ("这个菌合病啷个防", "这个菌核病啷个防"),
+        ("担心赤眉病 药要好久打", "担心赤霉病 药要好久打"),
+        ("文枯病用啥子药", "纹枯病用啥子药"),
+        ("弥猴桃藤子上冒红水", "猕猴桃藤子上冒红水"),
+        ("柑桔园头叶子黄了", "柑橘园头叶子黄了"),
+        ("上面好多小黑点 碳疽病吧", "上面好多小黑点 炭疽病吧"),
+        ("油菜菌合病咋个治", "油菜菌核病咋个治"),
+    ],
+)
+def test_domain_typos_are_corrected(typed: str, meant: str):
+    result = normalise(typed)
+    assert result.text == meant
+    assert result.original == typed
+    assert result.corrections
+
+
+def test_a_correction_says_what_it_changed():
+    [c] = normalise("稻温病咋个防").corrections
+    assert (c.start, c.wrong, c.right, c.kind) == (0, "稻温病", "稻瘟病", "homophone")
+
+
+def test_sichuan_sound_confusions_are_tolerated():
+    # n/l: 流 for 牛; an/ang, en/eng, in/ing and f/h fold the same way
+    assert normalise("牛角充咋个治").text == "牛角虫咋个治"
+    assert normalise("黄龙饼咋个办").text == "黄龙病咋个办"
+
+
+def test_traditional_characters_become_simplified():
+    assert normalise("請問小麥葉子上有黃色鏽粉").text == "请问小麦叶子上有黄色锈粉"
+    assert normalise("這是條鏽病嗎 用什麼藥").text == "这是条锈病吗 用什么药"
+
+
+def test_simplified_text_keeps_its_own_characters():
+    # OpenCC would write 抽薹 as 抽苔; simplified text is left alone
+    for text in ("莴笋抽薹早", "菜薹", "显著提高产量", "他著急了", "乾隆", "面条", "里面"):
+        assert to_simplified(text) == text
+
+
+def test_full_width_letters_and_digits_become_half_width():
+    out = normalise("电话１３９００００５６７８，ＡＢＣ品种，预算１．５万？")
+    assert out.text == "电话13900005678，ABC品种，预算1.5万？"  # Chinese punctuation stays
+
+
+ORDINARY = [
+    "屋头的猪这几天不吃食 发烧 耳朵发紫 有没有兽医能来看下 我在渠县有庆镇",
+    "这单我接不了 麻烦转给别人",
+    "今天几号",
+    "除草剂打到苞谷上了 叶子黄了 还有救没得",
+    "李树流胶是什么原因引起的",
+    "熬夜对身体伤害有多大",
+    "转基因食品到底安不安全",
+    "天气预报说寒潮要来了零下几度 麦子油菜要做些啥子准备",
+    "黄心猕猴桃好吃不",
+    "小麦叶锈病和条锈病咋个分",
+    "悬挂实蝇诱捕器要挂好多个",
+    "枝干腐烂并流胶是啥子病",
+    "山羊、绵羊都会得这个病吗",
+    "伤口是病菌进入的门户",
+    "排除巴氏杆菌病、大肠杆菌病",
+    "放养鸡常吃蚯蚓要驱虫不",
+    "小麦条锈病是气传病害",
+    "涨大水淹过的稻田叶子发白",
+    "猕猴桃疏蕾疏果要疏掉哪些",
+    "病虫害严重的秸秆要堆沤高温腐熟",
+    "带毒种薯是最主要的来源",
+    "被狗咬了要接种狂犬病疫苗",
+    "电瓶车推到屋头充电安全不",
+    "收获后清理秸秆和病叶",
+    "高温热浪更频繁了",
+    "泥鳅池塘养殖要点",
+    "我是农技站的，搞果树病虫害防治十几年了，泸州合江一带都能跑",
+    "泸州合江的晚熟柑橘黄龙病严重，想请专家来看看，电话13800005678，预算一万五",
+    "稻瘟病怎么防治？",
+    "我在宜宾翠屏区，李子园土壤酸化板结，果子产量低，想请专家来看看",
+    "手机用了两年卡得很 点个微信都要等半天 咋个弄",
+    "住在六楼 要是地震了是往楼下跑还是躲卫生间",
+    "土豆放久了发芽了 把芽芽挖干净炒来吃有没得问题",
+    "天亮之前塘里鱼全部浮起来嘴巴张起 是不是闷到了",
+    "好的，谢谢老师！",
+    "/orders",
+    "接单 27",
+    "花椒叶子卷起来了 上面有好多小虫子",
+    "鱼种放养选冬季好不好",
+    "磷酸二氢钾用0.2%～0.3%的浓度",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_sentences_come_out_unchanged(text: str):
+    assert normalise(text).text == text
+
+
+def test_understanding_reads_the_corrected_text():
+    parse = understand("柑桔园头有几棵叶子黄一块绿一块的 是不是黄笼病")
+    assert parse.slots.crop == "柑橘"
+    assert "黄龙病" in parse.slots.pests
+    assert parse.clean == "柑橘园头有几棵叶子黄一块绿一块的 是不是黄龙病"
+    assert parse.text == "柑桔园头有几棵叶子黄一块绿一块的 是不是黄笼病"  # as written
+
+
+def test_traditional_question_is_understood():
+    parse = understand("請問小麥葉子上有黃色鏽粉 這是條鏽病嗎")
+    assert parse.intent == Intent.QUESTION
+    assert parse.slots.crop == "小麦"
+    assert parse.slots.pests == ["小麦条锈病"]
+
+
+def test_a_typo_question_is_answered_from_the_right_article(chat: Chat, assistant: Assistant):
+    out = chat.send("稻温病咋个防")
+    assert "《水稻稻瘟病的识别与防治》" in out.replies[0].text
+    [log] = rows(assistant, QuestionLog)
+    assert (log.question, log.top_hit) == ("稻温病咋个防", "grain-rice-blast")  # as typed
+
+
+# The two tests below assert on the question log's top hit (the ranking `tianfu kb search`
+# shows) rather than on a cited answer: both rank the right article first once normalised, but
+# under the confidence floor that is being recalibrated (0.31 and 0.41 against 0.45).
+
+
+def test_dialect_and_typos_find_the_huanglongbing_article(chat: Chat, assistant: Assistant):
+    typed = "柑桔园头有几棵叶子黄一块绿一块的 果子屁股红脑壳青 是不是黄笼病 要不要砍"
+    parse = assistant.understand(typed)
+    assert (parse.slots.crop, parse.slots.pests) == ("柑橘", ["黄龙病"])
+    chat.send(typed)
+    [log] = rows(assistant, QuestionLog)
+    assert (log.question, log.top_hit) == (typed, "hort-citrus-huanglongbing")
+
+
+def test_traditional_question_finds_the_stripe_rust_article(chat: Chat, assistant: Assistant):
+    chat.send("請問小麥葉子上有黃色鏽粉")
+    [log] = rows(assistant, QuestionLog)
+    assert (log.question, log.top_hit) == ("請問小麥葉子上有黃色鏽粉", "grain-wheat-stripe-rust")
+
+
+def test_full_width_budget_is_read_after_normalising():
+    # the budget parser alone reads "１．５万" as 5万; the normalised text is 1.5万
+    assert understand("想请专家来指导 预算１．５万").slots.budget == 15000
