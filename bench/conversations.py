@@ -68,7 +68,8 @@ def check(
             else:
                 out[f"need.{key}"] = _same(need.get(key), want, crop_name)
     if "cancelled" in expect:
-        cancelled = not posted and not state.in_form
+        # abandoned: nothing was saved and nothing is left open
+        cancelled = not posted and not state.in_form and state.expert is None and not state.topics
         out["cancelled"] = cancelled == bool(expect["cancelled"])
     if "expert_registered" in expect:
         out["expert_registered"] = (state.expert is not None) == bool(expect["expert_registered"])
