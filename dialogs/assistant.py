@@ -17,6 +17,7 @@ from dialogs import forms as engine
 from dialogs.actions import ORDER_ACTS, VOTE_ACTS, Act, Action
 from dialogs.context import Turn
 from dialogs.feedback import on_vote
+from dialogs.followup import recent
 from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
@@ -323,6 +324,13 @@ class Assistant:
 
     # ---- forms -----------------------------------------------------------------------------
     def _start(self, turn: Turn, name: str, text: str, parse: Parse) -> None:
+        s = parse.slots
+        if name == "need" and not (s.crops or s.pests or s.problem or s.category):
+            # "我想请专家来看一下" right after asking about 黄龙病: that is the problem
+            asked = recent(turn.state.memory)
+            if asked is not None and asked.turns:
+                text = f"{asked.turns[-1]['question']}（{text}）"
+                parse = understand(text)
         turn.state.clear_form()
         step = engine.begin(name, self.forms.prefill(turn, name), parse, text)
         if name != "subscribe":

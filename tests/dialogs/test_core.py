@@ -376,3 +376,15 @@ def test_experts_see_the_corrected_place_not_the_first_one(world) -> None:
 def test_a_role_word_is_no_name(chat: Chat) -> None:
     chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
     assert chat.send("专家").replies[-1].text == "请问怎么称呼您？"
+
+
+def test_asking_for_an_expert_after_a_question_carries_the_question(chat: Chat) -> None:
+    chat.send("柑橘叶子斑驳发黄 果子红鼻子 是不是黄龙病")
+    chat.send("我想请专家来看一下")
+    chat.send("忠县")
+    chat.send("13800015151")
+    out = chat.send("跳过")
+    while "请确认需求" not in out.text:
+        out = chat.send("跳过")
+    assert "· 问题：柑橘叶子斑驳发黄 果子红鼻子 是不是黄龙病（我想请专家来看一下）" in out.text
+    assert "· 作物：柑橘" in out.text
