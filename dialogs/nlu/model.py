@@ -15,16 +15,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction import DictVectorizer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.svm import LinearSVC
 
 from dialogs.nlu.commands import is_order_text
 from dialogs.nlu.slots import Slots, extract
 from knowledge.intents import load_intent_examples
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +120,7 @@ class IntentModel:
     """
 
     CUE_WEIGHT = 0.4  # the cue block's scale next to the unit-length n-gram vector
-    TEMPERATURE = 0.3
+    TEMPERATURE = 0.25
 
     def __init__(
         self, ngrams: TfidfVectorizer, cue_vectors: DictVectorizer, clf: LinearSVC
@@ -137,6 +140,11 @@ class IntentModel:
         c: float = 1.0,
     ) -> IntentModel:
         """A model fitted on *texts* labelled *intents* (*slots*: their extracted slots)."""
+        # imported here: scikit-learn takes a second to import, paid only when first needed
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
         if len(texts) != len(intents) or len(set(intents)) < 2:
             msg = f"need texts and as many labels of at least 2 intents, got {len(texts)} texts"
             raise ValueError(msg)
