@@ -34,7 +34,7 @@ class Intent(StrEnum):
 # Below this probability, with need and question the two likeliest intents, the assistant
 # asks which one the person means. Chosen on cross-validated probabilities (bench/nlu.py).
 UNSURE_BELOW = 0.6
-_TORN = frozenset({Intent.NEED.value, Intent.QUESTION.value})
+TORN = frozenset({Intent.NEED.value, Intent.QUESTION.value})
 
 _SLASH = re.compile(r"^\s*/([a-z]+)\b", re.IGNORECASE)
 _SLASH_INTENTS = {
@@ -92,7 +92,7 @@ def rule_intent(text: str) -> Intent | None:
 
 def is_unsure(ranked: Ranked) -> bool:
     """Need and question are the two likeliest intents and the first is not clearly ahead."""
-    return ranked.top in _TORN and ranked.runner_up in _TORN and ranked.confidence < UNSURE_BELOW
+    return ranked.top in TORN and ranked.runner_up in TORN and ranked.confidence < UNSURE_BELOW
 
 
 def classify(text: str, slots: Slots, model: IntentModel | None = None) -> tuple[Intent, bool]:
