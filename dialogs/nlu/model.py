@@ -9,13 +9,14 @@ the life of the process (well under a second); nothing trained is ever written t
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -23,11 +24,6 @@ from scipy import sparse
 from dialogs.nlu.commands import is_order_text
 from dialogs.nlu.slots import Slots, extract
 from knowledge.intents import load_intent_examples
-
-if TYPE_CHECKING:
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +50,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "you": re.compile(r"你们?|您|平台|这个(?:机器人|程序|东西)"),
     "push": re.compile(r"推送|订阅|推给|发给我|通知我|告诉我|定期|每[周天月]"),
 }
+_NGRAMS = (1, 3)
 _DIGITS = re.compile(r"[0-9]+")
 _SPACE = re.compile(r"\s+")
 
@@ -117,18 +114,30 @@ class IntentModel:
     Probabilities are the softmax of the SVM's scores divided by a temperature fitted once on
     cross-validated scores of the bundled examples (temperature scaling): cheap, and good
     enough to tell a sure message from one worth a clarifying question.
+
+    scikit-learn fits the model; a message is then scored with the learnt numbers alone (a
+    dictionary look-up per n-gram and one small matrix product), a few hundredths of a
+    millisecond instead of scikit-learn's per-call overhead.
     """
 
     CUE_WEIGHT = 0.4  # the cue block's scale next to the unit-length n-gram vector
     TEMPERATURE = 0.25
 
     def __init__(
-        self, ngrams: TfidfVectorizer, cue_vectors: DictVectorizer, clf: LinearSVC
+        self,
+        labels: Sequence[str],
+        vocabulary: dict[str, int],
+        idf: np.ndarray,
+        cue_index: dict[str, int],
+        weights: np.ndarray,
+        bias: np.ndarray,
     ) -> None:
-        self._ngrams = ngrams
-        self._cues = cue_vectors
-        self._clf = clf
-        self.labels: tuple[str, ...] = tuple(str(c) for c in clf.classes_)
+        self.labels: tuple[str, ...] = tuple(labels)
+        self._vocabulary = vocabulary
+        self._idf = idf
+        self._cue_index = cue_index
+        self._weights = weights  # (n-grams + cues) x intents
+        self._bias = bias
 
     @classmethod
     def train(
@@ -145,12 +154,12 @@ class IntentModel:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.svm import LinearSVC
 
-        if len(texts) != len(intents) or len(set(intents)) < 2:
-            msg = f"need texts and as many labels of at least 2 intents, got {len(texts)} texts"
+        if len(texts) != len(intents) or len(set(intents)) < 3:
+            msg = f"need texts and as many labels of at least 3 intents, got {len(texts)} texts"
             raise ValueError(msg)
         all_slots = list(slots) if slots is not None else [extract(t) for t in texts]
         ngrams = TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, preprocessor=normalise
+            analyzer="char", ngram_range=_NGRAMS, sublinear_tf=True, preprocessor=normalise
         )
         cue_vectors = DictVectorizer()
         x = sparse.hstack(
@@ -162,33 +171,54 @@ class IntentModel:
                 * cls.CUE_WEIGHT,
             ]
         ).tocsr()
-        clf = LinearSVC(C=c)
+        clf = LinearSVC(C=c, random_state=0)
         clf.fit(x, list(intents))
-        return cls(ngrams, cue_vectors, clf)
+        return cls(
+            [str(label) for label in clf.classes_],
+            {str(k): int(v) for k, v in ngrams.vocabulary_.items()},
+            np.asarray(ngrams.idf_, dtype=np.float64),
+            {str(k): int(v) for k, v in cue_vectors.vocabulary_.items()},
+            np.ascontiguousarray(clf.coef_.T, dtype=np.float64),
+            np.asarray(clf.intercept_, dtype=np.float64),
+        )
+
+    def scores(self, text: str, slots: Slots) -> np.ndarray:
+        """The SVM's score of each intent (in :attr:`labels` order) for one message."""
+        t = normalise(text)
+        counts = Counter(
+            t[i : i + n] for n in range(_NGRAMS[0], _NGRAMS[1] + 1) for i in range(len(t) - n + 1)
+        )
+        columns: list[int] = []
+        values: list[float] = []
+        for gram, count in counts.items():
+            column = self._vocabulary.get(gram)
+            if column is not None:
+                columns.append(column)
+                values.append((1.0 + math.log(count)) * float(self._idf[column]))
+        norm = math.sqrt(sum(v * v for v in values)) or 1.0
+        values = [v / norm for v in values]
+        offset = len(self._idf)
+        for name, value in cues(text, slots).items():
+            column = self._cue_index.get(name)
+            if column is not None:
+                columns.append(offset + column)
+                values.append(value * self.CUE_WEIGHT)
+        if not columns:
+            return self._bias.copy()
+        return np.asarray(values) @ self._weights[columns] + self._bias
 
     def rank(self, text: str, slots: Slots) -> Ranked:
         """The intents of *text*, most probable first."""
-        return self.rank_many([text], [slots])[0]
+        scores = self.scores(text, slots) / self.TEMPERATURE
+        probabilities = np.exp(scores - scores.max())
+        probabilities /= probabilities.sum()
+        order = np.argsort(-probabilities)
+        return Ranked(
+            tuple(self.labels[i] for i in order), tuple(float(probabilities[i]) for i in order)
+        )
 
     def rank_many(self, texts: Sequence[str], slots: Sequence[Slots]) -> list[Ranked]:
-        x = sparse.hstack(
-            [
-                self._ngrams.transform(texts),
-                self._cues.transform([cues(t, s) for t, s in zip(texts, slots, strict=True)])
-                * self.CUE_WEIGHT,
-            ]
-        ).tocsr()
-        out: list[Ranked] = []
-        scores = np.asarray(self._clf.decision_function(x)) / self.TEMPERATURE
-        scores -= scores.max(axis=1, keepdims=True)
-        probabilities = np.exp(scores)
-        probabilities /= probabilities.sum(axis=1, keepdims=True)
-        for row in probabilities:
-            order = np.argsort(-row)
-            out.append(
-                Ranked(tuple(self.labels[i] for i in order), tuple(float(row[i]) for i in order))
-            )
-        return out
+        return [self.rank(t, s) for t, s in zip(texts, slots, strict=True)]
 
 
 @lru_cache(maxsize=1)
