@@ -58,6 +58,9 @@ _ACK_WORD = re.compile(
 _SKIP_WORD = re.compile(
     r"^\s*(?:跳过|不填|修改|改一下|我要改|skip|pass|edit)\s*[。!！]?\s*$", re.IGNORECASE
 )
+# "订阅 柑橘" / "退订 柑橘": the subscription commands the welcome message teaches
+_SUBSCRIBE_WORD = re.compile(r"^\s*订阅(?!了|的|过)")
+_UNSUBSCRIBE_WORD = re.compile(r"^\s*(?:退订|取消订阅)")
 _SHORT_COMMAND = 6  # "我的订单", "找项目": an order phrase this short is the whole command
 
 
@@ -83,6 +86,10 @@ def rule_intent(text: str) -> Intent | None:
         return Intent.SMALLTALK
     if _SKIP_WORD.match(t):
         return Intent.OTHER
+    if _UNSUBSCRIBE_WORD.match(t):
+        return Intent.UNSUBSCRIBE
+    if _SUBSCRIBE_WORD.match(t):
+        return Intent.SUBSCRIBE
     if is_order_text(t):
         command = order_command(t)
         if len(t) <= _SHORT_COMMAND or (command is not None and command.order_id is not None):

@@ -84,6 +84,9 @@ def cues(text: str, slots: Slots) -> dict[str, float]:
     if slots.category:
         out[f"category={slots.category}"] = 1.0
     n = len(text.strip())
+    latin = sum(1 for ch in text if ch.isascii() and not ch.isspace() and not ch.isdigit())
+    if latin * 2 > n:
+        out["mostly_latin"] = 1.0  # markup, code, keyboard mashing: rarely a farmer's message
     out["len<=4" if n <= 4 else "len<=10" if n <= 10 else "len<=25" if n <= 25 else "len>25"] = 1
     return out
 
