@@ -92,7 +92,11 @@ def rule_intent(text: str) -> Intent | None:
         return Intent.SUBSCRIBE
     if is_order_text(t):
         command = order_command(t)
-        if len(t) <= _SHORT_COMMAND or (command is not None and command.order_id is not None):
+        exact = command is not None and (
+            command.order_id is not None
+            or (command.verb is OrderVerb.RATE and command.score is not None)
+        )
+        if len(t) <= _SHORT_COMMAND or exact:
             return Intent.ORDER
     return None
 
