@@ -141,8 +141,12 @@ class Services:
 
 def prepare_knowledge(services: Services) -> tuple[int, int]:
     """Index the bundled corpus and the administrators' articles (new or changed files only)
-    and let the assistant answer from them; (articles, chunks) now in the index."""
+    and let the assistant answer from them; (articles, chunks) now in the index. The intent
+    model is trained here too, so that the first message does not wait for it."""
+    from dialogs.nlu.model import default_model
     from knowledge.ingest import ingest
+
+    default_model()
 
     report = ingest(services.knowledge, progress=False)
     if services.corpus_overlay.is_dir():  # articles administrators added at run time

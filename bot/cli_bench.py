@@ -78,16 +78,23 @@ def cmd_retrieval(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
     from bench import nlu
 
-    for path in args.data:
+    if bool(args.data) == bool(args.split):
+        print(
+            "tianfu bench nlu: give --data FILE.jsonl ... or --split tune|sealed", file=sys.stderr
+        )
+        return 2
+    paths = args.data or [nlu.split_path(args.split)]
+    for path in paths:
         if not path.exists():
             print(f"tianfu bench nlu: no such file: {path}", file=sys.stderr)
             return 2
     if _llm_unusable(args, settings, "nlu"):
         return 2
     with _llm(args, settings) as model:
-        for path in args.data:
+        for path in paths:
             result = nlu.score(path, show_errors=args.errors, model=model)
             errors = result.pop("errors", [])
+            print(_confusion_table(result["confusion"]), file=sys.stderr)
             print(json.dumps(result, ensure_ascii=False))
             for e in errors:
                 print(
@@ -95,6 +102,17 @@ def cmd_nlu(args: argparse.Namespace, settings: Settings) -> int:
                     file=sys.stderr,
                 )
     return 0
+
+
+def _confusion_table(confusion: dict[str, dict[str, int]]) -> str:
+    """Gold intents down, predicted across, counts in the cells."""
+    labels = sorted(set(confusion) | {p for row in confusion.values() for p in row})
+    width = max(len(x) for x in [*labels, "gold/pred"]) + 1
+    lines = ["gold/pred".ljust(width) + "".join(x[:5].rjust(6) for x in labels)]
+    for gold in sorted(confusion):
+        cells = "".join(str(confusion[gold].get(p, 0) or ".").rjust(6) for p in labels)
+        lines.append(gold.ljust(width) + cells)
+    return "\n".join(lines)
 
 
 def cmd_matching(args: argparse.Namespace, settings: Settings) -> int:
@@ -303,7 +321,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     conv.add_argument("--errors", action="store_true", help="list what each failure got wrong")
     conv.set_defaults(handler=cmd_conversations)
     nlu = bench_sub.add_parser("nlu", help="per-field accuracy of the offline understanding")
-    nlu.add_argument("--data", type=Path, nargs="+", required=True, help="labelled JSONL file(s)")
+    nlu.add_argument("--data", type=Path, nargs="+", help="labelled JSONL file(s)")
+    nlu.add_argument(
+        "--split",
+        choices=("tune", "sealed"),
+        help="the blind messages bench/data/blind/messages_SPLIT.jsonl (sealed: once, at the end)",
+    )
     nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
     _llm_flags(nlu, "merge the LLM's validated slots (LLM mode's extraction)")
     nlu.set_defaults(handler=cmd_nlu)

@@ -29,6 +29,8 @@ class Act(StrEnum):
     TOPIC = "topic"  # n: index of a suggested topic
     UNSUBSCRIBE = "unsubscribe"
     CLEAR_PROFILE = "clear_profile"
+    WANT_EXPERT = "want_expert"  # need-or-question clarified: an expert, please
+    WANT_ANSWER = "want_answer"  # need-or-question clarified: just answer the question
     ACCEPT = "accept"  # order actions: order_id
     DECLINE = "decline"
     RESOLVE = "resolve"

@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -64,6 +64,13 @@ _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!�
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # what a bare place or phone after the expert offer reads as
 _ANSWERS_OFFER = (Intent.OTHER, Intent.SMALLTALK)
+# typed answers to "请专家上门帮忙，还是先问个问题？" (the buttons are the usual way)
+_WANT_EXPERT = re.compile(
+    r"^\s*(?:请专家上门帮忙|请专家|找专家|要专家|专家|上门|请专家上门|第一个|1)\s*[。!！]?\s*$"
+)
+_WANT_ANSWER = re.compile(
+    r"^\s*(?:先问个问题|先问问题|问个问题|问问题|先问|问题|提问|第二个|2)\s*[。!！]?\s*$"
+)
 
 
 @dataclass(slots=True)
@@ -199,6 +206,9 @@ class Assistant:
             case Act.NO_THANKS:
                 st.offer = None
                 turn.say(turn.t("ok_no_expert"))
+            case Act.WANT_EXPERT | Act.WANT_ANSWER if st.pending is not None:
+                wants = Intent.NEED if action.kind is Act.WANT_EXPERT else Intent.QUESTION
+                self._clarified(turn, wants)
             case Act.ROLE:
                 self._choose_role(turn, action.arg)
             case Act.TOPIC if action.n is not None:
@@ -241,7 +251,7 @@ class Assistant:
                 turn.say(turn.t("welcome"))
             return
         if _CANCEL.match(text) or engine.GIVE_UP.search(text):
-            if st.form is not None or st.offer is not None:
+            if st.form is not None or st.offer is not None or st.pending is not None:
                 st.clear_form()
                 turn.say(turn.t("cancelled"))
             elif not self.orders.offer_cancel(turn):
@@ -270,6 +280,9 @@ class Assistant:
 
     def _route(self, turn: Turn, text: str, parse: Parse) -> None:
         """A message outside any form, by its intent: one desk."""
+        if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
+            self._ask_need_or_question(turn, text)
+            return
         match parse.intent:
             case Intent.NEED:
                 self.science.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
@@ -386,6 +399,14 @@ class Assistant:
     def _on_pending(self, turn: Turn, text: str) -> bool:
         """Typed answers to an open clarification or offer. True when the text was used."""
         st = turn.state
+        if st.pending is not None:
+            if _WANT_EXPERT.match(text):
+                self._clarified(turn, Intent.NEED)
+                return True
+            if _WANT_ANSWER.match(text):
+                self._clarified(turn, Intent.QUESTION)
+                return True
+            st.pending = None  # they moved on; handle the text normally
         if st.options is not None:
             pick = text.strip().rstrip("。.")
             labels = st.options.labels
@@ -417,6 +438,26 @@ class Assistant:
                 return True
             st.offer = None
         return False
+
+    def _ask_need_or_question(self, turn: Turn, text: str) -> None:
+        """The model cannot tell a request for an expert from a question: ask, keep the text."""
+        turn.state.pending = text
+        turn.say(
+            turn.t("need_or_question"),
+            [
+                [
+                    turn.button("btn_want_expert", Action(Act.WANT_EXPERT)),
+                    turn.button("btn_want_answer", Action(Act.WANT_ANSWER)),
+                ]
+            ],
+        )
+
+    def _clarified(self, turn: Turn, intent: Intent) -> None:
+        """The clarification answered: the kept message goes where the person said."""
+        text = turn.state.pending or ""
+        turn.state.pending = None
+        parse = replace(self.understand(text, turn), intent=intent, unsure=False)
+        self._route(turn, text, parse)
 
     def _accept_offer(self, turn: Turn) -> None:
         text = turn.state.offer or ""

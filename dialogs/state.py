@@ -53,6 +53,8 @@ class ConversationState:
     options: Options | None = None
     suggested: list[str] = field(default_factory=list)  # topics behind the topic buttons
     memory: Memory | None = None
+    # the message behind an open "expert or question?" clarification, until it is answered
+    pending: str | None = None
 
     def clear_form(self) -> None:
         """Leave whatever was in progress; keep the follow-up memory."""
@@ -60,6 +62,7 @@ class ConversationState:
         self.offer = None
         self.options = None
         self.suggested = []
+        self.pending = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"v": VERSION}
@@ -76,6 +79,8 @@ class ConversationState:
             out["options"] = {"labels": self.options.labels, "slot": self.options.slot}
         if self.suggested:
             out["suggested"] = self.suggested
+        if self.pending is not None:
+            out["pending"] = self.pending
         if self.memory is not None:
             out["memory"] = {
                 "turns": self.memory.turns,
@@ -125,6 +130,8 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
     if isinstance(options, dict) and options.get("labels"):
         state.options = Options([str(x) for x in options["labels"]], str(options.get("slot")))
     state.suggested = [str(x) for x in data.get("suggested") or []]
+    if isinstance(data.get("pending"), str):
+        state.pending = data["pending"]  # absent in states saved before it existed
     return state
 
 

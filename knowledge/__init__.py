@@ -5,3 +5,4 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 CORPUS_DIR = PACKAGE_DIR / "corpus"
 LEXICON_DIR = PACKAGE_DIR / "lexicons"
+NLU_DIR = PACKAGE_DIR / "nlu"

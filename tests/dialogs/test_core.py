@@ -310,13 +310,13 @@ def test_a_browsed_need_names_its_place_once(world) -> None:
 
 
 def test_a_place_right_after_the_expert_offer_starts_that_need(chat: Chat) -> None:
-    chat.send("鱼塘里草鱼死了好多 鳃盖发红")
+    chat.send("草鱼鳃盖发红是啥子病")
     assert "要我帮您找专家吗" in chat.text
     out = chat.send("隆昌")
     assert "请留一个联系电话" in out.text
     out = chat.send("13800044556")
     out = chat.send("3000")
-    assert "· 问题：鱼塘里草鱼死了好多 鳃盖发红" in out.text
+    assert "· 问题：草鱼鳃盖发红是啥子病" in out.text
     assert "· 地点：四川省内江市隆昌市" in out.text and "· 预算：3000 元" in out.text
 
 

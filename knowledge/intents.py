@@ -1,0 +1,38 @@
+"""Labelled example messages for the intent classifier (written for this project).
+
+``nlu/intents.jsonl`` holds one ``{"id", "text", "intent"}`` per line: the team's dev and test
+messages, the tune part of the messages written blind (never the sealed part) and a few
+phrasings written to cover gaps (ids ``tf-…``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge import NLU_DIR
+
+INTENT_EXAMPLES = NLU_DIR / "intents.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class IntentExample:
+    id: str
+    text: str
+    intent: str
+
+
+def load_intent_examples(path: Path = INTENT_EXAMPLES) -> list[IntentExample]:
+    """Every example in *path*; a malformed line raises ValueError naming its line."""
+    out: list[IntentExample] = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            out.append(IntentExample(str(row["id"]), str(row["text"]), str(row["intent"])))
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            msg = f"{path}:{lineno}: not an intent example ({exc})"
+            raise ValueError(msg) from exc
+    return out

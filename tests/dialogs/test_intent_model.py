@@ -1,0 +1,145 @@
+"""Intents from the trained model (issue 14): natural phrasings reach the right form, and a
+message the model cannot place between "find me an expert" and "answer my question" gets one
+clarifying question instead of a guess."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from dialogs.actions import Act, Action, parse_action
+from dialogs.assistant import Assistant
+from dialogs.i18n import ZH
+from dialogs.nlu.intents import Intent, understand
+from dialogs.state import ConversationState as Conversation
+from dialogs.state import FormState
+from dialogs.types import Incoming
+from store.conversations import ConversationState
+from store.questions import QuestionLog
+from tests.dialogs.chat import Chat
+
+EXPERT_QUESTIONS = tuple(
+    ZH[k]
+    for k in ("ask_fields", "ask_service_regions", "ask_name", "ask_expert_phone", "ask_title")
+)
+NEED_QUESTIONS = tuple(ZH[k] for k in ("ask_problem", "ask_crop", "ask_region", "ask_phone"))
+ASK = "您是想请专家上门帮忙，还是先问个问题？"
+# need and question nearly tied for the bundled model: "ask the expert" may mean either
+TORN = "想问问专家，茶树叶子发红"
+
+
+def saved(assistant: Assistant, user: str) -> Conversation:
+    with assistant.session_factory() as s:
+        row = s.exec(
+            select(ConversationState).where(ConversationState.external_id == user)
+        ).first()
+        return Conversation.from_json(dict(row.data) if row else {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我想入驻平台当专家",
+        "专家登记",
+        "我要登记成专家",
+        "四川农业大学茶学老师，可以提供茶园管理指导",
+        "可以接泸州一带的单子",
+    ],
+)
+def test_signing_up_as_an_expert_in_any_words_opens_the_expert_form(
+    chat: Chat, assistant: Assistant, text: str
+):
+    out = chat.send(text)
+    assert out.replies[-1].text.startswith(EXPERT_QUESTIONS)
+    form = saved(assistant, chat.user).form
+    assert form is not None and form.name == "expert"
+
+
+@pytest.mark.parametrize("text", ["求专家", "求推荐专家", "急需技术支持", "哪位专家可以帮忙"])
+def test_asking_for_an_expert_opens_the_need_form(chat: Chat, assistant: Assistant, text: str):
+    out = chat.send(text)
+    assert out.replies[-1].text.startswith(NEED_QUESTIONS)
+    form = saved(assistant, chat.user).form
+    assert form is not None and form.name == "need"
+
+
+def test_what_can_you_do_gets_the_help(chat: Chat):
+    assert chat.send("你能做啥子").text.startswith("您好，我是天府科技助手。")
+
+
+def test_a_how_to_question_is_answered_not_turned_into_a_need(chat: Chat, assistant: Assistant):
+    chat.send("怎样科学使用农药才安全")
+    assert saved(assistant, chat.user).form is None
+    with assistant.session_factory() as s:
+        asked = [q.question for q in s.exec(select(QuestionLog)).all()]
+    assert asked == ["怎样科学使用农药才安全"]
+
+
+def test_commands_and_control_words_stay_exact():
+    assert understand("接单 12").command is not None
+    assert understand("评价 12 5").command is not None
+    assert understand("已解决 3").intent == Intent.ORDER
+    assert understand("/stats").intent == Intent.STATS
+    assert understand("好的").intent == Intent.SMALLTALK
+    assert understand("退订 柑橘").intent == Intent.UNSUBSCRIBE
+
+
+# ---- need or question? ---------------------------------------------------------------------
+def test_torn_message_asks_and_the_expert_button_opens_the_need_form(
+    chat: Chat, assistant: Assistant
+):
+    out = chat.send(TORN)
+    assert out.text == ASK
+    assert chat.buttons() == ["请专家上门帮忙", "先问个问题"]
+    assert saved(assistant, chat.user).pending == TORN
+    out = chat.press("请专家上门帮忙")
+    form = saved(assistant, chat.user).form
+    assert form is not None and form.name == "need"
+    assert "茶" in out.text  # the kept message filled the form: 作物：茶
+    assert out.replies[-1].text.startswith(NEED_QUESTIONS)
+    assert saved(assistant, chat.user).pending is None
+
+
+def test_torn_message_then_the_question_button_answers_it(chat: Chat, assistant: Assistant):
+    chat.send(TORN)
+    chat.press("先问个问题")
+    assert saved(assistant, chat.user).form is None
+    with assistant.session_factory() as s:
+        asked = [q.question for q in s.exec(select(QuestionLog)).all()]
+    assert asked == [TORN]
+
+
+def test_torn_message_answered_by_typing(chat: Chat, assistant: Assistant):
+    chat.send(TORN)
+    chat.send("请专家")
+    form = saved(assistant, chat.user).form
+    assert form is not None and form.name == "need"
+
+
+def test_moving_on_drops_the_clarification(chat: Chat, assistant: Assistant):
+    chat.send(TORN)
+    out = chat.send("稻瘟病怎么防治")
+    assert ASK not in out.text and saved(assistant, chat.user).pending is None
+    # the old button, pressed late, is spent: no need form out of nowhere
+    late = assistant.handle(
+        Incoming(chat.channel, chat.user, action=Action(Act.WANT_EXPERT), display_name=chat.user)
+    )
+    assert late.text == ZH["nothing_to_cancel"]
+    assert saved(assistant, chat.user).form is None
+
+
+@pytest.mark.parametrize("kind", [Act.WANT_EXPERT, Act.WANT_ANSWER])
+def test_clarification_buttons_survive_the_wire(kind: Act):
+    action = Action(kind)
+    assert parse_action(str(action)) == action
+
+
+def test_a_state_saved_before_the_clarification_existed_still_loads():
+    old = {"v": 2, "form": {"name": "need", "slots": {"crop": "李"}, "awaiting": "region"}}
+    state = Conversation.from_json(old)
+    assert state.form == FormState("need", {"crop": "李"}, "region", False)
+    assert state.pending is None
+    state.pending = TORN
+    assert Conversation.from_json(state.to_json()).pending == TORN
+    state.clear_form()
+    assert state.pending is None
