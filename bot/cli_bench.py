@@ -185,6 +185,23 @@ def _bench_answers(rows: list[dict[str, Any]], sequential: bool) -> dict[str, An
             services.close()
 
 
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import calibrate
+
+    result = calibrate.run(
+        extra_unanswerable=args.extra, c=args.c, folds=args.folds, eval_dir=args.eval_dir
+    )
+    table = result.pop("cv_table")
+    for row in table:
+        print(
+            f"threshold {row['threshold']:.2f}  precision {row['precision']:.3f}  "
+            f"recall {row['recall']:.3f}  right {row['right_rate']:.3f}  "
+            f"honest {row['honest_rate']:.3f}"
+        )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def demo_seed(engine: Any, needs: int) -> dict[str, int]:
     """Synthetic Sichuan activity with *needs* needs (the stats benchmark's population)."""
     from bot.demo import Size, seed
@@ -259,6 +276,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans.add_argument("--sequential", action="store_true", help="also all asked by one person")
     ans.add_argument("--limit", type=int, default=None, help="only the first N questions")
     ans.set_defaults(handler=cmd_answers)
+    cal = bench_sub.add_parser(
+        "calibrate", help="fit the answer/no-answer decision; cross-validated threshold table"
+    )
+    cal.add_argument("--extra", type=int, default=400, help="extra unanswerable (CMRC2018)")
+    cal.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    cal.add_argument("--folds", type=int, default=5)
+    cal.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval"))
+    cal.set_defaults(handler=cmd_calibrate)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)

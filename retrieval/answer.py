@@ -6,11 +6,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from retrieval.decision import THRESHOLD, evidence, probability
 from retrieval.index import Hit, HybridIndex
 from retrieval.tokenizer import Tokenize, Tokenizer
 
-# Below this confidence the honest answer is "I don't know - shall I ask an expert?".
-SCORE_FLOOR = 0.45
 # Questions asking what to do prefer sentences that say what to do.
 _HOW = re.compile(r"怎么|咋个|咋办|如何|办法|防治|用什么|用啥|打什么|治疗|处理|预防|哪门")
 _HOW_CUES = (
@@ -47,6 +46,7 @@ class Answer:
     followups: tuple[str, ...] = ()
     hits: tuple[Hit, ...] = field(default=(), repr=False)
     log_id: int | None = None  # the caller's record of this question (for 有用 / 没用)
+    score: float = 0.0  # the calibrated probability that the best hit answers the question
 
     @property
     def top(self) -> Hit | None:
@@ -90,21 +90,24 @@ def answer(
     tokenize: Tokenize,
     *,
     k: int = 5,
-    floor: float = SCORE_FLOOR,
+    threshold: float = THRESHOLD,
     crops: set[str] | None = None,
 ) -> Answer:
     """Answer *question* from the knowledge index, or say honestly that it cannot.
 
-    *crops* are the crops the asker is talking about when the caller knows them already
-    (from understanding the message); otherwise they are read from the question.
+    The answer is given when the calibrated probability that the best hit answers the
+    question (:mod:`retrieval.decision`) reaches *threshold*. *crops* are the crops the asker
+    is talking about when the caller knows them already (from understanding the message);
+    otherwise they are read from the question.
     """
     question = question.strip()
     hits = tuple(index.search(question, k=k)) if question else ()
     if crops is None:
         crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
     hits = prefer_crop(hits, crops)
-    if not hits or hits[0].confidence < floor:
-        return Answer(question, False, hits=hits)
+    score = probability(evidence(question, hits, index, tokenize)) if hits else 0.0
+    if score < threshold:
+        return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
     text = extract(body, tokenize(question), how=bool(_HOW.search(question)))
@@ -124,7 +127,7 @@ def answer(
                 break
         if len(followups) >= 3:
             break
-    return Answer(question, True, text, citations, tuple(followups), hits)
+    return Answer(question, True, text, citations, tuple(followups), hits, score=score)
 
 
 def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:

@@ -31,12 +31,15 @@ class Vocabulary:
         stopwords: words dropped from search tokens.
         crop_alias: crop name or alias -> canonical crop (洋芋 -> 马铃薯).
         pest_alias: pest or disease name or alias -> canonical name.
+        fillers: colloquial words that carry no content (啥子, 好久, 屋头): still searched,
+            but left out when judging how much of a question an article covers.
     """
 
     words: frozenset[str] = frozenset()
     stopwords: frozenset[str] = frozenset()
     crop_alias: Mapping[str, str] = field(default_factory=dict)
     pest_alias: Mapping[str, str] = field(default_factory=dict)
+    fillers: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -46,9 +49,16 @@ class Vocabulary:
         stopwords: Iterable[str],
         crop_alias: Mapping[str, str],
         pest_alias: Mapping[str, str],
+        fillers: Iterable[str] = (),
     ) -> Vocabulary:
         """A vocabulary from any iterables and mappings (copied, so later edits do not leak)."""
-        return cls(frozenset(words), frozenset(stopwords), dict(crop_alias), dict(pest_alias))
+        return cls(
+            frozenset(words),
+            frozenset(stopwords),
+            dict(crop_alias),
+            dict(pest_alias),
+            frozenset(fillers),
+        )
 
 
 class Tokenizer:
