@@ -71,7 +71,12 @@ def _at(
 
 
 def run(
-    *, extra_unanswerable: int = 400, c: float = 1.0, folds: int = 5, eval_dir: Path = EVAL
+    *,
+    extra_unanswerable: int = 400,
+    c: float = 3.0,
+    folds: int = 5,
+    repeats: int = 10,
+    eval_dir: Path = EVAL,
 ) -> dict[str, Any]:
     """Cross-validated threshold table on the tune split, and the weights fitted on all."""
     tokenize = shared_tokenizer(default_vocabulary())
@@ -91,13 +96,25 @@ def run(
         ]
     )
     y_extra = np.zeros(len(extra), dtype=int)
-    # cross-validated probabilities for the tune questions; the extra negatives always train
-    prob = np.zeros(len(rows))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=14).split(x, y):
-        model = _fit(np.vstack([x[train], x_extra]), np.concatenate([y[train], y_extra]), c)
-        prob[test] = model.predict_proba(x[test])[:, 1]
-    table = [_at(t, prob, y, answerable) for t in THRESHOLDS]
-    ok = [r for r in table if r["honest_rate"] >= MIN_HONEST]
+    # cross-validated probabilities for the tune questions (the extra negatives always
+    # train), repeated over several shuffles and averaged: one split of 32 unanswerable
+    # questions moves the honest rate by 3 points per question
+    runs = []
+    for seed in range(repeats):
+        prob = np.zeros(len(rows))
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+            model = _fit(np.vstack([x[train], x_extra]), np.concatenate([y[train], y_extra]), c)
+            prob[test] = model.predict_proba(x[test])[:, 1]
+        runs.append([_at(t, prob, y, answerable) for t in THRESHOLDS])
+    table = [
+        {
+            **{k: round(float(np.mean([run[i][k] for run in runs])), 4) for k in runs[0][i]},
+            "worst_honest": min(run[i]["honest_rate"] for run in runs),
+        }
+        for i in range(len(THRESHOLDS))
+    ]
+    # the honest rate must hold in every shuffle, not just on average
+    ok = [r for r in table if r["worst_honest"] >= MIN_HONEST]
     chosen = max(ok, key=lambda r: (r["right_rate"], -r["threshold"])) if ok else table[-1]
     final = _fit(np.vstack([x, x_extra]), np.concatenate([y, y_extra]), c)
     return {
@@ -108,5 +125,6 @@ def run(
         "bias": round(float(final.intercept_[0]), 3),
         "threshold": chosen["threshold"],
         "cv_at_threshold": chosen,
+        "cv": f"{folds}-fold x {repeats}",
         "cv_table": table,
     }

@@ -196,7 +196,7 @@ def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"threshold {row['threshold']:.2f}  precision {row['precision']:.3f}  "
             f"recall {row['recall']:.3f}  right {row['right_rate']:.3f}  "
-            f"honest {row['honest_rate']:.3f}"
+            f"honest {row['honest_rate']:.3f} (worst {row['worst_honest']:.3f})"
         )
     print(json.dumps(result, ensure_ascii=False))
     return 0
@@ -280,7 +280,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "calibrate", help="fit the answer/no-answer decision; cross-validated threshold table"
     )
     cal.add_argument("--extra", type=int, default=400, help="extra unanswerable (CMRC2018)")
-    cal.add_argument("--c", type=float, default=1.0, help="inverse regularisation strength")
+    cal.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
     cal.add_argument("--folds", type=int, default=5)
     cal.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval"))
     cal.set_defaults(handler=cmd_calibrate)

@@ -96,6 +96,11 @@ class Tokenizer:
                 rest = rest.replace(alias, " ")
         return found
 
+    def known(self, word: str) -> bool:
+        """Whether the dictionary (jieba's or the domain vocabulary) holds *word*, as opposed
+        to a word the segmenter guessed (那用, 杆杆)."""
+        return bool(self._jieba.FREQ.get(word)) or word in self.vocabulary.words
+
     def words(self, text: str) -> list[str]:
         """Plain segmentation (precise mode) without stopword filtering, for understanding."""
         return [w for w in self._jieba.lcut(text, HMM=True) if w.strip()]
