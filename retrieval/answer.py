@@ -1,33 +1,16 @@
-"""Science answers without an LLM: a concise extract of the best chunk, citations, follow-ups."""
+"""Science answers without an LLM: a concise extract of the best article, citations, follow-ups."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from retrieval.decision import THRESHOLD, evidence, probability
+from retrieval.extract import EXTRACT_CHARS, extract
 from retrieval.index import Hit, HybridIndex
 from retrieval.tokenizer import Tokenize, Tokenizer
 
-# Questions asking what to do prefer sentences that say what to do.
-_HOW = re.compile(r"怎么|咋个|咋办|如何|办法|防治|用什么|用啥|打什么|治疗|处理|预防|哪门")
-_HOW_CUES = (
-    "防治",
-    "措施",
-    "喷",
-    "施用",
-    "可选",
-    "选用",
-    "用药",
-    "做法",
-    "处理",
-    "及时",
-    "应",
-    "要",
-)
-EXTRACT_CHARS = 220
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+__all__ = ["EXTRACT_CHARS", "Answer", "Citation", "answer", "as_list", "extract", "prefer_crop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,37 +34,6 @@ class Answer:
     @property
     def top(self) -> Hit | None:
         return self.hits[0] if self.hits else None
-
-
-def extract(
-    text: str, query_tokens: Sequence[str], limit: int = EXTRACT_CHARS, *, how: bool = False
-) -> str:
-    """The sentences of *text* that share most with the query, in their original order."""
-    sentences = [s.strip(" -•\t") for s in _SENTENCE.findall(text) if s.strip(" -•\t")]
-    sentences = [s for s in sentences if not s.startswith("【") or len(s) > 12]
-    if not sentences:
-        return text[:limit]
-    wanted = {t for t in query_tokens if len(t) >= 2}
-
-    def score(i: int) -> float:
-        sent = sentences[i]
-        value = float(sum(1 for t in wanted if t in sent))
-        if how:
-            value += 0.8 * sum(1 for cue in _HOW_CUES if cue in sent)
-        return value
-
-    scored = sorted(range(len(sentences)), key=lambda i: (-score(i), i))
-    chosen: list[int] = []
-    size = 0
-    for i in scored:
-        if chosen and size + len(sentences[i]) > limit:
-            continue
-        chosen.append(i)
-        size += len(sentences[i])
-        if size >= limit * 0.6:
-            break
-    out = "".join(sentences[i] for i in sorted(chosen)).rstrip("；;")
-    return out if len(out) <= limit + 40 else out[:limit].rstrip("；;，, ") + "……"
 
 
 def answer(
@@ -110,7 +62,7 @@ def answer(
         return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
-    text = extract(body, tokenize(question), how=bool(_HOW.search(question)))
+    text = extract(body, tokenize(question), question, title=best.title)
     # The extract comes from the best article only, so that is the one to cite: listing
     # neighbours that merely share words (稻曲病 under a 稻瘟病 answer) would mislead.
     citations = (Citation(best.doc_id, best.title, str(best.metadata.get("source", ""))),)
