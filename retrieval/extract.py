@@ -107,6 +107,7 @@ _HEADING = re.compile(r"^(?:【(?P<bracket>[^】]{1,30})】|(?P<colon>[^。！�
 _LABEL = re.compile(r"^(?P<label>[^。！？；：:]{1,16})[：:](?=\S)")
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
 _CLAUSE = re.compile(r"[^；;]+[；;]?")
+_NUMBERING = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三四五六七八九十][、.])\s*")
 
 
 def aspects(question: str) -> set[Aspect]:
@@ -127,7 +128,7 @@ def sentences(body: str) -> list[Sentence]:
     out: list[Sentence] = []
     section = ""
     for raw in body.splitlines():
-        line = raw.strip().lstrip("-•*·").strip()
+        line = _NUMBERING.sub("", raw.strip().lstrip("-•*·").strip())
         if not line:
             continue
         heading = _HEADING.match(line)
@@ -199,4 +200,6 @@ def extract(
         size += len(s.text)
         if size >= limit * 0.6:
             break
-    return "".join(s.text for s in sorted(chosen, key=lambda s: s.order))
+    text = "".join(s.text for s in sorted(chosen, key=lambda s: s.order))
+    # an item that ended with "；" in its list ends the extract with a full stop
+    return text[:-1] + "。" if text.endswith(("；", ";", "，", ",")) else text
