@@ -47,7 +47,7 @@ def _vectors(
         hits = prefer_crop(index.search(text, k=5), tokenize.crops_in(text))
         rows.append(evidence(text, hits, index, tokenize).vector())
         tops.append(hits[0].doc_id if hits else "")
-    return np.asarray(rows, dtype=float), tops
+    return np.asarray(rows, dtype=float).reshape(len(rows), len(FEATURES)), tops
 
 
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> LogisticRegression:

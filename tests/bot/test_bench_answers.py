@@ -42,3 +42,13 @@ def test_a_reply_is_right_only_when_it_cites_the_labelled_article() -> None:
 def test_only_known_splits_are_read() -> None:
     with pytest.raises(ValueError, match="split"):
         questions_path("dev")
+
+
+def test_calibration_prints_weights_and_a_threshold_table(tmp_path) -> None:
+    from bench import calibrate
+
+    result = calibrate.run(extra_unanswerable=0, folds=3, repeats=1, eval_dir=tmp_path)
+    assert set(result["weights"]) >= {"confidence", "coverage", "title"}
+    assert 0 < result["threshold"] < 1
+    row = result["cv_at_threshold"]
+    assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1

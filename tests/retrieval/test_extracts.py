@@ -67,3 +67,21 @@ def test_headings_and_lead_ins_never_stand_alone():
     text = extract(body, ["采收", "能吃"], "能吃吗")
     assert "去哪里看" not in text and "怎么办：" not in text and "常见的有" not in text
     assert "可以吃" in text
+
+
+def test_fillers_are_not_content_words():
+    from retrieval.decision import content_words
+
+    words = content_words("屋头的稻子好久打药 好多钱一瓶", shared_tokenizer())
+    assert "屋头" not in words and "好久" not in words and "好多钱" not in words
+    assert "稻子" in words
+
+
+def test_a_named_disease_the_article_lacks_counts_against_answering(kb_index):
+    from retrieval.decision import evidence
+
+    tk = shared_tokenizer()
+    question = "桃树叶子卷起来发红 是缩叶病吗"
+    hits = kb_index.search(question, k=5)
+    assert evidence(question, hits, kb_index, tk).pest_missing == 1.0
+    assert not answer(kb_index, question, tk).answered
