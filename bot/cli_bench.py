@@ -264,6 +264,63 @@ def _conversation_probes(services: Any) -> tuple[Any, Any, Any, Any]:
     )
 
 
+def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import answers
+
+    path = answers.questions_path(args.split)
+    if not path.exists():
+        print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
+        return 2
+    rows = answers.read_jsonl(path)[: args.limit]
+    result = {"split": args.split, **_bench_answers(rows, args.sequential)}
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def _bench_answers(rows: list[dict[str, Any]], sequential: bool) -> dict[str, Any]:
+    """The answers benchmark over the application's own services in a throwaway DATA_DIR."""
+    import tempfile
+
+    from bench import answers
+    from bot.app import build_services, prepare_knowledge
+    from bot.settings import load_settings
+    from dialogs.types import Incoming
+
+    with tempfile.TemporaryDirectory(prefix="tianfu-answers-") as tmp:
+        settings = load_settings(
+            data_dir=Path(tmp), database_url="", chroma_url="", openai_api_key=None
+        )
+        services = build_services(settings)
+        try:
+            prepare_knowledge(services)
+            titles = {d: e["title"] for d, e in services.knowledge.manifest.items()}
+
+            def ask(asker: str, text: str) -> str:
+                incoming = Incoming("bench", asker, text, display_name=asker)
+                return services.assistant.handle(incoming).text
+
+            return answers.run(rows, ask, titles, sequential=sequential)
+        finally:
+            services.close()
+
+
+def cmd_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bench import calibrate
+
+    result = calibrate.run(
+        extra_unanswerable=args.extra, c=args.c, folds=args.folds, eval_dir=args.eval_dir
+    )
+    table = result.pop("cv_table")
+    for row in table:
+        print(
+            f"threshold {row['threshold']:.2f}  precision {row['precision']:.3f}  "
+            f"recall {row['recall']:.3f}  right {row['right_rate']:.3f}  "
+            f"honest {row['honest_rate']:.3f} (worst {row['worst_honest']:.3f})"
+        )
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def demo_seed(engine: Any, needs: int) -> dict[str, int]:
     """Synthetic Sichuan activity with *needs* needs (the stats benchmark's population)."""
     from bot.demo import Size, seed
@@ -343,6 +400,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--url", help="an empty, throwaway database URL (default: a temporary SQLite file)"
     )
     st.set_defaults(handler=cmd_stats)
+    ans = bench_sub.add_parser(
+        "answers", help="labelled questions through the assistant: right and honest answers"
+    )
+    ans.add_argument("--split", choices=("tune", "sealed"), default="tune")
+    ans.add_argument("--sequential", action="store_true", help="also all asked by one person")
+    ans.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    ans.set_defaults(handler=cmd_answers)
+    cal = bench_sub.add_parser(
+        "calibrate", help="fit the answer/no-answer decision; cross-validated threshold table"
+    )
+    cal.add_argument("--extra", type=int, default=400, help="extra unanswerable (CMRC2018)")
+    cal.add_argument("--c", type=float, default=3.0, help="inverse regularisation strength")
+    cal.add_argument("--folds", type=int, default=5)
+    cal.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval"))
+    cal.set_defaults(handler=cmd_calibrate)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)

@@ -41,13 +41,18 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import open_knowledge_index
-    from retrieval.answer import SCORE_FLOOR
+    from retrieval.decision import THRESHOLD, evidence, probability
 
     index = open_knowledge_index(settings)
     if len(index) == 0:
         print("the knowledge base is empty: run `tianfu kb ingest` first", file=sys.stderr)
         return 1
     hits = index.search(args.query, k=args.k)
+    # the probability that each hit, were it first, answers the question
+    chance = [
+        probability(evidence(args.query, hits[i:], index, index.tokenize))
+        for i in range(len(hits))
+    ]
     if args.json:
         rows = [
             {
@@ -56,23 +61,24 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
                 "title": h.title,
                 "score": round(h.score, 5),
                 "confidence": round(h.confidence, 3),
+                "answers": round(p, 3),
                 "signals": h.signals,
                 "chunk": h.chunk_id,
                 "text": h.text,
             }
-            for i, h in enumerate(hits, start=1)
+            for i, (h, p) in enumerate(zip(hits, chance, strict=True), start=1)
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
     if not hits:
         print("no hits")
         return 0
-    print(f"{'#':>2}  {'score':>7}  {'conf':>5}  {'signals':<18}  title  [id]")
-    for i, h in enumerate(hits, start=1):
+    print(f"{'#':>2}  {'score':>7}  {'conf':>5}  {'p':>5}  {'signals':<18}  title  [id]")
+    for i, (h, p) in enumerate(zip(hits, chance, strict=True), start=1):
         signals = " ".join(f"{k}#{v}" for k, v in h.signals.items())
-        mark = "" if h.confidence >= SCORE_FLOOR else "  (below floor)"
+        mark = "" if p >= THRESHOLD else "  (would not answer)"
         print(
-            f"{i:>2}  {h.score:7.4f}  {h.confidence:5.2f}  {signals:<18}  "
+            f"{i:>2}  {h.score:7.4f}  {h.confidence:5.2f}  {p:5.2f}  {signals:<18}  "
             f"{h.title}  [{h.doc_id}]{mark}"
         )
     return 0

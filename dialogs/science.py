@@ -17,6 +17,7 @@ from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
 from dialogs.types import Button
 from retrieval.answer import Answer, answer
+from retrieval.decision import covered
 from retrieval.index import HybridIndex
 from retrieval.tokenizer import Tokenize
 from store.feedback import FeedbackSource
@@ -107,7 +108,8 @@ def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True)
 
 
 def _confidence(result: Answer) -> float:
-    return result.top.confidence if result.top else 0.0
+    """How likely the answer is right: the calibrated probability of the answer decision."""
+    return result.score
 
 
 @dataclass(slots=True)
@@ -179,10 +181,19 @@ class ScienceDesk:
             leaned = answer(self.knowledge, candidate.question[:500], self.tokenize)
             # the model read the history and judged it a follow-up; the offline rule only
             # guesses, so its rewrite must also retrieve better than the message alone
-            better = _confidence(leaned) > _confidence(alone)
+            better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
             if leaned.answered and (candidate.by_model or better):
                 return self._log(turn, leaned, grounded=True)
         return self._log(turn, alone, grounded=True, asked=text)
+
+    def _still_about(self, text: str, leaned: Answer) -> bool:
+        """The rewrite's article covers the words the person typed, if any: a follow-up adds
+        a subject to what was typed, it does not replace it ("身份证掉了咋个补办" after a
+        citrus question must not lean on citrus)."""
+        if self.knowledge is None or leaned.top is None:
+            return False
+        share = covered(text, leaned.top, self.knowledge, self.tokenize)
+        return share is None or share >= 1.0
 
     def _log(self, turn: Turn, result: Answer, *, grounded: bool, asked: str = "") -> Answer:
         u = turn.user

@@ -26,6 +26,7 @@ class Lexicon:
     practices: dict[str, str] = field(default_factory=dict)
     fields: dict[str, str] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
+    fillers: frozenset[str] = frozenset()
     crop_alias: dict[str, str] = field(default_factory=dict)
     pest_alias: dict[str, str] = field(default_factory=dict)
 
@@ -46,6 +47,7 @@ class Lexicon:
             stopwords=self.stopwords,
             crop_alias=self.crop_alias,
             pest_alias=self.pest_alias,
+            fillers=self.fillers,
         )
 
     def normalise_crop(self, word: str) -> str | None:
@@ -95,6 +97,10 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             target[term_name] = category
     words = (directory / "stopwords.txt").read_text(encoding="utf-8").splitlines()
     lex.stopwords = frozenset(w.strip() for w in words if w.strip() and not w.startswith("#"))
+    fillers = directory / "fillers.txt"
+    if fillers.exists():
+        lines = fillers.read_text(encoding="utf-8").splitlines()
+        lex.fillers = frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
     return lex
 
 

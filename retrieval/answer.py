@@ -1,34 +1,16 @@
-"""Science answers without an LLM: a concise extract of the best chunk, citations, follow-ups."""
+"""Science answers without an LLM: a concise extract of the best article, citations, follow-ups."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from retrieval.decision import THRESHOLD, evidence, probability
+from retrieval.extract import EXTRACT_CHARS, extract
 from retrieval.index import Hit, HybridIndex
 from retrieval.tokenizer import Tokenize, Tokenizer
 
-# Below this confidence the honest answer is "I don't know - shall I ask an expert?".
-SCORE_FLOOR = 0.45
-# Questions asking what to do prefer sentences that say what to do.
-_HOW = re.compile(r"怎么|咋个|咋办|如何|办法|防治|用什么|用啥|打什么|治疗|处理|预防|哪门")
-_HOW_CUES = (
-    "防治",
-    "措施",
-    "喷",
-    "施用",
-    "可选",
-    "选用",
-    "用药",
-    "做法",
-    "处理",
-    "及时",
-    "应",
-    "要",
-)
-EXTRACT_CHARS = 220
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+__all__ = ["EXTRACT_CHARS", "Answer", "Citation", "answer", "as_list", "extract", "prefer_crop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,41 +29,11 @@ class Answer:
     followups: tuple[str, ...] = ()
     hits: tuple[Hit, ...] = field(default=(), repr=False)
     log_id: int | None = None  # the caller's record of this question (for 有用 / 没用)
+    score: float = 0.0  # the calibrated probability that the best hit answers the question
 
     @property
     def top(self) -> Hit | None:
         return self.hits[0] if self.hits else None
-
-
-def extract(
-    text: str, query_tokens: Sequence[str], limit: int = EXTRACT_CHARS, *, how: bool = False
-) -> str:
-    """The sentences of *text* that share most with the query, in their original order."""
-    sentences = [s.strip(" -•\t") for s in _SENTENCE.findall(text) if s.strip(" -•\t")]
-    sentences = [s for s in sentences if not s.startswith("【") or len(s) > 12]
-    if not sentences:
-        return text[:limit]
-    wanted = {t for t in query_tokens if len(t) >= 2}
-
-    def score(i: int) -> float:
-        sent = sentences[i]
-        value = float(sum(1 for t in wanted if t in sent))
-        if how:
-            value += 0.8 * sum(1 for cue in _HOW_CUES if cue in sent)
-        return value
-
-    scored = sorted(range(len(sentences)), key=lambda i: (-score(i), i))
-    chosen: list[int] = []
-    size = 0
-    for i in scored:
-        if chosen and size + len(sentences[i]) > limit:
-            continue
-        chosen.append(i)
-        size += len(sentences[i])
-        if size >= limit * 0.6:
-            break
-    out = "".join(sentences[i] for i in sorted(chosen)).rstrip("；;")
-    return out if len(out) <= limit + 40 else out[:limit].rstrip("；;，, ") + "……"
 
 
 def answer(
@@ -90,24 +42,27 @@ def answer(
     tokenize: Tokenize,
     *,
     k: int = 5,
-    floor: float = SCORE_FLOOR,
+    threshold: float = THRESHOLD,
     crops: set[str] | None = None,
 ) -> Answer:
     """Answer *question* from the knowledge index, or say honestly that it cannot.
 
-    *crops* are the crops the asker is talking about when the caller knows them already
-    (from understanding the message); otherwise they are read from the question.
+    The answer is given when the calibrated probability that the best hit answers the
+    question (:mod:`retrieval.decision`) reaches *threshold*. *crops* are the crops the asker
+    is talking about when the caller knows them already (from understanding the message);
+    otherwise they are read from the question.
     """
     question = question.strip()
     hits = tuple(index.search(question, k=k)) if question else ()
     if crops is None:
         crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
     hits = prefer_crop(hits, crops)
-    if not hits or hits[0].confidence < floor:
-        return Answer(question, False, hits=hits)
+    score = probability(evidence(question, hits, index, tokenize)) if hits else 0.0
+    if score < threshold:
+        return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
-    text = extract(body, tokenize(question), how=bool(_HOW.search(question)))
+    text = extract(body, tokenize(question), question, title=best.title)
     # The extract comes from the best article only, so that is the one to cite: listing
     # neighbours that merely share words (稻曲病 under a 稻瘟病 answer) would mislead.
     citations = (Citation(best.doc_id, best.title, str(best.metadata.get("source", ""))),)
@@ -124,7 +79,7 @@ def answer(
                 break
         if len(followups) >= 3:
             break
-    return Answer(question, True, text, citations, tuple(followups), hits)
+    return Answer(question, True, text, citations, tuple(followups), hits, score=score)
 
 
 def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:

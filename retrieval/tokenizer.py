@@ -31,12 +31,15 @@ class Vocabulary:
         stopwords: words dropped from search tokens.
         crop_alias: crop name or alias -> canonical crop (洋芋 -> 马铃薯).
         pest_alias: pest or disease name or alias -> canonical name.
+        fillers: colloquial words that carry no content (啥子, 好久, 屋头): still searched,
+            but left out when judging how much of a question an article covers.
     """
 
     words: frozenset[str] = frozenset()
     stopwords: frozenset[str] = frozenset()
     crop_alias: Mapping[str, str] = field(default_factory=dict)
     pest_alias: Mapping[str, str] = field(default_factory=dict)
+    fillers: frozenset[str] = frozenset()
 
     @classmethod
     def of(
@@ -46,9 +49,16 @@ class Vocabulary:
         stopwords: Iterable[str],
         crop_alias: Mapping[str, str],
         pest_alias: Mapping[str, str],
+        fillers: Iterable[str] = (),
     ) -> Vocabulary:
         """A vocabulary from any iterables and mappings (copied, so later edits do not leak)."""
-        return cls(frozenset(words), frozenset(stopwords), dict(crop_alias), dict(pest_alias))
+        return cls(
+            frozenset(words),
+            frozenset(stopwords),
+            dict(crop_alias),
+            dict(pest_alias),
+            frozenset(fillers),
+        )
 
 
 class Tokenizer:
@@ -85,6 +95,11 @@ class Tokenizer:
                 found.add(self.vocabulary.crop_alias[alias])
                 rest = rest.replace(alias, " ")
         return found
+
+    def known(self, word: str) -> bool:
+        """Whether the dictionary (jieba's or the domain vocabulary) holds *word*, as opposed
+        to a word the segmenter guessed (那用, 杆杆)."""
+        return bool(self._jieba.FREQ.get(word)) or word in self.vocabulary.words
 
     def words(self, text: str) -> list[str]:
         """Plain segmentation (precise mode) without stopword filtering, for understanding."""

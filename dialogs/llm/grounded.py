@@ -45,11 +45,13 @@ class GroundedReply(BaseModel):
     cited_titles: list[str] = Field(default_factory=list, description="titles of sources used")
 
 
-def sources_of(hits: tuple[Hit, ...]) -> list[Hit]:
-    """The best chunk of each of the top articles worth sending."""
+def sources_of(hits: tuple[Hit, ...], *, keep_first: bool = False) -> list[Hit]:
+    """The best chunk of each of the top articles worth sending (with *keep_first*, the best
+    hit however low its confidence: the calibrated decision already judged it answers)."""
     out: list[Hit] = []
-    for hit in hits:
-        if hit.confidence < SOURCE_FLOOR or any(h.doc_id == hit.doc_id for h in out):
+    for i, hit in enumerate(hits):
+        low = hit.confidence < SOURCE_FLOOR and not (keep_first and i == 0)
+        if low or any(h.doc_id == hit.doc_id for h in out):
             continue
         out.append(hit)
         if len(out) >= MAX_SOURCES:
@@ -59,7 +61,7 @@ def sources_of(hits: tuple[Hit, ...]) -> list[Hit]:
 
 def grounded_answer(model: ChatModel, offline: Answer, *, locale: str = "zh") -> Answer:
     """The model's answer from *offline*'s retrieved chunks, or *offline* on any doubt."""
-    sources = sources_of(offline.hits)
+    sources = sources_of(offline.hits, keep_first=offline.answered)
     if not sources:
         return offline
     data = {

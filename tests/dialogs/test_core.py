@@ -262,6 +262,12 @@ def test_a_real_follow_up_still_leans_on_the_last_question(chat: Chat) -> None:
     assert "稻瘟病" in out.text.split("来源：")[1]
 
 
+def test_an_unrelated_question_does_not_lean_on_the_last_one(chat: Chat) -> None:
+    chat.send("柑橘冬季清园用什么药")
+    out = chat.send("身份证掉了咋个补办")
+    assert "来源：" not in out.text and "专家" in out.text
+
+
 def test_buttons_carry_typed_actions(chat: Chat) -> None:
     chat.send("/start")
     actions = [b.action for r in chat.last.replies for row in r.buttons for b in row]

@@ -40,6 +40,14 @@ OFF_TOPIC = [
     "你好",
     "asdfgh",
     "。。。",
+    "身份证掉了咋个补办",
+    "屋头电视机没得信号了咋个整",
+]
+
+# typed the way people talk: fillers (屋头, 好多, 好久, 啷个) no article contains
+COLLOQUIAL = [
+    ("屋头那几块田的稻子叶子上好多梭子样的斑斑 是不是稻瘟病 好久打药好", "grain-rice-blast"),
+    ("猕猴桃枝干上冒红水水 今年好多株都遭了 啷个办", "hort-kiwi-bacterial-canker"),
 ]
 
 
@@ -52,6 +60,12 @@ def test_everyday_questions_find_their_article(kb_index):
             right.append(question)
     wrong = [q for q, _ in EVERYDAY if q not in right]
     assert len(right) >= 18, f"wrong or unanswered: {wrong}"
+
+
+@pytest.mark.parametrize(("question", "expected"), COLLOQUIAL)
+def test_colloquial_fillers_do_not_hide_the_answer(kb_index, question, expected):
+    result = answer(kb_index, question, shared_tokenizer())
+    assert result.answered and result.citations[0].doc_id == expected
 
 
 @pytest.mark.parametrize("question", OFF_TOPIC)

@@ -212,9 +212,10 @@ async def test_notifier_backs_off_on_network_errors(tg):
 async def test_llm_mode_answers_through_telegram(tg, fake_llm):
     from dialogs.llm.client import open_chat_model
 
-    tg.services.assistant.llm = open_chat_model(
-        api_key="test-key", base_url=fake_llm.base_url, timeout=3.0
-    )
+    model = open_chat_model(api_key="test-key", base_url=fake_llm.base_url, timeout=3.0)
+    # the science desk writes answers with the model too (setting only the assistant's model
+    # left the desk on the offline extract, which this test then happened to match)
+    tg.services.assistant.llm = tg.services.assistant.science.llm = model
     farmer = tg.user(FARMER, "老王")
     out = await tg.send(farmer, "稻瘟病怎么防治？")
     # the fake model's answer: the first sentence of the retrieved article, cited

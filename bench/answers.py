@@ -1,0 +1,90 @@
+"""`tianfu bench answers`: labelled questions through the real assistant, scored on the reply.
+
+An answer is right when the reply's "来源：《title》" names the labelled article (or one of the
+articles in ``also``); an unanswerable question (``article: null``) is handled honestly when
+the reply cites nothing. Each question is asked by a fresh person, and with ``sequential`` also
+by one person one after another (follow-up memory, open forms and offers carry over).
+
+The caller (bot.cli_bench) builds the application and hands in how to ask one question, so
+bench does not import the application.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from bench.retrieval import read_jsonl
+
+__all__ = ["SPLITS", "questions_path", "read_jsonl", "run", "score"]
+
+BLIND = Path(__file__).resolve().parent / "data" / "blind"
+SPLITS = ("tune", "sealed")
+
+Ask = Callable[[str, str], str]  # (asker id, question) -> the reply text
+_SOURCE = re.compile(r"来源：((?:《[^》]*》[；;、]?)+)")
+_TITLE = re.compile(r"《([^》]*)》")
+
+
+def questions_path(split: str) -> Path:
+    """The labelled questions of *split* (tune or sealed)."""
+    if split not in SPLITS:
+        msg = f"unknown split {split!r}; expected one of {SPLITS}"
+        raise ValueError(msg)
+    return BLIND / f"questions_{split}.jsonl"
+
+
+def cited_titles(reply: str) -> list[str]:
+    """The titles a reply cites after 来源：, in order."""
+    out: list[str] = []
+    for m in _SOURCE.finditer(reply):
+        out.extend(_TITLE.findall(m.group(1)))
+    return out
+
+
+def score(
+    rows: Iterable[Mapping[str, Any]], replies: Iterable[str], titles: Mapping[str, str]
+) -> dict[str, Any]:
+    """Counts and rates for replies to labelled rows (in the same order)."""
+    c = dict.fromkeys(
+        ("answerable", "right", "wrong", "missed", "unanswerable", "honest_no", "false_answer"),
+        0,
+    )
+    for row, reply in zip(rows, replies, strict=True):
+        cited = cited_titles(reply)
+        gold = [row.get("article"), *row.get("also", [])]
+        gold_titles = {titles.get(g, "") for g in gold if g} - {""}
+        if row.get("article"):
+            c["answerable"] += 1
+            if not cited:
+                c["missed"] += 1
+            elif cited[0] in gold_titles:
+                c["right"] += 1
+            else:
+                c["wrong"] += 1
+        else:
+            c["unanswerable"] += 1
+            c["false_answer" if cited else "honest_no"] += 1
+    return {
+        **c,
+        "right_rate": round(c["right"] / c["answerable"], 4) if c["answerable"] else None,
+        "honest_rate": round(c["honest_no"] / c["unanswerable"], 4) if c["unanswerable"] else None,
+    }
+
+
+def run(
+    rows: list[dict[str, Any]],
+    ask: Ask,
+    titles: Mapping[str, str],
+    *,
+    sequential: bool = False,
+) -> dict[str, Any]:
+    """Ask every row as a fresh person (and, with *sequential*, all as one person)."""
+    fresh = [ask(f"fresh-{row['id']}", row["text"]) for row in rows]
+    result: dict[str, Any] = {"questions": len(rows), **score(rows, fresh, titles)}
+    if sequential:
+        same = [ask("sequential-asker", row["text"]) for row in rows]
+        result["sequential"] = score(rows, same, titles)
+    return result

@@ -1,0 +1,205 @@
+"""Extracts that answer the aspect asked: what to use, when, how much, how to tell, is it
+safe, why, what to do.
+
+An article is read as whole sentences, each knowing the section it sits in (a heading line
+such as "防治措施：" or "【煮熟能不能解决】") and the label of its list item ("药剂防治：…").
+The question's aspect picks the sentences of the matching sections and with the matching
+cues; the extract keeps them in article order and never cuts a sentence, so it never shows
+a heading without its content ("去哪里看：连续采收的蔬菜怎么办：…").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+EXTRACT_CHARS = 220
+LONGEST = 260  # a single sentence longer than this is shown by its clauses
+
+
+class Aspect(StrEnum):
+    USE = "use"  # what to spray or use
+    WHEN = "when"
+    DOSE = "dose"  # how much, how many times
+    IDENTIFY = "identify"  # how to tell what it is, or tell two apart
+    SAFE = "safe"  # is it safe, can it be eaten
+    WHY = "why"
+    SPRAY = "spray"  # the question is about spraying (打药, 用药): when, what, how often
+    HOW = "how"  # what to do about it
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    question: re.Pattern[str]  # the question asks this aspect
+    section: re.Pattern[str]  # a heading or item label that answers it
+    sentence: re.Pattern[str]  # words in a sentence that answer it
+
+
+_CUES: dict[Aspect, _Cue] = {
+    Aspect.USE: _Cue(
+        re.compile(
+            r"[用打喷施撒灌补][啥什]|啥子?药|什么药|啥药|用药|药剂|哪些药|哪种药|啥肥|什么肥"
+        ),
+        re.compile(r"药剂|用药|化学防治|药物|施肥|配药"),
+        re.compile(
+            r"药剂|常用药|可选|选用|喷施|喷雾|灌根|拌种|浸种|[唑酯胺灵磷酮啉脲腈]|霉素|"
+            r"杀菌剂|杀虫剂|除草剂|生物药|菌剂|叶面肥|石灰|疫苗|驱虫"
+        ),
+    ),
+    Aspect.WHEN: _Cue(
+        re.compile(r"啥时候|啥子时候|什么时候|好久|何时|几月|哪个月|时期|什么季节|多久|时机"),
+        re.compile(r"时期|时间|时机|季节|月"),
+        re.compile(
+            r"[初盛末]?[花苗穗蕾果]期|\w{1,3}期|[一二三四五六七八九十\d]+月|[春夏秋冬]季|"
+            r"之前|以前|前后|之后|天后|天内|小时|开始|刚|及时|最关键|第一次|每隔|间隔|"
+            r"[^，。]时[，,]|一发现|发现|达到"
+        ),
+    ),
+    Aspect.DOSE: _Cue(
+        re.compile(r"好多|多少|几斤|几克|几两|用量|浓度|兑|一亩|每亩|比例|几次|几道|几遍|倍"),
+        re.compile(r"用量|剂量|配方|比例|配药"),
+        re.compile(
+            r"\d|[一二两三四五六七八九十百千半]+(?:斤|克|公斤|千克|毫升|升|倍|次|遍|成|厘米|米)|"
+            r"每亩|亩用|兑水|稀释|用量|浓度|比例|按标签|推荐剂量"
+        ),
+    ),
+    Aspect.IDENTIFY: _Cue(
+        re.compile(
+            r"认|识别|区分|分得清|分清|区别|分辨|辨|症状|什么病|啥子?病|是不是|像不像|样子"
+        ),
+        re.compile(r"识别|症状|区分|区别|特征|表现|怎么认|危害"),
+        re.compile(r"症状|病斑|特征|区别|不同|而|表现为|颜色|形状|像|是[^，。]{0,6}的信号"),
+    ),
+    Aspect.SAFE: _Cue(
+        re.compile(
+            r"能吃|能不能吃|可以吃|还能吃|吃了|有毒|没毒|安全|有没有问题|有没得事|没得事|"
+            r"中毒|致癌|能喝|危险|有害|影响"
+        ),
+        re.compile(r"能不能|能否|安全|毒|误区|处理|判断"),
+        re.compile(
+            r"不能|能吃|可以吃|安全|中毒|有毒|毒素|扔掉|不要|没问题|致癌|危险|放心|风险|"
+            r"挖掉|削掉|去掉|煮熟|烹熟|少量|关键在"
+        ),
+    ),
+    Aspect.WHY: _Cue(
+        re.compile(r"为什么|为啥|啥原因|什么原因|咋回事|怎么回事|原因|道理|咋会"),
+        re.compile(r"原因|为什么|发病规律|发病条件|出在哪|道理|原理"),
+        re.compile(r"因为|原因|由于|所以|导致|引起|造成|是因|条件"),
+    ),
+    Aspect.SPRAY: _Cue(
+        re.compile(r"打药|喷药|用药|施药|打啥|喷啥|药打|打几[次道遍]|喷几[次道遍]"),
+        re.compile(r"防治|药剂|用药"),
+        re.compile(r"喷|用药|施药|药剂|防治"),
+    ),
+    Aspect.HOW: _Cue(
+        re.compile(
+            r"怎么办|咋办|咋个办|咋个整|咋整|如何|防治|预防|咋个防|怎么防|啷个防|怎么治|咋治|"
+            r"处理|措施|补救|改良|办法|咋个弄|怎么弄|哪门"
+        ),
+        re.compile(r"防治|措施|预防|防控|办法|处理|补救|管理|要点|做法|怎么办|改良"),
+        re.compile(r"防治|措施|及时|应|要|选用|做好|避免|不要|清除|处理|控制|加强"),
+    ),
+}
+
+_HEADING = re.compile(r"^(?:【(?P<bracket>[^】]{1,30})】|(?P<colon>[^。！？；，,]{1,24})[：:])$")
+_LABEL = re.compile(r"^(?P<label>[^。！？；：:]{1,16})[：:](?=\S)")
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
+_CLAUSE = re.compile(r"[^；;]+[；;]?")
+_NUMBERING = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三四五六七八九十][、.])\s*")
+
+
+def aspects(question: str) -> set[Aspect]:
+    """The aspects *question* asks about (none: a general question)."""
+    return {a for a, cue in _CUES.items() if cue.question.search(question)}
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    text: str
+    section: str  # the heading it sits under ("" before the first)
+    label: str  # the list item's label when it starts one ("药剂防治")
+    order: int
+
+
+def sentences(body: str) -> list[Sentence]:
+    """The article's whole sentences in order, with their section and item label."""
+    out: list[Sentence] = []
+    section = ""
+    for raw in body.splitlines():
+        line = _NUMBERING.sub("", raw.strip().lstrip("-•*·").strip())
+        if not line:
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            section = heading.group("bracket") or heading.group("colon") or ""
+            continue
+        label_match = _LABEL.match(line)
+        label = label_match.group("label") if label_match else ""
+        for piece in _SENTENCE.findall(line):
+            text = piece.strip()
+            if len(text) < 4 or text.endswith(("：", ":")):
+                continue  # a lead-in whose list is not part of this sentence
+            if len(text) > LONGEST:
+                for clause in _CLAUSE.findall(text):
+                    clause = clause.strip()
+                    if len(clause) >= 4:
+                        out.append(Sentence(clause, section, label, len(out)))
+                label = ""
+                continue
+            out.append(Sentence(text, section, label, len(out)))
+            label = ""
+    return out
+
+
+def _score(s: Sentence, wanted: dict[str, float], asked: set[Aspect]) -> float:
+    value = sum(w for t, w in wanted.items() if t in s.text)
+    for aspect in asked:
+        cue = _CUES[aspect]
+        if cue.section.search(s.section) or (s.label and cue.section.search(s.label)):
+            value += 2.0
+        value += min(3, len(cue.sentence.findall(s.text)))
+    return value
+
+
+def extract(
+    body: str,
+    query_tokens: Sequence[str],
+    question: str = "",
+    limit: int = EXTRACT_CHARS,
+    *,
+    title: str = "",
+) -> str:
+    """The sentences of *body* that best answer *question*, whole and in article order.
+
+    Sentences are scored by the query words they contain and, when the question asks an
+    aspect (what to use, when, how much, how to tell, is it safe, why, what to do), by the
+    sections and cues of that aspect; the article's first sentence says what the subject is
+    and is kept when nothing else does better. Query words in the *title* name the
+    article's subject, which every sentence is about, so they count for less.
+    """
+    found = sentences(body)
+    if not found:
+        return body.strip()[:limit]
+    wanted = {t: 0.3 if t in title else 1.0 for t in query_tokens if len(t) >= 2}
+    asked = aspects(question)
+    scores = {s.order: _score(s, wanted, asked) for s in found}
+    if not asked:
+        scores[found[0].order] += 1.0  # a general question: start with what it is
+    ranked = sorted(found, key=lambda s: (-scores[s.order], s.order))
+    best = scores[ranked[0].order]
+    chosen: list[Sentence] = []
+    size = 0
+    for s in ranked:
+        if chosen and size >= limit * 0.3 and scores[s.order] < best * 0.5:
+            break  # enough said: the rest would be filler
+        if chosen and size + len(s.text) > limit:
+            continue
+        chosen.append(s)
+        size += len(s.text)
+        if size >= limit * 0.6:
+            break
+    text = "".join(s.text for s in sorted(chosen, key=lambda s: s.order))
+    # an item that ended with "；" in its list ends the extract with a full stop
+    return text[:-1] + "。" if text.endswith(("；", ";", "，", ",")) else text

@@ -1,0 +1,54 @@
+"""`tianfu bench answers` runs a few labelled questions through the assistant and scores them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench.answers import cited_titles, questions_path, score
+from bot.cli import main
+
+
+def test_answers_benchmark_runs_on_a_few_rows(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "answers", "--split", "tune", "--limit", "6", "--sequential"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["split"] == "tune" and result["questions"] == 6
+    assert result["answerable"] + result["unanswerable"] == 6
+    assert result["right"] + result["wrong"] + result["missed"] == result["answerable"]
+    assert result["sequential"]["answerable"] == result["answerable"]
+
+
+def test_a_reply_is_right_only_when_it_cites_the_labelled_article() -> None:
+    rows = [
+        {"id": "a", "text": "稻瘟病用啥子药", "article": "rice"},
+        {"id": "b", "text": "稻子咋个了", "article": "rice", "also": ["other"]},
+        {"id": "c", "text": "股票涨没得", "article": None},
+        {"id": "d", "text": "手机卡", "article": None},
+    ]
+    titles = {"rice": "水稻稻瘟病的识别与防治", "other": "别的文章"}
+    replies = [
+        "三环唑……\n\n来源：《水稻稻瘟病的识别与防治》",
+        "……\n\n来源：《别的文章》",
+        "这个问题我在知识库里没有找到可靠的答案。要我帮您问问专家吗？",
+        "……\n\n来源：《水稻稻瘟病的识别与防治》",
+    ]
+    result = score(rows, replies, titles)
+    assert (result["right"], result["wrong"], result["missed"]) == (2, 0, 0)
+    assert (result["honest_no"], result["false_answer"]) == (1, 1)
+    assert cited_titles("x\n来源：《甲》；《乙》") == ["甲", "乙"]
+
+
+def test_only_known_splits_are_read() -> None:
+    with pytest.raises(ValueError, match="split"):
+        questions_path("dev")
+
+
+def test_calibration_prints_weights_and_a_threshold_table(tmp_path) -> None:
+    from bench import calibrate
+
+    result = calibrate.run(extra_unanswerable=0, folds=3, repeats=1, eval_dir=tmp_path)
+    assert set(result["weights"]) >= {"confidence", "coverage", "title"}
+    assert 0 < result["threshold"] < 1
+    row = result["cv_at_threshold"]
+    assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
