@@ -23,7 +23,7 @@ from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
-from dialogs.nlu.intents import Intent, Parse, understand
+from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk
 from dialogs.personal import PersonalDesk
@@ -62,6 +62,8 @@ _YES_OFFER = re.compile(
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
+# intents under which a question-shaped message is still answered when retrieval is sure
+_ANSWERABLE_ASIDE = (Intent.CAPABILITY, Intent.OTHER, Intent.HELP, Intent.SMALLTALK)
 # what a bare place or phone after the expert offer reads as
 _ANSWERS_OFFER = (Intent.OTHER, Intent.SMALLTALK)
 # typed answers to "请专家上门帮忙，还是先问个问题？" (the buttons are the usual way)
@@ -280,9 +282,15 @@ class Assistant:
 
     def _route(self, turn: Turn, text: str, parse: Parse) -> None:
         """A message outside any form, by its intent: one desk."""
-        if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
-            self._ask_need_or_question(turn, text)
-            return
+        asks = is_question_shaped(parse.clean) and not text.startswith("/")
+        if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE):
+            # a question the knowledge base answers is answered, whatever the intent model
+            # thought; the answer carries the expert offer, which covers "they wanted a person"
+            if self.science.answer_if_sure(turn, text, parse):
+                return
+            if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
+                self._ask_need_or_question(turn, text)
+                return
         match parse.intent:
             case Intent.NEED:
                 self.science.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
@@ -353,10 +361,32 @@ class Assistant:
         self._form_step(turn, step)
 
     def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
-        assert turn.state.form is not None
-        # the engine reads the normalised text (確認 is 确认); a digression is asked as typed
-        step = engine.step(turn.state.form, parse, parse.clean or text)
-        self._form_step(turn, step, text, parse)
+        form = turn.state.form
+        assert form is not None
+        clean = parse.clean or text
+        fills = _fills(form, parse) or engine.skips(form, clean)
+        moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
+        if form.misses >= 2 and moved_on and not fills and not engine.is_control(clean):
+            # a third message in a row that has nothing to do with the form: they moved on
+            turn.state.clear_form()
+            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+            self._route(turn, text, parse)
+            return
+        if form.awaiting != "problem" and is_question_shaped(clean) and not fills:
+            # a question in passing, even at a free-text question ("请问怎么称呼您？"): answer
+            # it, then ask again; the form never swallows a question
+            self._form_step(turn, engine.Digress(form), text, parse)
+        else:
+            # the engine reads the normalised text (確認 is 确认); a digression as typed
+            self._form_step(turn, engine.step(form, parse, clean), text, parse)
+        after = turn.state.form
+        if after is not None:
+            moved = (after.slots, after.awaiting, after.confirming) != (
+                form.slots,
+                form.awaiting,
+                form.confirming,
+            )
+            after.misses = 0 if moved else form.misses + 1
 
     def _form_step(
         self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
@@ -472,6 +502,13 @@ class Assistant:
             self.forms.show(turn, engine.advance(state))
         else:
             turn.say(turn.t("start_citizen_hint"))
+
+
+def _fills(form: FormState, parse: Parse) -> bool:
+    """Whether the message states a value the form can use, other than the free text of a
+    name, unit or title (a question is none of those)."""
+    updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
+    return bool(set(updates) - {"problem", "category", "crop", "crops"})
 
 
 def _leaves_form(text: str, parse: Parse) -> bool:

@@ -233,6 +233,13 @@ CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|�
 _FREE_TEXT = ("problem", "name", "organisation", "title", "fields", "topics")
 
 
+def skips(state: FormState, text: str) -> bool:
+    """ "跳过", "没有预算", "不晓得好多钱" at an optional question: an answer, not a question."""
+    form = FORMS[state.name]
+    optional = state.awaiting in form.optional
+    return bool(SKIP.match(text) or (optional and _NONE_ANSWER.match(text)))
+
+
 def is_control(text: str) -> bool:
     """A command or control word ("/needs", "确认", "接单 12"): never a slot value."""
     t = text.strip()

@@ -126,9 +126,21 @@ class ScienceDesk:
     tokenize: Tokenize
     llm: ChatModel | None = None
 
+    def answer_if_sure(self, turn: Turn, text: str, parse: Parse) -> bool:
+        """Answer (with the expert offer) only when the knowledge base answers confidently;
+        say nothing otherwise. Retrieval, not the intent, decides what is answerable."""
+        result = self._retrieve(turn, text, parse)
+        if not result[0].answered:
+            return False
+        self._reply(turn, self._log(turn, result[0], grounded=True, asked=result[1]), parse, True)
+        return True
+
     def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
         """Answer from the knowledge base; offer an expert for problems and for no-answers."""
         result = self._answer(turn, text, parse)
+        return self._reply(turn, result, parse, offer)
+
+    def _reply(self, turn: Turn, result: Answer, parse: Parse, offer: bool) -> bool:
         turn.state.memory = remember(turn.state.memory, result.question, result.text)
         turn.say(render_answer(result, turn.locale))
         if result.answered:
@@ -168,12 +180,18 @@ class ScienceDesk:
             )
 
     def _answer(self, turn: Turn, text: str, parse: Parse) -> Answer:
-        """The message alone, or its follow-up rewrite when that retrieves better.
+        """The answer, logged (the question log keeps the message as typed)."""
+        result, asked = self._retrieve(turn, text, parse)
+        return self._log(turn, result, grounded=True, asked=asked)
 
-        Both search with the normalised text (稻温病 -> 稻瘟病); the log keeps the message.
+    def _retrieve(self, turn: Turn, text: str, parse: Parse) -> tuple[Answer, str]:
+        """The message alone, or its follow-up rewrite when that retrieves better; and what
+        to log as asked ("" for the rewrite itself).
+
+        Both search with the normalised text (稻温病 -> 稻瘟病).
         """
         if self.knowledge is None:
-            return Answer(text, False)
+            return Answer(text, False), text
         query = parse.clean if parse.text == text else text
         alone = answer(self.knowledge, query[:500], self.tokenize)
         candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
@@ -183,8 +201,8 @@ class ScienceDesk:
             # guesses, so its rewrite must also retrieve better than the message alone
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
             if leaned.answered and (candidate.by_model or better):
-                return self._log(turn, leaned, grounded=True)
-        return self._log(turn, alone, grounded=True, asked=text)
+                return leaned, ""
+        return alone, text
 
     def _still_about(self, text: str, leaned: Answer) -> bool:
         """The rewrite's article covers the words the person typed, if any: a follow-up adds

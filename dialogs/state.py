@@ -27,6 +27,7 @@ class FormState:
     slots: dict[str, Any] = field(default_factory=dict)
     awaiting: str | None = None
     confirming: bool = False
+    misses: int = 0  # messages in a row that moved the form on not at all
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ class ConversationState:
                 "slots": self.form.slots,
                 "awaiting": self.form.awaiting,
                 "confirming": self.form.confirming,
+                "misses": self.form.misses,
             }
         if self.offer is not None:
             out["offer"] = self.offer
@@ -123,6 +125,7 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
             dict(form.get("slots") or {}),
             form.get("awaiting"),
             bool(form.get("confirming")),
+            int(form.get("misses") or 0),
         )
     if isinstance(data.get("offer"), str):
         state.offer = data["offer"]

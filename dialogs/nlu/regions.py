@@ -135,7 +135,9 @@ def gazetteer() -> Gazetteer:
                 kl = Region(prov, city, county)
                 gaz.add(county, kl)
                 for alias in _aliases(knode or {}):
-                    if alias not in _COMMON:
+                    # far-away counties by a two-character short name misfire inside
+                    # sentences (子长 in 果子长得, 道里 in 楼道里): only home ones count
+                    if alias not in _COMMON and (prov in HOME or len(alias) > 2):
                         gaz.add(alias, kl)
                 # people here name every county of home by its short name (长宁, 金川, 江北)
                 short = _COUNTY_SUFFIX.sub("", county)

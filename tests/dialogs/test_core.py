@@ -394,3 +394,20 @@ def test_asking_for_an_expert_after_a_question_carries_the_question(chat: Chat) 
         out = chat.send("跳过")
     assert "· 问题：柑橘叶子斑驳发黄 果子红鼻子 是不是黄龙病（我想请专家来看一下）" in out.text
     assert "· 作物：柑橘" in out.text
+
+
+def test_a_question_at_the_name_prompt_is_answered_not_taken_as_a_name(chat: Chat) -> None:
+    chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
+    out = chat.send("稻瘟病用啥子药")
+    assert "来源：《水稻稻瘟病的识别与防治》" in out.text
+    assert out.replies[-1].text == "我们继续专家登记：请问怎么称呼您？"
+
+
+def test_a_person_who_moved_on_is_not_held_in_the_form(chat: Chat) -> None:
+    chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
+    chat.send("稻瘟病用啥子药")
+    chat.send("发芽的土豆能吃吗")
+    out = chat.send("柑橘溃疡病怎么防治")
+    assert out.replies[0].text == "刚才的专家登记先放一放，没有保存。需要时再跟我说。"
+    assert "来源：《柑橘溃疡病的识别与防治》" in out.text
+    assert "请问怎么称呼您" not in out.text

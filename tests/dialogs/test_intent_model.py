@@ -25,7 +25,10 @@ EXPERT_QUESTIONS = tuple(
 NEED_QUESTIONS = tuple(ZH[k] for k in ("ask_problem", "ask_crop", "ask_region", "ask_phone"))
 ASK = "您是想请专家上门帮忙，还是先问个问题？"
 # need and question nearly tied for the bundled model: "ask the expert" may mean either
-TORN = "想问问专家，茶树叶子发红"
+# torn between need and question, and nothing in the knowledge base answers it: ask
+TORN = "想问问专家，葡萄叶子发红"
+# torn too, but an article answers it: answered, with the expert offer
+TORN_ANSWERABLE = "想问问专家，茶树叶子发红"
 
 
 def saved(assistant: Assistant, user: str) -> Conversation:
@@ -95,7 +98,7 @@ def test_torn_message_asks_and_the_expert_button_opens_the_need_form(
     out = chat.press("请专家上门帮忙")
     form = saved(assistant, chat.user).form
     assert form is not None and form.name == "need"
-    assert "茶" in out.text  # the kept message filled the form: 作物：茶
+    assert "葡萄" in out.text  # the kept message filled the form: 作物：葡萄
     assert out.replies[-1].text.startswith(NEED_QUESTIONS)
     assert saved(assistant, chat.user).pending is None
 
@@ -143,3 +146,9 @@ def test_a_state_saved_before_the_clarification_existed_still_loads():
     assert Conversation.from_json(state.to_json()).pending == TORN
     state.clear_form()
     assert state.pending is None
+
+
+def test_a_torn_message_the_knowledge_base_answers_is_answered_with_the_offer(chat: Chat):
+    out = chat.send(TORN_ANSWERABLE)
+    assert ASK not in out.text and "来源：《茶小绿叶蝉的识别与防治》" in out.text
+    assert chat.buttons()[-2:] == ["找专家", "不用了"]
