@@ -5,14 +5,22 @@ button (or the explicit words "确认删除我的数据") erases."""
 from __future__ import annotations
 
 import json
+import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlmodel import Session
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
-from dialogs.types import Reply
-from store.privacy import export_person, forget_person
+from dialogs.types import Outcome, Reply
+from store.clock import utcnow
+from store.privacy import clear_old_questions, export_person, forget_person
+
+log = logging.getLogger(__name__)
 
 MYDATA = re.compile(
     r"^\s*(?:/mydata|我的数据|查看我的数据|导出我的数据|my data)\s*[。.!！]?\s*$", re.I
@@ -112,3 +120,21 @@ class DataDesk:
 
     def keep(self, turn: Turn) -> None:
         turn.say(turn.t("delete_me_kept"))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRetention:
+    """A scheduler job: question texts older than *days* are emptied (QUESTION_LOG_DAYS);
+    the rows keep what the indicators count (answered, top hit, region, time)."""
+
+    days: int
+
+    def run_due(
+        self, session_factory: Callable[[], Session], now: datetime | None = None
+    ) -> Outcome:
+        before = (now or utcnow()) - timedelta(days=self.days)
+        with session_factory() as session:
+            cleared = clear_old_questions(session=session, before=before)
+        if cleared:
+            log.info("cleared the text of %d questions older than %d days", cleared, self.days)
+        return Outcome()
