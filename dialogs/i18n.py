@@ -443,7 +443,7 @@ PUSH_ZH: dict[str, str] = {
     "unsubscribed_all": "已退订全部科普推送，排队中的推送也已取消。想再收到时说“订阅 主题”即可。",
     "no_subscriptions": "您目前没有订阅科普推送。",
     "article_added": "文章已入库并可检索：《{title}》（编号 {id}）。",
-    "article_refused": "文章没有入库：第 {line} 行，{reason}。请修改后重新发送。",
+    "article_refused": "文章没有入库（{name}）：第 {line} 行，{reason}。请修改后重新发送。",
     "article_not_markdown": "请发送 .md 格式的 Markdown 文章文件（UTF-8 编码，开头是 YAML 信息块）。",
 }
 
@@ -481,7 +481,7 @@ PUSH_EN: dict[str, str] = {
     "unsubscribed_all": "All science pushes stopped, queued ones cancelled. Say 'subscribe <topic>' to start again.",
     "no_subscriptions": "You have no subscriptions.",
     "article_added": "Article added and searchable: {title} (id {id}).",
-    "article_refused": "Article not added: line {line}, {reason}. Please fix it and send it again.",
+    "article_refused": "Article not added ({name}): line {line}, {reason}. Please fix it and send it again.",
     "article_not_markdown": "Please send a Markdown (.md) article file in UTF-8 starting with YAML front matter.",
 }
 ZH.update(PUSH_ZH)
