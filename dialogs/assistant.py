@@ -256,7 +256,9 @@ class Assistant:
                 turn.say(turn.t("nothing_to_cancel"))
             return
         if is_data_command(text):
-            self.data.on_text(turn, text)  # in a form too; the form stays open
+            self.data.on_text(turn, text)  # in a form too; then back to the form
+            if not is_forgotten(turn.user):
+                self.forms.repeat(turn)
             return
         if _PERSONAL_COMMAND.match(text):
             self._route(turn, text, self.understand(text, turn))

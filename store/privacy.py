@@ -1,7 +1,8 @@
 """A person's own data: everything stored about them (/mydata), its irreversible removal
 (/delete_me), and the retention of raw question texts.
 
-Deleting keeps what the regional indicators count and nothing that names the person: the
+Deleting keeps what the regional indicators count and nothing that names the person (needs
+nobody has taken yet are expired first, which leaves them unmet as before): the
 user row stays as an anonymous placeholder (roles, region and sign-up time only; no name,
 phone or channel id), so needs and orders still count for their region, crop, category,
 times, status and rating. Everything the person wrote or chose (need texts, questions,
@@ -21,12 +22,14 @@ from sqlmodel import Session, col, select
 
 from store.clock import utcnow
 from store.conversations import ConversationState
+from store.errors import StoreError
 from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
 from store.interests import Interest
+from store.lifecycle import OrderStatus
 from store.needs import Need
 from store.notifications import OrderNotification
-from store.orders import Order, OrderEvent, Rating
+from store.orders import Order, OrderEvent, Rating, expire
 from store.outbox import BlockedChat, OutboxMessage
 from store.push import PushLog
 from store.questions import QuestionLog
@@ -138,6 +141,18 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         return Forgotten()
     uid = user_id
     channel, external_id = user.channel, user.external_id
+    # needs nobody took are withdrawn from matching (expired: still unmet in the indicators),
+    # so no expert is offered a need without a text or a contact
+    for order_id in session.exec(
+        select(Order.id).where(
+            col(Order.requester_id) == uid,
+            col(Order.status).in_([OrderStatus.POSTED, OrderStatus.MATCHED]),
+        )
+    ).all():
+        try:
+            expire(session=session, order_id=order_id or 0)
+        except StoreError:
+            session.rollback()  # taken in the meantime: it stays with its expert
     secrets = [s for s in (user.phone or "", user.display_name) if len(s) >= 2]
     try:
         needs = session.execute(

@@ -75,3 +75,12 @@ def test_typed_confirmation_erases_too(chat: Chat, assistant):  # type: ignore[n
     assert "已删除" in chat.text
     with assistant.session_factory() as s:
         assert s.exec(select(User).where(User.channel == "test")).all() == []
+
+
+def test_mydata_in_the_middle_of_a_form_comes_back_to_it(chat: Chat):
+    chat.send("我家李子树流胶很严重，想请专家来看看")
+    asked = chat.last.replies[-1].text
+    out = chat.send("/mydata")
+    assert "我们保存的关于您的全部信息" in out.replies[0].text
+    assert out.replies[-1].text == asked  # the open question again
+    assert '"form"' in out.replies[1].text  # the unfinished form is part of the record

@@ -148,6 +148,8 @@ def test_forgetting_keeps_the_indicators_and_nothing_that_names_the_person(sessi
     assert need.crop == "李" and need.county == "翠屏区" and need.rating == 5
     assert order.accepted_at is not None and order.resolved_at is not None
     assert need.text == "" and need.contact_phone == ""
+    # the need nobody had taken is withdrawn from matching, still unmet
+    assert sorted(order.status for order, _ in mine) == ["closed", "expired"]
     # the expert is untouched
     session.refresh(expert)
     assert expert.display_name == EXPERT_NAME
