@@ -63,8 +63,9 @@ def _rows(rows: Any) -> list[dict[str, Any]]:
 def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
     """Everything stored about one person, as JSON-ready data (the /mydata export).
 
-    Keys: user, needs, orders_as_requester, orders_as_expert, expert_profile, subscriptions,
-    interests, questions, feedback, pushes, conversation_state.
+    Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
+    subscriptions, interests, questions, feedback, pushes, notified_of_orders,
+    conversation_state.
     """
     user = session.get(User, user_id)
     if user is None:
@@ -105,6 +106,9 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             session.exec(select(ArticleFeedback).where(ArticleFeedback.user_id == uid)).all()
         ),
         "pushes": _rows(session.exec(select(PushLog).where(PushLog.user_id == uid)).all()),
+        "notified_of_orders": _rows(
+            session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
+        ),
         "conversation_state": dict(state.data) if state is not None else None,
     }
 

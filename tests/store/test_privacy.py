@@ -14,6 +14,7 @@ from store.conversations import save_state
 from store.feedback import FeedbackSource, knowledge_gaps, record_feedback
 from store.interests import note_interests
 from store.metrics import region_report
+from store.notifications import record_notified
 from store.outbox import enqueue
 from store.privacy import clear_old_questions, export_person, forget_person, is_forgotten
 from store.questions import QuestionLog, log_question
@@ -37,6 +38,9 @@ def _scenario(session: Session) -> tuple[User, User]:
         need_in=need_in(text=f"我是{NAME}，李子流胶，电话{PHONE}", contact_phone=PHONE),
     )
     order_id = posted.order.id or 0
+    record_notified(
+        session=session, order_id=order_id, round_=1, matches=[(expert.id or 0, 0.9, "果树栽培")]
+    )
     o.mark_matched(session=session, order_id=order_id)
     o.accept(session=session, order_id=order_id, expert=expert)
     o.resolve(session=session, order_id=order_id, expert=expert, note=f"已指导{NAME}刮除病斑")
@@ -93,6 +97,7 @@ def test_export_holds_everything_about_the_person(session: Session):
     assert len(as_expert["orders_as_expert"]) == 1
     assert as_expert["expert_profile"]["organisation"] == "示例农技站"
     assert as_expert["ratings"][0]["score"] == 5
+    assert [n["reason"] for n in as_expert["notified_of_orders"]] == ["果树栽培"]
 
 
 NOW = utcnow()
