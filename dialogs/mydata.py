@@ -18,7 +18,12 @@ from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.types import Outcome, Reply
 from store.clock import utcnow
-from store.privacy import clear_old_questions, export_person, forget_person
+from store.privacy import (
+    clear_old_questions,
+    clear_stale_states,
+    export_person,
+    forget_person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +130,8 @@ class DataDesk:
 @dataclass(frozen=True, slots=True)
 class QuestionRetention:
     """A scheduler job: question texts older than *days* are emptied (QUESTION_LOG_DAYS);
-    the rows keep what the indicators count (answered, top hit, region, time)."""
+    the rows keep what the indicators count (answered, top hit, region, time). Conversation
+    states idle as long (an abandoned form, the follow-up memory) are dropped too."""
 
     days: int
 
@@ -135,6 +141,12 @@ class QuestionRetention:
         before = (now or utcnow()) - timedelta(days=self.days)
         with session_factory() as session:
             cleared = clear_old_questions(session=session, before=before)
-        if cleared:
-            log.info("cleared the text of %d questions older than %d days", cleared, self.days)
+            stale = clear_stale_states(session=session, before=before)
+        if cleared or stale:
+            log.info(
+                "retention (%d days): %d question texts cleared, %d idle conversations dropped",
+                self.days,
+                cleared,
+                stale,
+            )
         return Outcome()

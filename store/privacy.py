@@ -264,3 +264,14 @@ def clear_old_questions(*, session: Session, before: datetime, limit: int = 5000
     session.execute(update(QuestionLog).where(col(QuestionLog.id).in_(ids)).values(question=""))
     session.commit()
     return len(ids)
+
+
+def clear_stale_states(*, session: Session, before: datetime) -> int:
+    """Delete conversation states untouched since *before*: an unfinished form and the
+    follow-up memory (recent questions as typed) are not kept longer than the question log.
+    Returns how many were deleted."""
+    result = session.execute(
+        delete(ConversationState).where(col(ConversationState.updated_at) < before)
+    )
+    session.commit()
+    return _count(result)

@@ -7,10 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, update
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from bot.web.dashboard import report_json
 from store.clock import utcnow
+from store.conversations import ConversationState, save_state
 from store.metrics import region_report
 from store.questions import QuestionLog, log_question
 from store.validation import Region
@@ -29,7 +30,19 @@ def test_the_scheduler_round_clears_old_question_texts(engine: Engine, tmp_path:
             .values(created_at=utcnow() - timedelta(days=31))
         )
         s.commit()
+    for who, idle in (("idle", 31), ("active", 1)):
+        with Session(engine) as s:
+            save_state(session=s, channel="test", external_id=who, data={"v": 2})
+            s.execute(
+                update(ConversationState)
+                .where(ConversationState.external_id == who)  # type: ignore[arg-type]
+                .values(updated_at=utcnow() - timedelta(days=idle))
+            )
+            s.commit()
     services.run_due()
+    with Session(engine) as s:
+        left = [c.external_id for c in s.exec(select(ConversationState)).all()]
+    assert left == ["active"]
     with Session(engine) as s:
         kept_old, kept_new = s.get(QuestionLog, old.id), s.get(QuestionLog, new.id)
         assert kept_old is not None and kept_new is not None
