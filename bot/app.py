@@ -17,6 +17,7 @@ from sqlmodel import Session
 from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
 from dialogs.llm.client import ChatModel, open_chat_model
+from dialogs.mydata import QuestionRetention
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import StatsDesk
@@ -95,12 +96,14 @@ class Services:
         return self.settings.corpus_overlay
 
     def run_due(self, now: datetime | None = None) -> Outcome:
-        """One scheduler round: re-match / expire / auto-close, then the push round.
+        """One scheduler round: re-match / expire / auto-close, the push round, then old
+        question texts cleared (QUESTION_LOG_DAYS).
 
         A job that fails is logged and retried at the next round; the other still runs.
         """
         out = Outcome()
-        for job in (self.assistant.matching, self.push):
+        retention = QuestionRetention(self.settings.question_log_days)
+        for job in (self.assistant.matching, self.push, retention):
             try:
                 done = job.run_due(self.session_factory, now)
             except Exception:  # noqa: BLE001 - a failed pass is retried at the next round

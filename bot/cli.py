@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot import cli_bench, cli_kb, cli_stats
+from bot import cli_bench, cli_db, cli_kb, cli_stats
 from bot.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("init", help="create or migrate the schema").set_defaults(
         handler=_cmd_db_init
     )
+    cli_db.register(db_sub)
 
     sub.add_parser("settings", help="show the effective settings (secrets hidden)").set_defaults(
         handler=_cmd_settings

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     llm_mode: Literal["off", "extract", "answer", "both"] = "both"
     llm_timeout: float = Field(default=8.0, gt=0, le=120)
     llm_structured: Literal["function_calling", "json_schema"] = "function_calling"
+    question_log_days: int = Field(default=180, ge=1, le=3650)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

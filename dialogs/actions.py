@@ -36,6 +36,8 @@ class Act(StrEnum):
     RESOLVE = "resolve"
     RATE = "rate"  # n: score
     CANCEL_ORDER = "cancel_order"
+    DELETE_ME = "delete_me"  # the confirmed /delete_me: erase my personal data
+    KEEP_ME = "keep_me"  # changed my mind: keep my data
 
 
 ORDER_ACTS = frozenset({Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER})

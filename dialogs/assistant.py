@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from sqlmodel import Session
@@ -23,6 +23,7 @@ from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
+from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk
@@ -36,6 +37,7 @@ from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
+from store.privacy import is_forgotten
 from store.users import get_or_create_user
 from store.validation import normalise_text
 
@@ -94,6 +96,7 @@ class Assistant:
     stats: StatsDesk | None = None
     locale: str = "zh"
     llm: ChatModel | None = None
+    data: DataDesk = field(default_factory=DataDesk)  # /mydata and /delete_me
 
     @classmethod
     def build(
@@ -176,6 +179,8 @@ class Assistant:
             )
             session.rollback()
             return _apology(turn.locale)
+        if is_forgotten(turn.user):
+            return turn.out  # erased this turn: no state is kept for them
         save_state(
             session=session,
             channel=incoming.channel,
@@ -219,6 +224,10 @@ class Assistant:
                 self.personal.unsubscribe(turn, "/unsubscribe")
             case Act.CLEAR_PROFILE:
                 self.personal.clear(turn)
+            case Act.DELETE_ME:
+                self.data.delete(turn)
+            case Act.KEEP_ME:
+                self.data.keep(turn)
             case _:
                 # a spent button (the form it belonged to is gone)
                 turn.say(turn.t("nothing_to_cancel"))
@@ -258,6 +267,11 @@ class Assistant:
                 turn.say(turn.t("cancelled"))
             elif not self.orders.offer_cancel(turn):
                 turn.say(turn.t("nothing_to_cancel"))
+            return
+        if is_data_command(text):
+            self.data.on_text(turn, text)  # in a form too; then back to the form
+            if not is_forgotten(turn.user):
+                self.forms.repeat(turn)
             return
         if _PERSONAL_COMMAND.match(text):
             self._route(turn, text, self.understand(text, turn))

@@ -17,6 +17,8 @@ class Button:
 class Reply:
     text: str
     buttons: list[list[Button]] = field(default_factory=list)
+    # a file to attach where the channel can (file name, content); the text stands alone
+    document: tuple[str, bytes] | None = None
 
     def button_labels(self) -> list[str]:
         return [b.label for row in self.buttons for b in row]

@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -100,26 +101,38 @@ def _progress_bar(enabled: bool | None) -> Any:
     return tqdm(unit="chunk", desc="indexing", file=sys.stderr, leave=False)
 
 
+@lru_cache(maxsize=1)
+def bundled_titles() -> dict[str, str]:
+    """Id -> title of every article shipped in the bundled corpus (read once)."""
+    return {a.id: a.title for a in load_articles(article_files(CORPUS_DIR)).articles}
+
+
 def add_article(index: HybridIndex, raw: bytes, *, overlay: Path) -> Article:
     """Validate one article file (an administrator's upload), save it under *overlay* as
     ``<id>.md`` and index it at once; the rest of the index is untouched.
 
-    An article of the same id that came from *overlay* is replaced; one from elsewhere (the
-    bundled corpus) is not, so an upload cannot silently shadow it.
+    An article of the same id that came from *overlay* is replaced. The id of a bundled
+    article, or of any other indexed article from elsewhere, is refused: an upload cannot
+    silently shadow it. Refusals name the article (id and title), never a server path.
 
     Raises:
         ArticleError: with the line and the reason, before anything is written.
     """
     article = parse_article(decode_article(raw), path="<upload>")
     target = (overlay / f"{article.id}.md").resolve()
-    owner = str(index.manifest.get(article.id, {}).get("metadata", {}).get("path", ""))
-    if owner and Path(owner).resolve() != target:
-        raise ArticleError(2, f"id {article.id!r} is already used by {owner}; choose another id")
+    bundled = bundled_titles().get(article.id)
+    meta = index.manifest.get(article.id, {}).get("metadata", {})
+    owner = str(meta.get("path", ""))
+    if bundled is not None or (owner and Path(owner).resolve() != target):
+        title = bundled or str(meta.get("title", "")) or article.id
+        kind = "a bundled article" if bundled is not None else "another article"
+        msg = f"id {article.id!r} is already used by {kind}, 《{title}》; choose another id"
+        raise ArticleError(2, msg)
     overlay.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".md.tmp")
     tmp.write_bytes(raw)
     tmp.replace(target)
     article = replace(article, path=str(target))
     index.sync([article_document(article)], remove_missing=False)
-    log.info("article %s added from an upload (%s)", article.id, target)
+    log.info("article %s added from an upload", article.id)
     return article

@@ -169,6 +169,7 @@ def knowledge_gaps(
                 func.max(QuestionLog.top_hit),
             )
             .where(cond, *_period(col(QuestionLog.created_at), since, until))
+            .where(col(QuestionLog.question) != "")  # texts past retention or forgotten
             .where(*(region.within(QuestionLog) if region else ()))
             .group_by(col(QuestionLog.question))
         )

@@ -24,6 +24,8 @@ BOT_COMMANDS = [
     BotCommand(command="unsubscribe", description="退订科普推送"),
     BotCommand(command="profile", description="我的兴趣画像（可清空）"),
     BotCommand(command="stop", description="停止全部推送"),
+    BotCommand(command="mydata", description="查看和导出我的个人信息"),
+    BotCommand(command="delete_me", description="删除我的个人信息"),
 ]
 
 

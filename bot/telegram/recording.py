@@ -17,12 +17,13 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     GetFile,
     GetMe,
+    SendDocument,
     SendMessage,
     SetMyCommands,
     SetWebhook,
     TelegramMethod,
 )
-from aiogram.types import Chat, File, Message, Update, User
+from aiogram.types import BufferedInputFile, Chat, File, Message, Update, User
 
 BOT_USER = User(id=4242, is_bot=True, first_name="天府科技助手", username="tianfu_bot")
 
@@ -36,6 +37,7 @@ class RecordingSession(BaseSession):
         self.by_chat: dict[int, list[SendMessage]] = {}
         self.failures: deque[Exception] = deque()
         self.files: dict[str, bytes] = {}  # file_id -> content a user uploaded
+        self.documents: list[tuple[int, str, bytes]] = []  # (chat, file name, content) sent
         self._ids = itertools.count(1000)
 
     async def make_request(
@@ -53,6 +55,16 @@ class RecordingSession(BaseSession):
                 from_user=BOT_USER,
                 text=method.text,
                 reply_markup=method.reply_markup,
+            ).as_(bot)
+        if isinstance(method, SendDocument) and isinstance(method.document, BufferedInputFile):
+            self.documents.append(
+                (int(method.chat_id), method.document.filename or "", method.document.data)
+            )
+            return Message(
+                message_id=next(self._ids),
+                date=datetime.now(),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
             ).as_(bot)
         if isinstance(method, AnswerCallbackQuery | SetMyCommands | DeleteWebhook | SetWebhook):
             return True

@@ -17,6 +17,7 @@ from bot.app import Services, build_services
 from bot.settings import Settings
 from bot.telegram.dispatcher import BOT_COMMANDS, create_dispatcher
 from bot.telegram.notifier import Notifier
+from bot.web.dashboard import QuietAccessLogger
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -166,4 +167,10 @@ def run_webhook(settings: Settings, services: Services | None = None) -> None:
         settings.webhook_port,
         WEBHOOK_PATH,
     )
-    web.run_app(app, host=settings.webhook_host, port=settings.webhook_port, print=None)
+    web.run_app(
+        app,
+        host=settings.webhook_host,
+        port=settings.webhook_port,
+        print=None,
+        access_log_class=QuietAccessLogger,  # the dashboard's ?token= stays out of the log
+    )

@@ -7,7 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.types import Message
+from aiogram.types import BufferedInputFile, Message
 from sqlmodel import Session
 
 from bot.telegram.render import keyboard
@@ -70,9 +70,13 @@ async def reply_all(message: Message, outcome: Outcome, attempts: int = 3) -> No
     for reply in outcome.replies:
         for attempt in range(attempts):
             try:
-                await message.answer(
-                    reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None
-                )
+                if reply.document is not None:  # e.g. the /mydata JSON, as a file
+                    name, content = reply.document
+                    await message.answer_document(BufferedInputFile(content, filename=name))
+                else:
+                    await message.answer(
+                        reply.text, reply_markup=keyboard(reply.buttons), parse_mode=None
+                    )
                 break
             except TelegramRetryAfter as exc:
                 if attempt == attempts - 1:

@@ -8,8 +8,14 @@ the same thing):
 - ``GET /dashboard/static/{file}`` - Chart.js, served from the package (no CDN: users may be
   offline).
 
-Every route needs DASHBOARD_TOKEN: as ``?token=`` (the page then keeps it in an HttpOnly
-cookie), as ``Authorization: Bearer``, or in that cookie. Without it: 401.
+Every route needs DASHBOARD_TOKEN, as ``Authorization: Bearer`` or once as ``?token=``: that
+is exchanged for a random server-side session id in a cookie (HttpOnly, SameSite=Strict,
+Secure over https) and the browser is redirected to the same URL without the token, so the
+token stays out of the address bar, the history and any Referer. Without either: 401.
+
+Every response sends ``Referrer-Policy: no-referrer`` and a Content-Security-Policy that allows
+only this server's own scripts and styles (nothing inline). :class:`QuietAccessLogger` logs
+paths without their query strings, so no secret reaches the access log.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -24,6 +32,7 @@ from importlib import resources
 from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from sqlmodel import Session
 
 from dialogs.i18n import t
@@ -36,9 +45,20 @@ from store.validation import Region, child_regions
 log = logging.getLogger(__name__)
 
 COOKIE = "tianfu_dashboard"
+SESSION_SECONDS = 12 * 3600
 STATIC = {
     "chart.umd.min.js": "application/javascript",
     "dashboard.js": "application/javascript",
+    "dashboard.css": "text/css",
+}
+SECURITY_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
 }
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -113,30 +133,93 @@ def _picker(region: Region) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _authorised(request: web.Request, token: str) -> bool:
-    given = (
-        request.query.get("token")
-        or request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
-        or request.cookies.get(COOKIE, "")
+class QuietAccessLogger(AbstractAccessLogger):
+    """aiohttp's access log without query strings (``?token=`` must never be written)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info(
+            '%s "%s %s" %s %.3fs',
+            request.remote,
+            request.method,
+            request.path,
+            response.status,
+            time,
+        )
+
+
+class Sessions:
+    """Dashboard sessions: random ids, kept in this process only, that expire."""
+
+    def __init__(
+        self, seconds: float = SESSION_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.seconds = seconds
+        self.clock = clock
+        self._until: dict[str, float] = {}
+
+    def new(self) -> str:
+        now = self.clock()
+        self._until = {sid: t for sid, t in self._until.items() if t > now}
+        sid = secrets.token_urlsafe(32)
+        self._until[sid] = now + self.seconds
+        return sid
+
+    def valid(self, sid: str) -> bool:
+        return bool(sid) and self._until.get(sid, 0.0) > self.clock()
+
+
+def _same(given: str, token: str) -> bool:
+    return bool(token) and bool(given) and hmac.compare_digest(given.encode(), token.encode())
+
+
+def _over_https(request: web.Request) -> bool:
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return forwarded == "https" or request.scheme == "https"
+
+
+def _refused(request: web.Request) -> web.Response:
+    log.warning("dashboard: refused %s from %s", request.path, request.remote)
+    return web.Response(
+        status=401,
+        text="401 未授权：请使用管理员令牌访问（/dashboard?token=…）。\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"WWW-Authenticate": 'Bearer realm="tianfu dashboard"'},
     )
-    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
-def _guard(token: str, handler: Handler) -> Handler:
+def _guard(token: str, sessions: Sessions, handler: Handler) -> Handler:
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if not _authorised(request, token):
-            log.warning("dashboard: refused %s from %s", request.path, request.remote)
-            return web.Response(
-                status=401,
-                text="401 未授权：请使用管理员令牌访问（/dashboard?token=…）。\n",
-                content_type="text/plain",
-                charset="utf-8",
-                headers={"WWW-Authenticate": 'Bearer realm="tianfu dashboard"'},
-            )
-        response = await handler(request)
-        if "token" in request.query:
-            response.set_cookie(COOKIE, token, httponly=True, samesite="Strict", path="/dashboard")
+        response = await _checked(request)
+        response.headers.update(SECURITY_HEADERS)
         return response
+
+    async def _checked(request: web.Request) -> web.StreamResponse:
+        if "token" in request.query:
+            if not _same(request.query["token"], token):
+                return _refused(request)
+            # the token leaves the URL at once; the browser keeps only a session id
+            rest = [(k, v) for k, v in request.query.items() if k != "token"]
+            clean = web.Response(
+                status=303, headers={"Location": str(request.rel_url.with_query(rest))}
+            )
+            clean.set_cookie(
+                COOKIE,
+                sessions.new(),
+                httponly=True,
+                samesite="Strict",
+                secure=_over_https(request),
+                path="/dashboard",
+                max_age=sessions.seconds,
+            )
+            return clean
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not (_same(bearer, token) or sessions.valid(request.cookies.get(COOKIE, ""))):
+            return _refused(request)
+        try:
+            return await handler(request)
+        except web.HTTPException as exc:
+            return web.Response(status=exc.status, text=exc.text or exc.reason)
 
     return guarded
 
@@ -161,9 +244,15 @@ def _bad_request(message: str) -> web.Response:
 
 
 def add_dashboard(
-    app: web.Application, *, token: str, session_factory: Callable[[], Session]
+    app: web.Application,
+    *,
+    token: str,
+    session_factory: Callable[[], Session],
+    sessions: Sessions | None = None,
 ) -> None:
-    """Mount the dashboard routes on *app*, guarded by *token*."""
+    """Mount the dashboard routes on *app*, guarded by *token* (and *sessions*, the browser
+    sessions it was exchanged for; a new store by default)."""
+    sessions = sessions or Sessions()
 
     async def page(request: web.Request) -> web.StreamResponse:
         return web.Response(
@@ -205,6 +294,6 @@ def add_dashboard(
             return _bad_request(str(err))
         return web.json_response(data)
 
-    app.router.add_get("/dashboard", _guard(token, page))
-    app.router.add_get("/dashboard/api/report", _guard(token, api_report))
-    app.router.add_get("/dashboard/static/{name}", _guard(token, static))
+    app.router.add_get("/dashboard", _guard(token, sessions, page))
+    app.router.add_get("/dashboard/api/report", _guard(token, sessions, api_report))
+    app.router.add_get("/dashboard/static/{name}", _guard(token, sessions, static))

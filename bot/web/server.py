@@ -8,7 +8,7 @@ from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.settings import Settings
-from bot.web.dashboard import add_dashboard
+from bot.web.dashboard import QuietAccessLogger, add_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -34,4 +34,4 @@ def serve_dashboard(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted."""
     app = dashboard_app(build_services(settings))
     log.info("dashboard on http://%s:%s/dashboard", host, port)
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None, access_log_class=QuietAccessLogger)

@@ -4,7 +4,8 @@ The chunks go in as data with the question; the model says whether they answer i
 short answer in the user's language and names the titles it used. Citations are checked
 against what was retrieved (invented ones are removed; none left means the answer is not
 grounded and the offline extract is used instead), and an answer carrying personal data or
-placeholders is refused.
+placeholders is refused, as is one with contact ids (微信 / QQ, in any spelling) or links
+that are not in the retrieved articles.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from pydantic import BaseModel, Field
 
 from dialogs.llm.client import ChatModel
-from dialogs.llm.privacy import has_personal_data
+from dialogs.llm.privacy import unsafe_answer
 from retrieval.answer import Answer, Citation
 from retrieval.index import Hit
 
@@ -77,8 +78,10 @@ def grounded_answer(model: ChatModel, offline: Answer, *, locale: str = "zh") ->
     if not reply.answerable:
         return Answer(offline.question, False, hits=offline.hits)
     text = reply.answer.strip()
-    if not text or len(text) > MAX_ANSWER * 2 or has_personal_data(text):
-        log.warning("llm answer refused: %r", text[:80])
+    texts = [h.text for h in sources] + [str(h.metadata.get("source", "")) for h in sources]
+    why = unsafe_answer(text, texts) if text else "empty"
+    if why or len(text) > MAX_ANSWER * 2:
+        log.warning("llm answer refused (%s): %r", why or "too long", text[:80])
         return offline
     cited = [h for h in sources if (h.title or h.doc_id) in reply.cited_titles]
     invented = [t for t in reply.cited_titles if t not in {h.title or h.doc_id for h in sources}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import threading
@@ -14,13 +15,27 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 
 from bot.demo import Size, seed
-from bot.web.dashboard import add_dashboard
+from bot.web.dashboard import COOKIE, QuietAccessLogger, add_dashboard
 from store.db import init_db, make_engine, make_session_factory
 
 TOKEN = "test-dashboard-token"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+class Captured(logging.Handler):
+    """The access log lines the server wrote (from its own thread)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+ACCESS = Captured()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +47,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = web.Application()
     add_dashboard(app, token=TOKEN, session_factory=make_session_factory(engine))
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(app)
+    access = logging.getLogger("tests.dashboard.access")
+    access.setLevel(logging.INFO)
+    access.addHandler(ACCESS)
+    runner = web.AppRunner(app, access_log_class=QuietAccessLogger, access_log=access)
     started = threading.Event()
 
     def serve() -> None:
@@ -67,15 +85,73 @@ async def test_token_is_required(server: str) -> None:
             assert resp.status == 200
 
 
-async def test_token_in_url_becomes_a_cookie(server: str) -> None:
+async def test_token_in_url_becomes_a_session_cookie(server: str) -> None:
     async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # unsafe: an IP host
+        async with http.get(
+            f"{server}/dashboard?region=x&token={TOKEN}", allow_redirects=False
+        ) as resp:
+            # the token leaves the URL at once: a redirect to the same page without it
+            assert resp.status == 303
+            assert resp.headers["Location"] == "/dashboard?region=x"
+            cookie = resp.cookies[COOKIE]
+            assert cookie["httponly"] and cookie["samesite"] == "Strict"
+            assert cookie["path"] == "/dashboard" and not cookie["secure"]
+            assert cookie.value != TOKEN and TOKEN not in resp.headers["Set-Cookie"]
+            assert len(cookie.value) >= 32
         async with http.get(f"{server}/dashboard?token={TOKEN}") as resp:
-            assert resp.status == 200
+            assert resp.status == 200 and str(resp.url) == f"{server}/dashboard"
             page = await resp.text()
             assert "地区科技服务指标" in page and "chart.umd.min.js" in page
-        # the page's own requests carry no token, only the cookie
+        # the page's own requests carry no token, only the session cookie
         async with http.get(server + "/dashboard/static/chart.umd.min.js") as resp:
             assert resp.status == 200 and len(await resp.read()) > 100_000
+    # the token itself is no session id
+    jar = ClientSession(cookies={COOKIE: TOKEN})
+    async with jar as http, http.get(server + "/dashboard/api/report") as resp:
+        assert resp.status == 401
+
+
+async def test_the_cookie_is_secure_behind_https(server: str) -> None:
+    async with (
+        ClientSession() as http,
+        http.get(
+            f"{server}/dashboard?token={TOKEN}",
+            headers={"X-Forwarded-Proto": "https"},
+            allow_redirects=False,
+        ) as resp,
+    ):
+        assert resp.status == 303 and resp.cookies[COOKIE]["secure"]
+
+
+async def test_every_response_sends_the_security_headers(server: str) -> None:
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with ClientSession() as http:
+        for path, auth in [
+            ("/dashboard", headers),
+            ("/dashboard/api/report", headers),
+            ("/dashboard/static/dashboard.js", headers),
+            ("/dashboard/static/nothing.js", headers),
+            ("/dashboard", {}),
+        ]:
+            async with http.get(server + path, headers=auth, allow_redirects=False) as resp:
+                assert resp.headers["Referrer-Policy"] == "no-referrer", path
+                csp = resp.headers["Content-Security-Policy"]
+                assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+                assert "default-src 'none'" in csp
+        async with http.get(server + "/dashboard", headers=headers) as resp:
+            page = await resp.text()
+        assert "<style" not in page and "<script>" not in page and " on" not in page.lower()
+
+
+async def test_no_token_reaches_the_access_log(server: str) -> None:
+    async with ClientSession() as http:
+        for query in (f"token={TOKEN}", "token=wrong-guess", f"region=x&token={TOKEN}"):
+            async with http.get(f"{server}/dashboard?{query}", allow_redirects=False) as resp:
+                assert resp.status in (303, 401)
+    await asyncio.sleep(0.05)  # the server thread writes its log line after the response
+    lines = list(ACCESS.lines)
+    assert any('"GET /dashboard"' in line for line in lines)
+    assert not [line for line in lines if TOKEN in line or "token=" in line or "?" in line]
 
 
 async def test_report_api(server: str) -> None:
@@ -154,6 +230,10 @@ def test_dashboard_renders_charts_in_chromium(server: str, tmp_path: Path) -> No
             lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-loaded")
         )
         assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "四川省"
+        # the token left the address bar; the style sheet loaded under the strict CSP
+        assert driver.current_url == f"{server}/dashboard"
+        header = driver.find_element(By.TAG_NAME, "header")
+        assert header.value_of_css_property("background-color") == "rgba(18, 88, 140, 1)"
         canvases = driver.find_elements(By.TAG_NAME, "canvas")
         assert len(canvases) == 3
         series = driver.execute_script(

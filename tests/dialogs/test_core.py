@@ -34,7 +34,8 @@ def digits_only(text: str) -> str:
 @pytest.mark.parametrize(
     "wire",
     ["accept:12", "rate:12:5", "useful:q:7", "useless:p:3", "role:need", "pick:2", "topic:0"]
-    + ["confirm", "cancel", "find_expert", "clear_profile", "cancel_order:4", "decline:9"],
+    + ["confirm", "cancel", "find_expert", "clear_profile", "cancel_order:4", "decline:9"]
+    + ["delete_me", "keep_me"],
 )
 def test_an_action_survives_the_wire(wire: str) -> None:
     action = parse_action(wire)
@@ -44,7 +45,7 @@ def test_an_action_survives_the_wire(wire: str) -> None:
 @pytest.mark.parametrize(
     "wire",
     ["", "accept", "accept:x", "accept:1:2", "rate:3", "useful:z:1", "role:king", "pick:-1"]
-    + ["accept:" + "9" * 40, "nonsense:1", "confirm:now"],
+    + ["accept:" + "9" * 40, "nonsense:1", "confirm:now", "delete_me:7", "keep_me:x"],
 )
 def test_a_forged_or_broken_action_is_nothing(wire: str) -> None:
     assert parse_action(wire) is None

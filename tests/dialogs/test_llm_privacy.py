@@ -9,7 +9,7 @@ import pytest
 from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.llm.extraction import SYSTEM, ExtractedSlots
 from dialogs.llm.privacy import Redactor, has_personal_data
-from tests.store.test_phone import longest_digit_run
+from tests.store.test_phone import WRITTEN_MOBILE, longest_digit_run
 
 HIDDEN = [
     "李子流胶，电话138\t0000\t1234",
@@ -63,3 +63,78 @@ def _strings(value: object) -> list[str]:
             return [value]
         return [value, *_strings(inner)] if isinstance(inner, dict | list) else [value]
     return []
+
+
+# ---- every written phone through redaction -------------------------------------------------
+@pytest.mark.parametrize("written", WRITTEN_MOBILE)
+def test_every_phone_format_is_redacted_and_restored(written: str):
+    red = Redactor()
+    scrubbed = red.scrub(f"李子流胶 {written}")
+    assert "[PHONE_1]" in scrubbed and longest_digit_run(scrubbed) < 7
+    assert red.restore(scrubbed) == f"李子流胶 {written}"
+    # inside data, before the JSON encoding (a tab would become the letters \t)
+    data = red.scrub_data({"message": written, "history": [written]})
+    assert all(longest_digit_run(v) < 7 for v in _strings(data))
+    assert longest_digit_run(json.dumps(data, ensure_ascii=False)) < 7
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("加我微信 abc_123 详聊", "abc_123"),
+        ("ＱＱ：１２３４５６７８", "１２３４５６７８"),
+        ("邮箱 ａｂｃ＠ｑｑ．ｃｏｍ", "ａｂｃ＠ｑｑ．ｃｏｍ"),
+        ("VX：tianfu88", "tianfu88"),
+    ],
+)
+def test_contact_ids_are_redacted_in_any_width(text: str, hidden: str):
+    red = Redactor()
+    scrubbed = red.scrub(text)
+    assert hidden not in scrubbed and red.restore(scrubbed) == text
+
+
+# ---- the output check -----------------------------------------------------------------------
+RICE = "稻瘟病防治"
+SOURCE = "稻瘟病用三环唑防治。详见农业农村部 https://www.moa.gov.cn/rice 的通知。"
+
+
+class _Model:
+    """A stand-in chat model that always writes *answer*."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    def structured(self, purpose, schema, *, system, data, redactor=None):  # type: ignore[no-untyped-def]
+        return schema(answerable=True, answer=self.answer, cited_titles=[RICE])
+
+
+def _grounded(answer: str):  # type: ignore[no-untyped-def]
+    from dialogs.llm.grounded import grounded_answer
+    from retrieval.answer import Answer
+    from retrieval.index import Hit
+
+    hit = Hit("rice", "rice#0", RICE, SOURCE, 1.0, 0.9, {}, {"source": "农业农村部"})
+    offline = Answer("稻瘟病怎么治", True, "离线答案", hits=(hit,))
+    return grounded_answer(_Model(answer), offline)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "用三环唑防治，有问题致电 一三八零零零零一二三四。",
+        "用三环唑防治，致电 幺三八 零零零零 幺两三四",
+        "用三环唑防治，致电１３８００００１２３４",
+        "用三环唑防治，详询微信 abc_123。",
+        "用三环唑防治，可以加VX咨询。",
+        "用三环唑防治，QQ 12345678。",
+        "用三环唑防治，购买见 https://shop.example.com/rice 。",
+        "用三环唑防治，见 www.example.cn。",
+    ],
+)
+def test_an_unsafe_model_answer_is_never_shown(answer: str):
+    assert _grounded(answer).text == "离线答案"
+
+
+def test_a_safe_answer_with_the_sources_link_is_shown():
+    text = "用三环唑防治，详见 https://www.moa.gov.cn/rice 的通知。"
+    assert _grounded(text).text == text

@@ -125,21 +125,27 @@ def test_uploaded_article_is_validated_saved_and_searchable(tmp_path: Path):
     )
     ingest(idx, CORPUS_DIR / "grain-rice-blast.md", progress=False)
     overlay = tmp_path / "overlay"
-    raw = (CORPUS_DIR / "animal-bee-varroa-mite.md").read_bytes()
+    bundled = (CORPUS_DIR / "animal-bee-varroa-mite.md").read_bytes()
+    raw = bundled.replace(b"id: animal-bee-varroa-mite", b"id: local-bee-varroa-mite", 1)
     article = add_article(idx, raw, overlay=overlay)
-    assert (overlay / "animal-bee-varroa-mite.md").read_bytes() == raw
-    assert idx.search("蜂螨怎么防治", k=1)[0].doc_id == article.id == "animal-bee-varroa-mite"
+    assert (overlay / "local-bee-varroa-mite.md").read_bytes() == raw
+    assert idx.search("蜂螨怎么防治", k=1)[0].doc_id == article.id == "local-bee-varroa-mite"
     assert "grain-rice-blast" in idx.doc_ids()  # the rest is untouched
     # sending it again with a change replaces the earlier upload
     add_article(idx, raw + "\n补充：越冬前最后一次治螨要在断子期。\n".encode(), overlay=overlay)
-    assert "断子期" in (overlay / "animal-bee-varroa-mite.md").read_text(encoding="utf-8")
-    assert any("越冬前" in t for t in idx.chunk_texts("animal-bee-varroa-mite"))
-    try:
-        add_article(idx, (CORPUS_DIR / "grain-rice-blast.md").read_bytes(), overlay=overlay)
-    except ArticleError as exc:
-        assert "already used" in exc.reason and exc.line == 2
-    else:
-        raise AssertionError("an upload must not shadow a bundled article")
+    assert "断子期" in (overlay / "local-bee-varroa-mite.md").read_text(encoding="utf-8")
+    assert any("越冬前" in t for t in idx.chunk_texts("local-bee-varroa-mite"))
+    # a bundled article's id is refused, indexed or not, naming the article, not a path
+    for shadow in (CORPUS_DIR / "grain-rice-blast.md", CORPUS_DIR / "animal-bee-varroa-mite.md"):
+        try:
+            add_article(idx, shadow.read_bytes(), overlay=overlay)
+        except ArticleError as exc:
+            assert "already used by a bundled article" in exc.reason and exc.line == 2
+            assert f"'{shadow.stem}'" in exc.reason and "《" in exc.reason
+            assert "/" not in exc.reason and str(CORPUS_DIR) not in str(exc)
+        else:
+            raise AssertionError("an upload must not shadow a bundled article")
+    assert not (overlay / "grain-rice-blast.md").exists()
     try:
         add_article(idx, b"---\nid: x\n", overlay=overlay)
     except ArticleError as exc:

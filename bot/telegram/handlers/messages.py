@@ -4,6 +4,7 @@ content we cannot read yet."""
 from __future__ import annotations
 
 import logging
+from pathlib import PurePath
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
@@ -38,12 +39,13 @@ def setup() -> Router:
         if user is None or document is None or user.id not in services.admin_ids:
             raise SkipHandler
         locale = "en" if (user.language_code or "").startswith("en") else "zh"
+        name = PurePath(document.file_name or "").name[:64]  # refusals name the upload
         if not (document.file_name or "").lower().endswith(".md"):
             await message.answer(t("article_not_markdown", locale), parse_mode=None)
             return
         if (document.file_size or 0) > MAX_FILE_BYTES:
             reason = f"file is {document.file_size} bytes; the limit is {MAX_FILE_BYTES} (1 MB)"
-            text = t("article_refused", locale, line=0, reason=reason)
+            text = t("article_refused", locale, name=name, line=0, reason=reason)
             await message.answer(text, parse_mode=None)
             return
         raw = await bot.download(document)
@@ -55,7 +57,7 @@ def setup() -> Router:
             )
         except ArticleError as exc:
             log.info("article upload from %s refused: %s", user.id, exc)
-            text = t("article_refused", locale, line=exc.line, reason=exc.reason)
+            text = t("article_refused", locale, name=name, line=exc.line, reason=exc.reason)
             await message.answer(text, parse_mode=None)
             return
         if services.assistant.science.knowledge is None:  # the first article of an empty index

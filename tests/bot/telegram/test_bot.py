@@ -221,3 +221,18 @@ async def test_llm_mode_answers_through_telegram(tg, fake_llm):
     # the fake model's answer: the first sentence of the retrieved article, cited
     assert out[0].startswith("稻瘟病是由稻瘟病菌") and "《水稻稻瘟病的识别与防治》" in out[0]
     assert fake_llm.chat_bodies()
+
+
+async def test_mydata_comes_as_a_json_file_and_delete_me_asks(tg):
+    import json
+
+    me = tg.user(FARMER, "老王")
+    await tg.send(me, "稻瘟病怎么防治")
+    out = await tg.send(me, "/mydata")
+    assert "我们保存的关于您的全部信息" in out[0]
+    chat, name, content = tg.session.documents[-1]
+    assert chat == FARMER and name.endswith(".json")
+    data = json.loads(content)
+    assert data["user"]["display_name"] == "老王" and len(data["questions"]) == 1
+    assert "无法恢复" in (await tg.send(me, "/delete_me"))[0]
+    assert "已删除" in (await tg.click(me, "确认删除"))[0]

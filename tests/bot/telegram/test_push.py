@@ -113,7 +113,8 @@ async def test_bad_article_is_refused_with_line_and_reason(engine, tmp_path):
     broken = (CORPUS_DIR / "sci-rainbow.md").read_text(encoding="utf-8")
     broken = broken.replace("category: science", "category: magic")
     out = await tg.send_document(admin, "rainbow.md", broken.encode("utf-8"))
-    assert out[0].startswith("文章没有入库：第 ") and "unknown category 'magic'" in out[0]
+    assert out[0].startswith("文章没有入库（rainbow.md）：第 ")
+    assert "unknown category 'magic'" in out[0]
     overlay = services.corpus_overlay
     assert not overlay.exists() or not any(overlay.iterdir())
     out = await tg.send_document(admin, "notes.txt", b"hello")
@@ -123,7 +124,8 @@ async def test_bad_article_is_refused_with_line_and_reason(engine, tmp_path):
     # a bundled id cannot be shadowed
     services.knowledge.sync([article_document(read_article_file(CORPUS_DIR / "sci-rainbow.md"))])
     out = await tg.send_document(admin, "rainbow.md", (CORPUS_DIR / "sci-rainbow.md").read_bytes())
-    assert "already used" in out[0]
+    assert "already used by a bundled article, 《彩虹是怎么形成的》" in out[0]
+    assert "/" not in out[0].replace("rainbow.md", "")  # no server path
 
 
 async def test_documents_from_others_are_not_articles(engine, tmp_path):

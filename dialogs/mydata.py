@@ -1,0 +1,152 @@
+"""/mydata and /delete_me: a person sees everything stored about them and can have it erased
+(个人信息保护法: access, copy and deletion). Deleting asks first; only the typed confirmation
+button (or the explicit words "确认删除我的数据") erases."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from dialogs.actions import Act, Action
+from dialogs.context import Turn
+from dialogs.types import Outcome, Reply
+from store.clock import utcnow
+from store.privacy import (
+    clear_old_questions,
+    clear_stale_states,
+    export_person,
+    forget_person,
+)
+
+log = logging.getLogger(__name__)
+
+MYDATA = re.compile(
+    r"^\s*(?:/mydata|我的数据|查看我的数据|导出我的数据|my data)\s*[。.!！]?\s*$", re.I
+)
+DELETE_ME = re.compile(
+    r"^\s*(?:/delete_me|删除我的(?:数据|信息)|注销(?:我的)?账号|delete my data)\s*[。.!！]?\s*$",
+    re.I,
+)
+CONFIRMED = re.compile(
+    r"^\s*(?:/delete_me\s+(?:确认|confirm)|确认删除我的数据)\s*[。.!！]?\s*$", re.I
+)
+FILE_NAME = "tianfu-mydata.json"
+
+
+def is_data_command(text: str) -> bool:
+    """The text asks to see or erase one's own data (works in the middle of a form)."""
+    return bool(MYDATA.match(text) or DELETE_ME.match(text) or CONFIRMED.match(text))
+
+
+def _summary(turn: Turn, data: dict[str, Any]) -> str:
+    user = data["user"]
+    region = "".join(user[k] for k in ("province", "city", "county")) or "-"
+    lines = [
+        turn.t("mydata_head"),
+        turn.t(
+            "mydata_user",
+            name=user["display_name"] or "-",
+            phone=user["phone"] or "-",
+            region=region,
+            channel=f"{user['channel']}:{user['external_id']}",
+            since=user["created_at"][:10],
+        ),
+        turn.t(
+            "mydata_counts",
+            needs=len(data["needs"]),
+            requested=len(data["orders_as_requester"]),
+            served=len(data["orders_as_expert"]),
+            questions=len(data["questions"]),
+            feedback=len(data["feedback"]),
+            pushes=len(data["pushes"]),
+        ),
+        turn.t(
+            "mydata_topics",
+            topics="、".join(s["topic"] for s in data["subscriptions"]) or "-",
+            interests="、".join(_interest(turn, i) for i in data["interests"]) or "-",
+        ),
+    ]
+    if data["expert_profile"] is not None:
+        lines.append(turn.t("mydata_expert"))
+    lines.append(turn.t("mydata_tail"))
+    return "\n".join(lines)
+
+
+def _interest(turn: Turn, row: dict[str, Any]) -> str:
+    if row["kind"] == "category":
+        return turn.t(f"category_{row['value']}")
+    return str(row["value"]).replace("|", "")
+
+
+@dataclass(slots=True)
+class DataDesk:
+    """A person's own data: the export and the erasure."""
+
+    def on_text(self, turn: Turn, text: str) -> None:
+        if CONFIRMED.match(text):
+            self.delete(turn)
+        elif DELETE_ME.match(text):
+            self.ask_delete(turn)
+        else:
+            self.show(turn)
+
+    def show(self, turn: Turn) -> None:
+        """A readable summary, then the whole record as JSON (a file where the channel can)."""
+        data = export_person(session=turn.session, user_id=turn.user.id or 0)
+        data["conversation_state"] = turn.state.to_json()  # this turn's, not the saved one
+        turn.say(_summary(turn, data))
+        document = json.dumps(data, ensure_ascii=False, indent=1)
+        turn.out.replies.append(Reply(document, document=(FILE_NAME, document.encode("utf-8"))))
+
+    def ask_delete(self, turn: Turn) -> None:
+        turn.say(
+            turn.t("delete_me_ask"),
+            [
+                [
+                    turn.button("btn_delete_me", Action(Act.DELETE_ME)),
+                    turn.button("btn_keep_me", Action(Act.KEEP_ME)),
+                ]
+            ],
+        )
+
+    def delete(self, turn: Turn) -> None:
+        """Erase now; the assistant then saves no conversation state for this person."""
+        forget_person(session=turn.session, user_id=turn.user.id or 0)
+        turn.state.clear_form()
+        turn.state.memory = None
+        turn.say(turn.t("delete_me_done"))
+
+    def keep(self, turn: Turn) -> None:
+        turn.say(turn.t("delete_me_kept"))
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionRetention:
+    """A scheduler job: question texts older than *days* are emptied (QUESTION_LOG_DAYS);
+    the rows keep what the indicators count (answered, top hit, region, time). Conversation
+    states idle as long (an abandoned form, the follow-up memory) are dropped too."""
+
+    days: int
+
+    def run_due(
+        self, session_factory: Callable[[], Session], now: datetime | None = None
+    ) -> Outcome:
+        before = (now or utcnow()) - timedelta(days=self.days)
+        with session_factory() as session:
+            cleared = clear_old_questions(session=session, before=before)
+            stale = clear_stale_states(session=session, before=before)
+        if cleared or stale:
+            log.info(
+                "retention (%d days): %d question texts cleared, %d idle conversations dropped",
+                self.days,
+                cleared,
+                stale,
+            )
+        return Outcome()

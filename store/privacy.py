@@ -1,0 +1,277 @@
+"""A person's own data: everything stored about them (/mydata), its irreversible removal
+(/delete_me), and the retention of raw question texts.
+
+Deleting keeps what the regional indicators count and nothing that names the person (needs
+nobody has taken yet are expired first, which leaves them unmet as before): the
+user row stays as an anonymous placeholder (roles, region and sign-up time only; no name,
+phone or channel id), so needs and orders still count for their region, crop, category,
+times, status and rating. Everything the person wrote or chose (need texts, questions,
+feedback, subscriptions, interests, conversation state, messages) is deleted or emptied.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import delete, or_, update
+from sqlmodel import Session, col, select
+
+from store.clock import utcnow
+from store.conversations import ConversationState
+from store.errors import StoreError
+from store.experts import ExpertProfile
+from store.feedback import ArticleFeedback
+from store.interests import Interest
+from store.lifecycle import OrderStatus
+from store.needs import Need
+from store.notifications import OrderNotification
+from store.orders import Order, OrderEvent, Rating, expire
+from store.outbox import BlockedChat, OutboxMessage
+from store.push import PushLog
+from store.questions import QuestionLog
+from store.subscriptions import Subscription
+from store.users import User
+
+log = logging.getLogger(__name__)
+
+# the channel of a person who asked to be forgotten: no transport ever addresses it
+FORGOTTEN_CHANNEL = "deleted"
+
+
+def is_forgotten(user: User) -> bool:
+    """True for the anonymous placeholder left by :func:`forget_person`."""
+    return user.channel == FORGOTTEN_CHANNEL
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
+
+
+def _rows(rows: Any) -> list[dict[str, Any]]:
+    """Table rows as dicts of their columns (as stored: no model validation on the way)."""
+    return [{c.name: _plain(getattr(row, c.name)) for c in row.__table__.columns} for row in rows]
+
+
+def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
+    """Everything stored about one person, as JSON-ready data (the /mydata export).
+
+    Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
+    subscriptions, interests, questions, feedback, pushes, notified_of_orders,
+    conversation_state.
+    """
+    user = session.get(User, user_id)
+    if user is None:
+        return {}
+    uid = user_id
+    orders_req = session.exec(select(Order).where(Order.requester_id == uid)).all()
+    orders_exp = session.exec(select(Order).where(Order.expert_id == uid)).all()
+    profile = session.exec(select(ExpertProfile).where(ExpertProfile.user_id == uid)).first()
+    state = session.exec(
+        select(ConversationState).where(
+            ConversationState.channel == user.channel,
+            ConversationState.external_id == user.external_id,
+        )
+    ).first()
+    ratings = session.exec(
+        select(Rating).where(or_(col(Rating.requester_id) == uid, col(Rating.expert_id) == uid))
+    ).all()
+    return {
+        "exported_at": utcnow().isoformat(),
+        "user": _rows([user])[0],
+        "needs": _rows(session.exec(select(Need).where(Need.requester_id == uid)).all()),
+        "orders_as_requester": _rows(orders_req),
+        "orders_as_expert": _rows(orders_exp),
+        "ratings": _rows(ratings),
+        "expert_profile": _rows([profile])[0] if profile is not None else None,
+        "subscriptions": _rows(
+            session.exec(select(Subscription).where(Subscription.user_id == uid)).all()
+        ),
+        "interests": _rows(session.exec(select(Interest).where(Interest.user_id == uid)).all()),
+        "questions": _rows(
+            session.exec(
+                select(QuestionLog)
+                .where(QuestionLog.user_id == uid)
+                .order_by(col(QuestionLog.created_at))
+            ).all()
+        ),
+        "feedback": _rows(
+            session.exec(select(ArticleFeedback).where(ArticleFeedback.user_id == uid)).all()
+        ),
+        "pushes": _rows(session.exec(select(PushLog).where(PushLog.user_id == uid)).all()),
+        "notified_of_orders": _rows(
+            session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
+        ),
+        "conversation_state": dict(state.data) if state is not None else None,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What :func:`forget_person` removed or emptied, by kind (for the log and the reply)."""
+
+    needs: int = 0
+    orders: int = 0
+    questions: int = 0
+    feedback: int = 0
+    subscriptions: int = 0
+    interests: int = 0
+    messages: int = 0
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
+
+
+def forget_person(*, session: Session, user_id: int) -> Forgotten:
+    """Irreversibly remove one person's personal data in one transaction.
+
+    Kept, without the person: their needs' and orders' region, crop, category, urgency,
+    budget, status, times and rating (the indicators); the user row as an anonymous
+    placeholder with roles, region and creation time (so requesters and experts still count
+    where they were); anonymous question-log rows (answered flag, top hit, region, time).
+
+    Raises nothing for an unknown or already forgotten id (returns zero counts).
+    """
+    user = session.get(User, user_id)
+    if user is None or is_forgotten(user):
+        return Forgotten()
+    uid = user_id
+    channel, external_id = user.channel, user.external_id
+    # needs nobody took are withdrawn from matching (expired: still unmet in the indicators),
+    # so no expert is offered a need without a text or a contact
+    for order_id in session.exec(
+        select(Order.id).where(
+            col(Order.requester_id) == uid,
+            col(Order.status).in_([OrderStatus.POSTED, OrderStatus.MATCHED]),
+        )
+    ).all():
+        try:
+            expire(session=session, order_id=order_id or 0)
+        except StoreError:
+            session.rollback()  # taken in the meantime: it stays with its expert
+    secrets = [s for s in (user.phone or "", user.display_name) if len(s) >= 2]
+    try:
+        needs = session.execute(
+            update(Need)
+            .where(col(Need.requester_id) == uid)
+            .values(text="", problem="", contact_phone="")
+        )
+        mine = or_(col(Order.requester_id) == uid, col(Order.expert_id) == uid)
+        order_ids = list(session.exec(select(Order.id).where(mine)).all())
+        orders = session.execute(update(Order).where(mine).values(resolution_note=""))
+        if order_ids:
+            session.execute(
+                update(OrderEvent).where(col(OrderEvent.order_id).in_(order_ids)).values(note="")
+            )
+            session.execute(
+                update(Rating).where(col(Rating.order_id).in_(order_ids)).values(comment="")
+            )
+            session.execute(
+                update(OrderNotification)
+                .where(col(OrderNotification.order_id).in_(order_ids))
+                .values(reason="")
+            )
+        questions = session.execute(
+            update(QuestionLog)
+            .where(col(QuestionLog.user_id) == uid)
+            .values(question="", user_id=None, feedback=0)
+        )
+        feedback = session.execute(
+            delete(ArticleFeedback).where(col(ArticleFeedback.user_id) == uid)
+        )
+        subs = session.execute(delete(Subscription).where(col(Subscription.user_id) == uid))
+        interests = session.execute(delete(Interest).where(col(Interest.user_id) == uid))
+        session.execute(delete(PushLog).where(col(PushLog.user_id) == uid))
+        # messages to the person, and any message to others that carries their phone or name
+        to_them = (col(OutboxMessage.channel) == channel) & (
+            col(OutboxMessage.external_id) == external_id
+        )
+        naming = [col(OutboxMessage.text).contains(s, autoescape=True) for s in secrets]
+        messages = session.execute(delete(OutboxMessage).where(or_(to_them, *naming)))
+        session.execute(
+            delete(BlockedChat).where(
+                col(BlockedChat.channel) == channel, col(BlockedChat.external_id) == external_id
+            )
+        )
+        session.execute(
+            delete(ConversationState).where(
+                col(ConversationState.channel) == channel,
+                col(ConversationState.external_id) == external_id,
+            )
+        )
+        session.execute(
+            update(ExpertProfile)
+            .where(col(ExpertProfile.user_id) == uid)
+            .values(
+                organisation="",
+                title="",
+                bio="",
+                available=False,
+                fields=[],
+                skills=[],
+                crops=[],
+                service_regions=[],
+                updated_at=utcnow(),
+            )
+        )
+        user.channel = FORGOTTEN_CHANNEL
+        user.external_id = f"user-{uid}"
+        user.display_name = ""
+        user.phone = None
+        session.add(user)
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    session.refresh(user)
+    done = Forgotten(
+        needs=_count(needs),
+        orders=_count(orders),
+        questions=_count(questions),
+        feedback=_count(feedback),
+        subscriptions=_count(subs),
+        interests=_count(interests),
+        messages=_count(messages),
+    )
+    log.info("forgot user %d: %s", uid, done)
+    return done
+
+
+def clear_old_questions(*, session: Session, before: datetime, limit: int = 5000) -> int:
+    """Empty the text of logged questions asked before *before* (retention); the row keeps
+    its aggregates (answered, top hit, region, time, vote). Returns how many were cleared.
+
+    At most *limit* rows per call, so one scheduler round stays short; the next round goes on.
+    """
+    ids = list(
+        session.exec(
+            select(QuestionLog.id)
+            .where(col(QuestionLog.created_at) < before, col(QuestionLog.question) != "")
+            .order_by(col(QuestionLog.id))
+            .limit(limit)
+        ).all()
+    )
+    if not ids:
+        return 0
+    session.execute(update(QuestionLog).where(col(QuestionLog.id).in_(ids)).values(question=""))
+    session.commit()
+    return len(ids)
+
+
+def clear_stale_states(*, session: Session, before: datetime) -> int:
+    """Delete conversation states untouched since *before*: an unfinished form and the
+    follow-up memory (recent questions as typed) are not kept longer than the question log.
+    Returns how many were deleted."""
+    result = session.execute(
+        delete(ConversationState).where(col(ConversationState.updated_at) < before)
+    )
+    session.commit()
+    return _count(result)

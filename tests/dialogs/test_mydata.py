@@ -1,0 +1,86 @@
+"""/mydata shows a person everything stored about them; /delete_me erases it after asking."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from store.conversations import ConversationState
+from store.needs import Need
+from store.users import User
+from tests.dialogs.chat import Chat
+
+NEED = "我在宜宾翠屏区，李子树流胶很严重，想请专家来看看，电话13912345678"
+
+
+def _post_need(chat: Chat) -> None:
+    chat.send(NEED)
+    for _ in range(6):
+        if "确认" in chat.buttons():
+            chat.press("确认")
+            return
+        chat.send("跳过")
+    raise AssertionError(chat.text)
+
+
+def test_mydata_shows_the_record_and_attaches_json(chat: Chat):
+    _post_need(chat)
+    chat.send("订阅 柑橘")
+    if "确认" in chat.buttons():
+        chat.press("确认")
+    out = chat.send("/mydata")
+    summary, document = out.replies
+    assert "老王" in summary.text and "13912345678" in summary.text
+    assert "需求 1 条" in summary.text and "柑橘" in summary.text
+    assert document.document is not None and document.document[0].endswith(".json")
+    data = json.loads(document.document[1])
+    assert data["user"]["display_name"] == "老王"
+    assert data["needs"][0]["contact_phone"] == "13912345678"
+    assert len(data["orders_as_requester"]) == 1
+    assert [s["topic"] for s in data["subscriptions"]] == ["柑橘"]
+    assert json.loads(document.text) == data
+
+
+def test_delete_me_asks_first_and_can_be_called_off(chat: Chat, assistant):  # type: ignore[no-untyped-def]
+    _post_need(chat)
+    out = chat.send("/delete_me")
+    assert "无法恢复" in out.text and chat.buttons() == ["确认删除", "不删了"]
+    chat.press("不删了")
+    assert "保持不变" in chat.text
+    with assistant.session_factory() as s:
+        assert s.exec(select(User).where(User.display_name == "老王")).first() is not None
+
+
+def test_delete_me_erases_the_person(chat: Chat, assistant):  # type: ignore[no-untyped-def]
+    _post_need(chat)
+    chat.send("/delete_me")
+    chat.press("确认删除")
+    assert "已删除" in chat.text
+    with assistant.session_factory() as s:
+        assert s.exec(select(User).where(User.display_name == "老王")).first() is None
+        assert s.exec(select(User).where(User.external_id == "老王")).first() is None
+        need = s.exec(select(Need)).one()
+        assert need.text == "" and need.contact_phone == "" and need.county == "翠屏区"
+        assert s.exec(select(ConversationState)).all() == []
+    # writing again: a new person, with nothing of the old one
+    chat.send("/mydata")
+    data = json.loads(chat.last.replies[1].text)
+    assert data["needs"] == [] and data["user"]["phone"] is None
+
+
+def test_typed_confirmation_erases_too(chat: Chat, assistant):  # type: ignore[no-untyped-def]
+    chat.send("稻瘟病怎么防治")
+    chat.send("确认删除我的数据")
+    assert "已删除" in chat.text
+    with assistant.session_factory() as s:
+        assert s.exec(select(User).where(User.channel == "test")).all() == []
+
+
+def test_mydata_in_the_middle_of_a_form_comes_back_to_it(chat: Chat):
+    chat.send("我家李子树流胶很严重，想请专家来看看")
+    asked = chat.last.replies[-1].text
+    out = chat.send("/mydata")
+    assert "我们保存的关于您的全部信息" in out.replies[0].text
+    assert out.replies[-1].text == asked  # the open question again
+    assert '"form"' in out.replies[1].text  # the unfinished form is part of the record
