@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     llm_mode: Literal["off", "extract", "answer", "both"] = "both"
     llm_timeout: float = Field(default=8.0, gt=0, le=120)
     llm_structured: Literal["function_calling", "json_schema"] = "function_calling"
+    unverified_may_browse_accept: bool = False
+    accepts_per_day: int = Field(default=10, ge=1, le=1000)
+    max_open_orders: int = Field(default=5, ge=1, le=1000)
+    contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

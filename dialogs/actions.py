@@ -34,9 +34,13 @@ class Act(StrEnum):
     RESOLVE = "resolve"
     RATE = "rate"  # n: score
     CANCEL_ORDER = "cancel_order"
+    CONSENT = "consent"  # the requester agrees to exchange contacts with the accepting expert
+    SWAP = "swap"  # the requester asks for another expert (换一位)
 
 
-ORDER_ACTS = frozenset({Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER})
+ORDER_ACTS = frozenset(
+    {Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER, Act.CONSENT, Act.SWAP}
+)
 VOTE_ACTS = frozenset({Act.USEFUL, Act.USELESS})
 ROLES = ("need", "expert", "citizen")
 VOTE_SOURCES = ("q", "p")

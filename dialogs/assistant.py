@@ -22,6 +22,7 @@ from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
+from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk
@@ -29,13 +30,15 @@ from dialogs.personal import PersonalDesk
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
+from dialogs.trust import TrustDesk
 from dialogs.types import Incoming, Outcome
 from knowledge.lexicons import default_lexicon
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
-from store.users import get_or_create_user
+from store.trust import MarketRules
+from store.users import Role, User, get_or_create_user
 from store.validation import normalise_text
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,8 @@ class Assistant:
     Each desk owns one area: ``forms`` (filling and committing needs, expert profiles and
     subscriptions), ``orders`` (接单 … rating), ``matching`` (experts for a need, browsing,
     scheduled re-matching), ``science`` (answers), ``personal`` (profile and subscriptions),
-    ``stats`` (indicators). Build one with :meth:`build`.
+    ``stats`` (indicators), ``trust`` (administrators verifying and suspending). Build one
+    with :meth:`build`.
     """
 
     session_factory: Callable[[], Session]
@@ -81,6 +85,7 @@ class Assistant:
     matching: MatchDesk
     science: ScienceDesk
     personal: PersonalDesk
+    trust: TrustDesk
     stats: StatsDesk | None = None
     locale: str = "zh"
     llm: ChatModel | None = None
@@ -101,11 +106,14 @@ class Assistant:
         auto_close_days: int = 7,
         field_categories: Mapping[str, str] | None = None,
         crop_groups: Mapping[str, str] | None = None,
+        rules: MarketRules | None = None,
+        is_admin: Callable[[User], bool] | None = None,
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
         *field_categories* (expert field -> problem category) and *crop_groups* (crop ->
-        group) default to the bundled lexicon's.
+        group) default to the bundled lexicon's. *rules*: who may accept and when contacts
+        are exchanged; *is_admin*: who may verify and suspend (default: the admin role).
         """
         if field_categories is None or crop_groups is None:
             lexicon = default_lexicon()
@@ -120,13 +128,15 @@ class Assistant:
             auto_close_days=auto_close_days,
         )
         personal = PersonalDesk()
+        orders = OrderDesk(matching, rules or MarketRules())
         return cls(
             session_factory=session_factory,
             forms=FormDesk(personal),
-            orders=OrderDesk(matching),
+            orders=orders,
             matching=matching,
             science=ScienceDesk(knowledge, tokenize, llm),
             personal=personal,
+            trust=TrustDesk(is_admin or _has_admin_role, orders),
             stats=stats,
             locale=locale,
             llm=llm,
@@ -248,6 +258,16 @@ class Assistant:
             return
         if _PERSONAL_COMMAND.match(text):
             self._route(turn, text, self.understand(text, turn))
+            return
+        if (admin := admin_command(text)) is not None:
+            self.trust.on_command(turn, admin)
+            if st.form is not None:
+                self.forms.repeat(turn)
+            return
+        ref = turn.incoming.reply_to_ref
+        if ref.startswith("order:") and not is_order_text(text):
+            # a reply to an order's message is for the other party of that order
+            self.orders.relay(turn, _ref_id(ref), text)
             return
         if _OTHERS_DATA.search(text):
             turn.say(turn.t("private_data"))
@@ -439,6 +459,15 @@ def focus_query(text: str, parse: Parse) -> str:
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
     query = " ".join(dict.fromkeys(b for b in bits if b))
     return query if len(query) >= 2 else text
+
+
+def _has_admin_role(user: User) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+def _ref_id(ref: str) -> int | None:
+    tail = ref.partition(":")[2]
+    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
 
 
 def _apology(locale: str) -> Outcome:
