@@ -59,9 +59,15 @@ async def test_need_to_accept_through_telegram(tg):
     assert note.parse_mode is None
 
     won = await tg.click(expert, "接单")
-    assert "接单成功" in won[0] and "13800001234" in won[0]
+    # (issue 15) no phone on accepting: the farmer sees the profile and agrees first
+    assert "接单成功" in won[0] and "13800001234" not in won[0]
     await tg.notifier.drain()
-    assert any("13900000001" in t for t in tg.session.texts(FARMER))
+    assert not any("13900000001" in t for t in tg.session.texts(FARMER))
+    assert tg.buttons(farmer) == ["同意交换联系方式", "换一位"]
+    agreed = await tg.click(farmer, "同意交换联系方式")
+    assert any("13900000001" in t for t in agreed)
+    await tg.notifier.drain()
+    assert "13800001234" in tg.session.texts(EXPERT)[-1]
     assert any("已被其他专家接单" in t for t in tg.session.texts(EXPERT2))
     # the second expert replies 接单 to their notification: politely refused
     notice = next(m for m in tg.session.sent(EXPERT2) if "新需求" in m.text)
