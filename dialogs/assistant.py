@@ -268,6 +268,8 @@ class Assistant:
         if ref.startswith("order:") and not is_order_text(text):
             # a reply to an order's message is for the other party of that order
             self.orders.relay(turn, _ref_id(ref), text)
+            if st.form is not None:
+                self.forms.repeat(turn)
             return
         if _OTHERS_DATA.search(text):
             turn.say(turn.t("private_data"))

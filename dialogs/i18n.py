@@ -35,7 +35,7 @@ ZH: dict[str, str] = {
     "ask_fields": "您擅长哪些领域或技术？比如“果树栽培、病虫害防治”。",
     "ask_service_regions": "您能服务哪些地方？可以说多个，比如“泸州合江、宜宾翠屏”。",
     "ask_name": "请问怎么称呼您？",
-    "ask_expert_phone": "请留一个联系电话，接单后会提供给需求方。",
+    "ask_expert_phone": "请留一个联系电话，接单后经需求方同意会提供给对方。",
     "ask_organisation": "您在哪个单位？（可说“跳过”）",
     "ask_title": "您的职称是？比如农艺师、兽医师。（可说“跳过”）",
     "ask_topics": "想订阅哪些方面的科普？比如“柑橘病虫害”“地震安全”。",
@@ -83,7 +83,7 @@ ZH: dict[str, str] = {
     "urgent": "紧急",
     "yuan": "{n} 元",
     "error": "抱歉，处理您的消息时出了点问题，请再说一次。",
-    "private_data": "其他用户的电话和个人信息受保护，我不能提供。专家接单后，双方才能看到彼此的联系方式。有技术问题可以直接问我。",
+    "private_data": "其他用户的电话和个人信息受保护，我不能提供。专家接单并经需求方同意后，双方才能看到彼此的联系方式，在此之前双方通过平台转达消息。有技术问题可以直接问我。",
 }
 
 EN: dict[str, str] = {
@@ -117,7 +117,7 @@ EN: dict[str, str] = {
     "ask_fields": "Which fields or techniques are you good at?",
     "ask_service_regions": "Which places can you serve? You may name several.",
     "ask_name": "How should we call you?",
-    "ask_expert_phone": "Please leave a phone number; requesters get it after you accept.",
+    "ask_expert_phone": "Please leave a phone number; requesters get it after you accept and they agree.",
     "ask_organisation": "Which organisation are you with? (or 'skip')",
     "ask_title": "Your professional title? (or 'skip')",
     "ask_topics": "Which topics would you like to follow?",
@@ -165,7 +165,7 @@ EN: dict[str, str] = {
     "urgent": "urgent",
     "yuan": "{n} yuan",
     "error": "Sorry, something went wrong. Please say it again.",
-    "private_data": "Other users' phone numbers and personal details are protected and I cannot share them. Contacts are shown to both sides only after an expert accepts a need. Ask me any technical question.",
+    "private_data": "Other users' phone numbers and personal details are protected and I cannot share them. Contacts are shown to both sides only after an expert accepts and the requester agrees; until then messages are relayed. Ask me any technical question.",
 }
 
 CATALOGUES = {"zh": ZH, "en": EN}
