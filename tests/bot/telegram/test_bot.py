@@ -226,3 +226,19 @@ async def test_llm_mode_answers_through_telegram(tg, fake_llm):
     # the fake model's answer: the first sentence of the retrieved article, cited
     assert out[0].startswith("稻瘟病是由稻瘟病菌") and "《水稻稻瘟病的识别与防治》" in out[0]
     assert fake_llm.chat_bodies()
+
+
+async def test_administrators_verify_experts_in_chat(tg):
+    from tests.bot.telegram.conftest import ADMIN
+
+    expert, admin = tg.user(EXPERT, "张建国"), tg.user(ADMIN, "管理员小周")
+    await register_expert(
+        tg, expert, "我是农技站的，搞土壤改良，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
+    )
+    assert "只对平台管理员开放" in (await tg.send(expert, "/verify 张建国 自己"))[0]
+    pending = await tg.send(admin, "/experts pending")
+    assert "张建国" in pending[0]
+    done = await tg.send(admin, f"/verify {EXPERT} 宜宾市农业农村局")
+    assert done == ["已认证专家 张建国（宜宾市农业农村局）。"]
+    await tg.notifier.drain()
+    assert "通过平台认证" in tg.session.texts(EXPERT)[-1]
