@@ -26,6 +26,7 @@ from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk
+from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
@@ -128,7 +129,8 @@ class Assistant:
             auto_close_days=auto_close_days,
         )
         personal = PersonalDesk()
-        orders = OrderDesk(matching, rules or MarketRules())
+        rules = rules or MarketRules()
+        orders = OrderDesk(matching, rules, PartyDesk(rules))
         return cls(
             session_factory=session_factory,
             forms=FormDesk(personal),
@@ -136,7 +138,7 @@ class Assistant:
             matching=matching,
             science=ScienceDesk(knowledge, tokenize, llm),
             personal=personal,
-            trust=TrustDesk(is_admin or _has_admin_role, orders),
+            trust=TrustDesk(is_admin or _has_admin_role, orders.parties),
             stats=stats,
             locale=locale,
             llm=llm,
@@ -267,7 +269,7 @@ class Assistant:
         ref = turn.incoming.reply_to_ref
         if ref.startswith("order:") and not is_order_text(text):
             # a reply to an order's message is for the other party of that order
-            self.orders.relay(turn, _ref_id(ref), text)
+            self.orders.parties.relay(turn, _ref_id(ref), text)
             if st.form is not None:
                 self.forms.repeat(turn)
             return

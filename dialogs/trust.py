@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dialogs.context import Turn
 from dialogs.matching import tell
 from dialogs.nlu.commands import AdminCommand, AdminVerb
-from dialogs.orders import OrderDesk
+from dialogs.parties import PartyDesk
 from store.errors import InvalidInput
 from store.experts import get_expert_profile
 from store.trust import (
@@ -32,11 +32,11 @@ class TrustDesk:
 
     Args:
         is_admin: whether a user may use these commands.
-        orders: the order desk (a suspended expert's orders are withdrawn through it).
+        parties: the parties desk (a suspended expert's orders are withdrawn through it).
     """
 
     is_admin: Callable[[User], bool]
-    orders: OrderDesk
+    parties: PartyDesk
 
     def on_command(self, turn: Turn, cmd: AdminCommand) -> None:
         if not self.is_admin(turn.user):
@@ -121,6 +121,6 @@ class TrustDesk:
         ):
             turn.say(turn.t("already_suspended", name=person.display_name))
             return
-        withdrawn = self.orders.withdraw_all(turn, person.id or 0)
+        withdrawn = self.parties.withdraw_all(turn, person.id or 0)
         turn.say(turn.t("suspended_done", name=person.display_name, n=withdrawn))
         tell(turn.out, turn.session, person.id, "suspended_user", kind="trust")
