@@ -302,7 +302,7 @@ class OrderDesk:
             return
         lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
         for ev in o.timeline(session=turn.session, order_id=order_id):
-            when = _local(ev.at).strftime("%m-%d %H:%M")
+            when = local_time(ev.at).strftime("%m-%d %H:%M")
             note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
             if ev.action == "release":
                 note = ""  # why (swap, suspension) is nobody else's business
@@ -353,7 +353,7 @@ def _only(ids: list[int]) -> int | None:
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def _local(at: datetime) -> datetime:
+def local_time(at: datetime) -> datetime:
     """A stored UTC time as the users' wall-clock time (Beijing time)."""
     return as_utc(at).astimezone(LOCAL_TZ)
 

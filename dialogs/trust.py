@@ -1,6 +1,6 @@
 """The administrators' trust desk: `/experts pending`, `/verify`, `/unverify` (or `/reject`),
-`/suspend` and `/unsuspend`. Who is an administrator is the application's to say (the same
-check as `/stats`); every decision records who made it and why."""
+`/reports`, `/suspend` and `/unsuspend`. Who is an administrator is the application's to say
+(the same check as `/stats`); every decision records who made it and why."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dialogs.context import Turn
 from dialogs.matching import tell
 from dialogs.nlu.commands import AdminCommand, AdminVerb
+from dialogs.orders import local_time
 from dialogs.parties import PartyDesk
 from store.errors import InvalidInput
 from store.experts import get_expert_profile
@@ -17,6 +18,7 @@ from store.trust import (
     Decision,
     find_person,
     pending_experts,
+    recent_reports,
     reports_on,
     review_expert,
     suspend,
@@ -44,6 +46,9 @@ class TrustDesk:
             return
         if cmd.verb is AdminVerb.PENDING:
             self.pending(turn)
+            return
+        if cmd.verb is AdminVerb.REPORTS:
+            self.reports(turn)
             return
         if not cmd.target:
             turn.say(turn.t("admin_usage"))
@@ -82,6 +87,26 @@ class TrustDesk:
                     fields="、".join([*profile.fields, *profile.skills][:4]) or "-",
                     regions=regions or "-",
                     reports=len(reports_on(session=turn.session, user_id=user.id or 0)),
+                )
+            )
+        turn.say("\n".join(lines))
+
+    def reports(self, turn: Turn) -> None:
+        rows = recent_reports(session=turn.session)
+        if not rows:
+            turn.say(turn.t("reports_none"))
+            return
+        lines = [turn.t("reports_head")]
+        for row, reported, reporter in rows:
+            lines.append(
+                turn.t(
+                    "report_line",
+                    when=local_time(row.at).strftime("%m-%d %H:%M"),
+                    order=row.order_id,
+                    reported=reported.display_name,
+                    uid=reported.id,
+                    reporter=reporter.display_name,
+                    reason=row.reason,
                 )
             )
         turn.say("\n".join(lines))

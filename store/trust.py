@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from sqlalchemy import UniqueConstraint, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from store.clock import as_utc, utcnow
@@ -345,6 +346,18 @@ def report(
 def reports_on(*, session: Session, user_id: int) -> list[Report]:
     stmt = select(Report).where(Report.reported_id == user_id).order_by(col(Report.id))
     return list(session.exec(stmt).all())
+
+
+def recent_reports(*, session: Session, limit: int = 20) -> list[tuple[Report, User, User]]:
+    """The latest reports, newest first, each with the reported person and the reporter."""
+    reported, reporter = aliased(User), aliased(User)
+    stmt = (
+        select(Report, reported, reporter)
+        .where(col(Report.reported_id) == reported.id, col(Report.reporter_id) == reporter.id)
+        .order_by(col(Report.id).desc())
+        .limit(limit)
+    )
+    return [(r, a, b) for r, a, b in session.exec(stmt).all()]
 
 
 def find_person(*, session: Session, ref: str) -> User | None:

@@ -148,6 +148,7 @@ class AdminVerb(StrEnum):
     PENDING = "pending"
     SUSPEND = "suspend"
     UNSUSPEND = "unsuspend"
+    REPORTS = "reports"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +162,7 @@ class AdminCommand:
 
 
 _ADMIN = re.compile(
-    r"^\s*/(verify|unverify|reject|suspend|unsuspend|experts)(?:@\w+)?(?:\s+(\S+))?\s*(.*)$",
+    r"^\s*/(verify|unverify|reject|suspend|unsuspend|experts|reports)(?:@\w+)?(?:\s+(\S+))?\s*(.*)$",
     re.S | re.IGNORECASE,
 )
 _ADMIN_VERBS = {"reject": AdminVerb.UNVERIFY, "experts": AdminVerb.PENDING}
@@ -169,12 +170,12 @@ _ADMIN_VERBS = {"reject": AdminVerb.UNVERIFY, "experts": AdminVerb.PENDING}
 
 def admin_command(text: str) -> AdminCommand | None:
     """``/verify 12 四川省农科院``, ``/unverify 12 理由`` (or ``/reject``), ``/experts pending``,
-    ``/suspend 12 理由``, ``/unsuspend 12``; None for anything else."""
+    ``/reports``, ``/suspend 12 理由``, ``/unsuspend 12``; None for anything else."""
     m = _ADMIN.match(text)
     if not m:
         return None
     name = m.group(1).lower()
     verb = _ADMIN_VERBS.get(name) or AdminVerb(name)
-    if verb is AdminVerb.PENDING:
+    if verb in (AdminVerb.PENDING, AdminVerb.REPORTS):
         return AdminCommand(verb)
     return AdminCommand(verb, (m.group(2) or "").strip(), m.group(3).strip())

@@ -226,7 +226,8 @@ def test_another_expert_please(world) -> None:
     # the replaced expert may not take it back; another one may
     assert chats["张老师"].send(f"接单 {order_id}").text == NOT_NOTIFIED
     assert "接单成功" in chats["李专家"].send(f"接单 {order_id}").text
-    events = [e.action for e in timeline(session=assistant.session_factory(), order_id=order_id)]
+    with assistant.session_factory() as s:
+        events = [e.action for e in timeline(session=s, order_id=order_id)]
     assert events[-3:] == ["accept", "release", "accept"]
 
 
@@ -282,6 +283,12 @@ def test_report_then_suspend_withdraws_the_unconsented_order(world) -> None:
     assert reported.text == f"已收到您对需求 #{order_id} 对方的举报，管理员会尽快核实处理。"
     assert "不是您承接或发布的" in chats["李专家"].send(f"举报 {order_id} 乱说").text
     assert "被举报 1 次" in chats["admin"].send("/experts pending").text
+    listed = chats["admin"].send("/reports").text
+    assert (
+        f"需求 #{order_id}：张建国（编号 " in listed
+        and "被老王举报：一接单就要先转五百块钱" in listed
+    )
+    assert "只对平台管理员开放" in chats["老王"].send("/reports").text
     assert "只对平台管理员开放" in chats["老王"].send("/suspend 张老师").text
     out = chats["admin"].send("/suspend 张老师 索要费用")
     assert out.text == "已暂停 张建国 的账号。撤回了 1 个尚未交换联系方式的接单。"
