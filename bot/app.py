@@ -29,6 +29,7 @@ from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine, make_session_factory
 from store.outbox import enqueue_many
+from store.trust import MarketRules
 from store.users import Role, User
 from store.validation import Region
 
@@ -184,6 +185,16 @@ def admin_check(settings: Settings) -> Callable[[User], bool]:
     return is_admin
 
 
+def market_rules(settings: Settings) -> MarketRules:
+    """Who may accept and when contacts are exchanged, from the settings."""
+    return MarketRules(
+        unverified_may_browse_accept=settings.unverified_may_browse_accept,
+        accepts_per_day=settings.accepts_per_day,
+        max_open_orders=settings.max_open_orders,
+        contact_exchange=settings.contact_exchange,
+    )
+
+
 def default_region(settings: Settings) -> Region:
     """STATS_REGION as a region.
 
@@ -215,12 +226,15 @@ def build_services(
     session_factory = make_session_factory(engine)
     if knowledge is None:
         knowledge = open_knowledge_index(settings)
+    is_admin = admin_check(settings)
     assistant = Assistant.build(
         session_factory,
         knowledge if len(knowledge) else None,
         tokenize,
         ExpertMatcher(experts or open_knowledge_index(settings, EXPERTS)),
-        stats=StatsDesk(admin_check(settings), default_region(settings)),
+        stats=StatsDesk(is_admin, default_region(settings)),
+        is_admin=is_admin,
+        rules=market_rules(settings),
         llm=open_llm(settings),
         locale=settings.locale,
         top_n=settings.match_top_n,

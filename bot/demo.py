@@ -326,6 +326,7 @@ def seed(
                 "accepted_at": accepted_at,
                 "resolved_at": resolved_at,
                 "closed_at": closed_at,
+                "contacts_at": accepted_at,  # demo parties exchanged contacts on accepting
             },
         )
         if events:

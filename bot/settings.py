@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(default=8.0, gt=0, le=120)
     llm_structured: Literal["function_calling", "json_schema"] = "function_calling"
     question_log_days: int = Field(default=180, ge=1, le=3650)
+    unverified_may_browse_accept: bool = False
+    accepts_per_day: int = Field(default=10, ge=1, le=1000)
+    max_open_orders: int = Field(default=5, ge=1, le=1000)
+    contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
 
     @field_validator("admin_ids", mode="before")
     @classmethod

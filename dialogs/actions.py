@@ -38,9 +38,13 @@ class Act(StrEnum):
     CANCEL_ORDER = "cancel_order"
     DELETE_ME = "delete_me"  # the confirmed /delete_me: erase my personal data
     KEEP_ME = "keep_me"  # changed my mind: keep my data
+    CONSENT = "consent"  # the requester agrees to exchange contacts with the accepting expert
+    SWAP = "swap"  # the requester asks for another expert (换一位)
 
 
-ORDER_ACTS = frozenset({Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER})
+ORDER_ACTS = frozenset(
+    {Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER, Act.CONSENT, Act.SWAP}
+)
 VOTE_ACTS = frozenset({Act.USEFUL, Act.USELESS})
 ROLES = ("need", "expert", "citizen")
 VOTE_SOURCES = ("q", "p")

@@ -24,13 +24,16 @@ from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
 from dialogs.mydata import DataDesk, is_data_command
+from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk
+from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
+from dialogs.trust import TrustDesk
 from dialogs.types import Incoming, Outcome
 from knowledge.lexicons import default_lexicon
 from retrieval.index import HybridIndex
@@ -38,7 +41,8 @@ from retrieval.matching import ExpertMatcher
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
 from store.privacy import is_forgotten
-from store.users import get_or_create_user
+from store.trust import MarketRules
+from store.users import Role, User, get_or_create_user
 from store.validation import normalise_text
 
 log = logging.getLogger(__name__)
@@ -84,7 +88,8 @@ class Assistant:
     Each desk owns one area: ``forms`` (filling and committing needs, expert profiles and
     subscriptions), ``orders`` (接单 … rating), ``matching`` (experts for a need, browsing,
     scheduled re-matching), ``science`` (answers), ``personal`` (profile and subscriptions),
-    ``stats`` (indicators). Build one with :meth:`build`.
+    ``stats`` (indicators), ``trust`` (administrators verifying and suspending). Build one
+    with :meth:`build`.
     """
 
     session_factory: Callable[[], Session]
@@ -93,6 +98,7 @@ class Assistant:
     matching: MatchDesk
     science: ScienceDesk
     personal: PersonalDesk
+    trust: TrustDesk
     stats: StatsDesk | None = None
     locale: str = "zh"
     llm: ChatModel | None = None
@@ -114,11 +120,14 @@ class Assistant:
         auto_close_days: int = 7,
         field_categories: Mapping[str, str] | None = None,
         crop_groups: Mapping[str, str] | None = None,
+        rules: MarketRules | None = None,
+        is_admin: Callable[[User], bool] | None = None,
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
         *field_categories* (expert field -> problem category) and *crop_groups* (crop ->
-        group) default to the bundled lexicon's.
+        group) default to the bundled lexicon's. *rules*: who may accept and when contacts
+        are exchanged; *is_admin*: who may verify and suspend (default: the admin role).
         """
         if field_categories is None or crop_groups is None:
             lexicon = default_lexicon()
@@ -133,13 +142,16 @@ class Assistant:
             auto_close_days=auto_close_days,
         )
         personal = PersonalDesk()
+        rules = rules or MarketRules()
+        orders = OrderDesk(matching, rules, PartyDesk(rules))
         return cls(
             session_factory=session_factory,
             forms=FormDesk(personal),
-            orders=OrderDesk(matching),
+            orders=orders,
             matching=matching,
             science=ScienceDesk(knowledge, tokenize, llm),
             personal=personal,
+            trust=TrustDesk(is_admin or _has_admin_role, orders.parties),
             stats=stats,
             locale=locale,
             llm=llm,
@@ -275,6 +287,18 @@ class Assistant:
             return
         if _PERSONAL_COMMAND.match(text):
             self._route(turn, text, self.understand(text, turn))
+            return
+        if (admin := admin_command(text)) is not None:
+            self.trust.on_command(turn, admin)
+            if st.form is not None:
+                self.forms.repeat(turn)
+            return
+        ref = turn.incoming.reply_to_ref
+        if ref.startswith("order:") and not is_order_text(text):
+            # a reply to an order's message is for the other party of that order
+            self.orders.parties.relay(turn, _ref_id(ref), text)
+            if st.form is not None:
+                self.forms.repeat(turn)
             return
         if _OTHERS_DATA.search(text):
             turn.say(turn.t("private_data"))
@@ -543,6 +567,15 @@ def focus_query(text: str, parse: Parse) -> str:
     if len(query) >= 2:
         return query
     return parse.clean if parse.text == text else text
+
+
+def _has_admin_role(user: User) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+def _ref_id(ref: str) -> int | None:
+    tail = ref.partition(":")[2]
+    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
 
 
 def _apology(locale: str) -> Outcome:

@@ -106,6 +106,22 @@ class MatchDesk:
         self.refresh(session)
         return self.matcher.cards.get(user_id)
 
+    def in_scope(self, session: Session, expert_id: int, need: Need) -> bool:
+        """The need lies in the expert's service regions and fields: by crop, crop group or
+        problem category (what a verified expert may take from browsing)."""
+        card = self.card_of(session, expert_id)
+        if card is None:
+            return False
+        area = Region(need.province, need.city, need.county)
+        if self.matcher.region_level(card, area)[0] == "elsewhere":
+            return False
+        group = self.crop_groups.get(need.crop, "")
+        return (
+            (bool(need.crop) and need.crop in card.crops)
+            or (bool(need.category) and need.category in card.categories)
+            or (bool(group) and group in card.crop_groups)
+        )
+
     # ---- matching ------------------------------------------------------------------------
     def on_need_posted(self, turn: Turn, posted: o.Posted) -> None:
         out = self.match(turn.session, posted.need, posted.order, Scope.CITY, locale=turn.locale)
@@ -300,8 +316,9 @@ class MatchDesk:
         out.outbound.extend(new)
 
     # ---- browsing (找项目) -----------------------------------------------------------------
-    def browse(self, turn: Turn) -> None:
-        """Open needs near the expert and in their fields, best fit first."""
+    def browse(self, turn: Turn, note: str = "") -> None:
+        """Open needs near the expert and in their fields, best fit first; *note* (what the
+        expert may take) closes the list."""
         card = self.card_of(turn.session, turn.user.id or 0)
         if card is None:
             turn.say(turn.t("not_expert"))
@@ -328,6 +345,8 @@ class MatchDesk:
             buttons.append(
                 [Button(f"{turn.t('btn_accept')} #{order.id}", _order_act("accept", order.id))]
             )
+        if note:
+            lines.append(note)
         turn.say("\n".join(lines), buttons)
 
 

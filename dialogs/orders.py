@@ -5,8 +5,7 @@ one's orders. Commands arrive typed (an :class:`OrderCommand` read from text onc
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,31 +14,40 @@ from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.matching import MatchDesk, tell
 from dialogs.nlu.commands import OrderCommand, OrderVerb
+from dialogs.parties import PartyDesk, order_move
 from dialogs.types import Button, Outbound
 from store import orders as o
 from store.clock import as_utc
-from store.errors import InvalidInput, NotFound
-from store.experts import get_expert_profile
+from store.errors import NotFound
 from store.lifecycle import (
-    AlreadyTaken,
-    InvalidTransition,
-    NotPermitted,
     OrderStatus,
 )
 from store.needs import get_need
 from store.notifications import decline, notified_experts
 from store.phone import mask_then_truncate
+from store.trust import (
+    AcceptRefused,
+    MarketRules,
+    Refusal,
+    check_accept,
+    is_verified,
+)
 from store.users import Role, get_user
-from store.validation import Region
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
 class OrderDesk:
-    """Order commands; browsing open needs is the matching desk's."""
+    """Order commands; browsing open needs is the matching desk's.
+
+    *rules* say who may accept (store.trust.check_accept); *parties* tells both sides of an
+    accept and carries what passes between them afterwards (consent, relay, reports).
+    """
 
     matching: MatchDesk
+    rules: MarketRules = field(default_factory=MarketRules)
+    parties: PartyDesk = field(default_factory=PartyDesk)
 
     def on_command(self, turn: Turn, cmd: OrderCommand) -> None:
         """A typed order command; a missing order number is the one the person means."""
@@ -63,6 +71,10 @@ class OrderDesk:
             case OrderVerb.RATE:
                 order_id = cmd.order_id or self._only_resolved(turn)
                 self.rate(turn, order_id, cmd.score, cmd.note)
+            case OrderVerb.REPLY:
+                self.parties.relay(turn, cmd.order_id, cmd.note)
+            case OrderVerb.REPORT:
+                self.parties.report(turn, cmd.order_id or ref_id, cmd.note)
 
     def on_action(self, turn: Turn, action: Action) -> None:
         """An order button."""
@@ -77,6 +89,10 @@ class OrderDesk:
                 self.rate(turn, action.order_id, action.n, "")
             case Act.CANCEL_ORDER:
                 self.cancel(turn, action.order_id)
+            case Act.CONSENT:
+                self.parties.consent(turn, action.order_id)
+            case Act.SWAP:
+                self.parties.swap(turn, action.order_id)
 
     def offer_cancel(self, turn: Turn) -> bool:
         """ "算了不要了" with nothing in progress: offer to withdraw the person's one open need.
@@ -99,7 +115,10 @@ class OrderDesk:
         if not turn.user.has_role(Role.EXPERT):
             turn.say(turn.t("not_expert"))
             return
-        self.matching.browse(turn)
+        may_take = self.rules.unverified_may_browse_accept or is_verified(
+            session=turn.session, expert_id=turn.user.id or 0
+        )
+        self.matching.browse(turn, "" if may_take else turn.t("browse_unverified"))
 
     # ---- the moves -------------------------------------------------------------------------
     def accept(self, turn: Turn, order_id: int | None) -> None:
@@ -107,49 +126,55 @@ class OrderDesk:
         if not user.has_role(Role.EXPERT):
             turn.say(turn.t("not_expert"))
             return
-        order = _move(
+        if order_id is not None and not self._may_accept(turn, order_id):
+            return
+        on_accept = self.rules.contact_exchange == "on_accept"
+        order = order_move(
             turn,
             order_id,
-            lambda oid: o.accept(session=turn.session, order_id=oid, expert=user),
+            lambda oid: o.accept(
+                session=turn.session, order_id=oid, expert=user, share_contacts=on_accept
+            ),
             "cannot_accept_state",
             refused="own_need",
         )
         if order is None or order_id is None:
             return
+        self.parties.introduce(turn, order)
         session = turn.session
-        need = get_need(session=session, need_id=order.need_id)
-        requester = get_user(session=session, user_id=order.requester_id)
-        profile = get_expert_profile(session=session, user_id=user.id or 0)
-        region = Region(need.province, need.city, need.county).label
-        turn.say(
-            turn.t(
-                "accepted_expert",
-                id=order_id,
-                name=requester.display_name or "需求方",
-                phone=need.contact_phone,
-                region=region,
-                text=need.text,
-            ),
-            [[Button(turn.t("btn_resolve"), Action(Act.RESOLVE, order_id=order_id))]],
-        )
-        org = ""
-        if profile is not None and (profile.organisation or profile.title):
-            org = f"（{' '.join(x for x in (profile.organisation, profile.title) if x)}）"
-        tell(
-            turn.out,
-            session,
-            requester.id,
-            "accepted_requester",
-            kind="accepted",
-            ref=f"order:{order_id}",
-            id=order_id,
-            name=user.display_name,
-            org=org,
-            phone=user.phone or "-",
-        )
         for expert_id in notified_experts(session=session, order_id=order_id):
             if expert_id != user.id:
                 tell(turn.out, session, expert_id, "taken_others", kind="taken", id=order_id)
+
+    def _may_accept(self, turn: Turn, order_id: int) -> bool:
+        """The trust rules (store.trust.check_accept); a refusal is one fixed sentence per
+        rule and says nothing about the need. Unknown orders and one's own need are left to
+        the move, which says so."""
+        session, uid = turn.session, turn.user.id or 0
+        try:
+            order = o.get_order(session=session, order_id=order_id)
+        except NotFound:
+            return True
+        if order.requester_id == uid:
+            return True
+        try:
+            check_accept(
+                session=session,
+                order_id=order_id,
+                expert_id=uid,
+                rules=self.rules,
+                in_scope=self.matching.in_scope(
+                    session, uid, get_need(session=session, need_id=order.need_id)
+                ),
+            )
+        except AcceptRefused as refused:
+            limit = {
+                Refusal.DAILY_LIMIT: self.rules.accepts_per_day,
+                Refusal.OPEN_LIMIT: self.rules.max_open_orders,
+            }.get(refused.reason, 0)
+            turn.say(turn.t(f"refused_{refused.reason}", n=limit))
+            return False
+        return True
 
     def decline(self, turn: Turn, order_id: int | None) -> None:
         if order_id is None:
@@ -159,7 +184,7 @@ class OrderDesk:
         turn.say(turn.t("declined", id=order_id))
 
     def resolve(self, turn: Turn, order_id: int | None, note: str) -> None:
-        order = _move(
+        order = order_move(
             turn,
             order_id,
             lambda oid: o.resolve(session=turn.session, order_id=oid, expert=turn.user, note=note),
@@ -193,7 +218,7 @@ class OrderDesk:
         if order_id is not None and (score is None or not 1 <= score <= 5):
             turn.say(turn.t("bad_score", id=order_id))
             return
-        order = _move(
+        order = order_move(
             turn,
             order_id,
             lambda oid: o.close(
@@ -221,7 +246,7 @@ class OrderDesk:
         )
 
     def cancel(self, turn: Turn, order_id: int | None) -> None:
-        order = _move(
+        order = order_move(
             turn,
             order_id,
             lambda oid: o.cancel(session=turn.session, order_id=oid, requester=turn.user),
@@ -277,9 +302,15 @@ class OrderDesk:
             return
         lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
         for ev in o.timeline(session=turn.session, order_id=order_id):
-            when = _local(ev.at).strftime("%m-%d %H:%M")
+            when = local_time(ev.at).strftime("%m-%d %H:%M")
             note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
-            lines.append(f"· {when} {turn.t(f'event_{ev.action}')}{note}")
+            if ev.action == "release":
+                note = ""  # why (swap, suspension) is nobody else's business
+            label = f"event_{ev.action}"
+            if ev.action == "message":
+                side = "requester" if ev.actor_id == order.requester_id else "expert"
+                label = f"event_message_{side}"
+            lines.append(f"· {when} {turn.t(label)}{note}")
         turn.say("\n".join(lines))
 
     # ---- helpers --------------------------------------------------------------------------------
@@ -319,37 +350,10 @@ def _only(ids: list[int]) -> int | None:
     return ids[0] if len(ids) == 1 else None
 
 
-def _move(
-    turn: Turn,
-    order_id: int | None,
-    move: Callable[[int], o.Order],
-    state_key: str,
-    *,
-    refused: str = "not_your_order",
-) -> o.Order | None:
-    """Run one order move; say in a clear sentence why it was refused, if it was."""
-    if order_id is None:
-        turn.say(turn.t("which_order"))
-        return None
-    try:
-        return move(order_id)
-    except NotFound:
-        turn.say(turn.t("no_order", id=order_id))
-    except AlreadyTaken:
-        turn.say(turn.t("already_taken", id=order_id))
-    except InvalidTransition as exc:
-        turn.say(turn.t(state_key, id=order_id, status=turn.t(f"status_{exc.status}")))
-    except NotPermitted:
-        turn.say(turn.t(refused, id=order_id))
-    except InvalidInput:
-        turn.say(turn.t("bad_score", id=order_id))
-    return None
-
-
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 
-def _local(at: datetime) -> datetime:
+def local_time(at: datetime) -> datetime:
     """A stored UTC time as the users' wall-clock time (Beijing time)."""
     return as_utc(at).astimezone(LOCAL_TZ)
 

@@ -29,13 +29,14 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     push,
     questions,
     subscriptions,
+    trust,
     users,
 )
 from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -79,6 +80,12 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     5: [
         "CREATE UNIQUE INDEX IF NOT EXISTS uq_push_log_user_article "
         "ON push_log (user_id, article_id)"
+    ],
+    # 6: contacts are exchanged when the requester agrees (orders accepted before this had
+    # them exchanged on accepting); expert_reviews, suspensions, reports, contact_views are new
+    6: [
+        "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
+        "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
     ],
 }
 

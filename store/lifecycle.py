@@ -4,7 +4,10 @@
 posted -> matched -> accepted -> resolved -> closed
 posted | matched -> expired          (after the last re-match over a wider region)
 posted | matched | accepted -> cancelled   (by the requester)
+accepted -> accepted (consent: the requester agrees to exchange contacts)
+accepted -> matched  (release: 换一位, or the expert suspended, before contacts were exchanged)
 ```
+A message relayed between the parties is an event on the timeline, not a move.
 Pure: no tables and no I/O; store.orders applies it with conditional UPDATEs.
 """
 
@@ -34,6 +37,9 @@ class Action(StrEnum):
     CLOSE = "close"
     EXPIRE = "expire"
     CANCEL = "cancel"
+    CONSENT = "consent"
+    RELEASE = "release"
+    MESSAGE = "message"  # a relayed message: an event, never a move
 
 
 S = OrderStatus
@@ -45,6 +51,8 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
     Action.CLOSE: (frozenset({S.RESOLVED}), S.CLOSED),
     Action.EXPIRE: (frozenset({S.POSTED, S.MATCHED}), S.EXPIRED),
     Action.CANCEL: (frozenset({S.POSTED, S.MATCHED, S.ACCEPTED}), S.CANCELLED),
+    Action.CONSENT: (frozenset({S.ACCEPTED}), S.ACCEPTED),
+    Action.RELEASE: (frozenset({S.ACCEPTED}), S.MATCHED),
 }
 OPEN_STATUSES = TRANSITIONS[Action.ACCEPT][0]
 FINAL_STATUSES = frozenset({S.CLOSED, S.EXPIRED, S.CANCELLED})

@@ -50,8 +50,14 @@ def record_notified(
     return new
 
 
-def notified_experts(*, session: Session, order_id: int) -> list[int]:
+def notified_experts(
+    *, session: Session, order_id: int, declined: bool | None = None
+) -> list[int]:
+    """Experts told of the order, in the order they were told; *declined* False leaves out
+    those who said 不合适 or were replaced (换一位)."""
     stmt = select(OrderNotification.expert_id).where(OrderNotification.order_id == order_id)
+    if declined is not None:
+        stmt = stmt.where(OrderNotification.declined == declined)
     return list(session.exec(stmt.order_by(col(OrderNotification.id))).all())
 
 

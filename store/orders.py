@@ -59,6 +59,8 @@ class Order(SQLModel, table=True):
     accepted_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # when the two parties were given each other's phone (None: they talk through us)
+    contacts_at: datetime | None = None
 
 
 class OrderEvent(SQLModel, table=True):
@@ -261,8 +263,19 @@ def mark_matched(
         raise InvalidTransition(order_id, action, OrderStatus(order.status)) from None
 
 
-def accept(*, session: Session, order_id: int, expert: User, now: datetime | None = None) -> Order:
+def accept(
+    *,
+    session: Session,
+    order_id: int,
+    expert: User,
+    now: datetime | None = None,
+    share_contacts: bool = False,
+) -> Order:
     """Give the order to *expert*; under concurrency exactly one caller wins.
+
+    *share_contacts*: the parties get each other's phone now (CONTACT_EXCHANGE=on_accept)
+    rather than when the requester agrees (:func:`consent`). Who may accept at all is
+    store.trust.check_accept's to say, before this.
 
     Raises:
         AlreadyTaken: another expert won; InvalidTransition: closed, cancelled or expired;
@@ -282,7 +295,11 @@ def accept(*, session: Session, order_id: int, expert: User, now: datetime | Non
         Action.ACCEPT,
         actor_id=expert.id,
         now=now,
-        values={"expert_id": expert.id, "accepted_at": now},
+        values={
+            "expert_id": expert.id,
+            "accepted_at": now,
+            "contacts_at": now if share_contacts else None,
+        },
         # the need mirrors its order (store.needs.Need) for the indicators
         need_values={
             "accepted_at": now,
@@ -290,6 +307,96 @@ def accept(*, session: Session, order_id: int, expert: User, now: datetime | Non
         },
         where=(col(Order.requester_id) != expert.id,),
     )
+
+
+def consent(
+    *, session: Session, order_id: int, requester: User, now: datetime | None = None
+) -> Order:
+    """The requester agrees to exchange phones with the accepting expert (once).
+
+    Raises:
+        NotPermitted: not the requester, or the contacts were exchanged already;
+        InvalidTransition: nobody holds the order.
+    """
+    now = now or utcnow()
+    return _transition(
+        session,
+        order_id,
+        Action.CONSENT,
+        actor_id=requester.id,
+        now=now,
+        values={"contacts_at": now},
+        where=(col(Order.requester_id) == requester.id, col(Order.contacts_at).is_(None)),
+        party="requester_id",
+    )
+
+
+def release(
+    *,
+    session: Session,
+    order_id: int,
+    expert_id: int,
+    actor_id: int | None,
+    requester_only: bool = False,
+    note: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """Take the order back from *expert_id* before contacts were exchanged: it is open again
+    (matched) for other experts, and this expert is not offered it again.
+
+    *requester_only*: only the requester may do this (换一位); otherwise an administrator's
+    move (a suspension).
+
+    Raises:
+        NotPermitted: not the requester, another expert holds it, or contacts were exchanged;
+        InvalidTransition: the order is not accepted.
+    """
+    now = now or utcnow()
+    where = [col(Order.expert_id) == expert_id, col(Order.contacts_at).is_(None)]
+    if requester_only:
+        where.append(col(Order.requester_id) == actor_id)
+    order = _transition(
+        session,
+        order_id,
+        Action.RELEASE,
+        actor_id=actor_id,
+        note=note,
+        now=now,
+        values={"expert_id": None, "accepted_at": None},
+        need_values={"accepted_at": None, "accept_seconds": None},
+        where=tuple(where),
+        party="requester_id" if requester_only else "",
+    )
+    row = session.exec(
+        select(OrderNotification).where(
+            OrderNotification.order_id == order_id, OrderNotification.expert_id == expert_id
+        )
+    ).first() or OrderNotification(order_id=order_id, expert_id=expert_id, reason="released")
+    row.declined = True
+    session.add(row)
+    session.commit()
+    return order
+
+
+def add_message(
+    *, session: Session, order_id: int, actor_id: int, text: str, now: datetime | None = None
+) -> OrderEvent:
+    """A message relayed between the parties, kept on the order's timeline (the caller masks
+    what must not be seen)."""
+    order = _find(session, order_id)
+    status = OrderStatus(order.status)
+    event = OrderEvent(
+        order_id=order_id,
+        actor_id=actor_id,
+        action=Action.MESSAGE.value,
+        from_status=status.value,
+        to_status=status.value,
+        note=text[:2000],
+        at=now or utcnow(),
+    )
+    session.add(event)
+    session.commit()
+    return event
 
 
 def resolve(

@@ -20,6 +20,8 @@ class OrderVerb(StrEnum):
     SHOW = "show"
     LIST = "list"
     BROWSE = "browse"
+    REPLY = "reply"  # note: the message relayed to the other party
+    REPORT = "report"  # note: the reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,7 @@ class OrderCommand:
     verb: OrderVerb
     order_id: int | None = None
     score: int | None = None
-    note: str = ""  # the resolution note, or the rating comment
+    note: str = ""  # the resolution note, the rating comment, the message or the reason
 
 
 # Anything that reads as order management (the intent); the verbs below say which.
@@ -40,8 +42,11 @@ _ORDER = re.compile(
     r"我(?:的|接的?|接了|发的).{0,4}单|接我的单|[1-5一二三四五]\s*颗星|找项目|看看?需求|有什么需求|^\s*不合适|"
     r"(?:评价|打分|好评|差评|打个?[1-5一二三四五]\s*分|[1-5一二三四五]\s*[星分])|"
     r"需求.{0,6}(?:有人接|接了没|怎么样了|进度)|我(?:发|提)的.{0,6}(?:需求|问题).{0,6}(?:人接|接没)|"
-    r"^\s*取消\s*\d+"
+    r"^\s*取消\s*\d+|^\s*(?:回复|举报)\s*#?\s*\d+|^\s*举报"
 )
+# "回复 12 明天上午方便吗" / "举报 12 索要额外费用": the number, then free text kept as written
+_REPLY = re.compile(r"^\s*回复\s*#?\s*(\d+)\s*号?[\s:：,，]*(.*)$", re.S)
+_REPORT = re.compile(r"^\s*举报\s*#?\s*(\d+)?\s*号?[\s:：,，]*(.*)$", re.S)
 _ID = re.compile(r"#?\s*(\d+)")
 _ACCEPT = re.compile(
     r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)"
@@ -72,6 +77,11 @@ def order_command(text: str) -> OrderCommand | None:
     """The order command in *text*, or None when it is not about orders."""
     if not is_order_text(text):
         return None
+    if m := _REPLY.match(text):
+        return OrderCommand(OrderVerb.REPLY, _int(m.group(1)), note=m.group(2).strip())
+    if m := _REPORT.match(text):
+        order_id = _int(m.group(1)) if m.group(1) else None
+        return OrderCommand(OrderVerb.REPORT, order_id, note=m.group(2).strip())
     clean = _without_phones(text)
     if _CANCEL.search(clean):
         return OrderCommand(OrderVerb.CANCEL, _first_id(clean))
@@ -130,3 +140,42 @@ def _score(text: str) -> int | None:
     if "差评" in text:
         return 1
     return None
+
+
+class AdminVerb(StrEnum):
+    VERIFY = "verify"
+    UNVERIFY = "unverify"
+    PENDING = "pending"
+    SUSPEND = "suspend"
+    UNSUSPEND = "unsuspend"
+    REPORTS = "reports"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCommand:
+    """An administrator's command about a person: who (``target``: a user id or name, "" when
+    missing) and the unit or reason (``note``)."""
+
+    verb: AdminVerb
+    target: str = ""
+    note: str = ""
+
+
+_ADMIN = re.compile(
+    r"^\s*/(verify|unverify|reject|suspend|unsuspend|experts|reports)(?:@\w+)?(?:\s+(\S+))?\s*(.*)$",
+    re.S | re.IGNORECASE,
+)
+_ADMIN_VERBS = {"reject": AdminVerb.UNVERIFY, "experts": AdminVerb.PENDING}
+
+
+def admin_command(text: str) -> AdminCommand | None:
+    """``/verify 12 四川省农科院``, ``/unverify 12 理由`` (or ``/reject``), ``/experts pending``,
+    ``/reports``, ``/suspend 12 理由``, ``/unsuspend 12``; None for anything else."""
+    m = _ADMIN.match(text)
+    if not m:
+        return None
+    name = m.group(1).lower()
+    verb = _ADMIN_VERBS.get(name) or AdminVerb(name)
+    if verb in (AdminVerb.PENDING, AdminVerb.REPORTS):
+        return AdminCommand(verb)
+    return AdminCommand(verb, (m.group(2) or "").strip(), m.group(3).strip())

@@ -18,6 +18,9 @@ SCRIPT = """\
 1
 /as 张老师
 接单
+/as 老王
+同意交换联系方式
+/as 张老师
 已解决 1 已指导撒石灰改良
 /as 老王
 5星
@@ -40,8 +43,10 @@ def test_console_plays_a_whole_need(engine, kb_index, tmp_path):
     assert "[1] 确认  [2] 修改  [3] 取消" in text
     assert "需求已发布（编号 1）" in text
     assert "→ 发给 张老师：【新需求 #1】" in text
-    assert "接单成功" in text and "13800001234" in text
+    assert "接单成功" in text
     assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text
+    assert "[1] 同意交换联系方式  [2] 换一位" in text
+    assert "→ 发给 张老师：需求方已同意交换联系方式：需求 #1，老王，电话：13800001234" in text
     assert "感谢评价" in text and "完成并评价" in text
     assert "这一行不会被处理" not in text
 
@@ -84,8 +89,11 @@ def test_the_readme_conversation_runs_as_written(engine, kb_index, tmp_path):
     notice = text.split("→ 发给 张老师：【新需求 #1】", 1)[1].split("\n[", 1)
     assert "13800001234" not in notice[0]
     assert notice[1].startswith("1] 接单  [2] 不合适")
-    assert "接单成功" in text and "13800001234" in text  # the expert now has the contact
-    assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text and "13900001111" in text
+    accepted = text.split("接单成功", 1)[1].split("[1] 同意交换联系方式", 1)[0]
+    assert "13800001234" not in accepted  # no phone before the farmer agrees (issue 15)
+    assert "→ 发给 老王：您的需求 #1 已由专家 张建国" in text and "未认证" in text
+    agreed = text.split("[1] 同意交换联系方式  [2] 换一位", 1)[1]
+    assert "13900001111" in agreed and "电话：13800001234" in agreed  # both have the contact
     assert "感谢评价！需求 #1 已完成。" in text
     assert "需求 #1（已完成）进度：" in text and "完成并评价" in text
 

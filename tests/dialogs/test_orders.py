@@ -103,9 +103,15 @@ def test_need_to_rating(world):
     win = assistant.handle(
         Incoming("test", first, action=parse_action(f"accept:{order_id}"), display_name=first)
     )
-    assert "接单成功" in win.text and "13800001234" in win.text  # winner gets the contact
+    # (issue 15: phones are exchanged only when the farmer agrees, no longer on accepting)
+    assert "接单成功" in win.text and "13800001234" not in win.text
     to_farmer = [m for m in win.outbound if m.external_id == "老王"]
-    assert len(to_farmer) == 1 and "接单" in to_farmer[0].text and "139000000" in to_farmer[0].text
+    assert len(to_farmer) == 1 and "接单" in to_farmer[0].text and "未认证" in to_farmer[0].text
+    assert "139000000" not in to_farmer[0].text
+    chats["老王"].last = Outcome(replies=[Reply(to_farmer[0].text, to_farmer[0].buttons)])
+    agreed = chats["老王"].press("同意交换联系方式")
+    assert "139000000" in agreed.text
+    assert "13800001234" in agreed.outbound[0].text and agreed.outbound[0].external_id == first
     told_taken = {m.external_id for m in win.outbound if "已被其他专家接单" in m.text}
     assert told_taken == set(notified) - {first}
     late = chats[second].send(f"接单 {order_id}")

@@ -59,9 +59,15 @@ async def test_need_to_accept_through_telegram(tg):
     assert note.parse_mode is None
 
     won = await tg.click(expert, "接单")
-    assert "接单成功" in won[0] and "13800001234" in won[0]
+    # (issue 15) no phone on accepting: the farmer sees the profile and agrees first
+    assert "接单成功" in won[0] and "13800001234" not in won[0]
     await tg.notifier.drain()
-    assert any("13900000001" in t for t in tg.session.texts(FARMER))
+    assert not any("13900000001" in t for t in tg.session.texts(FARMER))
+    assert tg.buttons(farmer) == ["同意交换联系方式", "换一位"]
+    agreed = await tg.click(farmer, "同意交换联系方式")
+    assert any("13900000001" in t for t in agreed)
+    await tg.notifier.drain()
+    assert "13800001234" in tg.session.texts(EXPERT)[-1]
     assert any("已被其他专家接单" in t for t in tg.session.texts(EXPERT2))
     # the second expert replies 接单 to their notification: politely refused
     notice = next(m for m in tg.session.sent(EXPERT2) if "新需求" in m.text)
@@ -236,3 +242,19 @@ async def test_mydata_comes_as_a_json_file_and_delete_me_asks(tg):
     assert data["user"]["display_name"] == "老王" and len(data["questions"]) == 1
     assert "无法恢复" in (await tg.send(me, "/delete_me"))[0]
     assert "已删除" in (await tg.click(me, "确认删除"))[0]
+
+
+async def test_administrators_verify_experts_in_chat(tg):
+    from tests.bot.telegram.conftest import ADMIN
+
+    expert, admin = tg.user(EXPERT, "张建国"), tg.user(ADMIN, "管理员小周")
+    await register_expert(
+        tg, expert, "我是农技站的，搞土壤改良，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
+    )
+    assert "只对平台管理员开放" in (await tg.send(expert, "/verify 张建国 自己"))[0]
+    pending = await tg.send(admin, "/experts pending")
+    assert "张建国" in pending[0]
+    done = await tg.send(admin, f"/verify {EXPERT} 宜宾市农业农村局")
+    assert done == ["已认证专家 张建国（宜宾市农业农村局）。"]
+    await tg.notifier.drain()
+    assert "通过平台认证" in tg.session.texts(EXPERT)[-1]

@@ -102,9 +102,12 @@ async def test_polling_end_to_end(api: FakeBotAPI, tmp_path: Path):
         note = next(t for t in api.texts(2001) if "新需求" in t)
         assert "13800001234" not in note
         api.press(expert, "接单")
-        await api.wait_for(
-            lambda: any("接单成功" in t and "13800001234" in t for t in api.texts(2001))
-        )
+        await api.wait_for(lambda: any("接单成功" in t for t in api.texts(2001)))
+        # (issue 15) phones only after the farmer agrees to the expert's profile
+        await api.wait_for(lambda: any("未认证" in t for t in api.texts(1001)))
+        assert not any("13800001234" in t for t in api.texts(2001)[-2:])
+        api.press(farmer, "同意交换联系方式")
+        await api.wait_for(lambda: any("13800001234" in t for t in api.texts(2001)[-2:]))
         await api.wait_for(lambda: any("13900000001" in t for t in api.texts(1001)))
 
         # the second expert is too late, and a redelivered update is handled once
