@@ -83,7 +83,8 @@ class ConsoleChat:
             self.me,
             text=text,
             display_name=self.me,
-            reply_to_ref=self.refs.get(self.me, ""),
+            # the message right after a notification answers it; later ones do not
+            reply_to_ref=self.refs.pop(self.me, ""),
         )
 
     def _show(self, outcome: Outcome) -> None:

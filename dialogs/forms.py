@@ -14,7 +14,8 @@ from typing import Any
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.slots import Slots, extract
+from dialogs.nlu.regions import resolve
+from dialogs.nlu.slots import Slots, extract, looks_like_name, mask_terms
 from dialogs.state import FormState
 from store.validation import Region
 
@@ -152,19 +153,32 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         if awaiting == "problem" or (slots.problem or slots.category) and awaiting is None:
             out["problem"] = text.strip()[:500]
     elif form is EXPERT:
-        skills = slots.fields or ([] if awaiting != "fields" else _terms(text))
+        # "李国强" reads 李 as a crop too: a surname-led bare name wins over a one-letter crop
+        t = text.strip()
+        crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
+        bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
+        free = awaiting == "fields" and not (bare_name or slots.phone or slots.places)
+        skills = slots.fields or (_terms(text) if free else [])
+        if bare_name and awaiting == "fields":
+            out["name"] = text.strip(" 。.")  # "李国强" at the skills question: a name
         if skills:
             out["fields"] = skills
         # "四川农业大学" answering the unit question names a university, not a service area
-        if slots.places and awaiting not in ("name", "organisation", "title"):
-            out["service_regions"] = [place_dict(p) for p in slots.places]
+        # nor does the place inside a unit's name ("四川农业大学")
+        places = slots.places
+        if slots.organisation and places:
+            places = list(resolve(mask_terms(text.replace(slots.organisation, " "))).places)
+        if places and awaiting not in ("name", "organisation", "title"):
+            out["service_regions"] = [place_dict(p) for p in places]
         if slots.phone:
             out["phone"] = slots.phone
         if slots.name:
             out["name"] = slots.name
         elif awaiting == "name" and not slots.places and not slots.phone:
             name = _answer(text, "name")
-            if 1 <= len(name) <= 20 and not _ROLE_WORD.fullmatch(name):
+            if 1 <= len(name) <= 20 and not (
+                _ROLE_WORD.fullmatch(name) or _NOT_A_NAME.search(name)
+            ):
                 out["name"] = name
         # the whole answer to "您在哪个单位 / 职称是" is the value ("职称是水产工程师" ->
         # 水产工程师, not the 工程师 found inside it)
@@ -185,6 +199,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
+# "没有职称", "四川农业大学": an answer to another question, not a name
+_NOT_A_NAME = re.compile(r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场")
 # "专家", "农民": who they are, not what to call them
 _ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
@@ -201,7 +217,12 @@ def _answer(text: str, slot: str) -> str:
 
 
 def _terms(text: str) -> list[str]:
-    return [w for w in re.split(r"[，,、;；\s和与及]+", text) if 2 <= len(w) <= 16][:8]
+    words = re.split(r"[，,、;；\s和与及]+", text)
+    return [
+        w
+        for w in words
+        if 2 <= len(w) <= 16 and not re.search(r"\d", w) and not _NONE_ANSWER.match(w)
+    ][:8]
 
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
@@ -408,7 +429,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
         changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
         slots.update(updates)
-        return Ask(state, awaiting, changed=corrected or changed)
+        return Ask(state, awaiting, changed=corrected)
     refusal = _refusal(state, form, parse, awaiting, updates)
     if refusal is not None:
         return refusal

@@ -13,6 +13,20 @@ from store import phone as phones
 from store.region import Region
 
 ANIMAL_GROUPS = frozenset({"畜禽", "水产"})
+# common surnames: a two- or three-character answer starting with one reads as a person's name
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
+    "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝"
+    "龚邵万钱严覃武戴莫孔向汤"
+)
+_BARE_NAME = re.compile(rf"^\s*[{SURNAMES}][\u4e00-\u9fff]{{1,2}}\s*[。.]?\s*$")
+
+
+def looks_like_name(text: str) -> bool:
+    """ "李国强", "王芳": a bare personal name."""
+    return bool(_BARE_NAME.match(text))
+
+
 _URGENT = re.compile(r"急|马上|尽快|赶紧|快点|火速|等不及|救命|要死完|死了好多|今天就|越快越好")
 _PROCESSING = re.compile(
     r"贮藏|储存|储藏|保鲜|加工|包装|卖不出|销售|销路|烘干|晾晒|窖|冷库|冷链|腌制|品牌|电商|深加工|"
