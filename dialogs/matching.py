@@ -29,6 +29,7 @@ from store.lifecycle import InvalidTransition, OrderStatus
 from store.needs import Need, get_need
 from store.notifications import notified_experts, record_notified
 from store.phone import mask_then_truncate
+from store.trust import suspended_ids
 from store.users import User, get_user, users_by_id
 from store.validation import Region
 
@@ -148,6 +149,7 @@ class MatchDesk:
             return out
         self.refresh(session)
         already = set(notified_experts(session=session, order_id=order.id))
+        barred = suspended_ids(session=session)
         query = NeedQuery(
             need.text,
             need.crop,
@@ -160,7 +162,7 @@ class MatchDesk:
                 query,
                 k=self.top_n,
                 scope=scope,
-                exclude=already | {need.requester_id},
+                exclude=already | barred | {need.requester_id},
                 locale=locale,
             )
             if matches or scope == Scope.ANYWHERE:

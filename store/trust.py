@@ -190,6 +190,12 @@ def is_suspended(*, session: Session, user_id: int) -> bool:
     return session.exec(stmt.limit(1)).first() is not None
 
 
+def suspended_ids(*, session: Session) -> set[int]:
+    """Everyone suspended now (they are not notified of new needs)."""
+    stmt = select(Suspension.user_id).where(col(Suspension.lifted_at).is_(None))
+    return set(session.exec(stmt).all())
+
+
 def suspend(
     *,
     session: Session,

@@ -296,11 +296,14 @@ def test_report_then_suspend_withdraws_the_unconsented_order(world) -> None:
     assert "暂停接单" in told(out, "张老师")[0]
     assert status_of(assistant, order_id) == ("matched", None)
     # a suspended expert cannot accept; another notified expert can
-    second, _ = post_need({"老王": Chat(assistant, "老李")})
+    second, outbound = post_need({"老王": Chat(assistant, "老李")})
+    assert outbound and "张老师" not in {m.external_id for m in outbound}  # not told any more
     assert chats["张老师"].send(f"接单 {second}").text == SUSPENDED
     assert "接单成功" in chats["李专家"].send(f"接单 {order_id}").text
     assert "已恢复" in chats["admin"].send("/unsuspend 张老师").text
-    assert "接单成功" in chats["张老师"].send(f"接单 {second}").text
+    third, outbound = post_need({"老王": Chat(assistant, "老赵")})
+    assert "张老师" in {m.external_id for m in outbound}
+    assert "接单成功" in chats["张老师"].send(f"接单 {third}").text
 
 
 # ---- the old behaviour on request --------------------------------------------------------------
