@@ -34,6 +34,7 @@ from store.outbox import BlockedChat, OutboxMessage
 from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
+from store.trust import ContactView, ExpertReview, Report, Suspension
 from store.users import User
 
 log = logging.getLogger(__name__)
@@ -187,6 +188,22 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         feedback = session.execute(
             delete(ArticleFeedback).where(col(ArticleFeedback.user_id) == uid)
         )
+        # the marketplace's records about the person: who saw whose phone goes; reports,
+        # reviews and suspensions keep only that they happened, not what was said
+        session.execute(
+            delete(ContactView).where(
+                (col(ContactView.viewer_id) == uid) | (col(ContactView.subject_id) == uid)
+            )
+        )
+        session.execute(
+            update(Report)
+            .where((col(Report.reporter_id) == uid) | (col(Report.reported_id) == uid))
+            .values(reason="")
+        )
+        session.execute(
+            update(ExpertReview).where(col(ExpertReview.expert_id) == uid).values(reason="")
+        )
+        session.execute(update(Suspension).where(col(Suspension.user_id) == uid).values(reason=""))
         subs = session.execute(delete(Subscription).where(col(Subscription.user_id) == uid))
         interests = session.execute(delete(Interest).where(col(Interest.user_id) == uid))
         session.execute(delete(PushLog).where(col(PushLog.user_id) == uid))

@@ -189,3 +189,27 @@ def test_old_question_texts_are_cleared_keeping_the_aggregates(session: Session)
     assert new.question.startswith("新问题")
     # a cleared question is no gap line of its own
     assert [g.text for g in knowledge_gaps(session=session)] == [new.question]
+
+
+def test_forgetting_clears_the_marketplace_records_about_the_person(session: Session):
+    from store.trust import ContactView, ExpertReview, Report, Suspension
+
+    farmer, expert = _scenario(session)
+    order_id = o.orders_with_needs(session=session, user_id=farmer.id or 0)[0][0].id or 0
+    session.add(ContactView(order_id=order_id, viewer_id=expert.id, subject_id=farmer.id))
+    session.add(
+        Report(
+            order_id=order_id,
+            reporter_id=farmer.id,
+            reported_id=expert.id,
+            reason=f"{NAME}说专家没来",
+        )
+    )
+    session.add(ExpertReview(expert_id=expert.id, decision="verified", reason="植保站核实"))
+    session.add(Suspension(user_id=farmer.id, reason=f"{NAME}骚扰专家"))
+    session.commit()
+    forget_person(session=session, user_id=farmer.id or 0)
+    assert session.execute(select(ContactView)).all() == []
+    assert [r.reason for (r,) in session.execute(select(Report)).all()] == [""]
+    assert [s.reason for (s,) in session.execute(select(Suspension)).all()] == [""]
+    assert [r.reason for (r,) in session.execute(select(ExpertReview)).all()] == ["植保站核实"]
