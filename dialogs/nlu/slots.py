@@ -285,6 +285,9 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
 _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
 
 
+_PLACE_IN_WORD = re.compile(r"复合肥|合肥料|长安心|大同小异|太和谐|新乡村|东方红")
+
+
 def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
     (each character becomes a full-width space: positions stay the same)."""
@@ -293,6 +296,8 @@ def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
         if len(alias) >= 2 and alias in out:
             out = out.replace(alias, "　" * len(alias))
+    # everyday words with a city inside (复合肥 holds 合肥)
+    out = _PLACE_IN_WORD.sub(lambda m: "　" * len(m.group(0)), out)
     # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place
     return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
 

@@ -172,3 +172,10 @@ def test_an_unknown_crop_is_kept_from_how_people_say_it() -> None:
     assert extract("我种了二十亩藜麦 叶子发黄").crops == ["藜麦"]
     assert extract("养了三百只竹鼠 最近拉稀").crops == ["竹鼠"]
     assert extract("种了些东西").crops == []
+
+
+def test_a_city_inside_an_everyday_word_is_no_place() -> None:
+    from dialogs.nlu.slots import extract
+
+    assert extract("有个人开车来村头卖复合肥 价钱低得很").places == []
+    assert [r.label for r in extract("我在合肥").places] == ["安徽省合肥市"]
