@@ -27,7 +27,7 @@ from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
 from dialogs.nlu.regions import resolve
-from dialogs.orders import OrderDesk
+from dialogs.orders import OrderDesk, order_ref
 from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
 from dialogs.science import ScienceDesk
@@ -296,7 +296,7 @@ class Assistant:
         ref = turn.incoming.reply_to_ref
         if ref.startswith("order:") and not is_order_text(text):
             # a reply to an order's message is for the other party of that order
-            self.orders.parties.relay(turn, _ref_id(ref), text)
+            self.orders.parties.relay(turn, order_ref(ref), text)
             if st.form is not None:
                 self.forms.repeat(turn)
             return
@@ -571,11 +571,6 @@ def focus_query(text: str, parse: Parse) -> str:
 
 def _has_admin_role(user: User) -> bool:
     return user.has_role(Role.ADMIN)
-
-
-def _ref_id(ref: str) -> int | None:
-    tail = ref.partition(":")[2]
-    return int(tail) if tail.isdigit() and len(tail) <= 18 else None
 
 
 def _apology(locale: str) -> Outcome:

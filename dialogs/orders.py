@@ -51,7 +51,7 @@ class OrderDesk:
 
     def on_command(self, turn: Turn, cmd: OrderCommand) -> None:
         """A typed order command; a missing order number is the one the person means."""
-        ref_id = _ref_order(turn.incoming.reply_to_ref)
+        ref_id = order_ref(turn.incoming.reply_to_ref)
         match cmd.verb:
             case OrderVerb.CANCEL:
                 self.cancel(turn, cmd.order_id or self._only_open(turn, as_expert=False))
@@ -358,10 +358,8 @@ def local_time(at: datetime) -> datetime:
     return as_utc(at).astimezone(LOCAL_TZ)
 
 
-def _ref_order(ref: str) -> int | None:
-    if ref.startswith("order:"):
-        try:
-            return int(ref.split(":", 1)[1])
-        except ValueError:
-            return None
+def order_ref(ref: str) -> int | None:
+    """The order a message refers to ("order:12" -> 12), None for anything else."""
+    kind, _, tail = ref.partition(":")
+    return int(tail) if kind == "order" and tail.isdigit() and len(tail) <= 18 else None
     return None

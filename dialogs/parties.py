@@ -250,21 +250,15 @@ class PartyDesk:
     def relay(self, turn: Turn, order_id: int | None, text: str) -> None:
         """A message for the other party of the order, passed on with its number and kept on
         the timeline; phones masked until the two exchanged contacts."""
-        if order_id is None:
-            turn.say(turn.t("which_order"))
+        found = self._other_party(turn, order_id)
+        if found is None:
             return
-        order = self._party_order(turn, order_id)
-        if order is None:
-            return
+        order, order_id, other_id = found
         text = text.strip()
         if not text:
             turn.say(turn.t("relay_empty", id=order_id))
             return
         uid = turn.user.id
-        other_id = order.expert_id if uid == order.requester_id else order.requester_id
-        if other_id is None:
-            turn.say(turn.t("no_expert_on_order", id=order_id))
-            return
         shown = text if order.contacts_at is not None else mask(text)
         o.add_message(session=turn.session, order_id=order_id, actor_id=uid or 0, text=shown)
         other = get_user(session=turn.session, user_id=other_id)
@@ -283,17 +277,11 @@ class PartyDesk:
 
     def report(self, turn: Turn, order_id: int | None, reason: str) -> None:
         """举报 N 原因: a report on the order's other party, for the administrators."""
-        if order_id is None:
-            turn.say(turn.t("which_order"))
+        found = self._other_party(turn, order_id)
+        if found is None:
             return
-        order = self._party_order(turn, order_id)
-        if order is None:
-            return
+        order, order_id, other_id = found
         uid = turn.user.id or 0
-        other_id = order.expert_id if uid == order.requester_id else order.requester_id
-        if other_id is None:
-            turn.say(turn.t("no_expert_on_order", id=order_id))
-            return
         if not reason.strip():
             turn.say(turn.t("report_empty", id=order_id))
             return
@@ -305,6 +293,22 @@ class PartyDesk:
             reason=mask(reason),
         )
         turn.say(turn.t("reported", id=order_id))
+
+    def _other_party(self, turn: Turn, order_id: int | None) -> tuple[o.Order, int, int] | None:
+        """This person's order, its number and the id of the person on its other side, or one
+        sentence saying why not (which order? not yours; no expert yet)."""
+        if order_id is None:
+            turn.say(turn.t("which_order"))
+            return None
+        order = self._party_order(turn, order_id)
+        if order is None:
+            return None
+        mine = turn.user.id == order.requester_id
+        other_id = order.expert_id if mine else order.requester_id
+        if other_id is None:
+            turn.say(turn.t("no_expert_on_order", id=order_id))
+            return None
+        return order, order_id, other_id
 
     def _party_order(self, turn: Turn, order_id: int) -> o.Order | None:
         """The order when this person is one of its parties; otherwise one sentence that
