@@ -434,7 +434,8 @@ class Assistant:
                 self._commit(turn, state)
             case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
-                self.science.answer_question(turn, text, parse, offer=False)
+                about = str(engine.value(state.slots, "crop") or "")
+                self.science.answer_question(turn, text, parse, offer=False, about=about)
                 turn.state.offer = None
                 question = self.forms.question(turn)
                 name = turn.t(f"form_{state.name}")

@@ -135,9 +135,15 @@ class ScienceDesk:
         self._reply(turn, self._log(turn, result[0], grounded=True, asked=result[1]), parse, True)
         return True
 
-    def answer_question(self, turn: Turn, text: str, parse: Parse, *, offer: bool) -> bool:
-        """Answer from the knowledge base; offer an expert for problems and for no-answers."""
-        result = self._answer(turn, text, parse)
+    def answer_question(
+        self, turn: Turn, text: str, parse: Parse, *, offer: bool, about: str = ""
+    ) -> bool:
+        """Answer from the knowledge base; offer an expert for problems and for no-answers.
+
+        *about* is the crop the conversation is about (a question asked inside a need form
+        about 李 that names no crop of its own is about 李)."""
+        result, asked = self._retrieve(turn, text, parse, about)
+        result = self._log(turn, result, grounded=True, asked=asked)
         return self._reply(turn, result, parse, offer)
 
     def _reply(self, turn: Turn, result: Answer, parse: Parse, offer: bool) -> bool:
@@ -179,12 +185,9 @@ class ScienceDesk:
                 feedback_buttons(turn.locale, FeedbackSource.ANSWER, result.log_id),
             )
 
-    def _answer(self, turn: Turn, text: str, parse: Parse) -> Answer:
-        """The answer, logged (the question log keeps the message as typed)."""
-        result, asked = self._retrieve(turn, text, parse)
-        return self._log(turn, result, grounded=True, asked=asked)
-
-    def _retrieve(self, turn: Turn, text: str, parse: Parse) -> tuple[Answer, str]:
+    def _retrieve(
+        self, turn: Turn, text: str, parse: Parse, about: str = ""
+    ) -> tuple[Answer, str]:
         """The message alone, or its follow-up rewrite when that retrieves better; and what
         to log as asked ("" for the rewrite itself).
 
@@ -193,7 +196,8 @@ class ScienceDesk:
         if self.knowledge is None:
             return Answer(text, False), text
         query = parse.clean if parse.text == text else text
-        alone = answer(self.knowledge, query[:500], self.tokenize)
+        crops = {about} if about and not parse.slots.crops else None
+        alone = answer(self.knowledge, query[:500], self.tokenize, crops=crops)
         candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
         if candidate:
             leaned = answer(self.knowledge, candidate.question[:500], self.tokenize)

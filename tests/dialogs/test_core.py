@@ -418,3 +418,10 @@ def test_a_person_who_moved_on_is_not_held_in_the_form(chat: Chat) -> None:
     assert out.replies[0].text == "刚才的专家登记先放一放，没有保存。需要时再跟我说。"
     assert "来源：《柑橘溃疡病的识别与防治》" in out.text
     assert "请问怎么称呼您" not in out.text
+
+
+def test_a_question_inside_a_need_form_is_about_the_forms_crop(chat: Chat) -> None:
+    chat.send("我屋头李子树流胶了 想请个专家来看看 翠屏区的")
+    chat.send("13800001234")
+    out = chat.send("先问下 流胶用啥子药")
+    assert "来源：《李树流胶病的成因与防治》" in out.text
