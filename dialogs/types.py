@@ -19,6 +19,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     # a file to attach where the channel can (file name, content); the text stands alone
     document: tuple[str, bytes] | None = None
+    media: tuple[int, ...] = ()  # stored media ids (photos, voice) to show with the text
 
     def button_labels(self) -> list[str]:
         return [b.label for row in self.buttons for b in row]
@@ -34,6 +35,7 @@ class Outbound:
     buttons: list[list[Button]] = field(default_factory=list)
     kind: str = "notice"
     ref: str = ""  # what a reply to this message refers to, e.g. "order:12"
+    media: tuple[int, ...] = ()  # stored media ids (photos, voice) to show with the text
 
 
 @dataclass(slots=True)
@@ -52,6 +54,16 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class MediaIn:
+    """A photo or voice message as the channel delivered it; the assistant checks and stores it."""
+
+    kind: str  # "photo" | "voice"
+    data: bytes
+    mime: str = ""  # what the channel declared; the content decides
+    duration_s: float | None = None  # voice length when the channel says
+
+
+@dataclass(frozen=True, slots=True)
 class Incoming:
     """One message or button press from a person on some channel."""
 
@@ -62,3 +74,4 @@ class Incoming:
     display_name: str = ""
     locale: str | None = None
     reply_to_ref: str = ""  # the ref of the message this one replies to, if any
+    media: tuple[MediaIn, ...] = ()  # photos / voice sent with (or instead of) the text
