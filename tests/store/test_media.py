@@ -252,9 +252,9 @@ def test_latest_open_need_and_delete(session, storage) -> None:
     requester = make_user(session)
     older = post(session, requester)
     newer = post(session, requester)
-    assert latest_open_need(session=session, requester_id=requester.id).id == newer.need.id
+    assert latest_open_need(session=session, requester_id=requester.id)[1].id == newer.need.id
     cancel(session=session, order_id=newer.order.id, requester=requester)
-    assert latest_open_need(session=session, requester_id=requester.id).id == older.need.id
+    assert latest_open_need(session=session, requester_id=requester.id)[1].id == older.need.id
 
     row = _photo(session, storage, requester.id)
     path = storage.path_of(row)
