@@ -40,8 +40,8 @@ class Transcriber(Protocol):
 def to_wav16k(data: bytes, *, ffmpeg: str = "ffmpeg", timeout: float = 60.0) -> bytes:
     """*data* (AMR, OGG/Opus, MP3, M4A, WAV, WebM ...) as 16 kHz mono 16-bit WAV.
 
-    The input goes through a temporary file: M4A keeps its index at the end, which ffmpeg
-    cannot reach on a pipe.
+    Input and output go through temporary files: M4A keeps its index at the end, which
+    ffmpeg cannot reach on a pipe, and a WAV written to a pipe has no sizes in its header.
 
     Raises:
         SpeechError: ffmpeg is missing, fails on the data, or takes longer than *timeout*.
@@ -50,9 +50,9 @@ def to_wav16k(data: bytes, *, ffmpeg: str = "ffmpeg", timeout: float = 60.0) -> 
     if exe is None:
         msg = f"{ffmpeg!r} not found: install the Debian package ffmpeg (.ci/ffmpeg.sh)"
         raise SpeechError(msg)
-    with tempfile.NamedTemporaryFile(suffix=".audio") as src:
-        src.write(data)
-        src.flush()
+    with tempfile.TemporaryDirectory(prefix="tianfu-voice-") as tmp:
+        src, dst = Path(tmp) / "in.audio", Path(tmp) / "out.wav"
+        src.write_bytes(data)
         try:
             done = subprocess.run(
                 [
@@ -62,7 +62,7 @@ def to_wav16k(data: bytes, *, ffmpeg: str = "ffmpeg", timeout: float = 60.0) -> 
                     "-loglevel",
                     "error",
                     "-i",
-                    src.name,
+                    str(src),
                     "-ac",
                     "1",
                     "-ar",
@@ -71,7 +71,7 @@ def to_wav16k(data: bytes, *, ffmpeg: str = "ffmpeg", timeout: float = 60.0) -> 
                     "s16",
                     "-f",
                     "wav",
-                    "pipe:1",
+                    str(dst),
                 ],
                 capture_output=True,
                 timeout=timeout,
@@ -80,11 +80,12 @@ def to_wav16k(data: bytes, *, ffmpeg: str = "ffmpeg", timeout: float = 60.0) -> 
         except subprocess.TimeoutExpired:
             msg = f"ffmpeg took longer than {timeout:.0f} s on {len(data)} bytes of audio"
             raise SpeechError(msg) from None
-    if done.returncode != 0 or not done.stdout:
-        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        msg = f"ffmpeg could not convert the audio: {reason[-1] if reason else done.returncode}"
-        raise SpeechError(msg)
-    return done.stdout
+        if done.returncode != 0 or not dst.exists():
+            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            reason = lines[-1] if lines else f"exit code {done.returncode}"
+            msg = f"ffmpeg could not convert the audio: {reason}"
+            raise SpeechError(msg)
+        return dst.read_bytes()
 
 
 def pcm_frames(wav: bytes) -> bytes:
