@@ -126,9 +126,7 @@ class MediaDesk:
     def refusal(self, turn: Turn, exc: MediaRejected) -> str:
         """The Chinese (or English) sentence for a refused file."""
         limit = self.storage.limit(exc.kind) if self.storage is not None else 0
-        return turn.t(
-            self.refusal_key(exc), mb=max(1, round(limit / 1_000_000)), n=self.limit or 6
-        )
+        return turn.t(self.refusal_key(exc), mb=f"{limit / 1_000_000:g}", n=self.limit or 6)
 
     # ---- where files go --------------------------------------------------------------------
     @staticmethod

@@ -181,13 +181,14 @@ class Notifier:
             mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
         self.sent += 1
         if row.media and self.media is not None:
-            await self._deliver_media(chat_id, row)
+            await self._deliver_media(chat_id, row, self.media)
 
-    async def _deliver_media(self, chat_id: int, row: OutboxMessage) -> None:
+    async def _deliver_media(
+        self, chat_id: int, row: OutboxMessage, storage: MediaStorage
+    ) -> None:
         """The photos and voice of a sent message, after its text; best effort (the text
         already says what they are, and a retry would repeat the text)."""
-        assert self.media is not None
-        files = tg_media.load(self.session_factory, self.media, tuple(row.media or ()))
+        files = tg_media.load(self.session_factory, storage, tuple(row.media or ()))
         try:
             await tg_media.send(self.bot, chat_id, files)
         except (TelegramRetryAfter, TelegramBadRequest, TelegramForbiddenError) as exc:

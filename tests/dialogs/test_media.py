@@ -111,7 +111,7 @@ def test_the_seventh_photo_is_refused_politely(chat: Chat, assistant) -> None:
     [
         (f.PDF, "不是能打开的照片"),
         (f.HEIC, "HEIC 格式"),
-        (f.noisy_jpeg(600, 600), "这张照片太大了（超过 1 MB）"),
+        (f.noisy_jpeg(600, 600), "这张照片太大了（超过 0.3 MB）"),
     ],
 )
 def test_a_refused_photo_gets_a_chinese_reply_and_nothing_starts(chat: Chat, data, said) -> None:
