@@ -128,3 +128,33 @@ async def test_a_file_that_is_no_photo_gets_a_chinese_reply(tg: Telegram, api: F
     api.photo(farmer, f.PDF)
     await tg.feed_last()
     assert "不是能打开的照片" in api.texts(FARMER)[-1]
+
+
+async def test_a_queued_photo_of_a_forgotten_person_is_not_sent(tg: Telegram, api: FakeBotAPI):
+    from dialogs.types import Outbound, Outcome
+    from store.media import save_media
+    from store.privacy import forget_person
+    from store.users import get_or_create_user
+
+    services = tg.services
+    with services.session_factory() as s:
+        farmer = get_or_create_user(session=s, channel="telegram", external_id=str(FARMER))
+        photo = save_media(
+            session=s,
+            storage=services.media,
+            owner_user_id=farmer.id,
+            kind="photo",
+            data=f.jpeg_with_gps(),
+        )
+        services.queue(
+            s,
+            Outcome(
+                outbound=[Outbound("telegram", str(EXPERT), "【需求 #1 补充】", media=(photo.id,))]
+            ),
+        )
+        path = services.media.path_of(photo)
+        forget_person(session=s, user_id=farmer.id, media=services.media)
+    assert not path.exists()
+    await tg.notifier.drain()
+    assert api.texts(EXPERT) == ["【需求 #1 补充】"]
+    assert api.media_to(EXPERT) == []
