@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # --- web chat and `tianfu serve` (issue 16) ---
+    web_secret: SecretStr | None = None
+    web_host: str = "0.0.0.0"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    web_rate_session: int = Field(default=30, ge=1, le=100000)
+    web_rate_address: int = Field(default=120, ge=1, le=1000000)
+    web_max_upload_mb: float = Field(default=10.0, gt=0, le=100)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -126,6 +133,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             msg = f"unknown time zone {value!r} (e.g. Asia/Shanghai)"
             raise ValueError(msg) from None
+        return value
+
+    @field_validator("web_secret")
+    @classmethod
+    def _check_web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            msg = (
+                "expected at least 16 characters "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+            raise ValueError(msg)
         return value
 
     @property

@@ -35,7 +35,8 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
-from store.users import User
+from store.links import LinkCode, LinkFailure
+from store.users import Identity, User, identities
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,9 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
         ),
         "conversation_state": dict(state.data) if state is not None else None,
+        "linked_identities": [
+            {"channel": c, "external_id": e} for c, e in identities(session=session, user_id=uid)
+        ][1:],
     }
 
 
@@ -145,7 +149,8 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
     if user is None or is_forgotten(user):
         return Forgotten()
     uid = user_id
-    channel, external_id = user.channel, user.external_id
+    addresses = identities(session=session, user_id=uid)  # the home first, then linked ones
+    channel, external_id = addresses[0]
     # needs nobody took are withdrawn from matching (expired: still unmet in the indicators),
     # so no expert is offered a need without a text or a contact
     for order_id in session.exec(
@@ -207,23 +212,29 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         subs = session.execute(delete(Subscription).where(col(Subscription.user_id) == uid))
         interests = session.execute(delete(Interest).where(col(Interest.user_id) == uid))
         session.execute(delete(PushLog).where(col(PushLog.user_id) == uid))
-        # messages to the person, and any message to others that carries their phone or name
-        to_them = (col(OutboxMessage.channel) == channel) & (
-            col(OutboxMessage.external_id) == external_id
-        )
+        # messages to the person (on every linked channel), and any message to others that
+        # carries their phone or name
+        to_them = [
+            (col(OutboxMessage.channel) == ch) & (col(OutboxMessage.external_id) == ext)
+            for ch, ext in addresses
+        ]
         naming = [col(OutboxMessage.text).contains(s, autoescape=True) for s in secrets]
-        messages = session.execute(delete(OutboxMessage).where(or_(to_them, *naming)))
-        session.execute(
-            delete(BlockedChat).where(
-                col(BlockedChat.channel) == channel, col(BlockedChat.external_id) == external_id
+        messages = session.execute(delete(OutboxMessage).where(or_(*to_them, *naming)))
+        for ch, ext in addresses:
+            session.execute(
+                delete(BlockedChat).where(
+                    col(BlockedChat.channel) == ch, col(BlockedChat.external_id) == ext
+                )
             )
-        )
-        session.execute(
-            delete(ConversationState).where(
-                col(ConversationState.channel) == channel,
-                col(ConversationState.external_id) == external_id,
+            session.execute(
+                delete(ConversationState).where(
+                    col(ConversationState.channel) == ch,
+                    col(ConversationState.external_id) == ext,
+                )
             )
-        )
+        session.execute(delete(Identity).where(col(Identity.user_id) == uid))
+        session.execute(delete(LinkCode).where(col(LinkCode.user_id) == uid))
+        session.execute(delete(LinkFailure).where(col(LinkFailure.user_id) == uid))
         session.execute(
             update(ExpertProfile)
             .where(col(ExpertProfile.user_id) == uid)
