@@ -20,9 +20,9 @@ from dialogs.feedback import on_vote
 from dialogs.followup import recent
 from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
+from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
-from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.matching import MatchDesk
 from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Table, and_, delete, func, update
+from sqlalchemy import Table, UniqueConstraint, and_, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -147,9 +147,9 @@ def _references() -> list[tuple[Table, str, list[list[str]]]]:
             continue
         uniques = [
             [c.name for c in con.columns]
-            for con in (*table.constraints, *table.indexes)
-            if getattr(con, "unique", con.__class__.__name__ == "UniqueConstraint")
-        ]
+            for con in table.constraints
+            if isinstance(con, UniqueConstraint)
+        ] + [[c.name for c in index.columns] for index in table.indexes if index.unique]
         for fk in table.foreign_keys:
             if fk.column.table.name == "users" and fk.column.name == "id":
                 column = fk.parent.name

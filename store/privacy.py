@@ -27,6 +27,7 @@ from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
 from store.interests import Interest
 from store.lifecycle import OrderStatus
+from store.links import LinkCode, LinkFailure
 from store.needs import Need
 from store.notifications import OrderNotification
 from store.orders import Order, OrderEvent, Rating, expire
@@ -35,7 +36,6 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
-from store.links import LinkCode, LinkFailure
 from store.users import Identity, User, identities
 
 log = logging.getLogger(__name__)

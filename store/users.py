@@ -108,12 +108,11 @@ def find_user(*, session: Session, channel: str, external_id: str) -> User | Non
     user = session.exec(stmt).first()
     if user is not None:
         return user
-    linked = session.exec(
+    return session.exec(
         select(User)
         .join(Identity, col(Identity.user_id) == col(User.id))
         .where(Identity.channel == channel, Identity.external_id == external_id)
     ).first()
-    return linked
 
 
 def identities(*, session: Session, user_id: int) -> list[tuple[str, str]]:

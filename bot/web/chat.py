@@ -1,0 +1,348 @@
+"""The mobile web chat: the page at ``/chat`` and its JSON API, over the one assistant.
+
+- ``GET /chat`` - the page (Chinese, phone-first); issues the session cookie (signed,
+  HttpOnly, SameSite=Lax) whose random id is the person's identity on channel "web";
+- ``POST /api/chat`` - ``{"text": ...}`` or ``{"action": "<wire form>"}`` -> the replies;
+- ``POST /api/media`` - multipart: one photo or voice file (field ``file``), optional
+  ``text`` -> the replies;
+- ``GET /api/events`` - server-sent events: messages for this person from the outbox;
+- ``GET /media/{id}`` - a stored photo or voice, for someone allowed to see it.
+
+Every ``/api/*`` request needs the cookie (else 401); POSTs must come from this site (Origin
+or Referer; else 403); rate limits per session and per address answer 429 with Retry-After;
+bodies over the limits 413; bad JSON or a bad action 400, always with a Chinese sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from bot.web.guard import (
+    COOKIE,
+    COOKIE_SECONDS,
+    CookieSigner,
+    RateLimiter,
+    client_address,
+    over_https,
+    same_origin,
+    too_many,
+    web_secret,
+)
+from bot.web.hub import CHANNEL, EventHub
+from dialogs.actions import parse_action
+from dialogs.types import Incoming, MediaIn, Outcome, Reply
+from store.outbox import OutboxMessage
+from store.users import find_user
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+HUB = web.AppKey("web_hub", EventHub)
+MAX_JSON = 16 * 1024
+HEARTBEAT = 15.0
+STATIC = {
+    "chat.js": "application/javascript",
+    "chat.css": "text/css",
+}
+PAGE_HEADERS = {
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+_SOURCE = re.compile(r"^(?:来源|Source)[：:]\s*(.+)$", re.M)
+Api = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def reply_json(reply: Reply) -> dict[str, Any]:
+    """One reply as the page shows it: text, buttons (wire-form actions), the source it
+    cites, and links to its photos and voice."""
+    source = _SOURCE.search(reply.text)
+    return {
+        "text": reply.text,
+        "buttons": [
+            {"label": b.label, "action": str(b.action)} for row in reply.buttons for b in row
+        ],
+        "source": source.group(1).strip() if source else "",
+        "media": [f"/media/{m}" for m in reply.media],
+    }
+
+
+def row_json(row: OutboxMessage) -> dict[str, Any]:
+    """A queued message for this person, as an event."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "text": row.text,
+        "buttons": [b for r in row.buttons for b in r],
+        "source": "",
+        "media": [f"/media/{m}" for m in getattr(row, "media", None) or ()],
+    }
+
+
+def _static(name: str) -> bytes:
+    return resources.files("bot.web").joinpath("static", name).read_bytes()
+
+
+class WebChat:
+    """The routes' state: the cookie signer, the rate limits and the event hub."""
+
+    def __init__(self, services: Services, hub: EventHub) -> None:
+        settings = services.settings
+        secret = settings.web_secret.get_secret_value() if settings.web_secret else ""
+        self.services = services
+        self.hub = hub
+        self.signer = CookieSigner(web_secret(secret, settings.data_dir))
+        self.per_session = RateLimiter(settings.web_rate_session)
+        self.per_address = RateLimiter(settings.web_rate_address)
+        self.max_upload = int(settings.web_max_upload_mb * 1024 * 1024)
+
+    # ---- the guard every API route passes ----------------------------------------------------
+    def api(self, handler: Api, *, post: bool) -> Callable[[web.Request], Awaitable[Any]]:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            wait = self.per_address.hit(client_address(request))
+            if wait:
+                return too_many(wait)
+            sid = self.signer.session_id(request.cookies.get(COOKIE, ""))
+            if sid is None:
+                return _error(401, "会话已失效，请刷新页面后再试。")
+            if post:
+                if not same_origin(request):
+                    log.warning("web chat: cross-origin POST %s refused", request.path)
+                    return _error(403, "请求来源不对，已拒绝。请在本站页面里操作。")
+                wait = self.per_session.hit(sid)
+                if wait:
+                    return too_many(wait)
+            try:
+                return await handler(request, sid)
+            except web.HTTPRequestEntityTooLarge:
+                return self._too_large()
+            except (ValueError, UnicodeDecodeError) as exc:  # a malformed multipart body
+                log.warning("web chat: bad request to %s: %s", request.path, exc)
+                return _error(400, "请求格式不对，请刷新页面后再试。")
+
+        return guarded
+
+    def _too_large(self) -> web.Response:
+        mb = self.services.settings.web_max_upload_mb
+        return _error(413, f"文件太大了，请发送 {mb:g} MB 以内的照片或语音。")
+
+    # ---- the page ----------------------------------------------------------------------------
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        resp = web.Response(
+            body=_static("chat.html"),
+            content_type="text/html",
+            charset="utf-8",
+            headers={**PAGE_HEADERS, "Cache-Control": "no-store"},
+        )
+        if self.signer.session_id(request.cookies.get(COOKIE, "")) is None:
+            _, cookie = self.signer.new()
+            resp.set_cookie(
+                COOKIE,
+                cookie,
+                max_age=COOKIE_SECONDS,
+                path="/",
+                httponly=True,
+                samesite="Lax",
+                secure=over_https(request),
+            )
+        return resp
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=_static(name),
+            content_type=STATIC[name],
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    # ---- one turn ------------------------------------------------------------------------------
+    async def turn(self, incoming: Incoming) -> Outcome:
+        """The assistant's turn for this message; messages for others to the outbox."""
+        services = self.services
+
+        def run() -> Outcome:
+            with services.session_factory() as session:
+                outcome = services.assistant.handle(incoming, session=session)
+                services.queue(session, outcome)
+            return outcome
+
+        # a turn may wait up to LLM_TIMEOUT for the model: keep serving others meanwhile
+        outcome = await asyncio.to_thread(run) if services.assistant.llm is not None else run()
+        if any(m.channel == CHANNEL for m in outcome.outbound):
+            self.hub.poke()
+        return outcome
+
+    def _incoming(self, sid: str, **fields: Any) -> Incoming:
+        return Incoming(channel=CHANNEL, user_id=sid, locale="zh", **fields)
+
+    @staticmethod
+    def _replies(outcome: Outcome) -> web.Response:
+        return web.json_response({"replies": [reply_json(r) for r in outcome.replies]})
+
+    async def chat(self, request: web.Request, sid: str) -> web.StreamResponse:
+        if (request.content_length or 0) > MAX_JSON:
+            return _error(413, f"消息太长了，请分几次发（每次不超过 {MAX_JSON // 1024} KB）。")
+        raw = await request.content.read(MAX_JSON + 1)
+        if len(raw) > MAX_JSON:
+            return _error(413, f"消息太长了，请分几次发（每次不超过 {MAX_JSON // 1024} KB）。")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, '请求格式不对：需要 JSON，例如 {"text": "你好"}。')
+        if not isinstance(body, dict):
+            return _error(400, '请求格式不对：需要 JSON 对象，例如 {"text": "你好"}。')
+        text, wire = body.get("text"), body.get("action")
+        if wire is not None:
+            action = parse_action(wire) if isinstance(wire, str) else None
+            if action is None:
+                return _error(400, "这个按钮无法识别，请刷新页面后再点。")
+            outcome = await self.turn(self._incoming(sid, action=action))
+        elif isinstance(text, str):
+            # the message right after a notice answers it (as in the console)
+            ref = self.hub.refs.pop(sid, "")
+            outcome = await self.turn(self._incoming(sid, text=text, reply_to_ref=ref))
+        else:
+            return _error(400, '请求里要有 "text"（文字）或 "action"（按钮）。')
+        return self._replies(outcome)
+
+    async def media(self, request: web.Request, sid: str) -> web.StreamResponse:
+        if (request.content_length or 0) > self.max_upload + 64 * 1024:
+            return self._too_large()
+        if not request.content_type.startswith("multipart/"):
+            return _error(400, "请用表单上传文件（multipart/form-data）。")
+        reader = await request.multipart()
+        text, upload = "", None
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "text":
+                text = (await part.read_chunk(MAX_JSON)).decode("utf-8", errors="replace")
+            elif part.name == "file" and upload is None:
+                data = bytearray()
+                while chunk := await part.read_chunk(64 * 1024):
+                    data += chunk
+                    if len(data) > self.max_upload:
+                        return self._too_large()
+                mime = (part.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                upload = (bytes(data), mime)
+        if upload is None or not upload[0]:
+            return _error(400, "没有收到文件，请重新选择照片或语音。")
+        data, mime = upload
+        if mime.startswith("image/"):
+            kind = "photo"
+        elif mime.startswith("audio/") or mime in ("video/webm", "video/mp4", "video/3gpp"):
+            kind = "voice"  # phone recorders often label audio as video containers
+        else:
+            return _error(415, "只能发送照片（jpg、png 等）或语音，这个文件的类型不支持。")
+        incoming = self._incoming(sid, text=text.strip(), media=(MediaIn(kind, data, mime),))
+        return self._replies(await self.turn(incoming))
+
+    # ---- messages for this person ------------------------------------------------------------
+    async def events(self, request: web.Request, sid: str) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache, no-transform",
+                "X-Accel-Buffering": "no",  # nginx: do not hold the stream back
+            }
+        )
+        await resp.prepare(request)
+        await resp.write(b"retry: 3000\n\n")
+        queue = self.hub.connect(sid)
+        try:
+            while True:
+                try:
+                    row = await asyncio.wait_for(queue.get(), HEARTBEAT)
+                except TimeoutError:
+                    await resp.write(b": ping\n\n")  # keeps proxies and phones from closing it
+                    continue
+                if row is None:  # the server is stopping
+                    break
+                data = json.dumps(row_json(row), ensure_ascii=False)
+                await resp.write(f"id: {row.id}\ndata: {data}\n\n".encode())
+                self.hub.delivered(sid, row)
+        except (ConnectionResetError, ConnectionError):
+            pass
+        finally:
+            self.hub.disconnect(sid, queue)
+        return resp
+
+    async def media_file(self, request: web.Request, sid: str) -> web.StreamResponse:
+        """A stored photo or voice for someone who may see it (404 for anyone else, whether or
+        not it exists)."""
+        try:
+            from store import media as media_store  # lands with photos and voice (issue 16)
+        except ImportError:
+            raise web.HTTPNotFound() from None
+        try:
+            media_id = int(request.match_info["id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        settings = self.services.settings
+        with self.services.session_factory() as session:
+            viewer = find_user(session=session, channel=CHANNEL, external_id=sid)
+            try:
+                item = media_store.media_file(session=session, media_id=media_id)
+            except Exception:  # noqa: BLE001 - unknown id: the same 404 as a forbidden one
+                raise web.HTTPNotFound() from None
+            allowed = viewer is not None and item.owner_user_id == viewer.id
+            may_view = getattr(media_store, "may_view", None)
+            if viewer is not None and not allowed and may_view is not None:
+                allowed = bool(may_view(session=session, media_id=media_id, user_id=viewer.id))
+        if not allowed:
+            raise web.HTTPNotFound()
+        root = (settings.data_dir / "media").resolve()
+        path = (root / item.path).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise web.HTTPNotFound()
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Type": item.mime,
+                "Cache-Control": "private, max-age=86400",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+def add_chat(app: web.Application, services: Services) -> None:
+    """Mount the web chat on *app*; its event hub starts and stops with the application's
+    background tasks (see bot/web/serve.py)."""
+    hub = EventHub(services.session_factory)
+    chat = WebChat(services, hub)
+    app[HUB] = hub
+    from bot.web.serve import background_of
+
+    background_of(app).add(hub)
+
+    async def stop_streams(_: web.Application) -> None:
+        hub.close()
+
+    app.on_shutdown.append(stop_streams)
+    app.router.add_get("/chat", chat.page)
+    app.router.add_get("/chat/static/{name}", chat.static)
+    app.router.add_post("/api/chat", chat.api(chat.chat, post=True))
+    app.router.add_post("/api/media", chat.api(chat.media, post=True))
+    app.router.add_get("/api/events", chat.api(chat.events, post=False))
+    app.router.add_get("/media/{id}", chat.api(chat.media_file, post=False))
