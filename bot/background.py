@@ -9,6 +9,8 @@ import logging
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
+from aiohttp import web
+
 if TYPE_CHECKING:
     from bot.app import Services
 
@@ -77,3 +79,11 @@ async def _forever(sender: Sender, stop: asyncio.Event) -> None:
         await sender.run(stop)
     except Exception:  # noqa: BLE001 - one channel failing must not stop the others
         log.exception("sender %s stopped", type(sender).__name__)
+
+
+BACKGROUND = web.AppKey("background", Background)
+
+
+def background_of(app: web.Application) -> Background:
+    """An application's background tasks (a mounted channel adds its outbox sender here)."""
+    return app[BACKGROUND]

@@ -85,14 +85,19 @@ def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 def _run_bot(settings: Settings, services: Services | None, *, webhook: bool) -> int:
     import asyncio
 
-    from bot.telegram.runner import run_polling, run_webhook
+    from bot.telegram.runner import run_polling
 
     if settings.telegram_bot_token is None:
         print("tianfu bot: set TELEGRAM_BOT_TOKEN (from @BotFather) first", file=sys.stderr)
         return 2
     try:
-        if webhook:
-            run_webhook(settings, services)
+        if webhook:  # the webhook is a route of `tianfu serve`, on WEBHOOK_HOST:WEBHOOK_PORT
+            if not settings.webhook_url or settings.webhook_secret is None:
+                msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
+                raise ValueError(msg)
+            from bot.web.serve import serve
+
+            serve(settings, services, host=settings.webhook_host, port=settings.webhook_port)
         else:
             asyncio.run(run_polling(settings, services))
     except ValueError as exc:

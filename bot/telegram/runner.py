@@ -1,4 +1,4 @@
-"""`tianfu bot` (long polling) and `tianfu bot --webhook` (aiohttp server)."""
+"""Telegram's bot, its long polling, and its webhook route (mounted by `tianfu serve`)."""
 
 from __future__ import annotations
 
@@ -131,14 +131,3 @@ class Polling:
             await self.dp.stop_polling()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def run_webhook(settings: Settings, services: Services | None = None) -> None:
-    """`tianfu bot --webhook`: `tianfu serve` on WEBHOOK_HOST:WEBHOOK_PORT (the webhook, the
-    dashboard and the web chat are routes of the one application)."""
-    if not settings.webhook_url or settings.webhook_secret is None:
-        msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
-        raise ValueError(msg)
-    from bot.web.serve import serve
-
-    serve(settings, services, host=settings.webhook_host, port=settings.webhook_port)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from bot.background import background_of
 from bot.web.guard import (
     COOKIE,
     COOKIE_SECONDS,
@@ -332,8 +333,6 @@ def add_chat(app: web.Application, services: Services) -> None:
     hub = EventHub(services.session_factory)
     chat = WebChat(services, hub)
     app[HUB] = hub
-    from bot.web.serve import background_of
-
     background_of(app).add(hub)
 
     async def stop_streams(_: web.Application) -> None:

@@ -18,19 +18,13 @@ from aiogram import Bot
 from aiohttp import web
 
 from bot.app import Services, build_services
-from bot.background import Background
+from bot.background import BACKGROUND, Background, background_of
 from bot.settings import Settings
 from bot.web.dashboard import QuietAccessLogger
 
 log = logging.getLogger(__name__)
 
 Mount = Callable[[web.Application, Services], None]
-BACKGROUND = web.AppKey("background", Background)
-
-
-def background_of(app: web.Application) -> Background:
-    """The application's background tasks (a mount adds its outbox sender here)."""
-    return app[BACKGROUND]
 
 
 def add_dashboard_if_configured(app: web.Application, services: Services) -> None:
