@@ -174,7 +174,9 @@
 
   function grow() {
     box.style.height = "auto";
-    box.style.height = Math.min(box.scrollHeight, 120) + "px";
+    var h = Math.max(40, Math.min(box.scrollHeight + 2, 120));
+    box.style.height = h + "px";
+    box.style.overflowY = h >= 120 ? "auto" : "hidden";
   }
   box.addEventListener("input", grow);
 
@@ -212,6 +214,7 @@
       recorder.onstop = function () {
         stream.getTracks().forEach(function (t) { t.stop(); });
         voiceBtn.className = "icon";
+        voiceBtn.textContent = "语音";
         status.textContent = "";
         var type = recorder.mimeType || "audio/webm";
         upload(new File(chunks, "voice." + (type.indexOf("mp4") >= 0 ? "m4a" : "webm"),
@@ -219,7 +222,8 @@
       };
       recorder.start();
       voiceBtn.className = "icon recording";
-      status.textContent = "正在录音，再点一下 🎤 发送";
+      voiceBtn.textContent = "发送录音";
+      status.textContent = "正在录音…";
     }, function () {
       voiceFile.click();
     });
