@@ -65,22 +65,18 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
-<<<<<<< HEAD
     # --- web chat and `tianfu serve` (issue 16) ---
     web_secret: SecretStr | None = None
     web_host: str = "0.0.0.0"
     web_port: int = Field(default=8080, ge=1, le=65535)
     web_rate_session: int = Field(default=30, ge=1, le=100000)
     web_rate_address: int = Field(default=120, ge=1, le=1000000)
-    web_max_upload_mb: float = Field(default=10.0, gt=0, le=100)
-=======
     # ---- photos and voice (issue 16) ----
     media_root: Path | None = None  # default DATA_DIR/media (see media_dir)
     media_url: str = "/media/"
     media_max_photo_bytes: int = Field(default=10_000_000, ge=10_000, le=50_000_000)
     media_max_voice_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
     asr_model_dir: Path | None = None
->>>>>>> main
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -6,7 +6,8 @@
 - ``POST /api/media`` - multipart: one photo or voice file (field ``file``), optional
   ``text`` -> the replies;
 - ``GET /api/events`` - server-sent events: messages for this person from the outbox;
-- ``GET /media/{id}`` - a stored photo or voice, for someone allowed to see it.
+- ``GET /media/{id}`` - a stored photo or voice, for someone allowed to see it
+  (``store.media.may_view_media``: its owner, the notified or accepting expert).
 
 Every ``/api/*`` request needs the cookie (else 401); POSTs must come from this site (Origin
 or Referer; else 403); rate limits per session and per address answer 429 with Retry-After;
@@ -40,6 +41,7 @@ from bot.web.guard import (
 from bot.web.hub import CHANNEL, EventHub
 from dialogs.actions import parse_action
 from dialogs.types import Incoming, MediaIn, Outcome, Reply
+from store.media import MediaStorage, may_view_media, media_file, media_kinds
 from store.outbox import OutboxMessage
 from store.users import find_user
 
@@ -73,9 +75,19 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def reply_json(reply: Reply) -> dict[str, Any]:
+def media_json(
+    storage: MediaStorage, ids: tuple[int, ...] | list[int], kinds: dict[int, str]
+) -> list[dict[str, str]]:
+    """Stored photos and voice as the page shows them: where to fetch each and its kind."""
+    url = storage.url.rstrip("/")
+    return [{"url": f"{url}/{m}", "kind": kinds.get(m, "photo")} for m in ids]
+
+
+def reply_json(
+    reply: Reply, storage: MediaStorage, kinds: dict[int, str] | None = None
+) -> dict[str, Any]:
     """One reply as the page shows it: text, buttons (wire-form actions), the source it
-    cites, and links to its photos and voice."""
+    cites, and its photos and voice."""
     source = _SOURCE.search(reply.text)
     return {
         "text": reply.text,
@@ -83,11 +95,13 @@ def reply_json(reply: Reply) -> dict[str, Any]:
             {"label": b.label, "action": str(b.action)} for row in reply.buttons for b in row
         ],
         "source": source.group(1).strip() if source else "",
-        "media": [f"/media/{m}" for m in reply.media],
+        "media": media_json(storage, reply.media, kinds or {}),
     }
 
 
-def row_json(row: OutboxMessage) -> dict[str, Any]:
+def row_json(
+    row: OutboxMessage, storage: MediaStorage, kinds: dict[int, str] | None = None
+) -> dict[str, Any]:
     """A queued message for this person, as an event."""
     return {
         "id": row.id,
@@ -95,7 +109,7 @@ def row_json(row: OutboxMessage) -> dict[str, Any]:
         "text": row.text,
         "buttons": [b for r in row.buttons for b in r],
         "source": "",
-        "media": [f"/media/{m}" for m in getattr(row, "media", None) or ()],
+        "media": media_json(storage, row.media or [], kinds or {}),
     }
 
 
@@ -114,7 +128,9 @@ class WebChat:
         self.signer = CookieSigner(web_secret(secret, settings.data_dir))
         self.per_session = RateLimiter(settings.web_rate_session)
         self.per_address = RateLimiter(settings.web_rate_address)
-        self.max_upload = int(settings.web_max_upload_mb * 1024 * 1024)
+        # the HTTP limit; each kind's own (MEDIA_MAX_*) is the store's to enforce
+        self.max_upload = max(settings.media_max_photo_bytes, settings.media_max_voice_bytes)
+        self.storage = MediaStorage(root=settings.media_dir, url=settings.media_url)
 
     # ---- the guard every API route passes ----------------------------------------------------
     def api(self, handler: Api, *, post: bool) -> Callable[[web.Request], Awaitable[Any]]:
@@ -143,7 +159,7 @@ class WebChat:
         return guarded
 
     def _too_large(self) -> web.Response:
-        mb = self.services.settings.web_max_upload_mb
+        mb = self.max_upload / 1_000_000
         return _error(413, f"文件太大了，请发送 {mb:g} MB 以内的照片或语音。")
 
     # ---- the page ----------------------------------------------------------------------------
@@ -178,28 +194,30 @@ class WebChat:
         )
 
     # ---- one turn ------------------------------------------------------------------------------
-    async def turn(self, incoming: Incoming) -> Outcome:
+    async def turn(self, incoming: Incoming) -> tuple[Outcome, dict[int, str]]:
         """The assistant's turn for this message; messages for others to the outbox."""
         services = self.services
 
-        def run() -> Outcome:
+        def run() -> tuple[Outcome, dict[int, str]]:
             with services.session_factory() as session:
                 outcome = services.assistant.handle(incoming, session=session)
                 services.queue(session, outcome)
-            return outcome
+                ids = [m for r in outcome.replies for m in r.media]
+                return outcome, media_kinds(session=session, media_ids=ids)
 
         # a turn may wait up to LLM_TIMEOUT for the model: keep serving others meanwhile
-        outcome = await asyncio.to_thread(run) if services.assistant.llm is not None else run()
-        if any(m.channel == CHANNEL for m in outcome.outbound):
+        done = await asyncio.to_thread(run) if services.assistant.llm is not None else run()
+        if any(m.channel == CHANNEL for m in done[0].outbound):
             self.hub.poke()
-        return outcome
+        return done
 
     def _incoming(self, sid: str, **fields: Any) -> Incoming:
         return Incoming(channel=CHANNEL, user_id=sid, locale="zh", **fields)
 
-    @staticmethod
-    def _replies(outcome: Outcome) -> web.Response:
-        return web.json_response({"replies": [reply_json(r) for r in outcome.replies]})
+    def _replies(self, done: tuple[Outcome, dict[int, str]]) -> web.Response:
+        outcome, kinds = done
+        replies = [reply_json(r, self.storage, kinds) for r in outcome.replies]
+        return web.json_response({"replies": replies})
 
     async def chat(self, request: web.Request, sid: str) -> web.StreamResponse:
         if (request.content_length or 0) > MAX_JSON:
@@ -280,7 +298,7 @@ class WebChat:
                     continue
                 if row is None:  # the server is stopping
                     break
-                data = json.dumps(row_json(row), ensure_ascii=False)
+                data = json.dumps(self._event(row), ensure_ascii=False)
                 await resp.write(f"id: {row.id}\ndata: {data}\n\n".encode())
                 self.hub.delivered(sid, row)
         except (ConnectionResetError, ConnectionError):
@@ -289,33 +307,34 @@ class WebChat:
             self.hub.disconnect(sid, queue)
         return resp
 
+    def _event(self, row: OutboxMessage) -> dict[str, Any]:
+        kinds: dict[int, str] = {}
+        if row.media:
+            with self.services.session_factory() as session:
+                kinds = media_kinds(session=session, media_ids=list(row.media))
+        return row_json(row, self.storage, kinds)
+
     async def media_file(self, request: web.Request, sid: str) -> web.StreamResponse:
         """A stored photo or voice for someone who may see it (404 for anyone else, whether or
         not it exists)."""
         try:
-            from store import media as media_store  # lands with photos and voice (issue 16)
-        except ImportError:
-            raise web.HTTPNotFound() from None
-        try:
             media_id = int(request.match_info["id"])
         except ValueError:
             raise web.HTTPNotFound() from None
-        settings = self.services.settings
         with self.services.session_factory() as session:
             viewer = find_user(session=session, channel=CHANNEL, external_id=sid)
-            try:
-                item = media_store.media_file(session=session, media_id=media_id)
-            except Exception:  # noqa: BLE001 - unknown id: the same 404 as a forbidden one
-                raise web.HTTPNotFound() from None
-            allowed = viewer is not None and item.owner_user_id == viewer.id
-            may_view = getattr(media_store, "may_view", None)
-            if viewer is not None and not allowed and may_view is not None:
-                allowed = bool(may_view(session=session, media_id=media_id, user_id=viewer.id))
-        if not allowed:
-            raise web.HTTPNotFound()
-        root = (settings.data_dir / "media").resolve()
-        path = (root / item.path).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
+            if viewer is None or not may_view_media(
+                session=session, media_id=media_id, user_id=viewer.id or 0
+            ):
+                raise web.HTTPNotFound()
+            item = media_file(session=session, media_id=media_id)
+        try:
+            path = self.storage.path_of(item)
+        except ValueError:
+            log.exception("media %s: stored path refused", media_id)
+            raise web.HTTPNotFound() from None
+        if not path.is_file():
+            log.warning("media %s: file %s is gone", media_id, path)
             raise web.HTTPNotFound()
         return web.FileResponse(
             path,

@@ -83,8 +83,8 @@ def build_app(
     """The one application over *services* (*bot*: a Telegram bot to use, e.g. a test's;
     *chosen*: mount only these)."""
     settings = services.settings
-    # the largest body any route takes: a web upload (each route checks its own limit)
-    limit = int(settings.web_max_upload_mb * 1024 * 1024) + 256 * 1024
+    # the largest body any route takes: a photo or voice upload (each route checks its own)
+    limit = max(settings.media_max_photo_bytes, settings.media_max_voice_bytes) + 256 * 1024
     app = web.Application(client_max_size=limit)
     background = Background(services, settings.scheduler_interval_seconds)
     app[BACKGROUND] = background

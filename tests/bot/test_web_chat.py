@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from bot.web.chat import add_chat
 from bot.web.guard import COOKIE
 from bot.web.serve import build_app
+from dialogs.assistant import Assistant
 from dialogs.types import Incoming
 from store.outbox import OutboxMessage, enqueue
 from store.users import find_user
@@ -276,3 +277,40 @@ async def test_link_joins_a_web_chat_and_a_console_person(web) -> None:
         assert a is not None and b is not None and a.id == b.id
         told = s.exec(select(OutboxMessage).where(OutboxMessage.channel == "console")).all()
         assert [m.text for m in told] == ["您的账号已与另一个渠道关联成功，两边现在是同一个账号。"]
+
+
+HAS_MEDIA = "media" in Assistant.__dataclass_fields__  # the photos-and-voice desk
+
+
+@pytest.mark.skipif(
+    not HAS_MEDIA, reason="the assistant does not handle photos yet (media branch)"
+)
+async def test_photos_are_checked_by_content_and_shown_only_to_who_may_see_them(
+    engine, kb_index, tmp_path
+) -> None:
+    from tests.bot.test_web_browser import JPEG
+
+    services = make_services(engine, tmp_path, kb_index, web_secret=SECRET)
+    server = TestServer(build_app(services, chosen=[add_chat]))
+    await server.start_server()
+    try:
+        async with Person(server) as farmer, Person(server) as stranger:
+            form = FormData()
+            form.add_field("file", b"not a picture", filename="x.jpg", content_type="image/jpeg")
+            resp = await farmer.client.post("/api/media", data=form, headers=origin(farmer.client))
+            assert resp.status == 200
+            assert "不是能打开的照片" in texts((await resp.json())["replies"])
+            form = FormData()
+            form.add_field("file", JPEG, filename="leaf.jpg", content_type="image/jpeg")
+            resp = await farmer.client.post("/api/media", data=form, headers=origin(farmer.client))
+            assert "照片" in texts((await resp.json())["replies"])
+            from store.media import MediaFile
+
+            with Session(services.engine) as s:
+                photo = s.exec(select(MediaFile)).one()
+            mine = await farmer.client.get(f"/media/{photo.id}")
+            assert mine.status == 200 and mine.headers["Content-Type"] == "image/jpeg"
+            assert (await stranger.client.get(f"/media/{photo.id}")).status == 404
+            assert (await stranger.client.get("/media/999999")).status == 404
+    finally:
+        await server.close()

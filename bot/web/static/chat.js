@@ -38,16 +38,18 @@
       bubble.appendChild(tag);
     }
     bubble.appendChild(document.createTextNode(item.text || ""));
-    (item.media || []).forEach(function (url) {
-      if (/\.(mp3|ogg|oga|opus|m4a|amr|wav|webm)$/i.test(url) || item.voice) {
+    (item.media || []).forEach(function (m) {
+      if (m.kind === "voice") {
         var audio = document.createElement("audio");
         audio.controls = true;
-        audio.src = url;
+        audio.preload = "none";
+        audio.src = m.url;
         bubble.appendChild(audio);
       } else {
         var img = document.createElement("img");
         img.alt = "照片";
-        img.src = url;
+        img.loading = "lazy";
+        img.src = m.url;
         bubble.appendChild(img);
       }
     });
@@ -152,7 +154,7 @@
     box.value = "";
     var local = URL.createObjectURL(file);
     add({ who: "me", text: words || (kind === "voice" ? "（语音）" : "（照片）"),
-          media: [local], voice: kind === "voice" }, false);
+          media: [{ url: local, kind: kind }] }, false);
     return request("/api/media", { method: "POST", credentials: "same-origin", body: data });
   }
 
