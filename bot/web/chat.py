@@ -211,8 +211,13 @@ class WebChat:
             self.hub.poke()
         return done
 
-    def _incoming(self, sid: str, **fields: Any) -> Incoming:
-        return Incoming(channel=CHANNEL, user_id=sid, locale="zh", **fields)
+    @staticmethod
+    def _incoming(request: web.Request, sid: str, **fields: Any) -> Incoming:
+        """The assistant's view of this request (a browser asking for English first gets
+        English replies when it is new; Chinese otherwise)."""
+        first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
+        locale = "en" if first.startswith("en") else "zh"
+        return Incoming(channel=CHANNEL, user_id=sid, locale=locale, **fields)
 
     def _replies(self, done: tuple[Outcome, dict[int, str]]) -> web.Response:
         outcome, kinds = done
@@ -236,11 +241,11 @@ class WebChat:
             action = parse_action(wire) if isinstance(wire, str) else None
             if action is None:
                 return _error(400, "这个按钮无法识别，请刷新页面后再点。")
-            outcome = await self.turn(self._incoming(sid, action=action))
+            outcome = await self.turn(self._incoming(request, sid, action=action))
         elif isinstance(text, str):
             # the message right after a notice answers it (as in the console)
             ref = self.hub.refs.pop(sid, "")
-            outcome = await self.turn(self._incoming(sid, text=text, reply_to_ref=ref))
+            outcome = await self.turn(self._incoming(request, sid, text=text, reply_to_ref=ref))
         else:
             return _error(400, '请求里要有 "text"（文字）或 "action"（按钮）。')
         return self._replies(outcome)
@@ -274,7 +279,9 @@ class WebChat:
             kind = "voice"  # phone recorders often label audio as video containers
         else:
             return _error(415, "只能发送照片（jpg、png 等）或语音，这个文件的类型不支持。")
-        incoming = self._incoming(sid, text=text.strip(), media=(MediaIn(kind, data, mime),))
+        incoming = self._incoming(
+            request, sid, text=text.strip(), media=(MediaIn(kind, data, mime),)
+        )
         return self._replies(await self.turn(incoming))
 
     # ---- messages for this person ------------------------------------------------------------

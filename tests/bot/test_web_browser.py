@@ -92,6 +92,7 @@ def phone(tmp_path: Path, name: str) -> Any:
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        "--lang=zh-CN",  # as a phone in Sichuan asks (an English browser gets English replies)
         f"--user-data-dir={tmp_path / f'profile-{name}'}",
     ):
         options.add_argument(flag)

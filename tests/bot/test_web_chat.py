@@ -314,3 +314,10 @@ async def test_photos_are_checked_by_content_and_shown_only_to_who_may_see_them(
             assert (await stranger.client.get("/media/999999")).status == 404
     finally:
         await server.close()
+
+
+async def test_a_browser_asking_for_english_gets_english(web) -> None:
+    await login(web)
+    headers = {**origin(web), "Accept-Language": "en-GB,en;q=0.9"}
+    resp = await web.post("/api/chat", json={"text": "/start"}, headers=headers)
+    assert "Tianfu science and technology assistant" in texts((await resp.json())["replies"])

@@ -98,7 +98,27 @@
     sendBtn.disabled = on;
   }
 
+  /* a form's buttons (确认, 跳过, 取消 ...) belong to the question they came with: once the
+     conversation moves on they are greyed out. Votes and an order's buttons stay usable. */
+  var LASTING = /^(useful|useless|accept|decline|resolve|rate|cancel_order|consent|swap):/;
+  function retire() {
+    history.forEach(function (item) {
+      if (item.who === "bot" && (item.buttons || []).some(function (b) {
+        return !LASTING.test(b.action);
+      })) {
+        item.buttons = item.buttons.filter(function (b) { return LASTING.test(b.action); });
+      }
+    });
+    Array.prototype.forEach.call(
+      document.querySelectorAll("#messages .msg.bot .acts button"),
+      function (b) {
+        if (!LASTING.test(b.getAttribute("data-action"))) b.disabled = true;
+      }
+    );
+  }
+
   function showReplies(data) {
+    retire();
     (data.replies || []).forEach(function (r) {
       add({ who: "bot", text: r.text, buttons: r.buttons, source: r.source, media: r.media });
     });
@@ -184,7 +204,7 @@
 
   document.getElementById("chips").addEventListener("click", function (ev) {
     var say = ev.target.getAttribute && ev.target.getAttribute("data-say");
-    if (say && !busy) post({ text: say }, say);
+    if (say && !busy) post({ text: say }, ev.target.textContent);
   });
 
   photo.addEventListener("change", function () {
