@@ -42,9 +42,40 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings)
     articles, chunks = prepare_knowledge(services)
     print(f"knowledge base ready: {articles} articles, {chunks} chunks")
+    if _serves(settings):  # a channel over HTTP is configured (issue 16)
+        return _serve(settings, services, None, None)
     if settings.telegram_bot_token is not None:
-        return _run_bot(settings, services, webhook=bool(settings.webhook_url))
+        return _run_bot(settings, services, webhook=False)
     return _chat(services, "farmer1")
+
+
+# --- `tianfu serve`: one HTTP application for every channel (issue 16) ---
+def _serves(settings: Settings) -> bool:
+    """`tianfu run` serves over HTTP when the web chat or the Telegram webhook is set up."""
+    web_chat = settings.web_secret is not None and bool(settings.web_secret.get_secret_value())
+    webhook = settings.telegram_bot_token is not None and bool(settings.webhook_url)
+    return web_chat or webhook
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import build_services, prepare_knowledge
+
+    services = build_services(settings)
+    if len(services.knowledge) == 0:  # a fresh DATA_DIR: answer from the bundled corpus
+        articles, _ = prepare_knowledge(services)
+        print(f"knowledge base ready: {articles} articles", flush=True)
+    return _serve(settings, services, args.host, args.port)
+
+
+def _serve(settings: Settings, services: Services, host: str | None, port: int | None) -> int:
+    from bot.web.serve import serve
+
+    try:
+        serve(settings, services, host=host, port=port)
+    except ValueError as exc:
+        print(f"tianfu serve: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
@@ -54,14 +85,19 @@ def _cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 def _run_bot(settings: Settings, services: Services | None, *, webhook: bool) -> int:
     import asyncio
 
-    from bot.telegram.runner import run_polling, run_webhook
+    from bot.telegram.runner import run_polling
 
     if settings.telegram_bot_token is None:
         print("tianfu bot: set TELEGRAM_BOT_TOKEN (from @BotFather) first", file=sys.stderr)
         return 2
     try:
-        if webhook:
-            run_webhook(settings, services)
+        if webhook:  # the webhook is a route of `tianfu serve`, on WEBHOOK_HOST:WEBHOOK_PORT
+            if not settings.webhook_url or settings.webhook_secret is None:
+                msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
+                raise ValueError(msg)
+            from bot.web.serve import serve
+
+            serve(settings, services, host=settings.webhook_host, port=settings.webhook_port)
         else:
             asyncio.run(run_polling(settings, services))
     except ValueError as exc:
@@ -139,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     bot_cmd = sub.add_parser("bot", help="run the Telegram bot (long polling, or --webhook)")
     bot_cmd.add_argument("--webhook", action="store_true", help="serve WEBHOOK_URL instead")
     bot_cmd.set_defaults(handler=_cmd_bot)
+    serve = sub.add_parser(
+        "serve", help="serve the web chat, the dashboard and the Telegram webhook over HTTP"
+    )
+    serve.add_argument("--host", default=None, help="address to listen on (default WEB_HOST)")
+    serve.add_argument("--port", type=int, default=None, help="port (default WEB_PORT)")
+    serve.set_defaults(handler=_cmd_serve)
     cli_kb.register(sub)
     cli_stats.register(sub)
     cli_bench.register(sub)

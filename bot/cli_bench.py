@@ -163,6 +163,52 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
             services.close()
 
 
+# --- `tianfu bench web`: the web chat through real HTTP (issue 16) ---
+def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    print(json.dumps(asyncio.run(_bench_web(args.sessions, args.requests)), ensure_ascii=False))
+    return 0
+
+
+async def _bench_web(sessions: int, requests: int) -> dict[str, Any]:
+    """`tianfu serve`'s application on a loopback port over a throwaway DATA_DIR, measured
+    by concurrent HTTP sessions (rate limits lifted: one address plays everyone)."""
+    import logging
+    import tempfile
+
+    from aiohttp import web
+
+    from bench import web as web_bench
+    from bot.app import build_services, prepare_knowledge
+    from bot.settings import load_settings
+    from bot.web.chat import add_chat
+    from bot.web.serve import build_app
+
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    with tempfile.TemporaryDirectory(prefix="tianfu-webbench-") as tmp:
+        settings = load_settings(
+            data_dir=Path(tmp),
+            database_url="",
+            chroma_url="",
+            openai_api_key=None,
+            web_secret="bench-web-secret-0123456789",
+            web_rate_session=100_000,
+            web_rate_address=1_000_000,
+        )
+        services = build_services(settings)
+        prepare_knowledge(services)
+        runner = web.AppRunner(build_app(services, chosen=[add_chat]), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        base = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        try:
+            return await web_bench.measure(base, sessions, requests)
+        finally:
+            await runner.cleanup()
+            services.close()
+
+
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
     """Blind multi-turn conversations through the assistant in a throwaway DATA_DIR."""
     import tempfile
@@ -415,6 +461,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cal.add_argument("--folds", type=int, default=5)
     cal.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval"))
     cal.set_defaults(handler=cmd_calibrate)
+    wb = bench_sub.add_parser("web", help="POST /api/chat requests/s and p99 over loopback HTTP")
+    wb.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
+    wb.add_argument("--requests", type=int, default=2000, help="requests in all")
+    wb.set_defaults(handler=cmd_web)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)

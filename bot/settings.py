@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # --- web chat and `tianfu serve` (issue 16) ---
+    web_secret: SecretStr | None = None
+    web_host: str = "0.0.0.0"
+    web_port: int = Field(default=8080, ge=1, le=65535)
+    web_rate_session: int = Field(default=30, ge=1, le=100000)
+    web_rate_address: int = Field(default=120, ge=1, le=1000000)
     # ---- photos and voice (issue 16) ----
     media_root: Path | None = None  # default DATA_DIR/media (see media_dir)
     media_url: str = "/media/"
@@ -132,6 +138,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             msg = f"unknown time zone {value!r} (e.g. Asia/Shanghai)"
             raise ValueError(msg) from None
+        return value
+
+    @field_validator("web_secret")
+    @classmethod
+    def _check_web_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 16:
+            msg = (
+                "expected at least 16 characters "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
+            raise ValueError(msg)
         return value
 
     @property

@@ -20,6 +20,7 @@ from dialogs.feedback import on_vote
 from dialogs.followup import recent
 from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
+from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
@@ -297,6 +298,10 @@ class Assistant:
             self.data.on_text(turn, text)  # in a form too; then back to the form
             if not is_forgotten(turn.user):
                 self.forms.repeat(turn)
+            return
+        if is_link_command(text):  # /link (issue 16): in a form too; then back to it
+            on_link(turn, text)
+            self.forms.repeat(turn)
             return
         if _PERSONAL_COMMAND.match(text):
             self._route(turn, text, self.understand(text, turn))

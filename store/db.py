@@ -22,6 +22,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     experts,
     feedback,
     interests,
+    links,  # /link codes (issue 16)
     media,
     needs,
     notifications,

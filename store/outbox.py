@@ -141,6 +141,23 @@ def due(
     return list(session.exec(stmt).all())
 
 
+def pending_for(
+    *, session: Session, channel: str, external_ids: list[str], limit: int = 200
+) -> list[OutboxMessage]:
+    """Pending messages of one channel for these recipients, oldest first: what a channel
+    that delivers only to people connected right now (the web chat's event streams) sends."""
+    if not external_ids:
+        return []
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.status == "pending")
+        .where(col(OutboxMessage.external_id).in_(external_ids))
+        .order_by(col(OutboxMessage.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt).all())
+
+
 def mark(*, session: Session, message_id: int, **values: Any) -> None:
     session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)

@@ -27,6 +27,7 @@ from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
 from store.interests import Interest
 from store.lifecycle import OrderStatus
+from store.links import LinkCode, LinkFailure
 from store.media import MediaFile, MediaStorage, delete_rows_of, media_of_user, remove_files
 from store.needs import Need
 from store.notifications import OrderNotification
@@ -36,7 +37,7 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
-from store.users import User
+from store.users import Identity, User, identities
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,9 @@ def export_person(
             {**row, "url": media.url_of(m)} if media is not None else row
             for m, row in zip(files, _rows(files), strict=True)
         ],
+        "linked_identities": [
+            {"channel": c, "external_id": e} for c, e in identities(session=session, user_id=uid)
+        ][1:],
     }
 
 
@@ -161,7 +165,8 @@ def forget_person(
     if user is None or is_forgotten(user):
         return Forgotten()
     uid = user_id
-    channel, external_id = user.channel, user.external_id
+    addresses = identities(session=session, user_id=uid)  # the home first, then linked ones
+    channel, external_id = addresses[0]
     # needs nobody took are withdrawn from matching (expired: still unmet in the indicators),
     # so no expert is offered a need without a text or a contact
     for order_id in session.exec(
@@ -227,23 +232,29 @@ def forget_person(
         files = delete_rows_of(session=session, storage=media, user_id=uid) if media else []
         if media is None:
             session.execute(delete(MediaFile).where(col(MediaFile.owner_user_id) == uid))
-        # messages to the person, and any message to others that carries their phone or name
-        to_them = (col(OutboxMessage.channel) == channel) & (
-            col(OutboxMessage.external_id) == external_id
-        )
+        # messages to the person (on every linked channel), and any message to others that
+        # carries their phone or name
+        to_them = [
+            (col(OutboxMessage.channel) == ch) & (col(OutboxMessage.external_id) == ext)
+            for ch, ext in addresses
+        ]
         naming = [col(OutboxMessage.text).contains(s, autoescape=True) for s in secrets]
-        messages = session.execute(delete(OutboxMessage).where(or_(to_them, *naming)))
-        session.execute(
-            delete(BlockedChat).where(
-                col(BlockedChat.channel) == channel, col(BlockedChat.external_id) == external_id
+        messages = session.execute(delete(OutboxMessage).where(or_(*to_them, *naming)))
+        for ch, ext in addresses:
+            session.execute(
+                delete(BlockedChat).where(
+                    col(BlockedChat.channel) == ch, col(BlockedChat.external_id) == ext
+                )
             )
-        )
-        session.execute(
-            delete(ConversationState).where(
-                col(ConversationState.channel) == channel,
-                col(ConversationState.external_id) == external_id,
+            session.execute(
+                delete(ConversationState).where(
+                    col(ConversationState.channel) == ch,
+                    col(ConversationState.external_id) == ext,
+                )
             )
-        )
+        session.execute(delete(Identity).where(col(Identity.user_id) == uid))
+        session.execute(delete(LinkCode).where(col(LinkCode.user_id) == uid))
+        session.execute(delete(LinkFailure).where(col(LinkFailure.user_id) == uid))
         session.execute(
             update(ExpertProfile)
             .where(col(ExpertProfile.user_id) == uid)

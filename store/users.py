@@ -1,4 +1,10 @@
-"""People: one row per (channel, external id), with roles, region and contact."""
+"""People: one row per person, with roles, region and contact.
+
+A person's channel identities: the user row's (channel, external id) is the home address
+(where messages for them are delivered, the identity they last wrote from); identities linked
+with ``/link`` (store/links.py) are :class:`Identity` rows pointing at the same user.
+:func:`find_user` and :func:`get_or_create_user` are the one place that resolves them.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +50,19 @@ class User(UserBase, table=True):
         return role.value in self.roles
 
 
+class Identity(SQLModel, table=True):
+    """Another channel identity of a user (linked with a one-time code)."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id", name="uq_identity_channel_ext"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    linked_at: datetime = Field(default_factory=utcnow)
+
+
 class UserCreate(UserBase):
     roles: list[Role] = Field(default_factory=list)
 
@@ -84,16 +103,63 @@ def get_user(*, session: Session, user_id: int) -> User:
 
 
 def find_user(*, session: Session, channel: str, external_id: str) -> User | None:
+    """The person with this channel identity (their home address or a linked one), if any."""
     stmt = select(User).where(User.channel == channel, User.external_id == external_id)
-    return session.exec(stmt).first()
+    user = session.exec(stmt).first()
+    if user is not None:
+        return user
+    return session.exec(
+        select(User)
+        .join(Identity, col(Identity.user_id) == col(User.id))
+        .where(Identity.channel == channel, Identity.external_id == external_id)
+    ).first()
+
+
+def identities(*, session: Session, user_id: int) -> list[tuple[str, str]]:
+    """Every (channel, external id) of a person, the home address first."""
+    user = session.get(User, user_id)
+    if user is None:
+        return []
+    rows = session.exec(
+        select(Identity.channel, Identity.external_id)
+        .where(Identity.user_id == user_id)
+        .order_by(col(Identity.id))
+    ).all()
+    return [(user.channel, user.external_id), *((c, e) for c, e in rows)]
+
+
+def move_home(*, session: Session, user: User, channel: str, external_id: str) -> User:
+    """Make a linked identity the person's home address (messages for them go there); the
+    previous home becomes a linked identity. Nothing changes for an identity not theirs."""
+    if (user.channel, user.external_id) == (channel, external_id):
+        return user
+    row = session.exec(
+        select(Identity).where(
+            Identity.channel == channel,
+            Identity.external_id == external_id,
+            Identity.user_id == user.id,
+        )
+    ).first()
+    if row is None:
+        return user
+    row.channel, row.external_id = user.channel, user.external_id
+    user.channel, user.external_id = channel, external_id
+    session.add(row)
+    session.add(user)
+    session.commit()
+    session.refresh(user)
+    return user
 
 
 def get_or_create_user(
     *, session: Session, channel: str, external_id: str, display_name: str = "", locale: str = "zh"
 ) -> User:
-    """The user for this channel identity, created on first contact."""
+    """The user for this channel identity, created on first contact. A person who writes from
+    a linked identity gets their messages there from now on (it becomes the home address)."""
     user = find_user(session=session, channel=channel, external_id=external_id)
     if user is not None:
+        if (user.channel, user.external_id) != (channel, external_id):
+            user = move_home(session=session, user=user, channel=channel, external_id=external_id)
         return user
     return create_user(
         session=session,

@@ -1,4 +1,4 @@
-"""`tianfu bot` (long polling) and `tianfu bot --webhook` (aiohttp server)."""
+"""Telegram's bot, its long polling, and its webhook route (mounted by `tianfu serve`)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.app import Services, build_services
+from bot.background import Background
 from bot.settings import Settings
 from bot.telegram.dispatcher import BOT_COMMANDS, create_dispatcher
 from bot.telegram.notifier import Notifier
-from bot.web.dashboard import QuietAccessLogger
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -35,46 +35,6 @@ def make_bot(settings: Settings) -> Bot:
     return Bot(settings.telegram_bot_token.get_secret_value(), session=session)
 
 
-async def scheduler(services: Services, interval: float, stop: asyncio.Event) -> None:
-    """Run the scheduler round every *interval* seconds until *stop*; its messages go to the
-    outbox."""
-    while not stop.is_set():
-        try:
-            outcome = services.run_due()
-            with services.session_factory() as session:
-                services.queue(session, outcome)
-        except Exception:  # noqa: BLE001 - the database may be away; retried at the next tick
-            log.exception("scheduler round failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-
-
-class Background:
-    """The notifier and the scheduler, started with the bot and stopped with it."""
-
-    def __init__(self, bot: Bot, services: Services, interval: float) -> None:
-        self.stop = asyncio.Event()
-        self.notifier = Notifier(
-            bot, services.session_factory, services.wake, media=services.media
-        )
-        self.tasks: list[asyncio.Task[None]] = []
-        self.services = services
-        self.interval = interval
-
-    async def start(self) -> None:
-        self.tasks = [
-            asyncio.create_task(self.notifier.run(self.stop)),
-            asyncio.create_task(scheduler(self.services, self.interval, self.stop)),
-        ]
-
-    async def close(self) -> None:
-        self.stop.set()
-        self.services.wake.set()  # the notifier waits on this, not on stop: end its wait now
-        for task in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
 def _prepare(
     settings: Settings, services: Services | None = None, bot: Bot | None = None
 ) -> tuple[Bot, Dispatcher, Services, Background]:
@@ -82,7 +42,11 @@ def _prepare(
     services = services or build_services(settings)
     bot = bot or make_bot(settings)
     dp = create_dispatcher(settings, services)
-    background = Background(bot, services, settings.scheduler_interval_seconds)
+    background = Background(
+        services,
+        settings.scheduler_interval_seconds,
+        [Notifier(bot, services.session_factory, services.wake, media=services.media)],
+    )
 
     async def on_startup(bot: Bot) -> None:
         await bot.set_my_commands(BOT_COMMANDS)
@@ -124,11 +88,9 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return await super().handle(request)
 
 
-def webhook_app(
-    settings: Settings, services: Services, bot: Bot, dp: Dispatcher
-) -> web.Application:
-    """The webhook's aiohttp application: updates at WEBHOOK_PATH (checked against
-    WEBHOOK_SECRET) and, when DASHBOARD_TOKEN is set, the dashboard."""
+def mount_webhook(app: web.Application, settings: Settings, bot: Bot, dp: Dispatcher) -> None:
+    """Telegram updates at WEBHOOK_PATH on *app* (checked against WEBHOOK_SECRET); the
+    dispatcher starts and stops with the application and sets the webhook when it starts."""
     if not settings.webhook_url or settings.webhook_secret is None:
         msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
         raise ValueError(msg)
@@ -139,40 +101,33 @@ def webhook_app(
             settings.webhook_url, secret_token=secret, drop_pending_updates=False
         )
 
+    async def set_commands(bot: Bot) -> None:
+        await bot.set_my_commands(BOT_COMMANDS)
+
+    dp.startup.register(set_commands)
     dp.startup.register(set_hook)
-    app = web.Application()
     CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
         app, path=WEBHOOK_PATH
     )
     setup_application(app, dp, bot=bot)
-    if settings.dashboard_token is not None and settings.dashboard_token.get_secret_value():
-        from bot.web.dashboard import add_dashboard
 
-        add_dashboard(
-            app,
-            token=settings.dashboard_token.get_secret_value(),
-            session_factory=services.session_factory,
+
+class Polling:
+    """Long polling as one of a server's background senders (Telegram without a webhook)."""
+
+    def __init__(self, bot: Bot, dp: Dispatcher) -> None:
+        self.bot, self.dp = bot, dp
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.bot.set_my_commands(BOT_COMMANDS)
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        task = asyncio.create_task(
+            self.dp.start_polling(
+                self.bot, polling_timeout=10, handle_signals=False, close_bot_session=False
+            )
         )
-    return app
-
-
-def run_webhook(settings: Settings, services: Services | None = None) -> None:
-    """Serve the webhook (and the dashboard) until interrupted."""
-    if not settings.webhook_url or settings.webhook_secret is None:
-        msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
-        raise ValueError(msg)
-    bot, dp, services, _ = _prepare(settings, services)
-    app = webhook_app(settings, services, bot, dp)
-    log.info(
-        "tianfu bot: webhook on %s:%s%s",
-        settings.webhook_host,
-        settings.webhook_port,
-        WEBHOOK_PATH,
-    )
-    web.run_app(
-        app,
-        host=settings.webhook_host,
-        port=settings.webhook_port,
-        print=None,
-        access_log_class=QuietAccessLogger,  # the dashboard's ?token= stays out of the log
-    )
+        await stop.wait()
+        with contextlib.suppress(RuntimeError):  # polling had not started yet
+            await self.dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

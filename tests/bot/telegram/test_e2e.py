@@ -151,7 +151,7 @@ async def webhook(engine, kb_index, tmp_path):
     from aiohttp.test_utils import TestClient, TestServer
 
     from bot.telegram.recording import RecordingSession
-    from bot.telegram.runner import _prepare, webhook_app
+    from bot.web.serve import add_dashboard_if_configured, add_telegram_if_configured, build_app
     from tests.bot.wiring import make_services
 
     services = make_services(
@@ -163,8 +163,12 @@ async def webhook(engine, kb_index, tmp_path):
         dashboard_token="dash-token",
     )
     recorder = RecordingSession()
-    bot, dp, _, _ = _prepare(services.settings, services, Bot("42:TEST", session=recorder))
-    client = TestClient(TestServer(webhook_app(services.settings, services, bot, dp)))
+    app = build_app(
+        services,
+        bot=Bot("42:TEST", session=recorder),
+        chosen=[add_dashboard_if_configured, add_telegram_if_configured],
+    )
+    client = TestClient(TestServer(app))
     await client.start_server()
     client.recorder = recorder  # type: ignore[attr-defined]
     yield client

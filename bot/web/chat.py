@@ -1,0 +1,373 @@
+"""The mobile web chat: the page at ``/chat`` and its JSON API, over the one assistant.
+
+- ``GET /chat`` - the page (Chinese, phone-first); issues the session cookie (signed,
+  HttpOnly, SameSite=Lax) whose random id is the person's identity on channel "web";
+- ``POST /api/chat`` - ``{"text": ...}`` or ``{"action": "<wire form>"}`` -> the replies;
+- ``POST /api/media`` - multipart: one photo or voice file (field ``file``), optional
+  ``text`` -> the replies;
+- ``GET /api/events`` - server-sent events: messages for this person from the outbox;
+- ``GET /media/{id}`` - a stored photo or voice, for someone allowed to see it
+  (``store.media.may_view_media``: its owner, the notified or accepting expert).
+
+Every ``/api/*`` request needs the cookie (else 401); POSTs must come from this site (Origin
+or Referer; else 403); rate limits per session and per address answer 429 with Retry-After;
+bodies over the limits 413; bad JSON or a bad action 400, always with a Chinese sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import BodyPartReader, web
+
+from bot.background import background_of
+from bot.web.guard import (
+    COOKIE,
+    COOKIE_SECONDS,
+    CookieSigner,
+    RateLimiter,
+    client_address,
+    over_https,
+    same_origin,
+    too_many,
+    web_secret,
+)
+from bot.web.hub import CHANNEL, EventHub
+from dialogs.actions import parse_action
+from dialogs.types import Incoming, MediaIn, Outcome, Reply
+from store.media import MediaStorage, may_view_media, media_file, media_kinds
+from store.outbox import OutboxMessage
+from store.users import find_user
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+HUB = web.AppKey("web_hub", EventHub)
+MAX_JSON = 16 * 1024
+HEARTBEAT = 15.0
+STATIC = {
+    "chat.js": "application/javascript",
+    "chat.css": "text/css",
+}
+PAGE_HEADERS = {
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "media-src 'self' blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; "
+        "frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+_SOURCE = re.compile(r"^(?:来源|Source)[：:]\s*(.+)$", re.M)
+Api = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def media_json(
+    storage: MediaStorage, ids: tuple[int, ...] | list[int], kinds: dict[int, str]
+) -> list[dict[str, str]]:
+    """Stored photos and voice as the page shows them: where to fetch each and its kind."""
+    url = storage.url.rstrip("/")
+    return [{"url": f"{url}/{m}", "kind": kinds.get(m, "photo")} for m in ids]
+
+
+def reply_json(
+    reply: Reply, storage: MediaStorage, kinds: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """One reply as the page shows it: text, buttons (wire-form actions), the source it
+    cites, and its photos and voice."""
+    source = _SOURCE.search(reply.text)
+    return {
+        "text": reply.text,
+        "buttons": [
+            {"label": b.label, "action": str(b.action)} for row in reply.buttons for b in row
+        ],
+        "source": source.group(1).strip() if source else "",
+        "media": media_json(storage, reply.media, kinds or {}),
+    }
+
+
+def row_json(
+    row: OutboxMessage, storage: MediaStorage, kinds: dict[int, str] | None = None
+) -> dict[str, Any]:
+    """A queued message for this person, as an event."""
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "text": row.text,
+        "buttons": [b for r in row.buttons for b in r],
+        "source": "",
+        "media": media_json(storage, row.media or [], kinds or {}),
+    }
+
+
+def _static(name: str) -> bytes:
+    return resources.files("bot.web").joinpath("static", name).read_bytes()
+
+
+class WebChat:
+    """The routes' state: the cookie signer, the rate limits and the event hub."""
+
+    def __init__(self, services: Services, hub: EventHub) -> None:
+        settings = services.settings
+        secret = settings.web_secret.get_secret_value() if settings.web_secret else ""
+        self.services = services
+        self.hub = hub
+        self.signer = CookieSigner(web_secret(secret, settings.data_dir))
+        self.per_session = RateLimiter(settings.web_rate_session)
+        self.per_address = RateLimiter(settings.web_rate_address)
+        # the HTTP limit; each kind's own (MEDIA_MAX_*) is the store's to enforce
+        self.max_upload = max(settings.media_max_photo_bytes, settings.media_max_voice_bytes)
+        self.storage = MediaStorage(root=settings.media_dir, url=settings.media_url)
+
+    # ---- the guard every API route passes ----------------------------------------------------
+    def api(self, handler: Api, *, post: bool) -> Callable[[web.Request], Awaitable[Any]]:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            wait = self.per_address.hit(client_address(request))
+            if wait:
+                return too_many(wait)
+            sid = self.signer.session_id(request.cookies.get(COOKIE, ""))
+            if sid is None:
+                return _error(401, "会话已失效，请刷新页面后再试。")
+            if post:
+                if not same_origin(request):
+                    log.warning("web chat: cross-origin POST %s refused", request.path)
+                    return _error(403, "请求来源不对，已拒绝。请在本站页面里操作。")
+                wait = self.per_session.hit(sid)
+                if wait:
+                    return too_many(wait)
+            try:
+                return await handler(request, sid)
+            except web.HTTPRequestEntityTooLarge:
+                return self._too_large()
+            except (ValueError, UnicodeDecodeError) as exc:  # a malformed multipart body
+                log.warning("web chat: bad request to %s: %s", request.path, exc)
+                return _error(400, "请求格式不对，请刷新页面后再试。")
+
+        return guarded
+
+    def _too_large(self) -> web.Response:
+        mb = self.max_upload / 1_000_000
+        return _error(413, f"文件太大了，请发送 {mb:g} MB 以内的照片或语音。")
+
+    # ---- the page ----------------------------------------------------------------------------
+    async def page(self, request: web.Request) -> web.StreamResponse:
+        resp = web.Response(
+            body=_static("chat.html"),
+            content_type="text/html",
+            charset="utf-8",
+            headers={**PAGE_HEADERS, "Cache-Control": "no-store"},
+        )
+        if self.signer.session_id(request.cookies.get(COOKIE, "")) is None:
+            _, cookie = self.signer.new()
+            resp.set_cookie(
+                COOKIE,
+                cookie,
+                max_age=COOKIE_SECONDS,
+                path="/",
+                httponly=True,
+                samesite="Lax",
+                secure=over_https(request),
+            )
+        return resp
+
+    async def static(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return web.Response(
+            body=_static(name),
+            content_type=STATIC[name],
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )
+
+    # ---- one turn ------------------------------------------------------------------------------
+    async def turn(self, incoming: Incoming) -> tuple[Outcome, dict[int, str]]:
+        """The assistant's turn for this message; messages for others to the outbox."""
+        services = self.services
+
+        def run() -> tuple[Outcome, dict[int, str]]:
+            with services.session_factory() as session:
+                outcome = services.assistant.handle(incoming, session=session)
+                services.queue(session, outcome)
+                ids = [m for r in outcome.replies for m in r.media]
+                return outcome, media_kinds(session=session, media_ids=ids)
+
+        # a turn may wait up to LLM_TIMEOUT for the model: keep serving others meanwhile
+        done = await asyncio.to_thread(run) if services.assistant.llm is not None else run()
+        if any(m.channel == CHANNEL for m in done[0].outbound):
+            self.hub.poke()
+        return done
+
+    @staticmethod
+    def _incoming(request: web.Request, sid: str, **fields: Any) -> Incoming:
+        """The assistant's view of this request (a browser asking for English first gets
+        English replies when it is new; Chinese otherwise)."""
+        first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
+        locale = "en" if first.startswith("en") else "zh"
+        return Incoming(channel=CHANNEL, user_id=sid, locale=locale, **fields)
+
+    def _replies(self, done: tuple[Outcome, dict[int, str]]) -> web.Response:
+        outcome, kinds = done
+        replies = [reply_json(r, self.storage, kinds) for r in outcome.replies]
+        return web.json_response({"replies": replies})
+
+    async def chat(self, request: web.Request, sid: str) -> web.StreamResponse:
+        if (request.content_length or 0) > MAX_JSON:
+            return _error(413, f"消息太长了，请分几次发（每次不超过 {MAX_JSON // 1024} KB）。")
+        raw = await request.content.read(MAX_JSON + 1)
+        if len(raw) > MAX_JSON:
+            return _error(413, f"消息太长了，请分几次发（每次不超过 {MAX_JSON // 1024} KB）。")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return _error(400, '请求格式不对：需要 JSON，例如 {"text": "你好"}。')
+        if not isinstance(body, dict):
+            return _error(400, '请求格式不对：需要 JSON 对象，例如 {"text": "你好"}。')
+        text, wire = body.get("text"), body.get("action")
+        if wire is not None:
+            action = parse_action(wire) if isinstance(wire, str) else None
+            if action is None:
+                return _error(400, "这个按钮无法识别，请刷新页面后再点。")
+            outcome = await self.turn(self._incoming(request, sid, action=action))
+        elif isinstance(text, str):
+            # the message right after a notice answers it (as in the console)
+            ref = self.hub.refs.pop(sid, "")
+            outcome = await self.turn(self._incoming(request, sid, text=text, reply_to_ref=ref))
+        else:
+            return _error(400, '请求里要有 "text"（文字）或 "action"（按钮）。')
+        return self._replies(outcome)
+
+    async def media(self, request: web.Request, sid: str) -> web.StreamResponse:
+        if (request.content_length or 0) > self.max_upload + 64 * 1024:
+            return self._too_large()
+        if not request.content_type.startswith("multipart/"):
+            return _error(400, "请用表单上传文件（multipart/form-data）。")
+        reader = await request.multipart()
+        text, upload = "", None
+        async for part in reader:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "text":
+                text = (await part.read_chunk(MAX_JSON)).decode("utf-8", errors="replace")
+            elif part.name == "file" and upload is None:
+                data = bytearray()
+                while chunk := await part.read_chunk(64 * 1024):
+                    data += chunk
+                    if len(data) > self.max_upload:
+                        return self._too_large()
+                mime = (part.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+                upload = (bytes(data), mime)
+        if upload is None or not upload[0]:
+            return _error(400, "没有收到文件，请重新选择照片或语音。")
+        data, mime = upload
+        if mime.startswith("image/"):
+            kind = "photo"
+        elif mime.startswith("audio/") or mime in ("video/webm", "video/mp4", "video/3gpp"):
+            kind = "voice"  # phone recorders often label audio as video containers
+        else:
+            return _error(415, "只能发送照片（jpg、png 等）或语音，这个文件的类型不支持。")
+        incoming = self._incoming(
+            request, sid, text=text.strip(), media=(MediaIn(kind, data, mime),)
+        )
+        return self._replies(await self.turn(incoming))
+
+    # ---- messages for this person ------------------------------------------------------------
+    async def events(self, request: web.Request, sid: str) -> web.StreamResponse:
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache, no-transform",
+                "X-Accel-Buffering": "no",  # nginx: do not hold the stream back
+            }
+        )
+        await resp.prepare(request)
+        await resp.write(b"retry: 3000\n\n")
+        queue = self.hub.connect(sid)
+        try:
+            while True:
+                try:
+                    row = await asyncio.wait_for(queue.get(), HEARTBEAT)
+                except TimeoutError:
+                    await resp.write(b": ping\n\n")  # keeps proxies and phones from closing it
+                    continue
+                if row is None:  # the server is stopping
+                    break
+                data = json.dumps(self._event(row), ensure_ascii=False)
+                await resp.write(f"id: {row.id}\ndata: {data}\n\n".encode())
+                self.hub.delivered(sid, row)
+        except (ConnectionResetError, ConnectionError):
+            pass
+        finally:
+            self.hub.disconnect(sid, queue)
+        return resp
+
+    def _event(self, row: OutboxMessage) -> dict[str, Any]:
+        kinds: dict[int, str] = {}
+        if row.media:
+            with self.services.session_factory() as session:
+                kinds = media_kinds(session=session, media_ids=list(row.media))
+        return row_json(row, self.storage, kinds)
+
+    async def media_file(self, request: web.Request, sid: str) -> web.StreamResponse:
+        """A stored photo or voice for someone who may see it (404 for anyone else, whether or
+        not it exists)."""
+        try:
+            media_id = int(request.match_info["id"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        with self.services.session_factory() as session:
+            viewer = find_user(session=session, channel=CHANNEL, external_id=sid)
+            if viewer is None or not may_view_media(
+                session=session, media_id=media_id, user_id=viewer.id or 0
+            ):
+                raise web.HTTPNotFound()
+            item = media_file(session=session, media_id=media_id)
+        try:
+            path = self.storage.path_of(item)
+        except ValueError:
+            log.exception("media %s: stored path refused", media_id)
+            raise web.HTTPNotFound() from None
+        if not path.is_file():
+            log.warning("media %s: file %s is gone", media_id, path)
+            raise web.HTTPNotFound()
+        return web.FileResponse(
+            path,
+            headers={
+                "Content-Type": item.mime,
+                "Cache-Control": "private, max-age=86400",
+                "X-Content-Type-Options": "nosniff",
+            },
+        )
+
+
+def add_chat(app: web.Application, services: Services) -> None:
+    """Mount the web chat on *app*; its event hub starts and stops with the application's
+    background tasks (see bot/web/serve.py)."""
+    hub = EventHub(services.session_factory)
+    chat = WebChat(services, hub)
+    app[HUB] = hub
+    background_of(app).add(hub)
+
+    async def stop_streams(_: web.Application) -> None:
+        hub.close()
+
+    app.on_shutdown.append(stop_streams)
+    app.router.add_get("/chat", chat.page)
+    app.router.add_get("/chat/static/{name}", chat.static)
+    app.router.add_post("/api/chat", chat.api(chat.chat, post=True))
+    app.router.add_post("/api/media", chat.api(chat.media, post=True))
+    app.router.add_get("/api/events", chat.api(chat.events, post=False))
+    app.router.add_get("/media/{id}", chat.api(chat.media_file, post=False))
