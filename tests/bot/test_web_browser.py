@@ -96,6 +96,8 @@ def phone(tmp_path: Path, name: str) -> Any:
         f"--user-data-dir={tmp_path / f'profile-{name}'}",
     ):
         options.add_argument(flag)
+    # --lang is ignored by Linux builds; the preference sets the Accept-Language header
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     options.add_experimental_option(
         "mobileEmulation",
         {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}, "userAgent": WECHAT_UA},
