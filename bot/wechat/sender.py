@@ -1,0 +1,164 @@
+"""Deliver queued WeChat messages through the customer-service API, within its window.
+
+WeChat lets an account message a person for 48 hours after that person's last message, at
+most 5 times. So a person's queued messages (a slow answer, the rest of a long one, an
+expert's new-need notice, a requester's "已接单") are merged into as few messages as fit;
+what does not fit, or waits for someone whose window is closed, stays queued until they
+write again (their message wakes the sender).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from aiohttp import ClientError
+from sqlmodel import Session
+
+from bot.wechat.api import GONE_ERRORS, WINDOW_ERRORS, WechatAPI, WechatError
+from bot.wechat.render import item_of_json, pack
+from store.clock import utcnow
+from store.outbox import OutboxMessage, block, mark, retry_later
+from store.push import still_wanted
+from store.updates import prune_updates
+from store.wechat import (
+    CHANNEL,
+    close_window,
+    due_in_window,
+    note_sent,
+    offered,
+    window_left,
+)
+
+log = logging.getLogger(__name__)
+
+WINDOW = timedelta(hours=48)
+WINDOW_MESSAGES = 5
+KEEP_UPDATES = timedelta(days=1)  # WeChat retries within seconds; a day is plenty
+
+
+class WechatSender:
+    """The outbox's WeChat sender.
+
+    Args:
+        api: the WeChat API client.
+        session_factory: database sessions for the outbox.
+        wake: set when something was queued or someone wrote (look at once).
+        now: the wall-clock time in UTC (the window); tests pass a controllable one.
+    """
+
+    def __init__(
+        self,
+        api: WechatAPI,
+        session_factory: Callable[[], Session],
+        wake: asyncio.Event | None = None,
+        *,
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.api, self.session_factory = api, session_factory
+        self.wake = wake or asyncio.Event()
+        self.now = now
+        self.sent = 0  # WeChat messages sent
+        self._pruned: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until *stop* is set; queued rows survive a restart in the database."""
+        while not stop.is_set():
+            self.wake.clear()
+            try:
+                await self.drain_once()
+                self._prune()
+            except Exception:  # noqa: BLE001 - keep the loop alive; rows stay pending
+                log.exception("WeChat sender pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+
+    def _prune(self) -> None:
+        now = self.now()
+        if self._pruned is not None and now - self._pruned < timedelta(hours=1):
+            return
+        self._pruned = now
+        with self.session_factory() as s:
+            prune_updates(session=s, channel=CHANNEL, before=now - KEEP_UPDATES)
+
+    async def drain_once(self) -> int:
+        """One pass over the queued messages of people whose window is open; how many
+        WeChat messages went out."""
+        with self.session_factory() as s:
+            rows = due_in_window(
+                session=s, now=self.now(), window=WINDOW, limit_per_window=WINDOW_MESSAGES
+            )
+        people: dict[str, list[OutboxMessage]] = {}
+        for row in rows:
+            if row.kind == "push" and not self._wanted(row):
+                continue
+            people.setdefault(row.external_id, []).append(row)
+        before = self.sent
+        for openid, queued in people.items():
+            await self._deliver(openid, queued)
+        return self.sent - before
+
+    def _wanted(self, row: OutboxMessage) -> bool:
+        """A push queued before its reader unsubscribed is dropped, not sent."""
+        with self.session_factory() as s:
+            if still_wanted(session=s, channel=CHANNEL, external_id=row.external_id, ref=row.ref):
+                return True
+            mark(session=s, message_id=row.id or 0, status="dropped", error="unsubscribed")
+        return False
+
+    async def _deliver(self, openid: str, rows: list[OutboxMessage]) -> None:
+        with self.session_factory() as s:
+            quota = window_left(
+                session=s, openid=openid, now=self.now(), window=WINDOW, limit=WINDOW_MESSAGES
+            )
+            start = offered(session=s, openid=openid) + 1
+        if not quota:
+            return
+        items = [item_of_json(r.text, r.buttons) for r in rows]
+        done = 0
+        for chunk in pack(items, start=start, max_chunks=quota):
+            try:
+                await self.api.send_text(openid, chunk.text)
+            except WechatError as exc:
+                self._refused(openid, rows[done], exc)
+                return
+            except (ClientError, TimeoutError, OSError) as exc:
+                with self.session_factory() as s:
+                    status = retry_later(session=s, row=rows[done], error=str(exc) or repr(exc))
+                log.warning("WeChat message to %s not sent (%r), now %s", openid, exc, status)
+                return
+            self.sent += 1
+            with self.session_factory() as s:
+                finished = rows[done : chunk.done]
+                for row in finished:
+                    mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
+                if chunk.rest:  # the message ended inside this row: the rest goes next
+                    mark(session=s, message_id=rows[chunk.done].id or 0, text=chunk.rest)
+                refs = [r.ref for r in finished if r.ref]
+                note_sent(
+                    session=s,
+                    openid=openid,
+                    messages=1,
+                    choices=chunk.choices,
+                    ref=refs[-1] if refs else "",
+                )
+            done = chunk.done
+
+    def _refused(self, openid: str, row: OutboxMessage, exc: WechatError) -> None:
+        with self.session_factory() as s:
+            if exc.errcode in WINDOW_ERRORS:
+                # WeChat counts differently than we thought: wait for their next message
+                close_window(session=s, openid=openid, limit=WINDOW_MESSAGES)
+                log.info("WeChat window of %s closed (%s)", openid, exc.errcode)
+            elif exc.errcode in GONE_ERRORS:
+                block(session=s, channel=CHANNEL, external_id=openid)
+                log.info("WeChat user %s cannot be messaged (%s)", openid, exc)
+            elif exc.errcode == -1 or exc.errcode == 45009 or exc.errcode >= 50000:
+                status = retry_later(session=s, row=row, error=str(exc))
+                log.warning("WeChat message %s not sent (%s), now %s", row.id, exc, status)
+            else:
+                mark(session=s, message_id=row.id or 0, status="failed", error=str(exc)[:500])
+                log.warning("WeChat refused message %s: %s", row.id, exc)
