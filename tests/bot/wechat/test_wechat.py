@@ -1,0 +1,186 @@
+"""The WeChat Official Account through real HTTP: a fake WeChat platform signs (and in
+安全模式 encrypts) XML and posts it to `/wechat`; a fake api.weixin.qq.com issues tokens and
+records customer-service messages."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+from sqlmodel import select
+
+from bot.wechat.protocol import WechatMessage
+from store.outbox import OutboxMessage, enqueue
+from store.updates import HandledUpdate
+from tests.bot.wechat.fake import AES_KEY, event_xml, media_xml, text_xml
+
+
+async def test_url_check_and_requests_not_from_wechat(make_wx, caplog):
+    wx = await make_wx()
+    assert await wx.platform.handshake("echo-123") == (200, "echo-123")
+    assert (await wx.platform.handshake("echo-123", token="wrongToken"))[0] == 403
+
+    forged = await wx.platform.post(text_xml("o_farmer", "你好", 1), forge=True)
+    assert forged.status == 403
+    with caplog.at_level(logging.WARNING, logger="bot.wechat.channel"):
+        broken = await wx.platform.post("<xml><MsgType>text</MsgType><Content>你好")
+        assert broken.status == 400
+        assert "malformed XML" in caplog.text
+        nobody = await wx.platform.post("<xml><MsgType>text</MsgType></xml>")
+        assert nobody.status == 400
+        assert "FromUserName" in caplog.text
+    assert wx.channel.turns == 0
+
+
+async def test_text_subscribe_and_numbered_choices(make_wx):
+    wx = await make_wx()
+    hello = await wx.platform.say("o_farmer", "你好")
+    assert hello.status == 200
+    assert hello.to == "o_farmer"
+    assert "您好" in hello.text
+
+    welcome = await wx.platform.post(
+        event_xml("o_farmer", "subscribe", 1700000000), openid="o_farmer"
+    )
+    assert "天府科技助手" in welcome.text
+    # the three buttons of the welcome, as numbered choices
+    assert (
+        "回复数字：1 我遇到技术问题，要找专家 / 2 我是专家，登记接单 / 3 我想问科普问题"
+        in welcome.text
+    )
+    # "3" presses the third
+    citizen = await wx.platform.say("o_farmer", "3")
+    assert "请直接提问" in citizen.text
+    # a number offered by no reply is just text
+    again = await wx.platform.say("o_farmer", "3")
+    assert "请直接提问" not in again.text
+
+
+async def test_encrypted_mode(make_wx):
+    wx = await make_wx(aes_key=AES_KEY)
+    answer = await wx.platform.say("o_farmer", "帮助")
+    assert answer.status == 200
+    assert "<Encrypt>" in answer.body and "帮助" not in answer.body
+    assert "天府科技助手" in answer.text  # decrypted with WeChat's algorithm, signature checked
+    # 安全模式: plaintext is refused, so are forged and undecryptable messages
+    assert (await wx.platform.post(text_xml("o_x", "你好", 7), raw=True)).status == 403
+    assert (await wx.platform.post(text_xml("o_x", "你好", 8), forge=True)).status == 403
+    q = wx.platform.query(encrypt_type="aes")
+    garbage = "QUJD" * 10
+    from tests.bot.wechat.fake import TOKEN, sign
+
+    q["msg_signature"] = sign(TOKEN, q["timestamp"], q["nonce"], garbage)
+    resp = await wx.platform.client.post(
+        "/wechat", params=q, data=f"<xml><Encrypt>{garbage}</Encrypt></xml>".encode()
+    )
+    assert resp.status == 400
+    assert "cannot decrypt" in await resp.text()
+
+
+async def test_three_tries_of_one_message_are_one_turn(make_wx):
+    wx = await make_wx()
+    xml = text_xml("o_farmer", "稻瘟病怎么防治？", 424242)
+    answers = await asyncio.gather(*(wx.platform.post(xml, openid="o_farmer") for _ in range(3)))
+    assert [a.status for a in answers] == [200, 200, 200]
+    assert wx.channel.turns == 1
+    assert answers[0].text and {a.text for a in answers} == {answers[0].text}
+    late = await wx.platform.post(xml, openid="o_farmer")  # a retry after it was answered
+    assert late.text == answers[0].text
+    assert wx.channel.turns == 1
+    with wx.services.session_factory() as s:
+        rows = s.exec(select(HandledUpdate).where(HandledUpdate.key == "424242")).all()
+    assert [r.status for r in rows] == ["done"]
+
+
+async def test_slow_turn_answers_success_then_through_the_api(make_wx, fake_llm):
+    fake_llm.behaviour, fake_llm.delay = "slow", 0.5
+    wx = await make_wx(
+        reply_within=0.2, openai_api_key="sk-test", openai_base_url=fake_llm.base_url
+    )
+    xml = text_xml("o_farmer", "稻瘟病怎么防治？", 77)
+    answer = await wx.platform.post(xml, openid="o_farmer")
+    assert answer.status == 200 and answer.body == "success"
+    assert (await wx.platform.post(xml, openid="o_farmer")).body == "success"  # WeChat's retry
+    assert wx.channel.later
+    await asyncio.gather(*wx.channel.later)
+    assert fake_llm.slow_done >= 1
+    wx.api.expire_next_send = True  # the cached token expires in the meantime
+    assert await wx.sender.drain_once() == 1
+    assert len(wx.api.tokens) == 2  # fetched, refused as expired, fetched again
+    (text,) = wx.api.texts("o_farmer")
+    assert "稻瘟病" in text
+    assert wx.channel.turns == 1
+    assert await wx.sender.drain_once() == 0  # sent once
+
+
+async def test_the_48_hour_window_of_five_messages(make_wx):
+    wx = await make_wx()
+    await wx.platform.say("o_farmer", "你好")
+    long = "很长的消息。" * 110  # ~2000 bytes: two never fit in one WeChat message
+    with wx.services.session_factory() as s:
+        for i in range(7):
+            enqueue(session=s, channel="wechat", external_id="o_farmer", text=f"{i}{long}")
+    assert await wx.sender.drain_once() == 5
+    assert await wx.sender.drain_once() == 0  # the other two wait for the farmer
+    assert [t[0] for t in wx.api.texts("o_farmer")] == ["0", "1", "2", "3", "4"]
+    wx.clock.advance(47)
+    await wx.platform.say("o_farmer", "谢谢")  # their next message opens a new window
+    assert await wx.sender.drain_once() == 2
+    assert [t[0] for t in wx.api.texts("o_farmer")][5:] == ["5", "6"]
+
+    # several short messages go as one; nothing goes 48 h after their last message
+    with wx.services.session_factory() as s:
+        for text in ("第一条", "第二条", "第三条"):
+            enqueue(session=s, channel="wechat", external_id="o_farmer", text=text)
+    assert await wx.sender.drain_once() == 1
+    assert wx.api.texts("o_farmer")[-1] == "第一条\n\n第二条\n\n第三条"
+    wx.clock.advance(48.5)
+    with wx.services.session_factory() as s:
+        row = enqueue(session=s, channel="wechat", external_id="o_farmer", text="过期了")
+    assert await wx.sender.drain_once() == 0
+    assert wx.api.refused == []  # WeChat never had to refuse one
+    with wx.services.session_factory() as s:
+        assert s.get(OutboxMessage, row.id).status == "pending"
+    await wx.platform.say("o_farmer", "在吗")
+    assert await wx.sender.drain_once() == 1
+    assert wx.api.texts("o_farmer")[-1] == "过期了"
+
+
+async def test_image_and_voice_are_downloaded(make_wx):
+    wx = await make_wx()
+    wx.api.media["img1"] = (b"\xff\xd8\xff\xe0 a jpeg", "image/jpeg")
+    wx.api.media["voice1"] = (b"#!AMR\n voice", "audio/amr")
+    photo = await wx.channel.incoming(
+        WechatMessage("1", "o_farmer", "gh", "image", media_id="img1", pic_url=""), [], ""
+    )
+    assert photo is not None
+    (media,) = photo.media
+    assert (media.kind, media.data, media.mime) == (
+        "photo",
+        b"\xff\xd8\xff\xe0 a jpeg",
+        "image/jpeg",
+    )
+    # a voice message: the AMR file goes with WeChat's own transcript as the text
+    answer = await wx.platform.post(
+        media_xml("o_farmer", "voice", "voice1", 99, Format="amr", Recognition="稻瘟病怎么防治"),
+        openid="o_farmer",
+    )
+    assert "稻瘟病" in answer.text
+    voice = await wx.channel.incoming(
+        WechatMessage("2", "o_farmer", "gh", "voice", text="你好", media_id="voice1"), [], ""
+    )
+    assert voice is not None and voice.text == "你好"
+    assert voice.media[0].kind == "voice" and voice.media[0].mime == "audio/amr"
+    # a file WeChat no longer has: the text still goes through
+    lost = await wx.channel.incoming(
+        WechatMessage("3", "o_farmer", "gh", "voice", text="你好", media_id="gone"), [], ""
+    )
+    assert lost is not None and lost.media == () and lost.text == "你好"
+
+
+@pytest.mark.parametrize("kind", ["video", "location"])
+async def test_unsupported_messages_get_a_clear_reply(make_wx, kind):
+    wx = await make_wx()
+    answer = await wx.platform.post(media_xml("o_farmer", kind, "m1", 5), openid="o_farmer")
+    assert "只能看懂文字、图片和语音" in answer.text
