@@ -35,7 +35,10 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
+from store.updates import HandledUpdate
 from store.users import User
+from store.wechat import CHANNEL as WECHAT
+from store.wechat import export_peer, forget_peer
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,10 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
         ),
         "conversation_state": dict(state.data) if state is not None else None,
+        # issue 16: what the WeChat channel keeps to deliver to them (window, choices)
+        "wechat": export_peer(session=session, openid=user.external_id)
+        if user.channel == WECHAT
+        else None,
     }
 
 
@@ -224,6 +231,14 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
                 col(ConversationState.external_id) == external_id,
             )
         )
+        if channel == WECHAT:  # issue 16: delivery record and answers kept for retries
+            forget_peer(session=session, openid=external_id)
+            session.execute(
+                delete(HandledUpdate).where(
+                    col(HandledUpdate.channel) == WECHAT,
+                    col(HandledUpdate.key).startswith(f"{external_id}:", autoescape=True),
+                )
+            )
         session.execute(
             update(ExpertProfile)
             .where(col(ExpertProfile.user_id) == uid)

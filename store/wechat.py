@@ -97,7 +97,11 @@ def note_sent(
 ) -> None:
     """*messages* customer-service messages went out (0 for a passive reply), offering
     *choices* after those already offered; *ref* is what they were about, if anything."""
-    row = _peer(session, openid) or WechatPeer(openid=openid)
+    row = _peer(session, openid)
+    if row is None:
+        if not (messages or choices or ref):
+            return  # nothing to remember (e.g. the goodbye of someone just forgotten)
+        row = WechatPeer(openid=openid)
     row.sent_in_window += messages
     row.choices = [*row.choices, *choices]
     if ref:

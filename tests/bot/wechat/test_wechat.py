@@ -89,7 +89,7 @@ async def test_three_tries_of_one_message_are_one_turn(make_wx):
     assert late.text == answers[0].text
     assert wx.channel.turns == 1
     with wx.services.session_factory() as s:
-        rows = s.exec(select(HandledUpdate).where(HandledUpdate.key == "424242")).all()
+        rows = s.exec(select(HandledUpdate).where(HandledUpdate.key == "o_farmer:424242")).all()
     assert [r.status for r in rows] == ["done"]
 
 
@@ -184,3 +184,17 @@ async def test_unsupported_messages_get_a_clear_reply(make_wx, kind):
     wx = await make_wx()
     answer = await wx.platform.post(media_xml("o_farmer", kind, "m1", 5), openid="o_farmer")
     assert "只能看懂文字、图片和语音" in answer.text
+
+
+async def test_delete_me_forgets_the_wechat_records(make_wx):
+    from store.wechat import WechatPeer
+
+    wx = await make_wx()
+    await wx.platform.say("o_farmer", "你好")
+    asked = await wx.platform.say("o_farmer", "/delete_me")
+    assert "确定要删除" in asked.text
+    done = await wx.platform.say("o_farmer", "1")  # 确认删除
+    assert "已删除" in done.text
+    with wx.services.session_factory() as s:
+        assert s.exec(select(WechatPeer).where(WechatPeer.openid == "o_farmer")).all() == []
+        assert s.exec(select(HandledUpdate).where(HandledUpdate.key.startswith("o_farmer:"))).all() == []
