@@ -30,7 +30,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     questions,
     subscriptions,
     trust,
-    updates,  # issue 16: updates handled once (WeChat MsgId)
+    updates,
     users,
     wechat,  # issue 16: WeChat peers (48 h window, choices) and access token
 )

@@ -35,7 +35,7 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
-from store.updates import HandledUpdate
+from store.updates import forget_chat_updates
 from store.users import User
 from store.wechat import CHANNEL as WECHAT
 from store.wechat import export_peer, forget_peer
@@ -233,12 +233,7 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         )
         if channel == WECHAT:  # issue 16: delivery record and answers kept for retries
             forget_peer(session=session, openid=external_id)
-            session.execute(
-                delete(HandledUpdate).where(
-                    col(HandledUpdate.channel) == WECHAT,
-                    col(HandledUpdate.key).startswith(f"{external_id}:", autoescape=True),
-                )
-            )
+            forget_chat_updates(session=session, channel=WECHAT, chat_id=external_id)
         session.execute(
             update(ExpertProfile)
             .where(col(ExpertProfile.user_id) == uid)

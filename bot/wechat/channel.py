@@ -89,7 +89,9 @@ class WechatChannel:
             self._event(message)
             return ""
         with self.services.session_factory() as s:
-            first = claim_update(session=s, channel=CHANNEL, key=message.key)
+            first = claim_update(
+                session=s, channel=CHANNEL, update_id=message.key, chat_id=message.openid
+            )
         if not first:
             return await self._retry(message)
         decided: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -103,7 +105,7 @@ class WechatChannel:
             self.inflight.pop(message.key, None)
         decided.set_result(text)
         with self.services.session_factory() as s:
-            finish_update(session=s, channel=CHANNEL, key=message.key, result=text)
+            finish_update(session=s, channel=CHANNEL, update_id=message.key, result=text)
         return text
 
     async def _retry(self, message: WechatMessage) -> str:
@@ -117,7 +119,7 @@ class WechatChannel:
             except TimeoutError:
                 return ""
         with self.services.session_factory() as s:
-            earlier = handled_update(session=s, channel=CHANNEL, key=message.key)
+            earlier = handled_update(session=s, channel=CHANNEL, update_id=message.key)
         # still running in another process: that one answers, later if need be
         return earlier.result if earlier is not None and earlier.status == DONE else ""
 

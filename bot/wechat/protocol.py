@@ -158,8 +158,7 @@ def parse(body: bytes) -> WechatMessage:
         raise BadMessage(f"bad <FromUserName> {openid[:80]!r}")
     event = _text(root, "Event").lower() if kind == "event" else ""
     msg_id = _text(root, "MsgId")
-    # the sender in front: /delete_me finds a person's rows by it
-    key = f"{openid}:{msg_id}" if msg_id else f"{openid}:{_text(root, 'CreateTime')}:{event}"
+    key = msg_id or f"{openid}:{_text(root, 'CreateTime')}:{event}"
     return WechatMessage(
         key=key,
         openid=openid,

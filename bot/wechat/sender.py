@@ -23,7 +23,7 @@ from bot.wechat.render import item_of_json, pack
 from store.clock import utcnow
 from store.outbox import OutboxMessage, block, mark, retry_later
 from store.push import still_wanted
-from store.updates import prune_updates
+from store.updates import prune_handled
 from store.wechat import (
     CHANNEL,
     close_window,
@@ -82,7 +82,7 @@ class WechatSender:
             return
         self._pruned = now
         with self.session_factory() as s:
-            prune_updates(session=s, channel=CHANNEL, before=now - KEEP_UPDATES)
+            prune_handled(session=s, before=now - KEEP_UPDATES, channel=CHANNEL)
 
     async def drain_once(self) -> int:
         """One pass over the queued messages of people whose window is open; how many

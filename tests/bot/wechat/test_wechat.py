@@ -89,7 +89,7 @@ async def test_three_tries_of_one_message_are_one_turn(make_wx):
     assert late.text == answers[0].text
     assert wx.channel.turns == 1
     with wx.services.session_factory() as s:
-        rows = s.exec(select(HandledUpdate).where(HandledUpdate.key == "o_farmer:424242")).all()
+        rows = s.exec(select(HandledUpdate).where(HandledUpdate.update_id == "424242")).all()
     assert [r.status for r in rows] == ["done"]
 
 
@@ -197,4 +197,4 @@ async def test_delete_me_forgets_the_wechat_records(make_wx):
     assert "已删除" in done.text
     with wx.services.session_factory() as s:
         assert s.exec(select(WechatPeer).where(WechatPeer.openid == "o_farmer")).all() == []
-        assert s.exec(select(HandledUpdate).where(HandledUpdate.key.startswith("o_farmer:"))).all() == []
+        assert s.exec(select(HandledUpdate).where(HandledUpdate.chat_id == "o_farmer")).all() == []
