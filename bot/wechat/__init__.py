@@ -1,7 +1,8 @@
 """The WeChat Official Account (服务号) channel: `/wechat` and its customer-service sender.
 
 Mount it on the aiohttp application with :func:`add_wechat` and start the sender with
-:func:`start_wechat_sender` (it runs while the application runs).
+:func:`start_wechat_sender` (it runs while the application runs), or both at once with
+:func:`add_wechat_if_configured` when WECHAT_TOKEN is set.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "WechatChannel",
     "WechatSender",
     "add_wechat",
+    "add_wechat_if_configured",
     "start_wechat_sender",
     "wechat_configured",
 ]
@@ -90,6 +92,13 @@ def add_wechat(
 
     app.on_cleanup.append(close)
     return channel
+
+
+def add_wechat_if_configured(app: web.Application, services: Services) -> None:
+    """`tianfu serve`'s mount: `/wechat` and its sender when WECHAT_TOKEN is set."""
+    if wechat_configured(services.settings):
+        add_wechat(app, services)
+        start_wechat_sender(app, services)
 
 
 def start_wechat_sender(app: web.Application, services: Services) -> None:

@@ -198,3 +198,36 @@ async def test_delete_me_forgets_the_wechat_records(make_wx):
     with wx.services.session_factory() as s:
         assert s.exec(select(WechatPeer).where(WechatPeer.openid == "o_farmer")).all() == []
         assert s.exec(select(HandledUpdate).where(HandledUpdate.chat_id == "o_farmer")).all() == []
+
+
+async def test_the_sender_runs_with_the_application(
+    make_wx, fake_llm, file_engine, kb_index, tmp_path
+):
+    """start_wechat_sender: a slow answer arrives without anyone draining the outbox."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.wechat import add_wechat, add_wechat_if_configured, start_wechat_sender
+    from tests.bot.wechat.fake import Platform
+    from tests.bot.wiring import make_services
+
+    fake_llm.behaviour, fake_llm.delay = "slow", 0.5
+    wx = await make_wx(
+        reply_within=0.2, openai_api_key="sk-test", openai_base_url=fake_llm.base_url
+    )
+    app = web.Application()
+    add_wechat(app, wx.services, reply_within=0.2)
+    start_wechat_sender(app, wx.services)
+    async with TestClient(TestServer(app)) as client:
+        platform = Platform(client, wx.api)
+        assert (await platform.say("o_farmer", "稻瘟病怎么防治？")).body == "success"
+        for _ in range(200):
+            if wx.api.texts("o_farmer"):
+                break
+            await asyncio.sleep(0.05)
+        assert "稻瘟病" in wx.api.texts("o_farmer")[0]
+
+    # without WECHAT_TOKEN, tianfu serve mounts nothing at /wechat
+    bare = web.Application()
+    add_wechat_if_configured(bare, make_services(file_engine, tmp_path / "bare", kb_index))
+    assert [r.resource.canonical for r in bare.router.routes() if r.resource] == []
