@@ -130,6 +130,7 @@ class Services:
                     ],
                     "kind": msg.kind,
                     "ref": msg.ref,
+                    "media": list(msg.media) or None,  # photos and voice (issue 16)
                 }
                 for msg in outcome.outbound
             ],

@@ -22,6 +22,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     experts,
     feedback,
     interests,
+    media,
     needs,
     notifications,
     orders,
@@ -38,7 +39,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -89,6 +90,9 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
         "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
     ],
+    # 7 (photos and voice, issue 16): an outbox message may carry stored media ids;
+    # media_files is a new table
+    7: ["ALTER TABLE outbox ADD COLUMN media JSON"],
 }
 
 

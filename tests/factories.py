@@ -74,6 +74,7 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
 
     undo = {
+        7: ["ALTER TABLE outbox DROP COLUMN media"],
         6: ["ALTER TABLE orders DROP COLUMN contacts_at"],
         5: ["DROP INDEX uq_push_log_user_article"],
         4: [
