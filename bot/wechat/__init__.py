@@ -21,6 +21,7 @@ from bot.wechat.channel import REPLY_WITHIN, WechatChannel
 from bot.wechat.protocol import Codec
 from bot.wechat.sender import WechatSender
 from store.clock import utcnow
+from store.media import MediaStorage
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -104,7 +105,13 @@ def add_wechat_if_configured(app: web.Application, services: Services) -> None:
 def start_wechat_sender(app: web.Application, services: Services) -> None:
     """Run the customer-service sender while *app* runs (after :func:`add_wechat`)."""
     channel = app[WECHAT]
-    sender = WechatSender(channel.api, services.session_factory, channel.wake, now=channel.now)
+    sender = WechatSender(
+        channel.api,
+        services.session_factory,
+        channel.wake,
+        now=channel.now,
+        storage=MediaStorage(root=services.settings.media_dir),
+    )
     app[SENDER] = sender
 
     async def running(_: web.Application) -> AsyncIterator[None]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aiohttp import ClientError, ClientSession, ClientTimeout
+from aiohttp import ClientError, ClientSession, ClientTimeout, FormData
 from sqlmodel import Session
 
 from store.clock import utcnow
@@ -115,9 +115,12 @@ class WechatAPI:
         the one it was given."""
         token = await self.token()
         params = dict(kwargs.pop("params", {}))
+        body = kwargs.pop("data", None)
         for attempt in range(2):
             query = {**params, "access_token": token}
-            data = await self._json(method, path, params=query, **kwargs)
+            # a form is consumed by sending it: a callable builds it anew for the retry
+            sent = body() if callable(body) else body
+            data = await self._json(method, path, params=query, data=sent, **kwargs)
             code = int(data.get("errcode") or 0)
             if code in TOKEN_ERRORS and attempt == 0:
                 log.info("WeChat refused the access token (%s); fetching a new one", code)
@@ -139,6 +142,34 @@ class WechatAPI:
             "POST",
             "/cgi-bin/message/custom/send",
             data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+        )
+
+    async def send_media(self, openid: str, kind: str, data: bytes, mime: str) -> None:
+        """A photo ("image") or voice message ("voice"; AMR or MP3): uploaded as temporary
+        media, then sent as one customer-service message.
+
+        Raises:
+            WechatError: WeChat refused the upload or the message.
+        """
+
+        def form() -> FormData:
+            out = FormData()
+            name = f"{kind}.{mime.split('/')[-1]}"
+            out.add_field("media", data, filename=name, content_type=mime)
+            return out
+
+        uploaded = await self._call(
+            "POST", "/cgi-bin/media/upload", params={"type": kind}, data=form
+        )
+        media_id = str(uploaded.get("media_id") or "")
+        if not media_id:
+            raise WechatError(-1, f"no media_id in {str(uploaded)[:200]}")
+        body = {"touser": openid, "msgtype": kind, kind: {"media_id": media_id}}
+        await self._call(
+            "POST",
+            "/cgi-bin/message/custom/send",
+            data=json.dumps(body).encode("utf-8"),
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
 

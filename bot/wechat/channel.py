@@ -199,12 +199,15 @@ class WechatChannel:
         queued for the customer-service API."""
         items = _items(outcome)
         if not items:
+            with self.services.session_factory() as s:
+                if self._queue(s, openid, [], _media(outcome)):
+                    self.wake.set()
             return ""
         with self.services.session_factory() as s:
             start = offered(session=s, openid=openid) + 1
             first = pack(items, start=start, max_chunks=1)[0]
             note_sent(session=s, openid=openid, messages=0, choices=first.choices)
-            if self._queue(s, openid, _rest(items, first)):
+            if self._queue(s, openid, _rest(items, first), _media(outcome)):
                 self.wake.set()
         return first.text
 
@@ -216,11 +219,20 @@ class WechatChannel:
             outcome = Outcome()
             outcome.say(t("error", self.services.settings.locale))
         with self.services.session_factory() as s:
-            if self._queue(s, openid, _items(outcome)):
+            if self._queue(s, openid, _items(outcome), _media(outcome)):
                 self.wake.set()
 
     @staticmethod
-    def _queue(session: Session, openid: str, items: list[Item]) -> int:
+    def _queue(session: Session, openid: str, items: list[Item], media: list[int]) -> int:
+        """Queue *items* for the customer-service API, then one row with the photos and
+        voice messages the replies showed."""
+        photos = {
+            "channel": CHANNEL,
+            "external_id": openid,
+            "text": "",
+            "media": media,
+            "kind": "reply",
+        }
         return enqueue_many(
             session=session,
             messages=[
@@ -234,13 +246,19 @@ class WechatChannel:
                     "kind": "reply",
                 }
                 for item in items
-            ],
+            ]
+            + ([photos] if media else []),
         )
 
 
 def _items(outcome: Outcome) -> list[Item]:
     # a document (the /mydata JSON) cannot go as text; its reply's text stands alone
     return [item_of(r.text, r.buttons) for r in outcome.replies if r.text.strip() or r.buttons]
+
+
+def _media(outcome: Outcome) -> list[int]:
+    """The stored photos and voice the replies show, each once, in order."""
+    return list(dict.fromkeys(m for r in outcome.replies for m in r.media))
 
 
 def _rest(items: list[Item], sent: Chunk) -> list[Item]:

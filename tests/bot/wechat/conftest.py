@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Services
 from bot.wechat import WechatChannel, WechatSender, add_wechat
+from store.media import MediaStorage
 from tests.bot.wechat.fake import APP_ID, SECRET, TOKEN, FakeWechatAPI, Platform
 from tests.bot.wiring import make_services
 
@@ -73,7 +74,10 @@ async def make_wx(
         )
         app = web.Application()
         channel = add_wechat(app, services, now=clock, reply_within=reply_within)
-        sender = WechatSender(channel.api, services.session_factory, channel.wake, now=clock)
+        storage = MediaStorage(root=services.settings.media_dir)
+        sender = WechatSender(
+            channel.api, services.session_factory, channel.wake, now=clock, storage=storage
+        )
         client = TestClient(TestServer(app))
         await client.start_server()
         opened.append((client, api))

@@ -169,6 +169,7 @@ class FakeWechatAPI:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (openid, text)
     refused: list[tuple[str, int]] = field(default_factory=list)  # (openid, errcode)
     media: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # id -> (type, content)
     expire_next_send: bool = False
     last_in: dict[str, datetime] = field(default_factory=dict)
     since: dict[str, int] = field(default_factory=dict)
@@ -185,6 +186,7 @@ class FakeWechatAPI:
         app.router.add_get("/cgi-bin/token", self._token)
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
         app.router.add_get("/cgi-bin/media/get", self._media)
+        app.router.add_post("/cgi-bin/media/upload", self._upload)
         self.server = TestServer(app)
         await self.server.start_server()
         return str(self.server.make_url("")).rstrip("/")
@@ -210,9 +212,13 @@ class FakeWechatAPI:
         if token not in self.valid:
             return web.json_response({"errcode": 42001, "errmsg": "access_token expired"})
         body: dict[str, Any] = await request.json()
-        openid, text = body["touser"], body["text"]["content"]
-        assert body["msgtype"] == "text"
-        assert len(text.encode()) <= 2048, len(text.encode())
+        openid, kind = body["touser"], body["msgtype"]
+        if kind == "text":
+            text = body["text"]["content"]
+            assert len(text.encode()) <= 2048, len(text.encode())
+        else:  # image / voice: a temporary media id uploaded before
+            assert kind in ("image", "voice") and self.uploads[body[kind]["media_id"]][0] == kind
+            text = f"<{kind} {body[kind]['media_id']}>"
         last = self.last_in.get(openid)
         if last is None or self.now() - last > timedelta(hours=48):
             self.refused.append((openid, 45015))
@@ -223,6 +229,16 @@ class FakeWechatAPI:
         self.since[openid] = self.since.get(openid, 0) + 1
         self.sent.append((openid, text))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if request.query.get("access_token", "") not in self.valid:
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        kind = request.query.get("type", "")
+        form = await request.post()
+        part = form["media"]
+        media_id = f"MEDIA-{len(self.uploads) + 1}"
+        self.uploads[media_id] = (kind, part.file.read())  # type: ignore[union-attr]
+        return web.json_response({"type": kind, "media_id": media_id, "created_at": 1})
 
     async def _media(self, request: web.Request) -> web.Response:
         if request.query.get("access_token", "") not in self.valid:

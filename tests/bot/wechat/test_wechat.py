@@ -231,3 +231,75 @@ async def test_the_sender_runs_with_the_application(
     bare = web.Application()
     add_wechat_if_configured(bare, make_services(file_engine, tmp_path / "bare", kb_index))
     assert [r.resource.canonical for r in bare.router.routes() if r.resource] == []
+
+
+async def test_photos_go_after_the_text_within_the_window(make_wx):
+    from store.media import MediaStorage, save_media
+    from store.users import get_or_create_user
+    from tests.media_files import AMR, jpeg_with_gps, png
+
+    wx = await make_wx()
+    await wx.platform.say("o_expert", "你好")
+    storage = MediaStorage(root=wx.services.settings.media_dir)
+    with wx.services.session_factory() as s:
+        owner = get_or_create_user(session=s, channel="wechat", external_id="o_farmer")
+        photos = [
+            save_media(session=s, storage=storage, owner_user_id=owner.id, kind="photo", data=d)
+            for d in (jpeg_with_gps(), png(), jpeg_with_gps(30, 20))
+        ]
+        voice = save_media(
+            session=s, storage=storage, owner_user_id=owner.id, kind="voice", data=AMR
+        )
+        for i in range(2):
+            enqueue(session=s, channel="wechat", external_id="o_expert", text=f"通知{i}")
+        row = enqueue(
+            session=s,
+            channel="wechat",
+            external_id="o_expert",
+            text="【新需求 #1】李子树流胶，见照片",
+            media=[p.id for p in photos] + [voice.id],
+        )
+    # one merged text, then the photos and the voice: five messages, the window's all
+    assert await wx.sender.drain_once() == 5
+    sent = wx.api.texts("o_expert")
+    assert sent[0] == "通知0\n\n通知1\n\n【新需求 #1】李子树流胶，见照片"
+    assert sent[1:] == ["<image MEDIA-1>", "<image MEDIA-2>", "<image MEDIA-3>", "<voice MEDIA-4>"]
+    assert wx.api.uploads["MEDIA-1"][1] == storage.path_of(photos[0]).read_bytes()  # no EXIF
+    assert wx.api.uploads["MEDIA-4"] == ("voice", AMR)
+    with wx.services.session_factory() as s:
+        assert s.get(OutboxMessage, row.id).status == "sent"
+    assert wx.api.refused == []
+
+
+async def test_photos_beyond_the_window_wait_for_the_next_message(make_wx):
+    from store.media import MediaStorage, save_media
+    from store.users import get_or_create_user
+    from tests.media_files import jpeg_with_gps
+
+    wx = await make_wx()
+    await wx.platform.say("o_expert", "你好")
+    storage = MediaStorage(root=wx.services.settings.media_dir)
+    with wx.services.session_factory() as s:
+        owner = get_or_create_user(session=s, channel="wechat", external_id="o_farmer")
+        ids = [
+            save_media(
+                session=s,
+                storage=storage,
+                owner_user_id=owner.id,
+                kind="photo",
+                data=jpeg_with_gps(10 + i, 10),
+            ).id
+            for i in range(6)
+        ]
+        row = enqueue(
+            session=s, channel="wechat", external_id="o_expert", text="六张照片", media=ids
+        )
+    assert await wx.sender.drain_once() == 5  # the text and four photos
+    with wx.services.session_factory() as s:
+        waiting = s.get(OutboxMessage, row.id)
+        assert (waiting.status, waiting.text, waiting.media) == ("pending", "", ids[4:])
+    assert await wx.sender.drain_once() == 0
+    await wx.platform.say("o_expert", "收到")
+    assert await wx.sender.drain_once() == 2
+    assert wx.api.texts("o_expert")[-2:] == ["<image MEDIA-5>", "<image MEDIA-6>"]
+    assert wx.api.refused == []
