@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,10 @@ class WechatChannel:
     # answers being worked out in this process, by update key: a retry waits for them
     inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     later: set[asyncio.Task[None]] = field(default_factory=set)  # slow turns still running
+    # a lock per person with a turn in this process (gone with the last reference)
+    people: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
     turns: int = 0  # turns run (each update once)
 
     # ---- HTTP ------------------------------------------------------------------------------
@@ -141,6 +146,13 @@ class WechatChannel:
             log.info("WeChat user %s unsubscribed", message.openid)
 
     async def _turn(self, message: WechatMessage) -> Outcome:
+        # one person's messages one after the other (a photo and then its words, sent a
+        # second apart, must not read and write their conversation at the same time)
+        lock = self.people.setdefault(message.openid, asyncio.Lock())
+        async with lock:
+            return await self._turn_alone(message)
+
+    async def _turn_alone(self, message: WechatMessage) -> Outcome:
         with self.services.session_factory() as s:
             if is_blocked(session=s, channel=CHANNEL, external_id=message.openid):
                 unblock(session=s, channel=CHANNEL, external_id=message.openid)

@@ -303,3 +303,33 @@ async def test_photos_beyond_the_window_wait_for_the_next_message(make_wx):
     assert await wx.sender.drain_once() == 2
     assert wx.api.texts("o_expert")[-2:] == ["<image MEDIA-5>", "<image MEDIA-6>"]
     assert wx.api.refused == []
+
+
+async def test_token_renewed_before_it_expires_and_unsubscribed_people_get_nothing(make_wx):
+    wx = await make_wx()
+    await wx.platform.say("o_farmer", "你好")
+    with wx.services.session_factory() as s:
+        enqueue(session=s, channel="wechat", external_id="o_farmer", text="第一条")
+    assert await wx.sender.drain_once() == 1
+    wx.clock.advance(1.95)  # the 2-hour token has 3 minutes left: not worth using
+    with wx.services.session_factory() as s:
+        enqueue(session=s, channel="wechat", external_id="o_farmer", text="第二条")
+    assert await wx.sender.drain_once() == 1
+    assert wx.api.tokens == ["TOKEN-1", "TOKEN-2"]  # renewed ahead, never refused
+
+    bye = await wx.platform.post(
+        event_xml("o_farmer", "unsubscribe", 1700000100), openid="o_farmer"
+    )
+    assert bye.body == "success"
+    with wx.services.session_factory() as s:
+        row = enqueue(session=s, channel="wechat", external_id="o_farmer", text="第三条")
+    assert row.status == "blocked"
+    back = await wx.platform.post(
+        event_xml("o_farmer", "subscribe", 1700000200), openid="o_farmer"
+    )
+    assert "天府科技助手" in back.text
+    with wx.services.session_factory() as s:
+        row = enqueue(session=s, channel="wechat", external_id="o_farmer", text="第四条")
+    assert row.status == "pending"
+    assert await wx.sender.drain_once() == 1
+    assert wx.api.texts("o_farmer")[-1] == "第四条"
