@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import binascii
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from xml.parsers.expat import ExpatError
@@ -117,12 +118,18 @@ class Codec:
         self, message: WechatMessage, text: str, query: Mapping[str, str], *, encrypt: bool
     ) -> str:
         """A passive text reply to *message* (encrypted like the request was)."""
-        xml = TextReply(source=message.account, target=message.openid, content=text).render()
+        # wechatpy writes the text into CDATA as it is: a "]]>" in it (a person's words
+        # echoed back) would end the CDATA early, and control characters are no XML at all
+        safe = _CONTROL.sub("", text).replace("]]>", "]]]]><![CDATA[>")
+        xml = TextReply(source=message.account, target=message.openid, content=safe).render()
         if not encrypt or self.crypto is None:
             return str(xml)
         return str(
             self.crypto.encrypt_message(xml, query.get("nonce", ""), query.get("timestamp"))
         )
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _xml(body: bytes) -> dict[str, object]:
