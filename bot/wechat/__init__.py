@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -36,6 +37,7 @@ __all__ = [
     "wechat_configured",
 ]
 
+log = logging.getLogger(__name__)
 WECHAT = web.AppKey("wechat", WechatChannel)
 SENDER = web.AppKey("wechat_sender", WechatSender)
 
@@ -71,6 +73,11 @@ def add_wechat(
         msg = "WECHAT_AES_KEY is set but WECHAT_APP_ID is not: 安全模式 needs the AppID"
         raise SettingsError(msg)
     secret = settings.wechat_app_secret.get_secret_value() if settings.wechat_app_secret else ""
+    if not (settings.wechat_app_id and secret):
+        log.warning(
+            "WECHAT_APP_ID or WECHAT_APP_SECRET is not set: /wechat answers within 4.5 s "
+            "only; slower answers and messages for other people stay queued"
+        )
     api = WechatAPI(
         base=settings.wechat_api_base,
         app_id=settings.wechat_app_id,

@@ -40,6 +40,11 @@ class WechatError(Exception):
         self.errcode, self.errmsg = errcode, errmsg
 
 
+class TokenRefused(WechatError):
+    """WeChat gives no access token: the account's settings are wrong (AppID, AppSecret,
+    IP whitelist); nothing can be sent until the operator fixes them."""
+
+
 class WechatAPI:
     """Calls to the WeChat API at *base* for the account *app_id*.
 
@@ -95,7 +100,12 @@ class WechatAPI:
             )
             token = str(data.get("access_token") or "")
             if not token:
-                raise WechatError(-1, f"no access_token in {str(data)[:200]}")
+                code = int(data.get("errcode") or -1)
+                msg = (
+                    f"{data.get('errmsg', str(data)[:200])} (check WECHAT_APP_ID, "
+                    "WECHAT_APP_SECRET and the account's IP whitelist)"
+                )
+                raise TokenRefused(code, msg)
             expires = self.now() + timedelta(seconds=int(data.get("expires_in") or 7200))
             with self.session_factory() as s:
                 save_token(session=s, app_id=self.app_id, token=token, expires_at=expires)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from aiohttp import ClientError
 from sqlmodel import Session
 
-from bot.wechat.api import GONE_ERRORS, WINDOW_ERRORS, WechatAPI, WechatError
+from bot.wechat.api import GONE_ERRORS, WINDOW_ERRORS, TokenRefused, WechatAPI, WechatError
 from bot.wechat.render import item_of_json, pack
 from store.clock import utcnow
 from store.errors import NotFound
@@ -102,8 +102,11 @@ class WechatSender:
                 continue
             people.setdefault(row.external_id, []).append(row)
         before = self.sent
-        for openid, queued in people.items():
-            await self._deliver(openid, queued)
+        try:
+            for openid, queued in people.items():
+                await self._deliver(openid, queued)
+        except TokenRefused as exc:  # the rows stay queued until the settings are fixed
+            log.error("WeChat messages cannot be sent: %s", exc)
         return self.sent - before
 
     def _wanted(self, row: OutboxMessage) -> bool:
@@ -215,6 +218,8 @@ class WechatSender:
         """Await one API call; False when it failed (the row is marked as the error says)."""
         try:
             await call
+        except TokenRefused:
+            raise
         except WechatError as exc:
             self._refused(openid, row, exc)
             return False

@@ -61,17 +61,14 @@ async def make_wx(
         clock = Clock()
         api = FakeWechatAPI(now=clock)
         base = await api.start()
-        services = make_services(
-            file_engine,
-            tmp_path,
-            kb_index,
-            wechat_token=TOKEN,
-            wechat_app_id=APP_ID,
-            wechat_app_secret=SECRET,
-            wechat_aes_key=aes_key or None,
-            wechat_api_base=base,
-            **settings,
-        )
+        values: dict[str, Any] = {
+            "wechat_token": TOKEN,
+            "wechat_app_id": APP_ID,
+            "wechat_app_secret": SECRET,
+            "wechat_aes_key": aes_key or None,
+            "wechat_api_base": base,
+        }
+        services = make_services(file_engine, tmp_path, kb_index, **(values | settings))
         app = web.Application()
         channel = add_wechat(app, services, now=clock, reply_within=reply_within)
         storage = MediaStorage(root=services.settings.media_dir)

@@ -333,3 +333,17 @@ async def test_token_renewed_before_it_expires_and_unsubscribed_people_get_nothi
     assert row.status == "pending"
     assert await wx.sender.drain_once() == 1
     assert wx.api.texts("o_farmer")[-1] == "第四条"
+
+
+async def test_a_wrong_app_secret_keeps_messages_queued(make_wx, caplog):
+    wx = await make_wx(wechat_app_secret="not-the-secret")
+    assert (
+        "天府科技助手" in (await wx.platform.say("o_farmer", "帮助")).text
+    )  # passive still works
+    with wx.services.session_factory() as s:
+        row = enqueue(session=s, channel="wechat", external_id="o_farmer", text="稍后的答复")
+    with caplog.at_level(logging.ERROR, logger="bot.wechat.sender"):
+        assert await wx.sender.drain_once() == 0
+    assert "WECHAT_APP_SECRET" in caplog.text and "40013" in caplog.text
+    with wx.services.session_factory() as s:
+        assert s.get(OutboxMessage, row.id).status == "pending"
