@@ -178,6 +178,10 @@ class FakeWechatAPI:
     def user_wrote(self, openid: str) -> None:
         self.last_in[openid], self.since[openid] = self.now(), 0
 
+    def url(self, path: str) -> str:
+        assert self.server is not None
+        return str(self.server.make_url(path))
+
     def texts(self, openid: str) -> list[str]:
         return [t for o, t in self.sent if o == openid]
 
@@ -187,6 +191,7 @@ class FakeWechatAPI:
         app.router.add_post("/cgi-bin/message/custom/send", self._send)
         app.router.add_get("/cgi-bin/media/get", self._media)
         app.router.add_post("/cgi-bin/media/upload", self._upload)
+        app.router.add_get("/pic/{name}", self._pic)  # stands in for mmbiz.qpic.cn (PicUrl)
         self.server = TestServer(app)
         await self.server.start_server()
         return str(self.server.make_url("")).rstrip("/")
@@ -229,6 +234,12 @@ class FakeWechatAPI:
         self.since[openid] = self.since.get(openid, 0) + 1
         self.sent.append((openid, text))
         return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _pic(self, request: web.Request) -> web.Response:
+        found = self.media.get("pic:" + request.match_info["name"])
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
 
     async def _upload(self, request: web.Request) -> web.Response:
         if request.query.get("access_token", "") not in self.valid:

@@ -161,6 +161,16 @@ async def test_image_and_voice_are_downloaded(make_wx):
         b"\xff\xd8\xff\xe0 a jpeg",
         "image/jpeg",
     )
+    # media WeChat no longer serves (temporary media expire after 3 days): the PicUrl
+    wx.api.media["pic:p1"] = (b"\x89PNG from PicUrl", "image/png")
+    by_url = await wx.channel.incoming(
+        WechatMessage(
+            "4", "o_farmer", "gh", "image", media_id="expired", pic_url=wx.api.url("/pic/p1")
+        ),
+        [],
+        "",
+    )
+    assert by_url is not None and by_url.media[0].data == b"\x89PNG from PicUrl"
     # a voice message: the AMR file goes with WeChat's own transcript as the text
     answer = await wx.platform.post(
         media_xml("o_farmer", "voice", "voice1", 99, Format="amr", Recognition="稻瘟病怎么防治"),
