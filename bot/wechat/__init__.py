@@ -22,7 +22,6 @@ from bot.wechat.channel import REPLY_WITHIN, WechatChannel
 from bot.wechat.protocol import Codec
 from bot.wechat.sender import WechatSender
 from store.clock import utcnow
-from store.media import MediaStorage
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -117,7 +116,7 @@ def start_wechat_sender(app: web.Application, services: Services) -> None:
         services.session_factory,
         channel.wake,
         now=channel.now,
-        storage=MediaStorage(root=services.settings.media_dir),
+        storage=services.media,
     )
     app[SENDER] = sender
 

@@ -12,7 +12,6 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import Services
 from bot.wechat import WechatChannel, WechatSender, add_wechat
-from store.media import MediaStorage
 from tests.bot.wechat.fake import APP_ID, SECRET, TOKEN, FakeWechatAPI, Platform
 from tests.bot.wiring import make_services
 
@@ -71,9 +70,8 @@ async def make_wx(
         services = make_services(file_engine, tmp_path, kb_index, **(values | settings))
         app = web.Application()
         channel = add_wechat(app, services, now=clock, reply_within=reply_within)
-        storage = MediaStorage(root=services.settings.media_dir)
         sender = WechatSender(
-            channel.api, services.session_factory, channel.wake, now=clock, storage=storage
+            channel.api, services.session_factory, channel.wake, now=clock, storage=services.media
         )
         client = TestClient(TestServer(app))
         await client.start_server()

@@ -244,13 +244,13 @@ async def test_the_sender_runs_with_the_application(
 
 
 async def test_photos_go_after_the_text_within_the_window(make_wx):
-    from store.media import MediaStorage, save_media
+    from store.media import save_media
     from store.users import get_or_create_user
     from tests.media_files import AMR, jpeg_with_gps, png
 
     wx = await make_wx()
     await wx.platform.say("o_expert", "你好")
-    storage = MediaStorage(root=wx.services.settings.media_dir)
+    storage = wx.services.media
     with wx.services.session_factory() as s:
         owner = get_or_create_user(session=s, channel="wechat", external_id="o_farmer")
         photos = [
@@ -282,13 +282,13 @@ async def test_photos_go_after_the_text_within_the_window(make_wx):
 
 
 async def test_photos_beyond_the_window_wait_for_the_next_message(make_wx):
-    from store.media import MediaStorage, save_media
+    from store.media import save_media
     from store.users import get_or_create_user
     from tests.media_files import jpeg_with_gps
 
     wx = await make_wx()
     await wx.platform.say("o_expert", "你好")
-    storage = MediaStorage(root=wx.services.settings.media_dir)
+    storage = wx.services.media
     with wx.services.session_factory() as s:
         owner = get_or_create_user(session=s, channel="wechat", external_id="o_farmer")
         ids = [
