@@ -4,12 +4,17 @@ through the customer-service API."""
 
 from __future__ import annotations
 
+import io
+
 from aiogram import Bot
+from aiogram.methods import SendPhoto
+from PIL import Image
 
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
 from bot.telegram.recording import ChatDriver, RecordingSession
-from tests.bot.wechat.fake import AES_KEY
+from tests.bot.wechat.fake import AES_KEY, media_xml
+from tests.media_files import GPS_IFD, jpeg_with_gps
 
 TG_EXPERT_INTRO = "我是农科院的研究员，擅长土壤肥料，宜宾市都能去，电话13900000002，我叫李明"
 WX_EXPERT_INTRO = "我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
@@ -47,20 +52,33 @@ async def test_need_from_wechat_reaches_experts_on_telegram_and_wechat(make_wx):
     assert "请确认登记信息" in reply
     assert "登记成功" in (await say("o_expert", "确认")).text
 
-    # the farmer posts a need on WeChat and confirms it by number
+    # the farmer sends a photo from WeChat (taken with GPS on), then the need, and confirms it
+    wx.api.media["farm-photo"] = (jpeg_with_gps(), "image/jpeg")
+    photo = await wx.platform.post(
+        media_xml("o_farmer", "image", "farm-photo", 31337, PicUrl="http://mmbiz.invalid/x"),
+        openid="o_farmer",
+    )
+    assert "看到您发了照片" in photo.text
     reply = (await say("o_farmer", NEED)).text
     assert "请确认需求" in reply
     assert "需求已发布" in (await say("o_farmer", number_of(reply, "确认"))).text
 
     # the Telegram expert is notified through the outbox and the Telegram sender
-    notifier = Notifier(bot, wx.services.session_factory, per_chat_interval=0.0)
+    notifier = Notifier(
+        bot, wx.services.session_factory, per_chat_interval=0.0, media=wx.services.media
+    )
     await notifier.drain()
     assert any("新需求" in t for t in recorder.texts(2002))
+    assert any(isinstance(c, SendPhoto) and int(c.chat_id) == 2002 for c in recorder.calls)
 
     # the WeChat expert through the customer-service API, 接单 as a numbered choice
     await wx.sender.drain_once()
     (notice,) = [t for t in wx.api.texts("o_expert") if "新需求" in t]
     assert "13800001234" not in notice
+    # the photo follows the notice, as an image message, without its GPS position
+    assert wx.api.texts("o_expert")[-1].startswith("<image ")
+    ((_, image),) = [u for u in wx.api.uploads.values() if u[0] == "image"]
+    assert Image.open(io.BytesIO(image)).getexif().get_ifd(GPS_IFD) == {}
     accepted = (await say("o_expert", number_of(notice, "接单"))).text
     assert "接单成功" in accepted
 
