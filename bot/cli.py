@@ -51,10 +51,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 # --- `tianfu serve`: one HTTP application for every channel (issue 16) ---
 def _serves(settings: Settings) -> bool:
-    """`tianfu run` serves over HTTP when the web chat or the Telegram webhook is set up."""
+    """`tianfu run` serves over HTTP when web chat, WeChat or a Telegram webhook is set up."""
     web_chat = settings.web_secret is not None and bool(settings.web_secret.get_secret_value())
     webhook = settings.telegram_bot_token is not None and bool(settings.webhook_url)
-    return web_chat or webhook
+    wechat = settings.wechat_token is not None and bool(settings.wechat_token.get_secret_value())
+    return web_chat or webhook or wechat
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

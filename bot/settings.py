@@ -21,6 +21,9 @@ class SettingsError(ValueError):
 _EMBEDDINGS_RE = re.compile(r"^(local|openai|st:.+)$")
 # Telegram allows A-Z a-z 0-9 _ - in a secret token; shorter than 16 is guessable
 _WEBHOOK_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+# WeChat's server settings: Token is 3-32 letters or digits, EncodingAESKey 43 of them
+_WECHAT_TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
+_WECHAT_AES_KEY_RE = re.compile(r"^[A-Za-z0-9]{43}$")
 
 
 class Settings(BaseSettings):
@@ -77,6 +80,41 @@ class Settings(BaseSettings):
     media_max_photo_bytes: int = Field(default=10_000_000, ge=10_000, le=50_000_000)
     media_max_voice_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
     asr_model_dir: Path | None = None
+    # WeChat Official Account at /wechat (issue 16)
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+
+    @field_validator("wechat_token")
+    @classmethod
+    def _check_wechat_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WECHAT_TOKEN_RE.match(value.get_secret_value()):
+            msg = "expected 3 to 32 letters or digits, as entered in the account's server settings"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("wechat_aes_key")
+    @classmethod
+    def _check_wechat_aes_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value() == "":
+            return None
+        if value is not None and not _WECHAT_AES_KEY_RE.match(value.get_secret_value()):
+            msg = (
+                f"expected the 43-character EncodingAESKey (A-Z a-z 0-9) from the account's "
+                f"server settings, got {len(value.get_secret_value())} characters"
+            )
+            raise ValueError(msg)
+        return value
+
+    @field_validator("wechat_api_base")
+    @classmethod
+    def _check_wechat_api_base(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            msg = f"expected an http(s) URL such as https://api.weixin.qq.com, got {value!r}"
+            raise ValueError(msg)
+        return value.rstrip("/")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -725,3 +725,16 @@ LINK_EN: dict[str, str] = {
 }
 ZH.update(LINK_ZH)
 EN.update(LINK_EN)
+
+
+# The WeChat Official Account channel (issue 16): buttons as numbered choices
+WECHAT_ZH: dict[str, str] = {
+    "wechat_choices": "回复数字：{choices}",
+    "wechat_unsupported": "暂时只能看懂文字、图片和语音。请用文字描述您的问题，比如“辣椒叶子发黄怎么办”。",
+}
+WECHAT_EN: dict[str, str] = {
+    "wechat_choices": "Reply with a number: {choices}",
+    "wechat_unsupported": "I can read text, photos and voice messages only. Please describe your question in words.",
+}
+ZH.update(WECHAT_ZH)
+EN.update(WECHAT_EN)

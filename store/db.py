@@ -32,7 +32,9 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     questions,
     subscriptions,
     trust,
+    updates,
     users,
+    wechat,  # issue 16: WeChat peers (48 h window, choices) and access token
 )
 from store.needs import METRICS_INDEXES
 

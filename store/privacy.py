@@ -37,7 +37,10 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
+from store.updates import forget_chat_updates
 from store.users import Identity, User, identities
+from store.wechat import CHANNEL as WECHAT
+from store.wechat import export_peer, forget_peer
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +128,15 @@ def export_person(
         "linked_identities": [
             {"channel": c, "external_id": e} for c, e in identities(session=session, user_id=uid)
         ][1:],
+        # issue 16: what the WeChat channel keeps to deliver to them (window, choices)
+        "wechat": next(
+            (
+                export_peer(session=session, openid=ext)
+                for ch, ext in identities(session=session, user_id=uid)
+                if ch == WECHAT
+            ),
+            None,
+        ),
     }
 
 
@@ -255,6 +267,10 @@ def forget_person(
         session.execute(delete(Identity).where(col(Identity.user_id) == uid))
         session.execute(delete(LinkCode).where(col(LinkCode.user_id) == uid))
         session.execute(delete(LinkFailure).where(col(LinkFailure.user_id) == uid))
+        for ch, ext in addresses:
+            if ch == WECHAT:  # issue 16: delivery record and answers kept for retries
+                forget_peer(session=session, openid=ext)
+                forget_chat_updates(session=session, channel=WECHAT, chat_id=ext)
         session.execute(
             update(ExpertProfile)
             .where(col(ExpertProfile.user_id) == uid)

@@ -69,12 +69,13 @@ def add_telegram_if_configured(
 def mounts() -> list[Mount]:
     """Everything `tianfu serve` serves; one line per channel."""
     from bot.web.chat import add_chat
+    from bot.wechat import add_wechat_if_configured
 
     return [
         add_dashboard_if_configured,
         add_chat,
         add_telegram_if_configured,
-        # add_wechat,  (bot/web/wechat.py)
+        add_wechat_if_configured,
         # add_ops,     (health and metrics)
     ]
 

@@ -159,3 +159,35 @@ def test_services_get_the_chat_model_only_in_llm_mode(tmp_path: Path):
     )
     assert model is not None and model.extracts and model.answers and model.timeout == 8.0
     assert open_llm(load_settings(openai_api_key="sk-test", llm_mode="off")) is None
+
+
+# WeChat Official Account (issue 16)
+@pytest.mark.parametrize(
+    ("name", "value", "secret"),
+    [
+        ("WECHAT_TOKEN", "ab", True),  # WeChat wants 3-32 letters or digits
+        ("WECHAT_TOKEN", "has space in it", True),
+        ("WECHAT_AES_KEY", "tooShortKey123", True),
+        ("WECHAT_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEF+", True),
+        ("WECHAT_API_BASE", "api.weixin.qq.com", False),
+    ],
+)
+def test_bad_wechat_settings_name_the_setting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, secret: bool
+):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert name in str(err.value)
+    assert (value in str(err.value)) is not secret  # a secret is not printed, even a bad one
+
+
+def test_wechat_settings():
+    s = load_settings(
+        wechat_token="tianfuToken2026",
+        wechat_aes_key="abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+        wechat_api_base="http://127.0.0.1:9/",
+    )
+    assert s.wechat_api_base == "http://127.0.0.1:9"
+    assert load_settings(wechat_aes_key="").wechat_aes_key is None  # empty: 明文模式
+    assert load_settings().wechat_api_base == "https://api.weixin.qq.com"
