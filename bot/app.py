@@ -26,6 +26,7 @@ from knowledge.lexicons import default_vocabulary
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.safety import PesticideGuard
 from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine, make_session_factory
 from store.outbox import enqueue_many
@@ -208,6 +209,14 @@ def default_region(settings: Settings) -> Region:
         raise SettingsError(msg) from None
 
 
+# ---- issue 19: knowledge that grows from real cases ---------------------------------------
+def pesticide_guard() -> PesticideGuard:
+    """The banned / restricted pesticide list every answer, upload and import passes."""
+    from knowledge.pesticides import default_guard
+
+    return default_guard()
+
+
 def build_services(
     settings: Settings,
     *,
@@ -227,6 +236,7 @@ def build_services(
     if knowledge is None:
         knowledge = open_knowledge_index(settings)
     is_admin = admin_check(settings)
+    guard = pesticide_guard()
     assistant = Assistant.build(
         session_factory,
         knowledge if len(knowledge) else None,
@@ -240,6 +250,7 @@ def build_services(
         top_n=settings.match_top_n,
         match_timeout=timedelta(minutes=settings.match_timeout_minutes),
         auto_close_days=settings.auto_close_days,
+        guard=guard,
     )
     with session_factory() as session:
         assistant.matching.refresh(session)

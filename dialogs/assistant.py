@@ -38,6 +38,7 @@ from dialogs.types import Incoming, Outcome
 from knowledge.lexicons import default_lexicon
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.safety import PesticideGuard
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
 from store.privacy import is_forgotten
@@ -122,6 +123,7 @@ class Assistant:
         crop_groups: Mapping[str, str] | None = None,
         rules: MarketRules | None = None,
         is_admin: Callable[[User], bool] | None = None,
+        guard: PesticideGuard | None = None,  # issue 19: the banned-pesticide list
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
@@ -149,7 +151,7 @@ class Assistant:
             forms=FormDesk(personal),
             orders=orders,
             matching=matching,
-            science=ScienceDesk(knowledge, tokenize, llm),
+            science=ScienceDesk(knowledge, tokenize, llm, guard),
             personal=personal,
             trust=TrustDesk(is_admin or _has_admin_role, orders.parties),
             stats=stats,
