@@ -156,6 +156,7 @@ def prepare_knowledge(services: Services) -> tuple[int, int]:
     report = ingest(services.knowledge, progress=False)
     if services.corpus_overlay.is_dir():  # articles administrators added at run time
         report = ingest(services.knowledge, services.corpus_overlay, progress=False)
+    sync_imported(services)
     if len(services.knowledge):
         services.assistant.science.knowledge = services.knowledge
     return len(services.knowledge), report.stats.chunks
@@ -215,6 +216,14 @@ def pesticide_guard() -> PesticideGuard:
     from knowledge.pesticides import default_guard
 
     return default_guard()
+
+
+def sync_imported(services: Services) -> int:
+    """Index the imported Q&A items the database holds (a restart keeps them)."""
+    from knowledge.qa import sync_qa
+
+    with services.session_factory() as session:
+        return sync_qa(session=session, index=services.knowledge, guard=pesticide_guard())
 
 
 def build_services(

@@ -23,6 +23,7 @@ from retrieval.safety import PesticideGuard
 from retrieval.tokenizer import Tokenize
 from store.feedback import FeedbackSource
 from store.interests import note_interests
+from store.qa import is_qa_doc
 from store.questions import log_question
 from store.validation import Region
 
@@ -107,7 +108,11 @@ def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True)
                 "Shall I ask an expert for you?"
             )
         return "这个问题我在知识库里没有找到可靠的答案。要我帮您问问专家吗？"
-    sources = "；".join(f"《{c.title}》" for c in result.citations)
+    # an imported Q&A item names the archive it came from after its question
+    sources = "；".join(
+        f"《{c.title}》（{c.source}）" if is_qa_doc(c.doc_id) and c.source else f"《{c.title}》"
+        for c in result.citations
+    )
     lines = [result.text, ""]
     lines.append(f"Source: {sources}" if locale == "en" else f"来源：{sources}")
     if followups and result.followups:

@@ -27,6 +27,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     orders,
     outbox,
     push,
+    qa,  # issue 19: imported Q&A
     questions,
     subscriptions,
     trust,
