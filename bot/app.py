@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
+from dialogs.curation import Shelf
 from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.mydata import QuestionRetention
 from dialogs.nlu.regions import RegionLookupError, lookup
@@ -260,6 +261,7 @@ def build_services(
         match_timeout=timedelta(minutes=settings.match_timeout_minutes),
         auto_close_days=settings.auto_close_days,
         guard=guard,
+        shelf=Shelf(knowledge, settings.corpus_overlay),
     )
     with session_factory() as session:
         assistant.matching.refresh(session)

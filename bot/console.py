@@ -97,6 +97,9 @@ class ConsoleChat:
                 shown.extend(row)
         if outcome.replies:
             self.buttons[self.me] = shown
+        for reply in outcome.replies:
+            if reply.ref:  # e.g. a draft: the next line edits it
+                self.refs[self.me] = reply.ref
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
             self._print(self._label(f"→ 发给 {msg.external_id}") + msg.text)

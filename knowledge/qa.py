@@ -22,9 +22,9 @@ from pathlib import Path
 from rapidfuzz import fuzz, process
 from sqlmodel import Session
 
+from knowledge.anonymise import mask_personal
 from retrieval.index import Document, HybridIndex
 from retrieval.safety import PesticideGuard
-from store import phone
 from store.qa import (
     DOC_PREFIX,
     MAX_ANSWER,
@@ -41,12 +41,6 @@ DUPLICATE = 90  # rapidfuzz ratio (0-100) of two normalised questions that are t
 QA_KIND = "qa"
 _PUNCT = re.compile(r"[\W_]+")
 _CJK_OR_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z]")
-# a name after a label (联系人：张建国, 户主 李四) or introducing oneself (我叫王五)
-_NAME_AFTER = re.compile(
-    r"((?:联系人|姓名|名字|户主|农户|咨询人|提问人|报告人|来电人|负责人|我叫)\s*[:：]?\s*)"
-    r"([\u4e00-\u9fff]{2,3}?)(?=[，,。；;\s（(]|电话|手机|$)"
-)
-_SOCIAL = re.compile(r"(?:微信|vx|wx|qq)\s*(?:号)?\s*[:：]?\s*[A-Za-z0-9_-]{5,20}", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +74,6 @@ class _Row:
 def normalise_question(text: str) -> str:
     """What near-duplicates compare: NFKC, lower case, no punctuation or spaces."""
     return _PUNCT.sub("", unicodedata.normalize("NFKC", text).lower())
-
-
-def mask_personal(text: str) -> str:
-    """Phones, names after a label and chat-app ids masked (张建国 -> 张某某)."""
-    text = phone.mask(text)
-    text = _NAME_AFTER.sub(lambda m: f"{m.group(1)}{m.group(2)[0]}某某", text)
-    return _SOCIAL.sub("[联系方式已隐去]", text)
 
 
 def read_rows(path: Path, default_source: str = "") -> Iterator[_Row | BadRow]:

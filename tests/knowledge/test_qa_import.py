@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from knowledge.anonymise import mask_personal
 from knowledge.pesticides import default_guard
-from knowledge.qa import import_qa, mask_personal, remove_source, sync_qa
+from knowledge.qa import import_qa, remove_source, sync_qa
 from retrieval.factory import open_index
 from store.qa import qa_items, qa_sources
 from tests.conftest import ephemeral_client, make_assistant
