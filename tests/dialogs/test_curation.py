@@ -86,6 +86,14 @@ def test_a_resolved_order_becomes_a_published_searchable_article(
     assert "13800001234" not in listing.text and "王德明" not in listing.text
     assert admin.buttons() == ["起草", "发布", "驳回"]
 
+    # the dashboard lists it too, without personal data
+    from bot.web.dashboard import cases_json
+
+    with Session(engine) as s:
+        (row,) = cases_json(s)
+    assert row["status_label"] == "待起草" and "流胶" in row["problem"]
+    assert "13800001234" not in str(row) and "王德明" not in str(row)
+
     draft = admin.press("起草")
     text = draft.text
     assert "李流胶的处理办法" in text and "作物：李" in text and "地区：宜宾市" in text
@@ -143,3 +151,46 @@ def test_declined_and_rejected_cases_are_not_published(engine: Engine, tmp_path:
     assert "已驳回" in admin.press("驳回").text
     assert "没有等待整理" in admin.send("/kb review").text
     assert len(index) == 0 and not (tmp_path / "corpus").exists()
+
+
+def test_the_model_drafts_when_configured_and_a_bad_draft_is_refused(
+    engine: Engine, tmp_path: Path, fake_llm
+) -> None:
+    from tests.dialogs.test_llm import model_for
+
+    index = open_index("shelf", data_dir=tmp_path, client=ephemeral_client())
+    assistant = make_assistant(
+        engine,
+        None,
+        tmp_path,
+        llm=model_for(fake_llm),
+        guard=default_guard(),
+        shelf=Shelf(index, tmp_path / "corpus"),
+        is_admin=lambda user: user.external_id == "admin",
+    )
+    body = (
+        "李树流胶多在雨季发生，树干伤口处流出黄色胶液，树势弱、排水差的园子更重。"
+        + NOTE
+        + "平时要注意防治天牛等蛀干害虫，冬季树干涂白，防冻防日灼。处理后仍不好转，请在平台上发布需求，请专家到现场查看。"
+    )
+    admin = Chat(assistant, "admin")
+    for title, answer, shown in (
+        ("李树流胶的现场处理", body, "标题：李树流胶的现场处理"),
+        # a phone in the model's draft: the offline draft is used
+        ("李树流胶", body + "有问题打13912345678。", "李流胶的处理办法"),
+        # a banned product in it: the offline draft is used
+        ("李树流胶", body + "也可以用甲胺磷喷雾，效果好。", "李流胶的处理办法"),
+    ):
+        fake_llm.replies["DraftReply"] = {
+            "title": title,
+            "body": answer,
+            "questions": ["李子树流胶咋个办？", "流胶病用啥子药？"],
+        }
+        order_id, expert_id = resolved_order(engine, verified=False)
+        expert = Chat(assistant, expert_id)
+        expert.send(f"已解决 {order_id} {NOTE}")
+        expert.press("同意分享")
+        admin.send("/kb review")
+        draft = admin.press("起草").text
+        assert shown in draft and "13912345678" not in draft and "甲胺磷" not in draft
+        admin.press("驳回")
