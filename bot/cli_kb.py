@@ -175,6 +175,23 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.coverage import coverage, render
+    from knowledge.loader import article_files, load_articles
+    from store.clock import utcnow
+
+    folders = [Path(args.path)] if args.path else [CORPUS_DIR, settings.corpus_overlay]
+    articles = []
+    for folder in folders:
+        if folder.exists():
+            articles += load_articles(article_files(folder)).articles
+    max_age = args.max_age_days or settings.kb_max_age_days
+    cov = coverage(articles, today=utcnow().date(), max_age_days=max_age)
+    for line in render(cov):
+        print(line)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     kb = sub.add_parser("kb", help="knowledge base: ingest, search, gaps")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
@@ -206,3 +223,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     rm = kb_sub.add_parser("remove", help="remove every imported item of one source")
     rm.add_argument("--source", required=True)
     rm.set_defaults(handler=cmd_remove)
+    cv = kb_sub.add_parser(
+        "coverage", help="the coverage map: subjects x problem kinds, empty cells, stale articles"
+    )
+    cv.add_argument("path", nargs="?", help="folder of articles (default: bundled and added)")
+    cv.add_argument(
+        "--max-age-days", type=int, help="stale after this many days (KB_MAX_AGE_DAYS)"
+    )
+    cv.set_defaults(handler=cmd_coverage)

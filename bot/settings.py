@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # issue 19: articles not updated for this many days are flagged by `tianfu kb coverage`
+    kb_max_age_days: int = Field(default=365, ge=1, le=3650)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
