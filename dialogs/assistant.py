@@ -586,7 +586,9 @@ def focus_query(text: str, parse: Parse) -> str:
     s = parse.slots
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
     query = " ".join(dict.fromkeys(b for b in bits if b))
-    if len(query) >= 2:
+    # a crop alone is no problem to look up ("橘子卖了八百多斤" would fetch any citrus
+    # article): then the whole message is searched and retrieval decides
+    if len(query) >= 2 and (s.pests or s.problem):
         return query
     return parse.clean if parse.text == text else text
 
