@@ -69,7 +69,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
 ANIMALS = frozenset({"猪", "牛", "羊", "鸡", "鸭鹅", "兔", "蜜蜂", "鱼", "小龙虾", "特种水产"})
 # title or tag words that move an article to another kind than its category says
 _KIND_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("market", ("品质", "分级", "上市", "销售", "市场", "价格", "品牌", "认证", "商品", "标准")),
+    ("market", ("品质", "分级", "等级", "收购", "上市", "销售", "市场", "价格", "品牌", "认证")),
     ("storage", ("贮藏", "储藏", "储存", "保鲜", "晾晒", "烘干", "干燥", "采收", "加工", "腊肉")),
     ("nutrition", ("施肥", "肥料", "缺素", "缺钾", "缺硼", "营养", "饲料", "配方", "追肥")),
     ("pest", ("虫", "螨", "寄生", "驱虫")),
