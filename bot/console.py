@@ -97,9 +97,11 @@ class ConsoleChat:
                 shown.extend(row)
         if outcome.replies:
             self.buttons[self.me] = shown
-        for reply in outcome.replies:
-            if reply.ref:  # e.g. a draft: the next line edits it
-                self.refs[self.me] = reply.ref
+        refs = [r.ref for r in outcome.replies if r.ref]
+        if refs:  # e.g. a draft: the next line edits it
+            self.refs[self.me] = refs[-1]
+        elif outcome.replies and self.refs.get(self.me, "").startswith("case:"):
+            del self.refs[self.me]  # a draft answered by a button is no longer being edited
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
             self._print(self._label(f"→ 发给 {msg.external_id}") + msg.text)
