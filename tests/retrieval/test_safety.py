@@ -85,3 +85,32 @@ def test_bad_rows_are_refused_with_the_product_named() -> None:
         parse_rules([["甲胺磷", "", "banned", "all", "公告", "吡虫啉"]]), {}, {}
     )
     assert len(guard) == 1 and guard.mentions("甲胺磷") == list(guard.rules)
+
+
+def test_an_extract_never_keeps_a_sentence_recommending_a_banned_product(tmp_path) -> None:
+    from retrieval.answer import answer
+    from retrieval.factory import open_index
+    from retrieval.index import Document
+    from retrieval.tokenizer import shared_tokenizer
+    from tests.conftest import ephemeral_client
+
+    index = open_index("s", data_dir=tmp_path, client=ephemeral_client())
+    body = (
+        "柑橘红蜘蛛防治措施：冬季清园喷石硫合剂。发生初期用克百威颗粒剂沟施效果好。"
+        "虫口多时选用螺螨酯、乙螨唑等在柑橘上登记的杀螨剂，轮换用药。"
+    )
+    index.sync(
+        [
+            Document(
+                "old",
+                body,
+                title="柑橘红蜘蛛防治",
+                metadata={"title": "柑橘红蜘蛛防治", "crops": ["柑橘"]},
+            )
+        ]
+    )
+    tk = shared_tokenizer()
+    unguarded = answer(index, "柑橘红蜘蛛怎么防治", tk)
+    guarded = answer(index, "柑橘红蜘蛛怎么防治", tk, guard=default_guard())
+    assert unguarded.answered and "克百威" in unguarded.text  # the text really is in the extract
+    assert guarded.answered and "克百威" not in guarded.text and "螺螨酯" in guarded.text
