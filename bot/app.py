@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from bot.settings import Settings, SettingsError
 from dialogs.assistant import Assistant
+from dialogs.curation import Shelf
 from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.mydata import QuestionRetention
 from dialogs.nlu.regions import RegionLookupError, lookup
@@ -26,6 +27,7 @@ from knowledge.lexicons import default_vocabulary
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.safety import PesticideGuard
 from retrieval.speech import SpeechError, Transcriber, open_transcriber
 from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine, make_session_factory
@@ -163,6 +165,7 @@ def prepare_knowledge(services: Services) -> tuple[int, int]:
     report = ingest(services.knowledge, progress=False)
     if services.corpus_overlay.is_dir():  # articles administrators added at run time
         report = ingest(services.knowledge, services.corpus_overlay, progress=False)
+    sync_imported(services)
     if len(services.knowledge):
         services.assistant.science.knowledge = services.knowledge
     return len(services.knowledge), report.stats.chunks
@@ -239,6 +242,22 @@ def default_region(settings: Settings) -> Region:
         raise SettingsError(msg) from None
 
 
+# ---- issue 19: knowledge that grows from real cases ---------------------------------------
+def pesticide_guard() -> PesticideGuard:
+    """The banned / restricted pesticide list every answer, upload and import passes."""
+    from knowledge.pesticides import default_guard
+
+    return default_guard()
+
+
+def sync_imported(services: Services) -> int:
+    """Index the imported Q&A items the database holds (a restart keeps them)."""
+    from knowledge.qa import sync_qa
+
+    with services.session_factory() as session:
+        return sync_qa(session=session, index=services.knowledge, guard=pesticide_guard())
+
+
 def build_services(
     settings: Settings,
     *,
@@ -258,6 +277,7 @@ def build_services(
     if knowledge is None:
         knowledge = open_knowledge_index(settings)
     is_admin = admin_check(settings)
+    guard = pesticide_guard()
     assistant = Assistant.build(
         session_factory,
         knowledge if len(knowledge) else None,
@@ -273,6 +293,8 @@ def build_services(
         auto_close_days=settings.auto_close_days,
         media=media_storage(settings),
         transcriber=open_speech(settings),
+        guard=guard,
+        shelf=Shelf(knowledge, settings.corpus_overlay),
     )
     with session_factory() as session:
         assistant.matching.refresh(session)

@@ -117,6 +117,81 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+# ---- issue 19: imported Q&A ----------------------------------------------------------------
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session
+
+    from bot.app import open_database, open_knowledge_index, pesticide_guard
+    from knowledge.qa import import_qa
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"tianfu kb import: no such file: {path}", file=sys.stderr)
+        return 2
+    engine, _ = open_database(settings)
+    index = open_knowledge_index(settings)
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            report = import_qa(
+                session=session,
+                index=index,
+                path=path,
+                guard=pesticide_guard(),
+                source=args.source or "",
+            )
+    except (ValueError, UnicodeDecodeError) as err:
+        print(f"tianfu kb import: {err}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(
+        f"{report.read} rows read from {path}: {report.added} added, {report.updated} updated, "
+        f"{report.merged} merged as near-duplicates, {report.masked} with personal data masked, "
+        f"{len(report.bad)} refused"
+    )
+    for bad in report.bad:
+        print(f"  refused {path}:{bad.line}: {bad.reason}", file=sys.stderr)
+    return 1 if report.bad else 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlmodel import Session
+
+    from bot.app import open_database, open_knowledge_index
+    from knowledge.qa import remove_source
+
+    engine, _ = open_database(settings)
+    try:
+        with Session(engine) as session:
+            n = remove_source(
+                session=session, index=open_knowledge_index(settings), source=args.source
+            )
+    finally:
+        engine.dispose()
+    if not n:
+        print(f"tianfu kb remove: no imported items from source {args.source!r}", file=sys.stderr)
+        return 1
+    print(f"{n} items from {args.source!r} removed")
+    return 0
+
+
+def cmd_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.coverage import coverage, render
+    from knowledge.loader import article_files, load_articles
+    from store.clock import utcnow
+
+    folders = [Path(args.path)] if args.path else [CORPUS_DIR, settings.corpus_overlay]
+    articles = []
+    for folder in folders:
+        if folder.exists():
+            articles += load_articles(article_files(folder)).articles
+    max_age = args.max_age_days or settings.kb_max_age_days
+    cov = coverage(articles, today=utcnow().date(), max_age_days=max_age)
+    for line in render(cov):
+        print(line)
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     kb = sub.add_parser("kb", help="knowledge base: ingest, search, gaps")
     kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
@@ -138,3 +213,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     gp.add_argument("--limit", type=int, default=50)
     gp.add_argument("--days", type=int, help="only the last N days")
     gp.set_defaults(handler=cmd_gaps)
+    # issue 19: imported Q&A, the coverage map
+    im = kb_sub.add_parser(
+        "import", help="import question-and-answer rows (CSV or JSONL: question, answer, source)"
+    )
+    im.add_argument("file")
+    im.add_argument("--source", help="source name for rows without a source column")
+    im.set_defaults(handler=cmd_import)
+    rm = kb_sub.add_parser("remove", help="remove every imported item of one source")
+    rm.add_argument("--source", required=True)
+    rm.set_defaults(handler=cmd_remove)
+    cv = kb_sub.add_parser(
+        "coverage", help="the coverage map: subjects x problem kinds, empty cells, stale articles"
+    )
+    cv.add_argument("path", nargs="?", help="folder of articles (default: bundled and added)")
+    cv.add_argument(
+        "--max-age-days", type=int, help="stale after this many days (KB_MAX_AGE_DAYS)"
+    )
+    cv.set_defaults(handler=cmd_coverage)

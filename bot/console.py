@@ -136,6 +136,11 @@ class ConsoleChat:
                 shown.extend(row)
         if outcome.replies:
             self.buttons[self.me] = shown
+        refs = [r.ref for r in outcome.replies if r.ref]
+        if refs:  # e.g. a draft: the next line edits it
+            self.refs[self.me] = refs[-1]
+        elif outcome.replies and self.refs.get(self.me, "").startswith("case:"):
+            del self.refs[self.me]  # a draft answered by a button is no longer being edited
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
             to = self._label(f"→ 发给 {msg.external_id}")

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
             raise ValueError(msg)
         return value.rstrip("/")
 
+    # issue 19: articles not updated for this many days are flagged by `tianfu kb coverage`
+    kb_max_age_days: int = Field(default=365, ge=1, le=3650)
+
     @field_validator("admin_ids", mode="before")
     @classmethod
     def _split_ids(cls, value: object) -> object:

@@ -40,12 +40,21 @@ class Act(StrEnum):
     KEEP_ME = "keep_me"  # changed my mind: keep my data
     CONSENT = "consent"  # the requester agrees to exchange contacts with the accepting expert
     SWAP = "swap"  # the requester asks for another expert (换一位)
+    # issue 19: expert answers become knowledge
+    SHARE_CASE = "share_case"  # order_id: the expert agrees to share the solution
+    KEEP_CASE = "keep_case"  # order_id: the expert keeps it private
+    KB_DRAFT = "kb_draft"  # n: a case id in the curation queue
+    KB_PUBLISH = "kb_publish"
+    KB_REJECT = "kb_reject"
 
 
 ORDER_ACTS = frozenset(
     {Act.ACCEPT, Act.DECLINE, Act.RESOLVE, Act.RATE, Act.CANCEL_ORDER, Act.CONSENT, Act.SWAP}
 )
 VOTE_ACTS = frozenset({Act.USEFUL, Act.USELESS})
+SHARE_ACTS = frozenset({Act.SHARE_CASE, Act.KEEP_CASE})  # carry an order id
+CASE_ACTS = frozenset({Act.KB_DRAFT, Act.KB_PUBLISH, Act.KB_REJECT})  # carry a case id
+_BY_ORDER = ORDER_ACTS | SHARE_ACTS
 ROLES = ("need", "expert", "citizen")
 VOTE_SOURCES = ("q", "p")
 
@@ -67,14 +76,14 @@ class Action:
     arg: str = ""
 
     def __str__(self) -> str:
-        if self.kind in ORDER_ACTS:
+        if self.kind in _BY_ORDER:
             tail = f":{self.n}" if self.kind is Act.RATE else ""
             return f"{self.kind}:{self.order_id}{tail}"
         if self.kind in VOTE_ACTS:
             return f"{self.kind}:{self.arg}:{self.n}"
         if self.kind is Act.ROLE:
             return f"{self.kind}:{self.arg}"
-        if self.kind in (Act.PICK, Act.TOPIC):
+        if self.kind in (Act.PICK, Act.TOPIC) or self.kind in CASE_ACTS:
             return f"{self.kind}:{self.n}"
         return str(self.kind)
 
@@ -98,7 +107,7 @@ def parse_action(data: str) -> Action | None:
     except ValueError:
         return None
     parts = rest.split(":") if rest else []
-    if kind in ORDER_ACTS:
+    if kind in _BY_ORDER:
         if not parts or (order_id := _int(parts[0])) is None:
             return None
         if kind is Act.RATE:
@@ -111,7 +120,7 @@ def parse_action(data: str) -> Action | None:
         return Action(kind, n=ref, arg=parts[0])
     if kind is Act.ROLE:
         return Action(kind, arg=parts[0]) if len(parts) == 1 and parts[0] in ROLES else None
-    if kind in (Act.PICK, Act.TOPIC):
+    if kind in (Act.PICK, Act.TOPIC) or kind in CASE_ACTS:
         index = _int(parts[0]) if len(parts) == 1 else None
         return Action(kind, n=index) if index is not None else None
     return Action(kind) if not parts else None

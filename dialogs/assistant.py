@@ -14,8 +14,9 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from dialogs import forms as engine
-from dialogs.actions import ORDER_ACTS, VOTE_ACTS, Act, Action
+from dialogs.actions import CASE_ACTS, ORDER_ACTS, SHARE_ACTS, VOTE_ACTS, Act, Action
 from dialogs.context import Turn
+from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.feedback import on_vote
 from dialogs.followup import recent
 from dialogs.formdesk import FormDesk
@@ -41,6 +42,7 @@ from dialogs.types import Incoming, Outcome
 from knowledge.lexicons import default_lexicon
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.safety import PesticideGuard
 from retrieval.speech import Transcriber
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
@@ -109,6 +111,7 @@ class Assistant:
     llm: ChatModel | None = None
     data: DataDesk = field(default_factory=DataDesk)  # /mydata and /delete_me
     media: MediaDesk = field(default_factory=MediaDesk)  # photos and voice (issue 16)
+    curation: CurationDesk | None = None  # issue 19: shared solutions, `/kb review`
 
     @classmethod
     def build(
@@ -130,6 +133,8 @@ class Assistant:
         is_admin: Callable[[User], bool] | None = None,
         media: MediaStorage | None = None,
         transcriber: Transcriber | None = None,
+        guard: PesticideGuard | None = None,  # issue 19: the banned-pesticide list
+        shelf: Shelf | None = None,  # issue 19: where curated articles are published
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
@@ -153,13 +158,15 @@ class Assistant:
         )
         personal = PersonalDesk()
         rules = rules or MarketRules()
-        orders = OrderDesk(matching, rules, PartyDesk(rules))
+        science = ScienceDesk(knowledge, tokenize, llm, guard)
+        curation = CurationDesk(is_admin or _has_admin_role, science, shelf)
+        orders = OrderDesk(matching, rules, PartyDesk(rules), curation)
         return cls(
             session_factory=session_factory,
             forms=FormDesk(personal),
             orders=orders,
             matching=matching,
-            science=ScienceDesk(knowledge, tokenize, llm),
+            science=science,
             personal=personal,
             trust=TrustDesk(is_admin or _has_admin_role, orders.parties),
             stats=stats,
@@ -167,6 +174,7 @@ class Assistant:
             llm=llm,
             data=DataDesk(media),
             media=MediaDesk(media, transcriber),
+            curation=curation,
         )
 
     def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
@@ -223,6 +231,10 @@ class Assistant:
                 self.orders.on_action(turn, action)
             case kind if kind in VOTE_ACTS:
                 on_vote(turn, action)
+            case kind if kind in SHARE_ACTS and self.curation is not None:
+                self.curation.on_share(turn, action.order_id, kind is Act.SHARE_CASE)
+            case kind if kind in CASE_ACTS and self.curation is not None:
+                self.curation.on_action(turn, action)
             case Act.CONFIRM if st.form is not None and st.form.confirming:
                 self._commit(turn, st.form)
             case Act.EDIT if st.form is not None:
@@ -312,6 +324,15 @@ class Assistant:
                 self.forms.repeat(turn)
             return
         ref = turn.incoming.reply_to_ref
+        if self.curation is not None and (
+            is_review_command(text) or (case_ref(ref) and not text.startswith("/"))
+        ):
+            # issue 19: the curation queue, and a reply editing one of its drafts
+            if is_review_command(text):
+                self.curation.review(turn)
+            else:
+                self.curation.edit(turn, case_ref(ref) or 0, text)
+            return
         if ref.startswith("order:") and not is_order_text(text):
             # a reply to an order's message is for the other party of that order
             self.orders.parties.relay(turn, order_ref(ref), text)
@@ -661,7 +682,9 @@ def focus_query(text: str, parse: Parse) -> str:
     s = parse.slots
     bits = [*s.crops[:1], *s.pests, *(s.problem.split("、") if s.problem else [])]
     query = " ".join(dict.fromkeys(b for b in bits if b))
-    if len(query) >= 2:
+    # a crop alone is no problem to look up ("橘子卖了八百多斤" would fetch any citrus
+    # article): then the whole message is searched and retrieval decides
+    if len(query) >= 2 and (s.pests or s.problem):
         return query
     return parse.clean if parse.text == text else text
 

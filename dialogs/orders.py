@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
+from dialogs.curation import CurationDesk
 from dialogs.i18n import t
 from dialogs.matching import MatchDesk, tell
 from dialogs.nlu.commands import OrderCommand, OrderVerb
@@ -49,6 +50,7 @@ class OrderDesk:
     matching: MatchDesk
     rules: MarketRules = field(default_factory=MarketRules)
     parties: PartyDesk = field(default_factory=PartyDesk)
+    curation: CurationDesk | None = None  # asks whether a resolved solution may be shared
 
     def on_command(self, turn: Turn, cmd: OrderCommand) -> None:
         """A typed order command; a missing order number is the one the person means."""
@@ -194,6 +196,8 @@ class OrderDesk:
         if order is None:
             return
         turn.say(turn.t("resolved_expert", id=order_id))
+        if self.curation is not None:
+            self.curation.offer(turn, order, note)
         requester = get_user(session=turn.session, user_id=order.requester_id)
         shown = f"：{note}" if note else ""
         turn.out.outbound.append(

@@ -29,6 +29,7 @@ from store.clock import utcnow
 from store.feedback import FeedbackSource
 from store.interests import Profile, profiles_of
 from store.push import PUSH_REF, History, histories, record_pushes
+from store.qa import is_qa_doc
 from store.subscriptions import subscriber_ids, topics_by_user
 from store.users import addresses
 from store.validation import Region
@@ -104,6 +105,8 @@ class Catalogue:
         """Read article metadata from the index manifest (no files are parsed)."""
         entries = []
         for doc_id, entry in index.manifest.items():
+            if is_qa_doc(doc_id):
+                continue  # imported Q&A answers questions; only articles are pushed
             chunks = index.chunk_texts(doc_id)
             entries.append(_entry(doc_id, entry.get("metadata", {}), chunks[0] if chunks else ""))
         return cls(entries)

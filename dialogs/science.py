@@ -19,9 +19,11 @@ from dialogs.types import Button
 from retrieval.answer import Answer, answer
 from retrieval.decision import covered
 from retrieval.index import HybridIndex
+from retrieval.safety import PesticideGuard
 from retrieval.tokenizer import Tokenize
 from store.feedback import FeedbackSource
 from store.interests import note_interests
+from store.qa import is_qa_doc
 from store.questions import log_question
 from store.validation import Region
 
@@ -39,15 +41,22 @@ def ask(
     crops: set[str] | None = None,
     model: ChatModel | None = None,
     locale: str = "zh",
+    guard: PesticideGuard | None = None,
 ) -> Answer:
     """Answer *question* and write it to the question log (answered or not).
 
     With a *model* in answer mode the reply is written by the model from the retrieved
     chunks (checked citations), else - and whenever the model fails - it is the extract.
     """
-    result = answer(index, question, tokenize, crops=crops)
+    result = answer(index, question, tokenize, crops=crops, guard=guard)
     return log_answer(
-        session=session, result=result, user_id=user_id, region=region, model=model, locale=locale
+        session=session,
+        result=result,
+        user_id=user_id,
+        region=region,
+        model=model,
+        locale=locale,
+        guard=guard,
     )
 
 
@@ -60,6 +69,7 @@ def log_answer(
     model: ChatModel | None = None,
     locale: str = "zh",
     asked: str = "",
+    guard: PesticideGuard | None = None,
 ) -> Answer:
     """Write the model's grounded answer (in answer mode) and log the question.
 
@@ -68,7 +78,7 @@ def log_answer(
     """
     question = asked or result.question
     if model is not None and model.answers:
-        result = grounded_answer(model, result, locale=locale)
+        result = grounded_answer(model, result, locale=locale, guard=guard)
     top = result.top
     region = region or Region()
     try:
@@ -98,7 +108,11 @@ def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True)
                 "Shall I ask an expert for you?"
             )
         return "这个问题我在知识库里没有找到可靠的答案。要我帮您问问专家吗？"
-    sources = "；".join(f"《{c.title}》" for c in result.citations)
+    # an imported Q&A item names the archive it came from after its question
+    sources = "；".join(
+        f"《{c.title}》（{c.source}）" if is_qa_doc(c.doc_id) and c.source else f"《{c.title}》"
+        for c in result.citations
+    )
     lines = [result.text, ""]
     lines.append(f"Source: {sources}" if locale == "en" else f"来源：{sources}")
     if followups and result.followups:
@@ -120,11 +134,13 @@ class ScienceDesk:
         knowledge: the 科普 index (None: every question gets the honest no-answer).
         tokenize: the retrieval tokenizer.
         llm: the chat model of LLM mode (None: offline).
+        guard: the banned-pesticide guard every answer passes (None: no list loaded).
     """
 
     knowledge: HybridIndex | None
     tokenize: Tokenize
     llm: ChatModel | None = None
+    guard: PesticideGuard | None = None
 
     def answer_if_sure(self, turn: Turn, text: str, parse: Parse) -> bool:
         """Answer (with the expert offer) only when the knowledge base answers confidently;
@@ -176,7 +192,9 @@ class ScienceDesk:
         """Self-help at once for a posted problem: only when the knowledge base is sure."""
         if self.knowledge is None:
             return
-        result = answer(self.knowledge, text[:500], self.tokenize, crops=crops or None)
+        result = answer(
+            self.knowledge, text[:500], self.tokenize, crops=crops or None, guard=self.guard
+        )
         result = self._log(turn, result, grounded=False)
         if result.answered:
             prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"
@@ -197,10 +215,12 @@ class ScienceDesk:
             return Answer(text, False), text
         query = parse.clean if parse.text == text else text
         crops = {about} if about and not parse.slots.crops else None
-        alone = answer(self.knowledge, query[:500], self.tokenize, crops=crops)
+        alone = answer(self.knowledge, query[:500], self.tokenize, crops=crops, guard=self.guard)
         candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
         if candidate:
-            leaned = answer(self.knowledge, candidate.question[:500], self.tokenize)
+            leaned = answer(
+                self.knowledge, candidate.question[:500], self.tokenize, guard=self.guard
+            )
             # the model read the history and judged it a follow-up; the offline rule only
             # guesses, so its rewrite must also retrieve better than the message alone
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
@@ -227,6 +247,7 @@ class ScienceDesk:
             model=self.llm if grounded else None,
             locale=turn.locale,
             asked=asked,
+            guard=self.guard,
         )
 
 

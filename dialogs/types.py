@@ -20,6 +20,7 @@ class Reply:
     # a file to attach where the channel can (file name, content); the text stands alone
     document: tuple[str, bytes] | None = None
     media: tuple[int, ...] = ()  # stored media ids (photos, voice) to show with the text
+    ref: str = ""  # what a reply to this message refers to, e.g. "case:5" (a draft to edit)
 
     def button_labels(self) -> list[str]:
         return [b.label for row in self.buttons for b in row]

@@ -15,12 +15,15 @@ from knowledge.loader import (
     Article,
     ArticleError,
     LoadError,
+    LoadResult,
     article_files,
     decode_article,
     load_articles,
     parse_article,
 )
+from knowledge.pesticides import article_error, default_guard
 from retrieval.index import Document, HybridIndex, IndexStats
+from retrieval.safety import PesticideGuard
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +64,16 @@ def ingest(
     *,
     remove_missing: bool = True,
     progress: bool | None = None,
+    guard: PesticideGuard | None = None,
 ) -> IngestReport:
     """Bring *index* in line with the articles under *path*.
 
     Malformed files are reported and skipped; a file that previously loaded but is now
-    malformed keeps its old indexed version rather than vanishing.
+    malformed keeps its old indexed version rather than vanishing. An article that
+    recommends a banned pesticide for its crops (*guard*, default the bundled list) is
+    refused like a malformed one.
     """
-    result = load_articles(article_files(path))
+    result = safe(load_articles(article_files(path)), guard or default_guard())
     docs = [article_document(a) for a in result.articles]
     # A file that is there but broken keeps its last good version in the index, and
     # articles that came from another folder are not this folder's to remove.
@@ -91,6 +97,19 @@ def ingest(
     return IngestReport(stats=stats, errors=result.errors, loaded=len(docs))
 
 
+def safe(result: LoadResult, guard: PesticideGuard) -> LoadResult:
+    """*result* with the articles recommending a banned product moved to its errors."""
+    kept: list[Article] = []
+    for article in result.articles:
+        error = article_error(article, guard)
+        if error is None:
+            kept.append(article)
+        else:
+            result.errors.append(error)
+    result.articles = kept
+    return result
+
+
 def _progress_bar(enabled: bool | None) -> Any:
     if enabled is None:
         enabled = sys.stderr.isatty()
@@ -107,18 +126,28 @@ def bundled_titles() -> dict[str, str]:
     return {a.id: a.title for a in load_articles(article_files(CORPUS_DIR)).articles}
 
 
-def add_article(index: HybridIndex, raw: bytes, *, overlay: Path) -> Article:
+def add_article(
+    index: HybridIndex, raw: bytes, *, overlay: Path, guard: PesticideGuard | None = None
+) -> Article:
     """Validate one article file (an administrator's upload), save it under *overlay* as
     ``<id>.md`` and index it at once; the rest of the index is untouched.
 
     An article of the same id that came from *overlay* is replaced. The id of a bundled
     article, or of any other indexed article from elsewhere, is refused: an upload cannot
     silently shadow it. Refusals name the article (id and title), never a server path.
+    An article recommending a pesticide banned for its crops is refused (*guard*, default the
+    bundled list).
 
     Raises:
         ArticleError: with the line and the reason, before anything is written.
     """
-    article = parse_article(decode_article(raw), path="<upload>")
+    text = decode_article(raw)
+    article = parse_article(text, path="<upload>")
+    unsafe = article_error(article, guard or default_guard())
+    if unsafe is not None:
+        at = text.find(unsafe.reason.rpartition(": ")[2][:20])
+        line = text[:at].count("\n") + 1 if at >= 0 else 0
+        raise ArticleError(line, unsafe.reason)
     target = (overlay / f"{article.id}.md").resolve()
     bundled = bundled_titles().get(article.id)
     meta = index.manifest.get(article.id, {}).get("metadata", {})

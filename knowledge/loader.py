@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -155,7 +155,7 @@ def parse_article(text: str, *, path: str = "<text>") -> Article:
         raise ArticleError(
             body_start_line, f"body has {size} characters; expected {BODY_MIN}-{BODY_MAX}"
         )
-    updated = meta.get("updated", "")
+    updated = _updated(meta.get("updated"), _key_line(front, "updated"))
     return Article(
         id=art_id,
         title=str(meta["title"]).strip(),
@@ -168,10 +168,27 @@ def parse_article(text: str, *, path: str = "<text>") -> Article:
         crops=_str_list(meta, "crops", _key_line(front, "crops")),
         months=tuple(months_raw),
         regions=regions,
-        updated=updated.isoformat() if isinstance(updated, date) else str(updated or ""),
+        updated=updated,
         path=path,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
+
+
+def _updated(value: object, line: int) -> str:
+    """``updated`` as YYYY-MM-DD ("" when absent); a date that is no date, or lies in the
+    future, is refused (how old an article is decides whether it is flagged for review)."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ArticleError(line, f"updated {value!r} must be a date YYYY-MM-DD") from None
+    if day > date.today() + timedelta(days=1):
+        raise ArticleError(line, f"updated {day.isoformat()} lies in the future")
+    return day.isoformat()
 
 
 def read_article_file(path: Path) -> Article:

@@ -8,9 +8,19 @@ from dataclasses import dataclass, field, replace
 from retrieval.decision import THRESHOLD, evidence, probability
 from retrieval.extract import EXTRACT_CHARS, extract
 from retrieval.index import Hit, HybridIndex
+from retrieval.safety import BAN_DOC, BAN_TITLE, PesticideGuard, PesticideRule
 from retrieval.tokenizer import Tokenize, Tokenizer
 
-__all__ = ["EXTRACT_CHARS", "Answer", "Citation", "answer", "as_list", "extract", "prefer_crop"]
+__all__ = [
+    "EXTRACT_CHARS",
+    "Answer",
+    "Citation",
+    "answer",
+    "as_list",
+    "ban_answer",
+    "extract",
+    "prefer_crop",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,25 +54,35 @@ def answer(
     k: int = 5,
     threshold: float = THRESHOLD,
     crops: set[str] | None = None,
+    guard: PesticideGuard | None = None,
 ) -> Answer:
     """Answer *question* from the knowledge index, or say honestly that it cannot.
 
     The answer is given when the calibrated probability that the best hit answers the
     question (:mod:`retrieval.decision`) reaches *threshold*. *crops* are the crops the asker
     is talking about when the caller knows them already (from understanding the message);
-    otherwise they are read from the question.
+    otherwise they are read from the question. With a *guard*, a question about a banned or
+    restricted pesticide is answered with the ban and legal alternatives, and no sentence
+    recommending a banned product leaves in an extract.
     """
     question = question.strip()
     hits = tuple(index.search(question, k=k)) if question else ()
     if crops is None:
         crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
     hits = prefer_crop(hits, crops)
+    if guard is not None and (banned := guard.asked_about(question)):
+        return ban_answer(guard, question, banned, crops | guard.crops_in(question), hits)
     score = probability(evidence(question, hits, index, tokenize)) if hits else 0.0
     if score < threshold:
         return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
     text = extract(body, tokenize(question), question, title=best.title)
+    if guard is not None:
+        about = crops | set(as_list(best.metadata.get("crops")))
+        text = guard.scrub(text, sorted(about))
+        if not text:  # everything it would say recommends a banned product
+            return Answer(question, False, hits=hits, score=score)
     # The extract comes from the best article only, so that is the one to cite: listing
     # neighbours that merely share words (稻曲病 under a 稻瘟病 answer) would mislead.
     citations = (Citation(best.doc_id, best.title, str(best.metadata.get("source", ""))),)
@@ -80,6 +100,27 @@ def answer(
         if len(followups) >= 3:
             break
     return Answer(question, True, text, citations, tuple(followups), hits, score=score)
+
+
+def ban_answer(
+    guard: PesticideGuard,
+    question: str,
+    banned: Sequence[PesticideRule],
+    crops: set[str],
+    hits: tuple[Hit, ...] = (),
+) -> Answer:
+    """The ban of the products *question* asks about, cited as the national list."""
+    rules = list(banned)
+    notices = "；".join(dict.fromkeys(r.notice for r in rules))
+    text = guard.explain(rules, sorted(crops))
+    return Answer(
+        question,
+        True,
+        text,
+        (Citation(BAN_DOC, BAN_TITLE, notices),),
+        hits=hits,
+        score=1.0,
+    )
 
 
 def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:

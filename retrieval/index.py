@@ -257,6 +257,13 @@ class HybridIndex:
         stats.seconds = time.perf_counter() - started
         return stats
 
+    def remove(self, ids: Iterable[str]) -> int:
+        """Take the documents *ids* out of the index; how many were there."""
+        drop = set(ids) & set(self.manifest)
+        if not drop:
+            return 0
+        return self.sync([], keep=frozenset(set(self.manifest) - drop)).removed
+
     def _drop(self, doc_id: str, tokens: dict[str, list[str]]) -> None:
         entry = self.manifest.pop(doc_id, None)
         if not entry:

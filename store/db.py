@@ -18,6 +18,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from store import (  # noqa: F401 - every table must be imported before create_all
+    cases,  # issue 19: the curation queue
     conversations,
     experts,
     feedback,
@@ -29,6 +30,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     orders,
     outbox,
     push,
+    qa,  # issue 19: imported Q&A
     questions,
     subscriptions,
     trust,

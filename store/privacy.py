@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from store.cases import CaseStatus, KnowledgeCase
 from store.clock import utcnow
 from store.conversations import ConversationState
 from store.errors import StoreError
@@ -74,7 +75,7 @@ def export_person(
     Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
     subscriptions, interests, questions, feedback, pushes, notified_of_orders,
     conversation_state, media (their photos and voice messages, with where each is served
-    when *media* says).
+    when *media* says), knowledge_cases.
     """
     user = session.get(User, user_id)
     if user is None:
@@ -136,6 +137,16 @@ def export_person(
                 if ch == WECHAT
             ),
             None,
+        ),
+        # issue 19: solutions shared from the person's orders (as expert or requester)
+        "knowledge_cases": _rows(
+            session.exec(
+                select(KnowledgeCase).where(
+                    col(KnowledgeCase.order_id).in_(
+                        [o.id for o in (*orders_req, *orders_exp) if o.id is not None]
+                    )
+                )
+            ).all()
         ),
     }
 
@@ -213,6 +224,15 @@ def forget_person(
                 .where(col(OrderNotification.order_id).in_(order_ids))
                 .values(reason="")
             )
+            # issue 19: shared solutions not yet published go; a published article names
+            # nobody and stays, without the note or the link to the expert
+            cases = col(KnowledgeCase.order_id).in_(order_ids)
+            session.execute(
+                delete(KnowledgeCase).where(
+                    cases, col(KnowledgeCase.status) != CaseStatus.PUBLISHED.value
+                )
+            )
+            session.execute(update(KnowledgeCase).where(cases).values(note="", expert_id=None))
         questions = session.execute(
             update(QuestionLog)
             .where(col(QuestionLog.user_id) == uid)

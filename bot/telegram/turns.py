@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CHANNEL = "telegram"
 _ORDER_REF = re.compile(r"#(\d+)")
+_CASE_REF = re.compile(r"^(?:案例|Case) #(\d+)")  # issue 19: a curation draft to edit
 
 
 def seen(session: Session, external_id: str) -> None:
@@ -39,8 +40,12 @@ def incoming_from(message: Message, text: str) -> Incoming:
     ref = ""
     replied = message.reply_to_message
     if replied is not None and replied.from_user is not None and replied.from_user.is_bot:
-        m = _ORDER_REF.search(replied.text or replied.caption or "")
-        if m:
+        shown = replied.text or replied.caption or ""
+        case = _CASE_REF.match(shown)
+        m = _ORDER_REF.search(shown)
+        if case:
+            ref = f"case:{case.group(1)}"
+        elif m:
             ref = f"order:{m.group(1)}"
     return Incoming(
         channel=CHANNEL,

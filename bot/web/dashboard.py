@@ -123,6 +123,32 @@ def report_json(report: RegionReport) -> dict[str, Any]:
     }
 
 
+# ---- issue 19: the curation queue (shared expert solutions waiting for an administrator) ----
+def cases_json(session: Session) -> list[dict[str, Any]]:
+    """Open curation cases, oldest first, with no name or phone in them."""
+    from knowledge.anonymise import mask_personal
+    from store.cases import open_cases
+    from store.needs import get_need
+    from store.phone import mask_then_truncate
+
+    out = []
+    for case in open_cases(session=session, limit=50):
+        need = get_need(session=session, need_id=case.need_id)
+        out.append(
+            {
+                "id": case.id,
+                "order_id": case.order_id,
+                "status": case.status,
+                "status_label": t(f"case_status_{case.status}", "zh"),
+                "title": case.title,
+                "problem": mask_then_truncate(mask_personal(need.text), 60),
+                "note": mask_then_truncate(case.note, 80),
+                "created_at": case.created_at.isoformat(),
+            }
+        )
+    return out
+
+
 def _picker(region: Region) -> list[str]:
     """Names offered by the region picker: the province's cities and the current city's
     counties."""
@@ -286,7 +312,8 @@ def add_dashboard(
         def build() -> dict[str, Any]:
             with session_factory() as session:
                 report = region_report(session=session, region=region, since=since, until=until)
-            return report_json(report)
+                cases = cases_json(session)
+            return {**report_json(report), "cases": cases}
 
         try:
             data = await asyncio.to_thread(build)

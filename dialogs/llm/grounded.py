@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 from dialogs.llm.client import ChatModel
 from dialogs.llm.privacy import unsafe_answer
-from retrieval.answer import Answer, Citation
+from retrieval.answer import Answer, Citation, as_list
 from retrieval.index import Hit
+from retrieval.safety import BAN_DOC, PesticideGuard
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,19 @@ def sources_of(hits: tuple[Hit, ...], *, keep_first: bool = False) -> list[Hit]:
     return out
 
 
-def grounded_answer(model: ChatModel, offline: Answer, *, locale: str = "zh") -> Answer:
-    """The model's answer from *offline*'s retrieved chunks, or *offline* on any doubt."""
+def grounded_answer(
+    model: ChatModel,
+    offline: Answer,
+    *,
+    locale: str = "zh",
+    guard: PesticideGuard | None = None,
+) -> Answer:
+    """The model's answer from *offline*'s retrieved chunks, or *offline* on any doubt.
+
+    A stated pesticide ban is kept as it is; with a *guard*, a model answer that recommends
+    a banned product for the crops in question is refused."""
+    if any(c.doc_id == BAN_DOC for c in offline.citations):
+        return offline
     sources = sources_of(offline.hits, keep_first=offline.answered)
     if not sources:
         return offline
@@ -80,6 +92,12 @@ def grounded_answer(model: ChatModel, offline: Answer, *, locale: str = "zh") ->
     text = reply.answer.strip()
     texts = [h.text for h in sources] + [str(h.metadata.get("source", "")) for h in sources]
     why = unsafe_answer(text, texts) if text else "empty"
+    if not why and guard is not None:
+        crops = set(guard.crops_in(offline.question))
+        for h in sources:
+            crops.update(as_list(h.metadata.get("crops")))
+        found = guard.violations(text, sorted(crops))
+        why = f"banned pesticide: {found[0].rule.name}" if found else ""
     if why or len(text) > MAX_ANSWER * 2:
         log.warning("llm answer refused (%s): %r", why or "too long", text[:80])
         return offline

@@ -165,6 +165,7 @@ async def test_report_api(server: str) -> None:
         assert total["needs"] == sum(c["needs"] for c in data["children"])
         assert 0 < total["acquisition_rate"] <= 1
         assert len(data["weekly"]) == 12 and data["trail"][-1]["name"] == "宜宾市"
+        assert data["cases"] == []  # no expert shared a solution in the demo
         async with http.get(f"{server}/dashboard/api/report?region={quote('宜兵市')}") as resp:
             assert resp.status == 400
             err = await resp.json()

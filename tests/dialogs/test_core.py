@@ -265,7 +265,7 @@ def test_a_real_follow_up_still_leans_on_the_last_question(chat: Chat) -> None:
 
 def test_an_unrelated_question_does_not_lean_on_the_last_one(chat: Chat) -> None:
     chat.send("柑橘冬季清园用什么药")
-    out = chat.send("身份证掉了咋个补办")
+    out = chat.send("驾照到期了咋个换")
     assert "来源：" not in out.text and "专家" in out.text
 
 
