@@ -45,7 +45,7 @@ def _prepare(
     background = Background(
         services,
         settings.scheduler_interval_seconds,
-        [Notifier(bot, services.session_factory, services.wake)],
+        [Notifier(bot, services.session_factory, services.wake, media=services.media)],
     )
 
     async def on_startup(bot: Bot) -> None:

@@ -130,7 +130,7 @@ class WebChat:
         self.per_address = RateLimiter(settings.web_rate_address)
         # the HTTP limit; each kind's own (MEDIA_MAX_*) is the store's to enforce
         self.max_upload = max(settings.media_max_photo_bytes, settings.media_max_voice_bytes)
-        self.storage = MediaStorage(root=settings.media_dir, url=settings.media_url)
+        self.storage = services.media
 
     # ---- the guard every API route passes ----------------------------------------------------
     def api(self, handler: Api, *, post: bool) -> Callable[[web.Request], Awaitable[Any]]:

@@ -56,7 +56,9 @@ def add_telegram_if_configured(
         mount_webhook(app, settings, bot, dp)
     else:
         background_of(app).add(Polling(bot, dp))
-    background_of(app).add(Notifier(bot, services.session_factory, services.wake))
+    background_of(app).add(
+        Notifier(bot, services.session_factory, services.wake, media=services.media)
+    )
 
     async def close_bot(_: web.Application) -> None:
         await bot.session.close()

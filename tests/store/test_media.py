@@ -252,9 +252,9 @@ def test_latest_open_need_and_delete(session, storage) -> None:
     requester = make_user(session)
     older = post(session, requester)
     newer = post(session, requester)
-    assert latest_open_need(session=session, requester_id=requester.id).id == newer.need.id
+    assert latest_open_need(session=session, requester_id=requester.id)[1].id == newer.need.id
     cancel(session=session, order_id=newer.order.id, requester=requester)
-    assert latest_open_need(session=session, requester_id=requester.id).id == older.need.id
+    assert latest_open_need(session=session, requester_id=requester.id)[1].id == older.need.id
 
     row = _photo(session, storage, requester.id)
     path = storage.path_of(row)
@@ -262,3 +262,19 @@ def test_latest_open_need_and_delete(session, storage) -> None:
     assert delete_media(session=session, storage=storage, media_id=row.id)
     assert not path.exists()
     assert not delete_media(session=session, storage=storage, media_id=row.id)
+
+
+def test_an_older_database_gains_the_outbox_media_column(engine) -> None:
+    from store.db import init_db
+    from store.outbox import OutboxMessage, enqueue
+    from tests.factories import downgrade, fresh_connections
+
+    downgrade(engine, 6)
+    assert init_db(engine) >= 7
+    fresh_connections(engine)
+    with Session(engine, expire_on_commit=False) as s:
+        row = enqueue(session=s, channel="telegram", external_id="1", text="x", media=[3, 4])
+        plain = enqueue(session=s, channel="telegram", external_id="1", text="y")
+    with Session(engine) as s:
+        assert s.get(OutboxMessage, row.id).media == [3, 4]
+        assert s.get(OutboxMessage, plain.id).media is None
