@@ -130,7 +130,7 @@ class WebChat:
         self.per_address = RateLimiter(settings.web_rate_address)
         # the HTTP limit; each kind's own (MEDIA_MAX_*) is the store's to enforce
         self.max_upload = max(settings.media_max_photo_bytes, settings.media_max_voice_bytes)
-        self.storage = MediaStorage(root=settings.media_dir, url=settings.media_url)
+        self.storage = services.media
 
     # ---- the guard every API route passes ----------------------------------------------------
     def api(self, handler: Api, *, post: bool) -> Callable[[web.Request], Awaitable[Any]]:
@@ -155,6 +155,11 @@ class WebChat:
             except (ValueError, UnicodeDecodeError) as exc:  # a malformed multipart body
                 log.warning("web chat: bad request to %s: %s", request.path, exc)
                 return _error(400, "请求格式不对，请刷新页面后再试。")
+            except web.HTTPException:
+                raise  # a 404 and the like, meant as they are
+            except Exception:  # noqa: BLE001 - a bug must still answer the page in Chinese
+                log.exception("web chat: %s failed", request.path)
+                return _error(500, "服务器出了点问题，请稍后再试。")
 
         return guarded
 
@@ -212,12 +217,11 @@ class WebChat:
         return done
 
     @staticmethod
-    def _incoming(request: web.Request, sid: str, **fields: Any) -> Incoming:
-        """The assistant's view of this request (a browser asking for English first gets
-        English replies when it is new; Chinese otherwise)."""
-        first = request.headers.get("Accept-Language", "").split(",")[0].strip().lower()
-        locale = "en" if first.startswith("en") else "zh"
-        return Incoming(channel=CHANNEL, user_id=sid, locale=locale, **fields)
+    def _incoming(sid: str, **fields: Any) -> Incoming:
+        """The assistant's view of this request. No locale: the page is Chinese, so replies
+        follow LOCALE, not the browser's Accept-Language (often English on a Chinese phone's
+        test browser, which would mix languages on one page)."""
+        return Incoming(channel=CHANNEL, user_id=sid, locale=None, **fields)
 
     def _replies(self, done: tuple[Outcome, dict[int, str]]) -> web.Response:
         outcome, kinds = done
@@ -241,11 +245,11 @@ class WebChat:
             action = parse_action(wire) if isinstance(wire, str) else None
             if action is None:
                 return _error(400, "这个按钮无法识别，请刷新页面后再点。")
-            outcome = await self.turn(self._incoming(request, sid, action=action))
+            outcome = await self.turn(self._incoming(sid, action=action))
         elif isinstance(text, str):
             # the message right after a notice answers it (as in the console)
             ref = self.hub.refs.pop(sid, "")
-            outcome = await self.turn(self._incoming(request, sid, text=text, reply_to_ref=ref))
+            outcome = await self.turn(self._incoming(sid, text=text, reply_to_ref=ref))
         else:
             return _error(400, '请求里要有 "text"（文字）或 "action"（按钮）。')
         return self._replies(outcome)
@@ -279,9 +283,7 @@ class WebChat:
             kind = "voice"  # phone recorders often label audio as video containers
         else:
             return _error(415, "只能发送照片（jpg、png 等）或语音，这个文件的类型不支持。")
-        incoming = self._incoming(
-            request, sid, text=text.strip(), media=(MediaIn(kind, data, mime),)
-        )
+        incoming = self._incoming(sid, text=text.strip(), media=(MediaIn(kind, data, mime),))
         return self._replies(await self.turn(incoming))
 
     # ---- messages for this person ------------------------------------------------------------
