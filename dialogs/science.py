@@ -60,11 +60,13 @@ def log_answer(
     model: ChatModel | None = None,
     locale: str = "zh",
     asked: str = "",
+    commit: bool = True,
 ) -> Answer:
     """Write the model's grounded answer (in answer mode) and log the question.
 
     *asked* is what the person wrote when the search used a normalised form of it (the log
-    keeps their words); by default the answer's own question is logged.
+    keeps their words); by default the answer's own question is logged. *commit* False: a
+    conversation turn commits it with everything else it wrote.
     """
     question = asked or result.question
     if model is not None and model.answers:
@@ -81,6 +83,7 @@ def log_answer(
             top_title=top.title if top else "",
             score=top.confidence if top else 0.0,
             region=(region.province, region.city, region.county),
+            commit=commit,
         )
     except ValueError:
         # an empty question is not worth a row; the caller still gets the honest no-answer
@@ -161,6 +164,7 @@ class ScienceDesk:
             crops=s.crops,
             categories=[s.category] if s.category else [],
             region=Region(place.province, place.city, place.county) if place else None,
+            commit=False,  # the turn commits once, with its conversation state
         )
         problem = bool(s.crop or s.pests or s.category)
         if offer and (problem or not result.answered):
@@ -227,6 +231,7 @@ class ScienceDesk:
             model=self.llm if grounded else None,
             locale=turn.locale,
             asked=asked,
+            commit=False,  # the turn commits once, with its conversation state
         )
 
 

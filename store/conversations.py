@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, insert, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from store.clock import utcnow
@@ -24,22 +24,25 @@ class ConversationState(SQLModel, table=True):
 
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
     """The saved state, or an empty dict for a new conversation."""
-    stmt = select(ConversationState).where(
+    stmt = select(ConversationState.data).where(
         ConversationState.channel == channel, ConversationState.external_id == external_id
     )
-    row = session.exec(stmt).first()
-    return dict(row.data) if row else {}
+    data = session.exec(stmt).first()
+    return dict(data) if data else {}
 
 
 def save_state(*, session: Session, channel: str, external_id: str, data: dict[str, Any]) -> None:
-    """Replace the saved state (an empty dict clears it)."""
-    stmt = select(ConversationState).where(
-        ConversationState.channel == channel, ConversationState.external_id == external_id
+    """Replace the saved state (an empty dict clears it) and commit.
+
+    One UPDATE (an INSERT the first time), not a read and a write: this runs every turn.
+    """
+    table = ConversationState.__table__  # type: ignore[attr-defined]
+    values = {"data": dict(data), "updated_at": utcnow()}
+    done = session.execute(
+        update(table)
+        .where(table.c.channel == channel, table.c.external_id == external_id)
+        .values(**values)
     )
-    row = session.exec(stmt).first()
-    if row is None:
-        row = ConversationState(channel=channel, external_id=external_id)
-    row.data = dict(data)
-    row.updated_at = utcnow()
-    session.add(row)
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(table).values(channel=channel, external_id=external_id, **values))
     session.commit()
