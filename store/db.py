@@ -28,6 +28,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     outbox,
     push,
     questions,
+    rollups,
     subscriptions,
     trust,
     users,
@@ -36,7 +37,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -87,7 +88,14 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
         "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
     ],
+    # 7 (perf, issue 17): needs say who posted them; indicator rollups (new tables, filled
+    # from the base tables by init_db below)
+    7: [
+        "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL "
+        "DEFAULT 'individual'",
+    ],
 }
+ROLLUPS_SINCE = 7  # a database migrated from below this version gets its rollups built
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -161,11 +169,14 @@ def init_db(engine: Engine) -> int:
                 f"({SCHEMA_VERSION}); upgrade tianfu"
             )
             raise SchemaTooNew(msg)
+        old = row.version
         for version in range(row.version + 1, SCHEMA_VERSION + 1):
             for step in MIGRATIONS.get(version, []):
                 sql = step if isinstance(step, str) else step[engine.dialect.name]
                 session.execute(text(sql))
             log.info("migrated database schema to version %d", version)
+        if old < ROLLUPS_SINCE:  # perf (issue 17): the indicator rollups of existing records
+            rollups.rebuild(session)
         row.version = SCHEMA_VERSION
         session.add(row)
         session.commit()

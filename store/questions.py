@@ -9,6 +9,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from store import phone
 from store.clock import utcnow
+from store.rollups import question_logged
 from store.validation import clean_text
 
 
@@ -64,6 +65,12 @@ def log_question(
         county=region[2],
     )
     session.add(row)
+    question_logged(
+        session,
+        region=(row.province, row.city, row.county),
+        at=row.created_at,
+        answered=row.answered,
+    )
     if commit:
         session.commit()
         session.refresh(row)
