@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # --- perf (issue 17): indicator rollups ---
+    stats_check_hour: int = Field(default=3, ge=0, le=23)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -91,8 +91,7 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     # 7 (perf, issue 17): needs say who posted them; indicator rollups (new tables, filled
     # from the base tables by init_db below)
     7: [
-        "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL "
-        "DEFAULT 'individual'",
+        "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL DEFAULT 'individual'",
     ],
 }
 ROLLUPS_SINCE = 7  # a database migrated from below this version gets its rollups built

@@ -116,7 +116,7 @@ class QuestionDay(_Region, table=True):
 
 
 def _table(model: type[SQLModel]) -> Table:
-    return model.__table__  # type: ignore[attr-defined,no-any-return]
+    return model.__table__  # type: ignore[attr-defined]
 
 
 NEED_DAYS, WAIT_DAYS, UNMET_DAYS = _table(NeedDay), _table(WaitDay), _table(UnmetDay)
@@ -248,9 +248,7 @@ def _lock(session: Session, requester_id: int) -> None:
         )
     else:  # SQLite: any write takes the database's write lock for the rest of the transaction
         session.execute(
-            USERS.update()
-            .where(USERS.c.id == requester_id)
-            .values(created_at=USERS.c.created_at)
+            USERS.update().where(USERS.c.id == requester_id).values(created_at=USERS.c.created_at)
         )
 
 
@@ -273,7 +271,7 @@ def question_logged(
     _upsert(session, QUESTION_DAYS, key, {"questions": 1, "unanswered": int(not answered)})
 
 
-def _questions() -> Table:
+def question_table() -> Table:
     # store.questions imports this module to count its rows: its table is found by name
     return SQLModel.metadata.tables["question_log"]
 
@@ -317,7 +315,7 @@ def recompute(session: Session) -> dict[Table, Any]:
         .where(n.status.in_(UNMET))
         .group_by(*region, day, n.category, n.crop),
     }
-    q = _questions().c
+    q = question_table().c
     qday = day_of(session, q.created_at).label("day")
     out[QUESTION_DAYS] = select(
         q.province,
@@ -396,10 +394,10 @@ def check(session: Session, *, repair: bool = False) -> list[Difference]:
     """Compare every rollup with its recomputation from the base tables; with *repair*, set
     the differing rows to the recomputed values (and commit).
 
-    On PostgreSQL both reads see one snapshot (REPEATABLE READ), so moves committed during
-    the check cannot show up as differences.
+    On PostgreSQL both reads see one snapshot (REPEATABLE READ, when *session* has no
+    transaction open yet), so moves committed during the check cannot show up as differences.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     found: list[Difference] = []
     for table, stmt in recompute(session).items():
@@ -436,7 +434,9 @@ def check(session: Session, *, repair: bool = False) -> list[Difference]:
             session.execute(delete(table).where(*where))
             if any(diff.expected.values()):
                 session.execute(
-                    table.insert().values(**dict(zip(keys, diff.key, strict=True)), **diff.expected)
+                    table.insert().values(
+                        **dict(zip(keys, diff.key, strict=True)), **diff.expected
+                    )
                 )
         session.commit()
         log.warning("repaired %d rollup rows that disagreed with the base tables", len(found))
