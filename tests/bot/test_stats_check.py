@@ -31,7 +31,9 @@ def _seeded(tmp_path):  # type: ignore[no-untyped-def]
 def _misdate(engine) -> None:  # type: ignore[no-untyped-def]
     """A need moved to another day behind the rollups' back (a bad import, a manual fix)."""
     with Session(engine) as s:
-        s.execute(update(Need).where(Need.id == 7).values(created_at=datetime(2026, 1, 5, tzinfo=UTC)))
+        s.execute(
+            update(Need).where(Need.id == 7).values(created_at=datetime(2026, 1, 5, tzinfo=UTC))
+        )
         s.commit()
 
 
@@ -62,7 +64,9 @@ def test_nightly_job_runs_once_a_day_from_its_hour(tmp_path) -> None:
         assert check(s) == []
     _misdate(engine)
     with Session(engine) as s:
-        s.execute(update(Need).where(Need.id == 8).values(created_at=datetime(2026, 1, 6, tzinfo=UTC)))
+        s.execute(
+            update(Need).where(Need.id == 8).values(created_at=datetime(2026, 1, 6, tzinfo=UTC))
+        )
         s.commit()
     job.run_due(factory, datetime(2026, 6, 2, 23, 0, tzinfo=UTC))  # done for today
     with factory() as s:
