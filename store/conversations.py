@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, insert, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, insert, select, update
+from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
 
@@ -22,12 +22,23 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# Core statements on the table (one column read, one UPDATE), no ORM object loaded and
+# flushed: both run on every turn; the read is built once.
+_TABLE = ConversationState.__table__  # type: ignore[attr-defined]
+_WHO = (
+    _TABLE.c.channel == bindparam("b_channel"),
+    _TABLE.c.external_id == bindparam("b_external_id"),
+)
+_LOAD = select(_TABLE.c.data).where(*_WHO)
+_SAVE = (
+    update(_TABLE).where(*_WHO).values(data=bindparam("data"), updated_at=bindparam("updated_at"))
+)
+
+
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
     """The saved state, or an empty dict for a new conversation."""
-    stmt = select(ConversationState.data).where(
-        ConversationState.channel == channel, ConversationState.external_id == external_id
-    )
-    data = session.exec(stmt).first()
+    params = {"b_channel": channel, "b_external_id": external_id}
+    data = session.execute(_LOAD, params).scalar()
     return dict(data) if data else {}
 
 
@@ -36,13 +47,13 @@ def save_state(*, session: Session, channel: str, external_id: str, data: dict[s
 
     One UPDATE (an INSERT the first time), not a read and a write: this runs every turn.
     """
-    table = ConversationState.__table__  # type: ignore[attr-defined]
     values = {"data": dict(data), "updated_at": utcnow()}
+    who = {"channel": channel, "external_id": external_id}
     done = session.execute(
-        update(table)
-        .where(table.c.channel == channel, table.c.external_id == external_id)
+        update(_TABLE)
+        .where(_TABLE.c.channel == channel, _TABLE.c.external_id == external_id)
         .values(**values)
     )
     if done.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert(table).values(channel=channel, external_id=external_id, **values))
+        session.execute(insert(_TABLE).values(**who, **values))
     session.commit()

@@ -32,9 +32,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Date, Table, case, cast, delete, func, literal, select, union_all
+from sqlalchemy import (
+    Date,
+    Table,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Field, Session, SQLModel
@@ -125,6 +137,7 @@ NEEDS, USERS = _table(Need), _table(User)
 TABLES = (NEED_DAYS, WAIT_DAYS, UNMET_DAYS, REQUESTER_DAYS, QUESTION_DAYS)
 
 
+@lru_cache(maxsize=16)
 def _keys(table: Table) -> list[str]:
     return [c.name for c in table.primary_key.columns]
 
@@ -216,15 +229,23 @@ def _facts(session: Session, requester_id: int) -> list[Any]:
 
 def _upsert(session: Session, table: Table, key: tuple[Any, ...], delta: dict[str, int]) -> None:
     """Add *delta* to the row of *key* (created at zero when missing)."""
-    row = dict(zip(_keys(table), key, strict=True))
     dialect = session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, table.name, tuple(sorted(delta)))
+    session.execute(stmt, {**dict(zip(_keys(table), key, strict=True)), **delta})
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, name: str, fields: tuple[str, ...]) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding *fields*, built once (this runs every turn
+    that logs a question and on every move)."""
+    table = next(t for t in TABLES if t.name == name)
+    keys = _keys(table)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values(**row, **delta)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(row),
-        set_={name: table.c[name] + stmt.excluded[name] for name in delta},
+    stmt = insert(table).values({c: bindparam(c) for c in (*keys, *fields)})
+    return stmt.on_conflict_do_update(
+        index_elements=keys,
+        set_={f: table.c[f] + stmt.excluded[f] for f in fields},
     )
-    session.execute(stmt)
 
 
 def apply_difference(session: Session, before: Cells, after: Cells) -> int:
