@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import (
     Date,
+    Index,
     Table,
     bindparam,
     case,
@@ -113,6 +114,20 @@ class UnmetDay(_Region, table=True):
 
 class RequesterDay(_Region, table=True):
     __tablename__ = "rollup_requester_days"
+    # a view reads one level of one region: that level's rows only, from the index
+    __table_args__ = (
+        Index(
+            "ix_rollup_requester_days_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "prev_day",
+            "served",
+            "requesters",
+        ),
+    )
 
     level: int = Field(primary_key=True)
     prev_day: date = Field(primary_key=True)
