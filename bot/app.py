@@ -21,7 +21,7 @@ from dialogs.llm.client import ChatModel, open_chat_model
 from dialogs.mydata import QuestionRetention
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.push import Catalogue, PushPlanner, parse_window
-from dialogs.stats import StatsDesk
+from dialogs.stats import RollupCheck, StatsDesk
 from dialogs.types import Outcome
 from knowledge.lexicons import default_vocabulary
 from retrieval.factory import KNOWLEDGE, open_index
@@ -89,6 +89,7 @@ class Services:
     push: PushPlanner
     knowledge: HybridIndex  # where administrators' articles are indexed (may be empty)
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # tells the notifier to look
+    rollup_check: RollupCheck = field(default_factory=RollupCheck)  # perf (issue 17): nightly
 
     @property
     def admin_ids(self) -> frozenset[int]:
@@ -113,7 +114,7 @@ class Services:
         """
         out = Outcome()
         retention = QuestionRetention(self.settings.question_log_days)
-        for job in (self.assistant.matching, self.push, retention):
+        for job in (self.assistant.matching, self.push, retention, self.rollup_check):
             try:
                 done = job.run_due(self.session_factory, now)
             except Exception:  # noqa: BLE001 - a failed pass is retried at the next round
@@ -299,4 +300,12 @@ def build_services(
     with session_factory() as session:
         assistant.matching.refresh(session)
     push = make_push_planner(settings, knowledge)
-    return Services(settings, engine, session_factory, assistant, push, knowledge)
+    return Services(
+        settings,
+        engine,
+        session_factory,
+        assistant,
+        push,
+        knowledge,
+        rollup_check=RollupCheck(settings.stats_check_hour),  # perf (issue 17)
+    )

@@ -388,9 +388,25 @@ def demo_seed(engine: Any, needs: int) -> dict[str, int]:
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+
     from bench import stats
 
-    result = stats.run(args.needs, seed=demo_seed, url=args.url or "")
+    if args.backend == "postgresql":
+        from bench.scale import pg_seed
+
+        url = args.url or os.environ.get("TEST_DATABASE_URL", "")
+        if not url.startswith("postgresql"):
+            print(
+                "tianfu bench stats: --backend postgresql needs a throwaway PostgreSQL database: "
+                'set TEST_DATABASE_URL (eval "$(.ci/pg.sh start)") or pass --url; '
+                "every table in it is dropped",
+                file=sys.stderr,
+            )
+            return 2
+        result = stats.run(args.needs, seed=pg_seed, url=url, fresh=True)
+    else:
+        result = stats.run(args.needs, seed=demo_seed, url=args.url or "")
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
@@ -444,6 +460,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st.add_argument("--needs", type=int, default=1_000_000)
     st.add_argument(
         "--url", help="an empty, throwaway database URL (default: a temporary SQLite file)"
+    )
+    st.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="postgresql: generate the needs inside TEST_DATABASE_URL (or --url; its tables "
+        "are dropped first)",
     )
     st.set_defaults(handler=cmd_stats)
     ans = bench_sub.add_parser(

@@ -46,7 +46,36 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> None:
         writer.writerows([["" if v is None else v for v in row] for row in rows])
 
 
+def cmd_stats_check(args: argparse.Namespace, settings: Settings) -> int:
+    """`tianfu stats check`: recount the indicator rollups from the records; every difference
+    by table, region and day, repaired unless --dry-run. Exit 0: none; 1: differences."""
+    from bot.app import open_database
+    from store.db import make_session_factory
+    from store.rollups import check
+
+    engine, _ = open_database(settings)
+    try:
+        with make_session_factory(engine)() as session:
+            found = check(session, repair=not args.dry_run)
+    finally:
+        engine.dispose()
+    for diff in found:
+        what = " ".join(str(k) for k in diff.key[4:])
+        print(
+            f"{diff.table}  {diff.region or '全国'}  {diff.day.isoformat()}  {what}  "
+            f"stored {diff.stored}  recounted {diff.expected}"
+        )
+    if not found:
+        print("indicator rollups agree with the records")
+        return 0
+    done = "reported (dry run)" if args.dry_run else "repaired"
+    print(f"{len(found)} rollup rows differed from the records: {done}")
+    return 1
+
+
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    if args.action == "check":
+        return cmd_stats_check(args, settings)
     from bot.app import default_region, open_database
     from bot.web.dashboard import check_period
     from dialogs.nlu.regions import RegionLookupError, lookup
@@ -130,6 +159,15 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
 
 def register(sub: Any) -> None:
     stats = sub.add_parser("stats", help="regional indicators as a table or CSV")
+    stats.add_argument(
+        "action",
+        nargs="?",
+        choices=["check"],
+        help="check: recount the indicator rollups from the records and repair differences",
+    )
+    stats.add_argument(
+        "--dry-run", action="store_true", help="with check: report differences, repair nothing"
+    )
     stats.add_argument("--region", help="province, city or county (default STATS_REGION)")
     stats.add_argument("--since", help="first day, YYYY-MM-DD (default: 12 weeks ago)")
     stats.add_argument("--until", help="day after the last, YYYY-MM-DD (default: now)")

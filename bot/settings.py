@@ -118,6 +118,8 @@ class Settings(BaseSettings):
 
     # issue 19: articles not updated for this many days are flagged by `tianfu kb coverage`
     kb_max_age_days: int = Field(default=365, ge=1, le=3650)
+    # --- perf (issue 17): indicator rollups ---
+    stats_check_hour: int = Field(default=3, ge=0, le=23)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -70,11 +70,13 @@ def log_answer(
     locale: str = "zh",
     asked: str = "",
     guard: PesticideGuard | None = None,
+    commit: bool = True,
 ) -> Answer:
     """Write the model's grounded answer (in answer mode) and log the question.
 
     *asked* is what the person wrote when the search used a normalised form of it (the log
-    keeps their words); by default the answer's own question is logged.
+    keeps their words); by default the answer's own question is logged. *commit* False: a
+    conversation turn commits it with everything else it wrote.
     """
     question = asked or result.question
     if model is not None and model.answers:
@@ -91,6 +93,7 @@ def log_answer(
             top_title=top.title if top else "",
             score=top.confidence if top else 0.0,
             region=(region.province, region.city, region.county),
+            commit=commit,
         )
     except ValueError:
         # an empty question is not worth a row; the caller still gets the honest no-answer
@@ -177,6 +180,7 @@ class ScienceDesk:
             crops=s.crops,
             categories=[s.category] if s.category else [],
             region=Region(place.province, place.city, place.county) if place else None,
+            commit=False,  # the turn commits once, with its conversation state
         )
         problem = bool(s.crop or s.pests or s.category)
         if offer and (problem or not result.answered):
@@ -248,6 +252,7 @@ class ScienceDesk:
             locale=turn.locale,
             asked=asked,
             guard=self.guard,
+            commit=False,  # the turn commits once, with its conversation state
         )
 
 

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlmodel import Session
+
 from dialogs.context import Turn
 from dialogs.i18n import ZH, t
 from dialogs.nlu.regions import RegionLookupError, lookup, resolve
+from dialogs.types import Outcome
+from store.clock import utcnow
 from store.metrics import Indicators, RegionReport, region_report
+from store.rollups import check
 from store.users import User
 from store.validation import Region
+
+log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^\s*/stats(?:@\w+)?", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
@@ -278,3 +286,34 @@ def _lookup_reply(err: RegionLookupError, locale: str) -> str:
         )
     hint = t("stats_did_you_mean", locale, options="、".join(err.options)) if err.options else ""
     return t("stats_unknown_region", locale, name=err.name, hint=hint)
+
+
+@dataclass(slots=True)
+class RollupCheck:
+    """A scheduler job: once a day, from *hour* (UTC), recount the indicator rollups from
+    the records and repair any difference (store.rollups.check), each one logged by table,
+    region and day. Running it in several processes only repeats an exact recount."""
+
+    hour: int = 3
+    last: date | None = None
+
+    def run_due(
+        self, session_factory: Callable[[], Session], now: datetime | None = None
+    ) -> Outcome:
+        now = (now or utcnow()).astimezone(UTC)
+        if now.hour < self.hour or self.last == now.date():
+            return Outcome()
+        with session_factory() as session:
+            found = check(session, repair=True)
+        for diff in found:
+            log.warning(
+                "indicator rollup %s differed for %s on %s %s: stored %s, recounted %s",
+                diff.table,
+                diff.region or "the whole country",
+                diff.day.isoformat(),
+                diff.key[4:],
+                diff.stored,
+                diff.expected,
+            )
+        self.last = now.date()
+        return Outcome()

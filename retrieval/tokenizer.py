@@ -84,13 +84,28 @@ class Tokenizer:
         self._crop_names = sorted(
             (a for a in vocabulary.crop_alias if len(a) >= 2), key=len, reverse=True
         )
+        self._crop_rank = {a: i for i, a in enumerate(self._crop_names)}
+        self._crop_len = (
+            (min(map(len, self._crop_names)), max(map(len, self._crop_names)))
+            if self._crop_names
+            else (1, 0)
+        )
         self._cache: dict[str, list[str]] = {}
 
     def crops_in(self, text: str) -> set[str]:
         """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
         found: set[str] = set()
         rest = text
-        for alias in self._crop_names:
+        # only the aliases present (every substring looked up, not every alias searched for),
+        # in the same longest-first order
+        shortest, longest = self._crop_len
+        present = {
+            text[i:j]
+            for i in range(len(text))
+            for j in range(i + shortest, min(i + longest, len(text)) + 1)
+            if text[i:j] in self._crop_rank
+        }
+        for alias in sorted(present, key=self._crop_rank.__getitem__):
             if alias in rest:
                 found.add(self.vocabulary.crop_alias[alias])
                 rest = rest.replace(alias, " ")

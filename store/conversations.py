@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, insert, select, update
+from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
 
@@ -22,24 +22,38 @@ class ConversationState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow)
 
 
+# Core statements on the table (one column read, one UPDATE), no ORM object loaded and
+# flushed: both run on every turn; the read is built once.
+_TABLE = ConversationState.__table__  # type: ignore[attr-defined]
+_WHO = (
+    _TABLE.c.channel == bindparam("b_channel"),
+    _TABLE.c.external_id == bindparam("b_external_id"),
+)
+_LOAD = select(_TABLE.c.data).where(*_WHO)
+_SAVE = (
+    update(_TABLE).where(*_WHO).values(data=bindparam("data"), updated_at=bindparam("updated_at"))
+)
+
+
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
     """The saved state, or an empty dict for a new conversation."""
-    stmt = select(ConversationState).where(
-        ConversationState.channel == channel, ConversationState.external_id == external_id
-    )
-    row = session.exec(stmt).first()
-    return dict(row.data) if row else {}
+    params = {"b_channel": channel, "b_external_id": external_id}
+    data = session.execute(_LOAD, params).scalar()
+    return dict(data) if data else {}
 
 
 def save_state(*, session: Session, channel: str, external_id: str, data: dict[str, Any]) -> None:
-    """Replace the saved state (an empty dict clears it)."""
-    stmt = select(ConversationState).where(
-        ConversationState.channel == channel, ConversationState.external_id == external_id
+    """Replace the saved state (an empty dict clears it) and commit.
+
+    One UPDATE (an INSERT the first time), not a read and a write: this runs every turn.
+    """
+    values = {"data": dict(data), "updated_at": utcnow()}
+    who = {"channel": channel, "external_id": external_id}
+    done = session.execute(
+        update(_TABLE)
+        .where(_TABLE.c.channel == channel, _TABLE.c.external_id == external_id)
+        .values(**values)
     )
-    row = session.exec(stmt).first()
-    if row is None:
-        row = ConversationState(channel=channel, external_id=external_id)
-    row.data = dict(data)
-    row.updated_at = utcnow()
-    session.add(row)
+    if done.rowcount == 0:  # type: ignore[attr-defined]
+        session.execute(insert(_TABLE).values(**who, **values))
     session.commit()

@@ -32,6 +32,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     push,
     qa,  # issue 19: imported Q&A
     questions,
+    rollups,
     subscriptions,
     trust,
     updates,
@@ -42,7 +43,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -96,7 +97,13 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     # 7 (photos and voice, issue 16): an outbox message may carry stored media ids;
     # media_files is a new table
     7: ["ALTER TABLE outbox ADD COLUMN media JSON"],
+    # 8 (perf, issue 17): needs say who posted them; indicator rollups (new tables, filled
+    # from the base tables by init_db below)
+    8: [
+        "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL DEFAULT 'individual'",
+    ],
 }
+ROLLUPS_SINCE = 8  # a database migrated from below this version gets its rollups built
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -170,11 +177,14 @@ def init_db(engine: Engine) -> int:
                 f"({SCHEMA_VERSION}); upgrade tianfu"
             )
             raise SchemaTooNew(msg)
+        old = row.version
         for version in range(row.version + 1, SCHEMA_VERSION + 1):
             for step in MIGRATIONS.get(version, []):
                 sql = step if isinstance(step, str) else step[engine.dialect.name]
                 session.execute(text(sql))
             log.info("migrated database schema to version %d", version)
+        if old < ROLLUPS_SINCE:  # perf (issue 17): the indicator rollups of existing records
+            rollups.rebuild(session)
         row.version = SCHEMA_VERSION
         session.add(row)
         session.commit()

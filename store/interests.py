@@ -61,10 +61,12 @@ def note_interests(
     crops: Iterable[str] = (),
     categories: Iterable[str] = (),
     region: Region | None = None,
+    commit: bool = True,
 ) -> None:
     """Add one to the weight of each crop and category mentioned; remember the latest place.
 
-    Empty values and the catch-all category "other" are ignored.
+    Empty values and the catch-all category "other" are ignored. *commit* False leaves the
+    commit to a caller that commits its whole unit of work once (a conversation turn).
     """
     wanted: list[tuple[str, str]] = [(InterestKind.CROP, c) for c in dict.fromkeys(crops) if c]
     wanted += [(InterestKind.CATEGORY, c) for c in dict.fromkeys(categories) if c and c != "other"]
@@ -91,7 +93,8 @@ def note_interests(
             row.weight += 1
             row.updated_at = now
             session.add(row)
-    session.commit()
+    if commit:
+        session.commit()
 
 
 def profiles_of(*, session: Session, user_ids: list[int]) -> dict[int, Profile]:

@@ -29,10 +29,13 @@ from sqlalchemy.pool import StaticPool
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
+from store import rollup_reads as reads
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
 from store.orders import Order
+from store.rollup_reads import TOTAL, Days
+from store.rollups import whole_days
 from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend
 from store.users import User
 from store.validation import Region, child_level, child_regions
@@ -41,7 +44,6 @@ from store.validation import Region, child_level, child_regions
 ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
 EXPERTS: Table = ExpertProfile.__table__  # type: ignore[attr-defined]
-TOTAL = "__total__"
 PARALLEL = 2  # connections a report uses at once (this is sized for a 2-core machine)
 
 
@@ -105,15 +107,26 @@ class RegionReport:
 
 
 class _Query:
-    """The grouped queries of one report: scope, period and child key set once."""
+    """The grouped queries of one report: scope, period and child key set once.
+
+    *days*: the period as whole days the rollups answer for (store.rollup_reads): the needs'
+    and questions' figures are read there instead of from the needs and questions.
+    """
 
     def __init__(
-        self, session: Session, region: Region, level: str | None, since: datetime, until: datetime
+        self,
+        session: Session,
+        region: Region,
+        level: str | None,
+        since: datetime,
+        until: datetime,
+        days: Days | None = None,
     ) -> None:
         self.session = session
         self.region = region
         self.level = level
         self.since, self.until = since, until
+        self.days = days
 
     def key(self, columns: Any) -> ColumnElement[Any]:
         if self.level is None:
@@ -133,6 +146,8 @@ class _Query:
         """Per key: requesters, served requesters, needs, accepted, resolved, unmet, rating
         sum and count. Grouping by requester first lets the database count distinct
         requesters while streaming an index in (region, requester) order."""
+        if self.days is not None:
+            return reads.needs_rows(self.session, self.region, self.level, self.days)
         n = NEEDS.c
         group = [getattr(n, self.level)] if self.level else []
         keys = [g.label("k") for g in group]
@@ -175,6 +190,11 @@ class _Query:
     def whole(self) -> tuple[int, int, float | None]:
         """Distinct requesters in the whole scope, how many were served, and the median time
         to accept (the figures that do not add up from child regions)."""
+        if self.days is not None:
+            people = reads.requesters(self.session, self.region, None, self.days)
+            asked, served = people.get(TOTAL, (0, 0))
+            median = reads.medians(self.session, self.region, None, self.days).get(TOTAL)
+            return asked, served, median
         n = NEEDS.c
         per = (
             select(
@@ -194,6 +214,8 @@ class _Query:
     def median_accept(self, accepted: dict[str, int]) -> dict[str, float]:
         """The median time to accept per key: a walk to the middle of an index ordered by
         time to accept, *accepted* being the number of accepted needs under each key."""
+        if self.days is not None:
+            return reads.medians(self.session, self.region, self.level, self.days)
         n = NEEDS.c
         out = {}
         for key, count in accepted.items():
@@ -244,6 +266,8 @@ class _Query:
         return self.rows(stmt, u)
 
     def questions(self) -> dict[str, Any]:
+        if self.days is not None:
+            return reads.questions_rows(self.session, self.region, self.level, self.days)
         q = QUESTIONS.c
         stmt = select(
             self.key(q),
@@ -287,10 +311,17 @@ def _collect(query: _Query) -> dict[str, dict[str, Any]]:
 
 
 def indicators(
-    *, session: Session, region: Region, since: datetime, until: datetime
+    *,
+    session: Session,
+    region: Region,
+    since: datetime,
+    until: datetime,
+    rollups: bool = True,
 ) -> Indicators:
-    """The indicators of *region* for needs and questions from *since* up to *until*."""
-    query = _Query(session, region, None, since, until)
+    """The indicators of *region* for needs and questions from *since* up to *until*
+    (*rollups* False: from the needs and questions themselves, whatever the period)."""
+    days = reads.usable_days(session, region, since, until) if rollups else None
+    query = _Query(session, region, None, since, until, days)
     return _indicators(region, TOTAL, _collect(query))
 
 
@@ -326,29 +357,46 @@ def region_report(
     since: datetime | None = None,
     until: datetime | None = None,
     weeks: int = 12,
+    rollups: bool = True,
 ) -> RegionReport:
     """Everything the dashboard and /stats show for *region*.
 
+    A period of whole UTC days (the default, and any period from a date) is read from the
+    indicator rollups (store.rollups); any other period from the needs and questions
+    themselves. Both give the same figures.
+
     Args:
-        since: start of the period (default: *weeks* weeks before *until*).
+        since: start of the period (default: the midnight UTC *weeks* weeks before the one
+            ending *until*'s day).
         until: end of the period, exclusive (default: now).
+        rollups: False reads the needs and questions themselves whatever the period.
     """
     until = until or utcnow()
-    since = since or until - timedelta(weeks=weeks)
+    # a midnight, *weeks* weeks before the end of today (a whole-day period: the rollups)
+    since = since or whole_days(until=until) - timedelta(weeks=weeks)
     if since >= until:
         msg = f"period start {since.isoformat()} is not before its end {until.isoformat()}"
         raise ValueError(msg)
     children = child_regions(region)
     level = child_level(children)
+    days = reads.usable_days(session, region, since, until) if rollups else None
     # independent queries; the longest first, so that two connections finish together
     tasks: dict[str, Callable[[Session], Any]] = {}
     if level is None:
-        tasks["total"] = lambda s: indicators(session=s, region=region, since=since, until=until)
+        tasks["total"] = lambda s: _indicators(
+            region, TOTAL, _collect(_Query(s, region, None, since, until, days))
+        )
     else:
-        tasks["parts"] = lambda s: _collect(_Query(s, region, level, since, until))
-        tasks["whole"] = lambda s: _Query(s, region, None, since, until).whole()
-    tasks["unmet"] = lambda s: unmet_top(session=s, region=region, since=since, until=until)
-    tasks["weekly"] = lambda s: weekly_trend(session=s, region=region, since=since, until=until)
+        tasks["parts"] = lambda s: _collect(_Query(s, region, level, since, until, days))
+        tasks["whole"] = lambda s: _Query(s, region, None, since, until, days).whole()
+    if days is not None:
+        tasks["unmet"] = lambda s: reads.unmet_top(s, region, days)
+        tasks["weekly"] = lambda s: reads.weekly_trend(s, region, since, until, days)
+    else:
+        tasks["unmet"] = lambda s: unmet_top(session=s, region=region, since=since, until=until)
+        tasks["weekly"] = lambda s: weekly_trend(
+            session=s, region=region, since=since, until=until
+        )
     tasks["gaps"] = lambda s: knowledge_gaps(
         session=s, since=since, until=until, region=region, limit=20
     )

@@ -24,6 +24,13 @@ class Category(StrEnum):
     OTHER = "other"
 
 
+class RequesterKind(StrEnum):
+    """Who posts: a person (farmer, household) or an enterprise (indicators split by it)."""
+
+    INDIVIDUAL = "individual"
+    ENTERPRISE = "enterprise"
+
+
 class Urgency(StrEnum):
     LOW = "low"
     NORMAL = "normal"
@@ -63,6 +70,11 @@ class NeedBase(SQLModel):
     urgency: Urgency = Field(default=Urgency.NORMAL, sa_type=String(8))
     budget: int | None = None
     contact_phone: str = Field(default="", max_length=20)
+    requester_kind: str = Field(
+        default=RequesterKind.INDIVIDUAL.value,
+        max_length=16,
+        sa_column_kwargs={"server_default": RequesterKind.INDIVIDUAL.value},
+    )
 
 
 class Need(NeedBase, table=True):
@@ -116,6 +128,12 @@ def validate_need(need_in: NeedCreate) -> dict[str, Any]:
         raise InvalidInput("budget", need_in.budget, f"must be between 0 and {MAX_BUDGET}")
     data["category"] = Category(need_in.category).value
     data["urgency"] = Urgency(need_in.urgency).value
+    try:
+        data["requester_kind"] = RequesterKind(need_in.requester_kind).value
+    except ValueError:
+        raise InvalidInput(
+            "requester_kind", need_in.requester_kind, "expected 'individual' or 'enterprise'"
+        ) from None
     return data
 
 

@@ -30,6 +30,7 @@ from store.lifecycle import (
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification
+from store.rollups import tracking
 from store.users import Role, User
 
 
@@ -107,8 +108,9 @@ def post_need(*, session: Session, requester: User, need_in: NeedCreate) -> Post
     now = utcnow()
     need = Need(**data, requester_id=requester.id, status=S.POSTED.value, created_at=now)
     try:
-        session.add(need)
-        session.flush()
+        with tracking(session, requester.id):  # the indicator rollups, in this transaction
+            session.add(need)
+            session.flush()
         assert need.id is not None
         order = Order(need_id=need.id, requester_id=requester.id, created_at=now, updated_at=now)
         session.add(order)
@@ -204,11 +206,16 @@ def _transition(
         if from_status not in allowed and len(allowed) == 1:
             # The row moved between our read and the UPDATE; it can only have been this.
             from_status = next(iter(allowed))
-        session.execute(
+        need_update = (
             update(Need)
             .where(col(Need.id) == current.need_id)
             .values(status=target.value, **(need_values or {}))
         )
+        if _moves_rollups(action, need_values):
+            with tracking(session, current.requester_id):  # the indicator rollups
+                session.execute(need_update)
+        else:
+            session.execute(need_update)
         _event(session, order_id, actor_id, action, from_status, target, note, now)
         session.commit()
     except StoreError:
@@ -220,6 +227,15 @@ def _transition(
     assert order is not None
     session.refresh(order)
     return order
+
+
+def _moves_rollups(action: Action, need_values: dict[str, Any] | None) -> bool:
+    """Whether a move can change an indicator rollup: it sets need columns the rollups read,
+    or it may take the need into or out of the unmet statuses (not so matching, re-matching,
+    expiring or consenting)."""
+    allowed, target = TRANSITIONS[action]
+    unmet = {s in UNMET_STATUSES for s in (*allowed, target)}
+    return bool(need_values) or len(unmet) > 1
 
 
 def _explain_refusal(
@@ -478,11 +494,12 @@ def close(
             _explain_refusal(
                 session, order_id, Action.CLOSE, requester.id, frozenset({S.RESOLVED})
             )
-        session.execute(
-            update(Need)
-            .where(col(Need.id) == order.need_id)
-            .values(status=S.CLOSED.value, rating=score)
-        )
+        with tracking(session, order.requester_id):  # the indicator rollups
+            session.execute(
+                update(Need)
+                .where(col(Need.id) == order.need_id)
+                .values(status=S.CLOSED.value, rating=score)
+            )
         assert expert_id is not None
         session.add(
             Rating(

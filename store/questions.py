@@ -9,6 +9,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from store import phone
 from store.clock import utcnow
+from store.rollups import question_logged
 from store.validation import clean_text
 
 
@@ -43,11 +44,14 @@ def log_question(
     top_title: str = "",
     score: float = 0.0,
     region: tuple[str, str, str] = ("", "", ""),
+    commit: bool = True,
 ) -> QuestionLog:
     """Record one question and whether the knowledge base could answer it.
 
     Phones in the question are masked before it is stored: the gap list (``tianfu kb gaps``,
     the dashboard) shows questions to administrators, who must not see askers' numbers.
+    *commit* False: only flushed (it gets its id), for a caller that commits its whole unit
+    of work once (a conversation turn).
     """
     row = QuestionLog(
         user_id=user_id,
@@ -61,8 +65,17 @@ def log_question(
         county=region[2],
     )
     session.add(row)
-    session.commit()
-    session.refresh(row)
+    question_logged(
+        session,
+        region=(row.province, row.city, row.county),
+        at=row.created_at,
+        answered=row.answered,
+    )
+    if commit:
+        session.commit()
+        session.refresh(row)
+    else:
+        session.flush()
     return row
 
 

@@ -54,9 +54,14 @@ def unmet_top(
         )
         .group_by(n.category, n.crop)
     )
+    return rank_unmet(session.execute(stmt), limit)
+
+
+def rank_unmet(rows: Any, limit: int) -> tuple[list[Count], list[Count]]:
+    """The top *limit* categories and crops from (category, crop, count) rows."""
     categories: dict[str, int] = {}
     crops: dict[str, int] = {}
-    for category, crop, count in session.execute(stmt):
+    for category, crop, count in rows:
         for tally, label in ((categories, category), (crops, crop)):
             if label:
                 tally[label] = tally.get(label, 0) + count
@@ -106,12 +111,18 @@ def _per_week(
     return [rows.get(i, (0, 0)) for i in range(weeks)]
 
 
+def week_starts(since: datetime, until: datetime) -> list[datetime]:
+    """The start of every week of the period (the last may be cut short by *until*)."""
+    weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
+    return [since + timedelta(weeks=w) for w in range(weeks)]
+
+
 def weekly_trend(
     *, session: Session, region: Region, since: datetime, until: datetime
 ) -> list[WeekPoint]:
     """Needs posted, needs accepted and questions asked per week from *since*."""
-    weeks = max(1, -(-int((until - since).total_seconds()) // WEEK))
-    starts = [since + timedelta(weeks=w) for w in range(weeks)]
+    starts = week_starts(since, until)
+    weeks = len(starts)
     needs = _per_week(session, NEEDS, region, since, until, weeks)
     questions = _per_week(session, QUESTIONS, region, since, until, weeks)
     return [

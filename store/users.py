@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, bindparam
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
@@ -102,10 +102,16 @@ def get_user(*, session: Session, user_id: int) -> User:
     return user
 
 
+# built once: this runs on every message
+_FIND_USER = select(User).where(
+    User.channel == bindparam("channel"), User.external_id == bindparam("external_id")
+)
+
+
 def find_user(*, session: Session, channel: str, external_id: str) -> User | None:
     """The person with this channel identity (their home address or a linked one), if any."""
-    stmt = select(User).where(User.channel == channel, User.external_id == external_id)
-    user = session.exec(stmt).first()
+    params = {"channel": channel, "external_id": external_id}
+    user = session.exec(_FIND_USER, params=params).first()
     if user is not None:
         return user
     return session.exec(

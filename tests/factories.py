@@ -75,6 +75,19 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
 
     undo = {
         7: ["ALTER TABLE outbox DROP COLUMN media"],
+        8: [
+            "ALTER TABLE needs DROP COLUMN requester_kind",
+            *(
+                f"DROP TABLE {name}"
+                for name in (
+                    "rollup_need_days",
+                    "rollup_wait_days",
+                    "rollup_unmet_days",
+                    "rollup_requester_days",
+                    "rollup_question_days",
+                )
+            ),
+        ],
         6: ["ALTER TABLE orders DROP COLUMN contacts_at"],
         5: ["DROP INDEX uq_push_log_user_article"],
         4: [

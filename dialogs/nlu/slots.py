@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.regions import resolve
@@ -121,6 +122,41 @@ def _longest_first(lex_id: int, name: str, words: Iterable[str]) -> tuple[str, .
     return cached
 
 
+# (lexicon id, table name) -> (word -> its rank in the table's order, shortest, longest length)
+_RANKS: dict[tuple[int, str], tuple[dict[str, int], int, int]] = {}
+
+
+def _present(lex_id: int, name: str, ordered: Iterable[str], text: str) -> list[str]:
+    """The words of *ordered* that occur in *text*, in *ordered*'s order (*ordered* is read
+    once per lexicon and table, and cached).
+
+    A message is short and a table has thousands of words: looking every substring of the
+    message up in a dict costs far less than searching the message for every word, and the
+    callers' longest-first loops then run over the few words present only (same result).
+    """
+    key = (lex_id, name)
+    index = _RANKS.get(key)
+    if index is None:
+        words = [w for w in ordered if w]
+        ranks = {w: i for i, w in reversed(list(enumerate(words)))}
+        lengths = [len(w) for w in words] or [1]
+        index = _RANKS[key] = (ranks, min(lengths), max(lengths))
+    ranks, shortest, longest = index
+    found: set[str] = set()
+    n = len(text)
+    for i in range(n):
+        for j in range(i + shortest, min(i + longest, n) + 1):
+            word = text[i:j]
+            if word in ranks:
+                found.add(word)
+    return sorted(found, key=ranks.__getitem__)
+
+
+def _present_longest_first(lex: Lexicon, name: str, table: Iterable[str], text: str) -> list[str]:
+    """The words of a lexicon table found in *text*, longest first (as `_longest_first`)."""
+    return _present(id(lex), name, _longest_first(id(lex), name, table), text)
+
+
 _PROBLEM_TERMS: dict[int, tuple[tuple[str, str], ...]] = {}
 
 
@@ -159,7 +195,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
     taken = [False] * len(text)
     # 甜菜夜蛾, 天牛, 水花生 (a weed): a crop name inside a pest's name is no crop, unless it
     # is the pest's own host (稻瘟病 is about 水稻)
-    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
+    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
         if len(alias) < 2 or alias in lex.crop_alias:
             continue
         hosts = lex.pests_diseases[lex.pest_alias[alias]].crops
@@ -170,7 +206,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
             if inner and not set(inner) & set(hosts):
                 taken[start:end] = [True] * (end - start)
             start = text.find(alias, end)
-    for alias in _longest_first(id(lex), "crops", lex.crop_alias):
+    for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
@@ -232,8 +268,10 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
     if _SOIL.search(text):
         return "soil"
     votes: dict[str, int] = {}
-    for term, category in _problem_terms(lex):
-        if term in text:
+    terms = _problem_terms(lex)
+    present = set(_present(id(lex), "problem_terms", (t for t, _ in terms), text))
+    for term, category in terms:
+        if term in present:
             votes[category] = votes.get(category, 0) + len(term)
     if votes:
         best = max(votes, key=lambda c: votes[c])
@@ -257,7 +295,7 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
 def find_pests(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
+    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
         if len(alias) >= 2 and alias in rest:
             name = lex.pest_alias[alias]
             if name not in out:
@@ -275,7 +313,7 @@ def find_phone(text: str) -> tuple[str, str]:
 def find_fields(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for term in _longest_first(id(lex), "fields", lex.fields):
+    for term in _present_longest_first(lex, "fields", lex.fields, text):
         if len(term) >= 2 and term in rest:
             out.append(term)
             rest = rest.replace(term, " ")
@@ -288,12 +326,23 @@ _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
 _PLACE_IN_WORD = re.compile(r"复合肥|合肥料|长安心|大同小异|太和谐|新乡村|东方红")
 
 
+_TERMS: dict[int, tuple[str, ...]] = {}
+
+
+def _terms(lex: Lexicon) -> tuple[str, ...]:
+    """Crop and pest aliases together, computed once per lexicon."""
+    cached = _TERMS.get(id(lex))
+    if cached is None:
+        cached = _TERMS[id(lex)] = tuple({**lex.crop_alias, **lex.pest_alias})
+    return cached
+
+
 def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
     (each character becomes a full-width space: positions stay the same)."""
     lex = lex or default_lexicon()
     out = text
-    for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
+    for alias in _present_longest_first(lex, "terms", _terms(lex), out):
         if len(alias) >= 2 and alias in out:
             out = out.replace(alias, "　" * len(alias))
     # everyday words with a city inside (复合肥 holds 合肥)
@@ -302,9 +351,36 @@ def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
 
 
+# (lexicon id, text) -> its slots: a turn reads the same text more than once (the intent,
+# the follow-up memory), and a pure function need not repeat itself
+_MEMO: OrderedDict[tuple[int, str], Slots] = OrderedDict()
+_MEMO_SIZE = 512
+
+
 def extract(text: str, lex: Lexicon | None = None) -> Slots:
-    """Every slot the text states. Pure: no I/O beyond the cached lexicons and gazetteer."""
+    """Every slot the text states. Pure: no I/O beyond the cached lexicons and gazetteer.
+
+    Returns a fresh copy that the caller may change."""
     lex = lex or default_lexicon()
+    key = (id(lex), text)
+    slots = _MEMO.get(key)
+    if slots is None:
+        slots = _MEMO[key] = _extract(text, lex)
+        if len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    else:
+        _MEMO.move_to_end(key)
+    return replace(
+        slots,
+        crops=list(slots.crops),
+        pests=list(slots.pests),
+        places=list(slots.places),
+        ambiguous_places=list(slots.ambiguous_places),
+        fields=list(slots.fields),
+    )
+
+
+def _extract(text: str, lex: Lexicon) -> Slots:
     slots = Slots()
     found = phones.extract(text)
     slots.phone, slots.bad_phone = found.phone, found.bad
@@ -332,6 +408,7 @@ def extract(text: str, lex: Lexicon | None = None) -> Slots:
         slots.name = named.group(1)
     if (m := _AVAIL.search(scrubbed)) is not None:
         slots.availability = m.group(1)
-    problem_bits = slots.pests + [t for t in lex.symptoms if len(t) >= 2 and t in scrubbed][:3]
+    symptoms = _present(id(lex), "symptoms", lex.symptoms, scrubbed)
+    problem_bits = slots.pests + [t for t in symptoms if len(t) >= 2][:3]
     slots.problem = "、".join(dict.fromkeys(problem_bits))
     return slots

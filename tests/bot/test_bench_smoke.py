@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from bench import push, stats
 from bot.cli_bench import demo_seed
 
@@ -46,3 +48,38 @@ def test_fake_llm_stops_promptly_with_a_slow_request_in_flight() -> None:
     server.stop()
     assert time.perf_counter() - started < 2.0
     assert server.slow_done == 0
+
+
+def test_stats_benchmark_on_postgresql_generates_consistent_needs(pg_engine) -> None:  # type: ignore[no-untyped-def]
+    """`tianfu bench stats --backend postgresql`, small: the needs generated inside the
+    database count the same through the rollups as through the records."""
+    from sqlmodel import Session, SQLModel
+
+    from bench.scale import pg_seed
+    from store.db import init_db
+    from store.metrics import region_report
+    from store.rollups import check, whole_days
+    from store.validation import Region
+
+    url = pg_engine.url.render_as_string(hide_password=False)
+    try:
+        result = stats.run(3000, seed=pg_seed, url=url, repeats=1, fresh=True)
+        assert result["backend"] == "postgresql" and result["needs"] == 3000
+        assert result["province_view_s"]["children"] == 21
+        assert result["province_view_s"]["needs_in_view"] > 2900  # a few are posted "now"
+        with Session(pg_engine) as session:
+            assert check(session) == []
+            until = whole_days(until=datetime.now(UTC))
+            since = until - timedelta(weeks=13)
+            fast = region_report(
+                session=session, region=Region("四川省"), since=since, until=until
+            )
+            slow = region_report(
+                session=session, region=Region("四川省"), since=since, until=until, rollups=False
+            )
+        assert fast == slow and fast.total.needs == 3000
+        assert 0 < fast.total.served_requesters < fast.total.requesters < 1000
+    finally:
+        pg_engine.dispose()
+        SQLModel.metadata.drop_all(pg_engine)  # the next tests get every index back
+        init_db(pg_engine)

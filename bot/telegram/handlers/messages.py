@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import PurePath
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.types import Message
 from sqlmodel import Session
@@ -30,10 +30,24 @@ UNSUPPORTED_EN = (
 )
 
 
+# Filters are coroutines: aiogram runs a plain callable (a magic filter such as F.text
+# included) in a worker thread, two thread hops on every message for nothing.
+async def _has_document(message: Message) -> bool:
+    return bool(message.document)
+
+
+async def _has_text(message: Message) -> bool:
+    return bool(message.text or message.caption)
+
+
+async def _has_media(message: Message) -> bool:  # a coroutine: aiogram runs it without a thread
+    return has_media(message)
+
+
 def setup() -> Router:
     router = Router(name=__name__)
 
-    @router.message(F.document)
+    @router.message(_has_document)
     async def on_document(message: Message, services: Services, bot: Bot) -> None:
         """An administrator adds an article by sending its Markdown file; others fall through."""
         user, document = message.from_user, message.document
@@ -66,12 +80,12 @@ def setup() -> Router:
         text = t("article_added", locale, title=article.title, id=article.id)
         await message.answer(text, parse_mode=None)
 
-    @router.message(F.func(has_media))
+    @router.message(_has_media)
     async def on_media(message: Message, bot: Bot, services: Services, session: Session) -> None:
         """Photos and voice (and images or audio sent as files), with their caption."""
         await handle_media(message, bot, services, session)
 
-    @router.message(F.text | F.caption)
+    @router.message(_has_text)
     async def on_text(message: Message, services: Services, session: Session) -> None:
         text = message.text if message.text is not None else (message.caption or "")
         await handle_text(message, text, services, session)

@@ -1,0 +1,229 @@
+"""The regional indicators read from the rollups (store.rollups) for periods of whole UTC
+days: the same figures store.metrics and store.trends compute from the needs and questions
+themselves, in the same shapes, from a few thousand rows whatever the number of needs.
+
+Distinct requesters come from the chained requester days, a median time to accept from the
+wait bands (then the exact value inside the one band that holds it, read from the needs).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Table, func, literal, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from store.clock import as_utc
+from store.rollups import (
+    NEED_DAYS,
+    NEEDS,
+    QUESTION_DAYS,
+    REQUESTER_DAYS,
+    UNMET_DAYS,
+    WAIT_DAYS,
+    band_range,
+    day_range,
+    midnight,
+    question_table,
+    whole_days,
+)
+from store.trends import WEEK, Count, WeekPoint, rank_unmet, week_starts
+from store.validation import Region
+
+TOTAL = "__total__"  # the key of a region's own figures (no child level)
+LEVEL_OF = {"province": 1, "city": 2, "county": 3}
+Days = tuple[date, date]
+
+
+def usable_days(session: Session, region: Region, since: datetime, until: datetime) -> Days | None:
+    """The whole days the rollups can answer [since, until) with, or None.
+
+    *since* must be a midnight (UTC). *until* too, or - the usual "up to now" - no need and
+    no question may exist from it to the next midnight, which is then the end.
+    """
+    days = day_range(since, whole_days(until=until))
+    if days is None:
+        return None
+    if as_utc(until) == midnight(days[1]):
+        return days
+    if not region:
+        return None  # a probe by time needs a region to use its index
+    end = midnight(days[1])
+    n = NEEDS.c
+    later = session.execute(
+        select(n.id)
+        .where(*region.within(n), n.created_at >= as_utc(until), n.created_at < end)
+        .limit(1)
+    ).first()
+    if later is not None:
+        return None
+    q = question_table().c
+    asked = session.execute(
+        select(q.id)
+        .where(q.created_at >= as_utc(until), q.created_at < end, *region.within(q))
+        .limit(1)
+    ).first()
+    return None if asked is not None else days
+
+
+def _key(table: Table, level: str | None) -> ColumnElement[Any]:
+    return getattr(table.c, level) if level else literal(TOTAL)
+
+
+def _within(table: Table, region: Region, days: Days) -> list[ColumnElement[bool]]:
+    c = table.c
+    return [*region.within(c), c.day >= days[0], c.day < days[1]]
+
+
+def _grouped(stmt: Any, table: Table, level: str | None, *more: Any) -> Any:
+    groups = ([getattr(table.c, level)] if level else []) + list(more)
+    return stmt.group_by(*groups) if groups else stmt
+
+
+def requesters(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[int, int]]:
+    """Per key: (requesters with a need in the period, those with a need that was taken)."""
+    c = REQUESTER_DAYS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(REQUESTER_DAYS, level), c.served, func.sum(c.requesters)).where(
+        c.level == depth, c.prev_day < days[0], *_within(REQUESTER_DAYS, region, days)
+    )
+    out: dict[str, list[int]] = {}
+    for key, served, count in session.execute(_grouped(stmt, REQUESTER_DAYS, level, c.served)):
+        out.setdefault(key, [0, 0])[1 if served else 0] += int(count or 0)
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def needs_rows(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[Any, ...]]:
+    """As store.metrics._Query.needs: per key (key, requesters, served, needs, accepted,
+    resolved, unmet, rating sum, rating count)."""
+    c = NEED_DAYS.c
+    sums = (c.needs, c.accepted, c.resolved, c.unmet, c.rating_sum, c.rating_count)
+    stmt = select(_key(NEED_DAYS, level), *(func.sum(s) for s in sums)).where(
+        *_within(NEED_DAYS, region, days)
+    )
+    people = requesters(session, region, level, days)
+    out = {}
+    for row in session.execute(_grouped(stmt, NEED_DAYS, level)):
+        if row[1]:
+            asked, served = people.get(row[0], (0, 0))
+            out[row[0]] = (row[0], asked, served, *(int(v or 0) for v in row[1:]))
+    return out
+
+
+def medians(session: Session, region: Region, level: str | None, days: Days) -> dict[str, float]:
+    """The median time to accept per key: the band holding the middle rank(s) from the
+    rollup, then the exact value(s) from the needs of that band alone."""
+    c = WAIT_DAYS.c
+    stmt = select(_key(WAIT_DAYS, level), c.band, func.sum(c.accepted)).where(
+        *_within(WAIT_DAYS, region, days)
+    )
+    bands: dict[str, dict[int, int]] = {}
+    for key, band, count in session.execute(_grouped(stmt, WAIT_DAYS, level, c.band)):
+        if count:
+            bands.setdefault(key, {})[int(band)] = int(count)
+    out = {}
+    for key, counts in bands.items():
+        n = sum(counts.values())
+        scope = region if level is None else _child(region, level, key)
+        ranks = [(n - 1) // 2] if n % 2 else [n // 2 - 1, n // 2]
+        values = [_value_at(session, scope, days, counts, r) for r in ranks]
+        out[key] = sum(values) / len(values)
+    return out
+
+
+def _child(region: Region, level: str, key: str) -> Region:
+    parts = region.as_dict() | {level: key}
+    return Region(**parts)
+
+
+def _value_at(
+    session: Session, region: Region, days: Days, counts: dict[int, int], rank: int
+) -> int:
+    """The time to accept of the need at *rank* (0-based, by time to accept) in *region*."""
+    below = 0
+    for band in sorted(counts):
+        if rank < below + counts[band]:
+            break
+        below += counts[band]
+    low, high = band_range(band)
+    n = NEEDS.c
+    terms: list[ColumnElement[bool]] = [n.accept_seconds.isnot(None)]
+    if low is not None:
+        terms.append(n.accept_seconds >= low)
+    if high is not None:
+        terms.append(n.accept_seconds < high)
+    stmt = (
+        select(n.accept_seconds)
+        .where(
+            *region.within(n),
+            *terms,
+            n.created_at >= midnight(days[0]),
+            n.created_at < midnight(days[1]),
+        )
+        .order_by(n.accept_seconds)
+        .offset(rank - below)
+        .limit(1)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
+def questions_rows(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[Any, ...]]:
+    """As store.metrics._Query.questions: per key (key, questions, unanswered)."""
+    c = QUESTION_DAYS.c
+    stmt = select(_key(QUESTION_DAYS, level), func.sum(c.questions), func.sum(c.unanswered))
+    stmt = _grouped(stmt.where(*_within(QUESTION_DAYS, region, days)), QUESTION_DAYS, level)
+    return {r[0]: (r[0], int(r[1]), int(r[2] or 0)) for r in session.execute(stmt) if r[1]}
+
+
+def unmet_top(
+    session: Session, region: Region, days: Days, limit: int = 5
+) -> tuple[list[Count], list[Count]]:
+    """As store.trends.unmet_top."""
+    c = UNMET_DAYS.c
+    stmt = (
+        select(c.category, c.crop, func.sum(c.unmet))
+        .where(*_within(UNMET_DAYS, region, days))
+        .group_by(c.category, c.crop)
+    )
+    rows = [(cat, crop, int(n)) for cat, crop, n in session.execute(stmt) if n]
+    return rank_unmet(rows, limit)
+
+
+def weekly_trend(
+    session: Session, region: Region, since: datetime, until: datetime, days: Days
+) -> list[WeekPoint]:
+    """As store.trends.weekly_trend (weeks counted from *since*, a midnight)."""
+    starts = week_starts(since, until)
+    per_day: list[tuple[date, int, int, int]] = []
+    n = NEED_DAYS.c
+    stmt = (
+        select(n.day, func.sum(n.needs), func.sum(n.accepted))
+        .where(*_within(NEED_DAYS, region, days))
+        .group_by(n.day)
+    )
+    per_day += [(d, int(a or 0), int(b or 0), 0) for d, a, b in session.execute(stmt)]
+    q = QUESTION_DAYS.c
+    stmt = (
+        select(q.day, func.sum(q.questions))
+        .where(*_within(QUESTION_DAYS, region, days))
+        .group_by(q.day)
+    )
+    per_day += [(d, 0, 0, int(a or 0)) for d, a in session.execute(stmt)]
+    weeks = [[0, 0, 0] for _ in starts]
+    first = days[0]
+    for day, needs, accepted, asked in per_day:
+        if isinstance(day, str):
+            day = date.fromisoformat(day)
+        i = min(max((day - first) // timedelta(seconds=WEEK), 0), len(starts) - 1)
+        weeks[i][0] += needs
+        weeks[i][1] += accepted
+        weeks[i][2] += asked
+    return [WeekPoint(s, a, b, c) for s, (a, b, c) in zip(starts, weeks, strict=True)]
