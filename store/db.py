@@ -22,6 +22,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     experts,
     feedback,
     interests,
+    leases,
     needs,
     notifications,
     orders,
@@ -30,13 +31,14 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     questions,
     subscriptions,
     trust,
+    updates,
     users,
 )
 from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -86,6 +88,14 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     6: [
         "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
         "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
+    ],
+    # 7 (cluster, issue 17): outbox rows are claimed by one of several senders under a lease;
+    # handled_updates and leases are new tables
+    7: [
+        "ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR(64) NOT NULL DEFAULT ''",
+        "ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMP",
+        "CREATE INDEX IF NOT EXISTS ix_outbox_chat_pending "
+        "ON outbox (channel, external_id, status, id)",
     ],
 }
 
