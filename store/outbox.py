@@ -217,6 +217,21 @@ def claim(
     return list(session.exec(stmt.order_by(col(OutboxMessage.id))).all())
 
 
+def release_claims(*, session: Session, channel: str, worker: str) -> int:
+    """Free the pending rows *worker* still holds (a sender stopping cleanly)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.claimed_by) == worker[:64],
+            col(OutboxMessage.status) == "pending",
+        )
+        .values(claimed_until=None)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def backlog(*, session: Session, channel: str | None = None) -> int:
     """Pending rows (due or not), of one channel or all: the metrics' outbox backlog."""
     stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")

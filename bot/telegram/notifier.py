@@ -1,11 +1,18 @@
 """Deliver queued messages within Telegram's limits: about 30 messages/s overall and one per
-second per chat; honour retry_after; back off on network errors; stop at 403 (blocked)."""
+second per chat; honour retry_after; back off on network errors; stop at 403 (blocked).
+
+Several notifiers may run (one per process): each claims whole chats from the outbox under a
+lease (store.outbox.claim), and the limits are shared through the limiter (RedisLimiter when
+REDIS_URL is set). A notifier killed mid-send leaves its claims to expire, and that one message
+may go out twice: Telegram has no idempotency key, so delivery is at least once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,10 +27,11 @@ from aiogram.exceptions import (
 )
 from sqlmodel import Session
 
+from bot.telegram.ratelimit import Limiter, LocalLimiter
 from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.turns import CHANNEL
 from store.clock import utcnow
-from store.outbox import OutboxMessage, block, due, mark, retry_later
+from store.outbox import OutboxMessage, block, claim, mark, release_claims, retry_later
 from store.push import still_wanted
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,9 @@ class Notifier:
         clock: monotonic seconds (pacing); tests pass a fake one.
         sleep: how to wait that many seconds; tests pass one that advances the fake clock.
         now: the wall-clock time in UTC (when a row may be retried).
+        limiter: the shared limits (default: this process's, from the two rates above).
+        name: who claims outbox rows (default: host and process id).
+        lease: seconds a claim lasts before another sender may take the rows.
     """
 
     def __init__(
@@ -54,15 +65,17 @@ class Notifier:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = utcnow,
+        limiter: Limiter | None = None,
+        name: str = "",
+        lease: float = 60.0,
     ) -> None:
         self.bot = bot
         self.clock, self.sleep, self.now = clock, sleep, now
         self.session_factory = session_factory
         self.wake = wake or asyncio.Event()
-        self.gap = 1.0 / per_second
-        self.chat_interval = per_chat_interval
-        self._last_send = 0.0
-        self._last_chat: dict[str, float] = {}
+        self.limiter = limiter or LocalLimiter(per_second, per_chat_interval, clock)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:sender"
+        self.lease = lease
         self._blocked: set[str] = set()
         self.sent = 0
 
@@ -82,6 +95,9 @@ class Notifier:
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+        # what it still held is free for others now (a failure here: the claims expire)
+        with contextlib.suppress(Exception), self.session_factory() as session:
+            release_claims(session=session, channel=CHANNEL, worker=self.name)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Deliver everything due now (tests, shutdown)."""
@@ -90,24 +106,32 @@ class Notifier:
             await self.sleep(0.01)
 
     async def drain_once(self) -> bool:
-        """One pass over due rows. True when something is still waiting (per-chat pacing)."""
+        """One pass over the chats this sender claims. True when something is still waiting
+        (per-chat pacing)."""
         with self.session_factory() as session:
-            rows = due(session=session, channel=CHANNEL, now=self.now())
+            rows = claim(
+                session=session,
+                channel=CHANNEL,
+                worker=self.name,
+                lease=self.lease,
+                now=self.now(),
+            )
         self._blocked.clear()
         waiting = False
+        paced: set[str] = set()  # chats that must wait: their later rows wait too (order)
         for row in rows:
-            if row.external_id in self._blocked:
+            if row.external_id in self._blocked or row.external_id in paced:
                 continue  # blocked during this pass; the store already marked its rows
             if row.kind == "push" and not self._wanted(row):
                 continue
-            now = self.clock()
-            ready_at = self._last_chat.get(row.external_id, 0.0) + self.chat_interval
-            if ready_at > now:
+            slot = await self.limiter.reserve(row.external_id)
+            while not slot.ok and not slot.chat_wait:
+                await self.sleep(slot.global_wait)  # the whole bot waits (rate, 429 pause)
+                slot = await self.limiter.reserve(row.external_id)
+            if not slot.ok:
                 waiting = True  # this chat had a message less than a second ago
+                paced.add(row.external_id)
                 continue
-            gap = self._last_send + self.gap - now
-            if gap > 0:
-                await self.sleep(gap)
             await self._deliver(row)
         return waiting
 
@@ -126,8 +150,6 @@ class Notifier:
         return False
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        self._last_send = self.clock()
-        self._last_chat[row.external_id] = self._last_send
         try:
             chat_id = int(row.external_id)
         except ValueError:
@@ -154,7 +176,7 @@ class Notifier:
                     message_id=row.id or 0,
                     next_attempt_at=self.now() + timedelta(seconds=exc.retry_after),
                 )
-            self._last_chat[row.external_id] = self.clock() + exc.retry_after
+            await self.limiter.pause(exc.retry_after)
             return
         except TelegramForbiddenError as exc:
             log.info("chat %s blocked the bot: %s", row.external_id, exc.message)

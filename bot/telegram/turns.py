@@ -4,21 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import BufferedInputFile, Message
 from sqlmodel import Session
 
+from bot.app import outbox_rows
 from bot.telegram.render import keyboard
-from dialogs.types import Incoming, Outcome
-from store.outbox import is_blocked, unblock
+from dialogs.types import Incoming, Outbound, Outcome
+from store.outbox import enqueue_many, is_blocked, unblock
+from store.updates import add_handled
 
 if TYPE_CHECKING:
     from bot.app import Services
 
 CHANNEL = "telegram"
 _ORDER_REF = re.compile(r"#(\d+)")
+
+
+@dataclass(slots=True)
+class Turn:
+    """One update's bookkeeping, given to handlers as workflow data ``turn``.
+
+    The update's handled row (store.updates) is committed with the turn's outbox rows. With
+    *via_outbox* (``tianfu worker``) the replies to this chat are outbox rows too, in that same
+    transaction: once it commits, the update is done and its replies will be sent, exactly
+    once, whatever dies next; before it commits, nothing of the turn's output exists.
+    """
+
+    update_id: str
+    chat_id: str
+    via_outbox: bool = False
+    recorded: bool = False
 
 
 def seen(session: Session, external_id: str) -> None:
@@ -49,7 +68,9 @@ def incoming_from(message: Message, text: str) -> Incoming:
     )
 
 
-async def handle_text(message: Message, text: str, services: Services, session: Session) -> None:
+async def handle_text(
+    message: Message, text: str, services: Services, session: Session, turn: Turn | None = None
+) -> None:
     """The whole life of a text update: to the assistant, queue for others, reply here."""
     incoming = incoming_from(message, text)
     seen(session, incoming.user_id)
@@ -58,7 +79,37 @@ async def handle_text(message: Message, text: str, services: Services, session: 
         outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
     else:
         outcome = services.assistant.handle(incoming, session=session)
-    services.queue(session, outcome)
+    await deliver(message, outcome, services, session, turn)
+
+
+async def deliver(
+    message: Message, outcome: Outcome, services: Services, session: Session, turn: Turn | None
+) -> None:
+    """Commit the turn (messages for others, the handled row, and in worker mode the replies
+    to this chat) in one transaction, then send the replies (or, in worker mode, only the
+    file attachments, which the outbox does not hold)."""
+    services.queue(session, outcome, commit=False)
+    if turn is not None:
+        if turn.via_outbox:
+            chat = str(message.chat.id)
+            replies = [
+                Outbound(CHANNEL, chat, r.text, r.buttons, kind="reply")
+                for r in outcome.replies
+                if r.document is None or r.text
+            ]
+            if enqueue_many(session=session, messages=outbox_rows(replies), commit=False):
+                services.wake.set()
+        add_handled(
+            session=session, channel=CHANNEL, update_id=turn.update_id, chat_id=turn.chat_id
+        )
+        turn.recorded = True
+    session.commit()
+    if turn is not None and turn.via_outbox:
+        for reply in outcome.replies:
+            if reply.document is not None:
+                name, content = reply.document
+                await message.answer_document(BufferedInputFile(content, filename=name))
+        return
     await reply_all(message, outcome)
 
 

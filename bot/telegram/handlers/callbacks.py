@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from sqlmodel import Session
 
 from bot.app import Services
 from bot.telegram.render import unpack
-from bot.telegram.turns import CHANNEL, reply_all
+from bot.telegram.turns import CHANNEL, Turn, deliver
 from dialogs.types import Incoming
 
 
@@ -16,9 +19,12 @@ def setup() -> Router:
     router = Router(name=__name__)
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, services: Services, session: Session) -> None:
+    async def on_button(
+        query: CallbackQuery, services: Services, session: Session, turn: Turn | None = None
+    ) -> None:
         action = unpack(query.data or "")
-        await query.answer()
+        with contextlib.suppress(TelegramBadRequest):  # a redelivered press: the query is old
+            await query.answer()
         message = query.message
         if action is None or not isinstance(message, Message):
             return
@@ -33,7 +39,6 @@ def setup() -> Router:
             locale="en" if (user.language_code or "").startswith("en") else "zh",
         )
         outcome = services.assistant.handle(incoming, session=session)
-        services.queue(session, outcome)
-        await reply_all(message, outcome)
+        await deliver(message, outcome, services, session, turn)
 
     return router

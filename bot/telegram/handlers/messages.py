@@ -12,7 +12,7 @@ from aiogram.types import Message
 from sqlmodel import Session
 
 from bot.app import Services
-from bot.telegram.turns import handle_text
+from bot.telegram.turns import Turn, handle_text
 from dialogs.i18n import t
 from knowledge.ingest import add_article
 from knowledge.loader import MAX_FILE_BYTES, ArticleError
@@ -66,9 +66,11 @@ def setup() -> Router:
         await message.answer(text, parse_mode=None)
 
     @router.message(F.text | F.caption)
-    async def on_text(message: Message, services: Services, session: Session) -> None:
+    async def on_text(
+        message: Message, services: Services, session: Session, turn: Turn | None = None
+    ) -> None:
         text = message.text if message.text is not None else (message.caption or "")
-        await handle_text(message, text, services, session)
+        await handle_text(message, text, services, session, turn)
 
     @router.message()
     async def on_other(message: Message) -> None:
