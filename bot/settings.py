@@ -65,6 +65,14 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # running at scale (issue 17): Redis-queued updates, shared sending limits, ops endpoints
+    redis_url: str = ""
+    stream_shards: int = Field(default=16, ge=1, le=1024)
+    telegram_rate_per_second: float = Field(default=30.0, gt=0, le=100_000)
+    telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=9100, ge=0, le=65535)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -105,6 +113,14 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             msg = f"expected a sqlite:// or postgresql:// URL, got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not re.match(r"^(redis|rediss|unix)://", value):
+            msg = f"expected a redis:// URL (e.g. redis://127.0.0.1:6379/0), got {value!r}"
             raise ValueError(msg)
         return value
 

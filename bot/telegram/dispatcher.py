@@ -8,6 +8,7 @@ from aiogram import Dispatcher, Router
 from aiogram.types import BotCommand, ErrorEvent
 
 from bot.app import Services
+from bot.ops import UPDATES_FAILED
 from bot.settings import Settings
 from bot.telegram.handlers import callbacks, commands, messages
 from bot.telegram.middlewares import (
@@ -60,6 +61,7 @@ def create_dispatcher(
     @dp.errors()
     async def on_error(event: ErrorEvent) -> bool:
         update = event.update
+        UPDATES_FAILED.labels("telegram").inc()
         log.error(
             "update %s failed: %r", update.update_id, event.exception, exc_info=event.exception
         )

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.ops import TURN_SECONDS, UPDATES_FAILED, UPDATES_HANDLED, update_context
 from bot.telegram.turns import CHANNEL, Turn
 from store.updates import add_handled, was_handled
 
@@ -76,7 +77,15 @@ class HandledMiddleware(BaseMiddleware):
         chat = data.get("event_chat")
         turn = Turn(update_id, str(chat.id) if isinstance(chat, Chat) else "", self.via_outbox)
         data["turn"] = turn
-        result = await handler(event, data)
+        started = time.perf_counter()
+        with update_context(update_id):
+            try:
+                result = await handler(event, data)
+            except Exception:
+                UPDATES_FAILED.labels(CHANNEL).inc()
+                raise
+        UPDATES_HANDLED.labels(CHANNEL).inc()
+        TURN_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         if not turn.recorded:
             add_handled(
                 session=session, channel=CHANNEL, update_id=update_id, chat_id=turn.chat_id
