@@ -33,7 +33,8 @@ def connect(url: str) -> Any:
     """An asyncio Redis client for REDIS_URL (bytes in, bytes out)."""
     from redis.asyncio import Redis
 
-    return Redis.from_url(url, socket_connect_timeout=2.0, health_check_interval=10)
+    # reads block for at most a second (XREADGROUP BLOCK), so 10 s means Redis is gone
+    return Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=10.0)
 
 
 def shard_of(chat_id: str, shards: int) -> int:

@@ -137,11 +137,14 @@ class StreamWorker:
         await self.redis.zremrangebyscore(MEMBERS, "-inf", now_ms)
         live = max(1, int(await self.redis.zcard(MEMBERS)))
         share = math.ceil(self.shards / live)
-        for shard in list(self.owned):
-            if self.owned[shard].done():
+        for shard, task in list(self.owned.items()):
+            if task.done():
                 self._forget(shard)
                 continue
-            if await self._renew(keys=[_lease_key(shard)], args=[self.name, self.lease_ms]):
+            renewed = await self._renew(keys=[_lease_key(shard)], args=[self.name, self.lease_ms])
+            if shard not in self.owned:  # its task ended meanwhile
+                continue
+            if renewed:
                 self.valid_until[shard] = started + self.lease_ms / 1000 * 0.8
             else:
                 log.warning("worker %s lost shard %d", self.name, shard)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -74,7 +75,7 @@ class Notifier:
         self.session_factory = session_factory
         self.wake = wake or asyncio.Event()
         self.limiter = limiter or LocalLimiter(per_second, per_chat_interval, clock)
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:sender"
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = lease
         self._blocked: set[str] = set()
         self.sent = 0

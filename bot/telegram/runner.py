@@ -241,8 +241,18 @@ def webhook_app(
     if redis is not None:
         from bot.cluster.streams import Ingress
 
+        from bot.cluster.streams import ensure_groups
+
         ingress = Ingress(redis, settings.stream_shards)
         app.router.add_post(WEBHOOK_PATH, StreamIngressHandler(bot, ingress, secret).handle)
+
+        async def groups(_: web.Application) -> None:
+            try:  # so that the stream lag is measured from the first update on
+                await ensure_groups(redis, settings.stream_shards)
+            except Exception as exc:  # noqa: BLE001 - the workers create them too
+                log.warning("webhook: cannot create the stream groups yet: %s", exc)
+
+        app.on_startup.append(groups)
     else:
         CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
             app, path=WEBHOOK_PATH

@@ -140,6 +140,8 @@ async def stream_totals(redis: Any, shards: int) -> tuple[int, int]:
             groups = await redis.xinfo_groups(stream_name(shard))
         except Exception:  # noqa: BLE001 - a stream not created yet holds nothing
             continue
+        if not groups:  # no worker has started yet: everything in it waits
+            lag += int(await redis.xlen(stream_name(shard)))
         for group in groups:
             name = group.get("name")
             if name in (GROUP, GROUP.encode()):

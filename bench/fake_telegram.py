@@ -1,4 +1,4 @@
-"""A small fake Telegram Bot API server on 127.0.0.1 for end-to-end tests."""
+"""A small fake Telegram Bot API server on 127.0.0.1 (end-to-end tests, `tianfu bench cluster`)."""
 
 from __future__ import annotations
 
