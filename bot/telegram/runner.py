@@ -239,9 +239,7 @@ def webhook_app(
     dp.startup.register(set_hook)
     app = web.Application()
     if redis is not None:
-        from bot.cluster.streams import Ingress
-
-        from bot.cluster.streams import ensure_groups
+        from bot.cluster.streams import Ingress, ensure_groups
 
         ingress = Ingress(redis, settings.stream_shards)
         app.router.add_post(WEBHOOK_PATH, StreamIngressHandler(bot, ingress, secret).handle)

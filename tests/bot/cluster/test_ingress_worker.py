@@ -134,7 +134,7 @@ async def test_two_workers_handle_every_update_once_each_chat_in_order(
         await wait_until(lambda: all(len(recorder.texts(c)) >= 4 for c in chats))
         await asyncio.sleep(0.3)  # nothing more arrives
     finally:
-        for _, stop, task in (a, b):
+        for _, stop, _ in (a, b):
             stop.set()
         await asyncio.gather(a[2], b[2])
     assert a[0].consumer.handled + b[0].consumer.handled == uid
