@@ -28,7 +28,9 @@ async def redis_url():  # type: ignore[no-untyped-def]
     if reason:
         if IN_CI:
             pytest.fail(f"Redis tests must run in CI: {reason}")
-        pytest.skip(f'Redis not available ({reason}); start one with: eval "$(.ci/redis.sh start)"')
+        pytest.skip(
+            f'Redis not available ({reason}); start one with: eval "$(.ci/redis.sh start)"'
+        )
     return url
 
 

@@ -31,7 +31,12 @@ def update(update_id: int, chat: int, text: str) -> dict:
             "message_id": update_id,
             "date": 1,
             "chat": {"id": chat, "type": "private"},
-            "from": {"id": chat, "is_bot": False, "first_name": "老王", "language_code": "zh-hans"},
+            "from": {
+                "id": chat,
+                "is_bot": False,
+                "first_name": "老王",
+                "language_code": "zh-hans",
+            },
             "text": text,
         },
     }
