@@ -37,6 +37,9 @@ LLM_FAILURES = Gauge("tianfu_llm_failures", "Calls to the chat model that failed
 LLM_SKIPPED = Gauge("tianfu_llm_skipped", "Calls not made (no time left, breaker open)")
 LLM_BREAKER_OPEN = Gauge("tianfu_llm_breaker_open", "1 while the LLM circuit breaker is open")
 
+for _metric in (UPDATES_HANDLED, UPDATES_FAILED, TURN_SECONDS, MESSAGES_SENT):
+    _metric.labels("telegram")  # shown from the start, at 0
+
 _update_id: ContextVar[str] = ContextVar("update_id", default="")
 
 

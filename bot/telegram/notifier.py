@@ -28,6 +28,7 @@ from aiogram.exceptions import (
 )
 from sqlmodel import Session
 
+from bot.ops import MESSAGES_SENT
 from bot.telegram.ratelimit import Limiter, LocalLimiter
 from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.turns import CHANNEL
@@ -53,6 +54,7 @@ class Notifier:
         limiter: the shared limits (default: this process's, from the two rates above).
         name: who claims outbox rows (default: host and process id).
         lease: seconds a claim lasts before another sender may take the rows.
+        concurrency: chats sent to at the same time.
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class Notifier:
         limiter: Limiter | None = None,
         name: str = "",
         lease: float = 60.0,
+        concurrency: int = 16,
     ) -> None:
         self.bot = bot
         self.clock, self.sleep, self.now = clock, sleep, now
@@ -77,7 +80,7 @@ class Notifier:
         self.limiter = limiter or LocalLimiter(per_second, per_chat_interval, clock)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.lease = lease
-        self._blocked: set[str] = set()
+        self.concurrency = concurrency
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -117,12 +120,24 @@ class Notifier:
                 lease=self.lease,
                 now=self.now(),
             )
-        self._blocked.clear()
-        waiting = False
-        paced: set[str] = set()  # chats that must wait: their later rows wait too (order)
+        chats: dict[str, list[OutboxMessage]] = {}
         for row in rows:
-            if row.external_id in self._blocked or row.external_id in paced:
-                continue  # blocked during this pass; the store already marked its rows
+            chats.setdefault(row.external_id, []).append(row)
+        # chats are sent to side by side (each waits on the network, not on the others);
+        # one chat's rows one after another, in order
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(chat_rows: list[OutboxMessage]) -> bool:
+            async with gate:
+                return await self._send_chat(chat_rows)
+
+        waiting = await asyncio.gather(*(one_chat(r) for r in chats.values()))
+        return any(waiting)
+
+    async def _send_chat(self, rows: list[OutboxMessage]) -> bool:
+        """Send one chat's claimed rows in order; True when the chat must wait (pacing) and
+        its remaining rows stay claimed for the next pass."""
+        for row in rows:
             if row.kind == "push" and not self._wanted(row):
                 continue
             slot = await self.limiter.reserve(row.external_id)
@@ -130,11 +145,10 @@ class Notifier:
                 await self.sleep(slot.global_wait)  # the whole bot waits (rate, 429 pause)
                 slot = await self.limiter.reserve(row.external_id)
             if not slot.ok:
-                waiting = True  # this chat had a message less than a second ago
-                paced.add(row.external_id)
-                continue
-            await self._deliver(row)
-        return waiting
+                return True  # this chat had a message less than a second ago
+            if not await self._deliver(row):
+                return False  # blocked: the store marked the chat's other rows
+        return False
 
     def _wanted(self, row: OutboxMessage) -> bool:
         """A push queued before its reader unsubscribed or stopped is dropped, not sent."""
@@ -150,7 +164,9 @@ class Notifier:
         log.info("push %s to %s dropped: unsubscribed", row.id, row.external_id)
         return False
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        """Send one row and record what happened; False when the chat's later rows must wait
+        (flood control, a network error: this row goes first when retried; or blocked)."""
         try:
             chat_id = int(row.external_id)
         except ValueError:
@@ -161,7 +177,7 @@ class Notifier:
                     status="failed",
                     error="not a Telegram chat id",
                 )
-            return
+            return True
         try:
             await self.bot.send_message(
                 chat_id=chat_id,
@@ -178,23 +194,24 @@ class Notifier:
                     next_attempt_at=self.now() + timedelta(seconds=exc.retry_after),
                 )
             await self.limiter.pause(exc.retry_after)
-            return
+            return False
         except TelegramForbiddenError as exc:
             log.info("chat %s blocked the bot: %s", row.external_id, exc.message)
             with self.session_factory() as s:
                 block(session=s, channel=CHANNEL, external_id=row.external_id)
-            self._blocked.add(row.external_id)
-            return
+            return False
         except TelegramBadRequest as exc:
             with self.session_factory() as s:
                 mark(session=s, message_id=row.id or 0, status="failed", error=exc.message[:500])
             log.warning("message %s refused: %s", row.id, exc.message)
-            return
+            return True
         except (TelegramNetworkError, TelegramServerError, OSError) as exc:
             with self.session_factory() as s:
                 status = retry_later(session=s, row=row, error=str(exc))
             log.warning("message %s not delivered (%s), now %s", row.id, exc, status)
-            return
+            return False
         with self.session_factory() as s:
             mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
         self.sent += 1
+        MESSAGES_SENT.labels(CHANNEL).inc()
+        return True

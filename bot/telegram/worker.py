@@ -121,6 +121,9 @@ async def serve_worker(
         msg = "tianfu worker needs REDIS_URL (the webhook queues updates there)"
         raise ValueError(msg)
     services = services or build_services(settings)
+    from dialogs.nlu.model import default_model
+
+    await asyncio.to_thread(default_model)  # trained before the first update, not during it
     redis = connect(settings.redis_url)
     bot = make_bot(settings)
     stop = stop or asyncio.Event()
