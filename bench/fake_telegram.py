@@ -30,7 +30,7 @@ class FakeBotAPI:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -147,6 +147,7 @@ class FakeBotAPI:
                 "chat_id": int(params["chat_id"]),
                 "text": params.get("text", ""),
                 "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
+                "at": time.monotonic(),  # when it arrived (latency in `tianfu bench cluster`)
             }
             self.sent.append(msg)
             return ok(

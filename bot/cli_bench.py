@@ -163,6 +163,30 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
             services.close()
 
 
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    """`tianfu bench cluster` (issue 17): N workers, a worker killed, Redis restarted."""
+    import asyncio
+    import os
+
+    from bench.cluster import measure
+
+    url = args.database_url or os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print(
+            "tianfu bench cluster: give a PostgreSQL server with --database-url or "
+            'TEST_DATABASE_URL (eval "$(.ci/pg.sh start)")',
+            file=sys.stderr,
+        )
+        return 2
+    out = asyncio.run(
+        measure(
+            args.workers, args.updates, url, chaos=not args.no_chaos, single=not args.no_single
+        )
+    )
+    print(json.dumps(out, ensure_ascii=False))
+    return 0 if out["lost"] == 0 and out["duplicated"] == 0 else 1
+
+
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
     """Blind multi-turn conversations through the assistant in a throwaway DATA_DIR."""
     import tempfile
@@ -415,6 +439,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cal.add_argument("--folds", type=int, default=5)
     cal.add_argument("--eval-dir", type=Path, default=Path("/work/shared/eval"))
     cal.set_defaults(handler=cmd_calibrate)
+    cl = bench_sub.add_parser(
+        "cluster", help="N workers on Redis and PostgreSQL; one killed, Redis restarted"
+    )
+    cl.add_argument("--workers", type=int, default=2)
+    cl.add_argument("--updates", type=int, default=600)
+    cl.add_argument("--database-url", help="a PostgreSQL server (default TEST_DATABASE_URL)")
+    cl.add_argument("--no-chaos", action="store_true", help="kill nothing, restart nothing")
+    cl.add_argument("--no-single", action="store_true", help="skip the one-process run")
+    cl.set_defaults(handler=cmd_cluster)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)

@@ -67,6 +67,7 @@ class TelegramWorker:
             give_up=self.give_up,
             transient=is_transient,
             shards=settings.stream_shards,
+            lease_ms=round(settings.stream_lease_seconds * 1000),
         )
         self.background = Background(
             bot,
