@@ -35,6 +35,7 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
+from store.updates import HandledUpdate
 from store.users import User
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,14 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
             delete(BlockedChat).where(
                 col(BlockedChat.channel) == channel, col(BlockedChat.external_id) == external_id
             )
+        )
+        # handled updates keep their ids (a late redelivery stays a no-op), not the chat
+        session.execute(
+            update(HandledUpdate)
+            .where(
+                col(HandledUpdate.channel) == channel, col(HandledUpdate.chat_id) == external_id
+            )
+            .values(chat_id="")
         )
         session.execute(
             delete(ConversationState).where(

@@ -12,6 +12,7 @@ import hmac
 import logging
 import os
 import socket
+from datetime import timedelta
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -30,7 +31,9 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.ratelimit import Limiter, LocalLimiter, RedisLimiter
 from bot.web.dashboard import QuietAccessLogger
 from bot.web.ops import add_ops
+from store.clock import utcnow
 from store.leases import take_lease
+from store.updates import prune_handled
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -69,6 +72,8 @@ async def scheduler(
                 outcome = services.run_due()
                 with services.session_factory() as session:
                     services.queue(session, outcome)
+                    # no channel redelivers an update two days late
+                    prune_handled(session=session, before=utcnow() - timedelta(days=2))
         except Exception:  # noqa: BLE001 - the database may be away; retried at the next tick
             log.exception("scheduler round failed")
         with contextlib.suppress(TimeoutError):
