@@ -196,7 +196,7 @@ class Cluster:
                 await proc.wait()
 
 
-async def _ready(port: int, timeout: float = 120.0) -> None:
+async def _ready(port: int, timeout: float = 300.0) -> None:
     import aiohttp
 
     deadline = time.monotonic() + timeout
@@ -405,6 +405,11 @@ async def run_cluster(
         out["handled_rows"] = int(rows[0][0])
         if ingress.returncode is not None:
             out["ingress_died"] = True
+    except BaseException:
+        print(f"bench cluster failed; the processes' logs are in {work}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(work, ignore_errors=True)
         return out
     finally:
         if cluster is not None:
@@ -412,7 +417,6 @@ async def run_cluster(
         await redis.stop()
         await api.stop()
         db.drop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 async def run_single(updates: int, database_url: str, posters: int = 16) -> dict[str, Any]:
@@ -440,6 +444,11 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
         await load.post(url, load.plan, posters)
         last = await _until_replied(api, load, timeout=120 + updates / 5)
         verdict = judge(load, api)
+    except BaseException:
+        print(f"bench cluster failed; the process's log is in {work}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(work, ignore_errors=True)
         return {
             "single_process_updates_per_s": round(len(load.plan) / max(1e-6, last - started), 1),
             "single_process_p99_ms": verdict["p99_ms"],
@@ -450,7 +459,6 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
             await cluster.stop()
         await api.stop()
         db.drop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 async def measure(

@@ -86,6 +86,8 @@ class Notifier:
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until *stop* is set; pending rows survive a restart in the database."""
         while not stop.is_set():
+            # cleared before the pass: a message queued while it runs wakes the next at once
+            self.wake.clear()
             try:
                 busy = await self.drain_once()
             except Exception:  # noqa: BLE001 - keep the loop alive; the row stays pending
@@ -96,7 +98,6 @@ class Notifier:
                 continue
             if stop.is_set():
                 break
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)
         # what it still held is free for others now (a failure here: the claims expire)
