@@ -28,8 +28,10 @@ def setup() -> Router:
         message = query.message
         if action is None or not isinstance(message, Message):
             return
-        # a pressed keyboard is spent: remove it so a second tap cannot act twice
-        await message.edit_reply_markup(reply_markup=None)
+        # a pressed keyboard is spent: remove it so a second tap cannot act twice (already
+        # removed when this press is redelivered)
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)
         user = query.from_user
         incoming = Incoming(
             channel=CHANNEL,
