@@ -389,7 +389,7 @@ async def run_cluster(
         else:
             await load.post(url, thirds[1], posters)
         await load.post(url, thirds[2], posters)
-        last = await _until_replied(api, load, timeout=120 + updates / 5)
+        last = await _until_replied(api, load, timeout=120 + updates * 2)
         elapsed = max(1e-6, last - started)
         out: dict[str, Any] = {
             "workers": workers,
@@ -442,7 +442,7 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
         load = Load(updates)
         started = time.monotonic()
         await load.post(url, load.plan, posters)
-        last = await _until_replied(api, load, timeout=120 + updates / 5)
+        last = await _until_replied(api, load, timeout=120 + updates * 2)
         verdict = judge(load, api)
     except BaseException:
         print(f"bench cluster failed; the process's log is in {work}", file=sys.stderr)

@@ -178,10 +178,11 @@ class StreamWorker:
     # ---- one shard ---------------------------------------------------------------------------
     async def _shard(self, shard: int) -> None:
         stream = stream_name(shard)
+        behind = True  # pending entries (ours or a previous owner's) may wait: those first
         try:
             while self._may_start(shard):
                 try:
-                    entries = await self._next(stream)
+                    entries, behind = await self._next(stream, behind)
                 except Exception as exc:  # noqa: BLE001 - Redis away or restarting
                     if "NOGROUP" in str(exc):  # Redis lost its data: start the group again
                         with contextlib.suppress(Exception):
@@ -193,31 +194,37 @@ class StreamWorker:
                     if not self._may_start(shard):
                         break  # left pending for whoever holds the shard next
                     if not await self._one(stream, entry_id, fields):
-                        break  # failed: back off, then take it again first (order)
+                        behind = True  # failed: back off, then take it again first (order)
+                        break
         finally:
             with contextlib.suppress(Exception):
                 await self._release(keys=[_lease_key(shard)], args=[self.name])
             self._forget(shard)
 
-    async def _next(self, stream: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
-        """What this shard's owner handles next: its own pending entries, else a previous
-        owner's (once idle for a lease), else new ones. Never new ones while older wait."""
-        mine = await self.redis.xreadgroup(GROUP, self.name, {stream: "0"}, count=self.batch)
-        if mine and mine[0][1]:
-            return list(mine[0][1])
-        pending = await self.redis.xpending(stream, GROUP)
-        if pending and pending.get("pending"):
-            claimed = await self.redis.xautoclaim(
-                stream, GROUP, self.name, self.lease_ms, "0-0", count=self.batch
-            )
-            entries = [(i, f) for i, f in claimed[1] if f]
-            if not entries:  # a previous owner's entries are not idle long enough yet
-                await asyncio.sleep(min(0.5, self.lease_ms / 4000))
-            return entries
+    async def _next(
+        self, stream: str, behind: bool
+    ) -> tuple[list[tuple[bytes, dict[bytes, bytes]]], bool]:
+        """What this shard's owner handles next, and whether older entries may still wait:
+        while *behind*, its own pending entries, else a previous owner's (once idle for a
+        lease); then new ones. Never new ones while older wait. (Once caught up nothing else
+        can leave entries pending in a shard we own, until one of ours fails.)"""
+        if behind:
+            mine = await self.redis.xreadgroup(GROUP, self.name, {stream: "0"}, count=self.batch)
+            if mine and mine[0][1]:
+                return [(i, f) for i, f in mine[0][1] if f], True
+            pending = await self.redis.xpending(stream, GROUP)
+            if pending and pending.get("pending"):
+                claimed = await self.redis.xautoclaim(
+                    stream, GROUP, self.name, self.lease_ms, "0-0", count=self.batch
+                )
+                entries = [(i, f) for i, f in claimed[1] if f]
+                if not entries:  # a previous owner's entries are not idle long enough yet
+                    await asyncio.sleep(min(0.5, self.lease_ms / 4000))
+                return entries, True
         new = await self.redis.xreadgroup(
             GROUP, self.name, {stream: ">"}, count=self.batch, block=self.block_ms
         )
-        return list(new[0][1]) if new else []
+        return (list(new[0][1]) if new else []), False
 
     async def _one(self, stream: str, entry_id: bytes, fields: dict[bytes, bytes]) -> bool:
         """Handle one entry; True when it is done (acknowledged or to be acknowledged)."""
