@@ -74,6 +74,12 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
 
     undo = {
+        # 7 (cluster): outbox claims
+        7: [
+            "DROP INDEX ix_outbox_chat_pending",
+            "ALTER TABLE outbox DROP COLUMN claimed_until",
+            "ALTER TABLE outbox DROP COLUMN claimed_by",
+        ],
         6: ["ALTER TABLE orders DROP COLUMN contacts_at"],
         5: ["DROP INDEX uq_push_log_user_article"],
         4: [

@@ -126,3 +126,14 @@ def test_racing_processes_take_a_lease_once(file_engine: Engine):
     for t in threads:
         t.join()
     assert len(winners) == 1
+
+
+def test_a_version_6_database_gets_the_claim_columns(engine: Engine):
+    from store.db import SCHEMA_VERSION, init_db
+    from tests.factories import downgrade
+
+    downgrade(engine, 6)
+    assert init_db(engine) == SCHEMA_VERSION
+    with Session(engine) as s:
+        _queue(s, ("1", "a1"))
+        assert [r.claimed_by for r in claim(session=s, channel="telegram", worker="s1")] == ["s1"]
