@@ -36,9 +36,11 @@ start() {
 stop() {
   local dir=${1:-${TIANFU_REDIS_DIR:-}}
   [ -n "$dir" ] && [ -f "$dir/redis.pid" ] || return 0
-  kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+  local pid
+  pid=$(cat "$dir/redis.pid")  # Redis removes the file as it exits
+  kill "$pid" 2>/dev/null || true
   for _ in $(seq 50); do
-    kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
   rm -rf "$dir"
