@@ -22,7 +22,7 @@ from dialogs.mydata import QuestionRetention
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import RollupCheck, StatsDesk
-from dialogs.types import Outcome
+from dialogs.types import Outbound, Outcome
 from knowledge.lexicons import default_vocabulary
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
@@ -124,27 +124,10 @@ class Services:
             out.outbound.extend(done.outbound)
         return out
 
-    def queue(self, session: Session, outcome: Outcome) -> int:
-        """Persist this outcome's messages for other people in the outbox (one transaction)
-        and wake the sender; the number queued."""
-        n = enqueue_many(
-            session=session,
-            messages=[
-                {
-                    "channel": msg.channel,
-                    "external_id": msg.external_id,
-                    "text": msg.text,
-                    "buttons": [
-                        [{"label": b.label, "action": str(b.action)} for b in row]
-                        for row in msg.buttons
-                    ],
-                    "kind": msg.kind,
-                    "ref": msg.ref,
-                    "media": list(msg.media) or None,  # photos and voice (issue 16)
-                }
-                for msg in outcome.outbound
-            ],
-        )
+    def queue(self, session: Session, outcome: Outcome, *, commit: bool = True) -> int:
+        """Persist this outcome's messages for other people in the outbox (one transaction;
+        the caller's when *commit* is False) and wake the sender; the number queued."""
+        n = enqueue_many(session=session, messages=outbox_rows(outcome.outbound), commit=commit)
         if n:
             self.wake.set()
         return n
@@ -152,6 +135,24 @@ class Services:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
+
+
+def outbox_rows(messages: list[Outbound], *, kind: str | None = None) -> list[dict[str, Any]]:
+    """Messages as outbox rows (store.outbox.enqueue_many); *kind* overrides theirs."""
+    return [
+        {
+            "channel": msg.channel,
+            "external_id": msg.external_id,
+            "text": msg.text,
+            "buttons": [
+                [{"label": b.label, "action": str(b.action)} for b in row] for row in msg.buttons
+            ],
+            "kind": kind or msg.kind,
+            "ref": msg.ref,
+            "media": list(msg.media) or None,  # photos and voice (issue 16)
+        }
+        for msg in messages
+    ]
 
 
 def prepare_knowledge(services: Services) -> tuple[int, int]:

@@ -107,6 +107,19 @@ def _run_bot(settings: Settings, services: Services | None, *, webhook: bool) ->
     return 0
 
 
+# ---- running at scale (issue 17) ----------------------------------------------------------
+def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.telegram.worker import serve_worker
+
+    if settings.telegram_bot_token is None or not settings.redis_url:
+        print("tianfu worker: set TELEGRAM_BOT_TOKEN and REDIS_URL first", file=sys.stderr)
+        return 2
+    asyncio.run(serve_worker(settings, sender=not args.no_sender, jobs=not args.no_jobs))
+    return 0
+
+
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_services, prepare_knowledge
 
@@ -182,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to listen on (default WEB_HOST)")
     serve.add_argument("--port", type=int, default=None, help="port (default WEB_PORT)")
     serve.set_defaults(handler=_cmd_serve)
+    worker = sub.add_parser(
+        "worker", help="handle the updates the webhook queued in Redis (REDIS_URL)"
+    )
+    worker.add_argument("--no-sender", action="store_true", help="do not send the outbox")
+    worker.add_argument("--no-jobs", action="store_true", help="do not run the scheduler")
+    worker.set_defaults(handler=_cmd_worker)
     cli_kb.register(sub)
     cli_stats.register(sub)
     cli_bench.register(sub)
@@ -207,10 +226,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         except SettingsError as exc:
             print(f"tianfu: {exc}", file=sys.stderr)
             return 2
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.ops import configure_logging
+
+    configure_logging(logging.DEBUG if args.verbose else settings.log_level, settings.log_format)
     try:
         return handler(args, settings)
     except KeyboardInterrupt:

@@ -209,6 +209,30 @@ async def _bench_web(sessions: int, requests: int) -> dict[str, Any]:
             services.close()
 
 
+def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
+    """`tianfu bench cluster` (issue 17): N workers, a worker killed, Redis restarted."""
+    import asyncio
+    import os
+
+    from bench.cluster import measure
+
+    url = args.database_url or os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        print(
+            "tianfu bench cluster: give a PostgreSQL server with --database-url or "
+            'TEST_DATABASE_URL (eval "$(.ci/pg.sh start)")',
+            file=sys.stderr,
+        )
+        return 2
+    out = asyncio.run(
+        measure(
+            args.workers, args.updates, url, chaos=not args.no_chaos, single=not args.no_single
+        )
+    )
+    print(json.dumps(out, ensure_ascii=False))
+    return 0 if out["lost"] == 0 and out["duplicated"] == 0 else 1
+
+
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
     """Blind multi-turn conversations through the assistant in a throwaway DATA_DIR."""
     import tempfile
@@ -488,6 +512,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     wb.add_argument("--sessions", type=int, default=20, help="concurrent browser sessions")
     wb.add_argument("--requests", type=int, default=2000, help="requests in all")
     wb.set_defaults(handler=cmd_web)
+    cl = bench_sub.add_parser(
+        "cluster", help="N workers on Redis and PostgreSQL; one killed, Redis restarted"
+    )
+    cl.add_argument("--workers", type=int, default=2)
+    cl.add_argument("--updates", type=int, default=600)
+    cl.add_argument("--database-url", help="a PostgreSQL server (default TEST_DATABASE_URL)")
+    cl.add_argument("--no-chaos", action="store_true", help="kill nothing, restart nothing")
+    cl.add_argument("--no-single", action="store_true", help="skip the one-process run")
+    cl.set_defaults(handler=cmd_cluster)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)
     pu.set_defaults(handler=cmd_push)

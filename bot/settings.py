@@ -120,6 +120,15 @@ class Settings(BaseSettings):
     kb_max_age_days: int = Field(default=365, ge=1, le=3650)
     # --- perf (issue 17): indicator rollups ---
     stats_check_hour: int = Field(default=3, ge=0, le=23)
+    # running at scale (issue 17): Redis-queued updates, shared sending limits, ops endpoints
+    redis_url: str = ""
+    stream_shards: int = Field(default=16, ge=1, le=1024)
+    stream_lease_seconds: float = Field(default=5.0, ge=0.5, le=300)
+    telegram_rate_per_second: float = Field(default=30.0, gt=0, le=100_000)
+    telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
+    ops_host: str = "127.0.0.1"
+    ops_port: int = Field(default=9100, ge=0, le=65535)
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -160,6 +169,14 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         if value and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", value):
             msg = f"expected a sqlite:// or postgresql:// URL, got {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not re.match(r"^(redis|rediss|unix)://", value):
+            msg = f"expected a redis:// URL (e.g. redis://127.0.0.1:6379/0), got {value!r}"
             raise ValueError(msg)
         return value
 

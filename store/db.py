@@ -23,6 +23,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     experts,
     feedback,
     interests,
+    leases,
     links,  # /link codes (issue 16)
     media,
     needs,
@@ -43,7 +44,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -101,6 +102,14 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     # from the base tables by init_db below)
     8: [
         "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL DEFAULT 'individual'",
+    ],
+    # 9 (cluster, issue 17): outbox rows are claimed by one of several senders under a lease;
+    # handled_updates and leases are new tables
+    9: [
+        "ALTER TABLE outbox ADD COLUMN claimed_by VARCHAR(64) NOT NULL DEFAULT ''",
+        "ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMP",
+        "CREATE INDEX IF NOT EXISTS ix_outbox_chat_pending "
+        "ON outbox (channel, external_id, status, id)",
     ],
 }
 ROLLUPS_SINCE = 8  # a database migrated from below this version gets its rollups built

@@ -1,20 +1,32 @@
 """The outbound message queue: persisted so that a restart resumes it and nothing is dropped
-silently. Each row ends sent, failed (with the error) or blocked (the user blocked the bot)."""
+silently. Each row ends sent, failed (with the error) or blocked (the user blocked the bot).
+
+Any number of senders may deliver from it at once: :func:`claim` hands a sender whole chats
+(every pending row of a chat, so one chat's messages leave in order from one sender) under a
+lease (claimed_by, claimed_until). On PostgreSQL the chats' first rows are taken with
+``FOR UPDATE SKIP LOCKED``, so two senders claiming at the same moment skip each other's
+chats instead of waiting; SQLite runs the claim as one UPDATE under its single writer lock.
+A sender that dies leaves its claims to expire; another then sends those rows.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, insert, update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlalchemy import JSON, Column, DateTime, Index, bindparam, insert, text, update
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import utcnow
 
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        # the claim looks up the first pending row of each chat
+        Index("ix_outbox_chat_pending", "channel", "external_id", "status", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=32)
@@ -34,6 +46,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # which sender holds this row, and until when (claim); expired claims are free again
+    claimed_by: str = Field(default="", max_length=64)
+    claimed_until: datetime | None = None
 
 
 class BlockedChat(SQLModel, table=True):
@@ -75,9 +90,12 @@ def enqueue(
     return row
 
 
-def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
+def enqueue_many(*, session: Session, messages: list[dict[str, Any]], commit: bool = True) -> int:
     """Queue several messages in one transaction (keys as for :func:`enqueue`; one
-    multi-row INSERT, so a push round of many thousands is queued in seconds)."""
+    multi-row INSERT, so a push round of many thousands is queued in seconds).
+
+    With ``commit=False`` the rows join the caller's transaction (a turn's replies are
+    committed together with the record that the update was handled)."""
     if not messages:
         return 0
     blocked = {
@@ -105,7 +123,8 @@ def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
             row["status"], row["error"] = "blocked", "recipient blocked the bot earlier"
         rows.append(row)
     session.execute(insert(OutboxMessage), rows)
-    session.commit()
+    if commit:
+        session.commit()
     return len(rows)
 
 
@@ -158,7 +177,95 @@ def pending_for(
     return list(session.exec(stmt).all())
 
 
+# The chats a sender may take: their first pending row is due and free (unclaimed, expired,
+# or already this sender's). Whole chats are claimed so that one chat's rows keep their order.
+_FREE_CHATS = """
+SELECT h.external_id FROM outbox h
+WHERE h.channel = :channel AND h.status = 'pending' AND h.next_attempt_at <= :now
+  AND (h.claimed_until IS NULL OR h.claimed_until < :now OR h.claimed_by = :worker)
+  AND h.id = (SELECT min(f.id) FROM outbox f WHERE f.channel = h.channel
+              AND f.external_id = h.external_id AND f.status = 'pending')
+ORDER BY h.id LIMIT :limit
+"""
+_CLAIM = """
+UPDATE outbox SET claimed_by = :worker, claimed_until = :until
+WHERE channel = :channel AND status = 'pending' AND next_attempt_at <= :now
+  AND external_id IN ({chats})
+RETURNING id
+"""
+
+
+def claim(
+    *,
+    session: Session,
+    channel: str,
+    worker: str,
+    limit: int = 100,
+    lease: float = 60.0,
+    now: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Claim the due rows of up to *limit* chats of *channel* for sender *worker* for *lease*
+    seconds, and return them in order. Rows this sender already holds come back too.
+
+    Every status change through :func:`mark` releases the claim.
+    """
+    now = now or utcnow()
+    params = {
+        "channel": channel,
+        "worker": worker[:64],
+        "now": now,
+        "until": now + timedelta(seconds=lease),
+        "limit": limit,
+    }
+    types = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))
+    if session.get_bind().dialect.name == "postgresql":
+        # lock the chats' first rows (skipping chats another sender is claiming right now) and
+        # hold the locks until the claim commits
+        heads = text(_FREE_CHATS + " FOR UPDATE SKIP LOCKED").bindparams(types[0])
+        chats = [row[0] for row in session.execute(heads, params).all()]
+        if not chats:
+            session.rollback()
+            return []
+        marks = ", ".join(f":c{i}" for i in range(len(chats)))
+        params.update({f"c{i}": chat for i, chat in enumerate(chats)})
+        stmt_claim = text(_CLAIM.format(chats=marks)).bindparams(*types)
+    else:  # one statement under SQLite's writer lock: nobody claims in between
+        stmt_claim = text(_CLAIM.format(chats=_FREE_CHATS)).bindparams(*types)
+    ids = [row[0] for row in session.execute(stmt_claim, params).all()]
+    session.commit()
+    if not ids:
+        return []
+    stmt = select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))
+    return list(session.exec(stmt.order_by(col(OutboxMessage.id))).all())
+
+
+def release_claims(*, session: Session, channel: str, worker: str) -> int:
+    """Free the pending rows *worker* still holds (a sender stopping cleanly)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.channel) == channel,
+            col(OutboxMessage.claimed_by) == worker[:64],
+            col(OutboxMessage.status) == "pending",
+        )
+        .values(claimed_until=None)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def backlog(*, session: Session, channel: str | None = None) -> int:
+    """Pending rows (due or not), of one channel or all: the metrics' outbox backlog."""
+    stmt = select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    if channel is not None:
+        stmt = stmt.where(OutboxMessage.channel == channel)
+    return int(session.exec(stmt).one())
+
+
 def mark(*, session: Session, message_id: int, **values: Any) -> None:
+    """Set *values* on one row and release its claim (a retried row is free for any sender
+    once due)."""
+    values.setdefault("claimed_until", None)
     session.execute(
         update(OutboxMessage).where(col(OutboxMessage.id) == message_id).values(**values)
     )

@@ -38,7 +38,7 @@ from store.push import PushLog
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.trust import ContactView, ExpertReview, Report, Suspension
-from store.updates import forget_chat_updates
+from store.updates import HandledUpdate, forget_chat_updates
 from store.users import Identity, User, identities
 from store.wechat import CHANNEL as WECHAT
 from store.wechat import export_peer, forget_peer
@@ -277,6 +277,12 @@ def forget_person(
                 delete(BlockedChat).where(
                     col(BlockedChat.channel) == ch, col(BlockedChat.external_id) == ext
                 )
+            )
+            # handled updates keep their ids (a late redelivery stays a no-op), not the chat
+            session.execute(
+                update(HandledUpdate)
+                .where(col(HandledUpdate.channel) == ch, col(HandledUpdate.chat_id) == ext)
+                .values(chat_id="")
             )
             session.execute(
                 delete(ConversationState).where(

@@ -74,6 +74,12 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
 
     undo = {
+        # 9 (cluster): outbox claims
+        9: [
+            "DROP INDEX ix_outbox_chat_pending",
+            "ALTER TABLE outbox DROP COLUMN claimed_until",
+            "ALTER TABLE outbox DROP COLUMN claimed_by",
+        ],
         7: ["ALTER TABLE outbox DROP COLUMN media"],
         8: [
             "ALTER TABLE needs DROP COLUMN requester_kind",

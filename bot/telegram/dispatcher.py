@@ -8,9 +8,15 @@ from aiogram import Dispatcher, Router
 from aiogram.types import BotCommand, ErrorEvent
 
 from bot.app import Services
+from bot.ops import UPDATES_FAILED
 from bot.settings import Settings
 from bot.telegram.handlers import callbacks, commands, messages
-from bot.telegram.middlewares import DedupMiddleware, SessionMiddleware, ThrottleMiddleware
+from bot.telegram.middlewares import (
+    DedupMiddleware,
+    HandledMiddleware,
+    SessionMiddleware,
+    ThrottleMiddleware,
+)
 
 log = logging.getLogger(__name__)
 
@@ -29,22 +35,33 @@ BOT_COMMANDS = [
 ]
 
 
-def create_dispatcher(settings: Settings, services: Services) -> Dispatcher:
+def create_dispatcher(
+    settings: Settings, services: Services, *, via_outbox: bool = False
+) -> Dispatcher:
     """The bot's Dispatcher: *services* as workflow data, a session per update, dedup and
-    throttle, the routers, and an apology when a handler fails."""
+    throttle, the routers, and an apology when a handler fails.
+
+    With *via_outbox* (``tianfu worker``) replies are committed to the outbox with the
+    handled-update row, and a failing update raises out of ``feed_update`` (nothing is
+    committed; the worker does not acknowledge it and tries again) instead of apologising.
+    """
     dp = Dispatcher(services=services)
     dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(SessionMiddleware(services.session_factory))
+    dp.update.outer_middleware(HandledMiddleware(via_outbox=via_outbox))
     throttle = ThrottleMiddleware()
     dp.message.outer_middleware(throttle)
     dp.callback_query.outer_middleware(throttle)
     root = Router(name="tianfu")
     root.include_routers(commands.setup(), callbacks.setup(), messages.setup())
     dp.include_router(root)
+    if via_outbox:
+        return dp
 
     @dp.errors()
     async def on_error(event: ErrorEvent) -> bool:
         update = event.update
+        UPDATES_FAILED.labels("telegram").inc()
         log.error(
             "update %s failed: %r", update.update_id, event.exception, exc_info=event.exception
         )

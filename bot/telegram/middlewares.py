@@ -1,4 +1,5 @@
-"""Outer middlewares: duplicate updates, a DB session per update, per-user throttle."""
+"""Outer middlewares: duplicate updates, a DB session per update, the handled-update row,
+per-user throttle."""
 
 from __future__ import annotations
 
@@ -9,8 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
+
+from bot.ops import TURN_SECONDS, UPDATES_FAILED, UPDATES_HANDLED, update_context
+from bot.telegram.turns import CHANNEL, Turn
+from store.updates import add_handled, was_handled
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +51,50 @@ class SessionMiddleware(BaseMiddleware):
         with self.session_factory() as session:
             data["session"] = session
             return await handler(event, data)
+
+
+class HandledMiddleware(BaseMiddleware):
+    """The database's memory of handled updates (after SessionMiddleware): an update whose
+    row exists is a redelivery and does nothing; the others get a :class:`Turn` that the
+    handler commits with its output, or - for updates no turn handles (a file, a sticker, a
+    throttled message) - the row is written after the handler.
+
+    Args:
+        via_outbox: replies to the chat go through the outbox (``tianfu worker``).
+    """
+
+    def __init__(self, *, via_outbox: bool = False) -> None:
+        self.via_outbox = via_outbox
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        session: Session = data["session"]
+        update_id = str(event.update_id)
+        if was_handled(session=session, channel=CHANNEL, update_id=update_id):
+            log.info("update %s was handled before: nothing to do", update_id)
+            return None
+        chat = data.get("event_chat")
+        turn = Turn(update_id, str(chat.id) if isinstance(chat, Chat) else "", self.via_outbox)
+        data["turn"] = turn
+        started = time.perf_counter()
+        with update_context(update_id):
+            try:
+                result = await handler(event, data)
+            except Exception:
+                UPDATES_FAILED.labels(CHANNEL).inc()
+                raise
+        UPDATES_HANDLED.labels(CHANNEL).inc()
+        TURN_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
+        if not turn.recorded:
+            add_handled(
+                session=session, channel=CHANNEL, update_id=update_id, chat_id=turn.chat_id
+            )
+            try:
+                session.commit()
+            except IntegrityError:  # handled meanwhile elsewhere: that one counts
+                session.rollback()
+        return result
 
 
 class ThrottleMiddleware(BaseMiddleware):

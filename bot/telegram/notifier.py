@@ -1,11 +1,19 @@
 """Deliver queued messages within Telegram's limits: about 30 messages/s overall and one per
-second per chat; honour retry_after; back off on network errors; stop at 403 (blocked)."""
+second per chat; honour retry_after; back off on network errors; stop at 403 (blocked).
+
+Several notifiers may run (one per process): each claims whole chats from the outbox under a
+lease (store.outbox.claim), and the limits are shared through the limiter (RedisLimiter when
+REDIS_URL is set). A notifier killed mid-send leaves its claims to expire, and that one message
+may go out twice: Telegram has no idempotency key, so delivery is at least once."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -20,12 +28,14 @@ from aiogram.exceptions import (
 )
 from sqlmodel import Session
 
+from bot.ops import MESSAGES_SENT
 from bot.telegram import media as tg_media
+from bot.telegram.ratelimit import Limiter, LocalLimiter
 from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.turns import CHANNEL
 from store.clock import utcnow
 from store.media import MediaStorage
-from store.outbox import OutboxMessage, block, due, mark, retry_later
+from store.outbox import OutboxMessage, block, claim, mark, release_claims, retry_later
 from store.push import still_wanted
 
 log = logging.getLogger(__name__)
@@ -44,6 +54,10 @@ class Notifier:
         sleep: how to wait that many seconds; tests pass one that advances the fake clock.
         now: the wall-clock time in UTC (when a row may be retried).
         media: where stored photos and voice are, for rows that carry media ids.
+        limiter: the shared limits (default: this process's, from the two rates above).
+        name: who claims outbox rows (default: host and process id).
+        lease: seconds a claim lasts before another sender may take the rows.
+        concurrency: chats sent to at the same time.
     """
 
     def __init__(
@@ -58,22 +72,27 @@ class Notifier:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = utcnow,
         media: MediaStorage | None = None,
+        limiter: Limiter | None = None,
+        name: str = "",
+        lease: float = 60.0,
+        concurrency: int = 16,
     ) -> None:
         self.bot = bot
         self.clock, self.sleep, self.now = clock, sleep, now
         self.session_factory = session_factory
         self.media = media
         self.wake = wake or asyncio.Event()
-        self.gap = 1.0 / per_second
-        self.chat_interval = per_chat_interval
-        self._last_send = 0.0
-        self._last_chat: dict[str, float] = {}
-        self._blocked: set[str] = set()
+        self.limiter = limiter or LocalLimiter(per_second, per_chat_interval, clock)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = lease
+        self.concurrency = concurrency
         self.sent = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until *stop* is set; pending rows survive a restart in the database."""
         while not stop.is_set():
+            # cleared before the pass: a message queued while it runs wakes the next at once
+            self.wake.clear()
             try:
                 busy = await self.drain_once()
             except Exception:  # noqa: BLE001 - keep the loop alive; the row stays pending
@@ -84,9 +103,11 @@ class Notifier:
                 continue
             if stop.is_set():
                 break
-            self.wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)
+        # what it still held is free for others now (a failure here: the claims expire)
+        with contextlib.suppress(Exception), self.session_factory() as session:
+            release_claims(session=session, channel=CHANNEL, worker=self.name)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Deliver everything due now (tests, shutdown)."""
@@ -95,26 +116,45 @@ class Notifier:
             await self.sleep(0.01)
 
     async def drain_once(self) -> bool:
-        """One pass over due rows. True when something is still waiting (per-chat pacing)."""
+        """One pass over the chats this sender claims. True when something is still waiting
+        (per-chat pacing)."""
         with self.session_factory() as session:
-            rows = due(session=session, channel=CHANNEL, now=self.now())
-        self._blocked.clear()
-        waiting = False
+            rows = claim(
+                session=session,
+                channel=CHANNEL,
+                worker=self.name,
+                lease=self.lease,
+                now=self.now(),
+            )
+        chats: dict[str, list[OutboxMessage]] = {}
         for row in rows:
-            if row.external_id in self._blocked:
-                continue  # blocked during this pass; the store already marked its rows
+            chats.setdefault(row.external_id, []).append(row)
+        # chats are sent to side by side (each waits on the network, not on the others);
+        # one chat's rows one after another, in order
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def one_chat(chat_rows: list[OutboxMessage]) -> bool:
+            async with gate:
+                return await self._send_chat(chat_rows)
+
+        waiting = await asyncio.gather(*(one_chat(r) for r in chats.values()))
+        return any(waiting)
+
+    async def _send_chat(self, rows: list[OutboxMessage]) -> bool:
+        """Send one chat's claimed rows in order; True when the chat must wait (pacing) and
+        its remaining rows stay claimed for the next pass."""
+        for row in rows:
             if row.kind == "push" and not self._wanted(row):
                 continue
-            now = self.clock()
-            ready_at = self._last_chat.get(row.external_id, 0.0) + self.chat_interval
-            if ready_at > now:
-                waiting = True  # this chat had a message less than a second ago
-                continue
-            gap = self._last_send + self.gap - now
-            if gap > 0:
-                await self.sleep(gap)
-            await self._deliver(row)
-        return waiting
+            slot = await self.limiter.reserve(row.external_id)
+            while not slot.ok and not slot.chat_wait:
+                await self.sleep(slot.global_wait)  # the whole bot waits (rate, 429 pause)
+                slot = await self.limiter.reserve(row.external_id)
+            if not slot.ok:
+                return True  # this chat had a message less than a second ago
+            if not await self._deliver(row):
+                return False  # blocked: the store marked the chat's other rows
+        return False
 
     def _wanted(self, row: OutboxMessage) -> bool:
         """A push queued before its reader unsubscribed or stopped is dropped, not sent."""
@@ -130,9 +170,9 @@ class Notifier:
         log.info("push %s to %s dropped: unsubscribed", row.id, row.external_id)
         return False
 
-    async def _deliver(self, row: OutboxMessage) -> None:
-        self._last_send = self.clock()
-        self._last_chat[row.external_id] = self._last_send
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        """Send one row and record what happened; False when the chat's later rows must wait
+        (flood control, a network error: this row goes first when retried; or blocked)."""
         try:
             chat_id = int(row.external_id)
         except ValueError:
@@ -143,7 +183,7 @@ class Notifier:
                     status="failed",
                     error="not a Telegram chat id",
                 )
-            return
+            return True
         try:
             await self.bot.send_message(
                 chat_id=chat_id,
@@ -159,29 +199,30 @@ class Notifier:
                     message_id=row.id or 0,
                     next_attempt_at=self.now() + timedelta(seconds=exc.retry_after),
                 )
-            self._last_chat[row.external_id] = self.clock() + exc.retry_after
-            return
+            await self.limiter.pause(exc.retry_after)
+            return False
         except TelegramForbiddenError as exc:
             log.info("chat %s blocked the bot: %s", row.external_id, exc.message)
             with self.session_factory() as s:
                 block(session=s, channel=CHANNEL, external_id=row.external_id)
-            self._blocked.add(row.external_id)
-            return
+            return False
         except TelegramBadRequest as exc:
             with self.session_factory() as s:
                 mark(session=s, message_id=row.id or 0, status="failed", error=exc.message[:500])
             log.warning("message %s refused: %s", row.id, exc.message)
-            return
+            return True
         except (TelegramNetworkError, TelegramServerError, OSError) as exc:
             with self.session_factory() as s:
                 status = retry_later(session=s, row=row, error=str(exc))
             log.warning("message %s not delivered (%s), now %s", row.id, exc, status)
-            return
+            return False
         with self.session_factory() as s:
             mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
         self.sent += 1
+        MESSAGES_SENT.labels(CHANNEL).inc()
         if row.media and self.media is not None:
             await self._deliver_media(chat_id, row, self.media)
+        return True
 
     async def _deliver_media(
         self, chat_id: int, row: OutboxMessage, storage: MediaStorage

@@ -1,23 +1,34 @@
-"""Telegram's bot, its long polling, and its webhook route (mounted by `tianfu serve`)."""
+"""Telegram's bot, its long polling, and its webhook route (mounted by `tianfu serve`).
+
+With REDIS_URL the webhook is the cluster's ingress: it verifies each update and appends it
+to a Redis Stream (bot.cluster.streams) for `tianfu worker` processes, instead of handling it;
+the serving process still runs a sender and the scheduler, which share their work with the
+workers'."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 from bot.app import Services, build_services
-from bot.background import Background
+from bot.background import Background, WakeRelay
+from bot.ops import UPDATES_QUEUED, UPDATES_REFUSED
 from bot.settings import Settings
 from bot.telegram.dispatcher import BOT_COMMANDS, create_dispatcher
 from bot.telegram.notifier import Notifier
+from bot.telegram.ratelimit import Limiter, LocalLimiter, RedisLimiter
+from bot.web.ops import add_ops
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -36,16 +47,20 @@ def make_bot(settings: Settings) -> Bot:
 
 
 def _prepare(
-    settings: Settings, services: Services | None = None, bot: Bot | None = None
+    settings: Settings,
+    services: Services | None = None,
+    bot: Bot | None = None,
+    redis: Any | None = None,
 ) -> tuple[Bot, Dispatcher, Services, Background]:
-    """The bot, its Dispatcher and the background tasks started and stopped with it."""
+    """The bot, its Dispatcher and the background tasks started and stopped with it (with
+    *redis*: Telegram's limits shared with the cluster, and woken by workers' commits)."""
     services = services or build_services(settings)
     bot = bot or make_bot(settings)
     dp = create_dispatcher(settings, services)
     background = Background(
         services,
         settings.scheduler_interval_seconds,
-        [Notifier(bot, services.session_factory, services.wake, media=services.media)],
+        [notifier(bot, services, redis), *([WakeRelay(redis, services.wake)] if redis else [])],
     )
 
     async def on_startup(bot: Bot) -> None:
@@ -58,6 +73,25 @@ def _prepare(
     dp.startup.register(on_startup)
     dp.shutdown.register(on_shutdown)
     return bot, dp, services, background
+
+
+def make_limiter(settings: Settings, redis: Any | None) -> Limiter:
+    """Telegram's limits for this process alone, or shared through Redis."""
+    rate, interval = settings.telegram_rate_per_second, settings.telegram_chat_interval_seconds
+    if redis is not None:
+        return RedisLimiter(redis, rate, interval)
+    return LocalLimiter(rate, interval)
+
+
+def notifier(bot: Bot, services: Services, redis: Any | None = None) -> Notifier:
+    """The outbox's Telegram sender of this process (limits shared through *redis*)."""
+    return Notifier(
+        bot,
+        services.session_factory,
+        services.wake,
+        media=services.media,
+        limiter=make_limiter(services.settings, redis),
+    )
 
 
 async def run_polling(settings: Settings, services: Services | None = None) -> None:
@@ -88,9 +122,12 @@ class CheckedRequestHandler(SimpleRequestHandler):
         return await super().handle(request)
 
 
-def mount_webhook(app: web.Application, settings: Settings, bot: Bot, dp: Dispatcher) -> None:
+def mount_webhook(
+    app: web.Application, settings: Settings, bot: Bot, dp: Dispatcher, redis: Any | None = None
+) -> None:
     """Telegram updates at WEBHOOK_PATH on *app* (checked against WEBHOOK_SECRET); the
-    dispatcher starts and stops with the application and sets the webhook when it starts."""
+    dispatcher starts and stops with the application and sets the webhook when it starts.
+    With *redis* the updates are appended to the update streams instead of handled here."""
     if not settings.webhook_url or settings.webhook_secret is None:
         msg = "webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET"
         raise ValueError(msg)
@@ -106,10 +143,73 @@ def mount_webhook(app: web.Application, settings: Settings, bot: Bot, dp: Dispat
 
     dp.startup.register(set_commands)
     dp.startup.register(set_hook)
-    CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-        app, path=WEBHOOK_PATH
-    )
+    if redis is not None:
+        from bot.cluster.streams import Ingress, ensure_groups
+
+        ingress = Ingress(redis, settings.stream_shards)
+        app.router.add_post(WEBHOOK_PATH, StreamIngressHandler(bot, ingress, secret).handle)
+
+        async def groups(_: web.Application) -> None:
+            try:  # so that the stream lag is measured from the first update on
+                await ensure_groups(redis, settings.stream_shards)
+            except Exception as exc:  # noqa: BLE001 - the workers create them too
+                log.warning("webhook: cannot create the stream groups yet: %s", exc)
+
+        app.on_startup.append(groups)
+    else:
+        CheckedRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+            app, path=WEBHOOK_PATH
+        )
     setup_application(app, dp, bot=bot)
+
+
+class StreamIngressHandler:
+    """The webhook's handler with REDIS_URL: check the secret and the body, append the update
+    to its chat's stream (once per update id), answer 200 - or 503 when Redis cannot take it,
+    so that Telegram sends it again later."""
+
+    def __init__(self, bot: Bot, ingress: Any, secret: str) -> None:
+        self.bot, self.ingress, self.secret = bot, ingress, secret
+
+    async def handle(self, request: web.Request) -> web.Response:
+        from redis.exceptions import RedisError
+
+        secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+        if not hmac.compare_digest(secret.encode(), self.secret.encode()):
+            return web.Response(status=401, text="Unauthorized")
+        raw = await request.read()
+        try:
+            update = Update.model_validate(self.bot.session.json_loads(raw), context={})
+        except ValueError as exc:  # JSON and pydantic validation errors alike
+            reason = str(exc).splitlines()[0][:200]
+            log.warning("webhook: refused %d bytes from %s: %s", len(raw), request.remote, reason)
+            return web.Response(status=400, text="400 Bad Request: not a Telegram update\n")
+        context = UserContextMiddleware.resolve_event_context(update)
+        chat = context.chat.id if context.chat else (context.user.id if context.user else 0)
+        try:
+            new = await self.ingress.append(str(update.update_id), str(chat), raw)
+        except (RedisError, OSError) as exc:
+            UPDATES_REFUSED.inc()
+            log.warning("webhook: update %s not queued, Redis away: %s", update.update_id, exc)
+            return web.Response(status=503, text="503 queue unavailable, retry later\n")
+        if new:
+            UPDATES_QUEUED.inc()
+        return web.json_response({})
+
+
+def webhook_app(
+    settings: Settings,
+    services: Services,
+    bot: Bot,
+    dp: Dispatcher,
+    redis: Any | None = None,
+) -> web.Application:
+    """An application with only the webhook (see :func:`mount_webhook`) and /healthz,
+    /readyz, /metrics; `tianfu serve` mounts the same route beside the other channels."""
+    app = web.Application()
+    mount_webhook(app, settings, bot, dp, redis)
+    add_ops(app, services)
+    return app
 
 
 class Polling:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from aiogram import Bot
@@ -12,10 +12,12 @@ from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import BufferedInputFile, Message
 from sqlmodel import Session
 
+from bot.app import outbox_rows
 from bot.telegram import media as tg_media
 from bot.telegram.render import keyboard
-from dialogs.types import Incoming, Outcome
-from store.outbox import is_blocked, unblock
+from dialogs.types import Incoming, Outbound, Outcome
+from store.outbox import enqueue_many, is_blocked, unblock
+from store.updates import add_handled
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -23,6 +25,22 @@ if TYPE_CHECKING:
 CHANNEL = "telegram"
 _ORDER_REF = re.compile(r"#(\d+)")
 _CASE_REF = re.compile(r"^(?:案例|Case) #(\d+)")  # issue 19: a curation draft to edit
+
+
+@dataclass(slots=True)
+class Turn:
+    """One update's bookkeeping, given to handlers as workflow data ``turn``.
+
+    The update's handled row (store.updates) is committed with the turn's outbox rows. With
+    *via_outbox* (``tianfu worker``) the replies to this chat are outbox rows too, in that same
+    transaction: once it commits, the update is done and its replies will be sent, exactly
+    once, whatever dies next; before it commits, nothing of the turn's output exists.
+    """
+
+    update_id: str
+    chat_id: str
+    via_outbox: bool = False
+    recorded: bool = False
 
 
 def seen(session: Session, external_id: str) -> None:
@@ -57,7 +75,9 @@ def incoming_from(message: Message, text: str) -> Incoming:
     )
 
 
-async def handle_text(message: Message, text: str, services: Services, session: Session) -> None:
+async def handle_text(
+    message: Message, text: str, services: Services, session: Session, turn: Turn | None = None
+) -> None:
     """The whole life of a text update: to the assistant, queue for others, reply here."""
     incoming = incoming_from(message, text)
     seen(session, incoming.user_id)
@@ -66,11 +86,43 @@ async def handle_text(message: Message, text: str, services: Services, session: 
         outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
     else:
         outcome = services.assistant.handle(incoming, session=session)
-    services.queue(session, outcome)
+    await deliver(message, outcome, services, session, turn)
+
+
+async def deliver(
+    message: Message, outcome: Outcome, services: Services, session: Session, turn: Turn | None
+) -> None:
+    """Commit the turn (messages for others, the handled row, and in worker mode the replies
+    to this chat) in one transaction, then send the replies (or, in worker mode, only the
+    file attachments, which the outbox does not hold)."""
+    services.queue(session, outcome, commit=False)
+    if turn is not None:
+        if turn.via_outbox:
+            chat = str(message.chat.id)
+            replies = [
+                Outbound(CHANNEL, chat, r.text, r.buttons, kind="reply", media=r.media)
+                for r in outcome.replies
+                if r.document is None or r.text
+            ]
+            if enqueue_many(session=session, messages=outbox_rows(replies), commit=False):
+                services.wake.set()
+        add_handled(
+            session=session, channel=CHANNEL, update_id=turn.update_id, chat_id=turn.chat_id
+        )
+        turn.recorded = True
+    session.commit()
+    if turn is not None and turn.via_outbox:
+        for reply in outcome.replies:
+            if reply.document is not None:
+                name, content = reply.document
+                await message.answer_document(BufferedInputFile(content, filename=name))
+        return
     await reply_all(message, outcome, services=services)
 
 
-async def handle_media(message: Message, bot: Bot, services: Services, session: Session) -> None:
+async def handle_media(
+    message: Message, bot: Bot, services: Services, session: Session, turn: Turn | None = None
+) -> None:
     """A photo or voice message (its caption as the text): downloaded, to the assistant,
     queued for others, replied here. Checking, transcribing and re-encoding run off the
     event loop."""
@@ -78,8 +130,7 @@ async def handle_media(message: Message, bot: Bot, services: Services, session: 
     incoming = replace(incoming_from(message, message.caption or ""), media=media)
     seen(session, incoming.user_id)
     outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
-    services.queue(session, outcome)
-    await reply_all(message, outcome, services=services)
+    await deliver(message, outcome, services, session, turn)
 
 
 async def reply_all(

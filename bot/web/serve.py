@@ -46,19 +46,23 @@ def add_telegram_if_configured(
     settings = services.settings
     if settings.telegram_bot_token is None and bot is None:
         return
+    from bot.background import WakeRelay
     from bot.telegram.dispatcher import create_dispatcher
-    from bot.telegram.notifier import Notifier
-    from bot.telegram.runner import Polling, make_bot, mount_webhook
+    from bot.telegram.runner import Polling, make_bot, mount_webhook, notifier
 
     bot = bot or make_bot(settings)
     dp = create_dispatcher(settings, services)
+    redis = None
+    if settings.webhook_url and settings.redis_url:  # the cluster's ingress (issue 17)
+        from bot.cluster.streams import connect
+
+        redis = connect(settings.redis_url)
+        background_of(app).add(WakeRelay(redis, services.wake))
     if settings.webhook_url:
-        mount_webhook(app, settings, bot, dp)
+        mount_webhook(app, settings, bot, dp, redis)
     else:
         background_of(app).add(Polling(bot, dp))
-    background_of(app).add(
-        Notifier(bot, services.session_factory, services.wake, media=services.media)
-    )
+    background_of(app).add(notifier(bot, services, redis))
 
     async def close_bot(_: web.Application) -> None:
         await bot.session.close()
@@ -69,6 +73,7 @@ def add_telegram_if_configured(
 def mounts() -> list[Mount]:
     """Everything `tianfu serve` serves; one line per channel."""
     from bot.web.chat import add_chat
+    from bot.web.ops import add_ops
     from bot.wechat import add_wechat_if_configured
 
     return [
@@ -76,7 +81,7 @@ def mounts() -> list[Mount]:
         add_chat,
         add_telegram_if_configured,
         add_wechat_if_configured,
-        # add_ops,     (health and metrics)
+        add_ops,
     ]
 
 

@@ -95,9 +95,18 @@ class CallLog:
     """Counters of the calls made (the benchmarks read them)."""
 
     records: deque[CallRecord] = field(default_factory=lambda: deque(maxlen=10_000))
+    # since start, for the process's metrics (the records above keep only the latest)
+    made: int = 0
+    failed: int = 0
+    skipped: int = 0
 
     def add(self, record: CallRecord) -> None:
         self.records.append(record)
+        if record.outcome.startswith("skipped"):
+            self.skipped += 1
+        else:
+            self.made += 1
+            self.failed += record.outcome != "ok"
 
     def summary(self) -> dict[str, Any]:
         recs = list(self.records)

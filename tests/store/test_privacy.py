@@ -19,6 +19,7 @@ from store.outbox import enqueue
 from store.privacy import clear_old_questions, export_person, forget_person, is_forgotten
 from store.questions import QuestionLog, log_question
 from store.subscriptions import subscribe
+from store.updates import add_handled, handled_order
 from store.users import User, update_user
 from store.validation import Region
 from tests.factories import make_expert, make_user, need_in
@@ -136,8 +137,13 @@ def test_forgetting_keeps_the_indicators_and_nothing_that_names_the_person(sessi
     farmer, expert = _scenario(session)
     before = _report(session)
     assert any(NAME in v for _, _, v in _text_values(session))
+    channel = farmer.channel
+    add_handled(session=session, channel=channel, update_id="31", chat_id=farmer.external_id)
+    session.commit()
 
     done = forget_person(session=session, user_id=farmer.id or 0)
+    # the handled update stays (a late redelivery does nothing), no longer linked to the chat
+    assert handled_order(session=session, channel=channel) == [("", "31")]
 
     assert done.needs == 2 and done.subscriptions == 1 and done.feedback == 1
     assert _report(session) == before

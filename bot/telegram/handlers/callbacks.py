@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from sqlmodel import Session
 
 from bot.app import Services
 from bot.telegram.render import unpack
-from bot.telegram.turns import CHANNEL, reply_all
+from bot.telegram.turns import CHANNEL, Turn, deliver
 from dialogs.types import Incoming
 
 
@@ -16,14 +19,19 @@ def setup() -> Router:
     router = Router(name=__name__)
 
     @router.callback_query()
-    async def on_button(query: CallbackQuery, services: Services, session: Session) -> None:
+    async def on_button(
+        query: CallbackQuery, services: Services, session: Session, turn: Turn | None = None
+    ) -> None:
         action = unpack(query.data or "")
-        await query.answer()
+        with contextlib.suppress(TelegramBadRequest):  # a redelivered press: the query is old
+            await query.answer()
         message = query.message
         if action is None or not isinstance(message, Message):
             return
-        # a pressed keyboard is spent: remove it so a second tap cannot act twice
-        await message.edit_reply_markup(reply_markup=None)
+        # a pressed keyboard is spent: remove it so a second tap cannot act twice (already
+        # removed when this press is redelivered)
+        with contextlib.suppress(TelegramBadRequest):
+            await message.edit_reply_markup(reply_markup=None)
         user = query.from_user
         incoming = Incoming(
             channel=CHANNEL,
@@ -33,7 +41,6 @@ def setup() -> Router:
             locale="en" if (user.language_code or "").startswith("en") else "zh",
         )
         outcome = services.assistant.handle(incoming, session=session)
-        services.queue(session, outcome)
-        await reply_all(message, outcome, services=services)
+        await deliver(message, outcome, services, session, turn)
 
     return router

@@ -9,7 +9,7 @@ from aiogram.types import Message
 from sqlmodel import Session
 
 from bot.app import Services
-from bot.telegram.turns import handle_text
+from bot.telegram.turns import Turn, handle_text
 
 # command -> what a person would type for it
 COMMAND_TEXT = {
@@ -43,12 +43,16 @@ def setup() -> Router:
         )
     )
     async def on_command(
-        message: Message, command: CommandObject, services: Services, session: Session
+        message: Message,
+        command: CommandObject,
+        services: Services,
+        session: Session,
+        turn: Turn | None = None,
     ) -> None:
         if command.command in WITH_ARGS:
             text = f"/{command.command} {command.args or ''}".strip()
         else:
             text = COMMAND_TEXT.get(command.command, "帮助")
-        await handle_text(message, text, services, session)
+        await handle_text(message, text, services, session, turn)
 
     return router

@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from bot.app import Services
 from bot.telegram.media import has_media
-from bot.telegram.turns import handle_media, handle_text
+from bot.telegram.turns import Turn, handle_media, handle_text
 from dialogs.i18n import t
 from knowledge.ingest import add_article
 from knowledge.loader import MAX_FILE_BYTES, ArticleError
@@ -81,14 +81,18 @@ def setup() -> Router:
         await message.answer(text, parse_mode=None)
 
     @router.message(_has_media)
-    async def on_media(message: Message, bot: Bot, services: Services, session: Session) -> None:
+    async def on_media(
+        message: Message, bot: Bot, services: Services, session: Session, turn: Turn | None = None
+    ) -> None:
         """Photos and voice (and images or audio sent as files), with their caption."""
-        await handle_media(message, bot, services, session)
+        await handle_media(message, bot, services, session, turn)
 
     @router.message(_has_text)
-    async def on_text(message: Message, services: Services, session: Session) -> None:
+    async def on_text(
+        message: Message, services: Services, session: Session, turn: Turn | None = None
+    ) -> None:
         text = message.text if message.text is not None else (message.caption or "")
-        await handle_text(message, text, services, session)
+        await handle_text(message, text, services, session, turn)
 
     @router.message()
     async def on_other(message: Message) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.telegram.fake_api import FakeBotAPI
+from bench.fake_telegram import FakeBotAPI
 
 EXPERT_INTRO = "我是农技站的，搞果树病虫害防治和土壤改良十几年了，宜宾翠屏一带都能跑，电话13900000001，我叫张建国"
 EXPERT2_INTRO = "我是农科院的研究员，擅长土壤肥料，宜宾市都能去，电话13900000002，我叫李明"

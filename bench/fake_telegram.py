@@ -1,4 +1,4 @@
-"""A small fake Telegram Bot API server on 127.0.0.1 for end-to-end tests."""
+"""A small fake Telegram Bot API server on 127.0.0.1 (end-to-end tests, `tianfu bench cluster`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class FakeBotAPI:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
         app.router.add_get("/file/bot{token}/{path:.*}", self.download)
-        self.runner = web.AppRunner(app)
+        self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
         await site.start()
@@ -228,6 +228,7 @@ class FakeBotAPI:
                 "chat_id": int(params["chat_id"]),
                 "text": params.get("text", ""),
                 "reply_markup": json.loads(markup) if isinstance(markup, str) else markup,
+                "at": time.monotonic(),  # when it arrived (latency in `tianfu bench cluster`)
             }
             self.sent.append(msg)
             return ok(

@@ -1,0 +1,1 @@
+"""Running at scale: updates queued in Redis Streams and the workers that consume them."""

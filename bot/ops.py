@@ -1,0 +1,79 @@
+"""What operators watch: Prometheus metrics of this process and log lines as JSON.
+
+The metric objects live in the process's default registry (prometheus-client's convention);
+values read from elsewhere at scrape time (stream lag, outbox backlog, LLM calls, the
+breaker) are filled in by bot.web.ops when /metrics is asked for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from prometheus_client import Counter, Gauge, Histogram
+
+UPDATES_HANDLED = Counter("tianfu_updates_handled", "Updates handled (committed)", ["channel"])
+UPDATES_FAILED = Counter("tianfu_updates_failed", "Update handlings that failed", ["channel"])
+TURN_SECONDS = Histogram(
+    "tianfu_turn_seconds",
+    "Time to handle one update, from reading it to its commit",
+    ["channel"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+UPDATES_QUEUED = Counter("tianfu_updates_queued", "Updates the webhook appended to Redis")
+UPDATES_REFUSED = Counter(
+    "tianfu_updates_refused", "Webhook requests answered non-200 (Redis away)"
+)
+STREAM_LAG = Gauge("tianfu_stream_lag", "Updates in the streams no worker has read yet")
+STREAM_PENDING = Gauge("tianfu_stream_pending", "Updates read by a worker, not yet acknowledged")
+OUTBOX_BACKLOG = Gauge("tianfu_outbox_backlog", "Outbox messages waiting to be sent")
+MESSAGES_SENT = Counter("tianfu_messages_sent", "Outbox messages delivered", ["channel"])
+LLM_CALLS = Gauge("tianfu_llm_calls", "Calls made to the chat model since start")
+LLM_FAILURES = Gauge("tianfu_llm_failures", "Calls to the chat model that failed since start")
+LLM_SKIPPED = Gauge("tianfu_llm_skipped", "Calls not made (no time left, breaker open)")
+LLM_BREAKER_OPEN = Gauge("tianfu_llm_breaker_open", "1 while the LLM circuit breaker is open")
+
+for _metric in (UPDATES_HANDLED, UPDATES_FAILED, TURN_SECONDS, MESSAGES_SENT):
+    _metric.labels("telegram")  # shown from the start, at 0
+
+_update_id: ContextVar[str] = ContextVar("update_id", default="")
+
+
+@contextlib.contextmanager
+def update_context(update_id: object) -> Iterator[None]:
+    """Log lines written while an update is handled carry its id (LOG_FORMAT=json)."""
+    token = _update_id.set(str(update_id))
+    try:
+        yield
+    finally:
+        _update_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, update id (when handling one),
+    and the traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if update := _update_id.get():
+            out["update_id"] = update
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False)
+
+
+def configure_logging(level: str | int, fmt: str) -> None:
+    """The root handler for the process: text lines, or JSON lines when *fmt* is "json"."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if fmt == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
