@@ -18,7 +18,9 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from store import (  # noqa: F401 - every table must be imported before create_all
+    achievements,
     conversations,
+    enterprises,
     experts,
     feedback,
     interests,
@@ -29,6 +31,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     push,
     questions,
     subscriptions,
+    teams,
     trust,
     users,
 )
@@ -36,7 +39,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -86,6 +89,18 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     6: [
         "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
         "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
+    ],
+    # 7 (issue 18): needs say who posted them and may be enterprises' technical needs or 对接
+    # requests; a team may hold an order; enterprises, teams, achievements are new tables
+    7: [
+        "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL DEFAULT 'individual'",
+        "ALTER TABLE needs ADD COLUMN service_kind VARCHAR(16) NOT NULL DEFAULT ''",
+        "ALTER TABLE needs ADD COLUMN deadline VARCHAR(32) NOT NULL DEFAULT ''",
+        "ALTER TABLE needs ADD COLUMN paid_contract BOOLEAN",
+        "ALTER TABLE needs ADD COLUMN achievement_id INTEGER REFERENCES achievements (id)",
+        "CREATE INDEX IF NOT EXISTS ix_needs_achievement_id ON needs (achievement_id)",
+        "ALTER TABLE orders ADD COLUMN team_id INTEGER REFERENCES teams (id)",
+        "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER REFERENCES teams (id)",
     ],
 }
 

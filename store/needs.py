@@ -63,6 +63,15 @@ class NeedBase(SQLModel):
     urgency: Urgency = Field(default=Urgency.NORMAL, sa_type=String(8))
     budget: int | None = None
     contact_phone: str = Field(default="", max_length=20)
+    # --- enterprises and achievements (issue 18) ---
+    # who posted it: "individual" | "enterprise" (the indicators split by this)
+    requester_kind: str = Field(default="individual", max_length=16)
+    # an enterprise's technical need: process | testing | equipment | product ("" otherwise)
+    service_kind: str = Field(default="", max_length=16)
+    deadline: str = Field(default="", max_length=32)  # as the requester said it ("年底前")
+    paid_contract: bool | None = None  # a paid contract is expected (None: not said)
+    # a 对接 request: the achievement asked for (its owner is the only one notified)
+    achievement_id: int | None = Field(default=None, foreign_key="achievements.id", index=True)
 
 
 class Need(NeedBase, table=True):
@@ -91,6 +100,8 @@ class NeedCreate(NeedBase):
 
 
 MAX_BUDGET = 100_000_000
+REQUESTER_KINDS = ("individual", "enterprise")
+SERVICE_KINDS = ("", "process", "testing", "equipment", "product")
 
 
 def validate_need(need_in: NeedCreate) -> dict[str, Any]:
@@ -115,6 +126,11 @@ def validate_need(need_in: NeedCreate) -> dict[str, Any]:
     if need_in.budget is not None and not 0 <= need_in.budget <= MAX_BUDGET:
         raise InvalidInput("budget", need_in.budget, f"must be between 0 and {MAX_BUDGET}")
     data["category"] = Category(need_in.category).value
+    if need_in.requester_kind not in REQUESTER_KINDS:
+        raise InvalidInput("requester_kind", need_in.requester_kind, "individual or enterprise")
+    if need_in.service_kind not in SERVICE_KINDS:
+        raise InvalidInput("service_kind", need_in.service_kind, "unknown service kind")
+    data["deadline"] = (need_in.deadline or "").strip()[:32]
     data["urgency"] = Urgency(need_in.urgency).value
     return data
 

@@ -30,6 +30,7 @@ from store.lifecycle import (
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification
+from store.teams import Team, TeamMember
 from store.users import Role, User
 
 
@@ -61,6 +62,8 @@ class Order(SQLModel, table=True):
     closed_at: datetime | None = None
     # when the two parties were given each other's phone (None: they talk through us)
     contacts_at: datetime | None = None
+    # the team the accepting expert took it for (rated as the team; members see it)
+    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -270,11 +273,13 @@ def accept(
     expert: User,
     now: datetime | None = None,
     share_contacts: bool = False,
+    team_id: int | None = None,
 ) -> Order:
     """Give the order to *expert*; under concurrency exactly one caller wins.
 
     *share_contacts*: the parties get each other's phone now (CONTACT_EXCHANGE=on_accept)
-    rather than when the requester agrees (:func:`consent`). Who may accept at all is
+    rather than when the requester agrees (:func:`consent`). *team_id*: the expert accepts
+    on behalf of this team (they were notified as its member). Who may accept at all is
     store.trust.check_accept's to say, before this.
 
     Raises:
@@ -299,6 +304,7 @@ def accept(
             "expert_id": expert.id,
             "accepted_at": now,
             "contacts_at": now if share_contacts else None,
+            "team_id": team_id,
         },
         # the need mirrors its order (store.needs.Need) for the indicators
         need_values={
@@ -362,7 +368,7 @@ def release(
         actor_id=actor_id,
         note=note,
         now=now,
-        values={"expert_id": None, "accepted_at": None},
+        values={"expert_id": None, "accepted_at": None, "team_id": None},
         need_values={"accepted_at": None, "accept_seconds": None},
         where=tuple(where),
         party="requester_id" if requester_only else "",
@@ -503,6 +509,16 @@ def close(
                 updated_at=now,  # other processes' expert cards refresh on this
             )
         )
+        if order.team_id is not None:  # a team's order: the team is rated too
+            session.execute(
+                update(Team)
+                .where(col(Team.id) == order.team_id)
+                .values(
+                    rating_count=Team.rating_count + 1,
+                    rating_sum=Team.rating_sum + score,
+                    updated_at=now,
+                )
+            )
         _event(session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now)
         session.commit()
     except StoreError:
@@ -567,11 +583,17 @@ def orders_of(*, session: Session, user_id: int) -> list[Order]:
 def orders_with_needs(
     *, session: Session, user_id: int, limit: int = 20
 ) -> list[tuple[Order, Need]]:
-    """The user's orders (as requester or expert) with their needs, newest first."""
+    """The user's orders (as requester, expert or member of the team that holds it) with
+    their needs, newest first."""
+    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     stmt = (
         select(Order, Need)
         .where(col(Need.id) == col(Order.need_id))
-        .where((Order.requester_id == user_id) | (Order.expert_id == user_id))
+        .where(
+            (Order.requester_id == user_id)
+            | (Order.expert_id == user_id)
+            | col(Order.team_id).in_(teams)
+        )
         .order_by(col(Order.id).desc())
         .limit(limit)
     )
