@@ -40,6 +40,7 @@ class Act(StrEnum):
     KEEP_ME = "keep_me"  # changed my mind: keep my data
     CONSENT = "consent"  # the requester agrees to exchange contacts with the accepting expert
     SWAP = "swap"  # the requester asks for another expert (换一位)
+    DOCK = "dock"  # n: the achievement to 对接 (issue 18)
 
 
 ORDER_ACTS = frozenset(
@@ -74,7 +75,7 @@ class Action:
             return f"{self.kind}:{self.arg}:{self.n}"
         if self.kind is Act.ROLE:
             return f"{self.kind}:{self.arg}"
-        if self.kind in (Act.PICK, Act.TOPIC):
+        if self.kind in (Act.PICK, Act.TOPIC, Act.DOCK):
             return f"{self.kind}:{self.n}"
         return str(self.kind)
 
@@ -111,7 +112,7 @@ def parse_action(data: str) -> Action | None:
         return Action(kind, n=ref, arg=parts[0])
     if kind is Act.ROLE:
         return Action(kind, arg=parts[0]) if len(parts) == 1 and parts[0] in ROLES else None
-    if kind in (Act.PICK, Act.TOPIC):
+    if kind in (Act.PICK, Act.TOPIC, Act.DOCK):
         index = _int(parts[0]) if len(parts) == 1 else None
         return Action(kind, n=index) if index is not None else None
     return Action(kind) if not parts else None

@@ -182,7 +182,9 @@ def validate_achievement(data: AchievementIn) -> dict[str, Any]:
     mode = read_mode(data.transfer_mode) if data.transfer_mode else None
     if mode is None:
         raise InvalidInput(
-            "transfer_mode", data.transfer_mode, "unknown transfer mode (转让/许可/技术服务/合作开发)"
+            "transfer_mode",
+            data.transfer_mode,
+            "unknown transfer mode (转让/许可/技术服务/合作开发)",
         )
     low, high = read_price(data.price) if data.price else (None, None)
     return {

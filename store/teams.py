@@ -3,6 +3,7 @@ matched, accepts orders (through any member, on its behalf) and is rated like on
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,8 @@ class Team(SQLModel, table=True):
     )
     rating_count: int = 0
     rating_sum: int = 0
+    # what the lead gives colleagues to join ("加入团队 123456"); six digits, never a phone
+    join_code: str = Field(default_factory=lambda: new_code(), max_length=8, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -38,6 +41,10 @@ class Team(SQLModel, table=True):
     @property
     def regions(self) -> list[Region]:
         return [Region(**r) for r in self.service_regions]
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(900_000) + 100_000}"
 
 
 class TeamMember(SQLModel, table=True):
@@ -98,6 +105,10 @@ def get_team(*, session: Session, team_id: int) -> Team:
 
 def find_team(*, session: Session, name: str) -> Team | None:
     return session.exec(select(Team).where(Team.name == name.strip())).first()
+
+
+def team_by_code(*, session: Session, code: str) -> Team | None:
+    return session.exec(select(Team).where(Team.join_code == code.strip())).first()
 
 
 def add_member(*, session: Session, team: Team, user: User) -> bool:
