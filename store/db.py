@@ -97,10 +97,11 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE needs ADD COLUMN service_kind VARCHAR(16) NOT NULL DEFAULT ''",
         "ALTER TABLE needs ADD COLUMN deadline VARCHAR(32) NOT NULL DEFAULT ''",
         "ALTER TABLE needs ADD COLUMN paid_contract BOOLEAN",
-        "ALTER TABLE needs ADD COLUMN achievement_id INTEGER REFERENCES achievements (id)",
+        "ALTER TABLE needs ADD COLUMN achievement_id INTEGER",
         "CREATE INDEX IF NOT EXISTS ix_needs_achievement_id ON needs (achievement_id)",
-        "ALTER TABLE orders ADD COLUMN team_id INTEGER REFERENCES teams (id)",
-        "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER REFERENCES teams (id)",
+        "ALTER TABLE orders ADD COLUMN team_id INTEGER",
+        "CREATE INDEX IF NOT EXISTS ix_orders_team_id ON orders (team_id)",
+        "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER",
     ],
 }
 

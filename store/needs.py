@@ -70,8 +70,9 @@ class NeedBase(SQLModel):
     service_kind: str = Field(default="", max_length=16)
     deadline: str = Field(default="", max_length=32)  # as the requester said it ("年底前")
     paid_contract: bool | None = None  # a paid contract is expected (None: not said)
-    # a 对接 request: the achievement asked for (its owner is the only one notified)
-    achievement_id: int | None = Field(default=None, foreign_key="achievements.id", index=True)
+    # a 对接 request: the achievement asked for (its owner is the only one notified). No
+    # foreign key: added by a migration step, and achievements are withdrawn, never deleted
+    achievement_id: int | None = Field(default=None, index=True)
 
 
 class Need(NeedBase, table=True):

@@ -24,7 +24,7 @@ class OrderNotification(SQLModel, table=True):
     reason: str = Field(default="", max_length=200)
     declined: bool = False
     notified_at: datetime = Field(default_factory=utcnow)
-    team_id: int | None = Field(default=None, foreign_key="teams.id")  # told as its member
+    team_id: int | None = None  # told as this team's member (a team id; no foreign key)
 
 
 def record_notified(

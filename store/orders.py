@@ -63,7 +63,8 @@ class Order(SQLModel, table=True):
     # when the two parties were given each other's phone (None: they talk through us)
     contacts_at: datetime | None = None
     # the team the accepting expert took it for (rated as the team; members see it)
-    team_id: int | None = Field(default=None, foreign_key="teams.id", index=True)
+    # (no foreign key: added by a migration step; teams are dissolved, never deleted)
+    team_id: int | None = Field(default=None, index=True)
 
 
 class OrderEvent(SQLModel, table=True):

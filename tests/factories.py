@@ -74,6 +74,17 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
 
     undo = {
+        7: [
+            "DROP INDEX ix_needs_achievement_id",
+            *(
+                f"ALTER TABLE needs DROP COLUMN {c}"
+                for c in ("requester_kind", "service_kind", "deadline", "paid_contract")
+            ),
+            "ALTER TABLE needs DROP COLUMN achievement_id",
+            "DROP INDEX ix_orders_team_id",
+            "ALTER TABLE orders DROP COLUMN team_id",
+            "ALTER TABLE order_notifications DROP COLUMN team_id",
+        ],
         6: ["ALTER TABLE orders DROP COLUMN contacts_at"],
         5: ["DROP INDEX uq_push_log_user_article"],
         4: [
