@@ -20,8 +20,10 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from store.achievements import export_achievements, forget_achievements
 from store.clock import utcnow
 from store.conversations import ConversationState
+from store.enterprises import export_enterprise, forget_enterprise
 from store.errors import StoreError
 from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
@@ -31,9 +33,10 @@ from store.needs import Need
 from store.notifications import OrderNotification
 from store.orders import Order, OrderEvent, Rating, expire
 from store.outbox import BlockedChat, OutboxMessage
-from store.push import PushLog
+from store.push import ProjectSubscription, PushLog, is_project_subscriber
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
+from store.teams import export_teams, forget_member
 from store.trust import ContactView, ExpertReview, Report, Suspension
 from store.users import User
 
@@ -66,7 +69,7 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
 
     Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
     subscriptions, interests, questions, feedback, pushes, notified_of_orders,
-    conversation_state.
+    conversation_state; enterprise, teams, achievements, project_digest.
     """
     user = session.get(User, user_id)
     if user is None:
@@ -111,6 +114,11 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
         ),
         "conversation_state": dict(state.data) if state is not None else None,
+        # issue 18: the enterprise they speak for, their teams, their achievements
+        "enterprise": export_enterprise(session=session, user_id=uid),
+        "teams": export_teams(session=session, user_id=uid),
+        "achievements": export_achievements(session=session, user_id=uid),
+        "project_digest": is_project_subscriber(session=session, user_id=uid),
     }
 
 
@@ -207,6 +215,14 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         subs = session.execute(delete(Subscription).where(col(Subscription.user_id) == uid))
         interests = session.execute(delete(Interest).where(col(Interest.user_id) == uid))
         session.execute(delete(PushLog).where(col(PushLog.user_id) == uid))
+        # issue 18: the enterprise record goes, they leave their teams (a led team passes to
+        # the next member), their achievements are withdrawn and emptied, no more digests
+        forget_enterprise(session=session, user_id=uid)
+        forget_member(session=session, user_id=uid)
+        forget_achievements(session=session, user_id=uid)
+        session.execute(
+            delete(ProjectSubscription).where(col(ProjectSubscription.user_id) == uid)
+        )
         # messages to the person, and any message to others that carries their phone or name
         to_them = (col(OutboxMessage.channel) == channel) & (
             col(OutboxMessage.external_id) == external_id
