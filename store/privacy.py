@@ -220,9 +220,7 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         forget_enterprise(session=session, user_id=uid)
         forget_member(session=session, user_id=uid)
         forget_achievements(session=session, user_id=uid)
-        session.execute(
-            delete(ProjectSubscription).where(col(ProjectSubscription.user_id) == uid)
-        )
+        session.execute(delete(ProjectSubscription).where(col(ProjectSubscription.user_id) == uid))
         # messages to the person, and any message to others that carries their phone or name
         to_them = (col(OutboxMessage.channel) == channel) & (
             col(OutboxMessage.external_id) == external_id
