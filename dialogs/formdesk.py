@@ -140,6 +140,7 @@ class FormDesk:
             if u.province:
                 slots["region"] = {"province": u.province, "city": u.city, "county": u.county}
         slots.update(self.enterprise.prefill(turn, name))
+        slots.update(self.teams.prefill(turn, name))
         return slots
 
     def show(self, turn: Turn, step: Step) -> None:

@@ -200,12 +200,17 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     """
     out: dict[str, Any] = {}
     if form in NEED_LIKE:
+        place = slots.place
         if form is TECH:
             out.update(ent.tech_updates(slots, text, awaiting))
+            company = ent.company_name(text)
+            if company and place:  # 眉山 in "眉山蜀香泡菜食品有限公司" is no place of the need
+                rest = resolve(mask_terms(text.replace(company, " "))).places
+                place = rest[0] if rest else None
         if slots.crop:
             out["crop"] = slots.crop
-        if slots.place:
-            out["region"] = place_dict(slots.place)
+        if place:
+            out["region"] = place_dict(place)
         if slots.phone:
             out["phone"] = slots.phone
         budget = slots.budget

@@ -283,21 +283,20 @@ class MatchDesk:
         """Tell *matches* (a team: each of its members) about the order; say who was told."""
         assert order.id is not None
         teams = dict(teams or {})
-        people: list[Match] = []
-        for m in matches:
+        once: dict[int, Match] = {}
+        # a matched team is told first, through each member (on its behalf); a member who
+        # also matched alone is told once, for the team
+        for m in sorted(matches, key=lambda m: m.user_id >= 0):
             if m.user_id >= 0:
-                people.append(m)
+                once.setdefault(m.user_id, m)
                 continue
             team_id = -m.user_id
             card = self.matcher.cards.get(m.user_id)
             reason = t("team_reason", locale, team=card.name if card else "", reason=m.reason)
             for uid in member_ids(session=session, team_id=team_id):
-                if uid not in skip and uid != need.requester_id:
-                    people.append(Match(uid, m.score, reason, m.region_level))
-                    teams.setdefault(uid, team_id)
-        once: dict[int, Match] = {}
-        for m in people:
-            once.setdefault(m.user_id, m)  # a member told for the team is not told again
+                if uid not in skip and uid != need.requester_id and uid not in once:
+                    once[uid] = Match(uid, m.score, reason, m.region_level)
+                    teams[uid] = team_id
         people = list(once.values())
         if not people:
             out.say(t("no_expert_yet", locale))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dialogs.context import Turn
+from store.experts import get_expert_profile
 from store.teams import add_member, create_team, member_ids, team_by_code, teams_of
 from store.users import Role, users_by_id
 from store.validation import Region
@@ -30,6 +31,20 @@ class TeamDesk:
             return True
         mine = _MINE.search(text) or text.strip() in ("团队", "/team")
         return bool(mine and self.show(turn))
+
+    def prefill(self, turn: Turn, name: str) -> dict[str, Any]:
+        """A team starts with its lead's fields and service regions (they may change them)."""
+        if name != "team":
+            return {}
+        profile = get_expert_profile(session=turn.session, user_id=turn.user.id or 0)
+        if profile is None:
+            return {}
+        out: dict[str, Any] = {}
+        if profile.fields:
+            out["fields"] = list(profile.fields)
+        if profile.service_regions:
+            out["service_regions"] = list(profile.service_regions)
+        return out
 
     def join(self, turn: Turn, code: str) -> None:
         team = team_by_code(session=turn.session, code=code)
