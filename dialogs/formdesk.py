@@ -322,7 +322,7 @@ class FormDesk:
                 text=slots["problem"],
                 crop=value(slots, "crop"),
                 problem=problem_only(slots["problem"])[:200],
-                category=Category(slots.get("category") or "other"),
+                category=Category(slots.get("category") or _tech_category(slots, name)),
                 province=region.get("province", ""),
                 city=region.get("city", ""),
                 county=region.get("county", ""),
@@ -418,3 +418,11 @@ def price_label(turn: Turn, got: Any) -> str:
     if low == high:
         return turn.t("price_value", value=amount(low))
     return turn.t("price_value", value=f"{amount(low)}–{amount(high)}")
+
+
+def _tech_category(slots: dict[str, Any], form: str) -> str:
+    """An enterprise's process, testing or product need with no farming problem named is
+    about processing (the field experts of 农产品加工, 发酵工程 ... cover)."""
+    if form == "tech" and slots.get("service_kind") in ("process", "testing", "product"):
+        return "processing"
+    return "other"
