@@ -83,15 +83,15 @@ def _read(table: dict[Any, tuple[str, ...]], text: str) -> Any | None:
 
 
 def read_kind(text: str) -> Kind | None:
-    return _read(KIND_WORDS, text)  # type: ignore[no-any-return]
+    return _read(KIND_WORDS, text)
 
 
 def read_maturity(text: str) -> Maturity | None:
-    return _read(MATURITY_WORDS, text)  # type: ignore[no-any-return]
+    return _read(MATURITY_WORDS, text)
 
 
 def read_mode(text: str) -> TransferMode | None:
-    return _read(MODE_WORDS, text)  # type: ignore[no-any-return]
+    return _read(MODE_WORDS, text)
 
 
 _PRICE_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(万|千|元)?")

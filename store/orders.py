@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import CheckConstraint, Column, Index, String, update
+from sqlalchemy import CheckConstraint, Column, Index, String, or_, update
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import as_utc, utcnow
@@ -591,9 +591,11 @@ def orders_with_needs(
         select(Order, Need)
         .where(col(Need.id) == col(Order.need_id))
         .where(
-            (Order.requester_id == user_id)
-            | (Order.expert_id == user_id)
-            | col(Order.team_id).in_(teams)
+            or_(
+                col(Order.requester_id) == user_id,
+                col(Order.expert_id) == user_id,
+                col(Order.team_id).in_(teams),
+            )
         )
         .order_by(col(Order.id).desc())
         .limit(limit)
