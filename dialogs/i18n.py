@@ -10,6 +10,8 @@ ZH: dict[str, str] = {
         "· 遇到生产技术问题，直接说情况，比如“我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看”；\n"
         "· 想问科普知识，直接提问，比如“稻瘟病怎么防治？”；\n"
         "· 您是专家，可以说“我是农技站的，搞果树病虫害防治，泸州合江一带都能跑”来登记；\n"
+        "· 企业可以直接说技术需求（如“我们公司泡菜发酵工艺不稳定，想找专家改进，预算10万”），"
+        "或问“有没有柑橘保鲜的成果可以转让”；专家可以登记成果、组建团队、说“找项目”；\n"
         "· 说“订阅 柑橘病虫害”可以定期收到科普推送。随时说“帮助”查看用法。"
     ),
     "help_form": "我们正在{form}。您可以直接回答，也可以说“跳过”（可选项）、“不对，是……”（更正）或“算了”（取消）。",
@@ -96,6 +98,8 @@ EN: dict[str, str] = {
         "· Describe a farming problem and I will answer and find experts;\n"
         "· Ask a science question and I will answer with sources;\n"
         "· Experts can register by describing their skills and service area;\n"
+        "· Enterprises post technical needs and find achievements; experts register "
+        "achievements, form teams and browse projects;\n"
         "· Say 'subscribe citrus pests' to get articles. Say 'help' any time."
     ),
     "help_form": "We are {form}. Answer the question, or say 'skip' (optional items), 'no, it is ...' to correct, or 'cancel'.",

@@ -86,6 +86,8 @@ def decline(*, session: Session, order_id: int, expert_id: int) -> bool:
 
 def notified_team(*, session: Session, order_id: int, expert_id: int) -> int | None:
     """The team *expert_id* was told of the order for, if they were told as a member."""
+    if not 0 < order_id < 2**31:  # an id no row can have (and the database cannot take)
+        return None
     return session.exec(
         select(OrderNotification.team_id).where(
             OrderNotification.order_id == order_id, OrderNotification.expert_id == expert_id

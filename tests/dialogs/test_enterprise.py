@@ -296,3 +296,20 @@ def test_mydata_and_delete_me_cover_enterprise_teams_and_achievements(desk, engi
         assert all(a.withdrawn and not a.title for a in s.exec(select(Achievement)).all())
         assert s.exec(select(TeamMember)).all() == []
     assert "成果库里暂时没有" in Chat(desk, "farmer").send("有没有柑橘保鲜的成果可以转让").text
+
+
+def test_enterprise_finds_talent_by_field_then_posts_it_as_a_need(desk, engine):
+    zhang = Chat(desk, "zhang")
+    register(
+        zhang,
+        "我是四川农业大学的，做发酵工程和农产品加工，眉山成都都能跑，电话13800000001，我叫张明",
+    )
+    zhang.send("我想组建一个团队，叫川味发酵团队")
+    zhang.send("确认")
+    boss = Chat(desk, "boss")
+    found = boss.send("想找做发酵工程的专家团队").text
+    assert "团队「川味发酵团队」" in found and "张明（四川农业大学）" in found
+    assert not SEVEN_DIGITS.search(found)  # names and fields, never a contact
+    # 发布需求: the need form opens with their words as the problem
+    assert "请问在哪个地方" in boss.press("发布需求").text
+    assert "联系电话" in boss.send("眉山东坡区").text
