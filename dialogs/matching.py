@@ -151,8 +151,11 @@ class MatchDesk:
         """The need lies in the expert's service regions and fields: by crop, crop group or
         problem category (what a verified expert may take from browsing)."""
         card = self.card_of(session, expert_id)
-        if card is None:
-            return False
+        return card is not None and self.fits(card, need)
+
+    def fits(self, card: ExpertCard, need: Need, named: tuple[str, ...] | None = None) -> bool:
+        """:meth:`in_scope` for a card in hand (no database); *named*: the need's fields,
+        when the caller has them already."""
         area = Region(need.province, need.city, need.county)
         if self.matcher.region_level(card, area)[0] == "elsewhere":
             return False
@@ -161,13 +164,15 @@ class MatchDesk:
             (bool(need.crop) and need.crop in card.crops)
             or (bool(need.category) and need.category in card.categories)
             or (bool(group) and group in card.crop_groups)
-            or self.field_fit(card, need)
+            or self.field_fit(card, need, named)
         )
 
-    def field_fit(self, card: ExpertCard, need: Need) -> bool:
+    def field_fit(
+        self, card: ExpertCard, need: Need, named: tuple[str, ...] | None = None
+    ) -> bool:
         """The need names one of the expert's fields (an enterprise's 发酵工程 project)."""
-        named = set(self.fields_in(need.text))
-        return bool(named & {*card.fields, *card.skills})
+        terms = set(self.fields_in(need.text) if named is None else named)
+        return bool(terms & {*card.fields, *card.skills})
 
     # ---- matching ------------------------------------------------------------------------
     def on_need_posted(self, turn: Turn, posted: o.Posted) -> None:

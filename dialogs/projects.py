@@ -24,6 +24,7 @@ from store import orders as o
 from store.clock import as_utc, utcnow
 from store.push import (
     digest_key,
+    digested,
     project_subscriber_ids,
     record_pushes,
     subscribe_projects,
@@ -79,20 +80,25 @@ class ProjectDesk:
         key = digest_key(now.astimezone(self.timezone))
         matching = self.orders.matching
         with session_factory() as session:
-            experts = project_subscriber_ids(session=session)
+            done = digested(session=session, key=key)
+            experts = [u for u in project_subscriber_ids(session=session) if u not in done]
             if not experts:
                 return out
             fresh = [
-                (order, need)
+                (order, need, matching.fields_in(need.text))
                 for order, need in o.open_needs(session=session, exclude_requester=0)
                 if as_utc(need.created_at) >= since
             ]
+            matching.refresh(session)  # once: the cards are read in memory below
             planned: list[tuple[int, list[tuple[int, str]]]] = []
             for uid in experts:
+                card = matching.matcher.cards.get(uid)
+                if card is None:
+                    continue
                 fits = [
                     (order.id or 0, need_summary(need))
-                    for order, need in fresh
-                    if need.requester_id != uid and matching.in_scope(session, uid, need)
+                    for order, need, named in fresh
+                    if need.requester_id != uid and matching.fits(card, need, named)
                 ]
                 if fits:
                     planned.append((uid, fits[:DIGEST_LINES]))

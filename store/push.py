@@ -176,6 +176,12 @@ def project_subscriber_ids(*, session: Session) -> list[int]:
     return list(session.exec(stmt).all())
 
 
+def digested(*, session: Session, key: str) -> set[int]:
+    """People who already got the digest *key* (this week's)."""
+    stmt = select(PushLog.user_id).where(PushLog.article_id == key)
+    return set(session.exec(stmt).all())
+
+
 def digest_key(at: datetime) -> str:
     """The push_log article id of the digest of *at*'s ISO week (one per person per week)."""
     year, week, _ = at.isocalendar()
