@@ -27,8 +27,10 @@ from retrieval.achievements import AchievementIndex
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.speech import SpeechError, Transcriber, open_transcriber
 from retrieval.tokenizer import shared_tokenizer
 from store.db import init_db, make_engine, make_session_factory
+from store.media import MediaStorage
 from store.outbox import enqueue_many
 from store.trust import MarketRules
 from store.users import Role, User
@@ -98,6 +100,11 @@ class Services:
         """Where administrators' articles are saved."""
         return self.settings.corpus_overlay
 
+    @property
+    def media(self) -> MediaStorage:
+        """Where photos and voice messages are kept (the assistant's own storage)."""
+        return self.assistant.media.storage or media_storage(self.settings)
+
     def run_due(self, now: datetime | None = None) -> Outcome:
         """One scheduler round: re-match / expire / auto-close, the push round, then old
         question texts cleared (QUESTION_LOG_DAYS).
@@ -133,6 +140,7 @@ class Services:
                     ],
                     "kind": msg.kind,
                     "ref": msg.ref,
+                    "media": list(msg.media) or None,  # photos and voice (issue 16)
                 }
                 for msg in outcome.outbound
             ],
@@ -198,6 +206,29 @@ def market_rules(settings: Settings) -> MarketRules:
     )
 
 
+# ---- photos and voice (issue 16) ----
+def media_storage(settings: Settings) -> MediaStorage:
+    """MEDIA_ROOT (default DATA_DIR/media), MEDIA_URL and the size limits."""
+    return MediaStorage(
+        root=settings.media_dir,
+        url=settings.media_url,
+        max_photo_bytes=settings.media_max_photo_bytes,
+        max_voice_bytes=settings.media_max_voice_bytes,
+    )
+
+
+def open_speech(settings: Settings) -> Transcriber | None:
+    """The voice transcriber for ASR_MODEL_DIR, or None without one.
+
+    Raises:
+        SettingsError: the model folder, vosk or ffmpeg is missing (named).
+    """
+    try:
+        return open_transcriber(settings.asr_model_dir)
+    except SpeechError as err:
+        raise SettingsError(f"Bad setting ASR_MODEL_DIR: {err}") from None
+
+
 def default_region(settings: Settings) -> Region:
     """STATS_REGION as a region.
 
@@ -248,6 +279,8 @@ def build_services(
         achievements=AchievementIndex(
             achievements or open_knowledge_index(settings, ACHIEVEMENTS)
         ),
+        media=media_storage(settings),
+        transcriber=open_speech(settings),
     )
     assistant.projects.window = parse_window(settings.push_window)
     assistant.projects.timezone = ZoneInfo(settings.push_timezone)

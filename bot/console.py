@@ -12,16 +12,21 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TextIO
 
 from dialogs.assistant import Assistant
-from dialogs.types import Button, Incoming, Outcome
+from dialogs.types import Button, Incoming, MediaIn, Outcome
+from store.media import media_kinds
 
 CHANNEL = "console"
 HELP = (
     "命令：/as 名字 切换身份（如 /as 农户老王、/as 专家李工）；/who 显示当前身份；/quit 退出。\n"
-    "按钮显示为 [1] 确认 这样，输入序号或按钮文字即可点击。"
+    "按钮显示为 [1] 确认 这样，输入序号或按钮文字即可点击。\n"
+    "/photo 文件路径 [说明] 发一张照片；/voice 文件路径 发一段语音（照片显示为 [照片 #编号]）。"
 )
+_MEDIA_COMMANDS = {"/photo": "photo", "/voice": "voice"}
+_MARK = {"photo": "照片", "voice": "语音"}
 
 
 @dataclass(slots=True)
@@ -61,7 +66,13 @@ class ConsoleChat:
         if text == "/console-help":
             self._print(HELP)
             return True
-        incoming = self._incoming(text)
+        command, _, rest = text.partition(" ")
+        if command in _MEDIA_COMMANDS:
+            incoming = self._media(_MEDIA_COMMANDS[command], rest.strip())
+            if incoming is None:
+                return True
+        else:
+            incoming = self._incoming(text)
         self._show(self.assistant.handle(incoming))
         if self.on_turn is not None:
             extra = self.on_turn()
@@ -87,10 +98,38 @@ class ConsoleChat:
             reply_to_ref=self.refs.pop(self.me, ""),
         )
 
+    def _media(self, kind: str, args: str) -> Incoming | None:
+        """/photo PATH [caption] or /voice PATH: the file as this person's message."""
+        raw, _, caption = args.partition(" ")
+        path = Path(raw).expanduser()
+        if not raw:
+            self._print(f"用法：/{kind} 文件路径")
+            return None
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            self._print(f"（读不了文件 {path}：{exc.strerror or exc}）")
+            return None
+        return Incoming(
+            CHANNEL,
+            self.me,
+            text=caption.strip(),
+            display_name=self.me,
+            media=(MediaIn(kind, data),),
+        )
+
+    def _marks(self, ids: tuple[int, ...]) -> str:
+        """ "[照片 #3] [语音 #4]" for the stored media a message shows."""
+        if not ids:
+            return ""
+        with self.assistant.session_factory() as session:
+            kinds = media_kinds(session=session, media_ids=list(ids))
+        return "\n" + " ".join(f"[{_MARK.get(kinds.get(i, ''), '文件')} #{i}]" for i in ids)
+
     def _show(self, outcome: Outcome) -> None:
         shown: list[Button] = []
         for reply in outcome.replies:
-            self._print(self._label("助手") + reply.text)
+            self._print(self._label("助手") + reply.text + self._marks(reply.media))
             row = [b for r in reply.buttons for b in r]
             if row:
                 self._print(self._buttons(row, start=len(shown) + 1))
@@ -99,7 +138,8 @@ class ConsoleChat:
             self.buttons[self.me] = shown
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
-            self._print(self._label(f"→ 发给 {msg.external_id}") + msg.text)
+            to = self._label(f"→ 发给 {msg.external_id}")
+            self._print(to + msg.text + self._marks(msg.media))
             if flat:
                 self._print(self._buttons(flat))
                 self.buttons[msg.external_id] = flat

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # ---- photos and voice (issue 16) ----
+    media_root: Path | None = None  # default DATA_DIR/media (see media_dir)
+    media_url: str = "/media/"
+    media_max_photo_bytes: int = Field(default=10_000_000, ge=10_000, le=50_000_000)
+    media_max_voice_bytes: int = Field(default=5_000_000, ge=10_000, le=50_000_000)
+    asr_model_dir: Path | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -132,6 +138,11 @@ class Settings(BaseSettings):
     def corpus_overlay(self) -> Path:
         """Articles added at run time (an administrator's upload) live here, not in the package."""
         return self.data_dir / "corpus"
+
+    @property
+    def media_dir(self) -> Path:
+        """Where photos and voice messages are stored: MEDIA_ROOT, or DATA_DIR/media."""
+        return self.media_root or self.data_dir / "media"
 
     @property
     def db_url(self) -> str:

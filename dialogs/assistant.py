@@ -25,6 +25,8 @@ from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
 from dialogs.matching import MatchDesk
+from dialogs.media import SLOT as MEDIA_SLOT
+from dialogs.media import Kept, MediaDesk
 from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
@@ -43,8 +45,10 @@ from knowledge.lexicons import default_lexicon
 from retrieval.achievements import AchievementIndex
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
+from retrieval.speech import Transcriber
 from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
+from store.media import MediaStorage, latest_open_need
 from store.privacy import is_forgotten
 from store.trust import MarketRules
 from store.users import Role, User, get_or_create_user
@@ -113,6 +117,7 @@ class Assistant:
     locale: str = "zh"
     llm: ChatModel | None = None
     data: DataDesk = field(default_factory=DataDesk)  # /mydata and /delete_me
+    media: MediaDesk = field(default_factory=MediaDesk)  # photos and voice (issue 16)
 
     @classmethod
     def build(
@@ -133,12 +138,16 @@ class Assistant:
         rules: MarketRules | None = None,
         is_admin: Callable[[User], bool] | None = None,
         achievements: AchievementIndex | None = None,
+        media: MediaStorage | None = None,
+        transcriber: Transcriber | None = None,
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
         *field_categories* (expert field -> problem category) and *crop_groups* (crop ->
         group) default to the bundled lexicon's. *rules*: who may accept and when contacts
-        are exchanged; *is_admin*: who may verify and suspend (default: the admin role);
+        are exchanged; *is_admin*: who may verify and suspend (default: the admin role).
+        *media*: where photos and voice are kept (None: they are refused); *transcriber*:
+        speech to text for voice (None: voice is kept for the expert, not read);
         *achievements*: the achievements' search index (None: nothing is found).
         """
         if field_categories is None or crop_groups is None:
@@ -173,6 +182,8 @@ class Assistant:
             stats=stats,
             locale=locale,
             llm=llm,
+            data=DataDesk(media),
+            media=MediaDesk(media, transcriber),
         )
 
     def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
@@ -203,6 +214,8 @@ class Assistant:
                     self._on_action(turn, incoming.action)
                 elif (document := _document(incoming)) is not None:
                     self.achievements.import_file(turn, document)  # a file of achievements
+                elif incoming.media:
+                    self._on_media(turn, normalise_text(incoming.text or ""))
                 else:
                     self._on_text(turn, normalise_text(incoming.text or ""))
         except Exception:
@@ -343,6 +356,77 @@ class Assistant:
             return
         self._route(turn, text, parse)
 
+    # ---- photos and voice ------------------------------------------------------------------
+    def _on_media(self, turn: Turn, text: str) -> None:
+        """Photos and voice (with a caption, or a transcript): kept on the need being
+        written, added to the person's latest open need and forwarded to its experts, or
+        the start of a new need. A transcript is understood like typed text."""
+        st = turn.state
+        form = st.form
+        if form is not None and form.name != "need":
+            turn.say(turn.t("media_other_form", form=turn.t(f"form_{form.name}")))
+            self.forms.repeat(turn)
+            return
+        posted = None
+        if form is None:
+            posted = latest_open_need(session=turn.session, requester_id=turn.user.id or 0)
+        if form is not None:
+            have = self.media.form_counts(turn)
+        elif posted is not None:
+            have = self.media.need_counts(turn, posted[1])
+        else:
+            have = {}
+        kept = self.media.keep(turn, have)
+        heard = normalise_text(kept.transcript)
+        if heard:
+            turn.say(turn.t("voice_heard", text=heard))
+        words = " ".join(x for x in (text, heard) if x)
+        if not kept:
+            if text:
+                self._on_text(turn, text)
+            elif form is not None:
+                self.forms.repeat(turn)
+            return
+        if form is not None:
+            self.media.to_form(turn, kept)
+            self.media.say_in_form(turn, kept)
+            if words:
+                self._on_text(turn, words)
+            else:
+                self.forms.repeat(turn)
+            return
+        if posted is not None:
+            self.media.to_need(turn, *posted, kept, note=words)
+            return
+        self._media_starts_need(turn, kept, words)
+
+    def _media_starts_need(self, turn: Turn, kept: Kept, words: str) -> None:
+        """Files with no need to go to: a new need, with them kept on its form."""
+        st = turn.state
+        if words and not kept.photos:
+            # a voice with its words and no photo: whatever it says (a question too)
+            self._on_text(turn, words)
+            if st.form is not None and st.form.name == "need":
+                self.media.to_form(turn, kept)
+            return
+        if words:
+            parse = self.understand(words, turn)
+            self.science.answer_quietly(turn, focus_query(words, parse), set(parse.slots.crops))
+            self._start(turn, "need", words, parse, media=kept.ids)
+            return
+        if st.offer is not None:  # a photo right after "shall I find an expert?"
+            self._accept_offer(turn, media=kept.ids)
+            return
+        st.clear_form()
+        state = FormState("need", {**self.forms.prefill(turn, "need"), MEDIA_SLOT: kept.ids})
+        if kept.photos:
+            turn.say(turn.t("photo_starts_need"))
+            self.forms.show(turn, engine.advance(state))
+        else:
+            state.awaiting = "problem"  # the voice reply asks for the problem in words
+            st.form = state
+            turn.say(turn.t("voice_kept"))
+
     def _route(self, turn: Turn, text: str, parse: Parse) -> None:
         """A message outside any form, by its intent: one desk."""
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
@@ -422,7 +506,9 @@ class Assistant:
         return llm_understand(self.llm, text, parse, names=names)
 
     # ---- forms -----------------------------------------------------------------------------
-    def _start(self, turn: Turn, name: str, text: str, parse: Parse) -> None:
+    def _start(
+        self, turn: Turn, name: str, text: str, parse: Parse, media: list[int] | None = None
+    ) -> None:
         s = parse.slots
         if name == "need" and not (s.crops or s.pests or s.problem or s.category):
             # "我想请专家来看一下" right after asking about 黄龙病: that is the problem
@@ -431,7 +517,10 @@ class Assistant:
                 text = f"{asked.turns[-1]['question']}（{text}）"
                 parse = understand(text)
         turn.state.clear_form()
-        step = engine.begin(name, self.forms.prefill(turn, name), parse, text)
+        prefill = self.forms.prefill(turn, name)
+        if media:
+            prefill[MEDIA_SLOT] = list(media)  # photos / voice that came first
+        step = engine.begin(name, prefill, parse, text)
         if name != "subscribe":
             understood = self.forms.summary(turn, step.state, skip=("problem",))
             if understood:
@@ -486,10 +575,12 @@ class Assistant:
                 self.forms.show(turn, step)
 
     def _commit(self, turn: Turn, state: FormState) -> None:
+        media = [int(i) for i in state.slots.get(MEDIA_SLOT, [])]
         saved = self.forms.commit(turn, state)
         if saved is None:
             return
         if saved.posted is not None:
+            self.media.attach_form(turn, media, saved.posted.need)
             self.matching.on_need_posted(turn, saved.posted)
         elif saved.expert_id is not None:
             self.matching.refresh(turn.session)
@@ -568,10 +659,12 @@ class Assistant:
         parse = replace(self.understand(text, turn), intent=intent, unsure=False)
         self._route(turn, text, parse)
 
-    def _accept_offer(self, turn: Turn) -> None:
+    def _accept_offer(self, turn: Turn, media: list[int] | None = None) -> None:
         text = turn.state.offer or ""
         turn.state.offer = None
-        self._start(turn, self.enterprise.need_form(turn, text), text, understand(text))
+        self._start(
+            turn, self.enterprise.need_form(turn, text), text, understand(text), media=media
+        )
 
     def _dock(self, turn: Turn, achievement_id: int, note: str) -> None:
         """A 对接 request: the docking form, prefilled with the achievement and the person's

@@ -36,6 +36,7 @@ from dialogs.teams import TeamDesk
 from dialogs.types import Button
 from store.errors import InvalidInput
 from store.experts import ExpertProfileCreate, upsert_expert_profile
+from store.media import media_kinds
 from store.needs import Category, NeedCreate, Urgency
 from store.orders import Posted, post_need
 from store.phone import numbers
@@ -250,6 +251,13 @@ class FormDesk:
             shown = "" if slot in skip else self.shown(turn, slot, slots.get(slot))
             if shown:
                 lines.append(f"· {turn.t(f'field_{slot}')}：{shown}")
+        if slots.get("media"):  # photos and voice kept for the need (issue 16)
+            kinds = media_kinds(session=turn.session, media_ids=list(slots["media"]))
+            photos = sum(1 for k in kinds.values() if k == "photo")
+            if photos:
+                lines.append(turn.t("media_photo_mark", n=photos))
+            if len(kinds) > photos:
+                lines.append(turn.t("media_voice_mark", n=len(kinds) - photos))
         return "\n".join(lines)
 
     @staticmethod

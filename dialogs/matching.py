@@ -27,6 +27,7 @@ from store.clock import as_utc, utcnow
 from store.errors import NotFound
 from store.experts import ExpertProfile, experts_version, experts_with_users
 from store.lifecycle import InvalidTransition, OrderStatus
+from store.media import media_for_need
 from store.needs import Need, get_need
 from store.notifications import notified_experts, notified_teams, record_notified
 from store.phone import mask_then_truncate
@@ -321,6 +322,8 @@ class MatchDesk:
         )
         experts = users_by_id(session=session, user_ids=list(new))
         summary = need_summary(need)
+        # the need's photos and voice go with the notice (notified experts may see them)
+        media = tuple(m.id for m in media_for_need(session=session, need_id=need.id or 0) if m.id)
         lines = []
         key = "new_dock" if need.achievement_id is not None else "new_need"
         for m in people:
@@ -343,6 +346,7 @@ class MatchDesk:
                     ],
                     kind="new_need",
                     ref=f"order:{order.id}",
+                    media=media,
                 )
             )
         said = "dock_sent" if need.achievement_id is not None else "notified"

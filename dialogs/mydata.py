@@ -18,6 +18,7 @@ from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.types import Outcome, Reply
 from store.clock import utcnow
+from store.media import MediaStorage
 from store.privacy import (
     clear_old_questions,
     clear_stale_states,
@@ -73,6 +74,10 @@ def _summary(turn: Turn, data: dict[str, Any]) -> str:
             interests="、".join(_interest(turn, i) for i in data["interests"]) or "-",
         ),
     ]
+    files = data.get("media") or []
+    if files:
+        photos = sum(1 for m in files if m["kind"] == "photo")
+        lines.append(turn.t("mydata_media", photos=photos, voices=len(files) - photos))
     if data["expert_profile"] is not None:
         lines.append(turn.t("mydata_expert"))
     # issue 18: the enterprise, teams and achievements
@@ -98,7 +103,10 @@ def _interest(turn: Turn, row: dict[str, Any]) -> str:
 
 @dataclass(slots=True)
 class DataDesk:
-    """A person's own data: the export and the erasure."""
+    """A person's own data: the export and the erasure (*media*: where their photos and
+    voice messages are kept, so that erasing removes the files too)."""
+
+    media: MediaStorage | None = None
 
     def on_text(self, turn: Turn, text: str) -> None:
         if CONFIRMED.match(text):
@@ -110,7 +118,7 @@ class DataDesk:
 
     def show(self, turn: Turn) -> None:
         """A readable summary, then the whole record as JSON (a file where the channel can)."""
-        data = export_person(session=turn.session, user_id=turn.user.id or 0)
+        data = export_person(session=turn.session, user_id=turn.user.id or 0, media=self.media)
         data["conversation_state"] = turn.state.to_json()  # this turn's, not the saved one
         turn.say(_summary(turn, data))
         document = json.dumps(data, ensure_ascii=False, indent=1)
@@ -129,7 +137,7 @@ class DataDesk:
 
     def delete(self, turn: Turn) -> None:
         """Erase now; the assistant then saves no conversation state for this person."""
-        forget_person(session=turn.session, user_id=turn.user.id or 0)
+        forget_person(session=turn.session, user_id=turn.user.id or 0, media=self.media)
         turn.state.clear_form()
         turn.state.memory = None
         turn.say(turn.t("delete_me_done"))

@@ -20,6 +20,7 @@ from store import orders as o
 from store.clock import as_utc
 from store.errors import NotFound
 from store.lifecycle import InvalidTransition, OrderStatus
+from store.media import media_for_need
 from store.needs import get_need
 from store.notifications import decline, notified_experts, notified_team
 from store.phone import mask_then_truncate
@@ -341,7 +342,11 @@ class OrderDesk:
                 side = "requester" if ev.actor_id == order.requester_id else "expert"
                 label = f"event_message_{side}"
             lines.append(f"· {when} {turn.t(label)}{note}")
-        turn.say("\n".join(lines))
+        reply = turn.out.say("\n".join(lines))
+        # the order card shows the need's photos and voice (to its requester and expert)
+        reply.media = tuple(
+            m.id for m in media_for_need(session=turn.session, need_id=order.need_id) if m.id
+        )
 
     # ---- helpers --------------------------------------------------------------------------------
     def _only_pending(self, turn: Turn) -> int | None:

@@ -21,6 +21,7 @@ from store import orders as o
 from store.errors import InvalidInput, NotFound
 from store.experts import ExpertProfile, get_expert_profile
 from store.lifecycle import AlreadyTaken, InvalidTransition, NotPermitted, OrderStatus
+from store.media import media_for_need
 from store.needs import get_need
 from store.notifications import notified_experts
 from store.phone import mask
@@ -49,6 +50,7 @@ class PartyDesk:
         region = Region(need.province, need.city, need.county).label
         resolve_button = [[Button(turn.t("btn_resolve"), Action(Act.RESOLVE, order_id=order_id))]]
         about = self._profile_values(session, requester.locale, user, profile)
+        shown = len(turn.out.replies)
         if on_accept:
             turn.say(
                 turn.t(
@@ -99,6 +101,11 @@ class PartyDesk:
                     kind="accepted",
                     ref=f"order:{order_id}",
                 )
+            )
+        if len(turn.out.replies) > shown:
+            # the order card the accepting expert gets shows the need's photos and voice
+            turn.out.replies[shown].media = tuple(
+                m.id for m in media_for_need(session=session, need_id=need.id or 0) if m.id
             )
 
     def _profile_values(

@@ -24,6 +24,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     experts,
     feedback,
     interests,
+    media,
     needs,
     notifications,
     orders,
@@ -39,7 +40,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -90,9 +91,12 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE orders ADD COLUMN contacts_at TIMESTAMP",
         "UPDATE orders SET contacts_at = accepted_at WHERE accepted_at IS NOT NULL",
     ],
-    # 7 (issue 18): needs say who posted them and may be enterprises' technical needs or 对接
+    # 7 (photos and voice, issue 16): an outbox message may carry stored media ids;
+    # media_files is a new table
+    7: ["ALTER TABLE outbox ADD COLUMN media JSON"],
+    # 8 (issue 18): needs say who posted them and may be enterprises' technical needs or 对接
     # requests; a team may hold an order; enterprises, teams, achievements are new tables
-    7: [
+    8: [
         "ALTER TABLE needs ADD COLUMN requester_kind VARCHAR(16) NOT NULL DEFAULT 'individual'",
         "ALTER TABLE needs ADD COLUMN service_kind VARCHAR(16) NOT NULL DEFAULT ''",
         "ALTER TABLE needs ADD COLUMN deadline VARCHAR(32) NOT NULL DEFAULT ''",

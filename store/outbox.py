@@ -25,6 +25,8 @@ class OutboxMessage(SQLModel, table=True):
     )
     kind: str = Field(default="notice", max_length=32)
     ref: str = Field(default="", max_length=64)
+    # stored media ids (store.media) shown with the text; NULL for none (photos, issue 16)
+    media: list[int] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # pending / sent / failed / blocked / dropped (no longer wanted, e.g. after /stop)
     status: str = Field(default="pending", max_length=16)
     attempts: int = 0
@@ -54,6 +56,7 @@ def enqueue(
     buttons: list[list[dict[str, str]]] | None = None,
     kind: str = "notice",
     ref: str = "",
+    media: list[int] | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
         channel=channel,
@@ -62,6 +65,7 @@ def enqueue(
         buttons=buttons or [],
         kind=kind,
         ref=ref,
+        media=list(media) if media else None,
     )
     if is_blocked(session=session, channel=channel, external_id=external_id):
         row.status, row.error = "blocked", "recipient blocked the bot earlier"
@@ -89,6 +93,7 @@ def enqueue_many(*, session: Session, messages: list[dict[str, Any]]) -> int:
             "buttons": [],
             "kind": "notice",
             "ref": "",
+            "media": None,
             "status": "pending",
             "attempts": 0,
             "error": "",

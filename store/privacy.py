@@ -29,6 +29,7 @@ from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
 from store.interests import Interest
 from store.lifecycle import OrderStatus
+from store.media import MediaFile, MediaStorage, delete_rows_of, media_of_user, remove_files
 from store.needs import Need
 from store.notifications import OrderNotification
 from store.orders import Order, OrderEvent, Rating, expire
@@ -64,12 +65,15 @@ def _rows(rows: Any) -> list[dict[str, Any]]:
     return [{c.name: _plain(getattr(row, c.name)) for c in row.__table__.columns} for row in rows]
 
 
-def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
+def export_person(
+    *, session: Session, user_id: int, media: MediaStorage | None = None
+) -> dict[str, Any]:
     """Everything stored about one person, as JSON-ready data (the /mydata export).
 
     Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
     subscriptions, interests, questions, feedback, pushes, notified_of_orders,
-    conversation_state; enterprise, teams, achievements, project_digest.
+    conversation_state, media (their photos and voice messages, with where each is served
+    when *media* says); enterprise, teams, achievements, project_digest.
     """
     user = session.get(User, user_id)
     if user is None:
@@ -87,6 +91,7 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
     ratings = session.exec(
         select(Rating).where(or_(col(Rating.requester_id) == uid, col(Rating.expert_id) == uid))
     ).all()
+    files = media_of_user(session=session, user_id=uid)
     return {
         "exported_at": utcnow().isoformat(),
         "user": _rows([user])[0],
@@ -114,6 +119,11 @@ def export_person(*, session: Session, user_id: int) -> dict[str, Any]:
             session.exec(select(OrderNotification).where(OrderNotification.expert_id == uid)).all()
         ),
         "conversation_state": dict(state.data) if state is not None else None,
+        # photos and voice (issue 16): the files' records; the files are theirs to fetch
+        "media": [
+            {**row, "url": media.url_of(m)} if media is not None else row
+            for m, row in zip(files, _rows(files), strict=True)
+        ],
         # issue 18: the enterprise they speak for, their teams, their achievements
         "enterprise": export_enterprise(session=session, user_id=uid),
         "teams": export_teams(session=session, user_id=uid),
@@ -133,19 +143,25 @@ class Forgotten:
     subscriptions: int = 0
     interests: int = 0
     messages: int = 0
+    media: int = 0  # photo and voice files removed from disk
 
 
 def _count(result: Any) -> int:
     return int(result.rowcount or 0)
 
 
-def forget_person(*, session: Session, user_id: int) -> Forgotten:
+def forget_person(
+    *, session: Session, user_id: int, media: MediaStorage | None = None
+) -> Forgotten:
     """Irreversibly remove one person's personal data in one transaction.
 
     Kept, without the person: their needs' and orders' region, crop, category, urgency,
     budget, status, times and rating (the indicators); the user row as an anonymous
     placeholder with roles, region and creation time (so requesters and experts still count
     where they were); anonymous question-log rows (answered flag, top hit, region, time).
+
+    Their photos and voice messages go too: rows in the transaction, files from *media*'s
+    root once it committed.
 
     Raises nothing for an unknown or already forgotten id (returns zero counts).
     """
@@ -215,6 +231,10 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         subs = session.execute(delete(Subscription).where(col(Subscription.user_id) == uid))
         interests = session.execute(delete(Interest).where(col(Interest.user_id) == uid))
         session.execute(delete(PushLog).where(col(PushLog.user_id) == uid))
+        # photos and voice (issue 16): rows now, files after the commit
+        files = delete_rows_of(session=session, storage=media, user_id=uid) if media else []
+        if media is None:
+            session.execute(delete(MediaFile).where(col(MediaFile.owner_user_id) == uid))
         # issue 18: the enterprise record goes, they leave their teams (a led team passes to
         # the next member), their achievements are withdrawn and emptied, no more digests
         forget_enterprise(session=session, user_id=uid)
@@ -263,6 +283,7 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         session.rollback()
         raise
     session.refresh(user)
+    removed = remove_files(files)
     done = Forgotten(
         needs=_count(needs),
         orders=_count(orders),
@@ -271,6 +292,7 @@ def forget_person(*, session: Session, user_id: int) -> Forgotten:
         subscriptions=_count(subs),
         interests=_count(interests),
         messages=_count(messages),
+        media=removed,
     )
     log.info("forgot user %d: %s", uid, done)
     return done

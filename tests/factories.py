@@ -74,7 +74,7 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
 
     undo = {
-        7: [
+        8: [
             "DROP INDEX ix_needs_achievement_id",
             *(
                 f"ALTER TABLE needs DROP COLUMN {c}"
@@ -85,6 +85,7 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
             "ALTER TABLE orders DROP COLUMN team_id",
             "ALTER TABLE order_notifications DROP COLUMN team_id",
         ],
+        7: ["ALTER TABLE outbox DROP COLUMN media"],
         6: ["ALTER TABLE orders DROP COLUMN contacts_at"],
         5: ["DROP INDEX uq_push_log_user_article"],
         4: [

@@ -20,9 +20,11 @@ from aiogram.exceptions import (
 )
 from sqlmodel import Session
 
+from bot.telegram import media as tg_media
 from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.turns import CHANNEL
 from store.clock import utcnow
+from store.media import MediaStorage
 from store.outbox import OutboxMessage, block, due, mark, retry_later
 from store.push import still_wanted
 
@@ -41,6 +43,7 @@ class Notifier:
         clock: monotonic seconds (pacing); tests pass a fake one.
         sleep: how to wait that many seconds; tests pass one that advances the fake clock.
         now: the wall-clock time in UTC (when a row may be retried).
+        media: where stored photos and voice are, for rows that carry media ids.
     """
 
     def __init__(
@@ -54,10 +57,12 @@ class Notifier:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = utcnow,
+        media: MediaStorage | None = None,
     ) -> None:
         self.bot = bot
         self.clock, self.sleep, self.now = clock, sleep, now
         self.session_factory = session_factory
+        self.media = media
         self.wake = wake or asyncio.Event()
         self.gap = 1.0 / per_second
         self.chat_interval = per_chat_interval
@@ -175,3 +180,18 @@ class Notifier:
         with self.session_factory() as s:
             mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
         self.sent += 1
+        if row.media and self.media is not None:
+            await self._deliver_media(chat_id, row, self.media)
+
+    async def _deliver_media(
+        self, chat_id: int, row: OutboxMessage, storage: MediaStorage
+    ) -> None:
+        """The photos and voice of a sent message, after its text; best effort (the text
+        already says what they are, and a retry would repeat the text)."""
+        files = tg_media.load(self.session_factory, storage, tuple(row.media or ()))
+        try:
+            await tg_media.send(self.bot, chat_id, files)
+        except (TelegramRetryAfter, TelegramBadRequest, TelegramForbiddenError) as exc:
+            log.warning("media of message %s not delivered: %s", row.id, exc.message)
+        except (TelegramNetworkError, TelegramServerError, OSError) as exc:
+            log.warning("media of message %s not delivered: %s", row.id, exc)

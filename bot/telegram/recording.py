@@ -19,6 +19,8 @@ from aiogram.methods import (
     GetMe,
     SendDocument,
     SendMessage,
+    SendPhoto,
+    SendVoice,
     SetMyCommands,
     SetWebhook,
     TelegramMethod,
@@ -38,6 +40,7 @@ class RecordingSession(BaseSession):
         self.failures: deque[Exception] = deque()
         self.files: dict[str, bytes] = {}  # file_id -> content a user uploaded
         self.documents: list[tuple[int, str, bytes]] = []  # (chat, file name, content) sent
+        self.media: list[tuple[int, str, bytes]] = []  # (chat, "photo" | "voice", content) sent
         self._ids = itertools.count(1000)
 
     async def make_request(
@@ -60,6 +63,17 @@ class RecordingSession(BaseSession):
             self.documents.append(
                 (int(method.chat_id), method.document.filename or "", method.document.data)
             )
+            return Message(
+                message_id=next(self._ids),
+                date=datetime.now(),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
+            ).as_(bot)
+        if isinstance(method, SendPhoto | SendVoice):
+            upload = method.photo if isinstance(method, SendPhoto) else method.voice
+            kind = "photo" if isinstance(method, SendPhoto) else "voice"
+            data = upload.data if isinstance(upload, BufferedInputFile) else b""
+            self.media.append((int(method.chat_id), kind, data))
             return Message(
                 message_id=next(self._ids),
                 date=datetime.now(),

@@ -54,7 +54,9 @@ class Background:
 
     def __init__(self, bot: Bot, services: Services, interval: float) -> None:
         self.stop = asyncio.Event()
-        self.notifier = Notifier(bot, services.session_factory, services.wake)
+        self.notifier = Notifier(
+            bot, services.session_factory, services.wake, media=services.media
+        )
         self.tasks: list[asyncio.Task[None]] = []
         self.services = services
         self.interval = interval

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.types import BufferedInputFile, Message
 from sqlmodel import Session
 
+from bot.telegram import media as tg_media
 from bot.telegram.render import keyboard
 from dialogs.types import Incoming, Outcome
 from store.outbox import is_blocked, unblock
@@ -59,11 +62,26 @@ async def handle_text(message: Message, text: str, services: Services, session: 
     else:
         outcome = services.assistant.handle(incoming, session=session)
     services.queue(session, outcome)
-    await reply_all(message, outcome)
+    await reply_all(message, outcome, services=services)
 
 
-async def reply_all(message: Message, outcome: Outcome, attempts: int = 3) -> None:
-    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons.
+async def handle_media(message: Message, bot: Bot, services: Services, session: Session) -> None:
+    """A photo or voice message (its caption as the text): downloaded, to the assistant,
+    queued for others, replied here. Checking, transcribing and re-encoding run off the
+    event loop."""
+    media = await tg_media.media_from(message, bot)
+    incoming = replace(incoming_from(message, message.caption or ""), media=media)
+    seen(session, incoming.user_id)
+    outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
+    services.queue(session, outcome)
+    await reply_all(message, outcome, services=services)
+
+
+async def reply_all(
+    message: Message, outcome: Outcome, attempts: int = 3, services: Services | None = None
+) -> None:
+    """Send the replies for this chat: plain text (never parsed as HTML) and inline buttons,
+    then the photos and voice a reply shows (with *services*, which know where they are).
 
     Flood control (429) is honoured by waiting retry_after and sending again.
     """
@@ -82,3 +100,6 @@ async def reply_all(message: Message, outcome: Outcome, attempts: int = 3) -> No
                 if attempt == attempts - 1:
                     raise
                 await asyncio.sleep(exc.retry_after)
+        if reply.media and services is not None and message.bot is not None:
+            files = tg_media.load(services.session_factory, services.media, reply.media)
+            await tg_media.send(message.bot, message.chat.id, files)

@@ -158,3 +158,33 @@ def test_console_plays_the_readme_enterprise_example(engine, tmp_path):
         assert order.team_id is not None  # taken on the team's behalf
         assert company.name == "眉山蜀香泡菜食品有限公司"
         assert s.exec(select(Achievement)).one().transfer_mode == "service"
+
+
+def test_console_sends_photos_and_voice_from_files(engine, kb_index, tmp_path):
+    from tests import media_files as f
+
+    photo, voice, bad = tmp_path / "leaf.jpg", tmp_path / "say.amr", tmp_path / "x.pdf"
+    photo.write_bytes(f.jpeg_with_gps())
+    voice.write_bytes(f.AMR)
+    bad.write_bytes(f.PDF)
+    services = make_services(engine, tmp_path, kb_index)
+    out = io.StringIO()
+    chat = ConsoleChat(services.assistant, me="老王", out=out, interactive=False)
+    script = (
+        f"/photo {photo}\n/voice {voice}\n/photo {bad}\n/photo {tmp_path / 'missing.jpg'}\n"
+        "/photo\n"
+    )
+    chat.run(io.StringIO(script))
+    text = out.getvalue()
+    assert "看到您发了照片，是作物出了问题吗？" in text
+    assert "语音已保存" in text
+    assert "不是能打开的照片" in text
+    assert "读不了文件" in text and "用法：/photo 文件路径" in text
+    # the order card after posting shows the stored photo as [照片 #id]
+    chat.run(
+        io.StringIO(
+            "我在宜宾翠屏区，李子园土壤酸化板结，想请专家来看看，电话13800001234\n跳过\n1\n/order 1\n"
+        )
+    )
+    assert "需求已发布（编号 1）" in out.getvalue()
+    assert "[照片 #1] [语音 #2]" in out.getvalue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dialogs.assistant import Assistant
-from dialogs.types import Button, Incoming, Outcome
+from dialogs.types import Button, Incoming, MediaIn, Outcome
 
 
 @dataclass
@@ -20,6 +20,20 @@ class Chat:
         self.last = self.assistant.handle(
             Incoming(
                 self.channel, self.user, text=text, display_name=self.user, locale=self.locale
+            )
+        )
+        return self.last
+
+    def send_media(self, *media: MediaIn, text: str = "") -> Outcome:
+        """Photos or voice, with an optional caption."""
+        self.last = self.assistant.handle(
+            Incoming(
+                self.channel,
+                self.user,
+                text=text,
+                display_name=self.user,
+                locale=self.locale,
+                media=media,
             )
         )
         return self.last

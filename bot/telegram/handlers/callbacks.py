@@ -34,6 +34,6 @@ def setup() -> Router:
         )
         outcome = services.assistant.handle(incoming, session=session)
         services.queue(session, outcome)
-        await reply_all(message, outcome)
+        await reply_all(message, outcome, services=services)
 
     return router

@@ -13,7 +13,8 @@ from aiogram.types import Message
 from sqlmodel import Session
 
 from bot.app import Services
-from bot.telegram.turns import handle_text, incoming_from, reply_all, seen
+from bot.telegram.media import has_media
+from bot.telegram.turns import handle_media, handle_text, incoming_from, reply_all, seen
 from dialogs.i18n import t
 from dialogs.types import MediaIn
 from knowledge.ingest import add_article
@@ -23,12 +24,12 @@ from store.achievement_files import MAX_BYTES as MAX_ACHIEVEMENT_BYTES
 log = logging.getLogger(__name__)
 
 UNSUPPORTED_ZH = (
-    "目前只能看懂文字消息。请用文字描述：作物、症状、地点和联系电话，"
-    "比如“宜宾翠屏区李子树流胶，想请专家看看”。图片可以加上文字说明一起发。"
+    "目前只能看懂文字、照片和语音。请用文字描述：作物、症状、地点和联系电话，"
+    "比如“宜宾翠屏区李子树流胶，想请专家看看”，也可以拍张照片发过来。"
 )
 UNSUPPORTED_EN = (
-    "I can only read text for now. Please describe the crop, the symptoms, the place "
-    "and a phone number in words; photos may carry a caption."
+    "I can only read text, photos and voice messages for now. Please describe the crop, the "
+    "symptoms, the place and a phone number in words, or send a photo."
 )
 
 
@@ -92,6 +93,11 @@ def setup() -> Router:
         outcome = services.assistant.handle(incoming, session=session)
         services.queue(session, outcome)
         await reply_all(message, outcome)
+
+    @router.message(F.func(has_media))
+    async def on_media(message: Message, bot: Bot, services: Services, session: Session) -> None:
+        """Photos and voice (and images or audio sent as files), with their caption."""
+        await handle_media(message, bot, services, session)
 
     @router.message(F.text | F.caption)
     async def on_text(message: Message, services: Services, session: Session) -> None:

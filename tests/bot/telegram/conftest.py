@@ -30,5 +30,6 @@ def tg(engine, kb_index, tmp_path):
         clock=clock,
         sleep=clock.sleep,
         now=clock.utc,
+        media=services.media,
     )
     return driver

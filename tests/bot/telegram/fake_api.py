@@ -21,6 +21,8 @@ class FakeBotAPI:
         self.sent: list[dict[str, Any]] = []  # every sendMessage, in order
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_next_send: deque[int] = deque()  # retry_after seconds for the next sends
+        self.files: dict[str, bytes] = {}  # file_id -> what a user uploaded (getFile, download)
+        self.media_sent: list[dict[str, Any]] = []  # sendPhoto / sendVoice / sendDocument
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(500)
         self._new = asyncio.Event()
@@ -30,6 +32,7 @@ class FakeBotAPI:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self.handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self.download)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
@@ -64,6 +67,51 @@ class FakeBotAPI:
             },
             update_id,
         )
+
+    def photo(self, user: dict[str, Any], content: bytes, caption: str = "") -> int:
+        """A photo as Telegram delivers it: several sizes, the content behind the largest."""
+        n = next(self._message_ids)
+        self.files[f"photo{n}"] = content
+        sizes = [
+            {"file_id": f"thumb{n}", "file_unique_id": f"t{n}", "width": 90, "height": 60},
+            {"file_id": f"photo{n}", "file_unique_id": f"p{n}", "width": 1280, "height": 960},
+        ]
+        extra = {"caption": caption} if caption else {}
+        return self._media_message(user, n, photo=sizes, **extra)
+
+    def voice(self, user: dict[str, Any], content: bytes, duration: int = 3) -> int:
+        n = next(self._message_ids)
+        self.files[f"voice{n}"] = content
+        voice = {
+            "file_id": f"voice{n}",
+            "file_unique_id": f"v{n}",
+            "duration": duration,
+            "mime_type": "audio/ogg",
+            "file_size": len(content),
+        }
+        return self._media_message(user, n, voice=voice)
+
+    def _media_message(self, user: dict[str, Any], n: int, **fields: Any) -> int:
+        return self.push(
+            {
+                "message": {
+                    "message_id": n,
+                    "date": int(time.time()),
+                    "chat": {"id": user["id"], "type": "private"},
+                    "from": user,
+                    **fields,
+                }
+            }
+        )
+
+    def media_to(self, chat_id: int) -> list[dict[str, Any]]:
+        return [m for m in self.media_sent if int(m["chat_id"]) == chat_id]
+
+    async def download(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            return web.Response(status=404)
+        return web.Response(body=self.files[file_id])
 
     def press(self, user: dict[str, Any], label: str) -> None:
         for msg in reversed(self.to(user["id"])):
@@ -130,6 +178,39 @@ class FakeBotAPI:
                     )
         if method == "getMe":
             return ok(BOT)
+        if method == "getFile":
+            file_id = str(params.get("file_id", ""))
+            if file_id not in self.files:
+                return web.json_response(
+                    {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+                )
+            return ok(
+                {
+                    "file_id": file_id,
+                    "file_unique_id": file_id,
+                    "file_size": len(self.files[file_id]),
+                    "file_path": f"files/{file_id}",
+                }
+            )
+        if method in ("sendPhoto", "sendVoice", "sendDocument"):
+            field = {"sendPhoto": "photo", "sendVoice": "voice", "sendDocument": "document"}[
+                method
+            ]
+            upload = params.get(field)
+            if isinstance(upload, str) and upload.startswith("attach://"):
+                upload = params.get(upload.removeprefix("attach://"))  # aiogram's file part
+            data = upload.file.read() if hasattr(upload, "file") else b""
+            self.media_sent.append(
+                {"method": method, "chat_id": int(params["chat_id"]), "data": data}
+            )
+            return ok(
+                {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": int(params["chat_id"]), "type": "private"},
+                    "from": BOT,
+                }
+            )
         if method == "sendMessage":
             if self.fail_next_send:
                 retry = self.fail_next_send.popleft()

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from store.orders import Order
 from store.outbox import OutboxMessage
+from tests.media_files import jpeg_with_gps
 
 FARMER, EXPERT, EXPERT2 = 1001, 2001, 2002
 
@@ -137,11 +138,18 @@ async def test_unsupported_content_and_captions(tg):
             "is_video": False,
         },
     )
-    assert "只能看懂文字" in out[0]
-    photo = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
-    assert "只能看懂文字" in (await tg.send_raw(me, photo=photo))[0]
-    out = await tg.send_raw(me, photo=photo, caption="发芽的土豆能吃吗")
-    assert "来源" in out[0]
+    assert "只能看懂文字、照片和语音" in out[0]
+    # a photo is read (issue 16): the largest size is downloaded and starts a need
+    tg.session.files["p"] = jpeg_with_gps()
+    photo = [
+        {"file_id": "thumb", "file_unique_id": "t", "width": 1, "height": 1},
+        {"file_id": "p", "file_unique_id": "p", "width": 64, "height": 48},
+    ]
+    out = await tg.send_raw(me, photo=photo)
+    assert out[0].startswith("看到您发了照片，是作物出了问题吗？")
+    # a caption is the need's text
+    out = await tg.send_raw(me, photo=photo, caption="我在宜宾翠屏区，李子树流胶")
+    assert any("电话" in t for t in out)
 
 
 async def test_handler_failure_gets_an_apology(tg, monkeypatch):
