@@ -24,6 +24,7 @@ from dialogs.push import Catalogue, PushPlanner, parse_window
 from dialogs.stats import RollupCheck, StatsDesk
 from dialogs.types import Outbound, Outcome
 from knowledge.lexicons import default_vocabulary
+from retrieval.achievements import AchievementIndex
 from retrieval.factory import KNOWLEDGE, open_index
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
@@ -39,6 +40,7 @@ from store.validation import Region
 
 log = logging.getLogger(__name__)
 EXPERTS = "experts"
+ACHIEVEMENTS = "achievements"  # issue 18: the achievements catalogue's own collection
 
 
 def open_database(settings: Settings) -> tuple[Engine, int]:
@@ -114,7 +116,14 @@ class Services:
         """
         out = Outcome()
         retention = QuestionRetention(self.settings.question_log_days)
-        for job in (self.assistant.matching, self.push, retention, self.rollup_check):
+        jobs = (
+            self.assistant.matching,
+            self.push,
+            self.assistant.projects,
+            retention,
+            self.rollup_check,
+        )
+        for job in jobs:
             try:
                 done = job.run_due(self.session_factory, now)
             except Exception:  # noqa: BLE001 - a failed pass is retried at the next round
@@ -266,11 +275,13 @@ def build_services(
     engine: Engine | None = None,
     knowledge: HybridIndex | None = None,
     experts: HybridIndex | None = None,
+    achievements: HybridIndex | None = None,
 ) -> Services:
     """The assistant with its desks over the configured database and indexes.
 
     The only place where the assistant and its desks are put together. Tests may pass a
-    prepared *engine* (already migrated) and indexes (e.g. on an in-memory Chroma client).
+    prepared *engine* (already migrated) and indexes (e.g. on an in-memory Chroma client):
+    *knowledge*, *experts* and *achievements*.
     """
     tokenize = shared_tokenizer(default_vocabulary())
     if engine is None:
@@ -293,13 +304,19 @@ def build_services(
         top_n=settings.match_top_n,
         match_timeout=timedelta(minutes=settings.match_timeout_minutes),
         auto_close_days=settings.auto_close_days,
+        achievements=AchievementIndex(
+            achievements or open_knowledge_index(settings, ACHIEVEMENTS)
+        ),
         media=media_storage(settings),
         transcriber=open_speech(settings),
         guard=guard,
         shelf=Shelf(knowledge, settings.corpus_overlay),
     )
+    assistant.projects.window = parse_window(settings.push_window)
+    assistant.projects.timezone = ZoneInfo(settings.push_timezone)
     with session_factory() as session:
         assistant.matching.refresh(session)
+        assistant.achievements.refresh(session)
     push = make_push_planner(settings, knowledge)
     return Services(
         settings,

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from bot import cli_bench, cli_db, cli_kb, cli_stats
+from bot import cli_bench, cli_db, cli_ent, cli_kb, cli_stats
 from bot.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
@@ -204,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_kb.register(sub)
     cli_stats.register(sub)
     cli_bench.register(sub)
+    cli_ent.register(sub)  # issue 18: achievements import
     return parser
 
 

@@ -152,7 +152,9 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> int:
         f"{report.requesters} requesters, {report.needs} needs "
         f"({report.orders_accepted} accepted), {report.questions} questions "
         f"across Sichuan's 21 cities and prefectures over 12 weeks "
-        f"(channel 'demo', names 演示…, phones 199-0000-xxxx)"
+        f"(channel 'demo', names 演示…, phones 199-0000-xxxx); {report.enterprises} "
+        f"enterprises, {report.teams} teams, {report.achievements} achievements "
+        f"({report.dockings} 对接 completed)"
     )
     return 0
 

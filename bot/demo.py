@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, Table, func, insert, select, text
 from sqlmodel import Session
 
+from bot.demo_ent import seed_enterprises
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.needs import Need
@@ -103,6 +104,11 @@ class SeedReport:
     orders_accepted: int = 0
     questions: int = 0
     seconds: float = 0.0
+    # issue 18
+    enterprises: int = 0
+    teams: int = 0
+    achievements: int = 0
+    dockings: int = 0
 
 
 @dataclass(slots=True)
@@ -386,6 +392,10 @@ def seed(
     report.questions = size.questions
     out.flush()
     _finish(engine, ratings)
+    # issue 18: enterprises among the requesters, teams, achievements and completed 对接
+    extra = seed_enterprises(engine, CHANNEL, rng, start, now)
+    report.enterprises, report.teams = extra.enterprises, extra.teams
+    report.achievements, report.dockings = extra.achievements, extra.dockings
     with Session(engine) as session:  # bulk rows bypass the moves: recount the rollups
         rebuild(session)
     report.seconds = time.perf_counter() - started

@@ -46,6 +46,7 @@ class Act(StrEnum):
     KB_DRAFT = "kb_draft"  # n: a case id in the curation queue
     KB_PUBLISH = "kb_publish"
     KB_REJECT = "kb_reject"
+    DOCK = "dock"  # n: the achievement to 对接 (issue 18)
 
 
 ORDER_ACTS = frozenset(
@@ -83,7 +84,7 @@ class Action:
             return f"{self.kind}:{self.arg}:{self.n}"
         if self.kind is Act.ROLE:
             return f"{self.kind}:{self.arg}"
-        if self.kind in (Act.PICK, Act.TOPIC) or self.kind in CASE_ACTS:
+        if self.kind in (Act.PICK, Act.TOPIC, Act.DOCK) or self.kind in CASE_ACTS:
             return f"{self.kind}:{self.n}"
         return str(self.kind)
 
@@ -120,7 +121,7 @@ def parse_action(data: str) -> Action | None:
         return Action(kind, n=ref, arg=parts[0])
     if kind is Act.ROLE:
         return Action(kind, arg=parts[0]) if len(parts) == 1 and parts[0] in ROLES else None
-    if kind in (Act.PICK, Act.TOPIC) or kind in CASE_ACTS:
+    if kind in (Act.PICK, Act.TOPIC, Act.DOCK) or kind in CASE_ACTS:
         index = _int(parts[0]) if len(parts) == 1 else None
         return Action(kind, n=index) if index is not None else None
     return Action(kind) if not parts else None

@@ -14,9 +14,11 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from dialogs import forms as engine
+from dialogs.achievements import AchievementDesk, dock_command
 from dialogs.actions import CASE_ACTS, ORDER_ACTS, SHARE_ACTS, VOTE_ACTS, Act, Action
 from dialogs.context import Turn
 from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
+from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
 from dialogs.followup import recent
 from dialogs.formdesk import FormDesk
@@ -34,12 +36,15 @@ from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk, order_ref
 from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
+from dialogs.projects import ProjectDesk
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
+from dialogs.teams import TeamDesk
 from dialogs.trust import TrustDesk
-from dialogs.types import Incoming, Outcome
+from dialogs.types import Incoming, MediaIn, Outcome
 from knowledge.lexicons import default_lexicon
+from retrieval.achievements import AchievementIndex
 from retrieval.index import HybridIndex
 from retrieval.matching import ExpertMatcher
 from retrieval.safety import PesticideGuard
@@ -95,8 +100,9 @@ class Assistant:
     Each desk owns one area: ``forms`` (filling and committing needs, expert profiles and
     subscriptions), ``orders`` (接单 … rating), ``matching`` (experts for a need, browsing,
     scheduled re-matching), ``science`` (answers), ``personal`` (profile and subscriptions),
-    ``stats`` (indicators), ``trust`` (administrators verifying and suspending). Build one
-    with :meth:`build`.
+    ``stats`` (indicators), ``trust`` (administrators verifying and suspending);
+    ``enterprise`` (enterprises, 找人才), ``teams``, ``achievements`` (科技成果, 对接) and
+    ``projects`` (找项目 and its digest). Build one with :meth:`build`.
     """
 
     session_factory: Callable[[], Session]
@@ -106,6 +112,10 @@ class Assistant:
     science: ScienceDesk
     personal: PersonalDesk
     trust: TrustDesk
+    enterprise: EnterpriseDesk
+    teams: TeamDesk
+    achievements: AchievementDesk
+    projects: ProjectDesk
     stats: StatsDesk | None = None
     locale: str = "zh"
     llm: ChatModel | None = None
@@ -131,6 +141,7 @@ class Assistant:
         crop_groups: Mapping[str, str] | None = None,
         rules: MarketRules | None = None,
         is_admin: Callable[[User], bool] | None = None,
+        achievements: AchievementIndex | None = None,
         media: MediaStorage | None = None,
         transcriber: Transcriber | None = None,
         guard: PesticideGuard | None = None,  # issue 19: the banned-pesticide list
@@ -142,7 +153,8 @@ class Assistant:
         group) default to the bundled lexicon's. *rules*: who may accept and when contacts
         are exchanged; *is_admin*: who may verify and suspend (default: the admin role).
         *media*: where photos and voice are kept (None: they are refused); *transcriber*:
-        speech to text for voice (None: voice is kept for the expert, not read).
+        speech to text for voice (None: voice is kept for the expert, not read);
+        *achievements*: the achievements' search index (None: nothing is found).
         """
         if field_categories is None or crop_groups is None:
             lexicon = default_lexicon()
@@ -161,9 +173,15 @@ class Assistant:
         science = ScienceDesk(knowledge, tokenize, llm, guard)
         curation = CurationDesk(is_admin or _has_admin_role, science, shelf)
         orders = OrderDesk(matching, rules, PartyDesk(rules), curation)
+        enterprise, teams = EnterpriseDesk(matching), TeamDesk()
+        catalogue = AchievementDesk(achievements)
         return cls(
             session_factory=session_factory,
-            forms=FormDesk(personal),
+            forms=FormDesk(personal, enterprise, teams, catalogue),
+            enterprise=enterprise,
+            teams=teams,
+            achievements=catalogue,
+            projects=ProjectDesk(orders),
             orders=orders,
             matching=matching,
             science=science,
@@ -203,6 +221,8 @@ class Assistant:
             with self.llm.turn() if self.llm is not None else nullcontext():
                 if incoming.action is not None:
                     self._on_action(turn, incoming.action)
+                elif (document := _document(incoming)) is not None:
+                    self.achievements.import_file(turn, document)  # a file of achievements
                 elif incoming.media:
                     self._on_media(turn, normalise_text(incoming.text or ""))
                 else:
@@ -266,6 +286,8 @@ class Assistant:
                 self.data.delete(turn)
             case Act.KEEP_ME:
                 self.data.keep(turn)
+            case Act.DOCK if action.n is not None:
+                self._dock(turn, action.n, "")
             case _:
                 # a spent button (the form it belonged to is gone)
                 turn.say(turn.t("nothing_to_cancel"))
@@ -341,6 +363,9 @@ class Assistant:
             return
         if _OTHERS_DATA.search(text):
             turn.say(turn.t("private_data"))
+            return
+        if st.form is None and (dock := dock_command(text)) is not None:
+            self._dock(turn, *dock)  # "对接 3 …": ask for an achievement
             return
         if self._on_pending(turn, text):
             return
@@ -442,7 +467,22 @@ class Assistant:
         match parse.intent:
             case Intent.NEED:
                 self.science.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
-                self._start(turn, "need", text, parse)
+                self._start(turn, self.enterprise.need_form(turn, text), text, parse)
+            # ---- enterprises, teams and achievements (issue 18) ----
+            case Intent.ENTERPRISE:
+                self._start(turn, "enterprise", text, parse)
+            case Intent.TEAM:
+                if not self.teams.on_text(turn, text):
+                    self._start(turn, "team", text, parse)
+            case Intent.ACHIEVEMENT:
+                if self.achievements.may_register(turn):
+                    self._start(turn, "achievement", text, parse)
+            case Intent.FIND_ACHIEVEMENT:
+                self.achievements.search(turn, parse.clean or text)
+            case Intent.FIND_TALENT:
+                self.enterprise.find_talent(turn, text, parse)
+            case Intent.PROJECTS:
+                self.projects.on_text(turn, text)
             case Intent.CAPABILITY:
                 self._start(turn, "expert", text, parse)
             case Intent.SUBSCRIBE:
@@ -648,7 +688,19 @@ class Assistant:
     def _accept_offer(self, turn: Turn, media: list[int] | None = None) -> None:
         text = turn.state.offer or ""
         turn.state.offer = None
-        self._start(turn, "need", text, understand(text), media=media)
+        self._start(
+            turn, self.enterprise.need_form(turn, text), text, understand(text), media=media
+        )
+
+    def _dock(self, turn: Turn, achievement_id: int, note: str) -> None:
+        """A 对接 request: the docking form, prefilled with the achievement and the person's
+        phone and place (it posts a need for the owner alone)."""
+        slots = self.achievements.docking_slots(turn, achievement_id, note)
+        if slots is None:
+            return
+        turn.state.clear_form()
+        state = FormState("docking", {**self.forms.prefill(turn, "docking"), **slots})
+        self.forms.show(turn, engine.advance(state))
 
     def _choose_role(self, turn: Turn, role: str) -> None:
         """The /start role choice: open the matching form, or invite a question."""
@@ -687,6 +739,10 @@ def focus_query(text: str, parse: Parse) -> str:
     if len(query) >= 2 and (s.pests or s.problem):
         return query
     return parse.clean if parse.text == text else text
+
+
+def _document(incoming: Incoming) -> MediaIn | None:
+    return next((m for m in incoming.media if m.kind == "document"), None)
 
 
 def _has_admin_role(user: User) -> bool:

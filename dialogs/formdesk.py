@@ -7,12 +7,16 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dialogs.achievements import AchievementDesk
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
+from dialogs.enterprise import EnterpriseDesk
 from dialogs.forms import (
+    DOCKING,
     FORMS,
-    NEED,
+    NEED_LIKE,
     SKIPPED,
+    TECH,
     Ask,
     Clarify,
     Confirm,
@@ -28,6 +32,7 @@ from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import mask_terms
 from dialogs.personal import PersonalDesk
 from dialogs.state import FormState, Options
+from dialogs.teams import TeamDesk
 from dialogs.types import Button
 from store.errors import InvalidInput
 from store.experts import ExpertProfileCreate, upsert_expert_profile
@@ -53,12 +58,36 @@ SUMMARY_ORDER = (
     "organisation",
     "title",
     "topics",
+    # issue 18: enterprises, teams and achievements
+    "achievement",
+    "company",
+    "industry",
+    "contact",
+    "size",
+    "service_kind",
+    "deadline",
+    "contract",
+    "team_name",
+    "ach_title",
+    "kind",
+    "maturity",
+    "mode",
+    "ach_fields",
+    "applied_in",
+    "price",
 )
 _CONFIRM_KEY = {
     "need": "confirm_need",
     "expert": "confirm_expert",
     "subscribe": "confirm_subscribe",
+    "tech": "confirm_need",
+    "docking": "confirm_docking",
+    "enterprise": "confirm_enterprise",
+    "team": "confirm_team",
+    "achievement": "confirm_achievement",
 }
+# slots whose value is a code shown through the catalogue: "field_value_<slot>_<code>"
+_CODED = ("size", "service_kind", "kind", "maturity", "mode")
 # what the store calls a field -> the form's slot
 _STORE_FIELD = {
     "contact_phone": "phone",
@@ -66,6 +95,9 @@ _STORE_FIELD = {
     "city": "region",
     "county": "region",
     "text": "problem",
+    # issue 18
+    "team": "team_name",
+    "title": "ach_title",
 }
 
 
@@ -93,16 +125,23 @@ class Saved:
 @dataclass(slots=True)
 class FormDesk:
     personal: PersonalDesk
+    # enterprises, teams and achievements: their forms' commits
+    enterprise: EnterpriseDesk
+    teams: TeamDesk
+    achievements: AchievementDesk
 
     def prefill(self, turn: Turn, name: str) -> dict[str, Any]:
-        """What is known already: a need starts with the person's phone and place."""
+        """What is known already: a need starts with the person's phone and place; an
+        enterprise's need with its company."""
         u = turn.user
         slots: dict[str, Any] = {}
-        if FORMS[name] is NEED:
+        if FORMS[name] in NEED_LIKE or name == "enterprise":
             if u.phone:
                 slots["phone"] = u.phone
             if u.province:
                 slots["region"] = {"province": u.province, "city": u.city, "county": u.county}
+        slots.update(self.enterprise.prefill(turn, name))
+        slots.update(self.teams.prefill(turn, name))
         return slots
 
     def show(self, turn: Turn, step: Step) -> None:
@@ -234,6 +273,14 @@ class FormDesk:
             return turn.t("yuan", n=got)
         if slot == "urgency":
             return turn.t("urgent") if got == "high" else ""
+        if slot in _CODED:
+            return turn.t(f"{slot}_{got}")
+        if slot == "contract":
+            return turn.t("yes" if got else "no")
+        if slot == "price":
+            return turn.t("price_talk") if isinstance(got, str) else price_label(turn, got)
+        if slot == "achievement":
+            return str(got.get("title", "")) if isinstance(got, dict) else str(got)
         if isinstance(got, list):
             return "、".join(str(v) for v in got)
         return str(got)
@@ -243,10 +290,19 @@ class FormDesk:
         """Save a confirmed form; on a value the store refuses, say which and ask again."""
         form = FORMS[state.name]
         try:
-            if form is NEED:
-                saved = self._post_need(turn, state.slots)
+            if form in NEED_LIKE:
+                saved = self._post_need(turn, state.slots, form.name)
             elif form.name == "expert":
                 saved = self._save_expert(turn, state.slots)
+            elif form.name == "enterprise":
+                self.enterprise.commit(turn, state.slots)
+                saved = Saved(form.name)
+            elif form.name == "team":
+                self.teams.commit(turn, state.slots)
+                saved = Saved(form.name)
+            elif form.name == "achievement":
+                self.achievements.commit(turn, state.slots)
+                saved = Saved(form.name)
             else:
                 topics = subscribe(
                     session=turn.session,
@@ -262,9 +318,11 @@ class FormDesk:
             return None
         return saved
 
-    def _post_need(self, turn: Turn, slots: dict[str, Any]) -> Saved:
+    def _post_need(self, turn: Turn, slots: dict[str, Any], name: str = "need") -> Saved:
         session, user = turn.session, turn.user
         region = slots.get("region") or {}
+        kind = self.enterprise.requester_kind(turn, name, slots)
+        achievement = slots.get("achievement") if FORMS[name] is DOCKING else None
         posted = post_need(
             session=session,
             requester=user,
@@ -272,13 +330,18 @@ class FormDesk:
                 text=slots["problem"],
                 crop=value(slots, "crop"),
                 problem=problem_only(slots["problem"])[:200],
-                category=Category(slots.get("category") or "other"),
+                category=Category(slots.get("category") or _tech_category(slots, name)),
                 province=region.get("province", ""),
                 city=region.get("city", ""),
                 county=region.get("county", ""),
                 urgency=Urgency.HIGH if slots.get("urgency") == "high" else Urgency.NORMAL,
                 budget=value(slots, "budget", None),
                 contact_phone=slots["phone"],
+                requester_kind=kind,
+                service_kind=str(value(slots, "service_kind")) if FORMS[name] is TECH else "",
+                deadline=str(value(slots, "deadline")),
+                paid_contract=value(slots, "contract", None),
+                achievement_id=achievement.get("id") if isinstance(achievement, dict) else None,
             ),
         )
         if not user.phone or not user.province:
@@ -292,7 +355,10 @@ class FormDesk:
             )
         turn.state.clear_form()
         self.personal.note_need(turn, posted.need)
-        turn.say(turn.t("need_posted", id=posted.order.id))
+        if achievement is not None:
+            turn.say(turn.t("dock_posted", id=posted.order.id, title=achievement.get("title")))
+        else:
+            turn.say(turn.t("need_posted", id=posted.order.id))
         return Saved("need", posted=posted)
 
     def _save_expert(self, turn: Turn, slots: dict[str, Any]) -> Saved:
@@ -348,3 +414,23 @@ class FormDesk:
             self.ask(turn, form, slot)
         else:
             self.show(turn, advance(state))
+
+
+def price_label(turn: Turn, got: Any) -> str:
+    """[low, high] yuan as "5万–10万元" (one figure when they are the same)."""
+    low, high = (int(x) for x in got)
+
+    def amount(n: int) -> str:
+        return f"{n / 10_000:g}万" if n >= 10_000 else str(n)
+
+    if low == high:
+        return turn.t("price_value", value=amount(low))
+    return turn.t("price_value", value=f"{amount(low)}–{amount(high)}")
+
+
+def _tech_category(slots: dict[str, Any], form: str) -> str:
+    """An enterprise's process, testing or product need with no farming problem named is
+    about processing (the field experts of 农产品加工, 发酵工程 ... cover)."""
+    if form == "tech" and slots.get("service_kind") in ("process", "testing", "product"):
+        return "processing"
+    return "other"

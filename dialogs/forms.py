@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
@@ -58,7 +59,71 @@ EXPERT = Form(
 SUBSCRIBE = Form(
     "subscribe", required=("topics",), optional=(), questions={"topics": "ask_topics"}
 )
-FORMS = {f.name: f for f in (NEED, EXPERT, SUBSCRIBE)}
+# ---- enterprises, teams and achievements (issue 18) ----
+# an enterprise's technical need (找技术): a need with its company, budget, deadline, contract
+TECH = Form(
+    "tech",
+    required=("problem", "region", "phone"),
+    optional=("company", "budget", "deadline", "contract"),
+    questions={
+        "problem": "ask_tech_problem",
+        "region": "ask_region",
+        "phone": "ask_phone",
+        "company": "ask_company",
+        "budget": "ask_budget",
+        "deadline": "ask_deadline",
+        "contract": "ask_contract",
+    },
+)
+# a 对接 request on an achievement: a need for its owner only (slot "achievement" is set)
+DOCKING = Form(
+    "docking",
+    required=("problem", "region", "phone"),
+    optional=(),
+    questions={"problem": "ask_dock_note", "region": "ask_region", "phone": "ask_phone"},
+)
+ENTERPRISE = Form(
+    "enterprise",
+    required=("company", "industry", "region", "contact", "phone"),
+    optional=("size",),
+    questions={
+        "company": "ask_company",
+        "industry": "ask_industry",
+        "region": "ask_company_region",
+        "contact": "ask_contact",
+        "phone": "ask_phone",
+        "size": "ask_size",
+    },
+)
+TEAM = Form(
+    "team",
+    required=("team_name", "fields", "service_regions"),
+    optional=(),
+    questions={
+        "team_name": "ask_team_name",
+        "fields": "ask_team_fields",
+        "service_regions": "ask_service_regions",
+    },
+)
+ACHIEVEMENT = Form(
+    "achievement",
+    required=("ach_title", "kind", "maturity", "mode"),
+    optional=("ach_fields", "applied_in", "price"),
+    questions={
+        "ach_title": "ask_ach_title",
+        "kind": "ask_ach_kind",
+        "maturity": "ask_ach_maturity",
+        "mode": "ask_ach_mode",
+        "ach_fields": "ask_ach_fields",
+        "applied_in": "ask_applied_in",
+        "price": "ask_price",
+    },
+)
+# forms that post a need (and open its order)
+NEED_LIKE = (NEED, TECH, DOCKING)
+FORMS = {
+    f.name: f for f in (NEED, EXPERT, SUBSCRIBE, TECH, DOCKING, ENTERPRISE, TEAM, ACHIEVEMENT)
+}
 
 
 def next_slot(form: Form, slots: dict[str, Any]) -> str | None:
@@ -134,11 +199,18 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     once); the awaited slot may also take the plain text (a name, a problem description).
     """
     out: dict[str, Any] = {}
-    if form is NEED:
+    if form in NEED_LIKE:
+        place = slots.place
+        if form is TECH:
+            out.update(ent.tech_updates(slots, text, awaiting))
+            company = ent.company_name(text)
+            if company and place:  # 眉山 in "眉山蜀香泡菜食品有限公司" is no place of the need
+                rest = resolve(mask_terms(text.replace(company, " "))).places
+                place = rest[0] if rest else None
         if slots.crop:
             out["crop"] = slots.crop
-        if slots.place:
-            out["region"] = place_dict(slots.place)
+        if place:
+            out["region"] = place_dict(place)
         if slots.phone:
             out["phone"] = slots.phone
         budget = slots.budget
@@ -196,6 +268,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         topics = topics_from(text, slots)
         if topics:
             out["topics"] = topics
+    elif form in (ENTERPRISE, TEAM, ACHIEVEMENT):
+        out.update(ent.form_updates(form.name, slots, text, awaiting))
     return out
 
 
@@ -251,7 +325,23 @@ _NONE_ANSWER = re.compile(
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)")
 # slots whose answer is free text: a question there is the answer, not a digression
-_FREE_TEXT = ("problem", "name", "organisation", "title", "fields", "topics")
+_FREE_TEXT = (
+    "problem",
+    "name",
+    "organisation",
+    "title",
+    "fields",
+    "topics",
+    # issue 18
+    "company",
+    "industry",
+    "contact",
+    "team_name",
+    "ach_title",
+    "ach_fields",
+    "applied_in",
+    "deadline",
+)
 
 
 def skips(state: FormState, text: str) -> bool:
@@ -336,7 +426,7 @@ Step = Ask | Confirm | Clarify | Digress | Commit | Refuse | Help
 
 
 def region_slot(form: Form) -> str:
-    return "region" if form is NEED else "service_regions"
+    return "region" if "region" in form.required else "service_regions"
 
 
 def advance(state: FormState) -> Ask | Confirm:
@@ -352,8 +442,8 @@ def begin(name: str, slots: dict[str, Any], parse: Any, text: str) -> Step:
     """Open form *name* with what is already known and what this message says."""
     form = FORMS[name]
     slots = dict(slots)
-    slots.update(updates_from(form, parse.slots, text, "problem" if form is NEED else None))
-    if form is NEED and "problem" not in slots:
+    slots.update(updates_from(form, parse.slots, text, "problem" if form in NEED_LIKE else None))
+    if form in NEED_LIKE and "problem" not in slots:
         slots["problem"] = text.strip()[:500]
     state = FormState(name, slots)
     if parse.slots.ambiguous_places and not parse.slots.places:
@@ -379,6 +469,9 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         if EDIT.match(text):
             return Refuse(state, "edit_prompt")
         awaiting = None  # a free-text change to the summary
+    if awaiting == "contract" and (yes := ent.yes_or_no(text)) is not None:
+        slots["contract"] = yes  # a yes / no question: the answer
+        return advance(state)
     if awaiting in form.optional and CONFIRM.match(text):
         # "确认" at an optional question, after seeing what was understood: the person is
         # done. Skip what is left optional and post, unless something required is missing.
@@ -394,7 +487,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
         return Ask(state, awaiting, "skip_required" if awaiting in form.required else "")
-    if HANDOFF.search(text) and form is NEED:
+    if HANDOFF.search(text) and form in NEED_LIKE:
         return _handoff(state, form)
     if parse.intent == "help":
         return Help(state)
@@ -408,7 +501,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         slots["topics"] = topics
         return Confirm(replace(state, confirming=True, awaiting=None), changed)
     updates = updates_from(form, parse.slots, text, awaiting)
-    if form is NEED and awaiting != "problem" and not CORRECTION.match(text):
+    if form in NEED_LIKE and awaiting != "problem" and not CORRECTION.match(text):
         updates.pop("problem", None)
     # a question in passing, not an answer: question-shaped and stating nothing new
     digression = (

@@ -20,16 +20,18 @@ from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.types import Button, Outbound, Outcome
-from retrieval.matching import ExpertCard, ExpertMatcher, NeedQuery, Scope
+from retrieval.matching import ExpertCard, ExpertMatcher, Match, NeedQuery, Scope
 from store import orders as o
+from store.achievements import get_achievement
 from store.clock import as_utc, utcnow
 from store.errors import NotFound
 from store.experts import ExpertProfile, experts_version, experts_with_users
 from store.lifecycle import InvalidTransition, OrderStatus
 from store.media import media_for_need
 from store.needs import Need, get_need
-from store.notifications import notified_experts, record_notified
+from store.notifications import notified_experts, notified_teams, record_notified
 from store.phone import mask_then_truncate
+from store.teams import member_ids, teams_version, teams_with_members
 from store.trust import suspended_ids
 from store.users import User, get_user, users_by_id
 from store.validation import Region
@@ -68,17 +70,28 @@ class MatchDesk:
     match_timeout: timedelta = timedelta(hours=2)
     auto_close_days: int = 7
     _version: tuple[int, datetime | None] = (0, None)
+    _team_version: tuple[int, datetime | None] | None = None
+    _field_terms: tuple[str, ...] = ()
 
     # ---- expert cards ------------------------------------------------------------------
     def refresh(self, session: Session) -> None:
         """Bring the cards in step with the database (cheap when nothing changed)."""
         version = experts_version(session=session)
-        if version != self._version:
+        team_version = teams_version(session=session)
+        shrunk = self._team_version is not None and team_version[0] < self._team_version[0]
+        if version != self._version or shrunk:
             count, latest = self._version
-            grown = version[0] >= count and latest is not None
+            grown = version[0] >= count and latest is not None and not shrunk
             rows = experts_with_users(session=session, changed_since=latest if grown else None)
-            self.matcher.sync([self.card(p, u) for p, u in rows], remove_missing=not grown)
+            cards = [self.card(p, u) for p, u in rows]
+            if not grown:  # a full reload: team cards are part of the set
+                cards += self.team_cards(session)
+                self._team_version = team_version
+            self.matcher.sync(cards, remove_missing=not grown)
             self._version = version
+        if team_version != self._team_version:
+            self.matcher.sync(self.team_cards(session), remove_missing=False)
+            self._team_version = team_version
         # open load moves with every accept and resolve: read it each time
         load = o.open_order_counts(session=session)
         for uid, card in self.matcher.cards.items():
@@ -104,6 +117,33 @@ class MatchDesk:
             rating_avg=profile.rating_avg,
         )
 
+    def team_cards(self, session: Session) -> list[ExpertCard]:
+        """Teams as cards under negative ids (-team id): matched like one expert."""
+        out = []
+        for team, members in teams_with_members(session=session):
+            if not members or team.id is None:
+                continue
+            lead = self.matcher.cards.get(team.lead_id)
+            cats = {self.field_categories.get(f) for f in team.fields}
+            groups = tuple(
+                g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in team.fields)
+            )
+            out.append(
+                ExpertCard(
+                    user_id=-team.id,
+                    name=team.name,
+                    organisation=t("team_word", "zh"),
+                    fields=tuple(team.fields),
+                    crops=tuple(team.crops),
+                    crop_groups=groups,
+                    categories=tuple(sorted(c for c in cats if c)),
+                    home=lead.home if lead is not None else Region(),
+                    regions=tuple(Region(**r) for r in team.service_regions),
+                    rating_avg=team.rating_avg,
+                )
+            )
+        return out
+
     def card_of(self, session: Session, user_id: int) -> ExpertCard | None:
         self.refresh(session)
         return self.matcher.cards.get(user_id)
@@ -112,8 +152,11 @@ class MatchDesk:
         """The need lies in the expert's service regions and fields: by crop, crop group or
         problem category (what a verified expert may take from browsing)."""
         card = self.card_of(session, expert_id)
-        if card is None:
-            return False
+        return card is not None and self.fits(card, need)
+
+    def fits(self, card: ExpertCard, need: Need, named: tuple[str, ...] | None = None) -> bool:
+        """:meth:`in_scope` for a card in hand (no database); *named*: the need's fields,
+        when the caller has them already."""
         area = Region(need.province, need.city, need.county)
         if self.matcher.region_level(card, area)[0] == "elsewhere":
             return False
@@ -122,7 +165,15 @@ class MatchDesk:
             (bool(need.crop) and need.crop in card.crops)
             or (bool(need.category) and need.category in card.categories)
             or (bool(group) and group in card.crop_groups)
+            or self.field_fit(card, need, named)
         )
+
+    def field_fit(
+        self, card: ExpertCard, need: Need, named: tuple[str, ...] | None = None
+    ) -> bool:
+        """The need names one of the expert's fields (an enterprise's 发酵工程 project)."""
+        terms = set(self.fields_in(need.text) if named is None else named)
+        return bool(terms & {*card.fields, *card.skills})
 
     # ---- matching ------------------------------------------------------------------------
     def on_need_posted(self, turn: Turn, posted: o.Posted) -> None:
@@ -151,25 +202,109 @@ class MatchDesk:
         self.refresh(session)
         already = set(notified_experts(session=session, order_id=order.id))
         barred = suspended_ids(session=session)
+        if need.achievement_id is not None:
+            return self._to_owner(session, need, order, already | barred, locale, now)
         query = NeedQuery(
             need.text,
             need.crop,
             need.category,
             Region(need.province, need.city, need.county),
             self.crop_groups.get(need.crop, ""),
+            fields=self.fields_in(need.text),
         )
+        told_teams = {-tid for tid in notified_teams(session=session, order_id=order.id)}
         while True:
             matches = self.matcher.rank(
                 query,
                 k=self.top_n,
                 scope=scope,
-                exclude=already | barred | {need.requester_id},
+                exclude=already | barred | told_teams | {need.requester_id},
                 locale=locale,
             )
             if matches or scope == Scope.ANYWHERE:
                 break
             scope = Scope(scope + 1)
         if not matches:
+            out.say(t("no_expert_yet", locale))
+            return out
+        return self._notify(
+            session, need, order, matches, scope, already | barred, out, now, locale=locale
+        )
+
+    def fields_in(self, text: str) -> tuple[str, ...]:
+        """Expert fields a need's text names, longest first (发酵工程, 农产品检测 ...)."""
+        if not self._field_terms:
+            self._field_terms = tuple(
+                f for f in sorted(self.field_categories, key=len, reverse=True) if len(f) >= 2
+            )
+        out: list[str] = []
+        rest = text
+        for term in self._field_terms:
+            if term in rest:
+                out.append(term)
+                rest = rest.replace(term, " ")
+        return tuple(out)
+
+    def _to_owner(
+        self,
+        session: Session,
+        need: Need,
+        order: o.Order,
+        skip: set[int],
+        locale: str,
+        now: datetime | None,
+    ) -> Outcome:
+        """A 对接 request goes to the achievement's owner (or its team's members) only."""
+        out = Outcome()
+        try:
+            found = get_achievement(session=session, achievement_id=need.achievement_id or 0)
+        except NotFound:
+            return out
+        owners = [found.owner_id]
+        if found.team_id is not None:
+            owners += [m for m in member_ids(session=session, team_id=found.team_id)]
+        targets = [u for u in dict.fromkeys(owners) if u not in skip and u != need.requester_id]
+        if not targets:
+            return out
+        reason = t("dock_reason", locale, title=found.title)
+        matches = [Match(u, 1.0, reason, "owner") for u in targets]
+        team = {u: found.team_id for u in targets if found.team_id is not None}
+        return self._notify(
+            session, need, order, matches, Scope.ANYWHERE, skip, out, now, team, locale
+        )
+
+    def _notify(
+        self,
+        session: Session,
+        need: Need,
+        order: o.Order,
+        matches: list[Match],
+        scope: Scope,
+        skip: set[int],
+        out: Outcome,
+        now: datetime | None,
+        teams: dict[int, int] | None = None,
+        locale: str = "zh",
+    ) -> Outcome:
+        """Tell *matches* (a team: each of its members) about the order; say who was told."""
+        assert order.id is not None
+        teams = dict(teams or {})
+        once: dict[int, Match] = {}
+        # a matched team is told first, through each member (on its behalf); a member who
+        # also matched alone is told once, for the team
+        for m in sorted(matches, key=lambda m: m.user_id >= 0):
+            if m.user_id >= 0:
+                once.setdefault(m.user_id, m)
+                continue
+            team_id = -m.user_id
+            card = self.matcher.cards.get(m.user_id)
+            reason = t("team_reason", locale, team=card.name if card else "", reason=m.reason)
+            for uid in member_ids(session=session, team_id=team_id):
+                if uid not in skip and uid != need.requester_id and uid not in once:
+                    once[uid] = Match(uid, m.score, reason, m.region_level)
+                    teams[uid] = team_id
+        people = list(once.values())
+        if not people:
             out.say(t("no_expert_yet", locale))
             return out
         try:
@@ -182,14 +317,16 @@ class MatchDesk:
             session=session,
             order_id=order.id,
             round_=scope.value,
-            matches=[(m.user_id, m.score, m.reason) for m in matches],
+            matches=[(m.user_id, m.score, m.reason) for m in people],
+            teams=teams,
         )
         experts = users_by_id(session=session, user_ids=list(new))
         summary = need_summary(need)
         # the need's photos and voice go with the notice (notified experts may see them)
         media = tuple(m.id for m in media_for_need(session=session, need_id=need.id or 0) if m.id)
         lines = []
-        for m in matches:
+        key = "new_dock" if need.achievement_id is not None else "new_need"
+        for m in people:
             user = experts.get(m.user_id)
             if user is None:
                 continue
@@ -200,7 +337,7 @@ class MatchDesk:
                 Outbound(
                     channel=user.channel,
                     external_id=user.external_id,
-                    text=t("new_need", user.locale, id=order.id, summary=summary, reason=m.reason),
+                    text=t(key, user.locale, id=order.id, summary=summary, reason=m.reason),
                     buttons=[
                         [
                             Button(t("btn_accept", user.locale), _order_act("accept", order.id)),
@@ -212,7 +349,8 @@ class MatchDesk:
                     media=media,
                 )
             )
-        out.say(t("notified", locale, n=len(lines), lines="\n".join(lines)))
+        said = "dock_sent" if need.achievement_id is not None else "notified"
+        out.say(t(said, locale, n=len(lines), lines="\n".join(lines)))
         return out
 
     # ---- scheduled jobs -----------------------------------------------------------------
@@ -335,7 +473,11 @@ class MatchDesk:
             level, _ = self.matcher.region_level(card, area)
             if level == "elsewhere":
                 continue
-            topical = need.crop in card.crops or need.category in card.categories
+            topical = (
+                need.crop in card.crops
+                or need.category in card.categories
+                or self.field_fit(card, need)
+            )
             rank = (0 if topical else 1, {"county": 0, "city": 1, "province": 2}[level])
             fits.append((*rank, -(need.id or 0), need, order))
         fits.sort(key=lambda x: x[:3])
@@ -387,4 +529,15 @@ def need_summary(need: Need, *, with_place: bool = True) -> str:
     region = need.county or need.city or need.province
     bits = [x for x in (region if with_place else "", need.crop) if x]
     text = mask_then_truncate(need.problem or need.text, SUMMARY_CHARS)
-    return f"{' · '.join(bits)} · {text}" if bits else text
+    summary = f"{' · '.join(bits)} · {text}" if bits else text
+    if need.requester_kind == "enterprise":  # a company's project: its terms
+        terms = [t("enterprise_project", "zh")]
+        if need.budget:
+            n = need.budget
+            terms.append(t("budget_line", "zh", value=f"{n / 10_000:g}万" if n >= 10_000 else n))
+        if need.deadline:
+            terms.append(t("deadline_line", "zh", value=need.deadline))
+        if need.paid_contract:
+            terms.append(t("paid_contract", "zh"))
+        summary = f"{summary}（{'，'.join(terms)}）"
+    return summary

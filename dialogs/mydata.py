@@ -80,6 +80,17 @@ def _summary(turn: Turn, data: dict[str, Any]) -> str:
         lines.append(turn.t("mydata_media", photos=photos, voices=len(files) - photos))
     if data["expert_profile"] is not None:
         lines.append(turn.t("mydata_expert"))
+    # issue 18: the enterprise, teams and achievements
+    if data.get("enterprise"):
+        lines.append(turn.t("mydata_enterprise", name=data["enterprise"]["name"]))
+    if data.get("teams") or data.get("achievements"):
+        lines.append(
+            turn.t(
+                "mydata_teams",
+                teams="、".join(t["name"] for t in data.get("teams", [])) or "-",
+                n=len(data.get("achievements", [])),
+            )
+        )
     lines.append(turn.t("mydata_tail"))
     return "\n".join(lines)
 

@@ -20,12 +20,10 @@ from dialogs.types import Button, Outbound
 from store import orders as o
 from store.clock import as_utc
 from store.errors import NotFound
-from store.lifecycle import (
-    OrderStatus,
-)
+from store.lifecycle import InvalidTransition, OrderStatus
 from store.media import media_for_need
 from store.needs import get_need
-from store.notifications import decline, notified_experts
+from store.notifications import decline, notified_experts, notified_team
 from store.phone import mask_then_truncate
 from store.trust import (
     AcceptRefused,
@@ -132,11 +130,21 @@ class OrderDesk:
         if order_id is not None and not self._may_accept(turn, order_id):
             return
         on_accept = self.rules.contact_exchange == "on_accept"
+        # told as a team's member: they take it on the team's behalf
+        team_id = (
+            notified_team(session=turn.session, order_id=order_id, expert_id=user.id or 0)
+            if order_id is not None
+            else None
+        )
         order = order_move(
             turn,
             order_id,
             lambda oid: o.accept(
-                session=turn.session, order_id=oid, expert=user, share_contacts=on_accept
+                session=turn.session,
+                order_id=oid,
+                expert=user,
+                share_contacts=on_accept,
+                team_id=team_id,
             ),
             "cannot_accept_state",
             refused="own_need",
@@ -185,6 +193,26 @@ class OrderDesk:
             return
         decline(session=turn.session, order_id=order_id, expert_id=turn.user.id or 0)
         turn.say(turn.t("declined", id=order_id))
+        self._dock_declined(turn, order_id)
+
+    def _dock_declined(self, turn: Turn, order_id: int) -> None:
+        """A 对接 request everyone it went to declined: it ends (expired), the requester is
+        told; the state machine is the orders' own."""
+        session = turn.session
+        try:
+            order = o.get_order(session=session, order_id=order_id)
+            need = get_need(session=session, need_id=order.need_id)
+        except NotFound:
+            return
+        if need.achievement_id is None or order.status not in _UNTAKEN:
+            return
+        if notified_experts(session=session, order_id=order_id, declined=False):
+            return  # a team member may still take it
+        try:
+            o.expire(session=session, order_id=order_id)
+        except InvalidTransition:
+            return
+        tell(turn.out, session, order.requester_id, "dock_declined", kind="expired", id=order_id)
 
     def resolve(self, turn: Turn, order_id: int | None, note: str) -> None:
         order = order_move(
@@ -279,6 +307,8 @@ class OrderDesk:
         lines = [turn.t("orders_head")]
         for order, need in rows:
             role = turn.t("role_requester" if order.requester_id == uid else "role_expert")
+            if order.team_id is not None and uid not in (order.requester_id, order.expert_id):
+                role = turn.t("role_team")  # a team member sees the team's order
             text = need.text[:24] + "…" if len(need.text) > 24 else need.text
             if order.requester_id != uid and order.status in _UNTAKEN:
                 text = mask_then_truncate(need.text, 24)

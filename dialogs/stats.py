@@ -96,6 +96,11 @@ COLUMNS = (
     "col_rating",
     "col_questions",
     "col_unanswered",
+    # issue 18
+    "col_acq_enterprise",
+    "col_acq_individual",
+    "col_achievements",
+    "col_dockings",
 )
 
 
@@ -126,6 +131,10 @@ def table(report: RegionReport, locale: str = "zh") -> tuple[list[str], list[lis
                 None if ind.rating_avg is None else round(ind.rating_avg, 2),
                 ind.questions,
                 _pct_value(ind.unanswered_rate),
+                _pct_value(ind.enterprise_acquisition_rate),
+                _pct_value(ind.individual_acquisition_rate),
+                ind.achievements,
+                ind.dockings_done,
             ]
         )
     return header, rows
@@ -161,6 +170,22 @@ def render(report: RegionReport, locale: str = "zh") -> str:
             rate=pct(tot.acquisition_rate, locale),
             num=tot.served_requesters,
             den=tot.requesters,
+        ),
+        t(
+            "stats_acq_kinds",
+            locale,
+            ent=pct(tot.enterprise_acquisition_rate, locale),
+            ent_num=tot.enterprise_served,
+            ent_den=tot.enterprise_requesters,
+            ind=pct(tot.individual_acquisition_rate, locale),
+            ind_num=tot.individual_served,
+            ind_den=tot.individual_requesters,
+        ),
+        t(
+            "stats_achievements",
+            locale,
+            n=tot.achievements,
+            done=tot.dockings_done,
         ),
         t(
             "stats_supply",

@@ -56,12 +56,14 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class MediaIn:
-    """A photo or voice message as the channel delivered it; the assistant checks and stores it."""
+    """A photo, voice message or document as the channel delivered it; the assistant checks
+    and stores it."""
 
-    kind: str  # "photo" | "voice"
+    kind: str  # "photo" | "voice" | "document"
     data: bytes
     mime: str = ""  # what the channel declared; the content decides
     duration_s: float | None = None  # voice length when the channel says
+    name: str = ""  # a document's file name (e.g. achievements.csv)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ class NeedQuery:
     category: str = ""
     area: Region = field(default_factory=Region)
     crop_group: str = ""  # the crop's group (果树, 蔬菜, 畜禽 ...), for partial agreement
+    # expert fields the need names (发酵工程, 农产品检测 ...): an enterprise's need is matched
+    # by field as well as by crop
+    fields: tuple[str, ...] = ()
 
 
 class Scope(IntEnum):
@@ -100,6 +103,9 @@ class ExpertMatcher:
 
     def upsert(self, card: ExpertCard) -> None:
         self.sync([card], remove_missing=False)
+
+    def ids(self) -> set[int]:
+        return set(self.cards)
 
     def _put(self, card: ExpertCard) -> None:
         old = self.cards.get(card.user_id)
@@ -173,6 +179,8 @@ class ExpertMatcher:
             if not crop and need.crop_group and need.crop_group in card.crop_groups:
                 crop = 0.6
             category = 1.0 if need.category and need.category in card.categories else 0.0
+            if need.fields and set(need.fields) & {*card.fields, *card.skills}:
+                category = 1.0  # the very field named: as good as the problem's category
             rel = relevance.get(uid, 0.0)
             if rel == 0.0 and crop == 0.0 and category == 0.0:
                 continue  # nearby but nothing to do with the problem

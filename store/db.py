@@ -18,8 +18,10 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
 from store import (  # noqa: F401 - every table must be imported before create_all
+    achievements,
     cases,  # issue 19: the curation queue
     conversations,
+    enterprises,
     experts,
     feedback,
     interests,
@@ -35,6 +37,7 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     questions,
     rollups,
     subscriptions,
+    teams,
     trust,
     updates,
     users,
@@ -44,7 +47,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -110,6 +113,18 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE outbox ADD COLUMN claimed_until TIMESTAMP",
         "CREATE INDEX IF NOT EXISTS ix_outbox_chat_pending "
         "ON outbox (channel, external_id, status, id)",
+    ],
+    # 10 (issue 18): needs say who posted them and may be enterprises' technical needs or 对接
+    # requests; a team may hold an order; enterprises, teams, achievements are new tables
+    10: [
+        "ALTER TABLE needs ADD COLUMN service_kind VARCHAR(16) NOT NULL DEFAULT ''",
+        "ALTER TABLE needs ADD COLUMN deadline VARCHAR(32) NOT NULL DEFAULT ''",
+        "ALTER TABLE needs ADD COLUMN paid_contract BOOLEAN",
+        "ALTER TABLE needs ADD COLUMN achievement_id INTEGER",
+        "CREATE INDEX IF NOT EXISTS ix_needs_achievement_id ON needs (achievement_id)",
+        "ALTER TABLE orders ADD COLUMN team_id INTEGER",
+        "CREATE INDEX IF NOT EXISTS ix_orders_team_id ON orders (team_id)",
+        "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER",
     ],
 }
 ROLLUPS_SINCE = 8  # a database migrated from below this version gets its rollups built

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from store import rollup_reads as reads
 from store.clock import utcnow
+from store.ent_metrics import enterprise_figures
 from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
 from store.orders import Order
@@ -69,10 +70,25 @@ class Indicators:
     rating_count: int = 0
     questions: int = 0
     unanswered: int = 0
+    # issue 18 (store.ent_metrics): acquisition by requester kind, achievements and 对接
+    enterprise_requesters: int = 0
+    enterprise_served: int = 0
+    individual_requesters: int = 0
+    individual_served: int = 0
+    achievements: int = 0
+    dockings_done: int = 0
 
     @property
     def acquisition_rate(self) -> float | None:
         return _ratio(self.served_requesters, self.requesters)
+
+    @property
+    def enterprise_acquisition_rate(self) -> float | None:
+        return _ratio(self.enterprise_served, self.enterprise_requesters)
+
+    @property
+    def individual_acquisition_rate(self) -> float | None:
+        return _ratio(self.individual_served, self.individual_requesters)
 
     @property
     def supply_rate(self) -> float | None:
@@ -88,7 +104,7 @@ class Indicators:
 
     @property
     def has_data(self) -> bool:
-        return bool(self.needs or self.experts or self.questions)
+        return bool(self.needs or self.experts or self.questions or self.achievements)
 
 
 @dataclass(slots=True)
@@ -322,7 +338,9 @@ def indicators(
     (*rollups* False: from the needs and questions themselves, whatever the period)."""
     days = reads.usable_days(session, region, since, until) if rollups else None
     query = _Query(session, region, None, since, until, days)
-    return _indicators(region, TOTAL, _collect(query))
+    ind = _indicators(region, TOTAL, _collect(query))
+    _add_enterprise_figures(session, region, None, since, until, ind, [])
+    return ind
 
 
 def _summed(
@@ -408,6 +426,8 @@ def region_report(
         kids = [_indicators(child, getattr(child, level), parts) for child in children]
         total = _summed(region, parts, done["whole"])
     categories, crops = done["unmet"]
+    if level is not None:  # issue 18: enterprises and achievements (indicators() has them)
+        _add_enterprise_figures(session, region, level, since, until, total, kids)
     return RegionReport(
         region=region,
         since=since,
@@ -419,6 +439,32 @@ def region_report(
         gaps=done["gaps"],
         weekly=done["weekly"],
     )
+
+
+def _add_enterprise_figures(
+    session: Session,
+    region: Region,
+    level: str | None,
+    since: datetime,
+    until: datetime,
+    total: Indicators,
+    children: list[Indicators],
+) -> None:
+    """Fill the issue-18 figures: the region's own from one ungrouped pass (distinct
+    requesters do not add up from children), the children's from one grouped pass."""
+    whole = enterprise_figures(
+        session=session, region=region, level=None, since=since, until=until
+    )
+    for name, value in whole.get(TOTAL, {}).items():
+        setattr(total, name, value)
+    if level is None or not children:
+        return
+    rows = enterprise_figures(
+        session=session, region=region, level=level, since=since, until=until
+    )
+    for child in children:
+        for name, value in rows.get(getattr(child.region, level), {}).items():
+            setattr(child, name, value)
 
 
 def _run_all(session: Session, tasks: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:

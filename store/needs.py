@@ -75,6 +75,15 @@ class NeedBase(SQLModel):
         max_length=16,
         sa_column_kwargs={"server_default": RequesterKind.INDIVIDUAL.value},
     )
+    # --- enterprises and achievements (issue 18) ---
+    # who posted it: "individual" | "enterprise" (the indicators split by this)
+    # an enterprise's technical need: process | testing | equipment | product ("" otherwise)
+    service_kind: str = Field(default="", max_length=16)
+    deadline: str = Field(default="", max_length=32)  # as the requester said it ("年底前")
+    paid_contract: bool | None = None  # a paid contract is expected (None: not said)
+    # a 对接 request: the achievement asked for (its owner is the only one notified). No
+    # foreign key: added by a migration step, and achievements are withdrawn, never deleted
+    achievement_id: int | None = Field(default=None, index=True)
 
 
 class Need(NeedBase, table=True):
@@ -103,6 +112,8 @@ class NeedCreate(NeedBase):
 
 
 MAX_BUDGET = 100_000_000
+REQUESTER_KINDS = ("individual", "enterprise")
+SERVICE_KINDS = ("", "process", "testing", "equipment", "product")
 
 
 def validate_need(need_in: NeedCreate) -> dict[str, Any]:
@@ -127,6 +138,11 @@ def validate_need(need_in: NeedCreate) -> dict[str, Any]:
     if need_in.budget is not None and not 0 <= need_in.budget <= MAX_BUDGET:
         raise InvalidInput("budget", need_in.budget, f"must be between 0 and {MAX_BUDGET}")
     data["category"] = Category(need_in.category).value
+    if need_in.requester_kind not in REQUESTER_KINDS:
+        raise InvalidInput("requester_kind", need_in.requester_kind, "individual or enterprise")
+    if need_in.service_kind not in SERVICE_KINDS:
+        raise InvalidInput("service_kind", need_in.service_kind, "unknown service kind")
+    data["deadline"] = (need_in.deadline or "").strip()[:32]
     data["urgency"] = Urgency(need_in.urgency).value
     try:
         data["requester_kind"] = RequesterKind(need_in.requester_kind).value

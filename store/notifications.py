@@ -24,12 +24,20 @@ class OrderNotification(SQLModel, table=True):
     reason: str = Field(default="", max_length=200)
     declined: bool = False
     notified_at: datetime = Field(default_factory=utcnow)
+    team_id: int | None = None  # told as this team's member (a team id; no foreign key)
 
 
 def record_notified(
-    *, session: Session, order_id: int, round_: int, matches: list[tuple[int, float, str]]
+    *,
+    session: Session,
+    order_id: int,
+    round_: int,
+    matches: list[tuple[int, float, str]],
+    teams: dict[int, int] | None = None,
 ) -> list[int]:
-    """Remember who was notified; return the expert ids that are new for this order."""
+    """Remember who was notified; return the expert ids that are new for this order.
+
+    *teams*: expert id -> the team they were told for (as its member)."""
     known = set(notified_experts(session=session, order_id=order_id))
     new: list[int] = []
     for expert_id, score, reason in matches:
@@ -42,6 +50,7 @@ def record_notified(
                 round=round_,
                 score=score,
                 reason=reason[:200],
+                team_id=(teams or {}).get(expert_id),
             )
         )
         new.append(expert_id)
@@ -73,3 +82,21 @@ def decline(*, session: Session, order_id: int, expert_id: int) -> bool:
     session.add(row)
     session.commit()
     return True
+
+
+def notified_team(*, session: Session, order_id: int, expert_id: int) -> int | None:
+    """The team *expert_id* was told of the order for, if they were told as a member."""
+    if not 0 < order_id < 2**31:  # an id no row can have (and the database cannot take)
+        return None
+    return session.exec(
+        select(OrderNotification.team_id).where(
+            OrderNotification.order_id == order_id, OrderNotification.expert_id == expert_id
+        )
+    ).first()
+
+
+def notified_teams(*, session: Session, order_id: int) -> set[int]:
+    rows = session.exec(
+        select(OrderNotification.team_id).where(OrderNotification.order_id == order_id)
+    ).all()
+    return {t for t in rows if t is not None}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import CheckConstraint, Column, Index, String, update
+from sqlalchemy import CheckConstraint, Column, Index, String, or_, update
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import as_utc, utcnow
@@ -31,6 +31,7 @@ from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification
 from store.rollups import tracking
+from store.teams import Team, TeamMember
 from store.users import Role, User
 
 
@@ -62,6 +63,9 @@ class Order(SQLModel, table=True):
     closed_at: datetime | None = None
     # when the two parties were given each other's phone (None: they talk through us)
     contacts_at: datetime | None = None
+    # the team the accepting expert took it for (rated as the team; members see it)
+    # (no foreign key: added by a migration step; teams are dissolved, never deleted)
+    team_id: int | None = Field(default=None, index=True)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -286,11 +290,13 @@ def accept(
     expert: User,
     now: datetime | None = None,
     share_contacts: bool = False,
+    team_id: int | None = None,
 ) -> Order:
     """Give the order to *expert*; under concurrency exactly one caller wins.
 
     *share_contacts*: the parties get each other's phone now (CONTACT_EXCHANGE=on_accept)
-    rather than when the requester agrees (:func:`consent`). Who may accept at all is
+    rather than when the requester agrees (:func:`consent`). *team_id*: the expert accepts
+    on behalf of this team (they were notified as its member). Who may accept at all is
     store.trust.check_accept's to say, before this.
 
     Raises:
@@ -315,6 +321,7 @@ def accept(
             "expert_id": expert.id,
             "accepted_at": now,
             "contacts_at": now if share_contacts else None,
+            "team_id": team_id,
         },
         # the need mirrors its order (store.needs.Need) for the indicators
         need_values={
@@ -378,7 +385,7 @@ def release(
         actor_id=actor_id,
         note=note,
         now=now,
-        values={"expert_id": None, "accepted_at": None},
+        values={"expert_id": None, "accepted_at": None, "team_id": None},
         need_values={"accepted_at": None, "accept_seconds": None},
         where=tuple(where),
         party="requester_id" if requester_only else "",
@@ -520,6 +527,16 @@ def close(
                 updated_at=now,  # other processes' expert cards refresh on this
             )
         )
+        if order.team_id is not None:  # a team's order: the team is rated too
+            session.execute(
+                update(Team)
+                .where(col(Team.id) == order.team_id)
+                .values(
+                    rating_count=Team.rating_count + 1,
+                    rating_sum=Team.rating_sum + score,
+                    updated_at=now,
+                )
+            )
         _event(session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now)
         session.commit()
     except StoreError:
@@ -584,11 +601,19 @@ def orders_of(*, session: Session, user_id: int) -> list[Order]:
 def orders_with_needs(
     *, session: Session, user_id: int, limit: int = 20
 ) -> list[tuple[Order, Need]]:
-    """The user's orders (as requester or expert) with their needs, newest first."""
+    """The user's orders (as requester, expert or member of the team that holds it) with
+    their needs, newest first."""
+    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
     stmt = (
         select(Order, Need)
         .where(col(Need.id) == col(Order.need_id))
-        .where((Order.requester_id == user_id) | (Order.expert_id == user_id))
+        .where(
+            or_(
+                col(Order.requester_id) == user_id,
+                col(Order.expert_id) == user_id,
+                col(Order.team_id).in_(teams),
+            )
+        )
         .order_by(col(Order.id).desc())
         .limit(limit)
     )

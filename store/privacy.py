@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from store.achievements import export_achievements, forget_achievements
 from store.cases import CaseStatus, KnowledgeCase
 from store.clock import utcnow
 from store.conversations import ConversationState
+from store.enterprises import export_enterprise, forget_enterprise
 from store.errors import StoreError
 from store.experts import ExpertProfile
 from store.feedback import ArticleFeedback
@@ -34,9 +36,10 @@ from store.needs import Need
 from store.notifications import OrderNotification
 from store.orders import Order, OrderEvent, Rating, expire
 from store.outbox import BlockedChat, OutboxMessage
-from store.push import PushLog
+from store.push import ProjectSubscription, PushLog, is_project_subscriber
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
+from store.teams import export_teams, forget_member
 from store.trust import ContactView, ExpertReview, Report, Suspension
 from store.updates import HandledUpdate, forget_chat_updates
 from store.users import Identity, User, identities
@@ -75,7 +78,7 @@ def export_person(
     Keys: user, needs, orders_as_requester, orders_as_expert, ratings, expert_profile,
     subscriptions, interests, questions, feedback, pushes, notified_of_orders,
     conversation_state, media (their photos and voice messages, with where each is served
-    when *media* says), knowledge_cases.
+    when *media* says), knowledge_cases; enterprise, teams, achievements, project_digest.
     """
     user = session.get(User, user_id)
     if user is None:
@@ -148,6 +151,11 @@ def export_person(
                 )
             ).all()
         ),
+        # issue 18: the enterprise they speak for, their teams, their achievements
+        "enterprise": export_enterprise(session=session, user_id=uid),
+        "teams": export_teams(session=session, user_id=uid),
+        "achievements": export_achievements(session=session, user_id=uid),
+        "project_digest": is_project_subscriber(session=session, user_id=uid),
     }
 
 
@@ -264,6 +272,12 @@ def forget_person(
         files = delete_rows_of(session=session, storage=media, user_id=uid) if media else []
         if media is None:
             session.execute(delete(MediaFile).where(col(MediaFile.owner_user_id) == uid))
+        # issue 18: the enterprise record goes, they leave their teams (a led team passes to
+        # the next member), their achievements are withdrawn and emptied, no more digests
+        forget_enterprise(session=session, user_id=uid)
+        forget_member(session=session, user_id=uid)
+        forget_achievements(session=session, user_id=uid)
+        session.execute(delete(ProjectSubscription).where(col(ProjectSubscription.user_id) == uid))
         # messages to the person (on every linked channel), and any message to others that
         # carries their phone or name
         to_them = [

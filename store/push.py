@@ -84,6 +84,8 @@ def histories(*, session: Session, user_ids: list[int], since: datetime) -> dict
         )
     ).all()
     for user_id, article_id, created_at in rows:
+        if article_id.startswith(DIGEST_PREFIX):
+            continue  # a project digest is no article: it neither counts nor repeats
         hist = out[user_id]
         hist.seen.add(article_id)
         at = as_utc(created_at)
@@ -128,3 +130,59 @@ def still_wanted(*, session: Session, channel: str, external_id: str, ref: str) 
 
 def get_push(*, session: Session, push_id: int) -> PushLog | None:
     return session.get(PushLog, push_id)
+
+
+# ---- project digests for experts (找项目, issue 18) ------------------------------------------
+DIGEST_PREFIX = "projects:"  # push_log article id of a weekly digest: projects:2026-W49
+
+
+class ProjectSubscription(SQLModel, table=True):
+    """An expert who wants the weekly digest of open needs that fit their fields and regions."""
+
+    __tablename__ = "project_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def subscribe_projects(*, session: Session, user_id: int) -> bool:
+    """True when newly subscribed, False when already."""
+    if is_project_subscriber(session=session, user_id=user_id):
+        return False
+    session.add(ProjectSubscription(user_id=user_id))
+    session.commit()
+    return True
+
+
+def unsubscribe_projects(*, session: Session, user_id: int) -> bool:
+    row = session.exec(
+        select(ProjectSubscription).where(ProjectSubscription.user_id == user_id)
+    ).first()
+    if row is None:
+        return False
+    session.delete(row)
+    session.commit()
+    return True
+
+
+def is_project_subscriber(*, session: Session, user_id: int) -> bool:
+    stmt = select(ProjectSubscription.id).where(ProjectSubscription.user_id == user_id)
+    return session.exec(stmt).first() is not None
+
+
+def project_subscriber_ids(*, session: Session) -> list[int]:
+    stmt = select(ProjectSubscription.user_id).order_by(col(ProjectSubscription.user_id))
+    return list(session.exec(stmt).all())
+
+
+def digested(*, session: Session, key: str) -> set[int]:
+    """People who already got the digest *key* (this week's)."""
+    stmt = select(PushLog.user_id).where(PushLog.article_id == key)
+    return set(session.exec(stmt).all())
+
+
+def digest_key(at: datetime) -> str:
+    """The push_log article id of the digest of *at*'s ISO week (one per person per week)."""
+    year, week, _ = at.isocalendar()
+    return f"{DIGEST_PREFIX}{year}-W{week:02d}"

@@ -132,20 +132,29 @@ def fake_llm(fake_llm_server):  # type: ignore[no-untyped-def]
 
 
 def make_assistant(engine: Engine, knowledge: HybridIndex | None, data_dir=None, **options):  # type: ignore[no-untyped-def]
-    """The real assistant (every desk) over *engine*, with an empty expert index of its own."""
+    """The real assistant (every desk) over *engine*, with empty expert and achievement
+    indexes of its own."""
     import tempfile
     import uuid
 
     from dialogs.assistant import Assistant
+    from retrieval.achievements import AchievementIndex
     from retrieval.matching import ExpertMatcher
     from retrieval.tokenizer import shared_tokenizer
     from store.db import make_session_factory
 
+    directory = Path(data_dir or tempfile.mkdtemp(prefix="tianfu-experts-"))
     experts = open_index(
-        f"experts_{uuid.uuid4().hex[:8]}",
-        data_dir=Path(data_dir or tempfile.mkdtemp(prefix="tianfu-experts-")),
-        client=ephemeral_client(),
+        f"experts_{uuid.uuid4().hex[:8]}", data_dir=directory, client=ephemeral_client()
     )
+    if "achievements" not in options:
+        options["achievements"] = AchievementIndex(
+            open_index(
+                f"achievements_{uuid.uuid4().hex[:8]}",
+                data_dir=directory,
+                client=ephemeral_client(),
+            )
+        )
     return Assistant.build(
         make_session_factory(engine),
         knowledge,

@@ -80,6 +80,18 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
             "ALTER TABLE outbox DROP COLUMN claimed_until",
             "ALTER TABLE outbox DROP COLUMN claimed_by",
         ],
+        # 10 (ent): enterprises' needs, 对接, teams
+        10: [
+            "DROP INDEX ix_needs_achievement_id",
+            *(
+                f"ALTER TABLE needs DROP COLUMN {c}"
+                for c in ("service_kind", "deadline", "paid_contract")
+            ),
+            "ALTER TABLE needs DROP COLUMN achievement_id",
+            "DROP INDEX ix_orders_team_id",
+            "ALTER TABLE orders DROP COLUMN team_id",
+            "ALTER TABLE order_notifications DROP COLUMN team_id",
+        ],
         7: ["ALTER TABLE outbox DROP COLUMN media"],
         8: [
             "ALTER TABLE needs DROP COLUMN requester_kind",

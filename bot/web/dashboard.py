@@ -75,6 +75,8 @@ def _indicators(ind: Indicators) -> dict[str, Any]:
         supply_rate=ind.supply_rate,
         resolution_rate=ind.resolution_rate,
         unanswered_rate=ind.unanswered_rate,
+        enterprise_acquisition_rate=ind.enterprise_acquisition_rate,
+        individual_acquisition_rate=ind.individual_acquisition_rate,
         has_data=ind.has_data,
     )
     return data

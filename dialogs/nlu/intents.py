@@ -30,6 +30,13 @@ class Intent(StrEnum):
     HELP = "help"
     SMALLTALK = "smalltalk"
     OTHER = "other"
+    # ---- enterprises, teams and achievements (issue 18) ----
+    FIND_ACHIEVEMENT = "find_achievement"  # 找成果: search the achievements catalogue
+    FIND_TALENT = "find_talent"  # 找人才: experts and teams for a field
+    ENTERPRISE = "enterprise"  # an enterprise registers
+    TEAM = "team"  # form, join or look at a team
+    ACHIEVEMENT = "achievement"  # an expert registers an achievement
+    PROJECTS = "projects"  # 找项目: an expert browses or subscribes to open needs
 
 
 # Below this probability, with need and question the two likeliest intents, the assistant
@@ -49,7 +56,17 @@ _SLASH_INTENTS = {
     "order": Intent.ORDER,
     "orders": Intent.ORDER,
     "needs": Intent.ORDER,
+    # issue 18
+    "enterprise": Intent.ENTERPRISE,
+    "team": Intent.TEAM,
+    "achievement": Intent.ACHIEVEMENT,
+    "achievements": Intent.FIND_ACHIEVEMENT,
+    "talent": Intent.FIND_TALENT,
+    "projects": Intent.PROJECTS,
 }
+# issue 18: "加入团队 123456", "订阅项目": exact commands
+_JOIN_TEAM = re.compile(r"^\s*加入.{0,10}团队.{0,8}\d{6}\s*$")
+_PROJECT_WORD = re.compile(r"^\s*(?:订阅|退订|取消订阅)\s*(?:项目|需求|项目周报)")
 _HELP_WORD = re.compile(r"^\s*(?:帮助|help|菜单)\s*[。!！?？]?\s*$", re.IGNORECASE)
 # confirm / acknowledge and skip / edit words: answers to the assistant's own questions
 _ACK_WORD = re.compile(
@@ -92,6 +109,10 @@ def rule_intent(text: str) -> Intent | None:
         return Intent.SMALLTALK
     if _SKIP_WORD.match(t):
         return Intent.OTHER
+    if _JOIN_TEAM.match(t):
+        return Intent.TEAM
+    if _PROJECT_WORD.match(t):
+        return Intent.PROJECTS
     if _UNSUBSCRIBE_WORD.match(t):
         return Intent.UNSUBSCRIBE
     if _SUBSCRIBE_WORD.match(t):
@@ -128,7 +149,7 @@ def understand(text: str, model: IntentModel | None = None) -> Parse:
     text = normalise(raw).text  # 請問 -> 请问, １３９ -> 139, 稻温病 -> 稻瘟病
     slots = extract(text)
     intent, unsure = classify(text, slots, model)
-    if intent not in (Intent.NEED, Intent.QUESTION):
+    if intent not in (Intent.NEED, Intent.QUESTION, Intent.FIND_TALENT):
         slots.category = ""  # a problem category only belongs to a problem
     if intent in (Intent.CAPABILITY, Intent.SUBSCRIBE) and len(slots.crops) > 1:
         slots.crop = ""  # several crops: no single focus

@@ -118,6 +118,48 @@ def test_chat_on_a_fresh_data_dir_prepares_the_knowledge_base(
     assert "知识库是空的" not in again.stdout and "稻瘟病" in again.stdout
 
 
+# ---- issue 18: the README's enterprise example, played as written there ----
+def _readme_enterprise_script() -> str:
+    """The README's enterprise conversation, without its "-> what happens" notes."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("An enterprise looking for technology")
+    block = readme[readme.index("```text\n", start) + 8 : readme.index("```\n", start + 60)]
+    return "\n".join(re.split(r"\s{2,}->", line)[0].rstrip() for line in block.splitlines())
+
+
+def test_console_plays_the_readme_enterprise_example(engine, tmp_path):
+    from sqlmodel import Session, select
+
+    from store.achievements import Achievement
+    from store.enterprises import Enterprise
+    from store.orders import Order
+
+    services = make_services(engine, tmp_path)
+    out = io.StringIO()
+    chat = ConsoleChat(services.assistant, me="老王", out=out, interactive=False)
+    chat.run(io.StringIO(_readme_enterprise_script() + "\n"))
+    text = out.getvalue()
+    assert "团队「川味发酵团队」组建好了" in text
+    assert "成果《泡菜低盐快速发酵工艺》已登记（编号 1）" in text
+    assert "需求已发布（编号 1）" in text
+    # the enterprise's project reaches the team, with its terms and without its phone
+    told = text[text.index("→ 发给 李教授：【新需求 #1】") :].split("\n[1]")[0]
+    assert "企业项目，预算10万元，期限三个月内，签有偿合同" in told
+    assert "团队「川味发酵团队」" in told and "13800003333" not in told
+    assert "#1《泡菜低盐快速发酵工艺》技术 · 示范应用 · 技术服务 · 3万–8万元" in text
+    assert "持有人：李明" in text and "[1] 对接 #1" in text
+    assert "接单成功" in text
+    with Session(engine) as s:
+        order = s.exec(select(Order)).one()
+        company = s.exec(select(Enterprise)).one()
+        assert order.team_id is not None  # taken on the team's behalf
+        assert company.name == "眉山蜀香泡菜食品有限公司"
+        assert s.exec(select(Achievement)).one().transfer_mode == "service"
+
+
 def test_console_sends_photos_and_voice_from_files(engine, kb_index, tmp_path):
     from tests import media_files as f
 

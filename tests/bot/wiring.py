@@ -49,6 +49,7 @@ def make_services(
         engine=engine,
         knowledge=knowledge if knowledge is not None else memory_index(tmp_path, "kb"),
         experts=memory_index(tmp_path, "ex"),
+        achievements=memory_index(tmp_path, "ac"),
     )
 
 

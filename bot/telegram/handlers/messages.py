@@ -4,6 +4,7 @@ content we cannot read yet."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import PurePath
 
 from aiogram import Bot, Router
@@ -13,10 +14,12 @@ from sqlmodel import Session
 
 from bot.app import Services
 from bot.telegram.media import has_media
-from bot.telegram.turns import Turn, handle_media, handle_text
+from bot.telegram.turns import Turn, handle_media, handle_text, incoming_from, reply_all, seen
 from dialogs.i18n import t
+from dialogs.types import MediaIn
 from knowledge.ingest import add_article
 from knowledge.loader import MAX_FILE_BYTES, ArticleError
+from store.achievement_files import MAX_BYTES as MAX_ACHIEVEMENT_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ def setup() -> Router:
         user, document = message.from_user, message.document
         if user is None or document is None or user.id not in services.admin_ids:
             raise SkipHandler
+        if is_achievement_file(document.file_name or ""):
+            raise SkipHandler  # a file of achievements, not an article
         locale = "en" if (user.language_code or "").startswith("en") else "zh"
         name = PurePath(document.file_name or "").name[:64]  # refusals name the upload
         if not (document.file_name or "").lower().endswith(".md"):
@@ -80,6 +85,29 @@ def setup() -> Router:
         text = t("article_added", locale, title=article.title, id=article.id)
         await message.answer(text, parse_mode=None)
 
+    # ---- issue 18: an expert's file of achievements (CSV or JSONL) ----
+    @router.message(_has_document)
+    async def on_achievement_file(
+        message: Message, services: Services, session: Session, bot: Bot
+    ) -> None:
+        document = message.document
+        if document is None or not is_achievement_file(document.file_name or ""):
+            raise SkipHandler
+        incoming = incoming_from(message, message.caption or "")
+        if (document.file_size or 0) > MAX_ACHIEVEMENT_BYTES:
+            data = b"x" * (MAX_ACHIEVEMENT_BYTES + 1)  # refused by size, with its reason
+        else:
+            raw = await bot.download(document)
+            data = raw.read() if raw is not None else b""
+        name = PurePath(document.file_name or "").name[:64]
+        incoming = replace(
+            incoming, media=(MediaIn("document", data, document.mime_type or "", name=name),)
+        )
+        seen(session, incoming.user_id)
+        outcome = services.assistant.handle(incoming, session=session)
+        services.queue(session, outcome)
+        await reply_all(message, outcome)
+
     @router.message(_has_media)
     async def on_media(
         message: Message, bot: Bot, services: Services, session: Session, turn: Turn | None = None
@@ -102,3 +130,8 @@ def setup() -> Router:
         await message.answer(UNSUPPORTED_EN if english else UNSUPPORTED_ZH, parse_mode=None)
 
     return router
+
+
+def is_achievement_file(name: str) -> bool:
+    """A .csv or .jsonl upload is a file of achievements (issue 18)."""
+    return name.lower().endswith((".csv", ".jsonl", ".ndjson"))

@@ -63,6 +63,9 @@ function render(data) {
     card("平均评分", rating(t), t.rating_count + " 次评价"),
     card("未能回答的提问", pct(t.unanswered_rate), t.unanswered + "/" + t.questions + " 个问题"),
     card("未满足需求", String(t.unmet_needs), "无人接单或已过期"),
+    card("企业科技服务获取率", pct(t.enterprise_acquisition_rate), t.enterprise_served + "/" + t.enterprise_requesters + " 家企业得到服务"),
+    card("个人科技服务获取率", pct(t.individual_acquisition_rate), t.individual_served + "/" + t.individual_requesters + " 人得到服务"),
+    card("科技成果", String(t.achievements), "登记 " + t.achievements + " 项，对接完成 " + t.dockings_done + " 次"),
   );
   const kids = data.children;
   const names = kids.map(c => c.region.name);
@@ -99,9 +102,11 @@ function render(data) {
     data.gaps.map(g => [g.kind_label, g.text, String(g.count), g.last_at.slice(0, 10)]));
   fillTable("cases", ["案例", "状态", "问题", "专家的办法", "分享于"],  // issue 19
     (data.cases || []).map(c => ["#" + c.id, c.status_label, c.problem, c.note, c.created_at.slice(0, 10)]));
-  fillTable("children", ["地区", "提需求人数", "需求", "获取率", "专家", "供给率", "接单中位用时", "解决率", "平均评分"],
-    kids.map(c => [c.region.name, String(c.requesters), String(c.needs), pct(c.acquisition_rate), String(c.experts),
-                   pct(c.supply_rate), hours(c.median_accept_seconds), pct(c.resolution_rate), rating(c)]));
+  fillTable("children", ["地区", "提需求人数", "需求", "获取率", "企业获取率", "个人获取率", "专家", "供给率", "接单中位用时", "解决率", "平均评分", "成果", "对接完成"],
+    kids.map(c => [c.region.name, String(c.requesters), String(c.needs), pct(c.acquisition_rate),
+                   pct(c.enterprise_acquisition_rate), pct(c.individual_acquisition_rate), String(c.experts),
+                   pct(c.supply_rate), hours(c.median_accept_seconds), pct(c.resolution_rate), rating(c),
+                   String(c.achievements), String(c.dockings_done)]));
   document.body.dataset.loaded = data.region.label;
 }
 

@@ -18,7 +18,7 @@ from bot.telegram.notifier import Notifier
 from bot.telegram.runner import make_bot
 from store.outbox import OutboxMessage
 from tests import media_files as f
-from tests.bot.telegram.fake_api import FakeBotAPI
+from bench.fake_telegram import FakeBotAPI
 from tests.bot.telegram.test_e2e import EXPERT_INTRO, NEED
 from tests.bot.wiring import make_services
 
