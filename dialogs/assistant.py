@@ -307,7 +307,7 @@ class Assistant:
             return
         parse = self.understand(text, turn)
         if st.form is not None:
-            if _leaves_form(text, parse):
+            if _leaves_form(text, parse) and not _edits_topics(st.form, parse):
                 # a command in the middle of a form: do it, then come back to the form
                 if parse.intent == Intent.UNSUBSCRIBE and st.form.name == "subscribe":
                     st.clear_form()  # they changed their mind about subscribing
@@ -548,6 +548,15 @@ def _fills(form: FormState, parse: Parse) -> bool:
     name, unit or title (a question is none of those)."""
     updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
     return bool(set(updates) - {"problem", "category", "crop", "crops"})
+
+
+def _edits_topics(form: FormState, parse: Parse) -> bool:
+    """ "养鸡的不要了 只要猪" while subscribing: an edit of the topics being chosen, not a
+    request to unsubscribe from what was saved before."""
+    if form.name != "subscribe" or parse.intent != Intent.UNSUBSCRIBE:
+        return False
+    named = engine.topics_from(parse.clean, parse.slots)
+    return bool(set(named) & set(form.slots.get("topics", [])))
 
 
 def _leaves_form(text: str, parse: Parse) -> bool:

@@ -150,6 +150,12 @@ def understand(text: str, model: IntentModel | None = None) -> Parse:
 _ASKS_TOO = re.compile(r"好久|啷个|哪阵|啥时候|几时|问一哈|问一下|请问|想问")
 
 
+# "没有", "不": a bare no answers something; it asks nothing
+_BARE_NO = re.compile(r"^\s*(?:没有|没得|莫得|没|不|不是|不要|不用|无)\s*[。!！~.]*\s*$")
+
+
 def is_question_shaped(text: str) -> bool:
     """The message asks something (a question word or mark), whatever else it says."""
+    if _BARE_NO.match(text):
+        return False
     return asks(text) or bool(_ASKS_TOO.search(text))

@@ -143,6 +143,9 @@ def gazetteer() -> Gazetteer:
                 short = _COUNTY_SUFFIX.sub("", county)
                 if prov in HOME and len(short) >= 2 and short not in _EVERYDAY:
                     gaz.add(short, kl)
+    # "全川都做", "全省的专家": the whole of the platform's home province
+    for name in ("全川", "川内", "全省"):
+        gaz.add(name, Region("四川省"))
     return gaz
 
 
