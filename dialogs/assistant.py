@@ -307,7 +307,7 @@ class Assistant:
             return
         parse = self.understand(text, turn)
         if st.form is not None:
-            if _leaves_form(text, parse) and not _edits_topics(st.form, parse):
+            if _leaves_form(text, parse) and not _answers_form(st.form, parse):
                 # a command in the middle of a form: do it, then come back to the form
                 if parse.intent == Intent.UNSUBSCRIBE and st.form.name == "subscribe":
                     st.clear_form()  # they changed their mind about subscribing
@@ -550,9 +550,14 @@ def _fills(form: FormState, parse: Parse) -> bool:
     return bool(set(updates) - {"problem", "category", "crop", "crops"})
 
 
-def _edits_topics(form: FormState, parse: Parse) -> bool:
-    """ "养鸡的不要了 只要猪" while subscribing: an edit of the topics being chosen, not a
-    request to unsubscribe from what was saved before."""
+def _answers_form(form: FormState, parse: Parse) -> bool:
+    """The message answers the open form rather than commanding something else: "个人干 没有
+    单位" at the unit question, a phone, or "养鸡的不要了 只要猪" while choosing topics (an
+    edit of those, not a request to unsubscribe from what was saved before)."""
+    if parse.command is not None:
+        return False
+    if engine.skips(form, parse.clean) or _fills(form, parse):
+        return True
     if form.name != "subscribe" or parse.intent != Intent.UNSUBSCRIBE:
         return False
     named = engine.topics_from(parse.clean, parse.slots)

@@ -34,9 +34,9 @@ class Intent(StrEnum):
 
 # Below this probability, with need or question the likeliest intent and the other one among
 # the three likeliest, the assistant asks which one the person means. Chosen on
-# cross-validated probabilities of the tune split (bench/nlu.py's threshold sweep: at 0.8
-# no message the model had right is asked about).
-UNSURE_BELOW = 0.8
+# cross-validated probabilities of the tune split (bench/nlu.py's threshold sweep: the
+# highest threshold at which no message the model had right is asked about).
+UNSURE_BELOW = 0.9
 TORN = frozenset({Intent.NEED.value, Intent.QUESTION.value})
 
 _SLASH = re.compile(r"^\s*/([a-z]+)\b", re.IGNORECASE)

@@ -328,7 +328,12 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
                 out.append(skill)
                 rest = rest[:at] + " " * len(used) + rest[at + len(used) :]
             at = rest.find(alias, at + len(alias))
-    return list(dict.fromkeys(out))
+
+    def where(skill: str) -> int:
+        at = text.find(skill)
+        return at if at >= 0 else text.find(skill[:2])
+
+    return sorted(dict.fromkeys(out), key=where)
 
 
 _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
