@@ -69,7 +69,13 @@ _YES_OFFER = re.compile(
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # intents under which a question-shaped message is still answered when retrieval is sure
-_ANSWERABLE_ASIDE = (Intent.CAPABILITY, Intent.OTHER, Intent.HELP, Intent.SMALLTALK)
+_ANSWERABLE_ASIDE = (
+    Intent.CAPABILITY,
+    Intent.OTHER,
+    Intent.HELP,
+    Intent.SMALLTALK,
+    Intent.PROFILE,
+)
 # what a bare place or phone after the expert offer reads as
 _ANSWERS_OFFER = (Intent.OTHER, Intent.SMALLTALK)
 # typed answers to "请专家上门帮忙，还是先问个问题？" (the buttons are the usual way)
@@ -324,7 +330,9 @@ class Assistant:
         if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE):
             # a question the knowledge base answers is answered, whatever the intent model
             # thought; the answer carries the expert offer, which covers "they wanted a person"
-            if self.science.answer_if_sure(turn, text, parse):
+            # a named disease or pest is what a torn message is about (not just its crop)
+            focus = focus_query(text, parse) if parse.unsure and parse.slots.pests else ""
+            if self.science.answer_if_sure(turn, text, parse, focus):
                 return
             if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
                 self._ask_need_or_question(turn, text)

@@ -60,7 +60,7 @@ def is_follow_up(text: str) -> bool:
 
 def subject_of_title(title: str) -> str:
     """The subject an answered article was about: 《小麦条锈病的识别与防治》 -> 小麦条锈病,
-    《被猫狗咬伤抓伤后怎么处理，狂犬疫苗怎么打》 -> 被猫狗咬伤抓伤后."""
+    《被猫狗咬伤抓伤后怎么处理，狂犬疫苗怎么打》 -> 被猫狗咬伤抓伤后怎么处理."""
     return _TITLE_TAIL.sub("", title.strip("《》 ")).strip()[:20]
 
 

@@ -263,9 +263,9 @@ class IntentModel:
                 values.append(value * self.word_weight)
         offset += len(self._word_idf)
         for name, value in cues(text, slots).items():
-            column = self._cue_index.get(name)
-            if column is not None:
-                columns.append(offset + column)
+            cue = self._cue_index.get(name)
+            if cue is not None:
+                columns.append(offset + cue)
                 values.append(value * self.CUE_WEIGHT)
         if not columns:
             return self._bias.copy()
