@@ -330,9 +330,7 @@ class Assistant:
         if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE):
             # a question the knowledge base answers is answered, whatever the intent model
             # thought; the answer carries the expert offer, which covers "they wanted a person"
-            # a named disease or pest is what a torn message is about (not just its crop)
-            focus = focus_query(text, parse) if parse.unsure and parse.slots.pests else ""
-            if self.science.answer_if_sure(turn, text, parse, focus):
+            if self.science.answer_if_sure(turn, text, parse):
                 return
             if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
                 self._ask_need_or_question(turn, text)

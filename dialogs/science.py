@@ -140,18 +140,10 @@ class ScienceDesk:
     tokenize: Tokenize
     llm: ChatModel | None = None
 
-    def answer_if_sure(self, turn: Turn, text: str, parse: Parse, focus: str = "") -> bool:
+    def answer_if_sure(self, turn: Turn, text: str, parse: Parse) -> bool:
         """Answer (with the expert offer) only when the knowledge base answers confidently;
-        say nothing otherwise. Retrieval, not the intent, decides what is answerable.
-
-        *focus* is the problem part of the message (crop, pests, symptoms): a long message
-        that may be a request for an expert is also searched by it, as a need would be, and
-        the more confident of the two answers."""
+        say nothing otherwise. Retrieval, not the intent, decides what is answerable."""
         result = self._retrieve(turn, text, parse)
-        if focus and focus != text and self.knowledge is not None:
-            focused = answer(self.knowledge, focus[:500], self.tokenize)
-            if focused.answered and _confidence(focused) > _confidence(result[0]):
-                result = (focused, text)
         if not result[0].answered:
             return False
         self._reply(turn, self._log(turn, result[0], grounded=True, asked=result[1]), parse, True)

@@ -52,7 +52,8 @@ _CUES: dict[str, re.Pattern[str]] = {
     "push": re.compile(r"推送|订阅|推给|发给我|通知我|告诉我|定期|每[周天月]|预警|提醒|关注|收到"),
     "stop_push": re.compile(
         r"(?:不要|别|停|取消|退|关闭|关掉|删|不想|太多).{0,8}(?:推|发|提醒|名单|消息|通知)|"
-        r"(?:推送|提醒|通知|名单).{0,8}(?:不要|别|停|取消|退|关闭|关掉|删)"
+        r"(?:推送|提醒|通知|名单).{0,8}(?:不要|别|停|取消|退|关闭|关掉|删)|"
+        r"(?:太多|太频繁|好烦|烦死).{0,10}(?:不要|别|停|取消|退|关|删)"
     ),
     "figures": re.compile(
         r"统计|指标|排名|排个名|排行|平均|人数|总数|获取率|供给率|完成率|好评率|解决率|响应|数据|看板|报表|"
@@ -112,6 +113,7 @@ def cues(text: str, slots: Slots) -> dict[str, float]:
         "fields": bool(slots.fields),
         "title": bool(slots.title),
         "organisation": bool(slots.organisation),
+        "name": bool(slots.name),
         "order_words": is_order_text(text),
         "slash": text.lstrip().startswith("/"),
     }

@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from dialogs import forms as engine
 from dialogs.assistant import Assistant
+from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped, understand
 from dialogs.nlu.slots import extract
 from dialogs.state import FormState
@@ -118,3 +119,18 @@ def test_bare_no_is_not_question_shaped():
     assert not is_question_shaped("没有")
     assert not is_question_shaped("不")
     assert is_question_shaped("还有没有")
+
+
+def test_former_county_names_still_place_people():
+    for old, county in (("郫县", "郫都区"), ("宜宾县", "叙州区"), ("灌县", "都江堰市")):
+        slots = extract(f"我在{old}种了几亩菜")
+        assert slots.place is not None and slots.place.county == county
+
+
+def test_order_words_people_use_for_declining_and_withdrawing():
+    declined = order_command("拒绝 41")
+    assert declined is not None and (declined.verb, declined.order_id) == ("decline", 41)
+    assert order_command("不接受这个价格") is None
+    withdrawn = order_command("撤回我早上发的需求 写错了")
+    assert withdrawn is not None and withdrawn.verb == "cancel"
+    assert understand("TD").intent == "unsubscribe"
