@@ -135,6 +135,25 @@ def _longest_first(lex_id: int, name: str, words: Iterable[str]) -> tuple[str, .
     return cached
 
 
+_BY_FIRST: dict[tuple[int, str], dict[str, tuple[int, ...]]] = {}
+
+
+def _in_text(lex_id: int, name: str, words: Iterable[str], text: str) -> list[str]:
+    """The words of :func:`_longest_first` that may occur in *text* (their first character
+    does), in the same order: a few dozen to look for instead of the whole lexicon."""
+    ordered = _longest_first(lex_id, name, words)
+    key = (lex_id, name)
+    index = _BY_FIRST.get(key)
+    if index is None:
+        grouped: dict[str, list[int]] = {}
+        for rank, word in enumerate(ordered):
+            if word:
+                grouped.setdefault(word[0], []).append(rank)
+        index = _BY_FIRST[key] = {ch: tuple(ranks) for ch, ranks in grouped.items()}
+    ranks = sorted(r for ch in set(text) for r in index.get(ch, ()))
+    return [ordered[r] for r in ranks]
+
+
 _PROBLEM_TERMS: dict[int, tuple[tuple[str, str], ...]] = {}
 
 
@@ -173,7 +192,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
     taken = [False] * len(text)
     # 甜菜夜蛾, 天牛, 水花生 (a weed): a crop name inside a pest's name is no crop, unless it
     # is the pest's own host (稻瘟病 is about 水稻)
-    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
+    for alias in _in_text(id(lex), "pests", lex.pest_alias, text):
         if len(alias) < 2 or alias in lex.crop_alias:
             continue
         hosts = lex.pests_diseases[lex.pest_alias[alias]].crops
@@ -189,7 +208,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
         home = any(p.province in HOME for p in mention.places)
         if home and any(ch in lex.crop_alias for ch in mention.text):
             taken[mention.start : mention.start + len(mention.text)] = [True] * len(mention.text)
-    for alias in _longest_first(id(lex), "crops", lex.crop_alias):
+    for alias in _in_text(id(lex), "crops", lex.crop_alias, text):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
@@ -276,7 +295,7 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
 def find_pests(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for alias in _longest_first(id(lex), "pests", lex.pest_alias):
+    for alias in _in_text(id(lex), "pests", lex.pest_alias, text):
         if len(alias) >= 2 and alias in rest:
             name = lex.pest_alias[alias]
             if name not in out:
@@ -301,6 +320,17 @@ _PRACTICE_AFTER = re.compile(rf"^(?:{_PRACTICE})")
 _ANIMAL_ILL = re.compile(r"^(?:病|的病)")
 
 
+_TERMS: dict[int, dict[str, str]] = {}
+
+
+def _terms(lex: Lexicon) -> dict[str, str]:
+    """Crop and pest names together, built once per lexicon."""
+    got = _TERMS.get(id(lex))
+    if got is None:
+        got = _TERMS[id(lex)] = {**lex.crop_alias, **lex.pest_alias}
+    return got
+
+
 def _is_animal(alias: str, lex: Lexicon) -> bool:
     crop = lex.crops.get(lex.crop_alias.get(alias, ""))
     return crop is not None and crop.kind in ANIMAL_GROUPS
@@ -311,11 +341,11 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
     animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
     out: list[str] = []
     rest = text
-    for term in _longest_first(id(lex), "fields", lex.fields):
+    for term in _in_text(id(lex), "fields", lex.fields, text):
         if len(term) >= 2 and term in rest:
             out.append(term)
             rest = rest.replace(term, " ")
-    for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
+    for alias in _in_text(id(lex), "terms", _terms(lex), text):
         at = rest.find(alias)
         while at >= 0:
             after = rest[at + len(alias) :]
@@ -347,7 +377,7 @@ def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     (each character becomes a full-width space: positions stay the same)."""
     lex = lex or default_lexicon()
     out = text
-    for alias in _longest_first(id(lex), "terms", {**lex.crop_alias, **lex.pest_alias}):
+    for alias in _in_text(id(lex), "terms", _terms(lex), text):
         if len(alias) >= 2 and alias in out:
             out = out.replace(alias, "　" * len(alias))
     # everyday words with a city inside (复合肥 holds 合肥)
