@@ -562,9 +562,9 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
     edit of those, not a request to unsubscribe from what was saved before)."""
     if parse.command is not None:
         return False
-    if engine.skips(form, parse.clean) or _fills(form, parse):
-        return True
-    if form.name != "subscribe" or parse.intent != Intent.UNSUBSCRIBE:
+    if form.name != "subscribe":  # any leftover words read as topics there ("退订")
+        return engine.skips(form, parse.clean) or _fills(form, parse)
+    if parse.intent != Intent.UNSUBSCRIBE:
         return False
     named = engine.topics_from(parse.clean, parse.slots)
     return bool(set(named) & set(form.slots.get("topics", [])))
