@@ -81,7 +81,13 @@ _YES_OFFER = re.compile(
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # intents under which a question-shaped message is still answered when retrieval is sure
-_ANSWERABLE_ASIDE = (Intent.CAPABILITY, Intent.OTHER, Intent.HELP, Intent.SMALLTALK)
+_ANSWERABLE_ASIDE = (
+    Intent.CAPABILITY,
+    Intent.OTHER,
+    Intent.HELP,
+    Intent.SMALLTALK,
+    Intent.PROFILE,
+)
 # what a bare place or phone after the expert offer reads as
 _ANSWERS_OFFER = (Intent.OTHER, Intent.SMALLTALK)
 # typed answers to "请专家上门帮忙，还是先问个问题？" (the buttons are the usual way)
@@ -371,7 +377,7 @@ class Assistant:
             return
         parse = self.understand(text, turn)
         if st.form is not None:
-            if _leaves_form(text, parse):
+            if _leaves_form(text, parse) and not _answers_form(st.form, parse):
                 # a command in the middle of a form: do it, then come back to the form
                 if parse.intent == Intent.UNSUBSCRIBE and st.form.name == "subscribe":
                     st.clear_form()  # they changed their mind about subscribing
@@ -717,6 +723,20 @@ def _fills(form: FormState, parse: Parse) -> bool:
     name, unit or title (a question is none of those)."""
     updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
     return bool(set(updates) - {"problem", "category", "crop", "crops"})
+
+
+def _answers_form(form: FormState, parse: Parse) -> bool:
+    """The message answers the open form rather than commanding something else: "个人干 没有
+    单位" at the unit question, a phone, or "养鸡的不要了 只要猪" while choosing topics (an
+    edit of those, not a request to unsubscribe from what was saved before)."""
+    if parse.command is not None:
+        return False
+    if form.name != "subscribe":  # any leftover words read as topics there ("退订")
+        return engine.skips(form, parse.clean) or _fills(form, parse)
+    if parse.intent != Intent.UNSUBSCRIBE:
+        return False
+    named = engine.topics_from(parse.clean, parse.slots)
+    return bool(set(named) & set(form.slots.get("topics", [])))
 
 
 def _leaves_form(text: str, parse: Parse) -> bool:

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 KEEP_TURNS = 3
 FRESH = timedelta(minutes=30)  # an older question is not what "那……" refers to
 _CUE = re.compile(
-    r"^\s*(?:那么?|那个|这个|这种|它|它们|还有|另外|再问一下|如果|要是|那要是|那如果)"
+    r"^\s*(?:那么?|那个|这个|这种|它|它们|他|她|还有|另外|再问一下|如果|要是|那要是|那如果)"
 )
 _SHORT = 10  # a question this short with no subject of its own leans on the last one
 _LEAD = re.compile(r"^\s*(?:那么?|那个|还有|另外|再问一下|那要是|那如果)[，,\s]*")
@@ -45,6 +45,23 @@ class Standalone(BaseModel):
     """The follow-up rewritten as a question that can be understood alone."""
 
     question: str = Field(description="the standalone question")
+
+
+# what an article title says about its subject beyond naming it
+_TITLE_TAIL = re.compile(
+    r"[，,：:].*$|的?(?:识别与防治|识别|防治|诊断|原因与改良|原因|怎么办|怎么处理|是什么|有害吗)$"
+)
+
+
+def is_follow_up(text: str) -> bool:
+    """ "那用啥子药", "他打过疫苗了还要打不": the message says it refers to what came before."""
+    return bool(_CUE.match(text))
+
+
+def subject_of_title(title: str) -> str:
+    """The subject an answered article was about: 《小麦条锈病的识别与防治》 -> 小麦条锈病,
+    《被猫狗咬伤抓伤后怎么处理，狂犬疫苗怎么打》 -> 被猫狗咬伤抓伤后怎么处理."""
+    return _TITLE_TAIL.sub("", title.strip("《》 ")).strip()[:20]
 
 
 def subject_of(question: str, slots: Slots | None = None) -> str:
@@ -116,8 +133,11 @@ def rewrite(
     return Rewrite(rewritten)
 
 
-def remember(memory: Memory | None, question: str, answer: str) -> Memory:
-    """The memory with this question (and the start of its answer) added."""
+def remember(memory: Memory | None, question: str, answer: str, title: str = "") -> Memory:
+    """The memory with this question (and the start of its answer) added; *title* is the
+    article that answered it, whose subject is what a follow-up then refers to (the
+    question's own words may name it only loosely: 麦子叶子上一条条黄色锈粉)."""
     turns = list(memory.turns) if memory else []
-    turns.append({"question": question[:200], "answer": answer[:200]})
-    return Memory(turns[-KEEP_TURNS:], subject_of(question), utcnow().isoformat())
+    turns.append({"question": question[:200], "answer": answer[:200], "title": title[:100]})
+    subject = (subject_of_title(title) if title else "") or subject_of(question)
+    return Memory(turns[-KEEP_TURNS:], subject, utcnow().isoformat())

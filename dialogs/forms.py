@@ -230,9 +230,11 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
         bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
         free = awaiting == "fields" and not (bare_name or slots.phone or slots.places)
-        skills = slots.fields or (_terms(text) if free else [])
-        if bare_name and awaiting == "fields":
-            out["name"] = text.strip(" 。.")  # "李国强" at the skills question: a name
+        skills = list(slots.fields)
+        if free:  # what the lexicon missed of an answer to "您擅长哪些领域"
+            skills += [w for w in _terms(text) if not any(w in f or f in w for f in skills)]
+        if bare_name and awaiting in ("fields", "phone", "service_regions") and not slots.places:
+            out["name"] = text.strip(" 。.")  # "李国强" at another question: the name
         if skills:
             out["fields"] = skills
         # "四川农业大学" answering the unit question names a university, not a service area
@@ -246,8 +248,10 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["phone"] = slots.phone
         if slots.name:
             out["name"] = slots.name
+        elif (m := _NAME_FIX.search(t)) and looks_like_name(m.group(1)):
+            out["name"] = m.group(1)  # "名字写错了 应该是周永红"
         elif awaiting == "name" and not slots.places and not slots.phone:
-            name = _answer(text, "name")
+            name = _name_answer(text)
             if 1 <= len(name) <= 20 and not (
                 _ROLE_WORD.fullmatch(name) or _NOT_A_NAME.search(name)
             ):
@@ -273,15 +277,25 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
+_NAME_FIX = re.compile(r"(?:名字|称呼|姓名).{0,6}?(?:是|叫|为|成)\s*([\u4e00-\u9fff]{2,3})\s*$")
 # "没有职称", "四川农业大学": an answer to another question, not a name
 _NOT_A_NAME = re.compile(r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场")
 # "专家", "农民": who they are, not what to call them
 _ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
-    "name": re.compile(r"^(?:我叫|我是|叫我|姓名是?|名字是?|称呼我?|就叫)\s*"),
+    "name": re.compile(r"^(?:我叫|我是|叫我|我姓|姓名是?|名字是?|称呼我?|就叫)\s*"),
     "organisation": re.compile(r"^(?:单位是?|我在|在|是|我是)\s*"),
     "title": re.compile(r"^(?:职称是?|我是|是)\s*"),
 }
+
+
+def _name_answer(text: str) -> str:
+    """ "我姓周 周永红" -> 周永红; "叫我老周就行" -> 老周; "王芳" -> 王芳."""
+    parts = [p for p in re.split(r"[，,。\s]+", text.strip()) if p]
+    named = [p for p in parts if looks_like_name(p)]
+    if named:
+        return named[-1]
+    return re.sub(r"(?:就行|就可以|就好|吧|嘛)$", "", _answer(text, "name"))
 
 
 def _answer(text: str, slot: str) -> str:
@@ -290,12 +304,18 @@ def _answer(text: str, slot: str) -> str:
     return value.strip(" ，,。.!！~")
 
 
+# "主要是大棚蔬菜", "擅长嫁接": the lead-in is no part of the skill
+_TERM_LEAD = re.compile(r"^(?:主要是?|主要做|擅长|专长|特长|我会|会|懂|熟悉|做|搞|还有|以及|也)+")
+# "搞了二十多年了", "其他的也懂点": talk about the skills, not a skill
+_CHATTER = re.compile(r"\d|年|了|也|点|都|其他|什么|啥|一些|这些|那些|可以|能")
+
+
 def _terms(text: str) -> list[str]:
-    words = re.split(r"[，,、;；\s和与及]+", text)
+    words = (_TERM_LEAD.sub("", w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
     return [
         w
         for w in words
-        if 2 <= len(w) <= 16 and not re.search(r"\d", w) and not _NONE_ANSWER.match(w)
+        if 2 <= len(w) <= 16 and not _CHATTER.search(w) and not _NONE_ANSWER.match(w)
     ][:8]
 
 
@@ -323,7 +343,12 @@ _NONE_ANSWER = re.compile(
     r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
 )
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
-CORRECTION = re.compile(r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)")
+CORRECTION = re.compile(
+    r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:写错|打错|说错|搞错|弄错|填错)了?"
+)
+# expert questions at which skills named in passing add to the ones already given (at the
+# name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
+_MORE_SKILLS = ("service_regions", "phone", None)
 # slots whose answer is free text: a question there is the answer, not a digression
 _FREE_TEXT = (
     "problem",
@@ -344,11 +369,27 @@ _FREE_TEXT = (
 )
 
 
+# "自己干的 没单位", "没评过职称", "单位嘛没得": the slot itself said to be empty
+_NO_SUCH = re.compile(
+    r"(?:没|无|莫得|不在)(?:有|得)?(?:啥子?|什么|任何)?(?:工作)?(?:单位|职称)|"
+    r"(?:单位|职称)\s*(?:嘛|呢|的话)?\s*(?:没有|没得|莫得|无|都没)|[没未]评(?:过|上)?(?:职称)?"
+)
+
+
+_NAMES_SLOT = re.compile(r"(单位|职称|预算|作物)")
+_NAMED_SLOT = {"单位": "organisation", "职称": "title", "预算": "budget", "作物": "crop"}
+
+
+def _says_none(text: str) -> bool:
+    """A none / don't-know answer to an optional question."""
+    return bool(_NONE_ANSWER.match(text) or (_NO_SUCH.search(text) and len(text) <= 20))
+
+
 def skips(state: FormState, text: str) -> bool:
     """ "跳过", "没有预算", "不晓得好多钱" at an optional question: an answer, not a question."""
     form = FORMS[state.name]
     optional = state.awaiting in form.optional
-    return bool(SKIP.match(text) or (optional and _NONE_ANSWER.match(text)))
+    return bool(SKIP.match(text) or (optional and _says_none(text)))
 
 
 def is_control(text: str) -> bool:
@@ -479,11 +520,13 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
         return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
-    none_answer = awaiting in form.optional and _NONE_ANSWER.match(text)
+    none_answer = awaiting in form.optional and _says_none(text)
     if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
             return Ask(state, awaiting, "skip_required")
-        slots[awaiting] = SKIPPED
+        # "没有单位" said late, at the title question: the unit is none, the title still asked
+        named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
+        slots[named if named in form.optional else awaiting] = SKIPPED
         return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
         return Ask(state, awaiting, "skip_required" if awaiting in form.required else "")
@@ -500,7 +543,10 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         changed: tuple[str, ...] = ("topics",) if topics != slots.get("topics") else ()
         slots["topics"] = topics
         return Confirm(replace(state, confirming=True, awaiting=None), changed)
-    updates = updates_from(form, parse.slots, text, awaiting)
+    # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
+    fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
+    reads_as = None if fixes_other and awaiting in _FREE_TEXT else awaiting
+    updates = updates_from(form, parse.slots, text, reads_as)
     if form in NEED_LIKE and awaiting != "problem" and not CORRECTION.match(text):
         updates.pop("problem", None)
     # a question in passing, not an answer: question-shaped and stating nothing new
@@ -516,7 +562,11 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     if not CORRECTION.match(text):
         for key in ("crop", "crops", "category", "fields"):
             if key != awaiting and slots.get(key) and key in updates:
-                updates.pop(key)
+                if form is EXPERT and key in ("fields", "crops") and awaiting in _MORE_SKILLS:
+                    # "养猪 猪病防治 搞了二十多年了" at the service-area question: more skills
+                    updates[key] = list(dict.fromkeys([*slots[key], *updates[key]]))
+                else:
+                    updates.pop(key)
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):

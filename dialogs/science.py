@@ -4,6 +4,7 @@ the last turns), every question logged, an expert offered when the answer is not
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from sqlmodel import Session
@@ -11,7 +12,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.feedback import feedback_buttons
-from dialogs.followup import remember, rewrite
+from dialogs.followup import is_follow_up, remember, rewrite
 from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
@@ -124,6 +125,19 @@ def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True)
     return "\n".join(lines)
 
 
+def _last_title(turn: Turn) -> str:
+    """The article that answered the person's last question ("" if none did)."""
+    memory = turn.state.memory
+    return str(memory.turns[-1].get("title", "")) if memory and memory.turns else ""
+
+
+# "对了问一哈", "顺便问下", "老师你好": how a question is brought up, not what it asks
+_ASIDE_LEAD = re.compile(
+    r"^(?:\s*(?:哦|噢|诶|欸)?\s*(?:对了|还有个?事|顺便|再|另外|老师|你好|您好|我想|想|请)*\s*"
+    r"(?:问一?[哈下]|请教一?下|打听一?下)?(?:哈|嘛|哦)?[，,。!！\s]+)+"
+)
+
+
 def _confidence(result: Answer) -> float:
     """How likely the answer is right: the calibrated probability of the answer decision."""
     return result.score
@@ -166,7 +180,8 @@ class ScienceDesk:
         return self._reply(turn, result, parse, offer)
 
     def _reply(self, turn: Turn, result: Answer, parse: Parse, offer: bool) -> bool:
-        turn.state.memory = remember(turn.state.memory, result.question, result.text)
+        title = result.top.title if result.answered and result.top else ""
+        turn.state.memory = remember(turn.state.memory, result.question, result.text, title)
         turn.say(render_answer(result, turn.locale))
         if result.answered:
             turn.out.replies[-1].buttons = feedback_buttons(
@@ -217,7 +232,7 @@ class ScienceDesk:
         """
         if self.knowledge is None:
             return Answer(text, False), text
-        query = parse.clean if parse.text == text else text
+        query = _ASIDE_LEAD.sub("", parse.clean if parse.text == text else text) or text
         crops = {about} if about and not parse.slots.crops else None
         alone = answer(self.knowledge, query[:500], self.tokenize, crops=crops, guard=self.guard)
         candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
@@ -227,7 +242,12 @@ class ScienceDesk:
             )
             # the model read the history and judged it a follow-up; the offline rule only
             # guesses, so its rewrite must also retrieve better than the message alone
+            # the offline rule only guesses: its rewrite must retrieve better than the message
+            # alone and cover what was typed; a message that says it follows up ("那用啥子
+            # 药", "那疫苗要打几针") and lands on the article just given is taken as is
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
+            if is_follow_up(query) and leaned.top is not None:
+                better = better or leaned.top.title == _last_title(turn)
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""
         return alone, text

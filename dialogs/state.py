@@ -109,7 +109,11 @@ def _memory(raw: Any) -> Memory | None:
     if not isinstance(raw, dict) or not raw.get("turns"):
         return None
     turns = [
-        {"question": str(t.get("question", "")), "answer": str(t.get("answer", ""))}
+        {
+            "question": str(t.get("question", "")),
+            "answer": str(t.get("answer", "")),
+            "title": str(t.get("title", "")),  # the article that answered it, if any
+        }
         for t in raw["turns"]
         if isinstance(t, dict)
     ]

@@ -194,6 +194,11 @@ def _jieba_words(text: str) -> list[str]:
     return tokenizer.words(text)
 
 
+def words(text: str) -> list[str]:
+    """The words of *text* as jieba segments them with the domain dictionary."""
+    return _jieba_words(text)
+
+
 class TypoIndex:
     """Domain terms by their ends, built once per lexicon.
 

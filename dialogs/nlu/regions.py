@@ -143,7 +143,31 @@ def gazetteer() -> Gazetteer:
                 short = _COUNTY_SUFFIX.sub("", county)
                 if prov in HOME and len(short) >= 2 and short not in _EVERYDAY:
                     gaz.add(short, kl)
+    # "全川都做", "全省的专家": the whole of the platform's home province
+    for name in ("全川", "川内", "全省"):
+        gaz.add(name, Region("四川省"))
+    # names people still use for home counties renamed or cut short (郫县 is 郫都区 since
+    # 2016, 灌县 the old 都江堰); only where the old name is not already a place of its own
+    for old, new in _FORMER.items():
+        for place in gaz.names.get(new, []):
+            if place.province in HOME:
+                gaz.add(old, place)
     return gaz
+
+
+_FORMER = {
+    "郫县": "郫都区",
+    "灌县": "都江堰市",
+    "彭县": "彭州市",
+    "崇庆": "崇州市",
+    "宜宾县": "叙州区",
+    "达县": "达川区",
+    "安县": "安州区",
+    "开县": "开州区",
+    "万县": "万州区",
+    "巴县": "巴南区",
+    "峨眉": "峨眉山市",
+}
 
 
 @dataclass(frozen=True, slots=True)

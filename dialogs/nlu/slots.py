@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import resolve
+from dialogs.nlu.regions import HOME, Resolution, find_mentions, resolve
 from knowledge.lexicons import Lexicon, default_lexicon
 from store import phone as phones
 from store.region import Region
@@ -21,6 +21,18 @@ SURNAMES = (
     "龚邵万钱严覃武戴莫孔向汤"
 )
 _BARE_NAME = re.compile(rf"^\s*[{SURNAMES}][\u4e00-\u9fff]{{1,2}}\s*[。.]?\s*$")
+
+
+# "我是兽医", "我是农民": who they are, not what to call them
+_ROLE = re.compile(r"专家|农民|农户|技术员|兽医|医生|师傅|员$|户$|工$|学生|博士|硕士|研究生|退休")
+
+
+def _is_name(word: str) -> bool:
+    """ "赵永福" after 我是 is a name; "会理的", "石柱人", "农技站" are not (where, what)."""
+    if _ORG.match(word) or word[-1] in "的人" or _ROLE.search(word) or _TITLE.search(word):
+        return False
+    mentions = find_mentions(word)
+    return not (mentions and mentions[0].start == 0 and len(mentions[0].text) >= len(word) - 1)
 
 
 def looks_like_name(text: str) -> bool:
@@ -89,11 +101,13 @@ class Slots:
         if self.problem:
             out["problem"] = self.problem
         if self.place:
+            # several places ("服务宜宾 泸州", "万源 宣汉"): no single county; the first
+            # place's province and city stand for them
             p = self.place
             out["province"] = p.province
             if p.city:
                 out["city"] = p.city
-            if p.county:
+            if p.county and len(self.places) == 1:
                 out["county"] = p.county
         if len(self.places) > 1:
             out["regions"] = [p.label for p in self.places]
@@ -206,6 +220,11 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
             if inner and not set(inner) & set(hosts):
                 taken[start:end] = [True] * (end - start)
             start = text.find(alias, end)
+    # 稻城, 金牛, 青羊: a one-character crop inside a home place's name is the place
+    for mention in find_mentions(text):
+        home = any(p.province in HOME for p in mention.places)
+        if home and any(ch in lex.crop_alias for ch in mention.text):
+            taken[mention.start : mention.start + len(mention.text)] = [True] * len(mention.text)
     for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
         start = text.find(alias)
         while start >= 0:
@@ -310,14 +329,49 @@ def find_phone(text: str) -> tuple[str, str]:
     return found.phone, found.bad
 
 
+# what an expert does to a crop, an animal or a disease: 柑橘修剪, 魔芋栽培, 软腐病防治
+_PRACTICE = (
+    r"(?:病虫害|病害|虫害|疫病|病)?(?:防治|防控|诊断|治疗)|栽培|种植|养殖|修剪|嫁接|育种|育苗|"
+    r"繁育|管理|加工|饲养|技术"
+)
+_PRACTICE_AFTER = re.compile(rf"^(?:{_PRACTICE})")
+# "会看鱼病", "猪病我熟": an animal's diseases are a field of their own
+_ANIMAL_ILL = re.compile(r"^(?:病|的病)")
+
+
+def _is_animal(alias: str, lex: Lexicon) -> bool:
+    crop = lex.crops.get(lex.crop_alias.get(alias, ""))
+    return crop is not None and crop.kind in ANIMAL_GROUPS
+
+
 def find_fields(text: str, lex: Lexicon) -> list[str]:
+    """An expert's fields: the lexicon's terms (植保, 土壤改良), then skills made of a crop,
+    animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
     out: list[str] = []
     rest = text
     for term in _present_longest_first(lex, "fields", lex.fields, text):
         if len(term) >= 2 and term in rest:
             out.append(term)
             rest = rest.replace(term, " ")
-    return out
+    for alias in _present_longest_first(lex, "terms", _terms(lex), text):
+        at = rest.find(alias)
+        while at >= 0:
+            after = rest[at + len(alias) :]
+            skill, used = "", ""
+            if m := _PRACTICE_AFTER.match(after):
+                skill = used = alias + m.group(0)
+            elif _is_animal(alias, lex) and (m := _ANIMAL_ILL.match(after)):
+                skill, used = f"{alias}病防治", alias + m.group(0)
+            if len(skill) >= 3:
+                out.append(skill)
+                rest = rest[:at] + " " * len(used) + rest[at + len(used) :]
+            at = rest.find(alias, at + len(alias))
+
+    def where(skill: str) -> int:
+        at = text.find(skill)
+        return at if at >= 0 else text.find(skill[:2])
+
+    return sorted(dict.fromkeys(out), key=where)
 
 
 _NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
@@ -357,6 +411,22 @@ _MEMO: OrderedDict[tuple[int, str], Slots] = OrderedDict()
 _MEMO_SIZE = 512
 
 
+def _places(masked: str, org: tuple[int, int] | None) -> Resolution:
+    """The places of *masked*; a unit's name (*org*, its span) names where the unit is, which
+    is the person's place only when nothing else says so, and only below province level:
+    四川农业大学 and 四川省农科院 serve the whole province, 自贡市农科所 sits in 自贡."""
+    if org is None:
+        return resolve(masked)
+    start, end = org
+    outside = resolve(masked[:start] + "　" * (end - start) + masked[end:])
+    if outside.places or outside.ambiguous:
+        return outside
+    inside = resolve(masked[start:end])
+    if inside.places and all(p.city for p in inside.places):
+        return inside
+    return outside
+
+
 def extract(text: str, lex: Lexicon | None = None) -> Slots:
     """Every slot the text states. Pure: no I/O beyond the cached lexicons and gazetteer.
 
@@ -387,13 +457,17 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     # the number's digits are not a budget, and its Chinese numerals no crop or place
     scrubbed = text[: found.start] + " " + text[found.end :] if found.phone else text
     # "我叫赵永福": a person's name is no place (永福县) and no crop (李德明 is no 李)
-    if (named := _NAME.search(scrubbed)) is not None and not _ORG.match(named.group(1)):
+    named = _NAME.search(scrubbed)
+    if named is not None and not _is_name(named.group(1)):
+        named = None
+    if named is not None:
         scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]
     slots.crops = find_crops(scrubbed, lex) or unknown_crop(scrubbed)
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)
     slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)
-    res = resolve(mask_terms(scrubbed, lex))
+    org = _ORG.search(scrubbed)
+    res = _places(mask_terms(scrubbed, lex), org.span(1) if org else None)
     slots.places = list(res.places)
     slots.ambiguous_places = list(res.ambiguous)
     slots.budget = find_budget(scrubbed)
@@ -401,10 +475,9 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     slots.fields = find_fields(scrubbed, lex)
     if (m := _TITLE.search(scrubbed)) is not None:
         slots.title = m.group(1)
-    if (m := _ORG.search(scrubbed)) is not None:
-        org = re.sub(r"^(?:我是|我在|在|本人|来自|我们)", "", m.group(1))
-        slots.organisation = org
-    if named is not None and not _ORG.match(named.group(1)):
+    if org is not None:
+        slots.organisation = re.sub(r"^(?:我是|我在|在|本人|来自|我们)", "", org.group(1))
+    if named is not None:
         slots.name = named.group(1)
     if (m := _AVAIL.search(scrubbed)) is not None:
         slots.availability = m.group(1)

@@ -69,7 +69,7 @@ def test_a_stored_state_of_the_old_shape_still_loads() -> None:
     assert state.options == Options(old["options"], "region")
     assert state.offer == "李子流胶怎么办"
     assert state.suggested == ["李", "病虫害"]
-    assert state.memory == Memory([{"question": "q", "answer": "a"}], "李", "x")
+    assert state.memory == Memory([{"question": "q", "answer": "a", "title": ""}], "李", "x")
     # and it is written back in the versioned shape, which reads back the same
     assert ConversationState.from_json(state.to_json()) == state
     assert state.to_json()["v"] == 2

@@ -13,12 +13,12 @@ from aiogram.types import Update
 from PIL import Image
 from sqlmodel import select
 
+from bench.fake_telegram import FakeBotAPI
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.notifier import Notifier
 from bot.telegram.runner import make_bot
 from store.outbox import OutboxMessage
 from tests import media_files as f
-from bench.fake_telegram import FakeBotAPI
 from tests.bot.telegram.test_e2e import EXPERT_INTRO, NEED
 from tests.bot.wiring import make_services
 

@@ -1,0 +1,35 @@
+"""Follow-ups lean on the article that answered the last question, and the way a question is
+brought up ("对了问一哈", "老师你好") is not searched for (issue 14)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from dialogs.assistant import Assistant
+from dialogs.followup import subject_of_title
+from store.questions import QuestionLog
+from tests.dialogs.chat import Chat
+
+RICE_BLAST = "水稻稻瘟病的识别与防治"
+
+
+def test_the_subject_of_an_answer_is_its_article():
+    assert subject_of_title("小麦条锈病的识别与防治") == "小麦条锈病"
+    assert (
+        subject_of_title("被猫狗咬伤抓伤后怎么处理，狂犬疫苗怎么打") == "被猫狗咬伤抓伤后怎么处理"
+    )
+
+
+def test_a_follow_up_in_loose_words_stays_on_the_article(chat: Chat, assistant: Assistant):
+    out = chat.send("秧苗叶子上有梭子样的斑 是啥子病")
+    assert f"《{RICE_BLAST}》" in out.text
+    out = chat.send("那打啥子药嘛")
+    assert f"《{RICE_BLAST}》" in out.text
+    with assistant.session_factory() as s:
+        asked = [q.question for q in s.exec(select(QuestionLog)).all()]
+    assert asked[-1].startswith("水稻稻瘟病")  # searched (and logged) with its subject
+
+
+def test_how_a_question_is_brought_up_is_not_searched(chat: Chat):
+    out = chat.send("对了问一哈 稻瘟病咋个防治")
+    assert f"《{RICE_BLAST}》" in out.text
