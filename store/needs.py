@@ -78,8 +78,9 @@ class NeedBase(SQLModel):
     # --- enterprises and achievements (issue 18) ---
     # who posted it: "individual" | "enterprise" (the indicators split by this)
     # an enterprise's technical need: process | testing | equipment | product ("" otherwise)
-    service_kind: str = Field(default="", max_length=16)
-    deadline: str = Field(default="", max_length=32)  # as the requester said it ("年底前")
+    service_kind: str = Field(default="", max_length=16, sa_column_kwargs={"server_default": ""})
+    # as the requester said it ("年底前")
+    deadline: str = Field(default="", max_length=32, sa_column_kwargs={"server_default": ""})
     paid_contract: bool | None = None  # a paid contract is expected (None: not said)
     # a 对接 request: the achievement asked for (its owner is the only one notified). No
     # foreign key: added by a migration step, and achievements are withdrawn, never deleted
