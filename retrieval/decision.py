@@ -43,6 +43,8 @@ class Evidence:
             found anywhere in the article: what is asked about the named thing (菌包 and 浇水
             about 木耳, not the 木耳 a food-poisoning article mentions).
         rest_head: share of those words found in the article's head.
+        unasked: 1 when the question has such words and the article holds none of them
+            (抖音直播卖橘子 answered from a citrus storage article).
     """
 
     confidence: float = 0.0
@@ -57,6 +59,7 @@ class Evidence:
     pest_off_head: float = 0.0
     rest: float = 0.0
     rest_head: float = 0.0
+    unasked: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
         return astuple(self)
@@ -83,6 +86,7 @@ WEIGHTS: dict[str, float] = {
     "pest_off_head": 0.0,
     "rest": 0.0,
     "rest_head": 0.0,
+    "unasked": 0.0,
 }
 BIAS = -5.488
 # Answer when the probability reaches this: the lowest threshold at which >= 95 % of the
@@ -176,6 +180,7 @@ def evidence(
         pest_off_head=pest_off_head,
         rest=_share(rest, whole, canon),
         rest_head=_share(rest, head, canon),
+        unasked=float(bool(rest) and _share(rest, whole, canon) == 0.0),
     )
 
 
