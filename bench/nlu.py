@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 FIELDS = ("intent", "crop", "category", "province", "city", "county", "phone", "budget")
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
-SPLITS = ("tune", "sealed")
+SPLITS = ("tune", "sealed", "sealed2")
 FOLDS = 5
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
