@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +15,9 @@ from aiohttp import ClientSession, CookieJar, web
 from bot.demo import Size, seed
 from bot.web.dashboard import COOKIE, QuietAccessLogger, add_dashboard
 from store.db import init_db, make_engine, make_session_factory
+from tests.bot.chromium import chromium_options, start_chromium
 
 TOKEN = "test-dashboard-token"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 class Captured(logging.Handler):
@@ -193,31 +189,8 @@ async def test_long_and_bad_periods(server: str) -> None:
 
 
 def _browser(tmp_path: Path):  # type: ignore[no-untyped-def]
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        message = "Debian's chromium and chromium-driver are needed (apt-get install chromium chromium-driver)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1280,1800",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    options = chromium_options(tmp_path / "chromium-profile", "--window-size=1280,1800")
+    return start_chromium(options)
 
 
 def test_dashboard_renders_charts_in_chromium(server: str, tmp_path: Path) -> None:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +19,10 @@ from bot.web.chat import add_chat
 from bot.web.serve import build_app
 from dialogs.assistant import Assistant
 from store.db import init_db, make_engine
+from tests.bot.chromium import chromium_options, start_chromium
 from tests.bot.wiring import make_services
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 HAS_MEDIA = "media" in Assistant.__dataclass_fields__  # photos are kept (the media desk)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 WECHAT_UA = (
     "Mozilla/5.0 (Linux; Android 12) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0 Mobile Safari/537.36 MicroMessenger/8.0.47"
@@ -69,39 +65,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, kb_index: Any) -> Iterator[
 
 def phone(tmp_path: Path, name: str) -> Any:
     """Chromium as a 360 px wide phone with WeChat's user agent."""
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        message = (
-            "Debian's chromium and chromium-driver are needed "
-            "(apt-get install chromium chromium-driver, or .ci/browser.sh)"
-        )
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / f'profile-{name}'}",
-    ):
-        options.add_argument(flag)
+    options = chromium_options(tmp_path / f"profile-{name}")
     # as a phone in Sichuan asks (a browser asking for English gets English replies)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     options.add_experimental_option(
         "mobileEmulation",
         {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}, "userAgent": WECHAT_UA},
     )
-    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    return start_chromium(options)
 
 
 class Page:
