@@ -246,7 +246,9 @@ class ScienceDesk:
             # alone and cover what was typed; a message that says it follows up ("那用啥子
             # 药", "那疫苗要打几针") and lands on the article just given is taken as is
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
-            if is_follow_up(query) and leaned.top is not None:
+            # ... unless the message alone is answered by another article: "那电动车电池
+            # 充一晚上会不会炸" after a lightning answer names its own subject
+            if is_follow_up(query) and leaned.top is not None and not _answers_alone(alone, turn):
                 better = better or leaned.top.title == _last_title(turn)
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""
@@ -274,6 +276,11 @@ class ScienceDesk:
             guard=self.guard,
             commit=False,  # the turn commits once, with its conversation state
         )
+
+
+def _answers_alone(alone: Answer, turn: Turn) -> bool:
+    """The message alone is answered, by an article other than the one just given."""
+    return alone.answered and alone.top is not None and alone.top.title != _last_title(turn)
 
 
 def offer_buttons(turn: Turn) -> list[Button]:
