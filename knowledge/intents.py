@@ -1,8 +1,9 @@
 """Labelled example messages for the intent classifier (written for this project).
 
 ``nlu/intents.jsonl`` holds one ``{"id", "text", "intent"}`` per line: the team's dev and test
-messages, the tune part of the messages written blind (never the sealed part) and a few
-phrasings written to cover gaps (ids ``tf-…``).
+messages, the tune part of the messages written blind (never the sealed part), a few
+phrasings written to cover gaps (ids ``tf-…``) and 800 training messages in many voices written
+blind, for training only, by a writer who saw the label definitions but no code (ids ``t3-…``).
 """
 
 from __future__ import annotations
