@@ -731,6 +731,8 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
     edit of those, not a request to unsubscribe from what was saved before)."""
     if parse.command is not None:
         return False
+    if form.confirming and engine.CONFIRM.match(parse.clean):
+        return True  # "是的 提交" under the summary, whatever intent the words lean to
     if form.name != "subscribe":  # any leftover words read as topics there ("退订")
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:

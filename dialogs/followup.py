@@ -53,6 +53,15 @@ _TITLE_TAIL = re.compile(
 )
 
 
+_PRONOUN = re.compile(r"^\s*(?:他|她|它|它们|他们|这个|这种|那个|那种|这样)")
+
+
+def refers_back(text: str) -> bool:
+    """ "他两年前打过全程 这次还要打不": the message starts with a word standing for what was
+    just talked about (a "那……" may also open a new subject: "那电动车电池……")."""
+    return bool(_PRONOUN.match(text))
+
+
 def is_follow_up(text: str) -> bool:
     """ "那用啥子药", "他打过疫苗了还要打不": the message says it refers to what came before."""
     return bool(_CUE.match(text))

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.feedback import feedback_buttons
-from dialogs.followup import is_follow_up, remember, rewrite
+from dialogs.followup import is_follow_up, refers_back, remember, rewrite
 from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
@@ -246,22 +246,31 @@ class ScienceDesk:
             # alone and cover what was typed; a message that says it follows up ("那用啥子
             # 药", "那疫苗要打几针") and lands on the article just given is taken as is
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
-            # ... unless the message alone is answered by another article: "那电动车电池
-            # 充一晚上会不会炸" after a lightning answer names its own subject
-            if is_follow_up(query) and leaned.top is not None and not _answers_alone(alone, turn):
+            # ... unless the message alone is answered by another article and names things
+            # the last one hardly mentions: "那电动车电池充一晚上会不会炸" after a lightning
+            # answer has its own subject, "那疫苗要打几针" after a dog bite has not
+            if (
+                is_follow_up(query)
+                and leaned.top is not None
+                and (
+                    not _answers_alone(alone, turn)
+                    or refers_back(query)
+                    or self._still_about(text, leaned, 0.5)
+                )
+            ):
                 better = better or leaned.top.title == _last_title(turn)
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""
         return alone, text
 
-    def _still_about(self, text: str, leaned: Answer) -> bool:
+    def _still_about(self, text: str, leaned: Answer, at_least: float = 1.0) -> bool:
         """The rewrite's article covers the words the person typed, if any: a follow-up adds
         a subject to what was typed, it does not replace it ("身份证掉了咋个补办" after a
         citrus question must not lean on citrus)."""
         if self.knowledge is None or leaned.top is None:
             return False
         share = covered(text, leaned.top, self.knowledge, self.tokenize)
-        return share is None or share >= 1.0
+        return share is None or share >= at_least
 
     def _log(self, turn: Turn, result: Answer, *, grounded: bool, asked: str = "") -> Answer:
         u = turn.user

@@ -263,15 +263,6 @@ def test_a_real_follow_up_still_leans_on_the_last_question(chat: Chat) -> None:
     assert "稻瘟病" in out.text.split("来源：")[1]
 
 
-def test_a_that_question_with_its_own_subject_is_not_glued_to_the_last_one(chat: Chat) -> None:
-    """ "那……" after an answer, naming a subject an article answers by itself."""
-    chat.send("打雷的时候在屋头用手机安全不")
-    out = chat.send("那电动车电池充一晚上会不会炸")
-    assert "电动自行车" in out.text.split("来源：")[1]
-    out = chat.send("那充电器要拔下来不")  # a real follow-up of that one
-    assert "电动自行车" in out.text.split("来源：")[1]
-
-
 def test_an_unrelated_question_does_not_lean_on_the_last_one(chat: Chat) -> None:
     chat.send("柑橘冬季清园用什么药")
     out = chat.send("驾照到期了咋个换")

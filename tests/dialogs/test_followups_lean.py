@@ -33,3 +33,19 @@ def test_a_follow_up_in_loose_words_stays_on_the_article(chat: Chat, assistant: 
 def test_how_a_question_is_brought_up_is_not_searched(chat: Chat):
     out = chat.send("对了问一哈 稻瘟病咋个防治")
     assert f"《{RICE_BLAST}》" in out.text
+
+
+def test_a_then_question_with_its_own_subject_is_not_glued_to_the_last_one(chat: Chat):
+    """ "那……" may open a new subject an article answers by itself; a pronoun refers back."""
+    chat.send("打雷的时候在屋头用手机安全不")
+    out = chat.send("那电动车电池充一晚上会不会炸")
+    assert "《电动自行车电池安全与正确充电》" in out.text
+    out = chat.send("那充电器要拔下来不")  # a real follow-up of that one
+    assert "《电动自行车电池安全与正确充电》" in out.text
+
+
+def test_follow_ups_of_a_dog_bite_stay_on_it(chat: Chat):
+    rabies = "《被猫狗咬伤抓伤后怎么处理，狂犬疫苗怎么打》"
+    assert rabies in chat.send("孩子被狗咬了一口 要咋个处理").text
+    assert rabies in chat.send("那疫苗要打几针").text  # 疫苗: the last article's word
+    assert rabies in chat.send("他两年前打过全程 这次还要打不").text  # 他: refers back

@@ -154,3 +154,22 @@ def test_a_torn_message_the_knowledge_base_answers_is_answered_with_the_offer(ch
     assert ASK not in out.text
     assert "来源：《茶小绿叶蝉的识别与防治》" in out.text or "来源：《茶橙瘿螨和茶黄螨" in out.text
     assert chat.buttons()[-2:] == ["找专家", "不用了"]
+
+
+def test_a_faint_other_reading_is_no_doubt():
+    """Need and question are torn only when the other one is a real contender."""
+    from dialogs.nlu.intents import is_unsure
+    from dialogs.nlu.model import Ranked
+
+    faint = Ranked(("need", "capability", "question"), (0.84, 0.04, 0.03))
+    torn = Ranked(("need", "question", "capability"), (0.6, 0.3, 0.05))
+    assert not is_unsure(faint) and is_unsure(torn)
+
+
+def test_a_need_with_its_place_and_phone_opens_the_need_form(chat: Chat):
+    out = chat.send("玉米遭虫吃了 好多心叶被咬烂 我在三台 电话15000090123")
+    assert ASK not in out.text and ZH["ask_budget"] in out.text
+    out = chat.send("预算500")
+    assert out.text.startswith("请确认需求：")
+    out = chat.send("是的 提交")  # confirm words, whatever intent the model reads in them
+    assert "需求已发布" in out.text
