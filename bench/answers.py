@@ -16,12 +16,12 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bench import SPLITS
 from bench.retrieval import read_jsonl
 
 __all__ = ["SPLITS", "questions_path", "read_jsonl", "run", "score"]
 
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
-SPLITS = ("tune", "sealed", "sealed2")
 
 Ask = Callable[[str, str], str]  # (asker id, question) -> the reply text
 _SOURCE = re.compile(r"来源：((?:《[^》]*》[；;、]?)+)")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bench import SPLITS
 from bench.measure import latency_summary, percentile
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 FIELDS = ("intent", "crop", "category", "province", "city", "county", "phone", "budget")
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
-SPLITS = ("tune", "sealed", "sealed2")
+
 FOLDS = 5
 THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import SPLITS as BLIND_SPLITS
 from bot.settings import Settings
 
 
@@ -459,7 +460,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     conv = bench_sub.add_parser(
         "conversations", help="blind multi-turn conversations reaching their expected end state"
     )
-    conv.add_argument("--split", choices=("tune", "sealed", "sealed2"), default="tune")
+    conv.add_argument("--split", choices=BLIND_SPLITS, default="tune")
     conv.add_argument("--limit", type=int, default=0, help="only the first N conversations")
     conv.add_argument("--errors", action="store_true", help="list what each failure got wrong")
     conv.set_defaults(handler=cmd_conversations)
@@ -467,7 +468,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     nlu.add_argument("--data", type=Path, nargs="+", help="labelled JSONL file(s)")
     nlu.add_argument(
         "--split",
-        choices=("tune", "sealed", "sealed2"),
+        choices=BLIND_SPLITS,
         help="the blind messages bench/data/blind/messages_SPLIT.jsonl (sealed: once, at the end)",
     )
     nlu.add_argument("--errors", action="store_true", help="list every miss on stderr")
@@ -496,7 +497,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans = bench_sub.add_parser(
         "answers", help="labelled questions through the assistant: right and honest answers"
     )
-    ans.add_argument("--split", choices=("tune", "sealed", "sealed2"), default="tune")
+    ans.add_argument("--split", choices=BLIND_SPLITS, default="tune")
     ans.add_argument("--sequential", action="store_true", help="also all asked by one person")
     ans.add_argument("--limit", type=int, default=None, help="only the first N questions")
     ans.set_defaults(handler=cmd_answers)
