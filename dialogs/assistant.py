@@ -571,7 +571,11 @@ class Assistant:
             turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
             self._route(turn, text, parse)
             return
-        if form.awaiting != "problem" and is_question_shaped(clean) and not fills:
+        looks_up = parse.intent in _LOOKUPS and form.awaiting not in engine.FREE_TEXT
+        if looks_up and not fills:
+            # "找人才 食品发酵方向" while posting a need: shown at once, then back to the form
+            self._form_step(turn, engine.Digress(form), text, parse)
+        elif form.awaiting != "problem" and is_question_shaped(clean) and not fills:
             # a question in passing, even at a free-text question ("请问怎么称呼您？"): answer
             # it, then ask again; the form never swallows a question
             self._form_step(turn, engine.Digress(form), text, parse)
@@ -595,8 +599,11 @@ class Assistant:
                 self._commit(turn, state)
             case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
-                about = str(engine.value(state.slots, "crop") or "")
-                self.science.answer_question(turn, text, parse, offer=False, about=about)
+                if parse.intent in _LOOKUPS:
+                    self._route(turn, text, parse)
+                else:
+                    about = str(engine.value(state.slots, "crop") or "")
+                    self.science.answer_question(turn, text, parse, offer=False, about=about)
                 turn.state.offer = None
                 question = self.forms.question(turn)
                 name = turn.t(f"form_{state.name}")
@@ -718,11 +725,15 @@ class Assistant:
             turn.say(turn.t("start_citizen_hint"))
 
 
+# looked up and shown at once, inside a form too (then the form goes on): they open no form
+_LOOKUPS = frozenset({Intent.FIND_ACHIEVEMENT, Intent.FIND_TALENT, Intent.STATS})
+
+
 def _fills(form: FormState, parse: Parse) -> bool:
     """Whether the message states a value the form can use, other than the free text of a
     name, unit or title (a question is none of those)."""
     updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
-    return bool(set(updates) - {"problem", "category", "crop", "crops"})
+    return bool(set(updates) - {"problem", "category", "crop", "crops", "service_kind"})
 
 
 def _answers_form(form: FormState, parse: Parse) -> bool:

@@ -367,6 +367,7 @@ _FREE_TEXT = (
     "applied_in",
     "deadline",
 )
+FREE_TEXT = frozenset(_FREE_TEXT)  # slots whose answer is the person's own words
 
 
 # "自己干的 没单位", "没评过职称", "单位嘛没得": the slot itself said to be empty

@@ -24,7 +24,7 @@ _COMPANY_LEAD = re.compile(
 )
 # speaking for a company: "我们公司", "我司", "厂里"
 _ENTERPRISE_VOICE = re.compile(
-    r"我们?(?:公司|企业|厂|集团|单位|合作社)|我司|本公司|公司(?:想|要|需要|打算|准备|计划|现在)|"
+    r"我们?(?:公司|企业|厂|集团|单位|合作社)|我们是[^，。,\s]{0,12}?(?:公司|企业|厂|集团)|我司|本公司|公司(?:想|要|需要|打算|准备|计划|现在)|"
     r"企业(?:想|要|需要)|厂里|车间|生产线|良品率|合格率|产能|批次"
 )
 _SERVICE_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -68,6 +68,7 @@ _TITLE_LEAD = re.compile(
     r"^(?:我(?:们)?(?:有|想登记|要登记|想发布|想把)?(?:一[项个套])?(?:成果)?|成果名称?是?|名称是?|叫做?|"
     r"登记(?:一[项个])?(?:成果)?|发布(?:一[项个])?(?:成果)?)[:：\s]*"
 )
+_DESCRIBED = re.compile(r"一家|一个|一间|某[家个]?|小[厂店]|的厂")
 _PRICE_CUE = re.compile(r"万|元|价格|价钱|面议|费用")
 _NEGOTIABLE = re.compile(r"面议|商量|好商量|协商|议价")
 
@@ -78,6 +79,8 @@ def company_name(text: str) -> str:
     if m is None:
         return ""
     name = _COMPANY_LEAD.sub("", m.group(1))
+    if _DESCRIBED.search(name):  # "眉山的一家泡菜厂" says what it is, not what it is called
+        return ""
     return name if len(name) >= 3 and name not in ("公司", "企业", "合作社") else ""
 
 

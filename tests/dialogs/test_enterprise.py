@@ -313,3 +313,16 @@ def test_enterprise_finds_talent_by_field_then_posts_it_as_a_need(desk, engine):
     # 发布需求: the need form opens with their words as the problem
     assert "请问在哪个地方" in boss.press("发布需求").text
     assert "联系电话" in boss.send("眉山东坡区").text
+
+
+def test_a_described_company_keeps_its_place_and_lookups_inside_the_form_are_served(desk, engine):
+    zhang = Chat(desk, "zhang")
+    register(zhang, "我是做发酵工程的，眉山成都都能跑，电话13800000001，我叫张明")
+    boss = Chat(desk, "boss")
+    out = boss.send("你好 我们是眉山的一家泡菜厂 想找懂发酵的专家").text
+    assert "地点：四川省眉山市" in out and "企业名称" not in out  # 眉山: the place, no name
+    assert "联系电话" in out
+    # 找人才 while the need is being written: the talent is shown, then the form goes on
+    out = boss.send("找人才 食品发酵方向").text
+    assert "张明" in out and not SEVEN_DIGITS.search(out.split("我们继续")[0])
+    assert "我们继续发布企业技术需求" in out and "联系电话" in out.split("我们继续")[1]

@@ -16,6 +16,7 @@ from store.achievements import read_kind, read_maturity, read_mode, read_price
         ("我们是眉山东坡泡菜食品有限公司，想登记", "眉山东坡泡菜食品有限公司"),
         ("达州巴山农机制造厂", "达州巴山农机制造厂"),
         ("公司想改进工艺", ""),
+        ("你好 我们是眉山的一家泡菜厂 想找懂发酵的专家", ""),  # what it is, not its name
     ],
 )
 def test_company_name(text: str, company: str) -> None:
@@ -25,6 +26,7 @@ def test_company_name(text: str, company: str) -> None:
 def test_needs_of_enterprises() -> None:
     assert ent.speaks_for_enterprise("我们厂的生产线老出问题")
     assert not ent.speaks_for_enterprise("我家李子树流胶")
+    assert ent.speaks_for_enterprise("我们是眉山的一家泡菜厂 想找懂发酵的专家")
     assert ent.service_kind("想做一批花椒的农残检测") == "testing"
     assert ent.service_kind("泡菜发酵工艺不稳定") == "process"
     assert ent.service_kind("想上一条自动化分选线") == "equipment"
