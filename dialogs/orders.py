@@ -76,6 +76,10 @@ class OrderDesk:
                 self.parties.relay(turn, cmd.order_id, cmd.note)
             case OrderVerb.REPORT:
                 self.parties.report(turn, cmd.order_id or ref_id, cmd.note)
+            case OrderVerb.CONSENT:
+                self.parties.consent(turn, cmd.order_id or ref_id or self._only_held(turn))
+            case OrderVerb.SWAP:
+                self.parties.swap(turn, cmd.order_id or ref_id or self._only_held(turn))
 
     def on_action(self, turn: Turn, action: Action) -> None:
         """An order button."""
@@ -372,6 +376,14 @@ class OrderDesk:
         else:
             ids = o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid)
         return _only(ids)
+
+    def _only_held(self, turn: Turn) -> int | None:
+        """The one need of this requester that an expert has accepted, if exactly one."""
+        return _only(
+            o.order_ids(
+                session=turn.session, statuses=(OrderStatus.ACCEPTED,), requester_id=turn.user.id
+            )
+        )
 
     def _only_resolved(self, turn: Turn) -> int | None:
         return _only(

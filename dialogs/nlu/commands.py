@@ -22,6 +22,8 @@ class OrderVerb(StrEnum):
     BROWSE = "browse"
     REPLY = "reply"  # note: the message relayed to the other party
     REPORT = "report"  # note: the reason
+    CONSENT = "consent"  # the requester agrees to exchange contacts (同意交换联系方式)
+    SWAP = "swap"  # the requester wants another expert (换一位)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,9 @@ _ORDER = re.compile(
     r"(?:评价|打分|好评|差评|打个?[1-5一二三四五]\s*分|[1-5一二三四五]\s*[星分])|"
     r"需求.{0,6}(?:有人接|接了没|怎么样了|进度)|我(?:发|提)的.{0,6}(?:需求|问题).{0,6}(?:人接|接没)|"
     r"^\s*取消\s*\d+|^\s*(?:回复|举报)\s*#?\s*\d+|^\s*举报|"
-    r"(?:撤销|撤回|撤掉)我?.{0,6}(?:发的|需求|那条)"
+    r"(?:撤销|撤回|撤掉)我?.{0,6}(?:发的|需求|那条)|"
+    r"^\s*同意(?:交换)?(?:联系方式|电话)?\s*#?\s*\d*\s*号?\s*[。!！]?\s*$|"
+    r"^\s*(?:换一位|换一个|换个|换位|换人)(?:专家|老师)?\s*#?\s*\d*\s*[。!！吧嘛]?\s*$"
 )
 # "回复 12 明天上午方便吗" / "举报 12 索要额外费用": the number, then free text kept as written
 _REPLY = re.compile(r"^\s*回复\s*#?\s*(\d+)\s*号?[\s:：,，]*(.*)$", re.S)
@@ -53,6 +57,9 @@ _ACCEPT = re.compile(
     r"^\s*(?:接单|接)\s*#?\s*(\d+)?\s*(?:号)?\s*$|(\d+)\s*号?.{0,3}我接了|我接了?\s*#?(\d+)|"
     r"(?:要|想|来)接(?:那|这)个.{0,10}的单(?!位)"
 )
+# "同意", "同意交换联系方式 3": typed like the button under an accepted order
+_CONSENT = re.compile(r"^\s*同意(?:交换)?(?:联系方式|电话)?\s*#?\s*(\d+)?")
+_SWAP = re.compile(r"^\s*(?:换一位|换一个|换个|换位|换人)(?:专家|老师)?\s*#?\s*(\d+)?")
 _DECLINE = re.compile(r"^\s*(?:不合适|拒绝|不接)\s*#?\s*(\d+)?\s*号?\s*$")
 _RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理好了?|完成了)")
 _RATE = re.compile(r"评价|打分|评分|好评|差评|颗星|星|分")
@@ -64,9 +71,12 @@ _SHOW = re.compile(
     r"^\s*/order\s+#?(\d+)|(?:查看|看下|看看)?订单\s*#?(\d+)|需求\s*#?(\d+)\s*(?:进度|怎么样)"
 )
 _BROWSE = re.compile(r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活")
-_SCORE = re.compile(r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])(?!\d)")
+_SCORE = re.compile(
+    r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])(?!\d)(?:\s*(?:颗星|星|分))?"
+)
 # "评价 12 5 很好" / "评价 #12 5": the order, then the score on its own
 _RATE_PAIR = re.compile(r"(?:评价|打分|评分)\s*#?\s*(\d+)\s*(?:号单?)?\s+([1-5])(?!\d)\s*(.*)$")
+_NUMBERED = re.compile(r"#\s*(\d+)|(\d+)\s*号单?|第\s*(\d+)\s*单")
 _COMMENT_NOISE = re.compile(r"评价|打分|评分|好评|给|号单|单|[，,。\s]+")
 
 
@@ -85,6 +95,10 @@ def order_command(text: str) -> OrderCommand | None:
         order_id = _int(m.group(1)) if m.group(1) else None
         return OrderCommand(OrderVerb.REPORT, order_id, note=m.group(2).strip())
     clean = _without_phones(text)
+    if m := _CONSENT.match(clean):
+        return OrderCommand(OrderVerb.CONSENT, _int(m.group(1)) if m.group(1) else None)
+    if m := _SWAP.match(clean):
+        return OrderCommand(OrderVerb.SWAP, _int(m.group(1)) if m.group(1) else None)
     if _CANCEL.search(clean):
         return OrderCommand(OrderVerb.CANCEL, _first_id(clean))
     if m := _SHOW.search(clean):
@@ -110,10 +124,16 @@ def _rate(clean: str) -> OrderCommand:
     if m := _RATE_PAIR.search(clean):
         comment = _COMMENT_NOISE.sub(" ", m.group(3)).strip()
         return OrderCommand(OrderVerb.RATE, _int(m.group(1)), int(m.group(2)), comment)
-    order_id = _first_id(_SCORE.sub(" ", clean))
-    comment = _SCORE.sub(" ", _ID.sub(" ", clean)).strip()
+    # "给3号单打5星": 3 names the order, 5 is the score
+    numbered = _NUMBERED.search(clean)
+    if numbered is not None:
+        rest = clean[: numbered.start()] + " " + clean[numbered.end() :]
+        order_id = _int(next(g for g in numbered.groups() if g))
+    else:
+        rest, order_id = clean, _first_id(_SCORE.sub(" ", clean))
+    comment = _ID.sub(" ", _SCORE.sub(" ", rest)).strip()
     comment = _COMMENT_NOISE.sub(" ", comment).strip()
-    return OrderCommand(OrderVerb.RATE, order_id, _score(clean), comment)
+    return OrderCommand(OrderVerb.RATE, order_id, _score(rest), comment)
 
 
 def _without_phones(text: str) -> str:

@@ -231,6 +231,18 @@ def test_another_expert_please(world) -> None:
     assert events[-3:] == ["accept", "release", "accept"]
 
 
+@pytest.mark.parametrize(
+    ("typed", "said"), [("同意", "已同意交换联系方式"), ("换个专家吧", "已重新开放")]
+)
+def test_consent_or_another_expert_typed_instead_of_pressed(world, typed: str, said: str) -> None:
+    """Farmers type what the button says; one need held by an expert is the one meant."""
+    _, chats = world
+    order_id, _ = post_need(chats)
+    won = chats["张老师"].send(f"接单 {order_id}")
+    receive(chats["老王"], won, "老王")
+    assert said in chats["老王"].send(typed).text
+
+
 # ---- talking through the platform ------------------------------------------------------------
 def test_relay_both_ways_masked_until_consent(world) -> None:
     assistant, chats = world

@@ -1,0 +1,42 @@
+"""Order commands as people type them: ratings naming an order and a score, consent and
+another expert in the button's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.nlu.commands import OrderVerb, order_command
+
+
+@pytest.mark.parametrize(
+    ("text", "order_id", "score", "note"),
+    [
+        ("5分 很好", None, 5, "很好"),
+        ("给3号单打5星 专家很耐心", 3, 5, "专家很耐心"),
+        ("打5分", None, 5, ""),
+        ("评价 3 5 很好", 3, 5, "很好"),
+    ],
+)
+def test_ratings_say_which_order_and_how_many_stars(text, order_id, score, note):
+    cmd = order_command(text)
+    assert cmd is not None
+    assert (cmd.verb, cmd.order_id, cmd.score, cmd.note) == ("rate", order_id, score, note)
+
+
+@pytest.mark.parametrize(
+    ("text", "verb", "order_id"),
+    [
+        ("同意", OrderVerb.CONSENT, None),
+        ("同意交换联系方式 3", OrderVerb.CONSENT, 3),
+        ("换一位", OrderVerb.SWAP, None),
+        ("换个专家吧", OrderVerb.SWAP, None),
+    ],
+)
+def test_consent_and_swap_typed(text, verb, order_id):
+    cmd = order_command(text)
+    assert cmd is not None and (cmd.verb, cmd.order_id) == (verb, order_id)
+
+
+@pytest.mark.parametrize("text", ["我同意你的看法", "同意了吗 他说啥", "换季了果树咋管"])
+def test_agreeing_in_a_sentence_is_no_command(text):
+    assert order_command(text) is None
