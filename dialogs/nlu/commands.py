@@ -126,6 +126,7 @@ def _rate(clean: str) -> OrderCommand:
         return OrderCommand(OrderVerb.RATE, _int(m.group(1)), int(m.group(2)), comment)
     # "给3号单打5星": 3 names the order, 5 is the score
     numbered = _NUMBERED.search(clean)
+    order_id: int | None
     if numbered is not None:
         rest = clean[: numbered.start()] + " " + clean[numbered.end() :]
         order_id = _int(next(g for g in numbered.groups() if g))
