@@ -110,6 +110,8 @@ def problem_only(text: str) -> str:
     for num in reversed(numbers(text)):
         text = text[: num.start] + text[num.end :]
     text = re.sub(r"(?:我在|我是|在|电话|联系|手机)[，,\s]*(?=[，,。\s]|$)", "", text)
+    # a particle the place leaned on, left alone ("还掉果 江安的" -> "还掉果 的")
+    text = re.sub(r"(?:(?<=[\s，,])|^)(?:的|哈|嘛|哦|噢|呢|了|哟)(?=[\s，,。]|$)", "", text)
     return re.sub(r"\s+", " ", re.sub(r"^[，,。\s]+|[，,\s]+$", "", text)).strip() or text
 
 

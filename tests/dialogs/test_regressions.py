@@ -48,3 +48,17 @@ def test_a_second_order_round_at_the_same_moment_changes_nothing(world):  # noqa
     assert order_desk.run_due(assistant.session_factory, now=later).outbound == []
     with assistant.session_factory() as s:
         assert s.get(Order, order_id).match_round == after_first  # not widened again
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("我屋头柑子树叶子黄得很 还掉果 江安的 电话13900002222", "我屋头柑子树叶子黄得很 还掉果"),
+        ("玉米遭虫吃了 好多心叶被咬烂 我在三台 电话15000090123", "玉米遭虫吃了 好多心叶被咬烂"),
+        ("的确是黄龙病 宜宾的", "的确是黄龙病"),
+    ],
+)
+def test_experts_read_the_problem_without_place_phone_or_stray_particles(said, shown):
+    from dialogs.formdesk import problem_only
+
+    assert problem_only(said) == shown
