@@ -21,7 +21,7 @@ from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
 from dialogs.followup import recent
-from dialogs.formdesk import FormDesk
+from dialogs.formdesk import REPLACES_TOPICS, FormDesk
 from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
@@ -53,6 +53,7 @@ from retrieval.tokenizer import Tokenize
 from store.conversations import load_state, save_state
 from store.media import MediaStorage, latest_open_need
 from store.privacy import is_forgotten
+from store.subscriptions import topics_of
 from store.trust import MarketRules
 from store.users import Role, User, get_or_create_user
 from store.validation import normalise_text
@@ -470,6 +471,8 @@ class Assistant:
             if parse.unsure and parse.intent in (Intent.NEED, Intent.QUESTION):
                 self._ask_need_or_question(turn, text)
                 return
+        if self._edits_topics(turn, text, parse):
+            return
         match parse.intent:
             case Intent.NEED:
                 self.science.answer_quietly(turn, focus_query(text, parse), set(parse.slots.crops))
@@ -558,6 +561,22 @@ class Assistant:
             if understood:
                 turn.say(turn.t("understood", summary=understood))
         self._form_step(turn, step)
+
+    def _edits_topics(self, turn: Turn, text: str, parse: Parse) -> bool:
+        """ "不要健康的了 换成防灾", "再加个养猪的" from someone with subscriptions: the new
+        topics, for confirmation (removals alone are unsubscribing)."""
+        if is_order_text(text) or not engine.EDITS_TOPICS.search(parse.clean):
+            return False
+        have = topics_of(session=turn.session, user_id=turn.user.id or 0)
+        if not have:
+            return False
+        topics = engine.edit_topics(have, parse.clean, parse.slots)
+        if not topics or not set(topics) - set(have):
+            return False
+        state = FormState("subscribe", {"topics": topics, REPLACES_TOPICS: True})
+        state.confirming = True
+        self.forms.show(turn, engine.Confirm(state, ("topics",)))
+        return True
 
     def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
         form = turn.state.form

@@ -40,7 +40,7 @@ from store.media import media_kinds
 from store.needs import Category, NeedCreate, Urgency
 from store.orders import Posted, post_need
 from store.phone import numbers
-from store.subscriptions import subscribe
+from store.subscriptions import subscribe, topics_of, unsubscribe
 from store.users import update_user
 from store.validation import Region
 
@@ -113,6 +113,9 @@ def problem_only(text: str) -> str:
     # a particle the place leaned on, left alone ("还掉果 江安的" -> "还掉果 的")
     text = re.sub(r"(?:(?<=[\s，,])|^)(?:的|哈|嘛|哦|噢|呢|了|哟)(?=[\s，,。]|$)", "", text)
     return re.sub(r"\s+", " ", re.sub(r"^[，,。\s]+|[，,\s]+$", "", text)).strip() or text
+
+
+REPLACES_TOPICS = "replaces"  # a subscribe form that edits the topics one has
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,11 +309,13 @@ class FormDesk:
                 self.achievements.commit(turn, state.slots)
                 saved = Saved(form.name)
             else:
-                topics = subscribe(
-                    session=turn.session,
-                    user_id=turn.user.id or 0,
-                    topics=list(state.slots.get("topics", [])),
-                )
+                wanted = list(state.slots.get("topics", []))
+                if state.slots.get(REPLACES_TOPICS):  # an edit: what is not named goes
+                    have = topics_of(session=turn.session, user_id=turn.user.id or 0)
+                    gone = [x for x in have if x not in wanted]
+                    if gone:
+                        unsubscribe(session=turn.session, user_id=turn.user.id or 0, topics=gone)
+                topics = subscribe(session=turn.session, user_id=turn.user.id or 0, topics=wanted)
                 turn.state.clear_form()
                 turn.say(turn.t("subscribed", topics="、".join(topics)))
                 saved = Saved(form.name)

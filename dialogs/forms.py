@@ -587,6 +587,9 @@ def step(state: FormState, parse: Any, text: str) -> Step:
 
 _ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
 _ONLY = re.compile(r"只要|只订|就要")
+_SWAP = re.compile(r"换成|改成|改为|换为")
+# "再加个养猪的", "不要健康的了 换成防灾": a change of the topics one already has
+EDITS_TOPICS = re.compile(f"{_ADD.pattern}|{_ONLY.pattern}|{_SWAP.pattern}")
 _DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
 
 
@@ -594,6 +597,13 @@ def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
     """The subscription topics after "再加个养鸡的", "养鸡的不要了 只要猪" or a first answer."""
     if m := _ONLY.search(text):
         return topics_from(text[m.end() :], extract(text[m.end() :])) or current
+    if m := _SWAP.search(text):  # "不要健康的了 换成防灾": 健康 goes, 防灾 comes; "换成防灾": all
+        before, after = text[: m.start()], text[m.end() :]
+        added = topics_from(after, extract(after))
+        if not added:
+            return current
+        dropped = topics_from(before, extract(before)) if _DROP.search(before) else current
+        return list(dict.fromkeys([*(t for t in current if t not in dropped), *added]))
     named = topics_from(text, slots)
     if _DROP.search(text):
         return [t for t in current if t not in named]

@@ -266,3 +266,17 @@ def test_push_vote_is_recorded_per_article(chat: Chat, planner: PushPlanner, ses
     vote = session.exec(select(ArticleFeedback)).one()
     assert (vote.source, vote.article_id, vote.useful) == ("p", "sci-earthquake-indoor", False)
     assert pushed(chat) == ["sci-earthquake-indoor"]
+
+
+def test_saved_subscriptions_are_edited_in_words(chat: Chat):
+    """After subscribing, "不要X 换成Y" and "再加个Z" change what one has, once confirmed."""
+    chat.send("订阅 健康 防灾")
+    chat.send("确认")
+    assert chat.send("不要健康的了 换成地震").text.endswith("请确认订阅：防灾、地震")
+    assert chat.send("确认").text.startswith("订阅成功：")
+    assert sorted(topics(chat)) == sorted(["地震", "防灾"])
+    assert chat.send("再加个养猪的").text.endswith("请确认订阅：防灾、地震、猪")
+    chat.send("确认")
+    assert sorted(topics(chat)) == sorted(["地震", "防灾", "猪"])
+    # taking one away is unsubscribing from it, at once, as before
+    assert "猪" not in chat.send("不要猪的了").text.split("：")[-1]
