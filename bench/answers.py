@@ -19,7 +19,7 @@ from typing import Any
 from bench import SPLITS
 from bench.retrieval import read_jsonl
 
-__all__ = ["SPLITS", "questions_path", "read_jsonl", "run", "score"]
+__all__ = ["SPLITS", "misses", "questions_path", "read_jsonl", "run", "score"]
 
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
 
@@ -74,16 +74,39 @@ def score(
     }
 
 
+def misses(
+    rows: Iterable[Mapping[str, Any]], replies: Iterable[str], titles: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Each row the reply got wrong: a wrong article, no answer, or an answer where none is."""
+    out: list[dict[str, Any]] = []
+    for row, reply in zip(rows, replies, strict=True):
+        cited = cited_titles(reply)
+        gold = [titles.get(g, g) for g in [row.get("article"), *row.get("also", [])] if g]
+        if gold and cited and cited[0] in gold:
+            continue
+        if not gold and not cited:
+            continue
+        kind = "false_answer" if not gold else ("wrong" if cited else "missed")
+        out.append(
+            {"id": row["id"], "kind": kind, "text": row["text"], "want": gold, "cited": cited[:1]}
+        )
+    return out
+
+
 def run(
     rows: list[dict[str, Any]],
     ask: Ask,
     titles: Mapping[str, str],
     *,
     sequential: bool = False,
+    errors: bool = False,
 ) -> dict[str, Any]:
-    """Ask every row as a fresh person (and, with *sequential*, all as one person)."""
+    """Ask every row as a fresh person (and, with *sequential*, all as one person); with
+    *errors*, list the fresh askers' misses."""
     fresh = [ask(f"fresh-{row['id']}", row["text"]) for row in rows]
     result: dict[str, Any] = {"questions": len(rows), **score(rows, fresh, titles)}
+    if errors:
+        result["errors"] = misses(rows, fresh, titles)
     if sequential:
         same = [ask("sequential-asker", row["text"]) for row in rows]
         result["sequential"] = score(rows, same, titles)

@@ -342,13 +342,19 @@ def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
         return 2
+    if args.errors and args.split != "tune":
+        # the held-out splits are measured, never read question by question
+        print("tianfu bench answers: --errors only with --split tune", file=sys.stderr)
+        return 2
     rows = answers.read_jsonl(path)[: args.limit]
-    result = {"split": args.split, **_bench_answers(rows, args.sequential)}
+    result = {"split": args.split, **_bench_answers(rows, args.sequential, args.errors)}
     print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
-def _bench_answers(rows: list[dict[str, Any]], sequential: bool) -> dict[str, Any]:
+def _bench_answers(
+    rows: list[dict[str, Any]], sequential: bool, errors: bool = False
+) -> dict[str, Any]:
     """The answers benchmark over the application's own services in a throwaway DATA_DIR."""
     import tempfile
 
@@ -370,7 +376,7 @@ def _bench_answers(rows: list[dict[str, Any]], sequential: bool) -> dict[str, An
                 incoming = Incoming("bench", asker, text, display_name=asker)
                 return services.assistant.handle(incoming).text
 
-            return answers.run(rows, ask, titles, sequential=sequential)
+            return answers.run(rows, ask, titles, sequential=sequential, errors=errors)
         finally:
             services.close()
 
@@ -500,6 +506,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans.add_argument("--split", choices=BLIND_SPLITS, default="tune")
     ans.add_argument("--sequential", action="store_true", help="also all asked by one person")
     ans.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    ans.add_argument("--errors", action="store_true", help="list each miss (tune split only)")
     ans.set_defaults(handler=cmd_answers)
     cal = bench_sub.add_parser(
         "calibrate", help="fit the answer/no-answer decision; cross-validated threshold table"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from retrieval.decision import THRESHOLD, evidence, probability
+from retrieval.decision import THRESHOLD, evidence, names_in_title, pests_named, probability
 from retrieval.extract import EXTRACT_CHARS, extract
 from retrieval.index import Hit, HybridIndex
 from retrieval.safety import BAN_DOC, BAN_TITLE, PesticideGuard, PesticideRule
@@ -19,7 +19,9 @@ __all__ = [
     "as_list",
     "ban_answer",
     "extract",
+    "order_hits",
     "prefer_crop",
+    "prefer_named",
 ]
 
 
@@ -69,7 +71,7 @@ def answer(
     hits = tuple(index.search(question, k=k)) if question else ()
     if crops is None:
         crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
-    hits = prefer_crop(hits, crops)
+    hits = order_hits(hits, question, tokenize, crops)
     if guard is not None and (banned := guard.asked_about(question)):
         return ban_answer(guard, question, banned, crops | guard.crops_in(question), hits)
     score = probability(evidence(question, hits, index, tokenize)) if hits else 0.0
@@ -121,6 +123,22 @@ def ban_answer(
         hits=hits,
         score=1.0,
     )
+
+
+def order_hits(
+    hits: Sequence[Hit], question: str, tokenize: Tokenize, crops: set[str]
+) -> tuple[Hit, ...]:
+    """The search's hits in the order the answer reads them: crop agreement first, then
+    articles whose title names the pest or disease asked about, then the search's order."""
+    return prefer_crop(prefer_named(hits, pests_named(question, tokenize), tokenize), crops)
+
+
+def prefer_named(hits: Sequence[Hit], names: Sequence[str], tokenize: Tokenize) -> tuple[Hit, ...]:
+    """Hits whose title names one of the pests or diseases *names* first (stable): an
+    article about 辣椒疫病 answers "是疫病不" better than a seedling article that mentions it."""
+    if not names:
+        return tuple(hits)
+    return tuple(sorted(hits, key=lambda h: not names_in_title(h.title, names, tokenize)))
 
 
 def prefer_crop(hits: Sequence[Hit], crops: set[str]) -> tuple[Hit, ...]:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.answers import cited_titles, questions_path, score
+from bench.answers import cited_titles, misses, questions_path, score
 from bot.cli import main
 
 
@@ -37,6 +37,27 @@ def test_a_reply_is_right_only_when_it_cites_the_labelled_article() -> None:
     assert (result["right"], result["wrong"], result["missed"]) == (2, 0, 0)
     assert (result["honest_no"], result["false_answer"]) == (1, 1)
     assert cited_titles("x\n来源：《甲》；《乙》") == ["甲", "乙"]
+
+
+def test_misses_list_each_wrong_reply_by_kind(capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [
+        {"id": "a", "text": "稻瘟病用啥子药", "article": "rice"},
+        {"id": "b", "text": "稻子咋个了", "article": "rice"},
+        {"id": "c", "text": "股票涨没得", "article": None},
+        {"id": "d", "text": "稻曲病", "article": "rice"},
+    ]
+    titles = {"rice": "水稻稻瘟病的识别与防治", "smut": "稻曲病"}
+    replies = [
+        "来源：《水稻稻瘟病的识别与防治》",
+        "没有找到",
+        "来源：《稻曲病》",
+        "来源：《稻曲病》",
+    ]
+    found = {m["id"]: m["kind"] for m in misses(rows, replies, titles)}
+    assert found == {"b": "missed", "c": "false_answer", "d": "wrong"}
+    # held-out questions are measured, never listed
+    assert main(["bench", "answers", "--split", "sealed", "--errors"]) == 2
+    assert "--errors" in capsys.readouterr().err
 
 
 def test_only_known_splits_are_read() -> None:

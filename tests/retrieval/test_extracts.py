@@ -86,3 +86,37 @@ def test_a_named_disease_the_article_lacks_counts_against_answering(kb_index):
     hits = kb_index.search(question, k=5)
     assert evidence(question, hits, kb_index, tk).pest_missing == 1.0
     assert not answer(kb_index, question, tk).answered
+
+
+def test_an_article_whose_title_names_the_disease_asked_about_comes_first():
+    from retrieval.answer import order_hits
+    from retrieval.index import Hit
+
+    def hit(doc_id: str, title: str, crops: list[str]) -> Hit:
+        return Hit(doc_id, f"{doc_id}#0", title, "", 1.0, 0.5, {"bm25": 1}, {"crops": crops})
+
+    tk = shared_tokenizer()
+    seedling = hit("seedling", "辣椒冬春育苗技术", ["辣椒"])
+    blight = hit("blight", "辣椒疫病的识别与防治", ["辣椒"])
+    potato = hit("potato", "马铃薯晚疫病的识别与防治", ["马铃薯"])
+    question = "海椒苗子茎秆黑了 是不是疫病"
+    ranked = order_hits([seedling, potato, blight], question, tk, tk.crops_in(question))
+    # the named disease lifts its article; crop agreement still comes before it
+    assert [h.doc_id for h in ranked] == ["blight", "seedling", "potato"]
+    assert order_hits([seedling, blight], "海椒苗子咋个育", tk, set())[0].doc_id == "seedling"
+
+
+def test_evidence_reads_whether_the_article_is_about_what_is_asked(kb_index):
+    from retrieval.decision import evidence
+
+    tk = shared_tokenizer()
+    about = "梨树叶片上有黑斑 是不是梨黑斑病 用啥子药"
+    ev = evidence(about, kb_index.search(about, k=5), kb_index, tk)
+    assert ev.pest_in_title == 1.0 and ev.pest_off_title == 0.0
+    # 黑星病 is only set apart from 黑斑病 in the pear black-spot article, not its subject
+    aside = "梨树果子上长黑霉 是不是黑星病"
+    hits = [h for h in kb_index.search(aside, k=5) if h.doc_id == "hort-pear-black-spot"]
+    assert hits, "the black-spot article should be found for a pear question"
+    off = evidence(aside, hits, kb_index, tk)
+    assert off.pest_off_title == 1.0 and off.pest_in_title == 0.0
+    assert off.about < ev.about
