@@ -214,6 +214,13 @@ class ScienceDesk:
         result = answer(
             self.knowledge, text[:500], self.tokenize, crops=crops or None, guard=self.guard
         )
+        # shown unasked, so it must be about the problem named, not only its crop: "辣椒
+        # 小白虫" is not answered by an article on drying chillies
+        problem = text
+        for crop in crops:
+            problem = problem.replace(crop, " ")
+        if result.answered and not self._still_about(problem, result, 0.5):
+            result = replace(result, answered=False)
         result = self._log(turn, result, grounded=False)
         if result.answered:
             prefix = "先看看这条资料：\n" if turn.locale == "zh" else "Meanwhile, this may help:\n"

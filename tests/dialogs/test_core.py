@@ -425,3 +425,10 @@ def test_a_question_inside_a_need_form_is_about_the_forms_crop(chat: Chat) -> No
     chat.send("13800001234")
     out = chat.send("先问下 流胶用啥子药")
     assert "来源：《李树流胶病的成因与防治》" in out.text
+
+
+def test_self_help_shown_unasked_is_about_the_whole_problem(chat: Chat) -> None:
+    out = chat.send("喂 我屋头的海椒叶子卷起来了还有好多小白虫在叶子背后 想找个人来看一哈")
+    assert "干辣椒" not in out.text and "请问在哪个地方" in out.text
+    out = Chat(chat.assistant, "另一位").send("你好 我种的柑橘今年裂果很多 想找个专家指导一下")
+    assert "先看看这条资料" in out.text and "《柑橘裂果与落果的原因和预防》" in out.text
