@@ -20,7 +20,7 @@ from dialogs.context import Turn
 from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
-from dialogs.followup import recent
+from dialogs.followup import described_problem, recent
 from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
@@ -71,14 +71,11 @@ _OTHERS_DATA = re.compile(
     r"(?:电话|手机|号码|联系方式|地址|身份证|个人信息|隐私|名单|密码)"
     r"|(?:all|other)\s+users?'?s?\s+(?:phone|contact|personal)"
 )
-_CANCEL_WORD = r"(?:/cancel|算了|取消|不要了|不用了|不需要了|退出|不弄了|不搞了|不找了|cancel)"
-_CANCEL = re.compile(
-    rf"^\s*{_CANCEL_WORD}(?:[，,\s]*{_CANCEL_WORD})*\s*(?:吧|嘛|哈|了)?\s*[。!！]?\s*$"
-)
 _YES_OFFER = re.compile(
     r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
+_SUBSCRIPTION_WORD = re.compile(r"订|推送")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # intents under which a question-shaped message is still answered when retrieval is sure
 _ANSWERABLE_ASIDE = (
@@ -327,13 +324,16 @@ class Assistant:
             else:
                 turn.say(turn.t("welcome"))
             return
-        if _CANCEL.match(text) or engine.GIVE_UP.search(text):
+        if engine.cancels(text):
             if st.form is not None or st.offer is not None or st.pending is not None:
                 st.clear_form()
                 turn.say(turn.t("cancelled"))
-            elif not self.orders.offer_cancel(turn):
-                turn.say(turn.t("nothing_to_cancel"))
-            return
+                return
+            # "不订了" with nothing open is about the saved subscriptions
+            if not _SUBSCRIPTION_WORD.search(text):
+                if not self.orders.offer_cancel(turn):
+                    turn.say(turn.t("nothing_to_cancel"))
+                return
         if is_data_command(text):
             self.data.on_text(turn, text)  # in a form too; then back to the form
             if not is_forgotten(turn.user):
@@ -543,11 +543,14 @@ class Assistant:
     ) -> None:
         s = parse.slots
         if name == "need" and not (s.crops or s.pests or s.problem or s.category):
-            # "我想请专家来看一下" right after asking about 黄龙病: that is the problem
+            # "我想请专家来看一下" right after asking about 黄龙病: the problem is what the
+            # person described before (the symptoms, not a later question on fertiliser),
+            # else what they last asked; the request itself says no more than "an expert"
             asked = recent(turn.state.memory)
             if asked is not None and asked.turns:
-                text = f"{asked.turns[-1]['question']}（{text}）"
-                parse = understand(text)
+                problem = described_problem(asked) or asked.turns[-1]["question"]
+                parse = understand(f"{problem} {text}")  # a place or phone said with it
+                text = problem
         turn.state.clear_form()
         prefill = self.forms.prefill(turn, name)
         if media:
@@ -564,6 +567,12 @@ class Assistant:
         assert form is not None
         clean = parse.clean or text
         fills = _fills(form, parse) or engine.skips(form, clean)
+        if _switches(form, parse, clean, fills):
+            # "我想订阅柑橘病虫害" at the phone question: another task, clearly; the form goes
+            turn.state.clear_form()
+            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+            self._route(turn, text, parse)
+            return
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
         if form.misses >= 2 and moved_on and not fills and not engine.is_control(clean):
             # a third message in a row that has nothing to do with the form: they moved on
@@ -723,6 +732,33 @@ def _fills(form: FormState, parse: Parse) -> bool:
     name, unit or title (a question is none of those)."""
     updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
     return bool(set(updates) - {"problem", "category", "crop", "crops"})
+
+
+# what each intent that starts a form starts
+_FORM_OF = {
+    Intent.NEED: ("need", "tech", "docking"),
+    Intent.CAPABILITY: ("expert",),
+    Intent.SUBSCRIBE: ("subscribe",),
+    Intent.ENTERPRISE: ("enterprise",),
+    Intent.TEAM: ("team",),
+    Intent.ACHIEVEMENT: ("achievement",),
+}
+# how sure the intent model must be that a message starts another form; surer still at a
+# free-text question, whose answer (a unit's name, a skill) may read like a request
+SWITCH_SURE = 0.9
+SWITCH_SURE_FREE_TEXT = 0.98
+
+
+def _switches(form: FormState, parse: Parse, clean: str, fills: bool) -> bool:
+    """Whether the message starts another form ("我要登记专家" while posting a need) and
+    answers nothing of this one."""
+    other = _FORM_OF.get(parse.intent)
+    if other is None or form.name in other or fills or parse.unsure:
+        return False
+    if engine.is_control(clean) or engine.cancels(clean):
+        return False
+    free = form.awaiting in engine.FREE_TEXT and not form.confirming
+    return parse.confidence >= (SWITCH_SURE_FREE_TEXT if free else SWITCH_SURE)
 
 
 def _answers_form(form: FormState, parse: Parse) -> bool:

@@ -149,18 +149,21 @@ class FormDesk:
         turn.state.form = step.state
         form = FORMS[step.state.name]
         match step:
-            case Ask(slot=slot, note=note, missing=missing, changed=changed):
+            case Ask(slot=slot, note=note, missing=missing, changed=changed, noted=noted):
                 self.say_changed(turn, step.state, changed)
+                self.say_changed(turn, step.state, noted, "noted_other")
+                self.say_dropped(turn, step.dropped)
                 if note == "handoff_need_more":
                     names = "、".join(turn.t(f"field_{m}") for m in missing)
                     turn.say(turn.t(note, missing=names))
                 elif note:
                     turn.say(turn.t(note))
                 self.ask(turn, form, slot)
-            case Confirm(changed=changed, note=note):
+            case Confirm(changed=changed, note=note, dropped=dropped):
                 if note:
                     turn.say(turn.t(note))
                 self.say_changed(turn, step.state, changed)
+                self.say_dropped(turn, dropped)
                 self.confirm(turn, form)
             case Clarify(options=options, slot=slot):
                 labels = [r.label for r in options]
@@ -179,15 +182,25 @@ class FormDesk:
                 turn.say(turn.t("help_form", form=turn.t(f"form_{form.name}")))
                 self.show(turn, advance(step.state))
 
-    def say_changed(self, turn: Turn, state: FormState, changed: tuple[str, ...]) -> None:
-        """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value."""
+    def say_changed(
+        self, turn: Turn, state: FormState, changed: tuple[str, ...], key: str = "changed_to"
+    ) -> None:
+        """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value (*key*
+        "noted_other": "已记下：称呼 张建国", an answer to another question than the one asked)."""
         shown = [
             f"{turn.t(f'field_{k}')} {self.shown(turn, k, state.slots.get(k))}"
             for k in changed
             if k in SUMMARY_ORDER and self.shown(turn, k, state.slots.get(k))
         ]
         if shown:
-            turn.say(turn.t("changed_to", values="；".join(shown)))
+            turn.say(turn.t(key, values="；".join(shown)))
+
+    @staticmethod
+    def say_dropped(turn: Turn, dropped: tuple[str, ...]) -> None:
+        """ "好的，职称不填。": optional slots said to be none while something else was asked."""
+        if dropped:
+            names = "、".join(turn.t(f"field_{d}") for d in dropped)
+            turn.say(turn.t("dropped_slots", fields=names))
 
     def repeat(self, turn: Turn) -> None:
         """Ask the open question (or show the summary) again, e.g. after a digression."""

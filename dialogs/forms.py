@@ -15,7 +15,7 @@ from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import resolve
+from dialogs.nlu.regions import find_mentions, resolve
 from dialogs.nlu.slots import Slots, extract, looks_like_name, mask_terms
 from dialogs.state import FormState
 from store.validation import Region
@@ -229,10 +229,14 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         t = text.strip()
         crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
         bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
-        free = awaiting == "fields" and not (bare_name or slots.phone or slots.places)
+        free = awaiting == "fields" and not bare_name and not _says_none(t)
         skills = list(slots.fields)
         if free:  # what the lexicon missed of an answer to "您擅长哪些领域"
-            skills += [w for w in _terms(text) if not any(w in f or f in w for f in skills)]
+            said = _unplaced(text) if slots.phone or slots.places else text
+            own = _terms(said) or ([] if skills else _own_skill(said))
+            skills += [w for w in own if not any(w in f or f in w for f in skills)]
+        elif awaiting is None and not skills:  # "我是专家 会看蔬菜病虫害"
+            skills = _cued_skills(_unplaced(text))
         if bare_name and awaiting in ("fields", "phone", "service_regions") and not slots.places:
             out["name"] = text.strip(" 。.")  # "李国强" at another question: the name
         if skills:
@@ -266,7 +270,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["title"] = _answer(text, "title")[:32]
         elif slots.title:
             out["title"] = slots.title
-        if slots.crops and awaiting not in ("name", "organisation", "title"):
+        if slots.crops and awaiting not in ("name", "organisation", "title") and not bare_name:
             out["crops"] = slots.crops
     elif form is SUBSCRIBE:
         topics = topics_from(text, slots)
@@ -279,7 +283,9 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
 
 _NAME_FIX = re.compile(r"(?:名字|称呼|姓名).{0,6}?(?:是|叫|为|成)\s*([\u4e00-\u9fff]{2,3})\s*$")
 # "没有职称", "四川农业大学": an answer to another question, not a name
-_NOT_A_NAME = re.compile(r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场")
+_NOT_A_NAME = re.compile(
+    r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场|错|不对|改|名字|姓名"
+)
 # "专家", "农民": who they are, not what to call them
 _ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
@@ -304,19 +310,59 @@ def _answer(text: str, slot: str) -> str:
     return value.strip(" ，,。.!！~")
 
 
-# "主要是大棚蔬菜", "擅长嫁接": the lead-in is no part of the skill
-_TERM_LEAD = re.compile(r"^(?:主要是?|主要做|擅长|专长|特长|我会|会|懂|熟悉|做|搞|还有|以及|也)+")
+# "主要是大棚蔬菜", "擅长嫁接", "会看蔬菜病虫害": the lead-in is no part of the skill
+_TERM_LEAD = re.compile(
+    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也)+"
+    r"(?:一?点|一?些)?"
+)
+# "蔬菜病虫害都能看", "果树这块": what is said about the skill after naming it
+_TERM_TAIL = re.compile(
+    r"(?:方面|这块|这一块|之类|这些|等等?)?的?(?:都|也|还)?(?:能|会|可以)?"
+    r"(?:看|做|搞|弄|懂)?(?:得来|得了)?(?:的|了|哈|嘛|吧|噻)*$"
+)
 # "搞了二十多年了", "其他的也懂点": talk about the skills, not a skill
 _CHATTER = re.compile(r"\d|年|了|也|点|都|其他|什么|啥|一些|这些|那些|可以|能")
 
 
+def _skill_words(word: str) -> str:
+    return _TERM_TAIL.sub("", _TERM_LEAD.sub("", word.strip(" ，,。.!！~")))
+
+
 def _terms(text: str) -> list[str]:
-    words = (_TERM_LEAD.sub("", w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
+    words = (_skill_words(w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
     return [
         w
         for w in words
         if 2 <= len(w) <= 16 and not _CHATTER.search(w) and not _NONE_ANSWER.match(w)
     ][:8]
+
+
+def _own_skill(text: str) -> list[str]:
+    """An answer to "您擅长哪些领域" that neither the lexicon nor the word split could use
+    ("会看点蔬菜的病虫害"): kept whole, in the expert's own words, rather than asked again."""
+    words = _skill_words(text)
+    if not 2 <= len(words) <= 24 or re.search(r"\d", words) or _says_none(words):
+        return []
+    if is_question_shaped(words) or not re.search(r"[\u4e00-\u9fff]{2}", words):
+        return []
+    return [words]
+
+
+# "我是专家 会看蔬菜病虫害": a clause led by 会 / 擅长 / 搞 names a skill even before it is asked
+_SKILL_CUE = re.compile(r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做)")
+
+
+def _cued_skills(text: str) -> list[str]:
+    clauses = re.split(r"[，,。；;\s]+", text)
+    return [w for c in clauses if _SKILL_CUE.match(c) for w in _terms(c)][:8]
+
+
+def _unplaced(text: str) -> str:
+    """*text* without its places and phone numbers (what is left may be a skill)."""
+    masked = mask_terms(text)
+    for mention in sorted(find_mentions(masked), key=lambda m: -m.start):
+        text = text[: mention.start] + " " + text[mention.start + len(mention.text) :]
+    return re.sub(r"[\d\-－ ]{7,}|(?:电话|手机|服务|在)(?=\s|$)", " ", text)
 
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
@@ -333,6 +379,26 @@ GIVE_UP = re.compile(
     r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
     r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了"
 )
+# "算了不订了", "我不要了", "先不弄了", "下次再说吧": the whole message is a way of stopping
+_STOP_WORD = (
+    r"(?:/cancel|cancel|算了|算球了?|算逑了?|罢了|取消(?:掉|了)?|撤销|退出|没事了|"
+    r"(?:下次|以后|改天|回头|过段时间|过两天)再说|"
+    r"(?:先|暂时|还是|就)?不(?:想|要|用|打算|准备|需要)?再?"
+    r"(?:订|订阅|要|用|需要|找|弄|搞|发|登记|注册|报|问|做|干|整|申请|发布|提交|继续|麻烦)?了)"
+)
+_STOP_LEAD = r"(?:我|那|那就|那我|那我就|还是|就|哎|唉|嗯|呃|哦)?"
+CANCEL = re.compile(
+    rf"^\s*{_STOP_LEAD}\s*{_STOP_WORD}(?:[，,。.\s]*{_STOP_LEAD}\s*{_STOP_WORD})*"
+    r"\s*[吧嘛哈啦呀啊哦]*\s*[。.!！~]*\s*$"
+)
+
+
+def cancels(text: str) -> bool:
+    """Whether *text* stops what is in progress: a stop phrase alone ("算了不订了"), or
+    giving up on what the form is for ("我自己解决了 不用专家来了")."""
+    return bool(CANCEL.match(text) or GIVE_UP.search(text))
+
+
 EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
     r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
@@ -350,7 +416,7 @@ CORRECTION = re.compile(
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
 _MORE_SKILLS = ("service_regions", "phone", None)
 # slots whose answer is free text: a question there is the answer, not a digression
-_FREE_TEXT = (
+FREE_TEXT = (
     "problem",
     "name",
     "organisation",
@@ -410,6 +476,8 @@ class Ask:
     note: str = ""
     missing: tuple[str, ...] = ()  # for the hand-off note: what is still needed
     changed: tuple[str, ...] = ()  # slots this message corrected (said back: "已改为：…")
+    noted: tuple[str, ...] = ()  # other slots this message filled (said back: "已记下：…")
+    dropped: tuple[str, ...] = ()  # optional slots this message said are none ("没有职称")
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +488,7 @@ class Confirm:
     state: FormState
     changed: tuple[str, ...] = ()
     note: str = ""
+    dropped: tuple[str, ...] = ()  # optional slots this message said are none ("没有职称")
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,12 +589,19 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
         return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
+    # "没有职称" while something else is asked: that optional slot is none, the question stays
+    named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
+    late = state.confirming or awaiting in form.required
+    if late and named in form.optional and named != awaiting and _says_none(text):
+        slots[named] = SKIPPED
+        if awaiting is None:
+            return Confirm(state, dropped=(named,))
+        return Ask(state, awaiting, dropped=(named,))
     none_answer = awaiting in form.optional and _says_none(text)
     if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
             return Ask(state, awaiting, "skip_required")
         # "没有单位" said late, at the title question: the unit is none, the title still asked
-        named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
         slots[named if named in form.optional else awaiting] = SKIPPED
         return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
@@ -545,14 +621,14 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return Confirm(replace(state, confirming=True, awaiting=None), changed)
     # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
     fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
-    reads_as = None if fixes_other and awaiting in _FREE_TEXT else awaiting
+    reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
     updates = updates_from(form, parse.slots, text, reads_as)
     if form in NEED_LIKE and awaiting != "problem" and not CORRECTION.match(text):
         updates.pop("problem", None)
     # a question in passing, not an answer: question-shaped and stating nothing new
     digression = (
         is_question_shaped(text)
-        and awaiting not in _FREE_TEXT
+        and awaiting not in FREE_TEXT
         and not (set(updates) - {"category", "crop", "crops"})
     )
     if digression:
@@ -570,9 +646,10 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
-        changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+        # "张建国" or a phone at the area question: kept, said back, and the question stays
+        noted = tuple(k for k in updates if k not in corrected and slots.get(k) in (None, ""))
         slots.update(updates)
-        return Ask(state, awaiting, changed=corrected)
+        return Ask(state, awaiting, changed=corrected, noted=noted)
     refusal = _refusal(state, form, parse, awaiting, updates)
     if refusal is not None:
         return refusal

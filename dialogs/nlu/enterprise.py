@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialogs.nlu.slots import Slots
+from dialogs.nlu.regions import resolve
+from dialogs.nlu.slots import Slots, mask_terms
 from store.achievements import read_kind, read_maturity, read_mode, read_price
 from store.region import Region
 
@@ -20,7 +21,7 @@ _COMPANY = re.compile(
     rf"([\u4e00-\u9fffA-Za-z0-9（）()]{{2,30}}?{_COMPANY_END})(?![\u4e00-\u9fff]{{0,1}}(?:的产品))"
 )
 _COMPANY_LEAD = re.compile(
-    r"^(?:你好|您好|我们是|我们这边是|我是|我在|我们|本|来自|这里是|这边是|是|叫|在|名字是|名称是|企业名称是?|公司名称?是?)+"
+    r"^(?:你好|您好|我们是|我们这边是|我是|我在|我们|本|来自|这里是|这边是|是|叫|在|名字是|名称是|企业名称是?|公司(?:名称|名字)?是?)+"
 )
 # speaking for a company: "我们公司", "我司", "厂里"
 _ENTERPRISE_VOICE = re.compile(
@@ -214,8 +215,12 @@ def form_updates(form: str, slots: Slots, text: str, awaiting: str | None) -> di
             out["company"] = _LEAD_IN.sub("", plain)
         if awaiting == "industry" and plain:
             out["industry"] = _LEAD_IN.sub("", plain)[:32]
-        if slots.place and awaiting not in ("company", "industry", "contact"):
-            out["region"] = _place(slots.place)
+        place = slots.place
+        if company and place:  # 眉山 in "眉山蜀香泡菜食品有限公司" is not said to be its place
+            rest = resolve(mask_terms(text.replace(company, " "))).places
+            place = rest[0] if rest else None
+        if place and awaiting not in ("company", "industry", "contact"):
+            out["region"] = _place(place)
         if slots.phone:
             out["phone"] = slots.phone
         if slots.name:

@@ -32,8 +32,8 @@ def test_sign_up_answered_out_of_order_keeps_every_answer(assistant: Assistant):
     out = chat.send("我是兽医 想在你们这接活 牛羊的病都看 服务理塘 巴塘")
     assert "· 称呼：" not in out.text  # 兽医 is what they are, not their name
     assert "请问怎么称呼您？" in out.text
-    out = chat.send("13800033333")  # the phone, before the name
-    assert out.text == "请问怎么称呼您？"
+    out = chat.send("13800033333")  # the phone, before the name: kept and said back
+    assert out.text == "好的，已记下：电话 13800033333。\n请问怎么称呼您？"
     out = chat.send("何国庆")
     assert out.text.startswith("您在哪个单位？")
     out = chat.send("个人干 没有单位的")
