@@ -21,7 +21,7 @@ from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
 from dialogs.followup import described_problem, recent
-from dialogs.formdesk import FormDesk
+from dialogs.formdesk import FOLLOWED_BEFORE, FormDesk
 from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
@@ -265,7 +265,7 @@ class Assistant:
             case Act.SKIP if st.form is not None:
                 self._form_text(turn, "跳过", understand("跳过"))
             case Act.CANCEL:
-                st.clear_form()
+                self.forms.abandon(turn)
                 turn.say(turn.t("cancelled"))
             case Act.PICK if st.options is not None and action.n is not None:
                 self._pick(turn, action.n)
@@ -326,7 +326,7 @@ class Assistant:
             return
         if engine.cancels(text):
             if st.form is not None or st.offer is not None or st.pending is not None:
-                st.clear_form()
+                self.forms.abandon(turn)
                 turn.say(turn.t("cancelled"))
                 return
             # "不订了" with nothing open is about the saved subscriptions
@@ -567,17 +567,13 @@ class Assistant:
         assert form is not None
         clean = parse.clean or text
         fills = _fills(form, parse) or engine.skips(form, clean)
-        if _switches(form, parse, clean, fills):
-            # "我想订阅柑橘病虫害" at the phone question: another task, clearly; the form goes
-            turn.state.clear_form()
-            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
-            self._route(turn, text, parse)
-            return
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
-        if form.misses >= 2 and moved_on and not fills and not engine.is_control(clean):
+        if _switches(form, parse, clean, fills) or (
             # a third message in a row that has nothing to do with the form: they moved on
-            turn.state.clear_form()
-            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+            form.misses >= 2 and moved_on and not fills and not engine.is_control(clean)
+        ):
+            # "我想订阅柑橘病虫害" at the phone question: another task, clearly; the form goes
+            self._leave_form(turn, form)
             self._route(turn, text, parse)
             return
         if form.awaiting != "problem" and is_question_shaped(clean) and not fills:
@@ -596,12 +592,25 @@ class Assistant:
             )
             after.misses = 0 if moved else form.misses + 1
 
+    def _leave_form(self, turn: Turn, form: FormState) -> None:
+        """The person went on to something else: the form is put aside (a subscription
+        already saved stays, and needs no word)."""
+        turn.state.clear_form()
+        if FOLLOWED_BEFORE not in form.slots:
+            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+
     def _form_step(
         self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
     ) -> None:
         match step:
             case engine.Commit(state=state):
                 self._commit(turn, state)
+            case engine.Digress(state=state) if parse is not None and (
+                FOLLOWED_BEFORE in state.slots
+            ):
+                # a question after subscribing: the subscription is done, answer as usual
+                self._leave_form(turn, state)
+                self._route(turn, text, parse)
             case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
                 about = str(engine.value(state.slots, "crop") or "")
@@ -753,7 +762,10 @@ def _switches(form: FormState, parse: Parse, clean: str, fills: bool) -> bool:
     """Whether the message starts another form ("我要登记专家" while posting a need) and
     answers nothing of this one."""
     other = _FORM_OF.get(parse.intent)
-    if other is None or form.name in other or fills or parse.unsure:
+    if other is None or form.name in other or parse.unsure:
+        return False
+    # any words may be read as topics: only an edit of them answers a subscription form
+    if fills and not (form.name == "subscribe" and not engine.edits_topics(clean)):
         return False
     if engine.is_control(clean) or engine.cancels(clean):
         return False

@@ -40,7 +40,7 @@ from store.media import media_kinds
 from store.needs import Category, NeedCreate, Urgency
 from store.orders import Posted, post_need
 from store.phone import numbers
-from store.subscriptions import subscribe
+from store.subscriptions import subscribe, topics_of, unsubscribe
 from store.users import update_user
 from store.validation import Region
 
@@ -76,6 +76,8 @@ SUMMARY_ORDER = (
     "applied_in",
     "price",
 )
+# the subscription form's record of what the person followed before it saved anything
+FOLLOWED_BEFORE = "followed_before"
 _CONFIRM_KEY = {
     "need": "confirm_need",
     "expert": "confirm_expert",
@@ -244,6 +246,9 @@ class FormDesk:
         if state is None:
             return
         state.confirming, state.awaiting = True, None
+        if form.name == "subscribe":
+            self._follow(turn, state)
+            return
         turn.say(
             turn.t(_CONFIRM_KEY[form.name], summary=self.summary(turn, state)),
             [
@@ -254,6 +259,46 @@ class FormDesk:
                 ]
             ],
         )
+
+    # ---- subscriptions: saved as soon as the topics are known, undone by a cancel ----------
+    def _follow(self, turn: Turn, state: FormState) -> None:
+        """Subscribe to the form's topics at once (a subscription is harmless and undone by
+        one word) and say so; topics this form added earlier and now dropped are removed."""
+        uid = turn.user.id or 0
+        have = topics_of(session=turn.session, user_id=uid)
+        before = state.slots.setdefault(FOLLOWED_BEFORE, list(have))
+        topics = list(state.slots.get("topics", []))
+        dropped = [x for x in have if x not in before and x not in topics]
+        try:
+            if dropped:
+                unsubscribe(session=turn.session, user_id=uid, topics=dropped)
+            subscribe(session=turn.session, user_id=uid, topics=topics)
+        except InvalidInput as exc:
+            turn.session.rollback()
+            self._refused(turn, state, exc)
+            return
+        turn.say(
+            turn.t("confirm_subscribe", summary=self.summary(turn, state)),
+            [
+                [
+                    turn.button("btn_confirm", Action(Act.CONFIRM)),
+                    turn.button("btn_undo", Action(Act.CANCEL)),
+                ]
+            ],
+        )
+
+    def abandon(self, turn: Turn) -> None:
+        """Leave the open form on a cancel: nothing of it is kept (topics a subscription form
+        already followed are unfollowed again)."""
+        state = turn.state.form
+        if state is not None and FOLLOWED_BEFORE in state.slots:
+            uid = turn.user.id or 0
+            before = set(state.slots[FOLLOWED_BEFORE])
+            have = topics_of(session=turn.session, user_id=uid)
+            added = [x for x in have if x not in before]
+            if added:
+                unsubscribe(session=turn.session, user_id=uid, topics=added)
+        turn.state.clear_form()
 
     def summary(self, turn: Turn, state: FormState, skip: tuple[str, ...] = ()) -> str:
         slots = state.slots

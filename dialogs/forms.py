@@ -616,9 +616,8 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         topics = edit_topics(slots.get("topics", []), text, parse.slots)
         if not topics:
             return Ask(state, "topics")
-        changed: tuple[str, ...] = ("topics",) if topics != slots.get("topics") else ()
-        slots["topics"] = topics
-        return Confirm(replace(state, confirming=True, awaiting=None), changed)
+        slots["topics"] = topics  # the summary says the topics: no "已改为" beside it
+        return Confirm(replace(state, confirming=True, awaiting=None))
     # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
     fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
     reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
@@ -664,6 +663,11 @@ def step(state: FormState, parse: Any, text: str) -> Step:
 _ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
 _ONLY = re.compile(r"只要|只订|就要")
 _DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
+
+
+def edits_topics(text: str) -> bool:
+    """ "再加个养鸡的", "只要猪", "鸡的不要了": the message changes the topics being chosen."""
+    return bool(_ADD.search(text) or _ONLY.search(text) or _DROP.search(text))
 
 
 def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:

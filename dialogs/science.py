@@ -17,7 +17,7 @@ from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
 from dialogs.types import Button
-from retrieval.answer import Answer, answer
+from retrieval.answer import Answer, answer, as_list
 from retrieval.decision import covered
 from retrieval.index import HybridIndex
 from retrieval.safety import PesticideGuard
@@ -246,7 +246,14 @@ class ScienceDesk:
             # alone and cover what was typed; a message that says it follows up ("那用啥子
             # 药", "那疫苗要打几针") and lands on the article just given is taken as is
             better = _confidence(leaned) > _confidence(alone) and self._still_about(text, leaned)
-            if is_follow_up(query) and leaned.top is not None:
+            # "好久打最合适" after a wheat-rust answer names nothing: an answer about some
+            # crop it never named (花椒蚜虫) is a guess, the article just given is what it means
+            strays = (
+                alone.top is not None
+                and not parse.slots.crops
+                and bool(as_list(alone.top.metadata.get("crops")))
+            )
+            if (is_follow_up(query) or strays) and leaned.top is not None:
                 better = better or leaned.top.title == _last_title(turn)
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""

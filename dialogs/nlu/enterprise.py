@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialogs.nlu.regions import resolve
-from dialogs.nlu.slots import Slots, mask_terms
+from dialogs.nlu.slots import Slots
 from store.achievements import read_kind, read_maturity, read_mode, read_price
 from store.region import Region
 
@@ -215,12 +214,8 @@ def form_updates(form: str, slots: Slots, text: str, awaiting: str | None) -> di
             out["company"] = _LEAD_IN.sub("", plain)
         if awaiting == "industry" and plain:
             out["industry"] = _LEAD_IN.sub("", plain)[:32]
-        place = slots.place
-        if company and place:  # 眉山 in "眉山蜀香泡菜食品有限公司" is not said to be its place
-            rest = resolve(mask_terms(text.replace(company, " "))).places
-            place = rest[0] if rest else None
-        if place and awaiting not in ("company", "industry", "contact"):
-            out["region"] = _place(place)
+        if slots.place and awaiting not in ("company", "industry", "contact"):
+            out["region"] = _place(slots.place)
         if slots.phone:
             out["phone"] = slots.phone
         if slots.name:

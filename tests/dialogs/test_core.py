@@ -336,9 +336,10 @@ def test_a_new_need_after_an_offer_is_its_own_need(chat: Chat) -> None:
 
 
 def test_subscription_topics_are_edited_in_words(chat: Chat) -> None:
-    chat.send("订阅养猪的消息")
-    assert chat.send("再加个养鸡的").text.endswith("请确认订阅：猪、鸡")
-    assert chat.send("养鸡的不要了 只要猪").text.endswith("请确认订阅：猪")
+    assert chat.send("订阅养猪的消息").text.startswith("已订阅：猪。")
+    assert chat.send("再加个养鸡的").text.startswith("已订阅：猪、鸡。")
+    assert chat.send("养鸡的不要了 只要猪").text.startswith("已订阅：猪。")
+    assert chat.topics() == ["猪"]  # saved as it goes: no confirmation needed
     assert chat.send("对 猪").text.startswith("订阅成功：猪")
 
 
