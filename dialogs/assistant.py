@@ -325,12 +325,14 @@ class Assistant:
                 turn.say(turn.t("welcome"))
             return
         if engine.cancels(text):
-            if st.form is not None or st.offer is not None or st.pending is not None:
+            # "不订了" with no form open is about the saved subscriptions
+            about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
+            offered = st.offer is not None or st.pending is not None
+            if st.form is not None or (offered and not about_subscriptions):
                 self.forms.abandon(turn)
                 turn.say(turn.t("cancelled"))
                 return
-            # "不订了" with nothing open is about the saved subscriptions
-            if not _SUBSCRIPTION_WORD.search(text):
+            if not about_subscriptions:
                 if not self.orders.offer_cancel(turn):
                     turn.say(turn.t("nothing_to_cancel"))
                 return

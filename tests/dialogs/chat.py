@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dialogs.assistant import Assistant
-from dialogs.state import ConversationState, FormState
 from dialogs.types import Button, Incoming, MediaIn, Outcome
-from store.conversations import load_state
 from store.subscriptions import topics_of
 from store.users import find_user
 
@@ -70,9 +68,3 @@ class Chat:
         with self.assistant.session_factory() as s:
             user = find_user(session=s, channel=self.channel, external_id=self.user)
             return topics_of(session=s, user_id=user.id or 0) if user is not None else []
-
-    def form(self) -> FormState | None:
-        """The form this person is filling in, if any."""
-        with self.assistant.session_factory() as s:
-            data = load_state(session=s, channel=self.channel, external_id=self.user)
-            return ConversationState.from_json(data).form

@@ -14,6 +14,7 @@ from dialogs.actions import Act, Action, parse_action
 from dialogs.nlu.intents import understand
 from dialogs.state import ConversationState, FormState, Memory, Options
 from store.clock import utcnow
+from store.needs import Need
 from store.orders import Order
 from store.questions import QuestionLog
 from tests.conftest import make_assistant
@@ -383,6 +384,23 @@ def test_experts_see_the_corrected_place_not_the_first_one(world) -> None:
     assert out.outbound, out.text
     for msg in out.outbound:
         assert "泸州" not in msg.text and "翠屏区 · 李 · " in msg.text
+
+
+def test_asking_for_an_expert_after_more_questions_carries_the_described_problem(
+    chat: Chat, assistant
+) -> None:
+    """Console finding: the need read "辣椒施肥用啥子药（算了 我想找个专家来看看）", the last
+    question and the request, instead of the symptoms the farmer described."""
+    chat.send("海椒叶子卷起来了 还有好多小白虫")
+    chat.send("辣椒施肥用啥子药")
+    chat.send("算了 我想找个专家来看看")
+    for answer in ("宜宾翠屏区", "13800077777", "没得"):
+        out = chat.send(answer)
+    assert "· 问题：海椒叶子卷起来了 还有好多小白虫\n· 作物：辣椒" in out.text
+    assert "需求已发布" in chat.send("好了 发吧").text
+    with assistant.session_factory() as s:
+        [need] = s.exec(select(Need)).all()
+    assert need.text == "海椒叶子卷起来了 还有好多小白虫" and need.crop == "辣椒"
 
 
 def test_a_role_word_is_no_name(chat: Chat) -> None:

@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from dialogs.assistant import Assistant
 from dialogs.state import ConversationState as Conversation
 from store.conversations import ConversationState
+from store.experts import ExpertProfile
 from store.needs import Need
 from store.orders import OrderEvent
 from tests.conftest import make_assistant
@@ -51,6 +52,58 @@ def test_cancel_forgets_the_form_and_writes_nothing(chat: Chat, assistant: Assis
     assert state(assistant, "老王").form is None
     assert count(assistant, Need) == 0
     assert "没有进行中" in chat.send("取消").text
+
+
+def test_stop_phrases_cancel_at_any_step_of_any_form(assistant: Assistant):
+    """Console finding: "算了不订了" at the subscription was read as unsubscribing from a
+    topic "不订"; "我不要了" at the phone question as unsubscribing too."""
+    subscriber = Chat(assistant, "读者")
+    subscriber.send("订阅辣椒")
+    out = subscriber.send("算了不订了")
+    assert out.text.startswith("好的，已取消") and "不订" not in out.text
+    assert subscriber.topics() == [] and state(assistant, "读者").form is None
+    farmer = Chat(assistant, "老李")
+    farmer.send("我家猪拉稀 想请兽医来看")
+    farmer.send("荣县")
+    assert farmer.send("我不要了").text.startswith("好的，已取消")
+    expert = Chat(assistant, "小周")
+    expert.send("我想注册专家")
+    expert.send("柑橘栽培")
+    expert.send("合江")
+    assert expert.send("还是不登记了吧").text.startswith("好的，已取消")
+    for who in ("老李", "小周"):
+        assert state(assistant, who).form is None
+    assert count(assistant, Need) == 0 and count(assistant, ExpertProfile) == 0
+
+
+def test_a_subscription_is_saved_at_once_and_a_cancel_undoes_only_it(chat: Chat):
+    chat.send("订阅养猪的消息")
+    chat.send("确认")
+    out = chat.send("订阅辣椒")
+    assert out.text.startswith("已订阅：辣椒。") and chat.buttons() == ["确认", "撤销"]
+    assert chat.topics() == ["猪", "辣椒"]
+    chat.press("撤销")
+    assert chat.topics() == ["猪"]  # what was followed before stays
+    chat.send("订阅柑橘")
+    chat.send("稻瘟病怎么防治")  # a question after subscribing: answered, the form is done
+    assert chat.topics() == ["猪", "柑橘"]
+    assert state(chat.assistant, chat.user).form is None
+    out = chat.send("不订了")  # nothing open: about the saved subscriptions
+    assert out.text.startswith("已退订全部科普推送") and chat.topics() == []
+
+
+def test_another_task_said_clearly_lets_the_form_go(chat: Chat, assistant: Assistant):
+    chat.send("我家柑橘叶子发黄 想找专家")
+    chat.send("泸州合江")
+    out = chat.send("我要登记专家")
+    assert out.replies[0].text.startswith("刚才的发布需求先放一放，没有保存。")
+    assert out.replies[-1].text.startswith("您擅长哪些领域")
+    assert state(assistant, "老王").form.name == "expert"
+    chat.send("算了")
+    chat.send("我家柑橘叶子发黄 想找专家")
+    chat.send("泸州合江")
+    chat.send("我想订阅柑橘病虫害")
+    assert chat.topics() == ["柑橘", "病虫害"] and count(assistant, Need) == 0
 
 
 def test_skip_optional_but_not_required(chat: Chat, assistant: Assistant):
