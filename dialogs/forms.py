@@ -406,12 +406,12 @@ SKIP = re.compile(
 )
 # "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
 _NONE_ANSWER = re.compile(
-    r"^\s*(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
+    r"^\s*(?:我|我们)?(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
     r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
 )
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(
-    r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:写错|打错|说错|搞错|弄错|填错)了?"
+    r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"
 )
 # expert questions at which skills named in passing add to the ones already given (at the
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
@@ -443,6 +443,11 @@ _NO_SUCH = re.compile(
 )
 
 
+# slots a person sees in a summary (and may correct)
+SUMMARY_SLOTS = frozenset(
+    ("crop", "region", "phone", "budget", "name", "fields", "service_regions", "organisation")
+    + ("title", "company", "industry", "contact", "deadline", "team_name", "ach_title")
+)
 _NAMES_SLOT = re.compile(r"(单位|职称|预算|作物)")
 _NAMED_SLOT = {"单位": "organisation", "职称": "title", "预算": "budget", "作物": "crop"}
 
@@ -619,12 +624,20 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             return Ask(state, "topics")
         slots["topics"] = topics  # the summary says the topics: no "已改为" beside it
         return Confirm(replace(state, confirming=True, awaiting=None))
+    named_fix = _named_fix(form, state, text)
+    if named_fix is not None:
+        return named_fix
     # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
     fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
     reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
     updates = updates_from(form, parse.slots, text, reads_as)
-    if form in NEED_LIKE and awaiting != "problem" and not CORRECTION.match(text):
-        updates.pop("problem", None)
+    states_problem = bool(parse.slots.problem or parse.slots.pests)
+    if form in NEED_LIKE and awaiting != "problem":
+        # "作物不对 是脐橙" corrects the crop: the problem and its category stay as described
+        if not (states_problem and CORRECTION.match(text)):
+            updates.pop("problem", None)
+        if not states_problem:
+            updates.pop("category", None)
     # a question in passing, not an answer: question-shaped and stating nothing new
     digression = (
         is_question_shaped(text)
@@ -645,6 +658,9 @@ def step(state: FormState, parse: Any, text: str) -> Step:
                     updates.pop(key)
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
+    if CORRECTION.match(text) and not set(corrected) & SUMMARY_SLOTS and awaiting not in updates:
+        # "作物不对 是橙子" (橙子 is 柑橘): restated as it was; said back, no refusal
+        corrected = tuple(k for k in updates if k in SUMMARY_SLOTS and slots.get(k))
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
         # "张建国" or a phone at the area question: kept, said back, and the question stays
         noted = tuple(k for k in updates if k not in corrected and slots.get(k) in (None, ""))
@@ -653,12 +669,61 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     refusal = _refusal(state, form, parse, awaiting, updates)
     if refusal is not None:
         return refusal
-    changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+    changed = tuple(k for k, v in updates.items() if slots.get(k) != v) or corrected
     slots.update(updates)
     if state.confirming:
         return Confirm(state, changed)
     nxt = advance(state)
     return replace(nxt, changed=corrected) if isinstance(nxt, Ask) and corrected else nxt
+
+
+# how people name a free-text slot when they correct it ("不对 行业是农机销售"); places,
+# phones, crops and budgets are read wherever they are said and need no name
+_SLOT_NAMES = {
+    "行业": "industry",
+    "单位": "organisation",
+    "职称": "title",
+    "名字": "name",
+    "姓名": "name",
+    "称呼": "name",
+    "联系人": "contact",
+    "企业名称": "company",
+    "公司名称": "company",
+    "公司名字": "company",
+    "公司名": "company",
+    "团队名称": "team_name",
+    "团队名": "team_name",
+    "成果名称": "ach_title",
+    "擅长领域": "fields",
+    "问题": "problem",
+    "领域": "fields",
+    "截止时间": "deadline",
+}
+_SLOT_NAMED = re.compile(
+    "(" + "|".join(sorted(_SLOT_NAMES, key=len, reverse=True)) + ")"
+    r".{0,6}?(?:应该是|应该为|是|为|改成|改为|写成)\s*(\S.{0,40}?)\s*[。!！]?\s*$"
+)
+
+
+def _named_fix(form: Form, state: FormState, text: str) -> Step | None:
+    """ "不对 行业是农机销售" at the size question, "名字写错了 应该是周永红" at the summary:
+    a correction naming its slot sets that slot, and the open question stays."""
+    if not (CORRECTION.match(text) or state.confirming):
+        return None
+    m = _SLOT_NAMED.search(text)
+    slot = _SLOT_NAMES[m.group(1)] if m else None
+    if m is None or slot is None or slot == state.awaiting:
+        return None
+    if slot not in form.required and slot not in form.optional:
+        return None
+    said = m.group(2)
+    got = updates_from(form, extract(said), said, slot).get(slot)
+    if not got or got == state.slots.get(slot):
+        return None
+    state.slots[slot] = got
+    if state.awaiting is None:
+        return Confirm(state, (slot,))
+    return Ask(state, state.awaiting, changed=(slot,))
 
 
 _ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")

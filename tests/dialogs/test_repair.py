@@ -106,6 +106,29 @@ def test_another_task_said_clearly_lets_the_form_go(chat: Chat, assistant: Assis
     assert chat.topics() == ["柑橘", "病虫害"] and count(assistant, Need) == 0
 
 
+def test_corrections_anywhere_name_their_slot_and_are_said_back(assistant: Assistant):
+    farmer = Chat(assistant, "老柑")
+    for answer in ("我家柑橘叶子发黄 想找专家", "泸州合江"):
+        farmer.send(answer)
+    out = farmer.send("作物不对 是橙子")  # 橙子 is 柑橘: said back, not read as a bad phone
+    assert out.text.startswith("已改为：作物 柑橘。\n请留一个联系电话")
+    farmer.send("13800011111")
+    out = farmer.send("我也不晓得好多钱")
+    assert out.text.startswith("好的，跳过。\n请确认需求")
+    out = farmer.send("不对 问题是叶子发黄还掉果")
+    assert out.text.startswith("已改为：问题 叶子发黄还掉果。")
+    assert "· 作物：柑橘" in out.text and "· 电话：13800011111" in out.text
+    boss = Chat(assistant, "王经理")
+    for answer in ("我们是达州巴山农机制造厂，想在平台登记企业", "农机制造", "王经理"):
+        boss.send(answer)
+    boss.send("13900011122")
+    out = boss.send("不对 行业是农机销售")  # at the size question
+    assert out.text.startswith("已改为：行业 农机销售。\n企业规模")
+    out = boss.send("没得")
+    out = boss.send("联系人写错了 应该是王大明")
+    assert out.text.startswith("已改为：联系人 王大明。") and "· 行业：农机销售" in out.text
+
+
 def test_skip_optional_but_not_required(chat: Chat, assistant: Assistant):
     chat.send("我家猪不吃食还发烧，想请兽医来看看")
     out = chat.send("跳过")  # region is required
