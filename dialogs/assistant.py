@@ -265,8 +265,7 @@ class Assistant:
             case Act.SKIP if st.form is not None:
                 self._form_text(turn, "跳过", understand("跳过"))
             case Act.CANCEL:
-                self.forms.abandon(turn)
-                turn.say(turn.t("cancelled"))
+                turn.say(turn.t(self.forms.abandon(turn)))
             case Act.PICK if st.options is not None and action.n is not None:
                 self._pick(turn, action.n)
             case Act.FIND_EXPERT if st.offer is not None:
@@ -329,8 +328,10 @@ class Assistant:
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
             offered = st.offer is not None or st.pending is not None
             if st.form is not None or (offered and not about_subscriptions):
-                self.forms.abandon(turn)
-                turn.say(turn.t("cancelled"))
+                # "算了" to "shall I find an expert?" declines it; nothing was being filled in
+                declines = st.form is None
+                said = self.forms.abandon(turn)
+                turn.say(turn.t("ok_no_expert" if declines else said))
                 return
             if not about_subscriptions:
                 if not self.orders.offer_cancel(turn):
@@ -785,6 +786,8 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:
         return False
+    if engine.edits_topics(parse.clean, dropping=False):
+        return True  # "只要李子": narrows the topics being chosen
     named = engine.topics_from(parse.clean, parse.slots)
     return bool(set(named) & set(form.slots.get("topics", [])))
 

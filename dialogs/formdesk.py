@@ -287,11 +287,13 @@ class FormDesk:
             ],
         )
 
-    def abandon(self, turn: Turn) -> None:
+    def abandon(self, turn: Turn) -> str:
         """Leave the open form on a cancel: nothing of it is kept (topics a subscription form
-        already followed are unfollowed again)."""
+        already followed are unfollowed again). Returns the i18n key of what to say."""
         state = turn.state.form
+        said = "cancelled"
         if state is not None and FOLLOWED_BEFORE in state.slots:
+            said = "subscription_undone"
             uid = turn.user.id or 0
             before = set(state.slots[FOLLOWED_BEFORE])
             have = topics_of(session=turn.session, user_id=uid)
@@ -299,6 +301,7 @@ class FormDesk:
             if added:
                 unsubscribe(session=turn.session, user_id=uid, topics=added)
         turn.state.clear_form()
+        return said
 
     def summary(self, turn: Turn, state: FormState, skip: tuple[str, ...] = ()) -> str:
         slots = state.slots

@@ -597,7 +597,8 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
     # "没有职称" while something else is asked: that optional slot is none, the question stays
     named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
-    late = state.confirming or awaiting in form.required
+    # (a value already given stays unless the summary is being corrected)
+    late = state.confirming or (awaiting in form.required and not slots.get(named or ""))
     if late and named in form.optional and named != awaiting and _says_none(text):
         slots[named] = SKIPPED
         if awaiting is None:
@@ -731,9 +732,11 @@ _ONLY = re.compile(r"只要|只订|就要")
 _DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
 
 
-def edits_topics(text: str) -> bool:
-    """ "再加个养鸡的", "只要猪", "鸡的不要了": the message changes the topics being chosen."""
-    return bool(_ADD.search(text) or _ONLY.search(text) or _DROP.search(text))
+def edits_topics(text: str, *, dropping: bool = True) -> bool:
+    """ "再加个养鸡的", "只要猪", "鸡的不要了" (unless not *dropping*): the message changes the
+    topics being chosen."""
+    drops = dropping and _DROP.search(text)
+    return bool(_ADD.search(text) or _ONLY.search(text) or drops)
 
 
 def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:

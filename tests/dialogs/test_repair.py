@@ -60,7 +60,7 @@ def test_stop_phrases_cancel_at_any_step_of_any_form(assistant: Assistant):
     subscriber = Chat(assistant, "读者")
     subscriber.send("订阅辣椒")
     out = subscriber.send("算了不订了")
-    assert out.text.startswith("好的，已取消") and "不订" not in out.text
+    assert out.text.startswith("好的，这次的订阅已撤销") and "不订" not in out.text
     assert subscriber.topics() == [] and state(assistant, "读者").form is None
     farmer = Chat(assistant, "老李")
     farmer.send("我家猪拉稀 想请兽医来看")
@@ -82,7 +82,9 @@ def test_a_subscription_is_saved_at_once_and_a_cancel_undoes_only_it(chat: Chat)
     out = chat.send("订阅辣椒")
     assert out.text.startswith("已订阅：辣椒。") and chat.buttons() == ["确认", "撤销"]
     assert chat.topics() == ["猪", "辣椒"]
-    chat.press("撤销")
+    assert chat.send("只要李子").text.startswith("已订阅：李。")  # narrowed, not unsubscribing
+    assert chat.topics() == ["猪", "李"]
+    assert chat.press("撤销").text.startswith("好的，这次的订阅已撤销")
     assert chat.topics() == ["猪"]  # what was followed before stays
     chat.send("订阅柑橘")
     chat.send("稻瘟病怎么防治")  # a question after subscribing: answered, the form is done
