@@ -20,8 +20,8 @@ from dialogs.context import Turn
 from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
-from dialogs.followup import recent
-from dialogs.formdesk import REPLACES_TOPICS, FormDesk
+from dialogs.followup import described_problem, recent
+from dialogs.formdesk import FOLLOWED_BEFORE, FormDesk
 from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
@@ -72,14 +72,11 @@ _OTHERS_DATA = re.compile(
     r"(?:电话|手机|号码|联系方式|地址|身份证|个人信息|隐私|名单|密码)"
     r"|(?:all|other)\s+users?'?s?\s+(?:phone|contact|personal)"
 )
-_CANCEL_WORD = r"(?:/cancel|算了|取消|不要了|不用了|不需要了|退出|不弄了|不搞了|不找了|cancel)"
-_CANCEL = re.compile(
-    rf"^\s*{_CANCEL_WORD}(?:[，,\s]*{_CANCEL_WORD})*\s*(?:吧|嘛|哈|了)?\s*[。!！]?\s*$"
-)
 _YES_OFFER = re.compile(
     r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
+_SUBSCRIPTION_WORD = re.compile(r"订|推送")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # intents under which a question-shaped message is still answered when retrieval is sure
 _ANSWERABLE_ASIDE = (
@@ -269,8 +266,7 @@ class Assistant:
             case Act.SKIP if st.form is not None:
                 self._form_text(turn, "跳过", understand("跳过"))
             case Act.CANCEL:
-                st.clear_form()
-                turn.say(turn.t("cancelled"))
+                turn.say(turn.t(self.forms.abandon(turn)))
             case Act.PICK if st.options is not None and action.n is not None:
                 self._pick(turn, action.n)
             case Act.FIND_EXPERT if st.offer is not None:
@@ -328,13 +324,20 @@ class Assistant:
             else:
                 turn.say(turn.t("welcome"))
             return
-        if _CANCEL.match(text) or engine.GIVE_UP.search(text):
-            if st.form is not None or st.offer is not None or st.pending is not None:
-                st.clear_form()
-                turn.say(turn.t("cancelled"))
-            elif not self.orders.offer_cancel(turn):
-                turn.say(turn.t("nothing_to_cancel"))
-            return
+        if engine.cancels(text):
+            # "不订了" with no form open is about the saved subscriptions
+            about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
+            offered = st.offer is not None or st.pending is not None
+            if st.form is not None or (offered and not about_subscriptions):
+                # "算了" to "shall I find an expert?" declines it; nothing was being filled in
+                declines = st.form is None
+                said = self.forms.abandon(turn)
+                turn.say(turn.t("ok_no_expert" if declines else said))
+                return
+            if not about_subscriptions:
+                if not self.orders.offer_cancel(turn):
+                    turn.say(turn.t("nothing_to_cancel"))
+                return
         if is_data_command(text):
             self.data.on_text(turn, text)  # in a form too; then back to the form
             if not is_forgotten(turn.user):
@@ -546,11 +549,14 @@ class Assistant:
     ) -> None:
         s = parse.slots
         if name == "need" and not (s.crops or s.pests or s.problem or s.category):
-            # "我想请专家来看一下" right after asking about 黄龙病: that is the problem
+            # "我想请专家来看一下" right after asking about 黄龙病: the problem is what the
+            # person described before (the symptoms, not a later question on fertiliser),
+            # else what they last asked; the request itself says no more than "an expert"
             asked = recent(turn.state.memory)
             if asked is not None and asked.turns:
-                text = f"{asked.turns[-1]['question']}（{text}）"
-                parse = understand(text)
+                problem = described_problem(asked) or asked.turns[-1]["question"]
+                parse = understand(f"{problem} {text}")  # a place or phone said with it
+                text = problem
         turn.state.clear_form()
         prefill = self.forms.prefill(turn, name)
         if media:
@@ -564,8 +570,9 @@ class Assistant:
 
     def _edits_topics(self, turn: Turn, text: str, parse: Parse) -> bool:
         """ "不要健康的了 换成防灾", "再加个养猪的" from someone with subscriptions: the new
-        topics, for confirmation (removals alone are unsubscribing)."""
-        if is_order_text(text) or not engine.EDITS_TOPICS.search(parse.clean):
+        topics, followed at once like any subscription and undone by a cancel (removals alone
+        are unsubscribing)."""
+        if is_order_text(text) or not engine.edits_topics(parse.clean, dropping=False):
             return False
         have = topics_of(session=turn.session, user_id=turn.user.id or 0)
         if not have:
@@ -573,7 +580,9 @@ class Assistant:
         topics = engine.edit_topics(have, parse.clean, parse.slots)
         if not topics or not set(topics) - set(have):
             return False
-        state = FormState("subscribe", {"topics": topics, REPLACES_TOPICS: True})
+        # what is kept counts as followed before: the topics left out are unfollowed
+        kept = [x for x in have if x in topics]
+        state = FormState("subscribe", {"topics": topics, FOLLOWED_BEFORE: kept})
         state.confirming = True
         self.forms.show(turn, engine.Confirm(state, ("topics",)))
         return True
@@ -584,10 +593,12 @@ class Assistant:
         clean = parse.clean or text
         fills = _fills(form, parse) or engine.skips(form, clean)
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
-        if form.misses >= 2 and moved_on and not fills and not engine.is_control(clean):
+        if _switches(form, parse, clean, fills) or (
             # a third message in a row that has nothing to do with the form: they moved on
-            turn.state.clear_form()
-            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+            form.misses >= 2 and moved_on and not fills and not engine.is_control(clean)
+        ):
+            # "我想订阅柑橘病虫害" at the phone question: another task, clearly; the form goes
+            self._leave_form(turn, form)
             self._route(turn, text, parse)
             return
         looks_up = parse.intent in _LOOKUPS and form.awaiting not in engine.FREE_TEXT
@@ -610,12 +621,25 @@ class Assistant:
             )
             after.misses = 0 if moved else form.misses + 1
 
+    def _leave_form(self, turn: Turn, form: FormState) -> None:
+        """The person went on to something else: the form is put aside (a subscription
+        already saved stays, and needs no word)."""
+        turn.state.clear_form()
+        if FOLLOWED_BEFORE not in form.slots:
+            turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
+
     def _form_step(
         self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
     ) -> None:
         match step:
             case engine.Commit(state=state):
                 self._commit(turn, state)
+            case engine.Digress(state=state) if parse is not None and (
+                FOLLOWED_BEFORE in state.slots
+            ):
+                # a question after subscribing: the subscription is done, answer as usual
+                self._leave_form(turn, state)
+                self._route(turn, text, parse)
             case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
                 if parse.intent in _LOOKUPS:
@@ -755,6 +779,36 @@ def _fills(form: FormState, parse: Parse) -> bool:
     return bool(set(updates) - {"problem", "category", "crop", "crops", "service_kind"})
 
 
+# what each intent that starts a form starts
+_FORM_OF = {
+    Intent.NEED: ("need", "tech", "docking"),
+    Intent.CAPABILITY: ("expert",),
+    Intent.SUBSCRIBE: ("subscribe",),
+    Intent.ENTERPRISE: ("enterprise",),
+    Intent.TEAM: ("team",),
+    Intent.ACHIEVEMENT: ("achievement",),
+}
+# how sure the intent model must be that a message starts another form; surer still at a
+# free-text question, whose answer (a unit's name, a skill) may read like a request
+SWITCH_SURE = 0.9
+SWITCH_SURE_FREE_TEXT = 0.98
+
+
+def _switches(form: FormState, parse: Parse, clean: str, fills: bool) -> bool:
+    """Whether the message starts another form ("我要登记专家" while posting a need) and
+    answers nothing of this one."""
+    other = _FORM_OF.get(parse.intent)
+    if other is None or form.name in other or parse.unsure:
+        return False
+    # any words may be read as topics: only an edit of them answers a subscription form
+    if fills and not (form.name == "subscribe" and not engine.edits_topics(clean)):
+        return False
+    if engine.is_control(clean) or engine.cancels(clean):
+        return False
+    free = form.awaiting in engine.FREE_TEXT and not form.confirming
+    return parse.confidence >= (SWITCH_SURE_FREE_TEXT if free else SWITCH_SURE)
+
+
 def _answers_form(form: FormState, parse: Parse) -> bool:
     """The message answers the open form rather than commanding something else: "个人干 没有
     单位" at the unit question, a phone, or "养鸡的不要了 只要猪" while choosing topics (an
@@ -767,6 +821,8 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:
         return False
+    if engine.edits_topics(parse.clean, dropping=False):
+        return True  # "只要李子": narrows the topics being chosen
     named = engine.topics_from(parse.clean, parse.slots)
     return bool(set(named) & set(form.slots.get("topics", [])))
 

@@ -142,6 +142,19 @@ def rewrite(
     return Rewrite(rewritten)
 
 
+def described_problem(memory: Memory) -> str:
+    """What the remembered messages say the problem is: those describing symptoms or pests
+    ("海椒叶子卷起来了 还有好多小白虫"), about the crop of the latest such message, oldest first;
+    "" when none does (a question on how to fertilise describes no problem)."""
+    said = [(q, extract(q)) for q in (t["question"] for t in memory.turns) if q]
+    described = [(q, s) for q, s in said if s.problem or s.pests]
+    if not described:
+        return ""
+    crop = described[-1][1].crop
+    same = [q for q, s in described if not crop or not s.crop or s.crop == crop]
+    return "；".join(dict.fromkeys(same))
+
+
 def remember(memory: Memory | None, question: str, answer: str, title: str = "") -> Memory:
     """The memory with this question (and the start of its answer) added; *title* is the
     article that answered it, whose subject is what a follow-up then refers to (the

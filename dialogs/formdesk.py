@@ -76,6 +76,8 @@ SUMMARY_ORDER = (
     "applied_in",
     "price",
 )
+# the subscription form's record of what the person followed before it saved anything
+FOLLOWED_BEFORE = "followed_before"
 _CONFIRM_KEY = {
     "need": "confirm_need",
     "expert": "confirm_expert",
@@ -115,9 +117,6 @@ def problem_only(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"^[，,。\s]+|[，,\s]+$", "", text)).strip() or text
 
 
-REPLACES_TOPICS = "replaces"  # a subscribe form that edits the topics one has
-
-
 @dataclass(frozen=True, slots=True)
 class Saved:
     """What a commit stored: the posted need, or the expert whose profile was saved."""
@@ -154,18 +153,21 @@ class FormDesk:
         turn.state.form = step.state
         form = FORMS[step.state.name]
         match step:
-            case Ask(slot=slot, note=note, missing=missing, changed=changed):
+            case Ask(slot=slot, note=note, missing=missing, changed=changed, noted=noted):
                 self.say_changed(turn, step.state, changed)
+                self.say_changed(turn, step.state, noted, "noted_other")
+                self.say_dropped(turn, step.dropped)
                 if note == "handoff_need_more":
                     names = "、".join(turn.t(f"field_{m}") for m in missing)
                     turn.say(turn.t(note, missing=names))
                 elif note:
                     turn.say(turn.t(note))
                 self.ask(turn, form, slot)
-            case Confirm(changed=changed, note=note):
+            case Confirm(changed=changed, note=note, dropped=dropped):
                 if note:
                     turn.say(turn.t(note))
                 self.say_changed(turn, step.state, changed)
+                self.say_dropped(turn, dropped)
                 self.confirm(turn, form)
             case Clarify(options=options, slot=slot):
                 labels = [r.label for r in options]
@@ -184,15 +186,25 @@ class FormDesk:
                 turn.say(turn.t("help_form", form=turn.t(f"form_{form.name}")))
                 self.show(turn, advance(step.state))
 
-    def say_changed(self, turn: Turn, state: FormState, changed: tuple[str, ...]) -> None:
-        """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value."""
+    def say_changed(
+        self, turn: Turn, state: FormState, changed: tuple[str, ...], key: str = "changed_to"
+    ) -> None:
+        """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value (*key*
+        "noted_other": "已记下：称呼 张建国", an answer to another question than the one asked)."""
         shown = [
             f"{turn.t(f'field_{k}')} {self.shown(turn, k, state.slots.get(k))}"
             for k in changed
             if k in SUMMARY_ORDER and self.shown(turn, k, state.slots.get(k))
         ]
         if shown:
-            turn.say(turn.t("changed_to", values="；".join(shown)))
+            turn.say(turn.t(key, values="；".join(shown)))
+
+    @staticmethod
+    def say_dropped(turn: Turn, dropped: tuple[str, ...]) -> None:
+        """ "好的，职称不填。": optional slots said to be none while something else was asked."""
+        if dropped:
+            names = "、".join(turn.t(f"field_{d}") for d in dropped)
+            turn.say(turn.t("dropped_slots", fields=names))
 
     def repeat(self, turn: Turn) -> None:
         """Ask the open question (or show the summary) again, e.g. after a digression."""
@@ -236,6 +248,9 @@ class FormDesk:
         if state is None:
             return
         state.confirming, state.awaiting = True, None
+        if form.name == "subscribe":
+            self._follow(turn, state)
+            return
         turn.say(
             turn.t(_CONFIRM_KEY[form.name], summary=self.summary(turn, state)),
             [
@@ -246,6 +261,49 @@ class FormDesk:
                 ]
             ],
         )
+
+    # ---- subscriptions: saved as soon as the topics are known, undone by a cancel ----------
+    def _follow(self, turn: Turn, state: FormState) -> None:
+        """Subscribe to the form's topics at once (a subscription is harmless and undone by
+        one word) and say so; topics this form added earlier and now dropped are removed."""
+        uid = turn.user.id or 0
+        have = topics_of(session=turn.session, user_id=uid)
+        before = state.slots.setdefault(FOLLOWED_BEFORE, list(have))
+        topics = list(state.slots.get("topics", []))
+        dropped = [x for x in have if x not in before and x not in topics]
+        try:
+            if dropped:
+                unsubscribe(session=turn.session, user_id=uid, topics=dropped)
+            subscribe(session=turn.session, user_id=uid, topics=topics)
+        except InvalidInput as exc:
+            turn.session.rollback()
+            self._refused(turn, state, exc)
+            return
+        turn.say(
+            turn.t("confirm_subscribe", summary=self.summary(turn, state)),
+            [
+                [
+                    turn.button("btn_confirm", Action(Act.CONFIRM)),
+                    turn.button("btn_undo", Action(Act.CANCEL)),
+                ]
+            ],
+        )
+
+    def abandon(self, turn: Turn) -> str:
+        """Leave the open form on a cancel: nothing of it is kept (topics a subscription form
+        already followed are unfollowed again). Returns the i18n key of what to say."""
+        state = turn.state.form
+        said = "cancelled"
+        if state is not None and FOLLOWED_BEFORE in state.slots:
+            said = "subscription_undone"
+            uid = turn.user.id or 0
+            before = set(state.slots[FOLLOWED_BEFORE])
+            have = topics_of(session=turn.session, user_id=uid)
+            added = [x for x in have if x not in before]
+            if added:
+                unsubscribe(session=turn.session, user_id=uid, topics=added)
+        turn.state.clear_form()
+        return said
 
     def summary(self, turn: Turn, state: FormState, skip: tuple[str, ...] = ()) -> str:
         slots = state.slots
@@ -309,13 +367,11 @@ class FormDesk:
                 self.achievements.commit(turn, state.slots)
                 saved = Saved(form.name)
             else:
-                wanted = list(state.slots.get("topics", []))
-                if state.slots.get(REPLACES_TOPICS):  # an edit: what is not named goes
-                    have = topics_of(session=turn.session, user_id=turn.user.id or 0)
-                    gone = [x for x in have if x not in wanted]
-                    if gone:
-                        unsubscribe(session=turn.session, user_id=turn.user.id or 0, topics=gone)
-                topics = subscribe(session=turn.session, user_id=turn.user.id or 0, topics=wanted)
+                topics = subscribe(
+                    session=turn.session,
+                    user_id=turn.user.id or 0,
+                    topics=list(state.slots.get("topics", [])),
+                )
                 turn.state.clear_form()
                 turn.say(turn.t("subscribed", topics="、".join(topics)))
                 saved = Saved(form.name)

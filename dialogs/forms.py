@@ -15,7 +15,7 @@ from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import resolve
+from dialogs.nlu.regions import find_mentions, resolve
 from dialogs.nlu.slots import Slots, extract, looks_like_name, mask_terms
 from dialogs.state import FormState
 from store.validation import Region
@@ -229,10 +229,14 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         t = text.strip()
         crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
         bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
-        free = awaiting == "fields" and not (bare_name or slots.phone or slots.places)
+        free = awaiting == "fields" and not bare_name and not _says_none(t)
         skills = list(slots.fields)
         if free:  # what the lexicon missed of an answer to "您擅长哪些领域"
-            skills += [w for w in _terms(text) if not any(w in f or f in w for f in skills)]
+            said = _unplaced(text) if slots.phone or slots.places else text
+            own = _terms(said) or ([] if skills else _own_skill(said))
+            skills += [w for w in own if not any(w in f or f in w for f in skills)]
+        elif awaiting is None and not skills:  # "我是专家 会看蔬菜病虫害"
+            skills = _cued_skills(_unplaced(text))
         if bare_name and awaiting in ("fields", "phone", "service_regions") and not slots.places:
             out["name"] = text.strip(" 。.")  # "李国强" at another question: the name
         if skills:
@@ -266,7 +270,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["title"] = _answer(text, "title")[:32]
         elif slots.title:
             out["title"] = slots.title
-        if slots.crops and awaiting not in ("name", "organisation", "title"):
+        if slots.crops and awaiting not in ("name", "organisation", "title") and not bare_name:
             out["crops"] = slots.crops
     elif form is SUBSCRIBE:
         topics = topics_from(text, slots)
@@ -279,7 +283,9 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
 
 _NAME_FIX = re.compile(r"(?:名字|称呼|姓名).{0,6}?(?:是|叫|为|成)\s*([\u4e00-\u9fff]{2,3})\s*$")
 # "没有职称", "四川农业大学": an answer to another question, not a name
-_NOT_A_NAME = re.compile(r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场")
+_NOT_A_NAME = re.compile(
+    r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场|错|不对|改|名字|姓名"
+)
 # "专家", "农民": who they are, not what to call them
 _ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
@@ -304,14 +310,26 @@ def _answer(text: str, slot: str) -> str:
     return value.strip(" ，,。.!！~")
 
 
-# "主要是大棚蔬菜", "擅长嫁接": the lead-in is no part of the skill
-_TERM_LEAD = re.compile(r"^(?:主要是?|主要做|擅长|专长|特长|我会|会|懂|熟悉|做|搞|还有|以及|也)+")
+# "主要是大棚蔬菜", "擅长嫁接", "会看蔬菜病虫害": the lead-in is no part of the skill
+_TERM_LEAD = re.compile(
+    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也)+"
+    r"(?:一?点|一?些)?"
+)
+# "蔬菜病虫害都能看", "果树这块": what is said about the skill after naming it
+_TERM_TAIL = re.compile(
+    r"(?:方面|这块|这一块|之类|这些|等等?)?的?(?:都|也|还)?(?:能|会|可以)?"
+    r"(?:看|做|搞|弄|懂)?(?:得来|得了)?(?:的|了|哈|嘛|吧|噻)*$"
+)
 # "搞了二十多年了", "其他的也懂点": talk about the skills, not a skill
 _CHATTER = re.compile(r"\d|年|了|也|点|都|其他|什么|啥|一些|这些|那些|可以|能")
 
 
+def _skill_words(word: str) -> str:
+    return _TERM_TAIL.sub("", _TERM_LEAD.sub("", word.strip(" ，,。.!！~")))
+
+
 def _terms(text: str) -> list[str]:
-    words = (_TERM_LEAD.sub("", w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
+    words = (_skill_words(w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
     return [
         w
         for w in words
@@ -319,9 +337,38 @@ def _terms(text: str) -> list[str]:
     ][:8]
 
 
+def _own_skill(text: str) -> list[str]:
+    """An answer to "您擅长哪些领域" that neither the lexicon nor the word split could use
+    ("会看点蔬菜的病虫害"): kept whole, in the expert's own words, rather than asked again."""
+    words = _skill_words(text)
+    if not 2 <= len(words) <= 24 or re.search(r"\d", words) or _says_none(words):
+        return []
+    if is_question_shaped(words) or not re.search(r"[\u4e00-\u9fff]{2}", words):
+        return []
+    return [words]
+
+
+# "我是专家 会看蔬菜病虫害": a clause led by 会 / 擅长 / 搞 names a skill even before it is asked
+_SKILL_CUE = re.compile(r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做)")
+
+
+def _cued_skills(text: str) -> list[str]:
+    clauses = re.split(r"[，,。；;\s]+", text)
+    return [w for c in clauses if _SKILL_CUE.match(c) for w in _terms(c)][:8]
+
+
+def _unplaced(text: str) -> str:
+    """*text* without its places and phone numbers (what is left may be a skill)."""
+    masked = mask_terms(text)
+    for mention in sorted(find_mentions(masked), key=lambda m: -m.start):
+        text = text[: mention.start] + " " + text[mention.start + len(mention.text) :]
+    return re.sub(r"[\d\-－ ]{7,}|(?:电话|手机|服务|在)(?=\s|$)", " ", text)
+
+
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
 _CONFIRM_WORD = (
-    r"(?:确认|确定|对|对的|是的|是|没问题|可以|好的?|要得|行|发布|提交|发吧|ok|OK|yes|confirm)"
+    r"(?:确认|确定|对|对的|对头|没错|是的|是|没问题|可以了?|好的?|好了|要得|行了?|就这样|"
+    r"发布|提交|发吧|发出去|ok|OK|yes|confirm)"
 )
 # "确认", "是的 提交", "对的，发布吧": confirm words only
 CONFIRM = re.compile(
@@ -333,24 +380,44 @@ GIVE_UP = re.compile(
     r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
     r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了"
 )
+# "算了不订了", "我不要了", "先不弄了", "下次再说吧": the whole message is a way of stopping
+_STOP_WORD = (
+    r"(?:/cancel|cancel|算了|算球了?|算逑了?|罢了|取消(?:掉|了)?|撤销|退出|没事了|"
+    r"(?:下次|以后|改天|回头|过段时间|过两天)再说|"
+    r"(?:先|暂时|还是|就)?不(?:想|要|用|打算|准备|需要)?再?"
+    r"(?:订|订阅|要|用|需要|找|弄|搞|发|登记|注册|报|问|做|干|整|申请|发布|提交|继续|麻烦)?了)"
+)
+_STOP_LEAD = r"(?:我|那|那就|那我|那我就|还是|就|哎|唉|嗯|呃|哦)?"
+CANCEL = re.compile(
+    rf"^\s*{_STOP_LEAD}\s*{_STOP_WORD}(?:[，,。.\s]*{_STOP_LEAD}\s*{_STOP_WORD})*"
+    r"\s*[吧嘛哈啦呀啊哦]*\s*[。.!！~]*\s*$"
+)
+
+
+def cancels(text: str) -> bool:
+    """Whether *text* stops what is in progress: a stop phrase alone ("算了不订了"), or
+    giving up on what the form is for ("我自己解决了 不用专家来了")."""
+    return bool(CANCEL.match(text) or GIVE_UP.search(text))
+
+
 EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
     r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
 )
 # "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
 _NONE_ANSWER = re.compile(
-    r"^\s*(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
+    r"^\s*(?:我|我们)?(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
     r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
 )
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(
-    r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:写错|打错|说错|搞错|弄错|填错)了?"
+    r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"
 )
 # expert questions at which skills named in passing add to the ones already given (at the
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
 _MORE_SKILLS = ("service_regions", "phone", None)
 # slots whose answer is free text: a question there is the answer, not a digression
-_FREE_TEXT = (
+FREE_TEXT = (
     "problem",
     "name",
     "organisation",
@@ -367,7 +434,6 @@ _FREE_TEXT = (
     "applied_in",
     "deadline",
 )
-FREE_TEXT = frozenset(_FREE_TEXT)  # slots whose answer is the person's own words
 
 
 # "自己干的 没单位", "没评过职称", "单位嘛没得": the slot itself said to be empty
@@ -377,6 +443,11 @@ _NO_SUCH = re.compile(
 )
 
 
+# slots a person sees in a summary (and may correct)
+SUMMARY_SLOTS = frozenset(
+    ("crop", "region", "phone", "budget", "name", "fields", "service_regions", "organisation")
+    + ("title", "company", "industry", "contact", "deadline", "team_name", "ach_title")
+)
 _NAMES_SLOT = re.compile(r"(单位|职称|预算|作物)")
 _NAMED_SLOT = {"单位": "organisation", "职称": "title", "预算": "budget", "作物": "crop"}
 
@@ -411,6 +482,8 @@ class Ask:
     note: str = ""
     missing: tuple[str, ...] = ()  # for the hand-off note: what is still needed
     changed: tuple[str, ...] = ()  # slots this message corrected (said back: "已改为：…")
+    noted: tuple[str, ...] = ()  # other slots this message filled (said back: "已记下：…")
+    dropped: tuple[str, ...] = ()  # optional slots this message said are none ("没有职称")
 
 
 @dataclass(frozen=True, slots=True)
@@ -421,6 +494,7 @@ class Confirm:
     state: FormState
     changed: tuple[str, ...] = ()
     note: str = ""
+    dropped: tuple[str, ...] = ()  # optional slots this message said are none ("没有职称")
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,12 +595,20 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
         return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
+    # "没有职称" while something else is asked: that optional slot is none, the question stays
+    named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
+    # (a value already given stays unless the summary is being corrected)
+    late = state.confirming or (awaiting in form.required and not slots.get(named or ""))
+    if late and named in form.optional and named != awaiting and _says_none(text):
+        slots[named] = SKIPPED
+        if awaiting is None:
+            return Confirm(state, dropped=(named,))
+        return Ask(state, awaiting, dropped=(named,))
     none_answer = awaiting in form.optional and _says_none(text)
     if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
             return Ask(state, awaiting, "skip_required")
         # "没有单位" said late, at the title question: the unit is none, the title still asked
-        named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
         slots[named if named in form.optional else awaiting] = SKIPPED
         return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
@@ -541,19 +623,26 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         topics = edit_topics(slots.get("topics", []), text, parse.slots)
         if not topics:
             return Ask(state, "topics")
-        changed: tuple[str, ...] = ("topics",) if topics != slots.get("topics") else ()
-        slots["topics"] = topics
-        return Confirm(replace(state, confirming=True, awaiting=None), changed)
+        slots["topics"] = topics  # the summary says the topics: no "已改为" beside it
+        return Confirm(replace(state, confirming=True, awaiting=None))
+    named_fix = _named_fix(form, state, text)
+    if named_fix is not None:
+        return named_fix
     # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
     fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
-    reads_as = None if fixes_other and awaiting in _FREE_TEXT else awaiting
+    reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
     updates = updates_from(form, parse.slots, text, reads_as)
-    if form in NEED_LIKE and awaiting != "problem" and not CORRECTION.match(text):
-        updates.pop("problem", None)
+    states_problem = bool(parse.slots.problem or parse.slots.pests)
+    if form in NEED_LIKE and awaiting != "problem":
+        # "作物不对 是脐橙" corrects the crop: the problem and its category stay as described
+        if not (states_problem and CORRECTION.match(text)):
+            updates.pop("problem", None)
+        if not states_problem:
+            updates.pop("category", None)
     # a question in passing, not an answer: question-shaped and stating nothing new
     digression = (
         is_question_shaped(text)
-        and awaiting not in _FREE_TEXT
+        and awaiting not in FREE_TEXT
         and not (set(updates) - {"category", "crop", "crops"})
     )
     if digression:
@@ -570,14 +659,18 @@ def step(state: FormState, parse: Any, text: str) -> Step:
                     updates.pop(key)
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
+    if CORRECTION.match(text) and not set(corrected) & SUMMARY_SLOTS and awaiting not in updates:
+        # "作物不对 是橙子" (橙子 is 柑橘): restated as it was; said back, no refusal
+        corrected = tuple(k for k in updates if k in SUMMARY_SLOTS and slots.get(k))
     if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
-        changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+        # "张建国" or a phone at the area question: kept, said back, and the question stays
+        noted = tuple(k for k in updates if k not in corrected and slots.get(k) in (None, ""))
         slots.update(updates)
-        return Ask(state, awaiting, changed=corrected)
+        return Ask(state, awaiting, changed=corrected, noted=noted)
     refusal = _refusal(state, form, parse, awaiting, updates)
     if refusal is not None:
         return refusal
-    changed = tuple(k for k, v in updates.items() if slots.get(k) != v)
+    changed = tuple(k for k, v in updates.items() if slots.get(k) != v) or corrected
     slots.update(updates)
     if state.confirming:
         return Confirm(state, changed)
@@ -585,12 +678,66 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     return replace(nxt, changed=corrected) if isinstance(nxt, Ask) and corrected else nxt
 
 
+# how people name a free-text slot when they correct it ("不对 行业是农机销售"); places,
+# phones, crops and budgets are read wherever they are said and need no name
+_SLOT_NAMES = {
+    "行业": "industry",
+    "单位": "organisation",
+    "职称": "title",
+    "名字": "name",
+    "姓名": "name",
+    "称呼": "name",
+    "联系人": "contact",
+    "企业名称": "company",
+    "公司名称": "company",
+    "公司名字": "company",
+    "公司名": "company",
+    "团队名称": "team_name",
+    "团队名": "team_name",
+    "成果名称": "ach_title",
+    "擅长领域": "fields",
+    "问题": "problem",
+    "领域": "fields",
+    "截止时间": "deadline",
+}
+_SLOT_NAMED = re.compile(
+    "(" + "|".join(sorted(_SLOT_NAMES, key=len, reverse=True)) + ")"
+    r".{0,6}?(?:应该是|应该为|是|为|改成|改为|写成)\s*(\S.{0,40}?)\s*[。!！]?\s*$"
+)
+
+
+def _named_fix(form: Form, state: FormState, text: str) -> Step | None:
+    """ "不对 行业是农机销售" at the size question, "名字写错了 应该是周永红" at the summary:
+    a correction naming its slot sets that slot, and the open question stays."""
+    if not (CORRECTION.match(text) or state.confirming):
+        return None
+    m = _SLOT_NAMED.search(text)
+    slot = _SLOT_NAMES[m.group(1)] if m else None
+    if m is None or slot is None or slot == state.awaiting:
+        return None
+    if slot not in form.required and slot not in form.optional:
+        return None
+    said = m.group(2)
+    got = updates_from(form, extract(said), said, slot).get(slot)
+    if not got or got == state.slots.get(slot):
+        return None
+    state.slots[slot] = got
+    if state.awaiting is None:
+        return Confirm(state, (slot,))
+    return Ask(state, state.awaiting, changed=(slot,))
+
+
 _ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
 _ONLY = re.compile(r"只要|只订|就要")
 _SWAP = re.compile(r"换成|改成|改为|换为")
-# "再加个养猪的", "不要健康的了 换成防灾": a change of the topics one already has
-EDITS_TOPICS = re.compile(f"{_ADD.pattern}|{_ONLY.pattern}|{_SWAP.pattern}")
 _DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
+
+
+def edits_topics(text: str, *, dropping: bool = True) -> bool:
+    """ "再加个养鸡的", "只要猪", "换成防灾", "鸡的不要了" (unless not *dropping*): the message
+    changes the topics being chosen."""
+    drops = dropping and _DROP.search(text)
+    return bool(_ADD.search(text) or _ONLY.search(text) or _SWAP.search(text) or drops)
 
 
 def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:

@@ -31,7 +31,7 @@ DEFAULT_TOPICS = ("病虫害", "土壤", "养殖", "地震", "防灾", "健康",
 MAX_SUGGESTIONS = 6
 _STOP = re.compile(r"^\s*/stop\b")
 _UNSUB_WORDS = re.compile(
-    r"/unsubscribe|/stop|取消订阅|退订|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
+    r"/unsubscribe|/stop|取消订阅|退订|不想?再?订阅?|算了|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
 )
 _CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
 

@@ -17,7 +17,7 @@ from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
 from dialogs.types import Button
-from retrieval.answer import Answer, answer
+from retrieval.answer import Answer, answer, as_list
 from retrieval.decision import covered
 from retrieval.index import HybridIndex
 from retrieval.safety import PesticideGuard
@@ -256,15 +256,19 @@ class ScienceDesk:
             # ... unless the message alone is answered by another article and names things
             # the last one hardly mentions: "那电动车电池充一晚上会不会炸" after a lightning
             # answer has its own subject, "那疫苗要打几针" after a dog bite has not
-            if (
-                is_follow_up(query)
-                and leaned.top is not None
-                and (
-                    not _answers_alone(alone, turn)
-                    or refers_back(query)
-                    or self._still_about(text, leaned, 0.5)
-                )
-            ):
+            leans = is_follow_up(query) and (
+                not _answers_alone(alone, turn)
+                or refers_back(query)
+                or self._still_about(text, leaned, 0.5)
+            )
+            # "好久打最合适" after a wheat-rust answer names nothing: an answer about some
+            # crop it never named (花椒蚜虫) is a guess, the article just given is what it means
+            strays = (
+                alone.top is not None
+                and not parse.slots.crops
+                and bool(as_list(alone.top.metadata.get("crops")))
+            )
+            if (leans or strays) and leaned.top is not None:
                 better = better or leaned.top.title == _last_title(turn)
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""

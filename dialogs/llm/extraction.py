@@ -87,7 +87,14 @@ def llm_understand(
         intent = Intent(got.intent)
     if intent not in (Intent.NEED, Intent.QUESTION):
         slots.category = ""  # as offline: a problem category only belongs to a problem
-    return Parse(intent, slots, parse.text, clean=parse.clean, unsure=parse.unsure)
+    return Parse(
+        intent,
+        slots,
+        parse.text,
+        clean=parse.clean,
+        unsure=parse.unsure,
+        confidence=parse.confidence,
+    )
 
 
 def merge(

@@ -97,6 +97,7 @@ class Parse:
     command: OrderCommand | None = None  # the order command, for Intent.ORDER
     clean: str = ""  # simplified, half-width, domain typos corrected (default: the text)
     unsure: bool = False  # need or question, the model cannot tell: ask
+    confidence: float = 1.0  # the model's probability of *intent* (1.0 for a rule)
 
     def __post_init__(self) -> None:
         if not self.clean:
@@ -145,13 +146,16 @@ def is_unsure(ranked: Ranked, below: float = UNSURE_BELOW) -> bool:
     return other in ranks and ranked.probabilities[ranks.index(other)] >= TORN_FLOOR
 
 
-def classify(text: str, slots: Slots, model: IntentModel | None = None) -> tuple[Intent, bool]:
-    """(intent, unsure) of *text* with its *slots*: the rules first, then *model*."""
+def classify(
+    text: str, slots: Slots, model: IntentModel | None = None
+) -> tuple[Intent, bool, float]:
+    """(intent, unsure, probability) of *text* with its *slots*: the rules first (sure),
+    then *model*."""
     ruled = rule_intent(text)
     if ruled is not None:
-        return ruled, False
+        return ruled, False, 1.0
     ranked = (model or default_model()).rank(text, slots)
-    return Intent(ranked.top), is_unsure(ranked)
+    return Intent(ranked.top), is_unsure(ranked), ranked.confidence
 
 
 def understand(text: str, model: IntentModel | None = None) -> Parse:
@@ -160,7 +164,7 @@ def understand(text: str, model: IntentModel | None = None) -> Parse:
     raw = text
     text = normalise(raw).text  # 請問 -> 请问, １３９ -> 139, 稻温病 -> 稻瘟病
     slots = extract(text)
-    intent, unsure = classify(text, slots, model)
+    intent, unsure, confidence = classify(text, slots, model)
     if intent not in (Intent.NEED, Intent.QUESTION, Intent.FIND_TALENT):
         slots.category = ""  # a problem category only belongs to a problem
     if intent in (Intent.CAPABILITY, Intent.SUBSCRIBE) and len(slots.crops) > 1:
@@ -169,7 +173,7 @@ def understand(text: str, model: IntentModel | None = None) -> Parse:
     if intent == Intent.ORDER:
         # about orders in words the command reader does not know: show them their orders
         command = order_command(text) or OrderCommand(OrderVerb.LIST)
-    return Parse(intent, slots, raw, command, text, unsure)
+    return Parse(intent, slots, raw, command, text, unsure, confidence)
 
 
 # Sichuan ways of asking that the intent cues above do not need (好久 = how long / when)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from dialogs.assistant import Assistant
 from dialogs.types import Button, Incoming, MediaIn, Outcome
+from store.subscriptions import topics_of
+from store.users import find_user
 
 
 @dataclass
@@ -59,3 +61,10 @@ class Chat:
     @property
     def text(self) -> str:
         return self.last.text
+
+    # ---- what the conversation left behind ----------------------------------------------
+    def topics(self) -> list[str]:
+        """The topics this person follows now."""
+        with self.assistant.session_factory() as s:
+            user = find_user(session=s, channel=self.channel, external_id=self.user)
+            return topics_of(session=s, user_id=user.id or 0) if user is not None else []

@@ -14,6 +14,7 @@ from dialogs.actions import Act, Action, parse_action
 from dialogs.nlu.intents import understand
 from dialogs.state import ConversationState, FormState, Memory, Options
 from store.clock import utcnow
+from store.needs import Need
 from store.orders import Order
 from store.questions import QuestionLog
 from tests.conftest import make_assistant
@@ -336,9 +337,10 @@ def test_a_new_need_after_an_offer_is_its_own_need(chat: Chat) -> None:
 
 
 def test_subscription_topics_are_edited_in_words(chat: Chat) -> None:
-    chat.send("订阅养猪的消息")
-    assert chat.send("再加个养鸡的").text.endswith("请确认订阅：猪、鸡")
-    assert chat.send("养鸡的不要了 只要猪").text.endswith("请确认订阅：猪")
+    assert chat.send("订阅养猪的消息").text.startswith("已订阅：猪。")
+    assert chat.send("再加个养鸡的").text.startswith("已订阅：猪、鸡。")
+    assert chat.send("养鸡的不要了 只要猪").text.startswith("已订阅：猪。")
+    assert chat.topics() == ["猪"]  # saved as it goes: no confirmation needed
     assert chat.send("对 猪").text.startswith("订阅成功：猪")
 
 
@@ -384,6 +386,23 @@ def test_experts_see_the_corrected_place_not_the_first_one(world) -> None:
         assert "泸州" not in msg.text and "翠屏区 · 李 · " in msg.text
 
 
+def test_asking_for_an_expert_after_more_questions_carries_the_described_problem(
+    chat: Chat, assistant
+) -> None:
+    """Console finding: the need read "辣椒施肥用啥子药（算了 我想找个专家来看看）", the last
+    question and the request, instead of the symptoms the farmer described."""
+    chat.send("海椒叶子卷起来了 还有好多小白虫")
+    chat.send("辣椒施肥用啥子药")
+    chat.send("算了 我想找个专家来看看")
+    for answer in ("宜宾翠屏区", "13800077777", "没得"):
+        out = chat.send(answer)
+    assert "· 问题：海椒叶子卷起来了 还有好多小白虫\n· 作物：辣椒" in out.text
+    assert "需求已发布" in chat.send("好了 发吧").text
+    with assistant.session_factory() as s:
+        [need] = s.exec(select(Need)).all()
+    assert need.text == "海椒叶子卷起来了 还有好多小白虫" and need.crop == "辣椒"
+
+
 def test_a_role_word_is_no_name(chat: Chat) -> None:
     chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
     assert chat.send("专家").replies[-1].text == "请问怎么称呼您？"
@@ -399,7 +418,8 @@ def test_asking_for_an_expert_after_a_question_carries_the_question(chat: Chat) 
         if "请确认需求" in out.text:
             break
         out = chat.send("跳过")
-    assert "· 问题：柑橘叶子斑驳发黄 果子红鼻子 是不是黄龙病（我想请专家来看一下）" in out.text
+    # the problem is what the person described; the request adds nothing to it
+    assert "· 问题：柑橘叶子斑驳发黄 果子红鼻子 是不是黄龙病\n" in out.text
     assert "· 作物：柑橘" in out.text
 
 

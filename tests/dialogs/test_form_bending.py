@@ -32,8 +32,8 @@ def test_sign_up_answered_out_of_order_keeps_every_answer(assistant: Assistant):
     out = chat.send("我是兽医 想在你们这接活 牛羊的病都看 服务理塘 巴塘")
     assert "· 称呼：" not in out.text  # 兽医 is what they are, not their name
     assert "请问怎么称呼您？" in out.text
-    out = chat.send("13800033333")  # the phone, before the name
-    assert out.text == "请问怎么称呼您？"
+    out = chat.send("13800033333")  # the phone, before the name: kept and said back
+    assert out.text == "好的，已记下：电话 13800033333。\n请问怎么称呼您？"
     out = chat.send("何国庆")
     assert out.text.startswith("您在哪个单位？")
     out = chat.send("个人干 没有单位的")
@@ -75,7 +75,101 @@ def test_a_bare_no_at_the_summary_is_no_question(chat: Chat):
     assert "来源：" not in out.text and "请确认登记信息" in out.text
 
 
+def test_a_skill_in_own_words_is_kept_and_later_answers_fill_their_own_slots(
+    assistant: Assistant,
+):
+    """Console finding: "会看蔬菜病虫害" was no field, so the question came back and then
+    swallowed the name, the phone and "没有职称" until the expert gave up."""
+    chat = Chat(assistant, "老张")
+    chat.send("我想登记成为专家")
+    out = chat.send("会看蔬菜病虫害")
+    assert out.text.startswith("您能服务哪些地方？")  # the skill is kept, the next question
+    out = chat.send("张建国")
+    assert out.text.startswith("好的，已记下：称呼 张建国。\n您能服务哪些地方？")
+    out = chat.send("13800012345")
+    assert out.text.startswith("好的，已记下：电话 13800012345。\n您能服务哪些地方？")
+    out = chat.send("没有职称")
+    assert out.text.startswith("好的，职称不填。\n您能服务哪些地方？")
+    assert "必须填写" not in out.text
+    out = chat.send("成都郫都区")
+    assert out.text.startswith("您在哪个单位？")  # name, phone and title are not asked again
+    out = chat.send("没有单位")
+    assert "请确认登记信息" in out.text and "· 擅长领域：蔬菜病虫害" in out.text
+    chat.send("确认")
+    user, profile = _expert(assistant, "老张")
+    assert (user.display_name, user.phone) == ("张建国", "13800012345")
+    assert profile.fields == ["蔬菜病虫害"] and profile.title == ""
+    assert [r["county"] for r in profile.service_regions] == ["郫都区"]
+
+
+def test_none_for_a_title_at_the_summary_drops_the_title(assistant: Assistant):
+    chat = Chat(assistant, "小刘")
+    for answer in ("我是农技员 想注册专家", "会看点蔬菜的病虫害", "彭州", "刘强", "13800012346"):
+        chat.send(answer)
+    out = chat.send("没有单位")
+    assert "· 职称：农技员" in out.text
+    out = chat.send("没有职称")
+    assert out.text.startswith("好的，职称不填。\n请确认登记信息")
+    assert "· 职称" not in out.text
+    chat.send("确认")
+    _, profile = _expert(assistant, "小刘")
+    assert (profile.title, profile.fields) == ("", ["蔬菜的病虫害"])
+
+
 # ---- the readings underneath -----------------------------------------------------------------
+def test_skills_said_in_own_words():
+    for text, awaiting, fields in (
+        ("会看蔬菜病虫害", "fields", ["蔬菜病虫害"]),
+        ("蔬菜病虫害都能看", "fields", ["蔬菜病虫害"]),
+        ("会看蔬菜病虫害 郫都区一带都跑", "fields", ["蔬菜病虫害"]),
+        ("我是专家 会看蔬菜病虫害", None, ["蔬菜病虫害"]),  # the first message
+        ("果树栽培、病虫害防治", "fields", ["果树栽培", "病虫害防治"]),
+    ):
+        got = engine.updates_from(engine.EXPERT, extract(text), text, awaiting)
+        assert got.get("fields") == fields, text
+    for text, awaiting in (
+        ("我想登记成为专家", None),
+        ("没有职称", "fields"),
+        ("张建国", "fields"),
+    ):
+        got = engine.updates_from(engine.EXPERT, extract(text), text, awaiting)
+        assert "fields" not in got, text
+
+
+def test_stop_phrases_cancel_and_answers_do_not():
+    for text in (
+        "算了不订了",
+        "不订了",
+        "我不要了",
+        "先不弄了",
+        "不想登记了",
+        "下次再说吧",
+        "算球了",
+        "那算了 不找了",
+        "还是不登记了吧",
+        "我自己解决了 不用专家来了",
+    ):
+        assert engine.cancels(text), text
+    for text in (
+        "算了 我想找个专家来看看",
+        "养鸡的不要了 只要猪",
+        "不对",
+        "不知道",
+        "没有",
+        "不用",
+        "不填了",
+        "不晓得",
+    ):
+        assert not engine.cancels(text), text
+
+
+def test_confirm_words_people_use_at_a_summary():
+    for text in ("确认", "好了 发吧", "可以了", "就这样吧", "没错", "对头", "是的 提交"):
+        assert engine.CONFIRM.match(text), text
+    for text in ("好了没有", "就这样 不要了", "不对"):
+        assert not engine.CONFIRM.match(text), text
+
+
 def test_who_someone_is_or_where_they_are_from_is_no_name():
     for text, place in (
         ("我是会理的 石榴种了二十年", "会理市"),

@@ -39,7 +39,7 @@ def topics(chat: Chat) -> list[str]:
 # ---- subscribing ---------------------------------------------------------------------------
 def test_subscribe_by_conversation(chat: Chat):
     out = chat.send("以后有李子和柑橘的病虫害知识推送给我")
-    assert "请确认订阅：李、柑橘、病虫害" in out.text
+    assert "已订阅：李、柑橘、病虫害" in out.text
     assert "订阅成功" in chat.press("确认").text
     assert topics(chat) == ["李", "柑橘", "病虫害"]
     chat.send("订阅 地震安全")

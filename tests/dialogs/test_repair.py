@@ -9,6 +9,7 @@ from sqlmodel import func, select
 from dialogs.assistant import Assistant
 from dialogs.state import ConversationState as Conversation
 from store.conversations import ConversationState
+from store.experts import ExpertProfile
 from store.needs import Need
 from store.orders import OrderEvent
 from tests.conftest import make_assistant
@@ -51,6 +52,83 @@ def test_cancel_forgets_the_form_and_writes_nothing(chat: Chat, assistant: Assis
     assert state(assistant, "老王").form is None
     assert count(assistant, Need) == 0
     assert "没有进行中" in chat.send("取消").text
+
+
+def test_stop_phrases_cancel_at_any_step_of_any_form(assistant: Assistant):
+    """Console finding: "算了不订了" at the subscription was read as unsubscribing from a
+    topic "不订"; "我不要了" at the phone question as unsubscribing too."""
+    subscriber = Chat(assistant, "读者")
+    subscriber.send("订阅辣椒")
+    out = subscriber.send("算了不订了")
+    assert out.text.startswith("好的，这次的订阅已撤销") and "不订" not in out.text
+    assert subscriber.topics() == [] and state(assistant, "读者").form is None
+    farmer = Chat(assistant, "老李")
+    farmer.send("我家猪拉稀 想请兽医来看")
+    farmer.send("荣县")
+    assert farmer.send("我不要了").text.startswith("好的，已取消")
+    expert = Chat(assistant, "小周")
+    expert.send("我想注册专家")
+    expert.send("柑橘栽培")
+    expert.send("合江")
+    assert expert.send("还是不登记了吧").text.startswith("好的，已取消")
+    for who in ("老李", "小周"):
+        assert state(assistant, who).form is None
+    assert count(assistant, Need) == 0 and count(assistant, ExpertProfile) == 0
+
+
+def test_a_subscription_is_saved_at_once_and_a_cancel_undoes_only_it(chat: Chat):
+    chat.send("订阅养猪的消息")
+    chat.send("确认")
+    out = chat.send("订阅辣椒")
+    assert out.text.startswith("已订阅：辣椒。") and chat.buttons() == ["确认", "撤销"]
+    assert chat.topics() == ["猪", "辣椒"]
+    assert chat.send("只要李子").text.startswith("已订阅：李。")  # narrowed, not unsubscribing
+    assert chat.topics() == ["猪", "李"]
+    assert chat.press("撤销").text.startswith("好的，这次的订阅已撤销")
+    assert chat.topics() == ["猪"]  # what was followed before stays
+    chat.send("订阅柑橘")
+    chat.send("稻瘟病怎么防治")  # a question after subscribing: answered, the form is done
+    assert chat.topics() == ["猪", "柑橘"]
+    assert state(chat.assistant, chat.user).form is None
+    out = chat.send("不订了")  # nothing open: about the saved subscriptions
+    assert out.text.startswith("已退订全部科普推送") and chat.topics() == []
+
+
+def test_another_task_said_clearly_lets_the_form_go(chat: Chat, assistant: Assistant):
+    chat.send("我家柑橘叶子发黄 想找专家")
+    chat.send("泸州合江")
+    out = chat.send("我要登记专家")
+    assert out.replies[0].text.startswith("刚才的发布需求先放一放，没有保存。")
+    assert out.replies[-1].text.startswith("您擅长哪些领域")
+    assert state(assistant, "老王").form.name == "expert"
+    chat.send("算了")
+    chat.send("我家柑橘叶子发黄 想找专家")
+    chat.send("泸州合江")
+    chat.send("我想订阅柑橘病虫害")
+    assert chat.topics() == ["柑橘", "病虫害"] and count(assistant, Need) == 0
+
+
+def test_corrections_anywhere_name_their_slot_and_are_said_back(assistant: Assistant):
+    farmer = Chat(assistant, "老柑")
+    for answer in ("我家柑橘叶子发黄 想找专家", "泸州合江"):
+        farmer.send(answer)
+    out = farmer.send("作物不对 是橙子")  # 橙子 is 柑橘: said back, not read as a bad phone
+    assert out.text.startswith("已改为：作物 柑橘。\n请留一个联系电话")
+    farmer.send("13800011111")
+    out = farmer.send("我也不晓得好多钱")
+    assert out.text.startswith("好的，跳过。\n请确认需求")
+    out = farmer.send("不对 问题是叶子发黄还掉果")
+    assert out.text.startswith("已改为：问题 叶子发黄还掉果。")
+    assert "· 作物：柑橘" in out.text and "· 电话：13800011111" in out.text
+    boss = Chat(assistant, "王经理")
+    for answer in ("我们是达州巴山农机制造厂，想在平台登记企业", "农机制造", "王经理"):
+        boss.send(answer)
+    boss.send("13900011122")
+    out = boss.send("不对 行业是农机销售")  # at the size question
+    assert out.text.startswith("已改为：行业 农机销售。\n企业规模")
+    out = boss.send("没得")
+    out = boss.send("联系人写错了 应该是王大明")
+    assert out.text.startswith("已改为：联系人 王大明。") and "· 行业：农机销售" in out.text
 
 
 def test_skip_optional_but_not_required(chat: Chat, assistant: Assistant):
