@@ -584,7 +584,7 @@ class Assistant:
         kept = [x for x in have if x in topics]
         state = FormState("subscribe", {"topics": topics, FOLLOWED_BEFORE: kept})
         state.confirming = True
-        self.forms.show(turn, engine.Confirm(state, ("topics",)))
+        self.forms.show(turn, engine.Confirm(state))  # says the topics it now follows
         return True
 
     def _form_text(self, turn: Turn, text: str, parse: Parse) -> None:
@@ -817,6 +817,8 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
         return False
     if form.confirming and engine.CONFIRM.match(parse.clean):
         return True  # "是的 提交" under the summary, whatever intent the words lean to
+    if engine.CORRECTION.match(parse.clean):
+        return True  # "联系人写错了 应该是王大明": a correction of what the form holds
     if form.name != "subscribe":  # any leftover words read as topics there ("退订")
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:
