@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.app import Services, build_services, outbox_rows
 from bot.background import Background, WakeRelay
+from bot.cluster.channels import channel_of, queued_channels
 from bot.cluster.streams import connect, ensure_groups
 from bot.cluster.worker import StreamWorker
 from bot.ops import update_context
@@ -62,6 +63,7 @@ class TelegramWorker:
     ) -> None:
         self.settings, self.services, self.bot, self.redis = settings, services, bot, redis
         self.dp = create_dispatcher(settings, services, via_outbox=True)
+        self.channels = queued_channels(services, redis)  # the web chat's, WeChat's (issue 17)
         self.consumer = StreamWorker(
             redis,
             self.handle,
@@ -78,7 +80,11 @@ class TelegramWorker:
         )
 
     async def handle(self, fields: dict[bytes, bytes]) -> None:
-        """One queued update through the Dispatcher; returns once its turn committed."""
+        """One queued update through the Dispatcher (or its channel's handler); returns once
+        its turn committed."""
+        if (channel := channel_of(fields)) != CHANNEL:
+            await self.channels[channel].handle(fields)
+            return
         update = Update.model_validate(
             self.bot.session.json_loads(fields[b"u"]), context={"bot": self.bot}
         )
@@ -87,6 +93,10 @@ class TelegramWorker:
     async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:
         """An update that keeps failing: the person gets an apology (once: the handled row
         is written with it), the update goes to the dead-letter stream (the caller)."""
+        if (channel := channel_of(fields)) != CHANNEL:
+            if channel in self.channels:
+                await self.channels[channel].give_up(fields, exc)
+            return
         raw = self.bot.session.json_loads(fields[b"u"])
         update_id, chat = str(raw.get("update_id", "")), fields.get(b"chat", b"").decode()
         with update_context(update_id), self.services.session_factory() as session:
@@ -106,6 +116,8 @@ class TelegramWorker:
             await self.consumer.run(stop)
         finally:
             await self.background.close()
+            for channel in self.channels.values():
+                await channel.close()
 
 
 async def serve_worker(
