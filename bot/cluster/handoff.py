@@ -137,4 +137,3 @@ class Handoff:
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
-
