@@ -55,7 +55,7 @@ class TelegramWorker:
         self,
         settings: Settings,
         services: Services,
-        bot: Bot,
+        bot: Bot | None,
         redis: Any,
         *,
         sender: bool = True,
@@ -75,7 +75,10 @@ class TelegramWorker:
         self.background = Background(
             services,
             settings.scheduler_interval_seconds,
-            [notifier(bot, services, redis), WakeRelay(redis, services.wake)] if sender else [],
+            ([notifier(bot, services, redis)] if bot is not None else [])
+            + [WakeRelay(redis, services.wake)]
+            if sender
+            else [],
             jobs=jobs,
         )
 
@@ -85,6 +88,9 @@ class TelegramWorker:
         if (channel := channel_of(fields)) != CHANNEL:
             await self.channels[channel].handle(fields)
             return
+        if self.bot is None:  # not retried for ever: dead-lettered after max_attempts
+            msg = "a Telegram update, but TELEGRAM_BOT_TOKEN is not set"
+            raise ValueError(msg)
         update = Update.model_validate(
             self.bot.session.json_loads(fields[b"u"]), context={"bot": self.bot}
         )
@@ -96,6 +102,8 @@ class TelegramWorker:
         if (channel := channel_of(fields)) != CHANNEL:
             if channel in self.channels:
                 await self.channels[channel].give_up(fields, exc)
+            return
+        if self.bot is None:
             return
         raw = self.bot.session.json_loads(fields[b"u"])
         update_id, chat = str(raw.get("update_id", "")), fields.get(b"chat", b"").decode()
@@ -137,7 +145,8 @@ async def serve_worker(
 
     await asyncio.to_thread(default_model)  # trained before the first update, not during it
     redis = connect(settings.redis_url)
-    bot = make_bot(settings)
+    # a cluster may serve only the web chat and WeChat: then no Telegram bot
+    bot = make_bot(settings) if settings.telegram_bot_token is not None else None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -160,7 +169,8 @@ async def serve_worker(
         await worker.run(stop)
     finally:
         await runner.cleanup()
-        await bot.session.close()
+        if bot is not None:
+            await bot.session.close()
         await redis.aclose()
         services.close()
         log.info("tianfu worker %s stopped", worker.consumer.name)

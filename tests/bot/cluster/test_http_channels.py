@@ -266,3 +266,31 @@ async def wait_until_async(redis, stream: str) -> None:  # type: ignore[no-untyp
             return
         await asyncio.sleep(0.05)
     raise AssertionError(f"{stream} still has pending entries")
+
+
+async def test_redis_away_web_says_try_again_and_wechat_answers_here(
+    file_engine, kb_index, tmp_path
+):
+    """Nothing listens on that port: the web chat answers 503 in Chinese (the page keeps the
+    message for the person to send again); WeChat, which cannot resend later, is handled in
+    the serving process as without Redis."""
+    api = FakeWechatAPI(now=utcnow)
+    base = await api.start()
+    services = services_for(
+        file_engine, tmp_path, kb_index, "redis://127.0.0.1:1/0", **_wechat_settings(base)
+    )
+    client = TestClient(TestServer(build_app(services, chosen=[add_chat])))
+    await client.start_server()
+    wx_client, _ = await _wechat(services)
+    try:
+        await login(client)
+        resp = await client.post("/api/chat", json={"text": "你好"}, headers=origin(client))
+        assert resp.status == 503 and "稍后再试" in (await resp.json())["error"]
+        hello = await Platform(wx_client, api).say("o_farmer", "你好", msg_id=777)
+        assert "您好" in hello.text
+    finally:
+        await client.close()
+        await wx_client.close()
+        await api.stop()
+    assert _handled(services, "web") == []
+    assert [h.update_id for h in _handled(services, "wechat")] == ["777"]
