@@ -271,7 +271,9 @@
     events.onmessage = function (ev) {
       var m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }
-      add({ who: "notice", text: m.text, buttons: m.buttons, media: m.media });
+      // a reply that came after its request was answered 202 (REDIS_URL) looks like a reply
+      var who = m.kind === "reply" ? "bot" : "notice";
+      add({ who: who, text: m.text, buttons: m.buttons, source: m.source, media: m.media });
     };
   }
 
