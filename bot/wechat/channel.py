@@ -270,7 +270,8 @@ class WechatChannel:
             if not take_replies(session=s, ids=[r.id or 0 for r in taken], cut=cut):
                 return ""
             note_sent(session=s, openid=openid, messages=0, choices=first.choices)
-            rest = [r.id or 0 for r in rows if r not in taken]
+            took = {r.id for r in taken}
+            rest = [r.id or 0 for r in rows if r.id not in took]
             if release_replies(session=s, ids=rest):
                 self.wake.set()
         return first.text
