@@ -10,6 +10,12 @@ restarts Redis. Every update gets exactly one reply, of a kind known from its te
 counting the replies each chat got says what was lost, what came twice and what came out of
 order.
 
+With ``web`` > 0 (``--web N``) the ingress is `tianfu serve` (the webhook and the web chat on
+one port) and N web chat requests are mixed in: browser sessions each saying the same three
+turns in order through ``/api/chat``, resent with the same request id when refused; each
+request waits for its replies (WEB_REPLY_WAIT_SECONDS), which the worker committed, so the
+answers say what was lost or came twice, as for Telegram.
+
 The same updates then go through one process without Redis (`tianfu bot --webhook`, as
 today) for ``single_process_updates_per_s``.
 
@@ -265,6 +271,85 @@ class Load:
         await asyncio.gather(*(poster(items) for items in by_poster))
 
 
+class WebLoad:
+    """N web chat requests over N/3 browser sessions, each session's turns in order."""
+
+    def __init__(self, requests: int) -> None:
+        sessions = max(1, requests // len(TURNS)) if requests else 0
+        self.plan = [(n, turn) for turn in TURNS for n in range(sessions)][:requests]
+        self.got: dict[int, list[str]] = {}  # session -> kinds of the answers, in order
+        self.late = 0  # answered 202: the replies come over /api/events instead
+        self.refused = 0
+        self.latencies: list[float] = []
+        self._http: dict[int, Any] = {}
+
+    async def post(self, base: str, part: list[tuple[int, str]]) -> None:
+        import aiohttp
+
+        by_session: dict[int, list[str]] = {}
+        for n, turn in part:
+            by_session.setdefault(n, []).append(turn)
+
+        async def browser(n: int, turns: list[str]) -> None:
+            http = self._http.get(n)
+            if http is None:  # a browser: the page issues its cookie
+                http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+                self._http[n] = http
+                async with http.get(f"{base}/chat") as resp:
+                    await resp.read()
+            for turn in turns:
+                body = {"text": text_of(turn, n), "id": secrets.token_hex(12)}
+                started = time.monotonic()
+                while True:
+                    try:
+                        async with http.post(
+                            f"{base}/api/chat", json=body, headers={"Origin": base}
+                        ) as resp:
+                            if resp.status in (200, 202):
+                                answer = await resp.json()
+                                break
+                    except (aiohttp.ClientError, OSError):
+                        pass
+                    self.refused += 1
+                    await asyncio.sleep(0.2)  # the page asks the person to send it again
+                if resp.status == 202:
+                    self.late += 1
+                    self.got.setdefault(n, []).append("late")
+                    continue
+                self.latencies.append((time.monotonic() - started) * 1000)
+                for reply in answer["replies"][:1]:
+                    self.got.setdefault(n, []).append(kind_of_reply(reply["text"]))
+
+        await asyncio.gather(*(browser(n, turns) for n, turns in by_session.items()))
+
+    async def close(self) -> None:
+        for http in self._http.values():
+            await http.close()
+
+    def judge(self) -> dict[str, Any]:
+        lost = duplicated = out_of_order = 0
+        for n in {n for n, _ in self.plan}:
+            expected = [turn for m, turn in self.plan if m == n]
+            kinds = [k for k in self.got.get(n, []) if k != "late"]
+            answered = [
+                t for t, k in zip(expected, self.got.get(n, []), strict=False) if k != "late"
+            ]
+            want, have = Counter(answered), Counter(kinds)
+            lost += sum((Counter(expected) - have).values()) - (len(expected) - len(answered))
+            duplicated += sum((have - want).values())
+            if want == have and kinds != answered:
+                out_of_order += 1
+        return {
+            "web_requests": len(self.plan),
+            "web_lost": lost,
+            "web_duplicated": duplicated,
+            "web_out_of_order_sessions": out_of_order,
+            "web_late": self.late,
+            "web_resent": self.refused,
+            "web_p99_ms": round(percentile(self.latencies, 99), 1),
+        }
+
+
 def judge(load: Load, api: FakeBotAPI) -> dict[str, Any]:
     """Lost, duplicated and out-of-order replies, and latency (reply time - accept time)."""
     lost = duplicated = out_of_order = 0
@@ -335,7 +420,13 @@ def _base_env(database_url: str, api_base: str) -> dict[str, str]:
 
 
 async def run_cluster(
-    workers: int, updates: int, database_url: str, *, chaos: bool = True, posters: int = 16
+    workers: int,
+    updates: int,
+    database_url: str,
+    *,
+    chaos: bool = True,
+    posters: int = 16,
+    web: int = 0,
 ) -> dict[str, Any]:
     """The cluster part of the benchmark (see the module docstring)."""
     work = Path(tempfile.mkdtemp(prefix="tianfu-cluster-"))
@@ -344,6 +435,7 @@ async def run_cluster(
     (work / "redis").mkdir()
     db = Database(database_url)
     cluster: Cluster | None = None
+    web_load = WebLoad(web)
     try:
         base = await api.start()
         await redis.start()
@@ -351,12 +443,14 @@ async def run_cluster(
         port = free_port()
         env = _base_env(db.url, base) | {"REDIS_URL": redis.url}
         cluster = Cluster(work, env)
-        ingress = await cluster.spawn(
-            "bot",
-            "--webhook",
-            WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
-            WEBHOOK_PORT=str(port),
-        )
+        hook = {"WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram/webhook"}
+        if web:  # the web chat and the webhook on one server
+            ingress = await cluster.spawn(
+                "serve", "--host", "127.0.0.1", "--port", str(port),
+                WEB_REPLY_WAIT_SECONDS="25", **hook,
+            )  # fmt: skip
+        else:
+            ingress = await cluster.spawn("bot", "--webhook", WEBHOOK_PORT=str(port), **hook)
         pool = []
         for _ in range(workers):
             ops_port = free_port()
@@ -370,9 +464,20 @@ async def run_cluster(
         thirds = [
             load.plan[i * len(load.plan) // 3 : (i + 1) * len(load.plan) // 3] for i in range(3)
         ]
+        site = f"http://127.0.0.1:{port}"
+        web_thirds = [
+            web_load.plan[i * len(web_load.plan) // 3 : (i + 1) * len(web_load.plan) // 3]
+            for i in range(3)
+        ]
+
+        async def post(part: int) -> None:
+            await asyncio.gather(
+                load.post(url, thirds[part], posters), web_load.post(site, web_thirds[part])
+            )
+
         events: dict[str, Any] = {"killed": 0, "redis_restarted": False}
         started = time.monotonic()
-        await load.post(url, thirds[0], posters)
+        await post(0)
         if chaos and pool:
             victim, _ = pool[0]
             victim.kill()  # kill -9, in the middle of its work
@@ -381,14 +486,14 @@ async def run_cluster(
             ops_port = free_port()
             await cluster.spawn("worker", "--no-sender", OPS_PORT=str(ops_port))
         if chaos:
-            second = asyncio.create_task(load.post(url, thirds[1], posters))
+            second = asyncio.create_task(post(1))
             await asyncio.sleep(0.3)
             events["redis_away_s"] = round(await redis.restart(), 2)
             events["redis_restarted"] = True
             await second
         else:
-            await load.post(url, thirds[1], posters)
-        await load.post(url, thirds[2], posters)
+            await post(1)
+        await post(2)
         last = await _until_replied(api, load, timeout=120 + updates * 2)
         elapsed = max(1e-6, last - started)
         out: dict[str, Any] = {
@@ -399,10 +504,16 @@ async def run_cluster(
             **events,
             "webhook_retries": load.refused,
         }
+        if web:
+            out.update(web_load.judge())
         rows = db.scalar(
-            "SELECT count(*) FROM handled_updates WHERE CAST(update_id AS BIGINT) < 10000000"
+            "SELECT count(*) FROM handled_updates WHERE channel = 'telegram' AND "
+            "CASE WHEN channel = 'telegram' THEN CAST(update_id AS BIGINT) END < 10000000"
         )
         out["handled_rows"] = int(rows[0][0])
+        if web:
+            rows = db.scalar("SELECT count(*) FROM handled_updates WHERE channel = 'web'")
+            out["web_handled_rows"] = int(rows[0][0])
         if ingress.returncode is not None:
             out["ingress_died"] = True
     except BaseException:
@@ -412,6 +523,7 @@ async def run_cluster(
         shutil.rmtree(work, ignore_errors=True)
         return out
     finally:
+        await web_load.close()
         if cluster is not None:
             await cluster.stop()
         await redis.stop()
@@ -462,10 +574,17 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
 
 
 async def measure(
-    workers: int, updates: int, database_url: str, *, chaos: bool = True, single: bool = True
+    workers: int,
+    updates: int,
+    database_url: str,
+    *,
+    chaos: bool = True,
+    single: bool = True,
+    web: int = 0,
 ) -> dict[str, Any]:
-    """The cluster run, then (with *single*) the one-process run: one dict of figures."""
-    out = await run_cluster(workers, updates, database_url, chaos=chaos)
+    """The cluster run (with *web* web chat requests mixed in), then (with *single*) the
+    one-process run: one dict of figures."""
+    out = await run_cluster(workers, updates, database_url, chaos=chaos, web=web)
     if single:
         out.update(await run_single(updates, database_url))
     out["cpus"] = os.cpu_count()

@@ -227,11 +227,17 @@ def cmd_cluster(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     out = asyncio.run(
         measure(
-            args.workers, args.updates, url, chaos=not args.no_chaos, single=not args.no_single
+            args.workers,
+            args.updates,
+            url,
+            chaos=not args.no_chaos,
+            single=not args.no_single,
+            web=args.web,
         )
     )
     print(json.dumps(out, ensure_ascii=False))
-    return 0 if out["lost"] == 0 and out["duplicated"] == 0 else 1
+    ok = not (out["lost"] or out["duplicated"] or out.get("web_lost") or out.get("web_duplicated"))
+    return 0 if ok else 1
 
 
 def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
@@ -528,6 +534,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     cl.add_argument("--database-url", help="a PostgreSQL server (default TEST_DATABASE_URL)")
     cl.add_argument("--no-chaos", action="store_true", help="kill nothing, restart nothing")
     cl.add_argument("--no-single", action="store_true", help="skip the one-process run")
+    cl.add_argument(
+        "--web", type=int, default=0, help="web chat requests to mix in (through `tianfu serve`)"
+    )
     cl.set_defaults(handler=cmd_cluster)
     pu = bench_sub.add_parser("push", help="time and memory to plan one push round")
     pu.add_argument("--users", type=int, default=100_000)

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
     redis_url: str = ""
     stream_shards: int = Field(default=16, ge=1, le=1024)
     stream_lease_seconds: float = Field(default=5.0, ge=0.5, le=300)
+    # with REDIS_URL a web chat request waits this long for the worker's replies, else 202 + SSE
+    web_reply_wait_seconds: float = Field(default=3.0, ge=0, le=25)
     telegram_rate_per_second: float = Field(default=30.0, gt=0, le=100_000)
     telegram_chat_interval_seconds: float = Field(default=1.0, ge=0, le=60)
     ops_host: str = "127.0.0.1"

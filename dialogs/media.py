@@ -12,18 +12,23 @@ from dataclasses import dataclass, field
 
 from dialogs.context import Turn
 from dialogs.i18n import t
-from dialogs.types import Outbound, Reply
+from dialogs.types import MediaIn, Outbound, Reply
 from retrieval.speech import Transcriber
 from store import orders as o
+from store.errors import NotFound
 from store.lifecycle import OrderStatus
 from store.media import (
+    MediaFile,
     MediaKind,
     MediaRejected,
     MediaStorage,
     attach_to_need,
     count_for_need,
+    delete_media,
+    media_file,
     media_for_need,
     media_kinds,
+    read_media,
     save_media,
     set_transcript,
 )
@@ -80,15 +85,23 @@ class MediaDesk:
             mine = kept.photos if kind == MediaKind.PHOTO else kept.voices
             try:
                 if have.get(kind, 0) + len(mine) >= self.limit:
+                    if item.stored:  # kept by the channel already: not on this need after all
+                        delete_media(
+                            session=turn.session, storage=self.storage, media_id=item.stored
+                        )
                     raise MediaRejected("too_many", kind, f"{self.limit} per need")
-                row = save_media(
-                    session=turn.session,
-                    storage=self.storage,
-                    owner_user_id=turn.user.id or 0,
-                    kind=kind,
-                    data=item.data,
-                    mime=item.mime,
-                    duration_s=item.duration_s,
+                row = (
+                    self._stored(turn, item)
+                    if item.stored
+                    else save_media(
+                        session=turn.session,
+                        storage=self.storage,
+                        owner_user_id=turn.user.id or 0,
+                        kind=kind,
+                        data=item.data,
+                        mime=item.mime,
+                        duration_s=item.duration_s,
+                    )
                 )
             except MediaRejected as exc:
                 log.info("media from %s refused: %s", turn.incoming.user_id, exc)
@@ -100,9 +113,21 @@ class MediaDesk:
             if row.id is not None:
                 mine.append(row.id)
             if kind == MediaKind.VOICE and row.id is not None:
-                heard = self._transcribe(turn, row.id, item.data, row.mime)
+                data = item.data or read_media(storage=self.storage, media=row)
+                heard = self._transcribe(turn, row.id, data, row.mime)
                 kept.transcript = " ".join(x for x in (kept.transcript, heard) if x)
         return kept
+
+    @staticmethod
+    def _stored(turn: Turn, item: MediaIn) -> MediaFile:
+        """The file the channel stored for this message (it must be this person's)."""
+        try:
+            row = media_file(session=turn.session, media_id=item.stored)
+        except NotFound:
+            row = None
+        if row is None or row.owner_user_id != (turn.user.id or 0):
+            raise MediaRejected("bad_type", item.kind, f"stored media {item.stored} is not theirs")
+        return row
 
     def _transcribe(self, turn: Turn, media_id: int, data: bytes, mime: str) -> str:
         if self.transcriber is None:

@@ -64,6 +64,9 @@ class MediaIn:
     mime: str = ""  # what the channel declared; the content decides
     duration_s: float | None = None  # voice length when the channel says
     name: str = ""  # a document's file name (e.g. achievements.csv)
+    # a photo or voice the channel already stored (store.media id; issue 17: an upload is
+    # stored before its update is queued for a worker, which then gets no bytes)
+    stored: int = 0
 
 
 @dataclass(frozen=True, slots=True)

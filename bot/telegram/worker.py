@@ -23,6 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.app import Services, build_services, outbox_rows
 from bot.background import Background, WakeRelay
+from bot.cluster.channels import channel_of, queued_channels
 from bot.cluster.streams import connect, ensure_groups
 from bot.cluster.worker import StreamWorker
 from bot.ops import update_context
@@ -54,7 +55,7 @@ class TelegramWorker:
         self,
         settings: Settings,
         services: Services,
-        bot: Bot,
+        bot: Bot | None,
         redis: Any,
         *,
         sender: bool = True,
@@ -62,6 +63,7 @@ class TelegramWorker:
     ) -> None:
         self.settings, self.services, self.bot, self.redis = settings, services, bot, redis
         self.dp = create_dispatcher(settings, services, via_outbox=True)
+        self.channels = queued_channels(services, redis)  # the web chat's, WeChat's (issue 17)
         self.consumer = StreamWorker(
             redis,
             self.handle,
@@ -73,12 +75,22 @@ class TelegramWorker:
         self.background = Background(
             services,
             settings.scheduler_interval_seconds,
-            [notifier(bot, services, redis), WakeRelay(redis, services.wake)] if sender else [],
+            ([notifier(bot, services, redis)] if bot is not None else [])
+            + [WakeRelay(redis, services.wake)]
+            if sender
+            else [],
             jobs=jobs,
         )
 
     async def handle(self, fields: dict[bytes, bytes]) -> None:
-        """One queued update through the Dispatcher; returns once its turn committed."""
+        """One queued update through the Dispatcher (or its channel's handler); returns once
+        its turn committed."""
+        if (channel := channel_of(fields)) != CHANNEL:
+            await self.channels[channel].handle(fields)
+            return
+        if self.bot is None:  # not retried for ever: dead-lettered after max_attempts
+            msg = "a Telegram update, but TELEGRAM_BOT_TOKEN is not set"
+            raise ValueError(msg)
         update = Update.model_validate(
             self.bot.session.json_loads(fields[b"u"]), context={"bot": self.bot}
         )
@@ -87,6 +99,12 @@ class TelegramWorker:
     async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:
         """An update that keeps failing: the person gets an apology (once: the handled row
         is written with it), the update goes to the dead-letter stream (the caller)."""
+        if (channel := channel_of(fields)) != CHANNEL:
+            if channel in self.channels:
+                await self.channels[channel].give_up(fields, exc)
+            return
+        if self.bot is None:
+            return
         raw = self.bot.session.json_loads(fields[b"u"])
         update_id, chat = str(raw.get("update_id", "")), fields.get(b"chat", b"").decode()
         with update_context(update_id), self.services.session_factory() as session:
@@ -106,6 +124,8 @@ class TelegramWorker:
             await self.consumer.run(stop)
         finally:
             await self.background.close()
+            for channel in self.channels.values():
+                await channel.close()
 
 
 async def serve_worker(
@@ -125,7 +145,8 @@ async def serve_worker(
 
     await asyncio.to_thread(default_model)  # trained before the first update, not during it
     redis = connect(settings.redis_url)
-    bot = make_bot(settings)
+    # a cluster may serve only the web chat and WeChat: then no Telegram bot
+    bot = make_bot(settings) if settings.telegram_bot_token is not None else None
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -148,7 +169,8 @@ async def serve_worker(
         await worker.run(stop)
     finally:
         await runner.cleanup()
-        await bot.session.close()
+        if bot is not None:
+            await bot.session.close()
         await redis.aclose()
         services.close()
         log.info("tianfu worker %s stopped", worker.consumer.name)

@@ -17,9 +17,11 @@ bodies over the limits 413; bad JSON or a bad action 400, always with a Chinese 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
+import uuid
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -40,13 +42,24 @@ from bot.web.guard import (
 )
 from bot.web.hub import CHANNEL, EventHub
 from dialogs.actions import parse_action
+from dialogs.i18n import t
+from dialogs.media import MediaDesk
 from dialogs.types import Incoming, MediaIn, Outcome, Reply
-from store.media import MediaStorage, may_view_media, media_file, media_kinds
+from store.media import (
+    MediaRejected,
+    MediaStorage,
+    may_view_media,
+    media_file,
+    media_kinds,
+    save_media,
+)
 from store.outbox import OutboxMessage
-from store.users import find_user
+from store.replies import held_replies, take_replies
+from store.users import find_user, get_or_create_user
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.cluster.handoff import Handoff
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +80,8 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
 }
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")  # a page's own id for one request (retries)
+_TEXT_ONLY = {"buttons": [], "source": "", "media": []}
 _SOURCE = re.compile(r"^(?:来源|Source)[：:]\s*(.+)$", re.M)
 Api = Callable[[web.Request, str], Awaitable[web.StreamResponse]]
 
@@ -103,12 +118,13 @@ def row_json(
     row: OutboxMessage, storage: MediaStorage, kinds: dict[int, str] | None = None
 ) -> dict[str, Any]:
     """A queued message for this person, as an event."""
+    source = _SOURCE.search(row.text)
     return {
         "id": row.id,
         "kind": row.kind,
         "text": row.text,
         "buttons": [b for r in row.buttons for b in r],
-        "source": "",
+        "source": source.group(1).strip() if source else "",
         "media": media_json(storage, row.media or [], kinds or {}),
     }
 
@@ -120,8 +136,10 @@ def _static(name: str) -> bytes:
 class WebChat:
     """The routes' state: the cookie signer, the rate limits and the event hub."""
 
-    def __init__(self, services: Services, hub: EventHub) -> None:
+    def __init__(self, services: Services, hub: EventHub, handoff: Handoff | None = None) -> None:
         settings = services.settings
+        self.handoff = handoff  # REDIS_URL: turns run in `tianfu worker` (issue 17)
+        self.wait = settings.web_reply_wait_seconds
         secret = settings.web_secret.get_secret_value() if settings.web_secret else ""
         self.services = services
         self.hub = hub
@@ -245,10 +263,16 @@ class WebChat:
             action = parse_action(wire) if isinstance(wire, str) else None
             if action is None:
                 return _error(400, "这个按钮无法识别，请刷新页面后再点。")
+            if self.handoff is not None:
+                return await self._queued(self.handoff, sid, body.get("id"), {"action": wire})
             outcome = await self.turn(self._incoming(sid, action=action))
         elif isinstance(text, str):
             # the message right after a notice answers it (as in the console)
             ref = self.hub.refs.pop(sid, "")
+            if self.handoff is not None:
+                return await self._queued(
+                    self.handoff, sid, body.get("id"), {"text": text, "ref": ref}
+                )
             outcome = await self.turn(self._incoming(sid, text=text, reply_to_ref=ref))
         else:
             return _error(400, '请求里要有 "text"（文字）或 "action"（按钮）。')
@@ -260,11 +284,13 @@ class WebChat:
         if not request.content_type.startswith("multipart/"):
             return _error(400, "请用表单上传文件（multipart/form-data）。")
         reader = await request.multipart()
-        text, upload = "", None
+        text, upload, rid = "", None, ""
         async for part in reader:
             if not isinstance(part, BodyPartReader):
                 continue
-            if part.name == "text":
+            if part.name == "id":
+                rid = (await part.read_chunk(128)).decode("ascii", errors="replace")
+            elif part.name == "text":
                 text = (await part.read_chunk(MAX_JSON)).decode("utf-8", errors="replace")
             elif part.name == "file" and upload is None:
                 data = bytearray()
@@ -283,8 +309,67 @@ class WebChat:
             kind = "voice"  # phone recorders often label audio as video containers
         else:
             return _error(415, "只能发送照片（jpg、png 等）或语音，这个文件的类型不支持。")
+        if self.handoff is not None:  # stored first: the queued update names the file
+            stored = await asyncio.to_thread(self._store_upload, sid, kind, data, mime)
+            if isinstance(stored, str):
+                return web.json_response({"replies": [{**_TEXT_ONLY, "text": stored}]})
+            media = [{"id": stored, "kind": kind, "mime": mime}]
+            return await self._queued(
+                self.handoff, sid, rid, {"text": text.strip(), "media": media}
+            )
         incoming = self._incoming(sid, text=text.strip(), media=(MediaIn(kind, data, mime),))
         return self._replies(await self.turn(incoming))
+
+    # ---- through the workers (REDIS_URL) -------------------------------------------------------
+    def _store_upload(self, sid: str, kind: str, data: bytes, mime: str) -> int | str:
+        """Store an upload before its update is queued: the media id, or the sentence that
+        refuses it (checked by content, as the assistant would)."""
+        locale = self.services.settings.locale
+        with self.services.session_factory() as session:
+            user = get_or_create_user(session=session, channel=CHANNEL, external_id=sid)
+            try:
+                row = save_media(
+                    session=session,
+                    storage=self.storage,
+                    owner_user_id=user.id or 0,
+                    kind=kind,
+                    data=data,
+                    mime=mime,
+                )
+            except MediaRejected as exc:
+                log.info("web upload from %s refused: %s", sid, exc)
+                mb = f"{self.storage.limit(exc.kind) / 1_000_000:g}"
+                n = self.storage.max_per_need
+                return t(MediaDesk.refusal_key(exc), locale, mb=mb, n=n)
+            return row.id or 0
+
+    async def _queued(
+        self, handoff: Handoff, sid: str, given: Any, payload: dict[str, Any]
+    ) -> web.Response:
+        """Queue this request's update for the workers and answer with its replies when they
+        are ready within WEB_REPLY_WAIT_SECONDS; else 202 (they arrive over /api/events)."""
+        from redis.exceptions import RedisError
+
+        rid = given if isinstance(given, str) and _REQUEST_ID.match(given) else uuid.uuid4().hex
+        update_id = hashlib.sha256(f"{sid}\n{rid}".encode()).hexdigest()[:40]
+        until = handoff.deadline(self.wait)
+        body = {**payload, "sid": sid, "until": until.isoformat()}
+        try:
+            await handoff.queue(update_id, sid, body)
+        except (RedisError, OSError) as exc:
+            log.warning("web chat: request %s not queued, Redis away: %s", rid, exc)
+            return _error(503, "服务正忙，消息没有发出去，请稍后再试。")
+        ids = await handoff.wait(update_id, self.wait)
+        if ids is None:
+            return web.json_response({"replies": [], "id": rid, "pending": True}, status=202)
+        with self.services.session_factory() as session:
+            rows = held_replies(session=session, ids=ids)
+            if not take_replies(session=session, ids=[r.id or 0 for r in rows]):
+                rows = []  # another request for the same id took them (a resent request)
+            media = [m for r in rows for m in r.media or []]
+            kinds = media_kinds(session=session, media_ids=media)
+        replies = [row_json(r, self.storage, kinds) for r in rows]
+        return web.json_response({"replies": replies, "id": rid})
 
     # ---- messages for this person ------------------------------------------------------------
     async def events(self, request: web.Request, sid: str) -> web.StreamResponse:
@@ -357,9 +442,23 @@ class WebChat:
 
 def add_chat(app: web.Application, services: Services) -> None:
     """Mount the web chat on *app*; its event hub starts and stops with the application's
-    background tasks (see bot/web/serve.py)."""
+    background tasks (see bot/web/serve.py). With REDIS_URL the turns go to the workers."""
     hub = EventHub(services.session_factory)
-    chat = WebChat(services, hub)
+    handoff = None
+    settings = services.settings
+    if settings.redis_url:
+        from bot.cluster.handoff import Handoff
+        from bot.cluster.streams import connect
+
+        redis = connect(settings.redis_url)
+        handoff = Handoff(redis, settings.stream_shards, CHANNEL, services.session_factory)
+        background_of(app).add(handoff)
+
+        async def close_redis(_: web.Application) -> None:
+            await redis.aclose()
+
+        app.on_cleanup.append(close_redis)
+    chat = WebChat(services, hub, handoff)
     app[HUB] = hub
     background_of(app).add(hub)
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session
 
-from store.clock import utcnow
+from store.clock import as_utc, utcnow
 from store.outbox import OutboxMessage, mark, pending_for
 from store.push import still_wanted
 
@@ -92,6 +92,7 @@ class EventHub:
         """One pass: each pending row for a connected person goes to their streams."""
         sids = list(self._queues)
         handed = 0
+        now = utcnow()
         for start in range(0, len(sids), 500):
             with self.session_factory() as session:
                 rows = pending_for(
@@ -100,6 +101,8 @@ class EventHub:
                 for row in rows:
                     if row.id in self._handed:
                         continue
+                    if as_utc(row.next_attempt_at) > now:
+                        continue  # held for the request waiting for it (store.replies)
                     if row.kind == "push" and not _wanted(session, row):
                         continue
                     queues = self._queues.get(row.external_id)

@@ -33,6 +33,7 @@ __all__ = [
     "add_wechat",
     "add_wechat_if_configured",
     "start_wechat_sender",
+    "wechat_channel",
     "wechat_configured",
 ]
 
@@ -53,11 +54,54 @@ def add_wechat(
     now: Callable[[], datetime] = utcnow,
     reply_within: float = REPLY_WITHIN,
 ) -> WechatChannel:
-    """Serve the account's server URL at `/wechat` (GET: URL check; POST: messages).
+    """Serve the account's server URL at `/wechat` (GET: URL check; POST: messages). With
+    REDIS_URL the messages' turns run in `tianfu worker` (bot.cluster.handoff).
 
     Args:
         now: the wall-clock time (the 48 h window); tests pass a controllable clock.
         reply_within: seconds a turn may take for a passive reply (WeChat waits 5).
+
+    Raises:
+        SettingsError: WECHAT_TOKEN is not set, or an AES key without WECHAT_APP_ID.
+    """
+    channel = wechat_channel(services, now=now, reply_within=reply_within)
+    settings = services.settings
+    if settings.redis_url:
+        from bot.background import background_of
+        from bot.cluster.handoff import Handoff
+        from bot.cluster.streams import connect
+
+        redis = connect(settings.redis_url)
+        channel.handoff = Handoff(
+            redis, settings.stream_shards, "wechat", services.session_factory
+        )
+        background_of(app).add(channel.handoff)
+
+        async def close_redis(_: web.Application) -> None:
+            await redis.aclose()
+
+        app.on_cleanup.append(close_redis)
+    app[WECHAT] = channel
+    app.router.add_get("/wechat", channel.get)
+    app.router.add_post("/wechat", channel.post)
+
+    async def close(_: web.Application) -> None:
+        for task in list(channel.later):  # slow turns finish and queue their answers
+            with contextlib.suppress(Exception):
+                await task
+        await channel.close()
+
+    app.on_cleanup.append(close)
+    return channel
+
+
+def wechat_channel(
+    services: Services,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    reply_within: float = REPLY_WITHIN,
+) -> WechatChannel:
+    """The account's inbound side (for `/wechat`, or for `tianfu worker`'s queued updates).
 
     Raises:
         SettingsError: WECHAT_TOKEN is not set, or an AES key without WECHAT_APP_ID.
@@ -84,21 +128,9 @@ def add_wechat(
         session_factory=services.session_factory,
         now=now,
     )
-    channel = WechatChannel(
+    return WechatChannel(
         services, Codec(token, aes, settings.wechat_app_id), api, now, reply_within
     )
-    app[WECHAT] = channel
-    app.router.add_get("/wechat", channel.get)
-    app.router.add_post("/wechat", channel.post)
-
-    async def close(_: web.Application) -> None:
-        for task in list(channel.later):  # slow turns finish and queue their answers
-            with contextlib.suppress(Exception):
-                await task
-        await api.close()
-
-    app.on_cleanup.append(close)
-    return channel
 
 
 def add_wechat_if_configured(app: web.Application, services: Services) -> None:

@@ -6,34 +6,46 @@ run the turn, and answer with a passive reply when it is ready within ``reply_wi
 (4.5 s); otherwise answer ``success`` and let the sender deliver the replies through the
 customer-service API when the turn is done. A retry of a message being handled waits for
 the first attempt's answer and gives the same one.
+
+With REDIS_URL (issue 17) the turn runs in `tianfu worker` instead: the message is queued
+(deduplicated on MsgId in Redis, then by the handled row), the worker commits the replies as
+outbox rows held for this request until its deadline (store.replies), and the request takes
+the first message's worth as the passive reply - one conditional UPDATE, so a retry and the
+sender cannot deliver them again - and hands the rest to the sender at once. When the worker
+is not done within ``reply_within`` the answer is ``success`` and the held rows fall due at
+the deadline for the sender, as a slow turn's answer does in one process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import ClientError, web
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.wechat.api import WechatAPI, WechatError
 from bot.wechat.protocol import BadMessage, BadSignature, Codec, WechatMessage
-from bot.wechat.render import Chunk, Item, item_of, pack
+from bot.wechat.render import Chunk, Item, item_of, item_of_json, pack
 from dialogs.actions import Action, parse_action
 from dialogs.i18n import t
 from dialogs.types import Incoming, MediaIn, Outcome
 from store.clock import utcnow
 from store.outbox import block, enqueue_many, is_blocked, unblock
-from store.updates import DONE, claim_update, finish_update, handled_update
+from store.replies import held_replies, record_replies, release_replies, take_replies
+from store.updates import DONE, claim_update, finish_update, handled_update, was_handled
 from store.wechat import CHANNEL, note_inbound, note_sent, offered
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.cluster.handoff import Handoff
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +72,8 @@ class WechatChannel:
         default_factory=weakref.WeakValueDictionary
     )
     turns: int = 0  # turns run (each update once)
+    handoff: Handoff | None = None  # REDIS_URL: turns run in `tianfu worker`
+    channel: ClassVar[str] = CHANNEL
 
     # ---- HTTP ------------------------------------------------------------------------------
     async def get(self, request: web.Request) -> web.Response:
@@ -93,6 +107,11 @@ class WechatChannel:
         if message.kind == "event" and message.event != "subscribe":
             self._event(message)
             return ""
+        if self.handoff is not None:
+            answer = await self._answer_queued(self.handoff, message)
+            if answer is not None:
+                return answer
+            # Redis away: WeChat cannot resend later, so this process handles it as without
         with self.services.session_factory() as s:
             first = claim_update(
                 session=s, channel=CHANNEL, update_id=message.key, chat_id=message.openid
@@ -205,6 +224,119 @@ class WechatChannel:
                 return Incoming(**base, text=message.text, media=(media,), reply_to_ref=ref)
         return None
 
+    # ---- through the workers (REDIS_URL) -----------------------------------------------------
+    async def _answer_queued(self, handoff: Handoff, message: WechatMessage) -> str | None:
+        """Queue *message* for a worker and give the passive reply when its turn committed
+        within ``reply_within`` ("" otherwise); None when Redis cannot take it."""
+        from redis.exceptions import RedisError
+
+        until = handoff.deadline(self.reply_within)
+        payload = {"m": asdict(message), "until": until.isoformat()}
+        try:
+            new = await handoff.queue(message.key, message.openid, payload)
+        except (RedisError, OSError) as exc:
+            log.warning("WeChat message %s not queued, Redis away: %s", message.key, exc)
+            return None
+        if not new:
+            log.info("WeChat retry of %s from %s", message.key, message.openid)
+        ids = await handoff.wait(message.key, self.reply_within)
+        if ids is None:
+            log.info("WeChat turn %s is slow: answering later", message.key)
+            return ""
+        text = self._take_passive(message.openid, ids)
+        if text:
+            await handoff.remember(message.key, text)
+            return text
+        # a retry whose first attempt took the replies: the same answer again
+        return "" if new else await handoff.recall(message.key)
+
+    def _take_passive(self, openid: str, ids: list[int]) -> str:
+        """Take the first message's worth of the held replies as the passive reply (the rest
+        goes to the sender now); "" when there is no text or another request took them."""
+        with self.services.session_factory() as s:
+            rows = held_replies(session=s, ids=ids)
+            texts = [r for r in rows if r.text.strip() or r.buttons]
+            if not texts:
+                if release_replies(session=s, ids=[r.id or 0 for r in rows]):
+                    self.wake.set()
+                return ""
+            items = [item_of_json(r.text, r.buttons) for r in texts]
+            first = pack(items, start=offered(session=s, openid=openid) + 1, max_chunks=1)[0]
+            taken = texts[: first.done]
+            cut = None
+            if first.rest and first.done < len(texts):
+                row = texts[first.done]
+                cut = (row.id or 0, row.text, first.rest)
+            if not take_replies(session=s, ids=[r.id or 0 for r in taken], cut=cut):
+                return ""
+            note_sent(session=s, openid=openid, messages=0, choices=first.choices)
+            took = {r.id for r in taken}
+            rest = [r.id or 0 for r in rows if r.id not in took]
+            if release_replies(session=s, ids=rest):
+                self.wake.set()
+        return first.text
+
+    async def handle(self, fields: dict[bytes, bytes]) -> None:
+        """(In `tianfu worker`) one queued message: the turn, then its replies held for the
+        waiting request and the handled row, committed together; returns once committed."""
+        payload = json.loads(fields[b"u"])
+        message = WechatMessage(**payload["m"])
+        with self.services.session_factory() as s:
+            if was_handled(session=s, channel=CHANNEL, update_id=payload["id"]):
+                return
+            if is_blocked(session=s, channel=CHANNEL, external_id=message.openid):
+                unblock(session=s, channel=CHANNEL, external_id=message.openid)
+            choices, ref = note_inbound(session=s, openid=message.openid, at=self.now())
+        self.wake.set()
+        incoming = await self.incoming(message, choices, ref)
+        services = self.services
+
+        def run() -> bool:
+            with services.session_factory() as session:
+                if incoming is None:
+                    outcome = Outcome()
+                    outcome.say(t("wechat_unsupported", services.settings.locale))
+                else:
+                    outcome = services.assistant.handle(incoming, session=session)
+                services.queue(session, outcome, commit=False)
+                return self._commit_queued(session, payload, outcome)
+
+        self.turns += 1
+        if await asyncio.to_thread(run) and self.handoff is not None:
+            await self.handoff.announce(payload["id"])
+
+    async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:
+        """A queued message that keeps failing: the person gets an apology (once)."""
+        payload = json.loads(fields[b"u"])
+        out = Outcome()
+        out.say(t("error", self.services.settings.locale))
+        with self.services.session_factory() as s:
+            if was_handled(session=s, channel=CHANNEL, update_id=payload["id"]):
+                return
+            done = self._commit_queued(s, {**payload, "until": utcnow().isoformat()}, out)
+        if done and self.handoff is not None:
+            await self.handoff.announce(payload["id"])
+
+    def _commit_queued(self, session: Session, payload: dict[str, Any], outcome: Outcome) -> bool:
+        openid = str(payload["m"]["openid"])
+        record_replies(
+            session=session,
+            channel=CHANNEL,
+            update_id=payload["id"],
+            chat_id=openid,
+            rows=self._rows(openid, _items(outcome), _media(outcome)),
+            until=datetime.fromisoformat(payload["until"]),
+        )
+        try:
+            session.commit()
+        except IntegrityError:  # handled meanwhile by another worker: that one counts
+            session.rollback()
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self.api.close()
+
     # ---- replies ---------------------------------------------------------------------------
     def _passive(self, openid: str, outcome: Outcome) -> str:
         """The first message's worth of the replies, as the passive reply; the rest is
@@ -238,6 +370,11 @@ class WechatChannel:
     def _queue(session: Session, openid: str, items: list[Item], media: list[int]) -> int:
         """Queue *items* for the customer-service API, then one row with the photos and
         voice messages the replies showed."""
+        return enqueue_many(session=session, messages=WechatChannel._rows(openid, items, media))
+
+    @staticmethod
+    def _rows(openid: str, items: list[Item], media: list[int]) -> list[dict[str, Any]]:
+        """Outbox rows for *items*, then one with the photos and voice messages."""
         photos = {
             "channel": CHANNEL,
             "external_id": openid,
@@ -245,22 +382,18 @@ class WechatChannel:
             "media": media,
             "kind": "reply",
         }
-        return enqueue_many(
-            session=session,
-            messages=[
-                {
-                    "channel": CHANNEL,
-                    "external_id": openid,
-                    "text": item.text,
-                    "buttons": [[{"label": lb, "action": a} for lb, a in item.choices]]
-                    if item.choices
-                    else [],
-                    "kind": "reply",
-                }
-                for item in items
-            ]
-            + ([photos] if media else []),
-        )
+        return [
+            {
+                "channel": CHANNEL,
+                "external_id": openid,
+                "text": item.text,
+                "buttons": [[{"label": lb, "action": a} for lb, a in item.choices]]
+                if item.choices
+                else [],
+                "kind": "reply",
+            }
+            for item in items
+        ] + ([photos] if media else [])
 
 
 def _items(outcome: Outcome) -> list[Item]:

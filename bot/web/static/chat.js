@@ -155,7 +155,17 @@
       .then(function () { setBusy(false); });
   }
 
+  // one id per request: a request sent again is then handled once (servers with REDIS_URL)
+  function requestId() {
+    var bytes = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
   function post(payload, shown) {
+    payload.id = requestId();
     if (shown) add({ who: "me", text: shown });
     return request("/api/chat", {
       method: "POST",
@@ -168,6 +178,7 @@
   function upload(file, kind) {
     if (!file) return;
     var data = new FormData();
+    data.append("id", requestId());
     data.append("file", file, file.name || (kind === "voice" ? "voice.webm" : "photo.jpg"));
     var words = box.value.trim();
     if (words) data.append("text", words);
@@ -260,7 +271,9 @@
     events.onmessage = function (ev) {
       var m;
       try { m = JSON.parse(ev.data); } catch (e) { return; }
-      add({ who: "notice", text: m.text, buttons: m.buttons, media: m.media });
+      // a reply that came after its request was answered 202 (REDIS_URL) looks like a reply
+      var who = m.kind === "reply" ? "bot" : "notice";
+      add({ who: who, text: m.text, buttons: m.buttons, source: m.source, media: m.media });
     };
   }
 
