@@ -201,18 +201,23 @@ class Assistant:
             curation=curation,
         )
 
-    def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
+    def handle(
+        self, incoming: Incoming, session: Session | None = None, *, commit: bool = True
+    ) -> Outcome:
         """Process one message or button press; nothing is sent, everything is returned.
 
         *session* is the unit of work of this update when the transport opened one (a
-        per-update middleware); otherwise the assistant opens its own.
+        per-update middleware); otherwise the assistant opens its own. With *commit* False
+        the caller commits the turn (its conversation state included) together with what
+        it adds itself (a Telegram turn: its outbox rows and handled-update row), so a turn
+        is one transaction.
         """
         if session is not None:
-            return self._handle(session, incoming)
+            return self._handle(session, incoming, commit)
         with self.session_factory() as own:
-            return self._handle(own, incoming)
+            return self._handle(own, incoming, commit=True)
 
-    def _handle(self, session: Session, incoming: Incoming) -> Outcome:
+    def _handle(self, session: Session, incoming: Incoming, commit: bool = True) -> Outcome:
         user = get_or_create_user(
             session=session,
             channel=incoming.channel,
@@ -246,6 +251,7 @@ class Assistant:
             channel=incoming.channel,
             external_id=incoming.user_id,
             data=turn.state.to_json(),
+            commit=commit,
         )
         return turn.out
 
