@@ -527,7 +527,7 @@ class Assistant:
         An answer to "what is your name / phone" is personal data the offline path reads
         anyway: it never goes to the model. Known names are hidden from it too.
         """
-        parse = understand(text)
+        parse = turn.understood(text) if turn is not None else understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
         if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or engine.is_control(
@@ -665,7 +665,7 @@ class Assistant:
                 st.offer = None
                 turn.say(turn.t("ok_no_expert"))
                 return True
-            parse = understand(text)
+            parse = turn.understood(text)
             s = parse.slots
             own_problem = s.crops or s.pests or s.category or len(text) > 30
             if (s.places or s.phone) and not own_problem and parse.intent in _ANSWERS_OFFER:
