@@ -34,9 +34,13 @@ FORM = [
 Send = Callable[[int, str], Awaitable[None]]  # (Telegram user id, text) -> handled
 
 
-async def measure(n_updates: int, send: Send) -> dict[str, Any]:
-    """Send *n_updates* texts through *send* (the caller's Dispatcher) and time each."""
+async def measure(
+    n_updates: int, send: Send, statements: Callable[[], int] | None = None
+) -> dict[str, Any]:
+    """Send *n_updates* texts through *send* (the caller's Dispatcher) and time each; with
+    *statements* (SQL statements run so far, commits included) also the mean per turn."""
     timings: dict[str, list[float]] = {"question": [], "form": []}
+    sql: dict[str, int] = {"question": 0, "form": 0}
     # five turns per person: a whole form, and under the per-user throttle
     users = max(1, n_updates // len(FORM))
     started = time.perf_counter()
@@ -47,13 +51,18 @@ async def measure(n_updates: int, send: Send) -> dict[str, Any]:
             kind, text = "question", QUESTIONS[(uid + turn) % len(QUESTIONS)]
         else:
             kind, text = "form", FORM[turn % len(FORM)]
+        before = statements() if statements is not None else 0
         t = time.perf_counter()
         await send(uid, text)
         timings[kind].append((time.perf_counter() - t) * 1000)
+        if statements is not None:
+            sql[kind] += statements() - before
     elapsed = time.perf_counter() - started
     out: dict[str, Any] = {"updates": n_updates, "updates_per_s": round(n_updates / elapsed, 1)}
     for kind, ms in timings.items():
         out[f"{kind}_p50_ms"] = round(percentile(ms, 50), 2)
         out[f"{kind}_p99_ms"] = round(percentile(ms, 99), 2)
+        if statements is not None and ms:
+            out[f"{kind}_sql_per_turn"] = round(sql[kind] / len(ms), 2)
     out["peak_rss_mb"] = round(peak_rss_mb(), 1)
     return out

@@ -136,6 +136,7 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
     import tempfile
 
     from aiogram import Bot
+    from sqlalchemy import event
 
     from bench import bot as bot_bench
     from bot.app import build_services, prepare_knowledge
@@ -157,8 +158,16 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
         async def send(user_id: int, text: str) -> None:
             await driver.send(driver.user(user_id, f"u{user_id}"), text)
 
+        # SQL statements per turn (COMMITs included): what a turn costs the database
+        ran = [0]
+
+        def count(*_: Any) -> None:
+            ran[0] += 1
+
+        event.listen(services.engine, "before_cursor_execute", count)
+        event.listen(services.engine, "commit", count)
         try:
-            return await bot_bench.measure(updates, send)
+            return await bot_bench.measure(updates, send, lambda: ran[0])
         finally:
             await bot.session.close()
             services.close()

@@ -199,18 +199,23 @@ class Assistant:
             curation=curation,
         )
 
-    def handle(self, incoming: Incoming, session: Session | None = None) -> Outcome:
+    def handle(
+        self, incoming: Incoming, session: Session | None = None, *, commit: bool = True
+    ) -> Outcome:
         """Process one message or button press; nothing is sent, everything is returned.
 
         *session* is the unit of work of this update when the transport opened one (a
-        per-update middleware); otherwise the assistant opens its own.
+        per-update middleware); otherwise the assistant opens its own. With *commit* False
+        the caller commits the turn (its conversation state included) together with what
+        it adds itself (a Telegram turn: its outbox rows and handled-update row), so a turn
+        is one transaction.
         """
         if session is not None:
-            return self._handle(session, incoming)
+            return self._handle(session, incoming, commit)
         with self.session_factory() as own:
-            return self._handle(own, incoming)
+            return self._handle(own, incoming, commit=True)
 
-    def _handle(self, session: Session, incoming: Incoming) -> Outcome:
+    def _handle(self, session: Session, incoming: Incoming, commit: bool = True) -> Outcome:
         user = get_or_create_user(
             session=session,
             channel=incoming.channel,
@@ -244,6 +249,7 @@ class Assistant:
             channel=incoming.channel,
             external_id=incoming.user_id,
             data=turn.state.to_json(),
+            commit=commit,
         )
         return turn.out
 
@@ -527,7 +533,7 @@ class Assistant:
         An answer to "what is your name / phone" is personal data the offline path reads
         anyway: it never goes to the model. Known names are hidden from it too.
         """
-        parse = understand(text)
+        parse = turn.understood(text) if turn is not None else understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
         if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or engine.is_control(
@@ -709,7 +715,7 @@ class Assistant:
                 st.offer = None
                 turn.say(turn.t("ok_no_expert"))
                 return True
-            parse = understand(text)
+            parse = turn.understood(text)
             s = parse.slots
             own_problem = s.crops or s.pests or s.category or len(text) > 30
             if (s.places or s.phone) and not own_problem and parse.intent in _ANSWERS_OFFER:

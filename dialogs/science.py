@@ -25,7 +25,7 @@ from retrieval.tokenizer import Tokenize
 from store.feedback import FeedbackSource
 from store.interests import note_interests
 from store.qa import is_qa_doc
-from store.questions import log_question
+from store.questions import add_question
 from store.validation import Region
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def log_answer(
     top = result.top
     region = region or Region()
     try:
-        row = log_question(
+        log_id = add_question(
             session=session,
             question=question,
             answered=result.answered,
@@ -100,7 +100,7 @@ def log_answer(
         # an empty question is not worth a row; the caller still gets the honest no-answer
         log.debug("question not logged: %r", question[:40])
         return result
-    return replace(result, log_id=row.id)
+    return replace(result, log_id=log_id)
 
 
 def render_answer(result: Answer, locale: str = "zh", *, followups: bool = True) -> str:

@@ -33,6 +33,7 @@ _LOAD = select(_TABLE.c.data).where(*_WHO)
 _SAVE = (
     update(_TABLE).where(*_WHO).values(data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
+_INSERT = insert(_TABLE)
 
 
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
@@ -42,18 +43,22 @@ def load_state(*, session: Session, channel: str, external_id: str) -> dict[str,
     return dict(data) if data else {}
 
 
-def save_state(*, session: Session, channel: str, external_id: str, data: dict[str, Any]) -> None:
-    """Replace the saved state (an empty dict clears it) and commit.
+def save_state(
+    *,
+    session: Session,
+    channel: str,
+    external_id: str,
+    data: dict[str, Any],
+    commit: bool = True,
+) -> None:
+    """Replace the saved state (an empty dict clears it); commit unless *commit* is False
+    (a transport's turn commits it once, with the rest of what the turn wrote).
 
     One UPDATE (an INSERT the first time), not a read and a write: this runs every turn.
     """
     values = {"data": dict(data), "updated_at": utcnow()}
-    who = {"channel": channel, "external_id": external_id}
-    done = session.execute(
-        update(_TABLE)
-        .where(_TABLE.c.channel == channel, _TABLE.c.external_id == external_id)
-        .values(**values)
-    )
+    done = session.execute(_SAVE, {"b_channel": channel, "b_external_id": external_id, **values})
     if done.rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(insert(_TABLE).values(**who, **values))
-    session.commit()
+        session.execute(_INSERT, {"channel": channel, "external_id": external_id, **values})
+    if commit:
+        session.commit()

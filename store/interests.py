@@ -10,8 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from store.clock import utcnow
@@ -80,21 +83,27 @@ def note_interests(
         wanted.append((InterestKind.REGION, region_value(region)))
     if not wanted:
         return
-    existing = {
-        (row.kind, row.value): row
-        for row in session.exec(select(Interest).where(Interest.user_id == user_id)).all()
-    }
+    # one upsert for all of them (a question turn does this): new rows weigh 1, others + 1
+    rows = {(kind, value[:100]): None for kind, value in wanted}
     now = utcnow()
-    for kind, value in wanted:
-        row = existing.get((kind, value[:100]))
-        if row is None:
-            session.add(Interest(user_id=user_id, kind=kind, value=value[:100], updated_at=now))
-        else:
-            row.weight += 1
-            row.updated_at = now
-            session.add(row)
+    params = [
+        {"user_id": user_id, "kind": kind, "value": value, "weight": 1, "updated_at": now}
+        for kind, value in rows
+    ]
+    session.execute(_upsert_statement(session.get_bind().dialect.name), params)
     if commit:
         session.commit()
+
+
+@lru_cache(maxsize=4)
+def _upsert_statement(dialect: str) -> Any:
+    table = Interest.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    return stmt.on_conflict_do_update(
+        index_elements=["user_id", "kind", "value"],
+        set_={"weight": table.c.weight + 1, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 def profiles_of(*, session: Session, user_ids: list[int]) -> dict[int, Profile]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, bindparam, insert, text, update
+from sqlalchemy import select as core_select
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import utcnow
@@ -320,8 +321,18 @@ def unblock(*, session: Session, channel: str, external_id: str) -> None:
     session.commit()
 
 
-def is_blocked(*, session: Session, channel: str, external_id: str) -> bool:
-    stmt = select(BlockedChat.id).where(
-        BlockedChat.channel == channel, BlockedChat.external_id == external_id
+# built once: asked on every incoming message (a person who writes again has unblocked us)
+_BLOCKED = BlockedChat.__table__  # type: ignore[attr-defined]
+_IS_BLOCKED = (
+    core_select(_BLOCKED.c.id)
+    .where(
+        _BLOCKED.c.channel == bindparam("b_channel"),
+        _BLOCKED.c.external_id == bindparam("b_external_id"),
     )
-    return session.exec(stmt).first() is not None
+    .limit(1)
+)
+
+
+def is_blocked(*, session: Session, channel: str, external_id: str) -> bool:
+    params = {"b_channel": channel, "b_external_id": external_id}
+    return session.execute(_IS_BLOCKED, params).first() is not None

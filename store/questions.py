@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel
 
 from store import phone
@@ -34,6 +35,28 @@ class QuestionLog(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+def _values(
+    question: str,
+    answered: bool,
+    user_id: int | None,
+    top_hit: str,
+    top_title: str,
+    score: float,
+    region: tuple[str, str, str],
+) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "question": phone.mask(clean_text(question, field="question", max_len=2000)),
+        "answered": answered,
+        "top_hit": top_hit[:128],
+        "top_title": top_title[:256],
+        "score": float(score),
+        "province": region[0],
+        "city": region[1],
+        "county": region[2],
+    }
+
+
 def log_question(
     *,
     session: Session,
@@ -51,19 +74,9 @@ def log_question(
     Phones in the question are masked before it is stored: the gap list (``tianfu kb gaps``,
     the dashboard) shows questions to administrators, who must not see askers' numbers.
     *commit* False: only flushed (it gets its id), for a caller that commits its whole unit
-    of work once (a conversation turn).
+    of work once (a conversation turn; :func:`add_question` is its lighter form).
     """
-    row = QuestionLog(
-        user_id=user_id,
-        question=phone.mask(clean_text(question, field="question", max_len=2000)),
-        answered=answered,
-        top_hit=top_hit[:128],
-        top_title=top_title[:256],
-        score=float(score),
-        province=region[0],
-        city=region[1],
-        county=region[2],
-    )
+    row = QuestionLog(**_values(question, answered, user_id, top_hit, top_title, score, region))
     session.add(row)
     question_logged(
         session,
@@ -77,6 +90,37 @@ def log_question(
     else:
         session.flush()
     return row
+
+
+_INSERT = insert(QuestionLog.__table__)  # type: ignore[attr-defined]
+
+
+def add_question(
+    *,
+    session: Session,
+    question: str,
+    answered: bool,
+    user_id: int | None = None,
+    top_hit: str = "",
+    top_title: str = "",
+    score: float = 0.0,
+    region: tuple[str, str, str] = ("", "", ""),
+    commit: bool = False,
+) -> int:
+    """:func:`log_question` as one INSERT and its rollup count, no ORM object made and
+    flushed (a conversation turn logs its question this way); the new row's id. Not
+    committed unless *commit*: a turn commits its whole unit of work once.
+
+    Raises:
+        ValueError: the question is empty.
+    """
+    values = _values(question, answered, user_id, top_hit, top_title, score, region)
+    values |= {"feedback": 0, "created_at": utcnow()}
+    done = session.execute(_INSERT, values)
+    question_logged(session, region=region, at=values["created_at"], answered=answered)
+    if commit:
+        session.commit()
+    return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
 
 
 def get_question(*, session: Session, question_id: int) -> QuestionLog | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint, delete, update
+from sqlalchemy import UniqueConstraint, bindparam, delete, insert, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -34,17 +35,30 @@ class HandledUpdate(SQLModel, table=True):
     result: str = ""
 
 
+# Core statements built once (no ORM object made and flushed): both run on every update.
+_TABLE = HandledUpdate.__table__  # type: ignore[attr-defined]
+_WAS_HANDLED = (
+    core_select(_TABLE.c.id)
+    .where(_TABLE.c.channel == bindparam("b_channel"), _TABLE.c.update_id == bindparam("b_id"))
+    .limit(1)
+)
+_ADD_HANDLED = insert(_TABLE)
+
+
 def was_handled(*, session: Session, channel: str, update_id: str) -> bool:
-    stmt = select(HandledUpdate.id).where(
-        HandledUpdate.channel == channel, HandledUpdate.update_id == update_id
-    )
-    return session.exec(stmt).first() is not None
+    params = {"b_channel": channel, "b_id": update_id}
+    return session.execute(_WAS_HANDLED, params).first() is not None
 
 
 def add_handled(*, session: Session, channel: str, update_id: str, chat_id: str = "") -> None:
     """Add the row to the caller's transaction (not committed here: the caller commits it with
-    the turn's outbox rows; a second handling of the same update fails on the unique key)."""
-    session.add(HandledUpdate(channel=channel, update_id=update_id, chat_id=chat_id))
+    the turn's outbox rows).
+
+    Raises:
+        IntegrityError: the update was handled meanwhile (the unique key).
+    """
+    row = {"channel": channel, "update_id": update_id, "chat_id": chat_id}
+    session.execute(_ADD_HANDLED, {**row, "handled_at": utcnow(), "status": DONE, "result": ""})
 
 
 def handled_order(*, session: Session, channel: str) -> list[tuple[str, str]]:

@@ -45,7 +45,9 @@ def create_dispatcher(
     handled-update row, and a failing update raises out of ``feed_update`` (nothing is
     committed; the worker does not acknowledge it and tries again) instead of apologising.
     """
-    dp = Dispatcher(services=services)
+    # Conversation state is our own (dialogs.state, persisted per person): aiogram's FSM
+    # middleware would only look up an unused per-chat state on every update.
+    dp = Dispatcher(services=services, disable_fsm=True)
     dp.update.outer_middleware(DedupMiddleware())
     dp.update.outer_middleware(SessionMiddleware(services.session_factory))
     dp.update.outer_middleware(HandledMiddleware(via_outbox=via_outbox))

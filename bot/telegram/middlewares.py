@@ -87,10 +87,10 @@ class HandledMiddleware(BaseMiddleware):
         UPDATES_HANDLED.labels(CHANNEL).inc()
         TURN_SECONDS.labels(CHANNEL).observe(time.perf_counter() - started)
         if not turn.recorded:
-            add_handled(
-                session=session, channel=CHANNEL, update_id=update_id, chat_id=turn.chat_id
-            )
             try:
+                add_handled(
+                    session=session, channel=CHANNEL, update_id=update_id, chat_id=turn.chat_id
+                )
                 session.commit()
             except IntegrityError:  # handled meanwhile elsewhere: that one counts
                 session.rollback()

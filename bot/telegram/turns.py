@@ -81,11 +81,14 @@ async def handle_text(
     """The whole life of a text update: to the assistant, queue for others, reply here."""
     incoming = incoming_from(message, text)
     seen(session, incoming.user_id)
+    # deliver commits the turn: its state, messages for others and handled row at once
     if services.assistant.llm is not None:
         # a turn may wait up to LLM_TIMEOUT for the model: keep the event loop serving others
-        outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
+        outcome = await asyncio.to_thread(
+            services.assistant.handle, incoming, session=session, commit=False
+        )
     else:
-        outcome = services.assistant.handle(incoming, session=session)
+        outcome = services.assistant.handle(incoming, session=session, commit=False)
     await deliver(message, outcome, services, session, turn)
 
 
@@ -129,7 +132,9 @@ async def handle_media(
     media = await tg_media.media_from(message, bot)
     incoming = replace(incoming_from(message, message.caption or ""), media=media)
     seen(session, incoming.user_id)
-    outcome = await asyncio.to_thread(services.assistant.handle, incoming, session=session)
+    outcome = await asyncio.to_thread(
+        services.assistant.handle, incoming, session=session, commit=False
+    )
     await deliver(message, outcome, services, session, turn)
 
 

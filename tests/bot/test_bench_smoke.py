@@ -83,3 +83,19 @@ def test_stats_benchmark_on_postgresql_generates_consistent_needs(pg_engine) -> 
         pg_engine.dispose()
         SQLModel.metadata.drop_all(pg_engine)  # the next tests get every index back
         init_db(pg_engine)
+
+
+def test_bot_benchmark_reports_sql_statements_per_turn_kind() -> None:
+    import asyncio
+
+    from bench import bot as bot_bench
+
+    ran = [0]
+
+    async def send(user_id: int, text: str) -> None:
+        ran[0] += 3 if text in bot_bench.QUESTIONS else 2
+
+    result = asyncio.run(bot_bench.measure(20, send, lambda: ran[0]))
+    assert result["updates"] == 20
+    assert result["question_sql_per_turn"] == 3
+    assert result["form_sql_per_turn"] == 2

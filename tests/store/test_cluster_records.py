@@ -89,8 +89,8 @@ def test_an_update_is_handled_once(session: Session):
     session.commit()
     assert was_handled(session=session, channel="telegram", update_id="7")
     assert not was_handled(session=session, channel="web", update_id="7")
-    add_handled(session=session, channel="telegram", update_id="7", chat_id="42")
     with pytest.raises(IntegrityError):
+        add_handled(session=session, channel="telegram", update_id="7", chat_id="42")
         session.commit()
     session.rollback()
     add_handled(session=session, channel="telegram", update_id="8", chat_id="42")

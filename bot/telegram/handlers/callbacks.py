@@ -40,7 +40,7 @@ def setup() -> Router:
             display_name=user.full_name or str(user.id),
             locale="en" if (user.language_code or "").startswith("en") else "zh",
         )
-        outcome = services.assistant.handle(incoming, session=session)
+        outcome = services.assistant.handle(incoming, session=session, commit=False)
         await deliver(message, outcome, services, session, turn)
 
     return router
