@@ -47,7 +47,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -126,8 +126,15 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "CREATE INDEX IF NOT EXISTS ix_orders_team_id ON orders (team_id)",
         "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER",
     ],
+    # 11 (stats, issue 17): every panel of a regional view from rollups: wait bands and
+    # minutes per region level replace rollup_wait_days; rollup_expert_days is new (all
+    # rebuilt by init_db below); orders by accept time (whether a rollup day is complete)
+    11: [
+        "DROP TABLE IF EXISTS rollup_wait_days",
+        "CREATE INDEX IF NOT EXISTS ix_orders_accepted ON orders (accepted_at)",
+    ],
 }
-ROLLUPS_SINCE = 8  # a database migrated from below this version gets its rollups built
+ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt
 
 
 class SchemaVersion(SQLModel, table=True):

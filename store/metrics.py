@@ -6,7 +6,8 @@ Definitions (DESIGN.md, "Regional indicators"), for a region and a period of nee
   / requesters who posted at least one need;
 - expert supply rate = experts living in the region who accepted at least one order in the
   period / experts registered in the region;
-- median time to accept, resolution rate (needs resolved / needs posted), average rating,
+- median time to accept (each wait truncated to whole minutes: exact to the minute),
+  resolution rate (needs resolved / needs posted), average rating,
   unanswered-question rate (questions the knowledge base could not answer / questions asked),
   the top unmet problem categories and crops (needs that never reached an expert) and the
   unanswered questions themselves (the knowledge gap).
@@ -36,7 +37,7 @@ from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
 from store.orders import Order
 from store.rollup_reads import TOTAL, Days
-from store.rollups import whole_days
+from store.rollups import MINUTE, whole_days
 from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend
 from store.users import User
 from store.validation import Region, child_level, child_regions
@@ -247,7 +248,8 @@ class _Query:
                 .offset((count - 1) // 2)
                 .limit(2 - count % 2)
             )
-            middle = list(self.session.scalars(stmt))
+            # truncated to whole minutes, as the rollups keep them (monotone: same ranks)
+            middle = [v // MINUTE * MINUTE for v in self.session.scalars(stmt)]
             if middle:
                 out[key] = sum(middle) / len(middle)
         return out
@@ -263,6 +265,8 @@ class _Query:
         return self.rows(stmt, u)
 
     def active_experts(self) -> dict[str, Any]:
+        if self.days is not None:
+            return reads.active_experts(self.session, self.region, self.level, self.days)
         u, e, o = USERS.c, EXPERTS.c, ORDERS.c
         # one index probe per expert (orders by expert and accept time), not a scan of orders
         took = (
