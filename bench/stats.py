@@ -150,7 +150,7 @@ def panel_times(session: Session, region: Region) -> dict[str, float]:
             session=session, since=since, until=until, region=region, limit=20
         ),
         "enterprise": lambda: enterprise_figures(
-            session=session, region=region, level=level, since=since, until=until
+            session=session, region=region, level=level, since=since, until=until, days=days
         ),
     }
     out = {}

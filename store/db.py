@@ -127,10 +127,12 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER",
     ],
     # 11 (stats, issue 17): every panel of a regional view from rollups: wait bands and
-    # minutes per region level replace rollup_wait_days; rollup_expert_days is new (all
-    # rebuilt by init_db below); orders by accept time (whether a rollup day is complete)
+    # minutes per region level replace rollup_wait_days; need days count 对接 done (dropped
+    # here, created again and every rollup rebuilt by init_db below); rollup_expert_days and
+    # rollup_kind_days are new; orders by accept time (whether a rollup day is complete)
     11: [
         "DROP TABLE IF EXISTS rollup_wait_days",
+        "DROP TABLE IF EXISTS rollup_need_days",
         "CREATE INDEX IF NOT EXISTS ix_orders_accepted ON orders (accepted_at)",
     ],
 }
@@ -214,7 +216,8 @@ def init_db(engine: Engine) -> int:
                 sql = step if isinstance(step, str) else step[engine.dialect.name]
                 session.execute(text(sql))
             log.info("migrated database schema to version %d", version)
-        if old < ROLLUPS_SINCE:  # perf (issue 17): the indicator rollups of existing records
+        if old < ROLLUPS_SINCE:  # issue 17: the indicator rollups of existing records
+            SQLModel.metadata.create_all(session.connection())  # rollup tables dropped above
             rollups.rebuild(session)
         row.version = SCHEMA_VERSION
         session.add(row)

@@ -343,7 +343,7 @@ def indicators(
     days = reads.usable_days(session, region, since, until) if rollups else None
     query = _Query(session, region, None, since, until, days)
     ind = _indicators(region, TOTAL, _collect(query))
-    _add_enterprise_figures(session, region, None, since, until, ind, [])
+    _add_enterprise_figures(session, region, None, since, until, days, ind, [])
     return ind
 
 
@@ -431,7 +431,7 @@ def region_report(
         total = _summed(region, parts, done["whole"])
     categories, crops = done["unmet"]
     if level is not None:  # issue 18: enterprises and achievements (indicators() has them)
-        _add_enterprise_figures(session, region, level, since, until, total, kids)
+        _add_enterprise_figures(session, region, level, since, until, days, total, kids)
     return RegionReport(
         region=region,
         since=since,
@@ -451,20 +451,21 @@ def _add_enterprise_figures(
     level: str | None,
     since: datetime,
     until: datetime,
+    days: Days | None,
     total: Indicators,
     children: list[Indicators],
 ) -> None:
     """Fill the issue-18 figures: the region's own from one ungrouped pass (distinct
     requesters do not add up from children), the children's from one grouped pass."""
     whole = enterprise_figures(
-        session=session, region=region, level=None, since=since, until=until
+        session=session, region=region, level=None, since=since, until=until, days=days
     )
     for name, value in whole.get(TOTAL, {}).items():
         setattr(total, name, value)
     if level is None or not children:
         return
     rows = enterprise_figures(
-        session=session, region=region, level=level, since=since, until=until
+        session=session, region=region, level=level, since=since, until=until, days=days
     )
     for child in children:
         for name, value in rows.get(getattr(child.region, level), {}).items():

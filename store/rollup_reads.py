@@ -19,6 +19,7 @@ from sqlmodel import Session
 from store.clock import as_utc
 from store.rollups import (
     EXPERT_DAYS,
+    KIND_DAYS,
     MINUTE,
     NEED_DAYS,
     NEEDS,
@@ -105,6 +106,33 @@ def requesters(
     for key, served, count in session.execute(_grouped(stmt, REQUESTER_DAYS, level, c.served)):
         out.setdefault(key, [0, 0])[1 if served else 0] += int(count or 0)
     return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def requesters_by_kind(
+    session: Session, region: Region, level: str | None, days: Days
+) -> list[tuple[str, str, int, int]]:
+    """(key, requester kind, requesters with a need in the period, those served)."""
+    c = KIND_DAYS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(KIND_DAYS, level), c.kind, c.served, func.sum(c.requesters)).where(
+        c.level == depth, c.prev_day < days[0], *_within(KIND_DAYS, region, days)
+    )
+    out: dict[tuple[str, str], list[int]] = {}
+    for key, kind, served, count in session.execute(
+        _grouped(stmt, KIND_DAYS, level, c.kind, c.served)
+    ):
+        out.setdefault((key, kind), [0, 0])[1 if served else 0] += int(count or 0)
+    return [(key, kind, asked, served) for (key, kind), (asked, served) in out.items() if asked]
+
+
+def dockings(session: Session, region: Region, level: str | None, days: Days) -> dict[str, int]:
+    """Per key: 对接 requests posted in the period that were resolved."""
+    c = NEED_DAYS.c
+    stmt = select(_key(NEED_DAYS, level), func.sum(c.docked)).where(
+        *_within(NEED_DAYS, region, days)
+    )
+    rows = session.execute(_grouped(stmt, NEED_DAYS, level))
+    return {key: int(count) for key, count in rows if count}
 
 
 def needs_rows(

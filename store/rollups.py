@@ -5,7 +5,7 @@ thousands of small rows instead of millions of needs (store.rollup_reads reads t
 Tables (region = province, city, county as on the need; day = the UTC day it was posted):
 
 - ``rollup_need_days`` (region, day, requester kind): needs, accepted, resolved, unmet, rating
-  sum and count - figures that add up across counties and days;
+  sum and count, 对接 resolved - figures that add up across counties and days;
 - ``rollup_wait_bands`` (level, region cut to that level, day, band) and
   ``rollup_wait_minutes`` (level, region, day, band, whole minutes): accepted needs per band
   of time to accept, then per whole minute (each wait truncated to the minute: the median's
@@ -23,7 +23,8 @@ Tables (region = province, city, county as on the need; day = the UTC day it was
 - ``rollup_expert_days`` (level, region cut to that level, day, previous day): experts
   (a user with an expert profile, counted where the user lives) chained over the days they
   accepted an order, as requesters are: an expert is active in [s, u) once, on their first
-  accepting day in it.
+  accepting day in it;
+- ``rollup_kind_days``: the requester chains once more per requester kind (issue 18).
 
 Every change goes through `tracking`: it locks the users concerned, reads what their needs
 (as requester) and their accepted orders (as expert) contributed before and after the
@@ -106,6 +107,7 @@ class NeedDay(_Region, table=True):
     unmet: int = 0
     rating_sum: int = 0
     rating_count: int = 0
+    docked: int = 0  # 对接 requests (needs on an achievement) resolved
 
 
 class WaitBand(_Region, table=True):
@@ -182,6 +184,33 @@ class RequesterDay(_Region, table=True):
     requesters: int = 0
 
 
+class KindDay(_Region, table=True):
+    """As RequesterDay, per requester kind (enterprise, individual): issue 18's acquisition
+    rates by kind. A requester with needs of both kinds is in both chains."""
+
+    __tablename__ = "rollup_kind_days"
+    __table_args__ = (
+        Index(
+            "ix_rollup_kind_days_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "prev_day",
+            "served",
+            "kind",
+            "requesters",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    prev_day: date = Field(primary_key=True)
+    served: bool = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    requesters: int = 0
+
+
 class QuestionDay(_Region, table=True):
     __tablename__ = "rollup_question_days"
 
@@ -216,7 +245,7 @@ def _table(model: type[SQLModel]) -> Table:
 NEED_DAYS, UNMET_DAYS = _table(NeedDay), _table(UnmetDay)
 WAIT_BANDS, WAIT_MINUTES = _table(WaitBand), _table(WaitMinute)
 REQUESTER_DAYS, QUESTION_DAYS = _table(RequesterDay), _table(QuestionDay)
-EXPERT_DAYS = _table(ExpertDay)
+EXPERT_DAYS, KIND_DAYS = _table(ExpertDay), _table(KindDay)
 NEEDS, USERS = _table(Need), _table(User)
 TABLES = (
     NEED_DAYS,
@@ -224,6 +253,7 @@ TABLES = (
     WAIT_MINUTES,
     UNMET_DAYS,
     REQUESTER_DAYS,
+    KIND_DAYS,
     QUESTION_DAYS,
     EXPERT_DAYS,
 )
@@ -270,6 +300,7 @@ _FACTS = (
     NEEDS.c.accept_seconds,
     NEEDS.c.category,
     NEEDS.c.crop,
+    NEEDS.c.achievement_id,
 )
 
 
@@ -293,6 +324,7 @@ def contribution(needs: Iterable[Any], cells: Cells | None = None) -> Cells:
     """The rollup cells one requester's needs (rows of `_FACTS`) make up (added to *cells*)."""
     cells = {} if cells is None else cells
     chains: dict[tuple[int, tuple[str, str, str], bool], set[date]] = defaultdict(set)
+    kinds: dict[tuple[int, tuple[str, str, str], bool, str], set[date]] = defaultdict(set)
     for n in needs:
         day = utc_day(n.created_at)
         region = (n.province, n.city, n.county)
@@ -308,6 +340,7 @@ def contribution(needs: Iterable[Any], cells: Cells | None = None) -> Cells:
             unmet=unmet,
             rating_sum=n.rating if rated else 0,
             rating_count=rated,
+            docked=n.achievement_id is not None and n.resolved_at is not None,
         )
         if unmet:
             _add(cells, UNMET_DAYS, (*region, day, n.category, n.crop), unmet=1)
@@ -315,14 +348,18 @@ def contribution(needs: Iterable[Any], cells: Cells | None = None) -> Cells:
         for level in range(len(LEVELS)):
             place = cut(region, level)
             chains[(level, place, False)].add(day)
+            kinds[(level, place, False, n.requester_kind)].add(day)
             if n.accepted_at is not None:
                 chains[(level, place, True)].add(day)
+                kinds[(level, place, True, n.requester_kind)].add(day)
             if wait is not None:
                 band = wait_band(wait)
                 _add(cells, WAIT_BANDS, (*place, day, level, band), accepted=1)
                 _add(cells, WAIT_MINUTES, (*place, day, level, band, wait // MINUTE), accepted=1)
     for (level, region, served), days in chains.items():
         _chain(cells, REQUESTER_DAYS, "requesters", (level, region, served), days)
+    for key, days in kinds.items():
+        _chain(cells, KIND_DAYS, "requesters", key, days)
     return cells
 
 
@@ -470,27 +507,38 @@ def _levels(region: list[Any]) -> Iterator[tuple[int, list[Any]]]:
 
 
 def _chains(
-    people: Any, region: list[Any], day: Any, level: int, where: Any = None, *extra: Any
+    people: Any,
+    region: list[Any],
+    day: Any,
+    level: int,
+    where: Any = None,
+    served: bool | None = None,
+    kind: Any = None,
 ) -> Any:
-    """SELECT the rows of a chain table at *level*: each person's distinct (region, day), the
-    person's previous day, counted (keys, then the count, in column order)."""
-    days = select(people, *region, day).distinct()
+    """SELECT the rows of a chain table at *level*: each person's distinct (region, day[,
+    kind]), the person's previous day, counted (keys, then the count, in column order)."""
+    kinds = [kind.label("kind")] if kind is not None else []
+    days = select(people, *region, day, *kinds).distinct()
     if where is not None:
         days = days.where(where)
     d = days.subquery()
     place = [d.c.province, d.c.city, d.c.county]
+    split = [d.c.kind] if kinds else []
     chain = select(
         *place,
         d.c.day,
+        *split,
         func.lag(d.c.day)
-        .over(partition_by=[d.c[people.name], *place], order_by=d.c.day)
+        .over(partition_by=[d.c[people.name], *place, *split], order_by=d.c.day)
         .label("prev"),
     ).subquery()
     prev = func.coalesce(chain.c.prev, literal(NO_DAY, Date))
     at = [chain.c.province, chain.c.city, chain.c.county, chain.c.day]
+    flag = [literal(served).label("served")] if served is not None else []
+    split = [chain.c.kind] if kinds else []
     return select(
-        *at, literal(level).label("level"), prev.label("prev_day"), *extra, func.count()
-    ).group_by(*at, prev)
+        *at, literal(level).label("level"), prev.label("prev_day"), *flag, *split, func.count()
+    ).group_by(*at, prev, *split)
 
 
 def recompute(session: Session) -> dict[Table, Any]:
@@ -501,7 +549,7 @@ def recompute(session: Session) -> dict[Table, Any]:
     region = [n.province, n.city, n.county]
     band = band_of(n.accept_seconds).label("band")
     minutes = minutes_of(n.accept_seconds).label("minutes")
-    bands, minute_rows, requester_rows, expert_rows = [], [], [], []
+    bands, minute_rows, requester_rows, kind_rows, expert_rows = [], [], [], [], []
     for level, kept in _levels(region):
         lv = literal(level).label("level")
         waited = n.accept_seconds.isnot(None)
@@ -515,8 +563,10 @@ def recompute(session: Session) -> dict[Table, Any]:
         )
         for served in (False, True):
             where = n.accepted_at.isnot(None) if served else None
-            flag = literal(served).label("served")
-            requester_rows.append(_chains(n.requester_id, kept, day, level, where, flag))
+            requester_rows.append(_chains(n.requester_id, kept, day, level, where, served))
+            kind_rows.append(
+                _chains(n.requester_id, kept, day, level, where, served, n.requester_kind)
+            )
     out: dict[Table, Any] = {
         NEED_DAYS: select(
             *region,
@@ -528,6 +578,7 @@ def recompute(session: Session) -> dict[Table, Any]:
             func.sum(case((n.status.in_(UNMET), 1), else_=0)),
             func.coalesce(func.sum(n.rating), 0),
             func.count(n.rating),
+            func.count(case((n.achievement_id.isnot(None), n.resolved_at))),
         ).group_by(*region, day, n.requester_kind),
         WAIT_BANDS: union_all(*bands),
         WAIT_MINUTES: union_all(*minute_rows),
@@ -535,6 +586,7 @@ def recompute(session: Session) -> dict[Table, Any]:
         .where(n.status.in_(UNMET))
         .group_by(*region, day, n.category, n.crop),
         REQUESTER_DAYS: union_all(*requester_rows),
+        KIND_DAYS: union_all(*kind_rows),
     }
     q = question_table().c
     qday = day_of(session, q.created_at).label("day")
