@@ -37,7 +37,7 @@ Seed = Callable[[Engine, int], dict[str, int]]
 # per-record path (periods that are not whole days) and the bot, not these views.
 VIEW_INDEXES = {
     "needs": {n for n in METRICS_INDEXES if n.endswith(("_wait", "_time"))},
-    "orders": {"ix_orders_expert_accepted"},
+    "orders": {"ix_orders_expert_accepted", "ix_orders_accepted"},
     "question_log": {"ix_question_log_region", "ix_question_log_answered"},
     "users": {"ix_users_province", "ix_users_city", "ix_users_county"},
 }
