@@ -129,11 +129,13 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     # 11 (stats, issue 17): every panel of a regional view from rollups: wait bands and
     # minutes per region level replace rollup_wait_days; need days count 对接 done (dropped
     # here, created again and every rollup rebuilt by init_db below); rollup_expert_days and
-    # rollup_kind_days are new; orders by accept time (whether a rollup day is complete)
+    # rollup_kind_days, rollup_expert_registrations are new; orders by accept time and expert
+    # profiles by creation time (whether a rollup day is complete)
     11: [
         "DROP TABLE IF EXISTS rollup_wait_days",
         "DROP TABLE IF EXISTS rollup_need_days",
         "CREATE INDEX IF NOT EXISTS ix_orders_accepted ON orders (accepted_at)",
+        "CREATE INDEX IF NOT EXISTS ix_expert_profiles_created_at ON expert_profiles (created_at)",
     ],
 }
 ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt

@@ -35,7 +35,8 @@ class ExpertProfile(ExpertProfileBase, table=True):
     )
     rating_count: int = Field(default=0)
     rating_sum: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow)
+    # whether a day of the registered-experts rollup is complete (store.rollup_reads)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @property

@@ -255,6 +255,8 @@ class _Query:
         return out
 
     def experts(self) -> dict[str, Any]:
+        if self.days is not None:
+            return reads.experts(self.session, self.region, self.level, self.days)
         u = USERS.c
         e = EXPERTS.c
         stmt = (

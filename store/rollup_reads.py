@@ -24,11 +24,13 @@ from store.rollups import (
     NEED_DAYS,
     NEEDS,
     QUESTION_DAYS,
+    REGISTRATIONS,
     REQUESTER_DAYS,
     UNMET_DAYS,
     WAIT_BANDS,
     WAIT_MINUTES,
     day_range,
+    expert_table,
     midnight,
     order_table,
     question_table,
@@ -76,7 +78,13 @@ def usable_days(session: Session, region: Region, since: datetime, until: dateti
     taken = session.execute(
         select(o.id).where(o.accepted_at >= as_utc(until), o.accepted_at < end).limit(1)
     ).first()
-    return None if taken is not None else days
+    if taken is not None:
+        return None
+    e = expert_table().c  # and registered experts their profiles by creation time
+    made = session.execute(
+        select(e.id).where(e.created_at >= as_utc(until), e.created_at < end).limit(1)
+    ).first()
+    return None if made is not None else days
 
 
 def _key(table: Table, level: str | None) -> ColumnElement[Any]:
@@ -205,6 +213,19 @@ def _minute_at(
             return int(minutes) * MINUTE
     msg = f"rank {rank} beyond the minute rows of band {band} in {region}"
     raise LookupError(msg)
+
+
+def experts(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[str, int]]:
+    """As store.metrics._Query.experts: per key (key, experts registered before the end)."""
+    c = REGISTRATIONS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(REGISTRATIONS, level), func.sum(c.experts)).where(
+        c.level == depth, *region.within(c), c.day < days[1]
+    )
+    rows = session.execute(_grouped(stmt, REGISTRATIONS, level))
+    return {key: (key, int(count)) for key, count in rows if count}
 
 
 def active_experts(

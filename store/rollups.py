@@ -24,6 +24,7 @@ Tables (region = province, city, county as on the need; day = the UTC day it was
   (a user with an expert profile, counted where the user lives) chained over the days they
   accepted an order, as requesters are: an expert is active in [s, u) once, on their first
   accepting day in it;
+- ``rollup_expert_registrations`` (level, region, day): expert profiles made that day;
 - ``rollup_kind_days``: the requester chains once more per requester kind (issue 18).
 
 Every change goes through `tracking`: it locks the users concerned, reads what their needs
@@ -184,6 +185,27 @@ class RequesterDay(_Region, table=True):
     requesters: int = 0
 
 
+class ExpertRegistration(_Region, table=True):
+    """Expert profiles by the day they were made, where the expert lives, per level: the
+    registered experts of a region up to a day are the sum of its rows before that day."""
+
+    __tablename__ = "rollup_expert_registrations"
+    __table_args__ = (
+        Index(
+            "ix_rollup_expert_registrations_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "experts",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    experts: int = 0
+
+
 class KindDay(_Region, table=True):
     """As RequesterDay, per requester kind (enterprise, individual): issue 18's acquisition
     rates by kind. A requester with needs of both kinds is in both chains."""
@@ -246,6 +268,7 @@ NEED_DAYS, UNMET_DAYS = _table(NeedDay), _table(UnmetDay)
 WAIT_BANDS, WAIT_MINUTES = _table(WaitBand), _table(WaitMinute)
 REQUESTER_DAYS, QUESTION_DAYS = _table(RequesterDay), _table(QuestionDay)
 EXPERT_DAYS, KIND_DAYS = _table(ExpertDay), _table(KindDay)
+REGISTRATIONS = _table(ExpertRegistration)
 NEEDS, USERS = _table(Need), _table(User)
 TABLES = (
     NEED_DAYS,
@@ -256,6 +279,7 @@ TABLES = (
     KIND_DAYS,
     QUESTION_DAYS,
     EXPERT_DAYS,
+    REGISTRATIONS,
 )
 
 
@@ -370,8 +394,10 @@ def expert_contribution(expert: Any, days: Iterable[date], cells: Cells) -> Cell
         return cells
     region = (expert.province, expert.city, expert.county)
     chain = set(days)
+    registered = utc_day(expert.created_at)
     for level in range(len(LEVELS)):
         _chain(cells, EXPERT_DAYS, "experts", (level, cut(region, level)), chain)
+        _add(cells, REGISTRATIONS, (*cut(region, level), registered, level), experts=1)
     return cells
 
 
@@ -386,7 +412,7 @@ def _cells(session: Session, user_ids: list[int]) -> Cells:
     for user_id in user_ids:
         contribution(_facts(session, user_id), cells)
         expert = session.execute(
-            select(USERS.c.province, USERS.c.city, USERS.c.county)
+            select(USERS.c.province, USERS.c.city, USERS.c.county, profiles.created_at)
             .join(expert_table(), profiles.user_id == USERS.c.id)
             .where(USERS.c.id == user_id)
         ).first()
@@ -612,6 +638,15 @@ def recompute(session: Session) -> dict[Table, Any]:
     for level, kept in _levels([t.province, t.city, t.county]):
         expert_rows.append(_chains(t.expert_id, kept, tday, level))
     out[EXPERT_DAYS] = union_all(*expert_rows)
+    rday = day_of(session, e.created_at).label("day")
+    registered = []
+    for level, kept in _levels([u.province, u.city, u.county]):
+        registered.append(
+            select(*kept, rday, literal(level).label("level"), func.count())
+            .select_from(expert_table().join(USERS, u.id == e.user_id))
+            .group_by(*kept, rday)
+        )
+    out[REGISTRATIONS] = union_all(*registered)
     return out
 
 

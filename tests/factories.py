@@ -86,6 +86,8 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
             "DROP TABLE rollup_wait_minutes",
             "DROP TABLE rollup_expert_days",
             "DROP TABLE rollup_kind_days",
+            "DROP TABLE rollup_expert_registrations",
+            "DROP INDEX ix_expert_profiles_created_at",
             "ALTER TABLE rollup_need_days DROP COLUMN docked",
             "DROP INDEX ix_orders_accepted",
             "DROP TABLE IF EXISTS rollup_wait_days",  # left by a test that stopped midway

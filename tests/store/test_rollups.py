@@ -35,6 +35,8 @@ def test_every_move_keeps_the_rollups_exact(session: Session) -> None:
     (open and taken) and expire: the rollups never differ from a recount."""
     x = expert(session, CUIPING, "专家甲")
     y = expert(session, HEJIANG, "专家乙")
+    session.commit()  # expert() dates the profiles after making them: recount
+    check(session, repair=True)
     a = person(session, CUIPING, "农户甲")
     b = person(session, HEJIANG, "农户乙")
     from tests.factories import need_in
@@ -162,18 +164,22 @@ def test_experts_moving_registering_and_merging_keep_the_rollups_exact(
     order_id = need(world, person(world, HEJIANG, "农户庚"), HEJIANG, T0 + timedelta(hours=30))
     o.accept(session=world, order_id=order_id, expert=z, now=T0 + timedelta(hours=31))
     check(world, repair=True)  # need() too dates its need after posting it
-    before = active(LUZHOU)
+    before_active = active(LUZHOU)
+    before = region_report(session=world, region=SICHUAN, since=since, until=until).total
     world.refresh(z)  # the check's rollback expired it
     update_user(session=world, user=z, province="四川省", city="泸州市", county="合江县")
     assert check(world) == []
-    assert active(LUZHOU) == before + 1
+    assert active(LUZHOU) == before_active + 1
     # a requester who becomes an expert, then is joined into an expert with accepted orders
     w = person(world, LUZHOU, "农户辛")
     upsert_expert_profile(session=world, user=w, profile_in=ExpertProfileCreate(fields=["果树"]))
     assert check(world) == []
     merge_users(session=world, keep_id=w.id or 0, gone_id=z.id or 0)
     assert check(world) == []
-    assert active(LUZHOU) == before + 1
+    assert active(LUZHOU) == before_active + 1
+    after = region_report(session=world, region=SICHUAN, since=since, until=until).total
+    # z's profile went with z (w keeps theirs, made after the period): one expert fewer
+    assert after.experts == before.experts - 1
 
 
 def test_a_median_time_to_accept_is_exact_to_the_minute(session: Session) -> None:
