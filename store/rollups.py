@@ -66,7 +66,6 @@ from sqlmodel import Field, Session, SQLModel
 from store.clock import as_utc
 from store.lifecycle import UNMET_STATUSES
 from store.needs import Need
-from store.users import User
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +268,7 @@ WAIT_BANDS, WAIT_MINUTES = _table(WaitBand), _table(WaitMinute)
 REQUESTER_DAYS, QUESTION_DAYS = _table(RequesterDay), _table(QuestionDay)
 EXPERT_DAYS, KIND_DAYS = _table(ExpertDay), _table(KindDay)
 REGISTRATIONS = _table(ExpertRegistration)
-NEEDS, USERS = _table(Need), _table(User)
+NEEDS = _table(Need)
 TABLES = (
     NEED_DAYS,
     WAIT_BANDS,
@@ -408,13 +407,13 @@ def _facts(session: Session, requester_id: int) -> list[Any]:
 def _cells(session: Session, user_ids: list[int]) -> Cells:
     """What *user_ids* contribute to the rollups: their needs, their accepted orders."""
     cells: Cells = {}
-    profiles, orders = expert_table().c, order_table().c
+    profiles, orders, users = expert_table().c, order_table().c, user_table()
     for user_id in user_ids:
         contribution(_facts(session, user_id), cells)
         expert = session.execute(
-            select(USERS.c.province, USERS.c.city, USERS.c.county, profiles.created_at)
-            .join(expert_table(), profiles.user_id == USERS.c.id)
-            .where(USERS.c.id == user_id)
+            select(users.c.province, users.c.city, users.c.county, profiles.created_at)
+            .join(expert_table(), profiles.user_id == users.c.id)
+            .where(users.c.id == user_id)
         ).first()
         if expert is not None:
             taken = select(orders.accepted_at).where(
@@ -461,13 +460,14 @@ def apply_difference(session: Session, before: Cells, after: Cells) -> int:
 
 def _lock(session: Session, user_id: int) -> None:
     """Serialise rollup changes per user (their chains of days are read, then written)."""
+    users = user_table()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            select(USERS.c.id).where(USERS.c.id == user_id).with_for_update(key_share=True)
+            select(users.c.id).where(users.c.id == user_id).with_for_update(key_share=True)
         )
     else:  # SQLite: any write takes the database's write lock for the rest of the transaction
         session.execute(
-            USERS.update().where(USERS.c.id == user_id).values(created_at=USERS.c.created_at)
+            users.update().where(users.c.id == user_id).values(created_at=users.c.created_at)
         )
 
 
@@ -497,6 +497,11 @@ def question_logged(
 def question_table() -> Table:
     # store.questions imports this module to count its rows: its table is found by name
     return SQLModel.metadata.tables["question_log"]
+
+
+def user_table() -> Table:
+    # store.users imports this module (an expert's region changes): found by name
+    return SQLModel.metadata.tables["users"]
 
 
 def expert_table() -> Table:
@@ -625,10 +630,11 @@ def recompute(session: Session) -> dict[Table, Any]:
         func.sum(case((q.answered.is_(False), 1), else_=0)),
     ).group_by(q.province, q.city, q.county, qday)
     # experts: where the expert lives, over the days of the orders they hold accepted
-    o, u, e = order_table().c, USERS.c, expert_table().c
+    users = user_table()
+    o, u, e = order_table().c, users.c, expert_table().c
     taken = (
         select(o.expert_id, u.province, u.city, u.county, o.accepted_at)
-        .join(USERS, u.id == o.expert_id)
+        .join(users, u.id == o.expert_id)
         .join(expert_table(), e.user_id == u.id)
         .where(o.accepted_at.isnot(None))
         .subquery()
@@ -643,7 +649,7 @@ def recompute(session: Session) -> dict[Table, Any]:
     for level, kept in _levels([u.province, u.city, u.county]):
         registered.append(
             select(*kept, rday, literal(level).label("level"), func.count())
-            .select_from(expert_table().join(USERS, u.id == e.user_id))
+            .select_from(expert_table().join(users, u.id == e.user_id))
             .group_by(*kept, rday)
         )
     out[REGISTRATIONS] = union_all(*registered)
