@@ -8,18 +8,24 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from bench.measure import peak_rss_mb
+from store import rollup_reads as reads
+from store.clock import utcnow
 from store.db import init_db, make_engine, make_session_factory
-from store.metrics import region_report
+from store.ent_metrics import enterprise_figures
+from store.feedback import knowledge_gaps
+from store.metrics import _Query, region_report
 from store.needs import METRICS_INDEXES
-from store.rollups import rebuild
-from store.validation import Region
+from store.rollups import rebuild, whole_days
+from store.trends import unmet_top, weekly_trend
+from store.validation import Region, child_level, child_regions
 
 VIEWS = {"province": Region("四川省"), "city": Region("四川省", "成都市")}
 # (engine, needs) -> the counts written: needs, experts, requesters, questions
@@ -31,7 +37,7 @@ Seed = Callable[[Engine, int], dict[str, int]]
 # per-record path (periods that are not whole days) and the bot, not these views.
 VIEW_INDEXES = {
     "needs": {n for n in METRICS_INDEXES if n.endswith(("_wait", "_time"))},
-    "orders": {"ix_orders_expert_accepted"},
+    "orders": {"ix_orders_expert_accepted", "ix_orders_accepted"},
     "question_log": {"ix_question_log_region", "ix_question_log_answered"},
     "users": {"ix_users_province", "ix_users_city", "ix_users_county"},
 }
@@ -101,9 +107,59 @@ def run(
                 "children": len(report.children),
                 "needs_in_view": report.total.needs,
             }
+            with factory() as session:
+                out[f"{name}_panels_s"] = panel_times(session, region)
         out["peak_rss_mb"] = round(peak_rss_mb(), 1)
         engine.dispose()
         return out
+
+
+def panel_times(session: Session, region: Region) -> dict[str, float]:
+    """Seconds of each panel of the view of *region*, one after the other on one connection
+    (the view itself runs them two at a time): what each costs, not the view's wall time."""
+    until = utcnow()
+    since = whole_days(until=until) - timedelta(weeks=12)
+    children = child_regions(region)
+    level = child_level(children)
+    days = reads.usable_days(session, region, since, until)
+    parts = _Query(session, region, level, since, until, days)
+    whole = _Query(session, region, None, since, until, days)
+    needs: dict[str, Any] = {}
+
+    def needs_panel() -> None:
+        needs.update(parts.needs())
+
+    panels: dict[str, Callable[[], Any]] = {
+        "needs": needs_panel,
+        "median": lambda: parts.median_accept({k: int(r[4] or 0) for k, r in needs.items()}),
+        "experts": parts.experts,
+        "active_experts": parts.active_experts,
+        "questions": parts.questions,
+        "whole": whole.whole,
+        "unmet": lambda: (
+            reads.unmet_top(session, region, days)
+            if days
+            else unmet_top(session=session, region=region, since=since, until=until)
+        ),
+        "weekly": lambda: (
+            reads.weekly_trend(session, region, since, until, days)
+            if days
+            else weekly_trend(session=session, region=region, since=since, until=until)
+        ),
+        "gaps": lambda: knowledge_gaps(
+            session=session, since=since, until=until, region=region, limit=20
+        ),
+        "enterprise": lambda: enterprise_figures(
+            session=session, region=region, level=level, since=since, until=until, days=days
+        ),
+    }
+    out = {}
+    for name, panel in panels.items():
+        t0 = time.perf_counter()
+        panel()
+        out[name] = round(time.perf_counter() - t0, 3)
+    out["rollup_days"] = days is not None
+    return out
 
 
 def _drop_metrics_indexes(engine: Engine) -> list[tuple[str, str, tuple[str, ...]]]:

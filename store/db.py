@@ -47,7 +47,7 @@ from store.needs import METRICS_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -126,8 +126,19 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "CREATE INDEX IF NOT EXISTS ix_orders_team_id ON orders (team_id)",
         "ALTER TABLE order_notifications ADD COLUMN team_id INTEGER",
     ],
+    # 11 (stats, issue 17): every panel of a regional view from rollups: wait bands and
+    # minutes per region level replace rollup_wait_days; need days count 对接 done (dropped
+    # here, created again and every rollup rebuilt by init_db below); rollup_expert_days and
+    # rollup_kind_days, rollup_expert_registrations are new; orders by accept time and expert
+    # profiles by creation time (whether a rollup day is complete)
+    11: [
+        "DROP TABLE IF EXISTS rollup_wait_days",
+        "DROP TABLE IF EXISTS rollup_need_days",
+        "CREATE INDEX IF NOT EXISTS ix_orders_accepted ON orders (accepted_at)",
+        "CREATE INDEX IF NOT EXISTS ix_expert_profiles_created_at ON expert_profiles (created_at)",
+    ],
 }
-ROLLUPS_SINCE = 8  # a database migrated from below this version gets its rollups built
+ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -207,7 +218,8 @@ def init_db(engine: Engine) -> int:
                 sql = step if isinstance(step, str) else step[engine.dialect.name]
                 session.execute(text(sql))
             log.info("migrated database schema to version %d", version)
-        if old < ROLLUPS_SINCE:  # perf (issue 17): the indicator rollups of existing records
+        if old < ROLLUPS_SINCE:  # issue 17: the indicator rollups of existing records
+            SQLModel.metadata.create_all(session.connection())  # rollup tables dropped above
             rollups.rebuild(session)
         row.version = SCHEMA_VERSION
         session.add(row)

@@ -18,8 +18,10 @@ from typing import Any
 from sqlalchemy import Table, case, func, literal, select
 from sqlmodel import Session
 
+from store import rollup_reads as reads
 from store.achievements import Achievement
 from store.needs import Need
+from store.rollup_reads import Days
 from store.validation import Region
 
 NEEDS: Table = Need.__table__  # type: ignore[attr-defined]
@@ -39,16 +41,71 @@ def _grouped(session: Session, stmt: Any, columns: Any, level: str | None) -> li
 
 
 def enterprise_figures(
-    *, session: Session, region: Region, level: str | None, since: datetime, until: datetime
+    *,
+    session: Session,
+    region: Region,
+    level: str | None,
+    since: datetime,
+    until: datetime,
+    days: Days | None = None,
 ) -> dict[str, dict[str, int]]:
     """Per child key (or ``TOTAL`` when *level* is None): requesters and served requesters
     of each kind, achievements registered and 对接 completed.
+
+    *days*: the period as whole days the rollups answer for (store.rollup_reads): the needs'
+    figures are read there instead of from the needs.
 
     Keys of each figure dict: ``enterprise_requesters``, ``enterprise_served``,
     ``individual_requesters``, ``individual_served``, ``achievements``, ``dockings_done``.
     """
     n = NEEDS.c
     in_period = [*region.within(n), n.created_at >= since, n.created_at < until]
+    out: dict[str, dict[str, int]] = {}
+
+    def figures(k: str) -> dict[str, int]:
+        return out.setdefault(
+            k,
+            {
+                "enterprise_requesters": 0,
+                "enterprise_served": 0,
+                "individual_requesters": 0,
+                "individual_served": 0,
+                "achievements": 0,
+                "dockings_done": 0,
+            },
+        )
+
+    if days is not None:
+        kinds = reads.requesters_by_kind(session, region, level, days)
+        docked = reads.dockings(session, region, level, days)
+    else:
+        kinds, docked = _requesters_by_kind(session, region, level, in_period), {}
+    for k, kind, requesters, served in kinds:
+        kind = kind if kind in KINDS else "individual"
+        row = figures(k)
+        row[f"{kind}_requesters"] += int(requesters)
+        row[f"{kind}_served"] += int(served or 0)
+    a = ACHIEVEMENTS.c
+    registered = select(_key(a, level), func.count()).where(
+        *region.within(a), a.created_at >= since, a.created_at < until
+    )
+    for k, count in _grouped(session, registered, a, level):
+        figures(k)["achievements"] = int(count)
+    if days is None:
+        stmt = select(_key(n, level), func.count()).where(
+            *in_period, n.achievement_id.isnot(None), n.resolved_at.isnot(None)
+        )
+        docked = {k: int(count) for k, count in _grouped(session, stmt, n, level)}
+    for k, count in docked.items():
+        figures(k)["dockings_done"] = count
+    return out
+
+
+def _requesters_by_kind(
+    session: Session, region: Region, level: str | None, in_period: list[Any]
+) -> list[tuple[str, str, int, int]]:
+    """(key, kind, requesters, served requesters) from the needs themselves."""
+    n = NEEDS.c
     group = [getattr(n, level)] if level else []
     per = (
         select(
@@ -65,35 +122,4 @@ def enterprise_figures(
     stmt = select(key, c.kind, func.count(), func.sum(c.served)).group_by(
         *([c.k] if group else []), c.kind
     )
-    out: dict[str, dict[str, int]] = {}
-
-    def figures(k: str) -> dict[str, int]:
-        return out.setdefault(
-            k,
-            {
-                "enterprise_requesters": 0,
-                "enterprise_served": 0,
-                "individual_requesters": 0,
-                "individual_served": 0,
-                "achievements": 0,
-                "dockings_done": 0,
-            },
-        )
-
-    for k, kind, requesters, served in session.execute(stmt):
-        kind = kind if kind in KINDS else "individual"
-        row = figures(k)
-        row[f"{kind}_requesters"] += int(requesters)
-        row[f"{kind}_served"] += int(served or 0)
-    a = ACHIEVEMENTS.c
-    registered = select(_key(a, level), func.count()).where(
-        *region.within(a), a.created_at >= since, a.created_at < until
-    )
-    for k, count in _grouped(session, registered, a, level):
-        figures(k)["achievements"] = int(count)
-    docked = select(_key(n, level), func.count()).where(
-        *in_period, n.achievement_id.isnot(None), n.resolved_at.isnot(None)
-    )
-    for k, count in _grouped(session, docked, n, level):
-        figures(k)["dockings_done"] = int(count)
-    return out
+    return [(k, kind, int(r), int(s or 0)) for k, kind, r, s in session.execute(stmt)]

@@ -9,6 +9,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from store.clock import utcnow
 from store.errors import InvalidInput
+from store.rollups import tracking
 from store.users import Role, User
 from store.validation import Region, clean_text, validate_region
 
@@ -34,7 +35,8 @@ class ExpertProfile(ExpertProfileBase, table=True):
     )
     rating_count: int = Field(default=0)
     rating_sum: int = Field(default=0)
-    created_at: datetime = Field(default_factory=utcnow)
+    # whether a day of the registered-experts rollup is complete (store.rollup_reads)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
     @property
@@ -85,7 +87,8 @@ def upsert_expert_profile(
     if user.id is None:
         raise InvalidInput("user", user, "user must be saved first")
     stmt = select(ExpertProfile).where(ExpertProfile.user_id == user.id)
-    profile = session.exec(stmt).first() or ExpertProfile(user_id=user.id)
+    existing = session.exec(stmt).first()
+    profile = existing or ExpertProfile(user_id=user.id)
     profile.organisation = profile_in.organisation.strip()[:128]
     profile.title = profile_in.title.strip()[:64]
     profile.bio = profile_in.bio.strip()[:2000]
@@ -97,7 +100,11 @@ def upsert_expert_profile(
     if not user.has_role(Role.EXPERT):
         user.roles = sorted({*user.roles, Role.EXPERT.value})
         session.add(user)
-    session.add(profile)
+    if existing is None:  # a new expert: their accepted orders now count (store.rollups)
+        with tracking(session, user.id):
+            session.add(profile)
+    else:
+        session.add(profile)
     session.commit()
     session.refresh(profile)
     return profile

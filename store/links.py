@@ -19,6 +19,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
+from store.rollups import tracking
 from store.users import Identity, User
 
 CODE_MINUTES = 10
@@ -172,47 +173,60 @@ def merge_users(
         msg = f"cannot merge user {gone_id} into {keep_id}"
         raise ValueError(msg)
     try:
-        for table, column, uniques in _references():
-            c = table.c[column]
-            for unique in uniques:
-                others = [n for n in unique if n != column]
-                dup = table.alias("dup")
-                if not others:  # one row per user (an expert profile): the kept one stays
-                    kept = sa_select(dup.c[column]).where(dup.c[column] == keep_id).exists()
-                    session.execute(delete(table).where(c == gone_id, kept))
-                    continue
-                clash = (
-                    sa_select(dup.c[column])
-                    .where(dup.c[column] == keep_id)
-                    .where(and_(*(dup.c[n] == table.c[n] for n in others)))
-                    .exists()
-                )
-                session.execute(delete(table).where(c == gone_id, clash))
-            session.execute(update(table).where(c == gone_id).values({column: keep_id}))
-        addresses = [(gone.channel, gone.external_id), (keep.channel, keep.external_id)]
-        addresses += [
-            (i.channel, i.external_id)
-            for i in session.exec(
-                select(Identity).where(col(Identity.user_id).in_([keep_id, gone_id]))
-            ).all()
-        ]
-        session.execute(delete(Identity).where(col(Identity.user_id).in_([keep_id, gone_id])))
-        _fill(keep, gone)
-        session.delete(gone)
-        session.flush()
-        home = home if home in addresses else (keep.channel, keep.external_id)
-        keep.channel, keep.external_id = home
-        session.add(keep)
-        session.flush()
-        for channel, external_id in dict.fromkeys(addresses):
-            if (channel, external_id) != home:
-                session.add(Identity(channel=channel, external_id=external_id, user_id=keep_id))
+        with tracking(session, keep_id, gone_id):  # the indicator rollups: both people's
+            _merge_rows(session, keep, gone, keep_id, gone_id, home)
         session.commit()
     except Exception:
         session.rollback()
         raise
     session.refresh(keep)
     return keep
+
+
+def _merge_rows(
+    session: Session,
+    keep: User,
+    gone: User,
+    keep_id: int,
+    gone_id: int,
+    home: tuple[str, str] | None,
+) -> None:
+    """The body of `merge_users` (inside its transaction and rollup tracking)."""
+    for table, column, uniques in _references():
+        c = table.c[column]
+        for unique in uniques:
+            others = [n for n in unique if n != column]
+            dup = table.alias("dup")
+            if not others:  # one row per user (an expert profile): the kept one stays
+                kept = sa_select(dup.c[column]).where(dup.c[column] == keep_id).exists()
+                session.execute(delete(table).where(c == gone_id, kept))
+                continue
+            clash = (
+                sa_select(dup.c[column])
+                .where(dup.c[column] == keep_id)
+                .where(and_(*(dup.c[n] == table.c[n] for n in others)))
+                .exists()
+            )
+            session.execute(delete(table).where(c == gone_id, clash))
+        session.execute(update(table).where(c == gone_id).values({column: keep_id}))
+    addresses = [(gone.channel, gone.external_id), (keep.channel, keep.external_id)]
+    addresses += [
+        (i.channel, i.external_id)
+        for i in session.exec(
+            select(Identity).where(col(Identity.user_id).in_([keep_id, gone_id]))
+        ).all()
+    ]
+    session.execute(delete(Identity).where(col(Identity.user_id).in_([keep_id, gone_id])))
+    _fill(keep, gone)
+    session.delete(gone)
+    session.flush()
+    home = home if home in addresses else (keep.channel, keep.external_id)
+    keep.channel, keep.external_id = home
+    session.add(keep)
+    session.flush()
+    for channel, external_id in dict.fromkeys(addresses):
+        if (channel, external_id) != home:
+            session.add(Identity(channel=channel, external_id=external_id, user_id=keep_id))
 
 
 def _fill(keep: User, gone: User) -> None:

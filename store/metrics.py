@@ -6,7 +6,8 @@ Definitions (DESIGN.md, "Regional indicators"), for a region and a period of nee
   / requesters who posted at least one need;
 - expert supply rate = experts living in the region who accepted at least one order in the
   period / experts registered in the region;
-- median time to accept, resolution rate (needs resolved / needs posted), average rating,
+- median time to accept (each wait truncated to whole minutes: exact to the minute),
+  resolution rate (needs resolved / needs posted), average rating,
   unanswered-question rate (questions the knowledge base could not answer / questions asked),
   the top unmet problem categories and crops (needs that never reached an expert) and the
   unanswered questions themselves (the knowledge gap).
@@ -36,7 +37,7 @@ from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
 from store.orders import Order
 from store.rollup_reads import TOTAL, Days
-from store.rollups import whole_days
+from store.rollups import MINUTE, whole_days
 from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend
 from store.users import User
 from store.validation import Region, child_level, child_regions
@@ -247,12 +248,15 @@ class _Query:
                 .offset((count - 1) // 2)
                 .limit(2 - count % 2)
             )
-            middle = list(self.session.scalars(stmt))
+            # truncated to whole minutes, as the rollups keep them (monotone: same ranks)
+            middle = [v // MINUTE * MINUTE for v in self.session.scalars(stmt)]
             if middle:
                 out[key] = sum(middle) / len(middle)
         return out
 
     def experts(self) -> dict[str, Any]:
+        if self.days is not None:
+            return reads.experts(self.session, self.region, self.level, self.days)
         u = USERS.c
         e = EXPERTS.c
         stmt = (
@@ -263,6 +267,8 @@ class _Query:
         return self.rows(stmt, u)
 
     def active_experts(self) -> dict[str, Any]:
+        if self.days is not None:
+            return reads.active_experts(self.session, self.region, self.level, self.days)
         u, e, o = USERS.c, EXPERTS.c, ORDERS.c
         # one index probe per expert (orders by expert and accept time), not a scan of orders
         took = (
@@ -339,7 +345,7 @@ def indicators(
     days = reads.usable_days(session, region, since, until) if rollups else None
     query = _Query(session, region, None, since, until, days)
     ind = _indicators(region, TOTAL, _collect(query))
-    _add_enterprise_figures(session, region, None, since, until, ind, [])
+    _add_enterprise_figures(session, region, None, since, until, days, ind, [])
     return ind
 
 
@@ -427,7 +433,7 @@ def region_report(
         total = _summed(region, parts, done["whole"])
     categories, crops = done["unmet"]
     if level is not None:  # issue 18: enterprises and achievements (indicators() has them)
-        _add_enterprise_figures(session, region, level, since, until, total, kids)
+        _add_enterprise_figures(session, region, level, since, until, days, total, kids)
     return RegionReport(
         region=region,
         since=since,
@@ -447,20 +453,21 @@ def _add_enterprise_figures(
     level: str | None,
     since: datetime,
     until: datetime,
+    days: Days | None,
     total: Indicators,
     children: list[Indicators],
 ) -> None:
     """Fill the issue-18 figures: the region's own from one ungrouped pass (distinct
     requesters do not add up from children), the children's from one grouped pass."""
     whole = enterprise_figures(
-        session=session, region=region, level=None, since=since, until=until
+        session=session, region=region, level=None, since=since, until=until, days=days
     )
     for name, value in whole.get(TOTAL, {}).items():
         setattr(total, name, value)
     if level is None or not children:
         return
     rows = enterprise_figures(
-        session=session, region=region, level=level, since=since, until=until
+        session=session, region=region, level=level, since=since, until=until, days=days
     )
     for child in children:
         for name, value in rows.get(getattr(child.region, level), {}).items():

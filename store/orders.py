@@ -8,6 +8,7 @@ on PostgreSQL alike.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -41,6 +42,7 @@ class Order(SQLModel, table=True):
         Index("ix_orders_status_updated", "status", "updated_at"),
         # who accepted what when: the expert supply rate without reading order rows
         Index("ix_orders_expert_accepted", "expert_id", "accepted_at"),
+        Index("ix_orders_accepted", "accepted_at"),  # whether a rollup day is complete
         CheckConstraint(
             "status IN ('posted','matched','accepted','resolved','closed','expired','cancelled')",
             name="ck_orders_status",
@@ -191,35 +193,37 @@ def _transition(
     """
     allowed, target = TRANSITIONS[action]
     now = now or utcnow()
+    values = values or {}
     current = _find(session, order_id)
     if party and getattr(current, party) != actor_id:
         raise NotPermitted(order_id, action, actor_id, "not a party to this order")
     from_status = OrderStatus(current.status)
+    # an expert's accepted orders make the active-experts rollup: the holder before and after
+    holders = (current.expert_id, values.get("expert_id")) if "accepted_at" in values else ()
     session.expire(current)
     stmt = (
         update(Order)
         .where(col(Order.id) == order_id, col(Order.status).in_([s.value for s in allowed]))
         .where(*where)
-        .values(status=target.value, updated_at=now, **(values or {}))
+        .values(status=target.value, updated_at=now, **values)
     )
+    need_update = (
+        update(Need)
+        .where(col(Need.id) == current.need_id)
+        .values(status=target.value, **(need_values or {}))
+    )
+    moves = _moves_rollups(action, need_values) or bool(holders)
     try:
-        result = session.execute(stmt)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            session.rollback()
-            _explain_refusal(session, order_id, action, actor_id, allowed)
+        # the indicator rollups, in this transaction
+        with tracking(session, current.requester_id, *holders) if moves else nullcontext():
+            result = session.execute(stmt)
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()
+                _explain_refusal(session, order_id, action, actor_id, allowed)
+            session.execute(need_update)
         if from_status not in allowed and len(allowed) == 1:
             # The row moved between our read and the UPDATE; it can only have been this.
             from_status = next(iter(allowed))
-        need_update = (
-            update(Need)
-            .where(col(Need.id) == current.need_id)
-            .values(status=target.value, **(need_values or {}))
-        )
-        if _moves_rollups(action, need_values):
-            with tracking(session, current.requester_id):  # the indicator rollups
-                session.execute(need_update)
-        else:
-            session.execute(need_update)
         _event(session, order_id, actor_id, action, from_status, target, note, now)
         session.commit()
     except StoreError:

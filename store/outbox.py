@@ -185,7 +185,7 @@ SELECT h.external_id FROM outbox h
 WHERE h.channel = :channel AND h.status = 'pending' AND h.next_attempt_at <= :now
   AND (h.claimed_until IS NULL OR h.claimed_until < :now OR h.claimed_by = :worker)
   AND h.id = (SELECT min(f.id) FROM outbox f WHERE f.channel = h.channel
-              AND f.external_id = h.external_id AND f.status = 'pending')
+              AND f.external_id = h.external_id AND f.status = 'pending'){more}
 ORDER BY h.id LIMIT :limit
 """
 _CLAIM = """
@@ -204,34 +204,43 @@ def claim(
     limit: int = 100,
     lease: float = 60.0,
     now: datetime | None = None,
+    chats_where: str = "",
+    chats_params: dict[str, Any] | None = None,
 ) -> list[OutboxMessage]:
     """Claim the due rows of up to *limit* chats of *channel* for sender *worker* for *lease*
     seconds, and return them in order. Rows this sender already holds come back too.
 
+    *chats_where*: a further SQL condition a chat must meet, on its first pending row ``h``
+    (a channel's own rules, e.g. WeChat's window), with its *chats_params*.
+
     Every status change through :func:`mark` releases the claim.
     """
     now = now or utcnow()
+    more = chats_params or {}
     params = {
         "channel": channel,
         "worker": worker[:64],
         "now": now,
         "until": now + timedelta(seconds=lease),
         "limit": limit,
+        **more,
     }
-    types = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime))
+    times = [bindparam(k, type_=DateTime) for k, v in more.items() if isinstance(v, datetime)]
+    types = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime), *times)
+    free = _FREE_CHATS.format(more=f"\n  AND ({chats_where})" if chats_where else "")
     if session.get_bind().dialect.name == "postgresql":
         # lock the chats' first rows (skipping chats another sender is claiming right now) and
         # hold the locks until the claim commits
-        heads = text(_FREE_CHATS + " FOR UPDATE SKIP LOCKED").bindparams(types[0])
+        heads = text(free + " FOR UPDATE OF h SKIP LOCKED").bindparams(types[0], *times)
         chats = [row[0] for row in session.execute(heads, params).all()]
         if not chats:
             session.rollback()
             return []
         marks = ", ".join(f":c{i}" for i in range(len(chats)))
         params.update({f"c{i}": chat for i, chat in enumerate(chats)})
-        stmt_claim = text(_CLAIM.format(chats=marks)).bindparams(*types)
+        stmt_claim = text(_CLAIM.format(chats=marks)).bindparams(*types[:2])
     else:  # one statement under SQLite's writer lock: nobody claims in between
-        stmt_claim = text(_CLAIM.format(chats=_FREE_CHATS)).bindparams(*types)
+        stmt_claim = text(_CLAIM.format(chats=free)).bindparams(*types)
     ids = [row[0] for row in session.execute(stmt_claim, params).all()]
     session.commit()
     if not ids:

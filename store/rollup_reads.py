@@ -2,8 +2,9 @@
 days: the same figures store.metrics and store.trends compute from the needs and questions
 themselves, in the same shapes, from a few thousand rows whatever the number of needs.
 
-Distinct requesters come from the chained requester days, a median time to accept from the
-wait bands (then the exact value inside the one band that holds it, read from the needs).
+Distinct requesters and active experts come from the chained requester and expert days, a
+median time to accept from the wait bands, then the minutes inside the one band that holds
+it: exact to the minute.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ from sqlmodel import Session
 
 from store.clock import as_utc
 from store.rollups import (
+    EXPERT_DAYS,
+    KIND_DAYS,
+    MINUTE,
     NEED_DAYS,
     NEEDS,
     QUESTION_DAYS,
+    REGISTRATIONS,
     REQUESTER_DAYS,
     UNMET_DAYS,
-    WAIT_DAYS,
-    band_range,
+    WAIT_BANDS,
+    WAIT_MINUTES,
     day_range,
+    expert_table,
     midnight,
+    order_table,
     question_table,
     whole_days,
 )
@@ -65,7 +72,19 @@ def usable_days(session: Session, region: Region, since: datetime, until: dateti
         .where(q.created_at >= as_utc(until), q.created_at < end, *region.within(q))
         .limit(1)
     ).first()
-    return None if asked is not None else days
+    if asked is not None:
+        return None
+    o = order_table().c  # active experts count orders by their accept time
+    taken = session.execute(
+        select(o.id).where(o.accepted_at >= as_utc(until), o.accepted_at < end).limit(1)
+    ).first()
+    if taken is not None:
+        return None
+    e = expert_table().c  # and registered experts their profiles by creation time
+    made = session.execute(
+        select(e.id).where(e.created_at >= as_utc(until), e.created_at < end).limit(1)
+    ).first()
+    return None if made is not None else days
 
 
 def _key(table: Table, level: str | None) -> ColumnElement[Any]:
@@ -97,6 +116,33 @@ def requesters(
     return {k: (v[0], v[1]) for k, v in out.items()}
 
 
+def requesters_by_kind(
+    session: Session, region: Region, level: str | None, days: Days
+) -> list[tuple[str, str, int, int]]:
+    """(key, requester kind, requesters with a need in the period, those served)."""
+    c = KIND_DAYS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(KIND_DAYS, level), c.kind, c.served, func.sum(c.requesters)).where(
+        c.level == depth, c.prev_day < days[0], *_within(KIND_DAYS, region, days)
+    )
+    out: dict[tuple[str, str], list[int]] = {}
+    for key, kind, served, count in session.execute(
+        _grouped(stmt, KIND_DAYS, level, c.kind, c.served)
+    ):
+        out.setdefault((key, kind), [0, 0])[1 if served else 0] += int(count or 0)
+    return [(key, kind, asked, served) for (key, kind), (asked, served) in out.items() if asked]
+
+
+def dockings(session: Session, region: Region, level: str | None, days: Days) -> dict[str, int]:
+    """Per key: 对接 requests posted in the period that were resolved."""
+    c = NEED_DAYS.c
+    stmt = select(_key(NEED_DAYS, level), func.sum(c.docked)).where(
+        *_within(NEED_DAYS, region, days)
+    )
+    rows = session.execute(_grouped(stmt, NEED_DAYS, level))
+    return {key: int(count) for key, count in rows if count}
+
+
 def needs_rows(
     session: Session, region: Region, level: str | None, days: Days
 ) -> dict[str, tuple[Any, ...]]:
@@ -117,14 +163,16 @@ def needs_rows(
 
 
 def medians(session: Session, region: Region, level: str | None, days: Days) -> dict[str, float]:
-    """The median time to accept per key: the band holding the middle rank(s) from the
-    rollup, then the exact value(s) from the needs of that band alone."""
-    c = WAIT_DAYS.c
-    stmt = select(_key(WAIT_DAYS, level), c.band, func.sum(c.accepted)).where(
-        *_within(WAIT_DAYS, region, days)
+    """The median time to accept per key, exact to the minute (each wait truncated to whole
+    minutes, store.rollups.MINUTE): the band holding the middle rank(s), then the minute(s)
+    at those ranks among that band's minute rows alone."""
+    depth = LEVEL_OF[level] if level else region.level
+    c = WAIT_BANDS.c
+    stmt = select(_key(WAIT_BANDS, level), c.band, func.sum(c.accepted)).where(
+        c.level == depth, *_within(WAIT_BANDS, region, days)
     )
     bands: dict[str, dict[int, int]] = {}
-    for key, band, count in session.execute(_grouped(stmt, WAIT_DAYS, level, c.band)):
+    for key, band, count in session.execute(_grouped(stmt, WAIT_BANDS, level, c.band)):
         if count:
             bands.setdefault(key, {})[int(band)] = int(count)
     out = {}
@@ -132,7 +180,7 @@ def medians(session: Session, region: Region, level: str | None, days: Days) -> 
         n = sum(counts.values())
         scope = region if level is None else _child(region, level, key)
         ranks = [(n - 1) // 2] if n % 2 else [n // 2 - 1, n // 2]
-        values = [_value_at(session, scope, days, counts, r) for r in ranks]
+        values = [_minute_at(session, scope, depth, days, counts, r) for r in ranks]
         out[key] = sum(values) / len(values)
     return out
 
@@ -142,35 +190,56 @@ def _child(region: Region, level: str, key: str) -> Region:
     return Region(**parts)
 
 
-def _value_at(
-    session: Session, region: Region, days: Days, counts: dict[int, int], rank: int
+def _minute_at(
+    session: Session, region: Region, depth: int, days: Days, counts: dict[int, int], rank: int
 ) -> int:
-    """The time to accept of the need at *rank* (0-based, by time to accept) in *region*."""
+    """The time to accept (seconds, whole minutes) at *rank* (0-based) in *region*, a region
+    at level *depth*."""
     below = 0
     for band in sorted(counts):
         if rank < below + counts[band]:
             break
         below += counts[band]
-    low, high = band_range(band)
-    n = NEEDS.c
-    terms: list[ColumnElement[bool]] = [n.accept_seconds.isnot(None)]
-    if low is not None:
-        terms.append(n.accept_seconds >= low)
-    if high is not None:
-        terms.append(n.accept_seconds < high)
+    c = WAIT_MINUTES.c
     stmt = (
-        select(n.accept_seconds)
-        .where(
-            *region.within(n),
-            *terms,
-            n.created_at >= midnight(days[0]),
-            n.created_at < midnight(days[1]),
-        )
-        .order_by(n.accept_seconds)
-        .offset(rank - below)
-        .limit(1)
+        select(c.minutes, func.sum(c.accepted))
+        .where(c.level == depth, c.band == band, *_within(WAIT_MINUTES, region, days))
+        .group_by(c.minutes)
+        .order_by(c.minutes)
     )
-    return int(session.execute(stmt).scalar_one())
+    for minutes, count in session.execute(stmt):
+        below += int(count or 0)
+        if rank < below:
+            return int(minutes) * MINUTE
+    msg = f"rank {rank} beyond the minute rows of band {band} in {region}"
+    raise LookupError(msg)
+
+
+def experts(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[str, int]]:
+    """As store.metrics._Query.experts: per key (key, experts registered before the end)."""
+    c = REGISTRATIONS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(REGISTRATIONS, level), func.sum(c.experts)).where(
+        c.level == depth, *region.within(c), c.day < days[1]
+    )
+    rows = session.execute(_grouped(stmt, REGISTRATIONS, level))
+    return {key: (key, int(count)) for key, count in rows if count}
+
+
+def active_experts(
+    session: Session, region: Region, level: str | None, days: Days
+) -> dict[str, tuple[str, int]]:
+    """As store.metrics._Query.active_experts: per key (key, experts who accepted an order
+    in the period)."""
+    c = EXPERT_DAYS.c
+    depth = LEVEL_OF[level] if level else region.level
+    stmt = select(_key(EXPERT_DAYS, level), func.sum(c.experts)).where(
+        c.level == depth, c.prev_day < days[0], *_within(EXPERT_DAYS, region, days)
+    )
+    rows = session.execute(_grouped(stmt, EXPERT_DAYS, level))
+    return {key: (key, int(count)) for key, count in rows if count}
 
 
 def questions_rows(

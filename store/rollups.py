@@ -5,9 +5,13 @@ thousands of small rows instead of millions of needs (store.rollup_reads reads t
 Tables (region = province, city, county as on the need; day = the UTC day it was posted):
 
 - ``rollup_need_days`` (region, day, requester kind): needs, accepted, resolved, unmet, rating
-  sum and count - figures that add up across counties and days;
-- ``rollup_wait_days`` (region, day, wait bucket): accepted needs per band of time to accept,
-  so that a median is found in one band and read exactly from the needs of that band only;
+  sum and count, 对接 resolved - figures that add up across counties and days;
+- ``rollup_wait_bands`` (level, region cut to that level, day, band) and
+  ``rollup_wait_minutes`` (level, region, day, band, whole minutes): accepted needs per band
+  of time to accept, then per whole minute (each wait truncated to the minute: the median's
+  resolution). A median is found in one band, then exactly, to the minute, among the minute
+  rows of that band alone. Kept per level so that a province reads its own rows, not its
+  counties';
 - ``rollup_unmet_days`` (region, day, category, crop): needs nobody took;
 - ``rollup_requester_days`` (level, region cut to that level, day, previous day, served):
   distinct requesters do not add up across days or counties, so each requester's days with a
@@ -15,10 +19,17 @@ Tables (region = province, city, county as on the need; day = the UTC day it was
   their days in it, i.e. on a day d in [s, u) whose previous day is before s. The chain is
   kept per level (country, province, city, county) and once more over needs that reached an
   expert (served requesters);
-- ``rollup_question_days`` (region, day): questions asked and left unanswered.
+- ``rollup_question_days`` (region, day): questions asked and left unanswered;
+- ``rollup_expert_days`` (level, region cut to that level, day, previous day): experts
+  (a user with an expert profile, counted where the user lives) chained over the days they
+  accepted an order, as requesters are: an expert is active in [s, u) once, on their first
+  accepting day in it;
+- ``rollup_expert_registrations`` (level, region, day): expert profiles made that day;
+- ``rollup_kind_days``: the requester chains once more per requester kind (issue 18).
 
-Every change goes through `tracking`: it locks the requester, reads what the requester's
-needs contributed before and after the change, and adds the difference. `check` recomputes
+Every change goes through `tracking`: it locks the users concerned, reads what their needs
+(as requester) and their accepted orders (as expert) contributed before and after the
+change, and adds the difference. `check` recomputes
 everything from the base tables, reports differences by table, region and day, and repairs
 them (the nightly job and ``tianfu stats check``).
 """
@@ -55,15 +66,16 @@ from sqlmodel import Field, Session, SQLModel
 from store.clock import as_utc
 from store.lifecycle import UNMET_STATUSES
 from store.needs import Need
-from store.users import User
 
 log = logging.getLogger(__name__)
 
 NO_DAY = date(1970, 1, 1)  # the previous day of a requester's first day
 LEVELS = ("", "province", "city", "county")  # level number -> the deepest column kept
 UNMET = sorted(s.value for s in UNMET_STATUSES)
-# Bands of time to accept (seconds): 0, 1 minute, then 15 % wider each; the last is open.
-WAIT_EDGES: tuple[int, ...] = (0, *sorted({round(60 * 1.15**i) for i in range(110)}))
+MINUTE = 60  # the resolution of a median time to accept, in seconds
+# Bands of time to accept (seconds, whole minutes): 0, 1 minute, then about 15 % wider each;
+# the last is open.
+WAIT_EDGES: tuple[int, ...] = (0, *sorted({MINUTE * round(1.15**i) for i in range(110)}))
 
 
 def wait_band(seconds: int) -> int:
@@ -95,12 +107,49 @@ class NeedDay(_Region, table=True):
     unmet: int = 0
     rating_sum: int = 0
     rating_count: int = 0
+    docked: int = 0  # 对接 requests (needs on an achievement) resolved
 
 
-class WaitDay(_Region, table=True):
-    __tablename__ = "rollup_wait_days"
+class WaitBand(_Region, table=True):
+    __tablename__ = "rollup_wait_bands"
+    __table_args__ = (
+        Index(
+            "ix_rollup_wait_bands_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "band",
+            "accepted",
+        ),
+    )
 
+    level: int = Field(primary_key=True)
     band: int = Field(primary_key=True)
+    accepted: int = 0
+
+
+class WaitMinute(_Region, table=True):
+    __tablename__ = "rollup_wait_minutes"
+    # a median reads the minutes of one band of one region
+    __table_args__ = (
+        Index(
+            "ix_rollup_wait_minutes_band",
+            "level",
+            "band",
+            "province",
+            "city",
+            "county",
+            "day",
+            "minutes",
+            "accepted",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    band: int = Field(primary_key=True)
+    minutes: int = Field(primary_key=True)
     accepted: int = 0
 
 
@@ -135,6 +184,54 @@ class RequesterDay(_Region, table=True):
     requesters: int = 0
 
 
+class ExpertRegistration(_Region, table=True):
+    """Expert profiles by the day they were made, where the expert lives, per level: the
+    registered experts of a region up to a day are the sum of its rows before that day."""
+
+    __tablename__ = "rollup_expert_registrations"
+    __table_args__ = (
+        Index(
+            "ix_rollup_expert_registrations_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "experts",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    experts: int = 0
+
+
+class KindDay(_Region, table=True):
+    """As RequesterDay, per requester kind (enterprise, individual): issue 18's acquisition
+    rates by kind. A requester with needs of both kinds is in both chains."""
+
+    __tablename__ = "rollup_kind_days"
+    __table_args__ = (
+        Index(
+            "ix_rollup_kind_days_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "prev_day",
+            "served",
+            "kind",
+            "requesters",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    prev_day: date = Field(primary_key=True)
+    served: bool = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    requesters: int = 0
+
+
 class QuestionDay(_Region, table=True):
     __tablename__ = "rollup_question_days"
 
@@ -142,14 +239,47 @@ class QuestionDay(_Region, table=True):
     unanswered: int = 0
 
 
+class ExpertDay(_Region, table=True):
+    __tablename__ = "rollup_expert_days"
+    __table_args__ = (
+        Index(
+            "ix_rollup_expert_days_level",
+            "level",
+            "province",
+            "city",
+            "county",
+            "day",
+            "prev_day",
+            "experts",
+        ),
+    )
+
+    level: int = Field(primary_key=True)
+    prev_day: date = Field(primary_key=True)
+    experts: int = 0
+
+
 def _table(model: type[SQLModel]) -> Table:
     return model.__table__  # type: ignore[attr-defined]
 
 
-NEED_DAYS, WAIT_DAYS, UNMET_DAYS = _table(NeedDay), _table(WaitDay), _table(UnmetDay)
+NEED_DAYS, UNMET_DAYS = _table(NeedDay), _table(UnmetDay)
+WAIT_BANDS, WAIT_MINUTES = _table(WaitBand), _table(WaitMinute)
 REQUESTER_DAYS, QUESTION_DAYS = _table(RequesterDay), _table(QuestionDay)
-NEEDS, USERS = _table(Need), _table(User)
-TABLES = (NEED_DAYS, WAIT_DAYS, UNMET_DAYS, REQUESTER_DAYS, QUESTION_DAYS)
+EXPERT_DAYS, KIND_DAYS = _table(ExpertDay), _table(KindDay)
+REGISTRATIONS = _table(ExpertRegistration)
+NEEDS = _table(Need)
+TABLES = (
+    NEED_DAYS,
+    WAIT_BANDS,
+    WAIT_MINUTES,
+    UNMET_DAYS,
+    REQUESTER_DAYS,
+    KIND_DAYS,
+    QUESTION_DAYS,
+    EXPERT_DAYS,
+    REGISTRATIONS,
+)
 
 
 @lru_cache(maxsize=16)
@@ -193,6 +323,7 @@ _FACTS = (
     NEEDS.c.accept_seconds,
     NEEDS.c.category,
     NEEDS.c.crop,
+    NEEDS.c.achievement_id,
 )
 
 
@@ -202,10 +333,21 @@ def _add(cells: Cells, table: Table, key: tuple[Any, ...], **values: int) -> Non
         cell[name] = cell.get(name, 0) + value
 
 
-def contribution(needs: Iterable[Any]) -> Cells:
-    """The rollup cells one requester's needs (rows of `_FACTS`) make up."""
-    cells: Cells = {}
+def _chain(cells: Cells, table: Table, column: str, key: tuple[Any, ...], days: set[date]) -> None:
+    """Add one person's *days* in a region (*key*: level, region) to a chain table: each day
+    counted with the day before it (NO_DAY for the first)."""
+    level, region, *rest = key
+    prev = NO_DAY
+    for day in sorted(days):
+        _add(cells, table, (*region, day, level, prev, *rest), **{column: 1})
+        prev = day
+
+
+def contribution(needs: Iterable[Any], cells: Cells | None = None) -> Cells:
+    """The rollup cells one requester's needs (rows of `_FACTS`) make up (added to *cells*)."""
+    cells = {} if cells is None else cells
     chains: dict[tuple[int, tuple[str, str, str], bool], set[date]] = defaultdict(set)
+    kinds: dict[tuple[int, tuple[str, str, str], bool, str], set[date]] = defaultdict(set)
     for n in needs:
         day = utc_day(n.created_at)
         region = (n.province, n.city, n.county)
@@ -221,25 +363,65 @@ def contribution(needs: Iterable[Any]) -> Cells:
             unmet=unmet,
             rating_sum=n.rating if rated else 0,
             rating_count=rated,
+            docked=n.achievement_id is not None and n.resolved_at is not None,
         )
-        if n.accept_seconds is not None:
-            _add(cells, WAIT_DAYS, (*region, day, wait_band(n.accept_seconds)), accepted=1)
         if unmet:
             _add(cells, UNMET_DAYS, (*region, day, n.category, n.crop), unmet=1)
+        wait = n.accept_seconds
         for level in range(len(LEVELS)):
-            chains[(level, cut(region, level), False)].add(day)
+            place = cut(region, level)
+            chains[(level, place, False)].add(day)
+            kinds[(level, place, False, n.requester_kind)].add(day)
             if n.accepted_at is not None:
-                chains[(level, cut(region, level), True)].add(day)
+                chains[(level, place, True)].add(day)
+                kinds[(level, place, True, n.requester_kind)].add(day)
+            if wait is not None:
+                band = wait_band(wait)
+                _add(cells, WAIT_BANDS, (*place, day, level, band), accepted=1)
+                _add(cells, WAIT_MINUTES, (*place, day, level, band, wait // MINUTE), accepted=1)
     for (level, region, served), days in chains.items():
-        prev = NO_DAY
-        for day in sorted(days):
-            _add(cells, REQUESTER_DAYS, (*region, day, level, prev, served), requesters=1)
-            prev = day
+        _chain(cells, REQUESTER_DAYS, "requesters", (level, region, served), days)
+    for key, days in kinds.items():
+        _chain(cells, KIND_DAYS, "requesters", key, days)
+    return cells
+
+
+def expert_contribution(expert: Any, days: Iterable[date], cells: Cells) -> Cells:
+    """The rollup cells of one expert (a row with province, city, county; None: no expert
+    profile) who accepted orders on *days* (added to *cells*)."""
+    if expert is None:
+        return cells
+    region = (expert.province, expert.city, expert.county)
+    chain = set(days)
+    registered = utc_day(expert.created_at)
+    for level in range(len(LEVELS)):
+        _chain(cells, EXPERT_DAYS, "experts", (level, cut(region, level)), chain)
+        _add(cells, REGISTRATIONS, (*cut(region, level), registered, level), experts=1)
     return cells
 
 
 def _facts(session: Session, requester_id: int) -> list[Any]:
     return list(session.execute(select(*_FACTS).where(NEEDS.c.requester_id == requester_id)))
+
+
+def _cells(session: Session, user_ids: list[int]) -> Cells:
+    """What *user_ids* contribute to the rollups: their needs, their accepted orders."""
+    cells: Cells = {}
+    profiles, orders, users = expert_table().c, order_table().c, user_table()
+    for user_id in user_ids:
+        contribution(_facts(session, user_id), cells)
+        expert = session.execute(
+            select(users.c.province, users.c.city, users.c.county, profiles.created_at)
+            .join(expert_table(), profiles.user_id == users.c.id)
+            .where(users.c.id == user_id)
+        ).first()
+        if expert is not None:
+            taken = select(orders.accepted_at).where(
+                orders.expert_id == user_id, orders.accepted_at.isnot(None)
+            )
+            days = {utc_day(at) for at in session.scalars(taken)}
+            expert_contribution(expert, days, cells)
+    return cells
 
 
 def _upsert(session: Session, table: Table, key: tuple[Any, ...], delta: dict[str, int]) -> None:
@@ -276,27 +458,32 @@ def apply_difference(session: Session, before: Cells, after: Cells) -> int:
     return touched
 
 
-def _lock(session: Session, requester_id: int) -> None:
-    """Serialise rollup changes per requester (their chain of days is read, then written)."""
+def _lock(session: Session, user_id: int) -> None:
+    """Serialise rollup changes per user (their chains of days are read, then written)."""
+    users = user_table()
     if session.get_bind().dialect.name == "postgresql":
         session.execute(
-            select(USERS.c.id).where(USERS.c.id == requester_id).with_for_update(key_share=True)
+            select(users.c.id).where(users.c.id == user_id).with_for_update(key_share=True)
         )
     else:  # SQLite: any write takes the database's write lock for the rest of the transaction
         session.execute(
-            USERS.update().where(USERS.c.id == requester_id).values(created_at=USERS.c.created_at)
+            users.update().where(users.c.id == user_id).values(created_at=users.c.created_at)
         )
 
 
 @contextmanager
-def tracking(session: Session, requester_id: int) -> Iterator[None]:
-    """Keep the rollups exact across the writes to *requester_id*'s needs inside the block
-    (in the caller's transaction; the caller commits or rolls back)."""
-    _lock(session, requester_id)
-    before = contribution(_facts(session, requester_id))
+def tracking(session: Session, *user_ids: int | None) -> Iterator[None]:
+    """Keep the rollups exact across the writes inside the block to *user_ids*' needs (as
+    requesters), accepted orders, region or expert profile (as experts); in the caller's
+    transaction, the caller commits or rolls back. Users are locked in id order, so that two
+    moves naming the same two users cannot deadlock."""
+    ids = sorted({i for i in user_ids if i is not None})
+    for user_id in ids:
+        _lock(session, user_id)
+    before = _cells(session, ids)
     yield
     session.flush()
-    apply_difference(session, before, contribution(_facts(session, requester_id)))
+    apply_difference(session, before, _cells(session, ids))
 
 
 def question_logged(
@@ -310,6 +497,19 @@ def question_logged(
 def question_table() -> Table:
     # store.questions imports this module to count its rows: its table is found by name
     return SQLModel.metadata.tables["question_log"]
+
+
+def user_table() -> Table:
+    # store.users imports this module (an expert's region changes): found by name
+    return SQLModel.metadata.tables["users"]
+
+
+def expert_table() -> Table:
+    return SQLModel.metadata.tables["expert_profiles"]  # by name, as question_table
+
+
+def order_table() -> Table:
+    return SQLModel.metadata.tables["orders"]  # store.orders imports this module
 
 
 # ---- recomputing from the base tables ----------------------------------------------------------
@@ -326,12 +526,78 @@ def band_of(column: Any) -> ColumnElement[Any]:
     return case(*whens, else_=len(WAIT_EDGES) - 1)
 
 
+def minutes_of(column: Any) -> ColumnElement[Any]:
+    """``seconds // MINUTE`` in SQL (whose integer division truncates towards zero)."""
+    return (column - (column % MINUTE + MINUTE) % MINUTE) // MINUTE
+
+
+def _levels(region: list[Any]) -> Iterator[tuple[int, list[Any]]]:
+    """(level, the region columns cut to it) for every level."""
+    for level in range(len(LEVELS)):
+        yield level, [c if i < level else literal("").label(c.name) for i, c in enumerate(region)]
+
+
+def _chains(
+    people: Any,
+    region: list[Any],
+    day: Any,
+    level: int,
+    where: Any = None,
+    served: bool | None = None,
+    kind: Any = None,
+) -> Any:
+    """SELECT the rows of a chain table at *level*: each person's distinct (region, day[,
+    kind]), the person's previous day, counted (keys, then the count, in column order)."""
+    kinds = [kind.label("kind")] if kind is not None else []
+    days = select(people, *region, day, *kinds).distinct()
+    if where is not None:
+        days = days.where(where)
+    d = days.subquery()
+    place = [d.c.province, d.c.city, d.c.county]
+    split = [d.c.kind] if kinds else []
+    chain = select(
+        *place,
+        d.c.day,
+        *split,
+        func.lag(d.c.day)
+        .over(partition_by=[d.c[people.name], *place, *split], order_by=d.c.day)
+        .label("prev"),
+    ).subquery()
+    prev = func.coalesce(chain.c.prev, literal(NO_DAY, Date))
+    at = [chain.c.province, chain.c.city, chain.c.county, chain.c.day]
+    flag = [literal(served).label("served")] if served is not None else []
+    split = [chain.c.kind] if kinds else []
+    return select(
+        *at, literal(level).label("level"), prev.label("prev_day"), *flag, *split, func.count()
+    ).group_by(*at, prev, *split)
+
+
 def recompute(session: Session) -> dict[Table, Any]:
     """table -> a SELECT giving its rows (keys, then values, in column order) from the base
     tables."""
     n = NEEDS.c
     day = day_of(session, n.created_at).label("day")
     region = [n.province, n.city, n.county]
+    band = band_of(n.accept_seconds).label("band")
+    minutes = minutes_of(n.accept_seconds).label("minutes")
+    bands, minute_rows, requester_rows, kind_rows, expert_rows = [], [], [], [], []
+    for level, kept in _levels(region):
+        lv = literal(level).label("level")
+        waited = n.accept_seconds.isnot(None)
+        bands.append(
+            select(*kept, day, lv, band, func.count()).where(waited).group_by(*kept, day, band)
+        )
+        minute_rows.append(
+            select(*kept, day, lv, band, minutes, func.count())
+            .where(waited)
+            .group_by(*kept, day, band, minutes)
+        )
+        for served in (False, True):
+            where = n.accepted_at.isnot(None) if served else None
+            requester_rows.append(_chains(n.requester_id, kept, day, level, where, served))
+            kind_rows.append(
+                _chains(n.requester_id, kept, day, level, where, served, n.requester_kind)
+            )
     out: dict[Table, Any] = {
         NEED_DAYS: select(
             *region,
@@ -343,13 +609,15 @@ def recompute(session: Session) -> dict[Table, Any]:
             func.sum(case((n.status.in_(UNMET), 1), else_=0)),
             func.coalesce(func.sum(n.rating), 0),
             func.count(n.rating),
+            func.count(case((n.achievement_id.isnot(None), n.resolved_at))),
         ).group_by(*region, day, n.requester_kind),
-        WAIT_DAYS: select(*region, day, band_of(n.accept_seconds).label("band"), func.count())
-        .where(n.accept_seconds.isnot(None))
-        .group_by(*region, day, "band"),
+        WAIT_BANDS: union_all(*bands),
+        WAIT_MINUTES: union_all(*minute_rows),
         UNMET_DAYS: select(*region, day, n.category, n.crop, func.count())
         .where(n.status.in_(UNMET))
         .group_by(*region, day, n.category, n.crop),
+        REQUESTER_DAYS: union_all(*requester_rows),
+        KIND_DAYS: union_all(*kind_rows),
     }
     q = question_table().c
     qday = day_of(session, q.created_at).label("day")
@@ -361,40 +629,30 @@ def recompute(session: Session) -> dict[Table, Any]:
         func.count(),
         func.sum(case((q.answered.is_(False), 1), else_=0)),
     ).group_by(q.province, q.city, q.county, qday)
-    parts = []
-    for level in range(len(LEVELS)):
-        kept = [c if i < level else literal("").label(c.name) for i, c in enumerate(region)]
-        for served in (False, True):
-            days = select(n.requester_id, *kept, day).distinct()
-            if served:
-                days = days.where(n.accepted_at.isnot(None))
-            d = days.subquery()
-            chain = select(
-                d.c.province,
-                d.c.city,
-                d.c.county,
-                d.c.day,
-                func.lag(d.c.day)
-                .over(
-                    partition_by=[d.c.requester_id, d.c.province, d.c.city, d.c.county],
-                    order_by=d.c.day,
-                )
-                .label("prev"),
-            ).subquery()
-            prev = func.coalesce(chain.c.prev, literal(NO_DAY, Date))
-            parts.append(
-                select(
-                    chain.c.province,
-                    chain.c.city,
-                    chain.c.county,
-                    chain.c.day,
-                    literal(level).label("level"),
-                    prev.label("prev_day"),
-                    literal(served).label("served"),
-                    func.count(),
-                ).group_by(chain.c.province, chain.c.city, chain.c.county, chain.c.day, prev)
-            )
-    out[REQUESTER_DAYS] = union_all(*parts)
+    # experts: where the expert lives, over the days of the orders they hold accepted
+    users = user_table()
+    o, u, e = order_table().c, users.c, expert_table().c
+    taken = (
+        select(o.expert_id, u.province, u.city, u.county, o.accepted_at)
+        .join(users, u.id == o.expert_id)
+        .join(expert_table(), e.user_id == u.id)
+        .where(o.accepted_at.isnot(None))
+        .subquery()
+    )
+    t = taken.c
+    tday = day_of(session, t.accepted_at).label("day")
+    for level, kept in _levels([t.province, t.city, t.county]):
+        expert_rows.append(_chains(t.expert_id, kept, tday, level))
+    out[EXPERT_DAYS] = union_all(*expert_rows)
+    rday = day_of(session, e.created_at).label("day")
+    registered = []
+    for level, kept in _levels([u.province, u.city, u.county]):
+        registered.append(
+            select(*kept, rday, literal(level).label("level"), func.count())
+            .select_from(expert_table().join(users, u.id == e.user_id))
+            .group_by(*kept, rday)
+        )
+    out[REGISTRATIONS] = union_all(*registered)
     return out
 
 

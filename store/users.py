@@ -177,11 +177,15 @@ def get_or_create_user(
 
 def update_user(*, session: Session, user: User, **changes: object) -> User:
     """Change some fields of a user, validating them as on creation."""
+    from store.rollups import tracking  # store.rollups reads users: imported here
+
     merged = user.model_dump(exclude={"id", "created_at"}) | changes
     data = _validated(UserCreate(**merged))
-    for key, value in data.items():
-        setattr(user, key, value)
-    session.add(user)
+    # an expert is counted where they live (the active-experts rollup)
+    with tracking(session, user.id):
+        for key, value in data.items():
+            setattr(user, key, value)
+        session.add(user)
     session.commit()
     session.refresh(user)
     return user

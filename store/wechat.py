@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Column, delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import as_utc, utcnow
-from store.outbox import OutboxMessage
+from store.outbox import OutboxMessage, claim
 
 CHANNEL = "wechat"
 
@@ -119,25 +119,37 @@ def close_window(*, session: Session, openid: str, limit: int) -> None:
     session.commit()
 
 
-def due_in_window(
-    *, session: Session, now: datetime, window: timedelta, limit_per_window: int, limit: int = 200
+# a chat whose person's window is open: they wrote within it, and it has messages left
+_IN_WINDOW = (
+    "EXISTS (SELECT 1 FROM wechat_peers p WHERE p.openid = h.external_id "
+    "AND p.last_in_at > :window_opened AND p.sent_in_window < :window_messages)"
+)
+
+
+def claim_in_window(
+    *,
+    session: Session,
+    worker: str,
+    now: datetime,
+    window: timedelta,
+    limit_per_window: int,
+    lease: float = 60.0,
+    limit: int = 100,
 ) -> list[OutboxMessage]:
-    """Pending WeChat messages due now whose recipient's window is open, oldest first
-    (messages to people outside their window wait, and do not hold up the others)."""
-    stmt = (
-        select(OutboxMessage)
-        .join(WechatPeer, col(WechatPeer.openid) == col(OutboxMessage.external_id))
-        .where(
-            col(OutboxMessage.channel) == CHANNEL,
-            col(OutboxMessage.status) == "pending",
-            col(OutboxMessage.next_attempt_at) <= now,
-            col(WechatPeer.last_in_at) > now - window,
-            col(WechatPeer.sent_in_window) < limit_per_window,
-        )
-        .order_by(col(OutboxMessage.id))
-        .limit(limit)
+    """Claim, for sender *worker* under a lease (store.outbox.claim), the due WeChat messages
+    of up to *limit* people whose window is open, oldest first: two senders never hold one
+    person's messages at once. Messages to people outside their window wait, and do not hold
+    up the others."""
+    return claim(
+        session=session,
+        channel=CHANNEL,
+        worker=worker,
+        limit=limit,
+        lease=lease,
+        now=now,
+        chats_where=_IN_WINDOW,
+        chats_params={"window_opened": now - window, "window_messages": limit_per_window},
     )
-    return list(session.exec(stmt).all())
 
 
 def cached_token(*, session: Session, app_id: str, now: datetime, margin: timedelta) -> str:

@@ -80,6 +80,22 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
             "ALTER TABLE outbox DROP COLUMN claimed_until",
             "ALTER TABLE outbox DROP COLUMN claimed_by",
         ],
+        # 11 (stats): level-keyed wait rollups, expert days, orders by accept time
+        11: [
+            "DROP TABLE rollup_wait_bands",
+            "DROP TABLE rollup_wait_minutes",
+            "DROP TABLE rollup_expert_days",
+            "DROP TABLE rollup_kind_days",
+            "DROP TABLE rollup_expert_registrations",
+            "DROP INDEX ix_expert_profiles_created_at",
+            "ALTER TABLE rollup_need_days DROP COLUMN docked",
+            "DROP INDEX ix_orders_accepted",
+            "DROP TABLE IF EXISTS rollup_wait_days",  # left by a test that stopped midway
+            "CREATE TABLE rollup_wait_days (province VARCHAR(32) NOT NULL, "
+            "city VARCHAR(32) NOT NULL, county VARCHAR(32) NOT NULL, day DATE NOT NULL, "
+            "band INTEGER NOT NULL, accepted INTEGER NOT NULL, "
+            "PRIMARY KEY (province, city, county, day, band))",
+        ],
         # 10 (ent): enterprises' needs, 对接, teams
         10: [
             "DROP INDEX ix_needs_achievement_id",

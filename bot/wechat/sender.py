@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
@@ -23,13 +26,13 @@ from bot.wechat.render import item_of_json, pack
 from store.clock import utcnow
 from store.errors import NotFound
 from store.media import MediaKind, MediaStorage, media_file, read_media
-from store.outbox import OutboxMessage, block, mark, retry_later
+from store.outbox import OutboxMessage, block, mark, release_claims, retry_later
 from store.push import still_wanted
 from store.updates import prune_handled
 from store.wechat import (
     CHANNEL,
+    claim_in_window,
     close_window,
-    due_in_window,
     note_sent,
     offered,
     window_left,
@@ -51,6 +54,9 @@ class WechatSender:
         wake: set when something was queued or someone wrote (look at once).
         now: the wall-clock time in UTC (the window); tests pass a controllable one.
         storage: where stored photos and voice are read from (None: texts only).
+        name: who claims outbox rows (default: host and process id): any number of senders
+            may run, each person's messages are held by one of them at a time.
+        lease: seconds a claim lasts before another sender may take the rows.
     """
 
     def __init__(
@@ -61,8 +67,12 @@ class WechatSender:
         *,
         now: Callable[[], datetime] = utcnow,
         storage: MediaStorage | None = None,
+        name: str = "",
+        lease: float = 60.0,
     ) -> None:
         self.api, self.session_factory = api, session_factory
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.lease = lease
         self.storage = storage
         self.wake = wake or asyncio.Event()
         self.now = now
@@ -93,8 +103,13 @@ class WechatSender:
         """One pass over the queued messages of people whose window is open; how many
         WeChat messages went out."""
         with self.session_factory() as s:
-            rows = due_in_window(
-                session=s, now=self.now(), window=WINDOW, limit_per_window=WINDOW_MESSAGES
+            rows = claim_in_window(
+                session=s,
+                worker=self.name,
+                now=self.now(),
+                window=WINDOW,
+                limit_per_window=WINDOW_MESSAGES,
+                lease=self.lease,
             )
         people: dict[str, list[OutboxMessage]] = {}
         for row in rows:
@@ -107,6 +122,10 @@ class WechatSender:
                 await self._deliver(openid, queued)
         except TokenRefused as exc:  # the rows stay queued until the settings are fixed
             log.error("WeChat messages cannot be sent: %s", exc)
+        finally:
+            if rows:  # what waits for a window is free for any sender when it opens
+                with self.session_factory() as s:
+                    release_claims(session=s, channel=CHANNEL, worker=self.name)
         return self.sent - before
 
     def _wanted(self, row: OutboxMessage) -> bool:

@@ -35,6 +35,8 @@ def test_every_move_keeps_the_rollups_exact(session: Session) -> None:
     (open and taken) and expire: the rollups never differ from a recount."""
     x = expert(session, CUIPING, "专家甲")
     y = expert(session, HEJIANG, "专家乙")
+    session.commit()  # expert() dates the profiles after making them: recount
+    check(session, repair=True)
     a = person(session, CUIPING, "农户甲")
     b = person(session, HEJIANG, "农户乙")
     from tests.factories import need_in
@@ -139,3 +141,60 @@ def test_the_usual_period_up_to_now_is_read_from_the_rollups(world: Session) -> 
     assert usable_days(world, Region(), start, now) is None  # a probe by time needs a region
     # a question asked later that day than the period's end rules the rollups out
     assert usable_days(world, SICHUAN, DAY0, T0) is None
+
+
+def test_experts_moving_registering_and_merging_keep_the_rollups_exact(
+    world: Session,  # noqa: F811 - the fixture
+) -> None:
+    """Active experts are counted where the expert lives: moving house, a new profile and
+    two users joined into one move their days between regions, in the same transaction."""
+    from store.experts import ExpertProfileCreate, upsert_expert_profile
+    from store.links import merge_users
+    from store.users import update_user
+
+    since, until = DAY0, DAY0 + timedelta(days=28)
+
+    def active(region: Region) -> int:
+        fast = region_report(session=world, region=region, since=since, until=until)
+        slow = region_report(session=world, region=region, since=since, until=until, rollups=False)
+        assert fast == slow
+        return fast.total.active_experts
+
+    z = expert(world, CUIPING, "专家戊")
+    order_id = need(world, person(world, HEJIANG, "农户庚"), HEJIANG, T0 + timedelta(hours=30))
+    o.accept(session=world, order_id=order_id, expert=z, now=T0 + timedelta(hours=31))
+    check(world, repair=True)  # need() too dates its need after posting it
+    before_active = active(LUZHOU)
+    before = region_report(session=world, region=SICHUAN, since=since, until=until).total
+    world.refresh(z)  # the check's rollback expired it
+    update_user(session=world, user=z, province="四川省", city="泸州市", county="合江县")
+    assert check(world) == []
+    assert active(LUZHOU) == before_active + 1
+    # a requester who becomes an expert, then is joined into an expert with accepted orders
+    w = person(world, LUZHOU, "农户辛")
+    upsert_expert_profile(session=world, user=w, profile_in=ExpertProfileCreate(fields=["果树"]))
+    assert check(world) == []
+    merge_users(session=world, keep_id=w.id or 0, gone_id=z.id or 0)
+    assert check(world) == []
+    assert active(LUZHOU) == before_active + 1
+    after = region_report(session=world, region=SICHUAN, since=since, until=until).total
+    # z's profile went with z (w keeps theirs, made after the period): one expert fewer
+    assert after.experts == before.experts - 1
+
+
+def test_a_median_time_to_accept_is_exact_to_the_minute(session: Session) -> None:
+    """Waits of 1 min 30 s and 2 min 50 s: the median of the whole minutes, 1 and 2."""
+    x = expert(session, CUIPING, "专家甲")
+    a = person(session, CUIPING, "农户甲")
+    for wait in (90, 170):
+        order_id = need(session, a, CUIPING, T0)
+        o.accept(session=session, order_id=order_id, expert=x, now=T0 + timedelta(seconds=wait))
+    check(session, repair=True)  # need() dates its need after posting it
+    since, until = DAY0, DAY0 + timedelta(days=1)
+    for rollups in (True, False):
+        report = region_report(
+            session=session, region=SICHUAN, since=since, until=until, rollups=rollups
+        )
+        assert report.total.median_accept_seconds == 90.0
+        (yibin,) = [c for c in report.children if c.region == YIBIN]
+        assert yibin.median_accept_seconds == 90.0

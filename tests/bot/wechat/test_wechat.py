@@ -357,3 +357,32 @@ async def test_a_wrong_app_secret_keeps_messages_queued(make_wx, caplog):
     assert "WECHAT_APP_SECRET" in caplog.text and "40013" in caplog.text
     with wx.services.session_factory() as s:
         assert s.get(OutboxMessage, row.id).status == "pending"
+
+
+async def test_two_senders_send_each_message_once_within_the_window(make_wx):
+    """Two sender loops on one database (two processes of a cluster): every queued message
+    goes out once, and a person still gets at most five in their 48 hours."""
+    from bot.wechat import WechatSender
+
+    wx = await make_wx()
+    other = WechatSender(
+        wx.channel.api, wx.services.session_factory, now=wx.clock, storage=wx.services.media
+    )
+    people = [f"o_p{i}" for i in range(6)]
+    for openid in people:
+        await wx.platform.say(openid, "你好")
+    long = "很长的消息。" * 110  # ~2000 bytes: one message each
+    with wx.services.session_factory() as s:
+        for openid in people:
+            for i in range(2):
+                enqueue(session=s, channel="wechat", external_id=openid, text=f"{i}{long}")
+        for i in range(7):
+            enqueue(session=s, channel="wechat", external_id="o_p0", text=f"{i + 2}{long}")
+    before = {openid: len(wx.api.texts(openid)) for openid in people}
+    for _ in range(3):
+        await asyncio.gather(wx.sender.drain_once(), other.drain_once())
+    got = {openid: [t[0] for t in wx.api.texts(openid)[before[openid] :]] for openid in people}
+    assert got["o_p0"] == ["0", "1", "2", "3", "4"]  # the window's five, once each, in order
+    for openid in people[1:]:
+        assert got[openid] == ["0", "1"]
+    assert wx.api.refused == []
