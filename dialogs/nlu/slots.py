@@ -65,6 +65,10 @@ _ORG = re.compile(
 _NAME = re.compile(
     r"(?:我叫|我是|本人|姓名[:：]?)\s*([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))(?=[，,。\s]|$|是|在|，)"
 )
+# "我是农技站的李建国": the name after the unit it works for
+_NAME_AFTER_UNIT = re.compile(
+    rf"(?:我是|本人是?)[\u4e00-\u9fff]{{2,15}}?的([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。\s]|$)"
+)
 _AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")
 
 
@@ -460,6 +464,8 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     named = _NAME.search(scrubbed)
     if named is not None and not _is_name(named.group(1)):
         named = None
+    if named is None and (after := _NAME_AFTER_UNIT.search(scrubbed)) is not None:
+        named = after if _is_name(after.group(1)) else None
     if named is not None:
         scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]
     slots.crops = find_crops(scrubbed, lex) or unknown_crop(scrubbed)

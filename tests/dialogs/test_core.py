@@ -352,6 +352,19 @@ def test_expert_answers_are_taken_whole_and_a_name_is_no_place(chat: Chat) -> No
     assert "· 职称：水产工程师" in out.text and "· 单位" not in out.text
 
 
+@pytest.mark.parametrize(
+    ("text", "name", "crops"),
+    [
+        ("我是农技站的李建国 做柑橘病虫害防治二十年了 电话13800001111", "李建国", ["柑橘"]),
+        ("我是四川农业大学的王芳", "王芳", []),
+        ("我是宜宾的李子种植户", "", ["李"]),  # a place and a crop, no name
+    ],
+)
+def test_a_name_after_the_unit_is_the_name_not_a_crop(text: str, name: str, crops) -> None:
+    slots = understand(text).slots
+    assert (slots.name, slots.crops) == (name, crops)
+
+
 def test_a_name_with_a_place_inside_is_still_only_a_name() -> None:
     parse = understand("好 继续 我叫赵永福 电话15000013131")
     assert parse.slots.name == "赵永福" and parse.slots.places == []
