@@ -15,7 +15,15 @@ from sqlmodel import Session
 
 from dialogs import forms as engine
 from dialogs.achievements import AchievementDesk, dock_command
-from dialogs.actions import CASE_ACTS, ORDER_ACTS, SHARE_ACTS, VOTE_ACTS, Act, Action
+from dialogs.actions import (
+    CASE_ACTS,
+    ORDER_ACTS,
+    SHARE_ACTS,
+    VOTE_ACTS,
+    Act,
+    Action,
+    parse_action,
+)
 from dialogs.context import Turn
 from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
@@ -76,6 +84,7 @@ _YES_OFFER = re.compile(
     r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
+_KEEP = re.compile(r"^\s*(?:不|否|保留|留着|先留着|不撤|不撤了|不取消)\s*[。!！]?\s*$")
 _SUBSCRIPTION_WORD = re.compile(r"订|推送")
 _HELP_WORDS = ("/help", "帮助", "help", "菜单")
 # intents under which a question-shaped message is still answered when retrieval is sure
@@ -687,6 +696,14 @@ class Assistant:
     def _on_pending(self, turn: Turn, text: str) -> bool:
         """Typed answers to an open clarification or offer. True when the text was used."""
         st = turn.state
+        if st.yes is not None:
+            yes, st.yes = parse_action(st.yes), None  # asked once: any answer closes it
+            if yes is not None and _YES_OFFER.match(text):
+                self._on_action(turn, yes)
+                return True
+            if _NO_OFFER.match(text) or _KEEP.match(text):
+                self._on_action(turn, Action(Act.NO_THANKS))  # as the no button does
+                return True
         if st.pending is not None:
             if _WANT_EXPERT.match(text):
                 self._clarified(turn, Intent.NEED)

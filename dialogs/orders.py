@@ -105,11 +105,13 @@ class OrderDesk:
         order_id = self._only_open(turn, as_expert=False)
         if order_id is None:
             return False
+        withdraw = Action(Act.CANCEL_ORDER, order_id=order_id)
+        turn.state.yes = str(withdraw)  # "是" / "要" typed presses it
         turn.say(
             turn.t("offer_cancel_need", id=order_id),
             [
                 [
-                    Button(turn.t("btn_cancel_need"), Action(Act.CANCEL_ORDER, order_id=order_id)),
+                    Button(turn.t("btn_cancel_need"), withdraw),
                     turn.button("btn_keep_need", Action(Act.NO_THANKS)),
                 ]
             ],

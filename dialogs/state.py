@@ -56,6 +56,8 @@ class ConversationState:
     memory: Memory | None = None
     # the message behind an open "expert or question?" clarification, until it is answered
     pending: str | None = None
+    # the button a typed yes presses, while a yes/no question is open ("要撤销这条需求吗？")
+    yes: str | None = None
 
     def clear_form(self) -> None:
         """Leave whatever was in progress; keep the follow-up memory."""
@@ -83,6 +85,8 @@ class ConversationState:
             out["suggested"] = self.suggested
         if self.pending is not None:
             out["pending"] = self.pending
+        if self.yes is not None:
+            out["yes"] = self.yes
         if self.memory is not None:
             out["memory"] = {
                 "turns": self.memory.turns,
@@ -139,6 +143,8 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
     state.suggested = [str(x) for x in data.get("suggested") or []]
     if isinstance(data.get("pending"), str):
         state.pending = data["pending"]  # absent in states saved before it existed
+    if isinstance(data.get("yes"), str):
+        state.yes = data["yes"]
     return state
 
 

@@ -312,6 +312,22 @@ def test_giving_up_after_posting_offers_to_withdraw_the_need(chat: Chat, assista
         assert s.get(Order, order_id).status == "cancelled"
 
 
+@pytest.mark.parametrize(("typed", "withdrawn"), [("是", True), ("保留", False)])
+def test_the_withdraw_question_answered_by_typing(chat: Chat, assistant, typed, withdrawn) -> None:
+    order_id, _ = post_need({"老王": chat})
+    with assistant.session_factory() as s:
+        before = s.get(Order, order_id).status
+    chat.send("不要专家了 鸡都死完了")
+    chat.send(typed)
+    status = "cancelled" if withdrawn else before
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == status
+    # the question was answered: a later "是" is no withdrawal
+    chat.send("是")
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == status
+
+
 def test_a_browsed_need_names_its_place_once(world) -> None:
     _, chats = world
     post_need(chats)
