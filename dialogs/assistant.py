@@ -617,7 +617,13 @@ class Assistant:
             self._route(turn, text, parse)
             return
         looks_up = parse.intent in _LOOKUPS and form.awaiting not in engine.FREE_TEXT
-        if looks_up and not fills:
+        # "你们有没有懂鸡的专家" while the need is being written: what the form is doing
+        restates = parse.intent == Intent.NEED and engine.FORMS[form.name] in engine.NEED_LIKE
+        restates = restates and not engine.HANDOFF.search(clean)  # "别问了直接找专家": post it
+        if restates and not fills and form.awaiting != "problem" and not parse.unsure:
+            turn.say(turn.t("on_it"))
+            self.forms.repeat(turn)
+        elif looks_up and not fills:
             # "找人才 食品发酵方向" while posting a need: shown at once, then back to the form
             self._form_step(turn, engine.Digress(form), text, parse)
         elif form.awaiting != "problem" and is_question_shaped(clean) and not fills:

@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from dialogs import forms
 from dialogs.actions import Act, Action, parse_action
+from dialogs.i18n import ZH
 from dialogs.nlu.intents import understand
 from dialogs.state import ConversationState, FormState, Memory, Options
 from store.clock import utcnow
@@ -481,3 +482,10 @@ def test_self_help_shown_unasked_is_about_the_whole_problem(chat: Chat) -> None:
     assert "干辣椒" not in out.text and "请问在哪个地方" in out.text
     out = Chat(chat.assistant, "另一位").send("你好 我种的柑橘今年裂果很多 想找个专家指导一下")
     assert "先看看这条资料" in out.text and "《柑橘裂果与落果的原因和预防》" in out.text
+
+
+def test_asking_again_for_an_expert_inside_the_need_form_goes_on_with_it(chat: Chat) -> None:
+    chat.send("老师 我家鸡儿这两天拉白屎 精神不好 死了三只了")
+    out = chat.send("你们有没有懂鸡的专家")
+    assert "没有找到" not in out.text and "问问专家" not in out.text
+    assert out.text == "好的，正在为您找专家，先把下面这项补上：\n" + ZH["ask_region"]
