@@ -76,19 +76,19 @@ def log_question(
     *commit* False: only flushed (it gets its id), for a caller that commits its whole unit
     of work once (a conversation turn; :func:`add_question` is its lighter form).
     """
-    row = QuestionLog(**_values(question, answered, user_id, top_hit, top_title, score, region))
-    session.add(row)
-    question_logged(
-        session,
-        region=(row.province, row.city, row.county),
-        at=row.created_at,
-        answered=row.answered,
+    question_id = add_question(
+        session=session,
+        question=question,
+        answered=answered,
+        user_id=user_id,
+        top_hit=top_hit,
+        top_title=top_title,
+        score=score,
+        region=region,
+        commit=commit,
     )
-    if commit:
-        session.commit()
-        session.refresh(row)
-    else:
-        session.flush()
+    row = session.get(QuestionLog, question_id)
+    assert row is not None  # just written in this session
     return row
 
 
@@ -117,7 +117,8 @@ def add_question(
     values = _values(question, answered, user_id, top_hit, top_title, score, region)
     values |= {"feedback": 0, "created_at": utcnow()}
     done = session.execute(_INSERT, values)
-    question_logged(session, region=region, at=values["created_at"], answered=answered)
+    where = (values["province"], values["city"], values["county"])
+    question_logged(session, region=where, at=values["created_at"], answered=answered)
     if commit:
         session.commit()
     return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
