@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import outbox_rows
+from bot.cluster.channels import apologise
 from bot.cluster.handoff import Handoff
 from bot.web.hub import CHANNEL
 from dialogs.actions import parse_action
-from dialogs.i18n import t
 from dialogs.types import Incoming, MediaIn, Outbound, Outcome
-from store.clock import utcnow
 from store.replies import record_replies
 from store.updates import was_handled
 
@@ -86,14 +85,7 @@ class WebTurns:
 
     async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:
         """A request that keeps failing: the person gets an apology (once)."""
-        payload = json.loads(fields[b"u"])
-        out = Outcome()
-        out.say(t("error", self.services.settings.locale))
-        with self.services.session_factory() as session:
-            if was_handled(session=session, channel=CHANNEL, update_id=payload["id"]):
-                return
-            if self._commit(session, {**payload, "until": utcnow().isoformat()}, out):
-                await self.handoff.announce(payload["id"])
+        await apologise(self.services, CHANNEL, fields, self._commit, self.handoff)
 
     async def close(self) -> None:
         """Nothing to release (the Redis client is the worker's)."""

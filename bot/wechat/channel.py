@@ -31,6 +31,7 @@ from aiohttp import ClientError, web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from bot.cluster.channels import apologise
 from bot.wechat.api import WechatAPI, WechatError
 from bot.wechat.protocol import BadMessage, BadSignature, Codec, WechatMessage
 from bot.wechat.render import Chunk, Item, item_of, item_of_json, pack
@@ -307,15 +308,7 @@ class WechatChannel:
 
     async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:
         """A queued message that keeps failing: the person gets an apology (once)."""
-        payload = json.loads(fields[b"u"])
-        out = Outcome()
-        out.say(t("error", self.services.settings.locale))
-        with self.services.session_factory() as s:
-            if was_handled(session=s, channel=CHANNEL, update_id=payload["id"]):
-                return
-            done = self._commit_queued(s, {**payload, "until": utcnow().isoformat()}, out)
-        if done and self.handoff is not None:
-            await self.handoff.announce(payload["id"])
+        await apologise(self.services, CHANNEL, fields, self._commit_queued, self.handoff)
 
     def _commit_queued(self, session: Session, payload: dict[str, Any], outcome: Outcome) -> bool:
         openid = str(payload["m"]["openid"])
