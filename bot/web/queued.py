@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.app import outbox_rows
-from bot.cluster.channels import apologise
+from bot.cluster.apology import apologise
 from bot.cluster.handoff import Handoff
 from bot.web.hub import CHANNEL
 from dialogs.actions import parse_action

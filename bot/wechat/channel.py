@@ -31,7 +31,7 @@ from aiohttp import ClientError, web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from bot.cluster.channels import apologise
+from bot.cluster.apology import apologise
 from bot.wechat.api import WechatAPI, WechatError
 from bot.wechat.protocol import BadMessage, BadSignature, Codec, WechatMessage
 from bot.wechat.render import Chunk, Item, item_of, item_of_json, pack
