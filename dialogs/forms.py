@@ -200,7 +200,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     """
     out: dict[str, Any] = {}
     if form in NEED_LIKE:
-        place = slots.place
+        # "不对 是南溪区旁边的江安", "不是南溪 是江安": a correction's last place is the one meant
+        place = slots.places[-1] if CORRECTION.match(text) and slots.places else slots.place
         if form is TECH:
             out.update(ent.tech_updates(slots, text, awaiting))
             company = ent.company_name(text)

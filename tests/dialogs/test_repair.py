@@ -266,3 +266,11 @@ def test_hostile_input_in_the_middle_of_a_form(chat: Chat, assistant: Assistant)
     assert after == before  # nothing was taken as an answer
     assert count(assistant, Need) == 0
     assert "请留一个联系电话" in chat.send("荣昌").text  # the form carries on
+
+
+@pytest.mark.parametrize("fix", ["不对 是南溪区旁边的江安", "不是南溪 是江安"])
+def test_a_place_correction_means_its_last_place(chat: Chat, assistant: Assistant, fix: str):
+    chat.send("我家苞谷叶子上好多虫 想请个专家来看下")
+    chat.send("我在宜宾南溪")
+    assert "已改为：地点 四川省宜宾市江安县。" in chat.send(fix).text
+    assert state(assistant, "老王").form.slots["region"]["county"] == "江安县"
