@@ -2,4 +2,4 @@
 
 # the parts of the blind-written data (bench/data/blind): "tune" may be tuned on, each sealed
 # part is measured once, at the end of a piece of work
-SPLITS = ("tune", "sealed", "sealed2", "sealed3")
+SPLITS = ("tune", "sealed", "sealed2", "sealed3", "sealed4")
