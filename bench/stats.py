@@ -23,7 +23,8 @@ from store.ent_metrics import enterprise_figures
 from store.feedback import knowledge_gaps
 from store.metrics import _Query, region_report
 from store.needs import METRICS_INDEXES
-from store.rollups import rebuild, whole_days
+from store.rollup_check import rebuild
+from store.rollup_tables import whole_days
 from store.trends import unmet_top, weekly_trend
 from store.validation import Region, child_level, child_regions
 

@@ -51,7 +51,7 @@ def cmd_stats_check(args: argparse.Namespace, settings: Settings) -> int:
     by table, region and day, repaired unless --dry-run. Exit 0: none; 1: differences."""
     from bot.app import open_database
     from store.db import make_session_factory
-    from store.rollups import check
+    from store.rollup_check import check
 
     engine, _ = open_database(settings)
     try:

@@ -25,7 +25,7 @@ from store.experts import ExpertProfile
 from store.needs import Need
 from store.orders import Order, OrderEvent, Rating
 from store.questions import QuestionLog
-from store.rollups import rebuild
+from store.rollup_check import rebuild
 from store.users import Role, User
 from store.validation import gazetteer
 

@@ -17,7 +17,7 @@ from dialogs.nlu.regions import RegionLookupError, lookup, resolve
 from dialogs.types import Outcome
 from store.clock import utcnow
 from store.metrics import Indicators, RegionReport, region_report
-from store.rollups import check
+from store.rollup_check import check
 from store.users import User
 from store.validation import Region
 

@@ -35,7 +35,8 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     push,
     qa,  # issue 19: imported Q&A
     questions,
-    rollups,
+    rollup_check,
+    rollup_tables,  # the indicator rollups' tables (issue 17)
     subscriptions,
     teams,
     trust,
@@ -220,7 +221,7 @@ def init_db(engine: Engine) -> int:
             log.info("migrated database schema to version %d", version)
         if old < ROLLUPS_SINCE:  # issue 17: the indicator rollups of existing records
             SQLModel.metadata.create_all(session.connection())  # rollup tables dropped above
-            rollups.rebuild(session)
+            rollup_check.rebuild(session)
         row.version = SCHEMA_VERSION
         session.add(row)
         session.commit()

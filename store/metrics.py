@@ -37,7 +37,7 @@ from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
 from store.orders import Order
 from store.rollup_reads import TOTAL, Days
-from store.rollups import MINUTE, whole_days
+from store.rollup_tables import MINUTE, whole_days
 from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend
 from store.users import User
 from store.validation import Region, child_level, child_regions

@@ -17,7 +17,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from store.clock import as_utc
-from store.rollups import (
+from store.rollup_tables import (
     EXPERT_DAYS,
     KIND_DAYS,
     MINUTE,

@@ -58,7 +58,8 @@ def test_stats_benchmark_on_postgresql_generates_consistent_needs(pg_engine) -> 
     from bench.scale import pg_seed
     from store.db import init_db
     from store.metrics import region_report
-    from store.rollups import check, whole_days
+    from store.rollup_check import check
+    from store.rollup_tables import whole_days
     from store.validation import Region
 
     url = pg_engine.url.render_as_string(hide_password=False)

@@ -12,7 +12,7 @@ from bot.demo import Size, seed
 from dialogs.stats import RollupCheck
 from store.db import init_db, make_engine, make_session_factory
 from store.needs import Need
-from store.rollups import check
+from store.rollup_check import check
 from tests.bot.wiring import settings_for
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -11,8 +11,9 @@ from sqlmodel import Session
 from store import orders as o
 from store.metrics import region_report
 from store.needs import Need
+from store.rollup_check import check
 from store.rollup_reads import usable_days
-from store.rollups import NEED_DAYS, check, midnight, utc_day
+from store.rollup_tables import NEED_DAYS, midnight, utc_day
 from store.validation import Region
 from tests.store.test_metrics import (  # noqa: F401 - world is a fixture
     LUZHOU,
