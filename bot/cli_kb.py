@@ -93,6 +93,7 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import Session
 
     from bot.app import open_database
+    from dialogs.gaps import RAW_PER_GAP, grouped
     from store.clock import utcnow
     from store.feedback import knowledge_gaps
 
@@ -102,7 +103,8 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
     since = utcnow() - timedelta(days=args.days) if args.days else None
     engine, _ = open_database(settings)
     with Session(engine) as session:
-        rows = knowledge_gaps(session=session, since=since, limit=args.limit)
+        raw = knowledge_gaps(session=session, since=since, limit=args.limit * RAW_PER_GAP)
+    rows = grouped(raw, args.limit)
     if not rows:
         print("no gaps: every logged question was answered and no article is rated poorly")
         return 0
@@ -113,6 +115,8 @@ def cmd_gaps(args: argparse.Namespace, settings: Settings) -> int:
             what = f"{row.text} [{row.article_id}] 有用 {row.useful} / 没用 {row.useless}"
         elif row.article_id:
             what = f"{row.text}  (answered with {row.article_id})"
+        if row.variants:
+            what += f"  also asked as: {'；'.join(row.variants)}"
         print(f"{row.count:>5}  {row.last_at:%Y-%m-%d %H:%M}  {GAP_LABELS[row.kind]:<12}  {what}")
     return 0
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogs.context import Turn
+from dialogs.gaps import grouped
 from dialogs.i18n import ZH, t
 from dialogs.nlu.regions import RegionLookupError, lookup, resolve
 from dialogs.types import Outcome
@@ -210,12 +211,14 @@ def render(report: RegionReport, locale: str = "zh") -> str:
     if unmet:
         lines.append(t("stats_unmet", locale, items="、".join(unmet)))
     lines += _children_lines(report.children, locale)
-    if report.gaps:
+    gaps = grouped(report.gaps, GAP_LINES)
+    if gaps:
         lines.append(t("stats_gaps", locale))
-        lines += [
-            t("stats_gap_line", locale, kind=t(f"gap_{g.kind}", locale), text=g.text, n=g.count)
-            for g in report.gaps[:GAP_LINES]
-        ]
+        for g in gaps:
+            kind = t(f"gap_{g.kind}", locale)
+            lines.append(t("stats_gap_line", locale, kind=kind, text=g.text, n=g.count))
+            if g.variants:
+                lines.append(t("stats_gap_variants", locale, items="；".join(g.variants)))
     return "\n".join(lines)
 
 

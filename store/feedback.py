@@ -122,7 +122,8 @@ class GapRow:
     kind: "unanswered" (no answer found), "unhelpful" (an answer rated 没用) or "article"
     (an article rated 没用 more often than 有用). For questions *text* is the question and
     *article_id* the article that was offered, if any; for articles *text* is its title as
-    last seen in the question log (or the id).
+    last seen in the question log (or the id). *variants*: other wordings of the same question
+    counted in this row (dialogs.gaps merges them; the store gives one row per wording).
     """
 
     kind: str
@@ -132,6 +133,7 @@ class GapRow:
     article_id: str = ""
     useful: int = 0
     useless: int = 0
+    variants: tuple[str, ...] = ()
 
 
 def _period(column: Any, since: datetime | None, until: datetime | None) -> list[Any]:

@@ -47,6 +47,7 @@ ORDERS: Table = Order.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
 EXPERTS: Table = ExpertProfile.__table__  # type: ignore[attr-defined]
 PARALLEL = 2  # connections a report uses at once (this is sized for a 2-core machine)
+GAP_ROWS = 100  # question wordings read for a report's knowledge gap (dialogs.gaps merges them)
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -422,7 +423,7 @@ def region_report(
             session=s, region=region, since=since, until=until
         )
     tasks["gaps"] = lambda s: knowledge_gaps(
-        session=s, since=since, until=until, region=region, limit=20
+        session=s, since=since, until=until, region=region, limit=GAP_ROWS
     )
     done = _run_all(session, tasks)
     if level is None:

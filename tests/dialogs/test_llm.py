@@ -24,7 +24,7 @@ OFFLINE_NO_ANSWER = "这个问题我在知识库里没有找到可靠的答案"
 _DIGITS7 = re.compile(r"\d(?:[\s-]?\d){6,}")
 
 
-def model_for(server, *, timeout: float = 3.0, method: str = "function_calling", mode="both"):  # type: ignore[no-untyped-def]
+def model_for(server, *, timeout: float = 10.0, method: str = "function_calling", mode="both"):  # type: ignore[no-untyped-def]
     model = open_chat_model(
         api_key="test-key",
         base_url=server.base_url,

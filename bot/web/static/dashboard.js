@@ -99,7 +99,9 @@ function render(data) {
   fillTable("unmet", ["类别 / 作物", "未满足需求"],
     [...data.unmet_categories, ...data.unmet_crops].map(c => [c.label, String(c.count)]));
   fillTable("gaps", ["类型", "问题 / 文章", "次数", "最近一次"],
-    data.gaps.map(g => [g.kind_label, g.text, String(g.count), g.last_at.slice(0, 10)]));
+    data.gaps.map(g => [g.kind_label,
+      g.variants.length ? g.text + "（也有人问：" + g.variants.join("；") + "）" : g.text,
+      String(g.count), g.last_at.slice(0, 10)]));
   fillTable("cases", ["案例", "状态", "问题", "专家的办法", "分享于"],  // issue 19
     (data.cases || []).map(c => ["#" + c.id, c.status_label, c.problem, c.note, c.created_at.slice(0, 10)]));
   fillTable("children", ["地区", "提需求人数", "需求", "获取率", "企业获取率", "个人获取率", "专家", "供给率", "接单中位用时", "解决率", "平均评分", "成果", "对接完成"],
