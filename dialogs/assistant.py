@@ -49,6 +49,7 @@ from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
 from dialogs.teams import TeamDesk
+from dialogs.topics import edit_topics, edits_topics, topics_from
 from dialogs.trust import TrustDesk
 from dialogs.types import Incoming, MediaIn, Outcome
 from knowledge.lexicons import default_lexicon
@@ -587,12 +588,12 @@ class Assistant:
         """ "不要健康的了 换成防灾", "再加个养猪的" from someone with subscriptions: the new
         topics, followed at once like any subscription and undone by a cancel (removals alone
         are unsubscribing)."""
-        if is_order_text(text) or not engine.edits_topics(parse.clean, dropping=False):
+        if is_order_text(text) or not edits_topics(parse.clean, dropping=False):
             return False
         have = topics_of(session=turn.session, user_id=turn.user.id or 0)
         if not have:
             return False
-        topics = engine.edit_topics(have, parse.clean, parse.slots)
+        topics = edit_topics(have, parse.clean, parse.slots)
         if not topics or not set(topics) - set(have):
             return False
         # what is kept counts as followed before: the topics left out are unfollowed
@@ -830,7 +831,7 @@ def _switches(form: FormState, parse: Parse, clean: str, fills: bool) -> bool:
     if other is None or form.name in other or parse.unsure:
         return False
     # any words may be read as topics: only an edit of them answers a subscription form
-    if fills and not (form.name == "subscribe" and not engine.edits_topics(clean)):
+    if fills and not (form.name == "subscribe" and not edits_topics(clean)):
         return False
     if engine.is_control(clean) or engine.cancels(clean):
         return False
@@ -852,9 +853,9 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:
         return False
-    if engine.edits_topics(parse.clean, dropping=False):
+    if edits_topics(parse.clean, dropping=False):
         return True  # "只要李子": narrows the topics being chosen
-    named = engine.topics_from(parse.clean, parse.slots)
+    named = topics_from(parse.clean, parse.slots)
     return bool(set(named) & set(form.slots.get("topics", [])))
 
 

@@ -11,13 +11,26 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
+from dialogs.answers import (
+    NAME_FIX,
+    NOT_A_NAME,
+    ROLE_WORD,
+    answer,
+    cued_skills,
+    name_answer,
+    own_skill,
+    says_none,
+    terms,
+    unplaced,
+)
 from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import find_mentions, resolve
+from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import Slots, extract, looks_like_name, mask_terms
 from dialogs.state import FormState
+from dialogs.topics import edit_topics, topics_from
 from store.validation import Region
 
 SKIPPED = "__skipped__"
@@ -145,53 +158,6 @@ def region_label(region: dict[str, str] | None) -> str:
     return Region(**region).label if region else ""
 
 
-_TOPIC_WORDS = sorted(
-    (
-        "病虫害",
-        "病害",
-        "虫害",
-        "土壤",
-        "施肥",
-        "地震",
-        "洪水",
-        "防汛",
-        "滑坡",
-        "泥石流",
-        "雷电",
-        "健康",
-        "食品安全",
-        "养殖",
-        "种植",
-        "天气",
-        "气象",
-        "防灾",
-        "急救",
-        "科普",
-    ),
-    key=len,
-    reverse=True,
-)
-_TOPIC_SPLIT = re.compile(r"[，,、;；\s和与及]+")
-_TOPIC_NOISE = re.compile(
-    r"/subscribe|订阅|推送|推给我|发给我|以后|有关|关于|方面|相关|的|知识|资讯|信息|文章|科普|给我|我想|想要|收到|"
-    r"每周|定期|帮我|一下|东西|都|请|记得|新的|技术"
-)
-
-
-def topics_from(text: str, slots: Slots) -> list[str]:
-    """Topics for a subscription: crops and categories named, else the remaining keywords."""
-    topics: list[str] = list(slots.crops)
-    rest = text
-    for word in _TOPIC_WORDS:  # longest first: 病虫害 is one topic, not 病虫害 + 虫害
-        if word in rest:
-            topics.append(word)
-            rest = rest.replace(word, " ")
-    if topics:
-        return topics
-    rest = _TOPIC_NOISE.sub(" ", rest)
-    return [w for w in _TOPIC_SPLIT.split(rest) if len(w) >= 2][:5]
-
-
 def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> dict[str, Any]:
     """Slot values this message states for *form*.
 
@@ -230,14 +196,14 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         t = text.strip()
         crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
         bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
-        free = awaiting == "fields" and not bare_name and not _says_none(t)
+        free = awaiting == "fields" and not bare_name and not says_none(t)
         skills = list(slots.fields)
         if free:  # what the lexicon missed of an answer to "您擅长哪些领域"
-            said = _unplaced(text) if slots.phone or slots.places else text
-            own = _terms(said) or ([] if skills else _own_skill(said))
+            said = unplaced(text) if slots.phone or slots.places else text
+            own = terms(said) or ([] if skills else own_skill(said))
             skills += [w for w in own if not any(w in f or f in w for f in skills)]
         elif awaiting is None and not skills:  # "我是专家 会看蔬菜病虫害"
-            skills = _cued_skills(_unplaced(text))
+            skills = cued_skills(unplaced(text))
         if bare_name and awaiting in ("fields", "phone", "service_regions") and not slots.places:
             out["name"] = text.strip(" 。.")  # "李国强" at another question: the name
         if skills:
@@ -253,22 +219,20 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["phone"] = slots.phone
         if slots.name:
             out["name"] = slots.name
-        elif (m := _NAME_FIX.search(t)) and looks_like_name(m.group(1)):
+        elif (m := NAME_FIX.search(t)) and looks_like_name(m.group(1)):
             out["name"] = m.group(1)  # "名字写错了 应该是周永红"
         elif awaiting == "name" and not slots.places and not slots.phone:
-            name = _name_answer(text)
-            if 1 <= len(name) <= 20 and not (
-                _ROLE_WORD.fullmatch(name) or _NOT_A_NAME.search(name)
-            ):
+            name = name_answer(text)
+            if 1 <= len(name) <= 20 and not (ROLE_WORD.fullmatch(name) or NOT_A_NAME.search(name)):
                 out["name"] = name
         # the whole answer to "您在哪个单位 / 职称是" is the value ("职称是水产工程师" ->
         # 水产工程师, not the 工程师 found inside it)
         if awaiting == "organisation":
-            out["organisation"] = _answer(text, "organisation")[:64]
+            out["organisation"] = answer(text, "organisation")[:64]
         elif slots.organisation:
             out["organisation"] = slots.organisation
         if awaiting == "title":
-            out["title"] = _answer(text, "title")[:32]
+            out["title"] = answer(text, "title")[:32]
         elif slots.title:
             out["title"] = slots.title
         if slots.crops and awaiting not in ("name", "organisation", "title") and not bare_name:
@@ -280,90 +244,6 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     elif form in (ENTERPRISE, TEAM, ACHIEVEMENT):
         out.update(ent.form_updates(form.name, slots, text, awaiting))
     return out
-
-
-_NAME_FIX = re.compile(r"(?:名字|称呼|姓名).{0,6}?(?:是|叫|为|成)\s*([\u4e00-\u9fff]{2,3})\s*$")
-# "没有职称", "四川农业大学": an answer to another question, not a name
-_NOT_A_NAME = re.compile(
-    r"^(?:没有|没得|莫得|不|无)|职称|单位|大学|学院|站|所|公司|合作社|农场|错|不对|改|名字|姓名"
-)
-# "专家", "农民": who they are, not what to call them
-_ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
-_ANSWER_LEAD = {
-    "name": re.compile(r"^(?:我叫|我是|叫我|我姓|姓名是?|名字是?|称呼我?|就叫)\s*"),
-    "organisation": re.compile(r"^(?:单位是?|我在|在|是|我是)\s*"),
-    "title": re.compile(r"^(?:职称是?|我是|是)\s*"),
-}
-
-
-def _name_answer(text: str) -> str:
-    """ "我姓周 周永红" -> 周永红; "叫我老周就行" -> 老周; "王芳" -> 王芳."""
-    parts = [p for p in re.split(r"[，,。\s]+", text.strip()) if p]
-    named = [p for p in parts if looks_like_name(p)]
-    if named:
-        return named[-1]
-    return re.sub(r"(?:就行|就可以|就好|吧|嘛)$", "", _answer(text, "name"))
-
-
-def _answer(text: str, slot: str) -> str:
-    """A free-text answer without its lead-in words and trailing punctuation."""
-    value = _ANSWER_LEAD[slot].sub("", text.strip())
-    return value.strip(" ，,。.!！~")
-
-
-# "主要是大棚蔬菜", "擅长嫁接", "会看蔬菜病虫害": the lead-in is no part of the skill
-_TERM_LEAD = re.compile(
-    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也)+"
-    r"(?:一?点|一?些)?"
-)
-# "蔬菜病虫害都能看", "果树这块": what is said about the skill after naming it
-_TERM_TAIL = re.compile(
-    r"(?:方面|这块|这一块|之类|这些|等等?)?的?(?:都|也|还)?(?:能|会|可以)?"
-    r"(?:看|做|搞|弄|懂)?(?:得来|得了)?(?:的|了|哈|嘛|吧|噻)*$"
-)
-# "搞了二十多年了", "其他的也懂点": talk about the skills, not a skill
-_CHATTER = re.compile(r"\d|年|了|也|点|都|其他|什么|啥|一些|这些|那些|可以|能")
-
-
-def _skill_words(word: str) -> str:
-    return _TERM_TAIL.sub("", _TERM_LEAD.sub("", word.strip(" ，,。.!！~")))
-
-
-def _terms(text: str) -> list[str]:
-    words = (_skill_words(w) for w in re.split(r"[，,、;；：:\s和与及]+", text))
-    return [
-        w
-        for w in words
-        if 2 <= len(w) <= 16 and not _CHATTER.search(w) and not _NONE_ANSWER.match(w)
-    ][:8]
-
-
-def _own_skill(text: str) -> list[str]:
-    """An answer to "您擅长哪些领域" that neither the lexicon nor the word split could use
-    ("会看点蔬菜的病虫害"): kept whole, in the expert's own words, rather than asked again."""
-    words = _skill_words(text)
-    if not 2 <= len(words) <= 24 or re.search(r"\d", words) or _says_none(words):
-        return []
-    if is_question_shaped(words) or not re.search(r"[\u4e00-\u9fff]{2}", words):
-        return []
-    return [words]
-
-
-# "我是专家 会看蔬菜病虫害": a clause led by 会 / 擅长 / 搞 names a skill even before it is asked
-_SKILL_CUE = re.compile(r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做)")
-
-
-def _cued_skills(text: str) -> list[str]:
-    clauses = re.split(r"[，,。；;\s]+", text)
-    return [w for c in clauses if _SKILL_CUE.match(c) for w in _terms(c)][:8]
-
-
-def _unplaced(text: str) -> str:
-    """*text* without its places and phone numbers (what is left may be a skill)."""
-    masked = mask_terms(text)
-    for mention in sorted(find_mentions(masked), key=lambda m: -m.start):
-        text = text[: mention.start] + " " + text[mention.start + len(mention.text) :]
-    return re.sub(r"[\d\-－ ]{7,}|(?:电话|手机|服务|在)(?=\s|$)", " ", text)
 
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
@@ -405,11 +285,6 @@ EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
     r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
 )
-# "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
-_NONE_ANSWER = re.compile(
-    r"^\s*(?:我|我们)?(?:单位|职称|预算|作物|名字|钱)?(?:暂时|这个|那个|也|都|就)?(?:没有|没得|莫得|无|不知道|不晓得|不清楚|说不好|还没想好|不是|不涉及|"
-    r"没种|随便|都行|都可以|看着给|看专家|钱好说|好商量|面议)[\u4e00-\u9fff\s，,]{0,14}[。!！]?\s*$"
-)
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(
     r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"
@@ -437,13 +312,6 @@ FREE_TEXT = (
 )
 
 
-# "自己干的 没单位", "没评过职称", "单位嘛没得": the slot itself said to be empty
-_NO_SUCH = re.compile(
-    r"(?:没|无|莫得|不在)(?:有|得)?(?:啥子?|什么|任何)?(?:工作)?(?:单位|职称)|"
-    r"(?:单位|职称)\s*(?:嘛|呢|的话)?\s*(?:没有|没得|莫得|无|都没)|[没未]评(?:过|上)?(?:职称)?"
-)
-
-
 # slots a person sees in a summary (and may correct)
 SUMMARY_SLOTS = frozenset(
     ("crop", "region", "phone", "budget", "name", "fields", "service_regions", "organisation")
@@ -453,16 +321,11 @@ _NAMES_SLOT = re.compile(r"(单位|职称|预算|作物)")
 _NAMED_SLOT = {"单位": "organisation", "职称": "title", "预算": "budget", "作物": "crop"}
 
 
-def _says_none(text: str) -> bool:
-    """A none / don't-know answer to an optional question."""
-    return bool(_NONE_ANSWER.match(text) or (_NO_SUCH.search(text) and len(text) <= 20))
-
-
 def skips(state: FormState, text: str) -> bool:
     """ "跳过", "没有预算", "不晓得好多钱" at an optional question: an answer, not a question."""
     form = FORMS[state.name]
     optional = state.awaiting in form.optional
-    return bool(SKIP.match(text) or (optional and _says_none(text)))
+    return bool(SKIP.match(text) or (optional and says_none(text)))
 
 
 def is_control(text: str) -> bool:
@@ -600,12 +463,12 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
     # (a value already given stays unless the summary is being corrected)
     late = state.confirming or (awaiting in form.required and not slots.get(named or ""))
-    if late and named in form.optional and named != awaiting and _says_none(text):
+    if late and named in form.optional and named != awaiting and says_none(text):
         slots[named] = SKIPPED
         if awaiting is None:
             return Confirm(state, dropped=(named,))
         return Ask(state, awaiting, dropped=(named,))
-    none_answer = awaiting in form.optional and _says_none(text)
+    none_answer = awaiting in form.optional and says_none(text)
     if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
             return Ask(state, awaiting, "skip_required")
@@ -726,38 +589,6 @@ def _named_fix(form: Form, state: FormState, text: str) -> Step | None:
     if state.awaiting is None:
         return Confirm(state, (slot,))
     return Ask(state, state.awaiting, changed=(slot,))
-
-
-_ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
-_ONLY = re.compile(r"只要|只订|就要")
-_SWAP = re.compile(r"换成|改成|改为|换为")
-_DROP = re.compile(r"不要了?|去掉|删掉|取消|不订")
-
-
-def edits_topics(text: str, *, dropping: bool = True) -> bool:
-    """ "再加个养鸡的", "只要猪", "换成防灾", "鸡的不要了" (unless not *dropping*): the message
-    changes the topics being chosen."""
-    drops = dropping and _DROP.search(text)
-    return bool(_ADD.search(text) or _ONLY.search(text) or _SWAP.search(text) or drops)
-
-
-def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
-    """The subscription topics after "再加个养鸡的", "养鸡的不要了 只要猪" or a first answer."""
-    if m := _ONLY.search(text):
-        return topics_from(text[m.end() :], extract(text[m.end() :])) or current
-    if m := _SWAP.search(text):  # "不要健康的了 换成防灾": 健康 goes, 防灾 comes; "换成防灾": all
-        before, after = text[: m.start()], text[m.end() :]
-        added = topics_from(after, extract(after))
-        if not added:
-            return current
-        dropped = topics_from(before, extract(before)) if _DROP.search(before) else current
-        return list(dict.fromkeys([*(t for t in current if t not in dropped), *added]))
-    named = topics_from(text, slots)
-    if _DROP.search(text):
-        return [t for t in current if t not in named]
-    if _ADD.search(text):
-        return list(dict.fromkeys([*current, *named]))
-    return named
 
 
 def _confirms_unchanged(form: Form, state: FormState, parse: Any, text: str) -> bool:

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
-from dialogs.forms import topics_from
 from dialogs.nlu.intents import Parse
+from dialogs.topics import topics_from
 from dialogs.types import Button
 from store.interests import clear_profile, note_interests, profile_of
 from store.needs import Need
