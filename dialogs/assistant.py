@@ -266,6 +266,8 @@ class Assistant:
     # ---- buttons ---------------------------------------------------------------------------
     def _on_action(self, turn: Turn, action: Action) -> None:
         st = turn.state
+        if self.data.asked(turn) and action.kind not in (Act.DELETE_ME, Act.KEEP_ME):
+            st.yes = None  # another button: the deletion question is left unanswered
         match action.kind:
             case kind if kind in ORDER_ACTS:
                 self.orders.on_action(turn, action)
@@ -305,6 +307,7 @@ class Assistant:
                 self.data.delete(turn)
             case Act.KEEP_ME:
                 self.data.keep(turn)
+                self.forms.repeat(turn)  # the form the question interrupted, if any
             case Act.DOCK if action.n is not None:
                 self._dock(turn, action.n, "")
             case _:
@@ -323,6 +326,12 @@ class Assistant:
         if not _READABLE.search(text):
             turn.say(turn.t("no_text"))
             return
+        if self.data.asked(turn):
+            # "确定要删除您的个人信息吗？" is open: this message answers it first
+            if self.data.answer(turn, text):
+                if not is_forgotten(turn.user):
+                    self.forms.repeat(turn)
+                return
         if text == "/start":
             st.clear_form()
             turn.say(
@@ -356,7 +365,7 @@ class Assistant:
                 return
         if is_data_command(text):
             self.data.on_text(turn, text)  # in a form too; then back to the form
-            if not is_forgotten(turn.user):
+            if not is_forgotten(turn.user) and not self.data.asked(turn):
                 self.forms.repeat(turn)
             return
         if is_link_command(text):  # /link (issue 16): in a form too; then back to it

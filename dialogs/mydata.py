@@ -1,6 +1,7 @@
 """/mydata and /delete_me: a person sees everything stored about them and can have it erased
-(个人信息保护法: access, copy and deletion). Deleting asks first; only the typed confirmation
-button (or the explicit words "确认删除我的数据") erases."""
+(个人信息保护法: access, copy and deletion). Deleting asks first: the confirmation button, a
+typed yes to that question (确认, 是的, 删除, 1) or the explicit words "确认删除我的数据" erase;
+any other answer keeps everything and says so."""
 
 from __future__ import annotations
 
@@ -38,6 +39,18 @@ DELETE_ME = re.compile(
 CONFIRMED = re.compile(
     r"^\s*(?:/delete_me\s+(?:确认|confirm)|确认删除我的数据)\s*[。.!！]?\s*$", re.I
 )
+# a typed yes to "确定要删除您的个人信息吗？" (1: the first button, 确认删除)
+_YES_DELETE = re.compile(
+    r"^\s*(?:(?:确认|确定|是的?|对的?|嗯|好的?|可以|要|删(?:除|掉)?(?:吧|了)?|yes|ok|delete|1)"
+    r"[，,\s]*)+\s*[。.!！]?\s*$",
+    re.I,
+)
+# a plain no to it (2: the second button, 不删了): nothing more to do with the message
+_NO_DELETE = re.compile(
+    r"^\s*(?:不删了?|不要?删?了?|不用了?|不|否|算了|取消|保留|留着|no|keep|2)\s*[。.!！]?\s*$",
+    re.I,
+)
+_ASKED = "delete_me"  # the state's yes while the question is open
 FILE_NAME = "tianfu-mydata.json"
 
 
@@ -124,7 +137,23 @@ class DataDesk:
         document = json.dumps(data, ensure_ascii=False, indent=1)
         turn.out.replies.append(Reply(document, document=(FILE_NAME, document.encode("utf-8"))))
 
+    def asked(self, turn: Turn) -> bool:
+        """Whether the deletion question is open (the next message answers it)."""
+        return turn.state.yes == _ASKED
+
+    def answer(self, turn: Turn, text: str) -> bool:
+        """The reply to the open deletion question: a yes erases; anything else keeps
+        everything and says so. True when nothing more is to be done with *text* (a yes or a
+        plain no); False when the message goes on to be handled as usual."""
+        turn.state.yes = None
+        if _YES_DELETE.match(text) or CONFIRMED.match(text):
+            self.delete(turn)
+            return True
+        self.keep(turn)
+        return bool(_NO_DELETE.match(text))
+
     def ask_delete(self, turn: Turn) -> None:
+        turn.state.yes = _ASKED  # "确认", "是的", "删除" or "1" typed answer it
         turn.say(
             turn.t("delete_me_ask"),
             [
@@ -138,11 +167,13 @@ class DataDesk:
     def delete(self, turn: Turn) -> None:
         """Erase now; the assistant then saves no conversation state for this person."""
         forget_person(session=turn.session, user_id=turn.user.id or 0, media=self.media)
+        turn.state.yes = None
         turn.state.clear_form()
         turn.state.memory = None
         turn.say(turn.t("delete_me_done"))
 
     def keep(self, turn: Turn) -> None:
+        turn.state.yes = None
         turn.say(turn.t("delete_me_kept"))
 
 

@@ -84,3 +84,42 @@ def test_mydata_in_the_middle_of_a_form_comes_back_to_it(chat: Chat):
     assert "我们保存的关于您的全部信息" in out.replies[0].text
     assert out.replies[-1].text == asked  # the open question again
     assert '"form"' in out.replies[1].text  # the unfinished form is part of the record
+
+
+def _erased(assistant) -> bool:  # type: ignore[no-untyped-def]
+    with assistant.session_factory() as s:
+        return s.exec(select(User).where(User.display_name == "老王")).first() is None
+
+
+def test_a_typed_yes_to_the_deletion_question_erases(assistant):  # type: ignore[no-untyped-def]
+    for n, yes in enumerate(("确认", "是的", "删除", "1")):
+        chat = Chat(assistant, "老王")
+        chat.send("稻瘟病怎么防治")
+        chat.send("删除我的数据")
+        assert "无法恢复" in chat.text
+        chat.send(yes)
+        assert "已删除" in chat.text, yes
+        assert _erased(assistant), yes
+
+
+def test_anything_else_keeps_the_data_and_says_so(chat: Chat, assistant):  # type: ignore[no-untyped-def]
+    chat.send("稻瘟病怎么防治")
+    chat.send("删除我的数据")
+    chat.send("2")
+    assert "保持不变" in chat.text and not _erased(assistant)
+    chat.send("删除我的数据")
+    out = chat.send("稻瘟病怎么防治")  # another subject: kept, and the question answered
+    assert "保持不变" in out.replies[0].text and len(out.replies) > 1
+    assert not _erased(assistant)
+    chat.send("确认")  # the question was answered: a later yes erases nothing
+    assert not _erased(assistant)
+
+
+def test_deletion_question_in_a_form_then_back_to_the_form(chat: Chat, assistant):  # type: ignore[no-untyped-def]
+    chat.send("我家李子树流胶很严重，想请专家来看看")
+    asked = chat.last.replies[-1].text
+    out = chat.send("删除我的数据")
+    assert out.replies[-1].text.startswith("确定要删除")  # the open question is this one
+    out = chat.send("不删了")
+    assert "保持不变" in out.replies[0].text and out.replies[-1].text == asked
+    assert not _erased(assistant)
