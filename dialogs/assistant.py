@@ -326,12 +326,11 @@ class Assistant:
         if not _READABLE.search(text):
             turn.say(turn.t("no_text"))
             return
-        if self.data.asked(turn):
-            # "确定要删除您的个人信息吗？" is open: this message answers it first
-            if self.data.answer(turn, text):
-                if not is_forgotten(turn.user):
-                    self.forms.repeat(turn)
-                return
+        if self.data.asked(turn) and self.data.answer(turn, text):
+            # "确定要删除您的个人信息吗？" was open: answered by this message alone
+            if not is_forgotten(turn.user):
+                self.forms.repeat(turn)
+            return
         if text == "/start":
             st.clear_form()
             turn.say(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs.i18n_me import ME_EN, ME_ZH
+
 ZH: dict[str, str] = {
     "welcome": (
         "您好，我是天府科技助手。\n"
@@ -1070,3 +1072,5 @@ KB_EN: dict[str, str] = {
 }
 ZH.update(KB_ZH)
 EN.update(KB_EN)
+ZH.update(ME_ZH)
+EN.update(ME_EN)

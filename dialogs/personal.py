@@ -34,6 +34,10 @@ _UNSUB_WORDS = re.compile(
     r"/unsubscribe|/stop|取消订阅|退订|不想?再?订阅?|算了|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
 )
 _CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
+# "全部退订", "所有的都不要了": every topic, none named
+_ALL = re.compile(r"全部|所有|全都|统统|一律|通通|都|all", re.I)
+# "我订了啥", "我订阅了哪些": the subscriptions, not the whole profile
+_MY_TOPICS = re.compile(r"订(?:了|阅了|的|阅的|过)|订阅(?:列表|情况)|我的订阅")
 
 
 # ---- the profile grows -------------------------------------------------------------------
@@ -55,6 +59,9 @@ def on_profile(turn: Turn, text: str) -> None:
         clear(turn)
         return
     uid = turn.user.id or 0
+    if _MY_TOPICS.search(text):
+        list_topics(turn)
+        return
     profile = profile_of(session=turn.session, user_id=uid)
     topics = topics_of(session=turn.session, user_id=uid)
     none = turn.t("profile_none")
@@ -72,6 +79,18 @@ def on_profile(turn: Turn, text: str) -> None:
     if topics:
         buttons[0].append(turn.button("btn_unsubscribe", Action(Act.UNSUBSCRIBE)))
     turn.say("\n".join(lines), buttons)
+
+
+def list_topics(turn: Turn) -> None:
+    """ "我订了啥": the topics followed, and how to drop one or all."""
+    topics = topics_of(session=turn.session, user_id=turn.user.id or 0)
+    if not topics:
+        turn.say(turn.t("my_subscriptions_none"))
+        return
+    turn.say(
+        turn.t("my_subscriptions", topics="、".join(topics), first=topics[0]),
+        [[turn.button("btn_unsubscribe", Action(Act.UNSUBSCRIBE))]],
+    )
 
 
 def clear(turn: Turn) -> None:
@@ -126,7 +145,7 @@ def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
     have = topics_of(session=turn.session, user_id=uid)
     named: list[str] = []
     if parse is not None and not _STOP.match(text):
-        rest = _UNSUB_WORDS.sub(" ", text)
+        rest = _ALL.sub(" ", _UNSUB_WORDS.sub(" ", text))
         named = [x for x in topics_from(rest, parse.slots) if x.strip()]
     if named:
         gone = [x for x in named if x in have]

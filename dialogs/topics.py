@@ -67,6 +67,10 @@ def edits_topics(text: str, *, dropping: bool = True) -> bool:
     return bool(_ADD.search(text) or _ONLY.search(text) or _SWAP.search(text) or drops)
 
 
+# "不对 是脐橙", "写错了 应该是猪": the topics named replace the ones being chosen
+_INSTEAD = re.compile(r"^\s*(?:不对|不是|错了|应该是|更正)|写错|说错|打错|搞错")
+
+
 def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
     """The subscription topics after "再加个养鸡的", "养鸡的不要了 只要猪" or a first answer."""
     if m := _ONLY.search(text):
@@ -81,6 +85,7 @@ def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
     named = topics_from(text, slots)
     if _DROP.search(text):
         return [t for t in current if t not in named]
-    if _ADD.search(text):
+    if _ADD.search(text) or (current and not _INSTEAD.search(text)):
+        # "我还想订阅地震知识" after subscribing to 柑橘: one more, not instead
         return list(dict.fromkeys([*current, *named]))
     return named

@@ -92,7 +92,7 @@ def _erased(assistant) -> bool:  # type: ignore[no-untyped-def]
 
 
 def test_a_typed_yes_to_the_deletion_question_erases(assistant):  # type: ignore[no-untyped-def]
-    for n, yes in enumerate(("确认", "是的", "删除", "1")):
+    for yes in ("确认", "是的", "删除", "1"):
         chat = Chat(assistant, "老王")
         chat.send("稻瘟病怎么防治")
         chat.send("删除我的数据")

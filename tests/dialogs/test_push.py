@@ -73,6 +73,26 @@ def test_unsubscribe_some_then_all_and_stop_works_mid_form(chat: Chat):
     assert "预算" in chat.send("13800001234").text  # the form carries on where it was
 
 
+def test_subscriptions_add_up_are_listed_and_dropped_one_or_all(chat: Chat):
+    """A second subscription, straight after the first, adds to it; "我订了啥" lists them;
+    one goes by name, the rest with "全部退订"."""
+    chat.send("我想订阅柑橘病虫害")
+    out = chat.send("我还想订阅地震知识")  # no 确认 in between
+    assert sorted(topics(chat)) == sorted(["柑橘", "病虫害", "地震"])
+    assert "柑橘" in out.text and "地震" in out.text
+    chat.send("确认")
+    out = chat.send("我订了啥")
+    assert "您现在订阅了：柑橘、病虫害、地震" in out.text and "全部退订" in out.text
+    assert "兴趣画像" not in out.text
+    out = chat.send("不要柑橘的了")
+    assert "已退订：柑橘" in out.text and sorted(topics(chat)) == sorted(["病虫害", "地震"])
+    chat.send("订阅养猪")
+    assert sorted(topics(chat)) == sorted(["病虫害", "地震", "猪"])
+    assert "已退订全部" in chat.send("全部退订").text
+    assert topics(chat) == []
+    assert "没有订阅" in chat.send("我订了啥").text
+
+
 # ---- the profile -----------------------------------------------------------------------------
 def test_profile_grows_from_questions_and_needs_and_clears(chat: Chat):
     chat.send("我在宜宾翠屏区，李子树流胶怎么办")
