@@ -45,6 +45,7 @@ from dialogs.orders import OrderDesk, order_ref
 from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
 from dialogs.projects import ProjectDesk
+from dialogs.records import RecordsDesk
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
@@ -136,6 +137,7 @@ class Assistant:
     data: DataDesk = field(default_factory=DataDesk)  # /mydata and /delete_me
     media: MediaDesk = field(default_factory=MediaDesk)  # photos and voice (issue 16)
     curation: CurationDesk | None = None  # issue 19: shared solutions, `/kb review`
+    records: RecordsDesk = field(default_factory=RecordsDesk)  # 我的资料 and its edits
 
     @classmethod
     def build(
@@ -400,6 +402,10 @@ class Assistant:
             return
         if st.form is None and (dock := dock_command(text)) is not None:
             self._dock(turn, *dock)  # "对接 3 …": ask for an achievement
+            return
+        if st.form is None and self.records.edit(turn, text):
+            # "服务地区加上蒲江县", "电话改成139…": a stored record changed at once
+            self.matching.refresh(turn.session)
             return
         if self._on_pending(turn, text):
             return

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.nlu.intents import Parse
+from dialogs.records import RecordsDesk
 from dialogs.topics import topics_from
 from dialogs.types import Button
 from store.interests import clear_profile, note_interests, profile_of
@@ -34,6 +35,7 @@ _UNSUB_WORDS = re.compile(
     r"/unsubscribe|/stop|取消订阅|退订|不想?再?订阅?|算了|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
 )
 _CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
+_INTERESTS = re.compile(r"画像|兴趣")
 # "全部退订", "所有的都不要了": every topic, none named
 _ALL = re.compile(r"全部|所有|全都|统统|一律|通通|都|all", re.I)
 # "我订了啥", "我订阅了哪些": the subscriptions, not the whole profile
@@ -65,7 +67,11 @@ def on_profile(turn: Turn, text: str) -> None:
     profile = profile_of(session=turn.session, user_id=uid)
     topics = topics_of(session=turn.session, user_id=uid)
     none = turn.t("profile_none")
+    # what they told us (an expert's or enterprise's records) first, unless the interest
+    # profile itself is asked for ("我的画像")
+    stored = [] if _INTERESTS.search(text) else RecordsDesk.lines(turn)
     lines = [
+        *stored,
         turn.t("profile_head"),
         turn.t("profile_topics", topics="、".join(topics) or none),
         turn.t("profile_crops", crops="、".join(profile.crops) or none),
