@@ -167,11 +167,12 @@ def outbox_rows(messages: list[Outbound], *, kind: str | None = None) -> list[di
 def prepare_knowledge(services: Services) -> tuple[int, int]:
     """Index the bundled corpus and the administrators' articles (new or changed files only)
     and let the assistant answer from them; (articles, chunks) now in the index. The intent
-    model is trained here too, so that the first message does not wait for it."""
+    model is made here too (loaded from its cache, or trained), so that the first message does
+    not wait for it."""
     from dialogs.nlu.model import default_model
     from knowledge.ingest import ingest
 
-    default_model()
+    default_model(services.settings.model_cache)
 
     report = ingest(services.knowledge, progress=False)
     if services.corpus_overlay.is_dir():  # articles administrators added at run time

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Path("var")
+    model_cache_dir: Path | None = None  # default DATA_DIR/cache (see model_cache)
     database_url: str = ""
     chroma_url: str = ""
     telegram_bot_token: SecretStr | None = None
@@ -217,6 +218,11 @@ class Settings(BaseSettings):
     def corpus_overlay(self) -> Path:
         """Articles added at run time (an administrator's upload) live here, not in the package."""
         return self.data_dir / "corpus"
+
+    @property
+    def model_cache(self) -> Path:
+        """Where the trained intent model is cached: MODEL_CACHE_DIR, or DATA_DIR/cache."""
+        return self.model_cache_dir or self.data_dir / "cache"
 
     @property
     def media_dir(self) -> Path:

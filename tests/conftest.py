@@ -28,6 +28,25 @@ def _vocabulary() -> None:
     shared_tokenizer(default_vocabulary())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _intent_model(
+    _vocabulary: None, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Make the intent model once, up front, from a cache kept between runs (pytest's, or
+    MODEL_CACHE_DIR), and let the processes tests start load it from there too."""
+    from dialogs.nlu.model import default_model
+
+    cache = getattr(request.config, "cache", None)
+    directory = Path(
+        os.environ.get("MODEL_CACHE_DIR")
+        or (cache.mkdir("intent-model") if cache is not None else tmp_path_factory.mktemp("model"))
+    )
+    default_model(directory)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MODEL_CACHE_DIR", str(directory))
+        yield
+
+
 def _no_postgres(reason: str) -> None:
     if IN_CI:
         pytest.fail(f"PostgreSQL tests must run in CI: {reason}")

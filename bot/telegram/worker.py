@@ -143,7 +143,8 @@ async def serve_worker(
     services = services or build_services(settings)
     from dialogs.nlu.model import default_model
 
-    await asyncio.to_thread(default_model)  # trained before the first update, not during it
+    # made (loaded or trained) before the first update, not during it
+    await asyncio.to_thread(default_model, settings.model_cache)
     redis = connect(settings.redis_url)
     # a cluster may serve only the web chat and WeChat: then no Telegram bot
     bot = make_bot(settings) if settings.telegram_bot_token is not None else None

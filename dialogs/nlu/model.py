@@ -3,7 +3,8 @@ plus a few lexicon and slot cues (a crop or pest named, a phone, a place, a ques
 an expert speaking of themselves …).
 
 It is trained from ``knowledge/nlu/intents.jsonl`` the first time it is needed and kept for
-the life of the process (well under a second); nothing trained is ever written to disk.
+the life of the process; given a cache directory (MODEL_CACHE_DIR), a process loads the model
+another one trained from the same examples and code (see :mod:`dialogs.nlu.model_cache`).
 """
 
 from __future__ import annotations
@@ -11,16 +12,18 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 import time
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 
+from dialogs.nlu import model_cache
 from dialogs.nlu.commands import is_order_text
 from dialogs.nlu.normalise import words
 from dialogs.nlu.slots import Slots, extract
@@ -283,14 +286,93 @@ class IntentModel:
             tuple(self.labels[i] for i in order), tuple(float(probabilities[i]) for i in order)
         )
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Everything the model has learnt, as plain arrays (see :meth:`from_arrays`)."""
+
+        def terms(vocabulary: dict[str, int]) -> np.ndarray:
+            return np.array(sorted(vocabulary, key=vocabulary.__getitem__), dtype=str)
+
+        return {
+            "labels": np.array(self.labels, dtype=str),
+            "chars": terms(self._vocabulary),
+            "idf": self._idf,
+            "words": terms(self._word_vocabulary),
+            "word_idf": self._word_idf,
+            "cues": terms(self._cue_index),
+            "weights": self._weights,
+            "bias": self._bias,
+            "word_weight": np.array(self.word_weight),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> IntentModel:
+        """The model :meth:`arrays` describes; ValueError or KeyError when they do not fit
+        together."""
+
+        def index(name: str) -> dict[str, int]:
+            return {term: i for i, term in enumerate(arrays[name].tolist())}
+
+        labels, chars, words_, cue_index = (
+            arrays["labels"].tolist(),
+            index("chars"),
+            index("words"),
+            index("cues"),
+        )
+        idf, word_idf = arrays["idf"], arrays["word_idf"]
+        weights, bias = arrays["weights"], arrays["bias"]
+        rows = len(chars) + len(words_) + len(cue_index)
+        if (
+            len(idf) != len(chars)
+            or len(word_idf) != len(words_)
+            or weights.shape != (rows, len(labels))
+            or bias.shape != (len(labels),)
+        ):
+            msg = (
+                f"arrays do not fit: {len(labels)} labels, {len(chars)}/{len(idf)} char terms, "
+                f"{len(words_)}/{len(word_idf)} word terms, {len(cue_index)} cues, "
+                f"weights {weights.shape}, bias {bias.shape}"
+            )
+            raise ValueError(msg)
+        model = cls(labels, chars, idf, cue_index, weights, bias, words_, word_idf)
+        model.word_weight = float(arrays["word_weight"])
+        return model
+
     def rank_many(self, texts: Sequence[str], slots: Sequence[Slots]) -> list[Ranked]:
         return [self.rank(t, s) for t, s in zip(texts, slots, strict=True)]
 
 
-@lru_cache(maxsize=1)
-def default_model() -> IntentModel:
-    """The model trained on the bundled examples, once per process."""
+_default: IntentModel | None = None
+_default_lock = threading.Lock()
+
+
+def default_model(cache_dir: Path | None = None) -> IntentModel:
+    """The model of the bundled examples, made once per process: loaded from *cache_dir*
+    when an entry for this code and data is there, else trained (and then stored there).
+    The first call decides; later calls return the same model whatever their *cache_dir*."""
+    global _default
+    with _default_lock:  # the worker warms it in a thread while another may ask for it
+        if _default is None:
+            _default = _load_or_train(cache_dir)
+        return _default
+
+
+def _load_or_train(cache_dir: Path | None) -> IntentModel:
     started = time.perf_counter()
+    key = model_cache.cache_key() if cache_dir is not None else ""
+    if cache_dir is not None and (arrays := model_cache.load(cache_dir, key)) is not None:
+        try:
+            model = IntentModel.from_arrays(arrays)
+        except (KeyError, ValueError) as exc:
+            log.warning(
+                "intent model cache in %s is inconsistent (%s); training again", cache_dir, exc
+            )
+        else:
+            log.info(
+                "intent model loaded from %s in %.0f ms",
+                cache_dir,
+                (time.perf_counter() - started) * 1000,
+            )
+            return model
     examples = load_intent_examples()
     model = IntentModel.train([e.text for e in examples], [e.intent for e in examples])
     log.info(
@@ -298,4 +380,6 @@ def default_model() -> IntentModel:
         len(examples),
         (time.perf_counter() - started) * 1000,
     )
+    if cache_dir is not None:
+        model_cache.save(cache_dir, key, model.arrays())
     return model

@@ -28,6 +28,12 @@ def test_defaults_are_offline_and_local():
     assert s.db_url.startswith("sqlite:///") and s.db_url.endswith("var/tianfu.db")
     assert s.embeddings == "local" and s.locale == "zh" and not s.llm_enabled
     assert s.admin_ids == [] and s.auto_close_days == 7
+    assert s.model_cache == Path("var/cache")
+
+
+def test_model_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv("MODEL_CACHE_DIR", str(tmp_path / "models"))
+    assert load_settings(data_dir=tmp_path / "data").model_cache == tmp_path / "models"
 
 
 def test_env_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):

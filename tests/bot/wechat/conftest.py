@@ -40,14 +40,6 @@ class WX:
     clock: Clock
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _intent_model() -> None:
-    """Train the intent model once, before any turn is timed against WeChat's deadline."""
-    from dialogs.nlu.model import default_model
-
-    default_model()
-
-
 @pytest.fixture
 async def make_wx(
     file_engine, kb_index, tmp_path: Path
