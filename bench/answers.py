@@ -102,7 +102,7 @@ def run(
     errors: bool = False,
 ) -> dict[str, Any]:
     """Ask every row as a fresh person (and, with *sequential*, all as one person); with
-    *errors*, list the fresh askers' misses."""
+    *errors*, list the misses of each."""
     fresh = [ask(f"fresh-{row['id']}", row["text"]) for row in rows]
     result: dict[str, Any] = {"questions": len(rows), **score(rows, fresh, titles)}
     if errors:
@@ -110,4 +110,6 @@ def run(
     if sequential:
         same = [ask("sequential-asker", row["text"]) for row in rows]
         result["sequential"] = score(rows, same, titles)
+        if errors:
+            result["sequential"]["errors"] = misses(rows, same, titles)
     return result

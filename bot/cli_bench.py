@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import SPLITS as BLIND_SPLITS
+from bench import UNSEEN
 from bot.settings import Settings
 
 
@@ -357,9 +358,9 @@ def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
         return 2
-    if args.errors and args.split != "tune":
-        # the held-out splits are measured, never read question by question
-        print("tianfu bench answers: --errors only with --split tune", file=sys.stderr)
+    if args.errors and args.split == UNSEEN:
+        # the newest held-out split is measured once, never read question by question
+        print(f"tianfu bench answers: no --errors with --split {args.split}", file=sys.stderr)
         return 2
     rows = answers.read_jsonl(path)[: args.limit]
     result = {"split": args.split, **_bench_answers(rows, args.sequential, args.errors)}
@@ -521,7 +522,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ans.add_argument("--split", choices=BLIND_SPLITS, default="tune")
     ans.add_argument("--sequential", action="store_true", help="also all asked by one person")
     ans.add_argument("--limit", type=int, default=None, help="only the first N questions")
-    ans.add_argument("--errors", action="store_true", help="list each miss (tune split only)")
+    ans.add_argument(
+        "--errors", action="store_true", help=f"list each miss (not with --split {UNSEEN})"
+    )
     ans.set_defaults(handler=cmd_answers)
     cal = bench_sub.add_parser(
         "calibrate", help="fit the answer/no-answer decision; cross-validated threshold table"

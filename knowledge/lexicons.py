@@ -29,6 +29,7 @@ class Lexicon:
     fillers: frozenset[str] = frozenset()
     crop_alias: dict[str, str] = field(default_factory=dict)
     pest_alias: dict[str, str] = field(default_factory=dict)
+    dialect: dict[str, str] = field(default_factory=dict)
 
     def user_words(self) -> list[str]:
         """Every multi-character domain word, for the tokenizer's user dictionary."""
@@ -47,7 +48,9 @@ class Lexicon:
             stopwords=self.stopwords,
             crop_alias=self.crop_alias,
             pest_alias=self.pest_alias,
-            fillers=self.fillers,
+            # a filler's standard word carries no content either (屋头 -> 家里)
+            fillers=self.fillers | {self.dialect[w] for w in self.fillers if w in self.dialect},
+            dialect=self.dialect,
         )
 
     def normalise_crop(self, word: str) -> str | None:
@@ -101,6 +104,13 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
     if fillers.exists():
         lines = fillers.read_text(encoding="utf-8").splitlines()
         lex.fillers = frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+    dialect = directory / "dialect.tsv"
+    if dialect.exists():
+        for word, standard in _rows(dialect, 2):
+            if not standard:
+                msg = f"{dialect}: {word!r} has no standard word"
+                raise ValueError(msg)
+            lex.dialect[word] = standard
     return lex
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "order_hits",
     "prefer_crop",
     "prefer_named",
+    "retrieve",
 ]
 
 
@@ -68,18 +69,17 @@ def answer(
     recommending a banned product leaves in an extract.
     """
     question = question.strip()
-    hits = tuple(index.search(question, k=k)) if question else ()
     if crops is None:
         crops = tokenize.crops_in(question) if isinstance(tokenize, Tokenizer) else set()
-    hits = order_hits(hits, question, tokenize, crops)
+    searched, hits = retrieve(index, question, tokenize, crops, k=k)
     if guard is not None and (banned := guard.asked_about(question)):
         return ban_answer(guard, question, banned, crops | guard.crops_in(question), hits)
-    score = probability(evidence(question, hits, index, tokenize)) if hits else 0.0
+    score = probability(evidence(searched, hits, index, tokenize)) if hits else 0.0
     if score < threshold:
         return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
-    text = extract(body, tokenize(question), question, title=best.title)
+    text = extract(body, tokenize(searched), searched, title=best.title)
     if guard is not None:
         about = crops | set(as_list(best.metadata.get("crops")))
         text = guard.scrub(text, sorted(about))
@@ -102,6 +102,16 @@ def answer(
         if len(followups) >= 3:
             break
     return Answer(question, True, text, citations, tuple(followups), hits, score=score)
+
+
+def retrieve(
+    index: HybridIndex, question: str, tokenize: Tokenize, crops: set[str], *, k: int = 5
+) -> tuple[str, tuple[Hit, ...]]:
+    """The question as searched (in the words articles use: :meth:`Tokenizer.standard`) and
+    its hits in the order the answer reads them; what the decision and the extract read."""
+    searched = tokenize.standard(question) if isinstance(tokenize, Tokenizer) else question
+    hits = tuple(index.search(searched, k=k)) if searched else ()
+    return searched, order_hits(hits, searched, tokenize, crops)
 
 
 def ban_answer(

@@ -17,6 +17,10 @@ Tokenize = Callable[[str], list[str]]
 
 _KEEP = re.compile(r"[\w\u4e00-\u9fff]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_DOUBLE = re.compile(r"([\u4e00-\u9fff])\1")
+# a doubled character this frequent in jieba's dictionary is a word (天天 1855, 斑斑 283),
+# not child talk or dialect (水水 0, 边边 3, 泡泡 74)
+_COMMON_DOUBLE = 100
 _lock = threading.Lock()
 _shared: Tokenizer | None = None
 
@@ -33,6 +37,8 @@ class Vocabulary:
         pest_alias: pest or disease name or alias -> canonical name.
         fillers: colloquial words that carry no content (啥子, 好久, 屋头): still searched,
             but left out when judging how much of a question an article covers.
+        dialect: dialect or colloquial word -> the standard word articles use (脑壳 -> 头,
+            拉稀 -> 腹泻), applied to questions by :meth:`Tokenizer.standard`.
     """
 
     words: frozenset[str] = frozenset()
@@ -40,6 +46,7 @@ class Vocabulary:
     crop_alias: Mapping[str, str] = field(default_factory=dict)
     pest_alias: Mapping[str, str] = field(default_factory=dict)
     fillers: frozenset[str] = frozenset()
+    dialect: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -50,6 +57,7 @@ class Vocabulary:
         crop_alias: Mapping[str, str],
         pest_alias: Mapping[str, str],
         fillers: Iterable[str] = (),
+        dialect: Mapping[str, str] | None = None,
     ) -> Vocabulary:
         """A vocabulary from any iterables and mappings (copied, so later edits do not leak)."""
         return cls(
@@ -58,6 +66,7 @@ class Vocabulary:
             dict(crop_alias),
             dict(pest_alias),
             frozenset(fillers),
+            dict(dialect or {}),
         )
 
 
@@ -72,7 +81,7 @@ class Tokenizer:
         self.vocabulary = vocabulary
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
-        for word in sorted(vocabulary.words):
+        for word in sorted(vocabulary.words | set(vocabulary.dialect)):
             if len(word) >= 2:
                 # high enough that a domain word beats a split into common words (土壤酸|化)
                 self._jieba.add_word(word, freq=50_000)
@@ -110,6 +119,27 @@ class Tokenizer:
                 found.add(self.vocabulary.crop_alias[alias])
                 rest = rest.replace(alias, " ")
         return found
+
+    def standard(self, text: str) -> str:
+        """*text* in the words articles use: dialect words replaced (脑壳痛 -> 头痛, 拉稀 ->
+        腹泻) and a noun doubled the way people talk to children or in dialect made single
+        (红水水 -> 红水, 虫虫 -> 虫, 边边 -> 边), unless the doubled form is a common word of
+        its own (天天, 慢慢, 娃娃) or a domain word."""
+        dialect = self.vocabulary.dialect
+        out: list[str] = []
+        loose: list[str] = []  # words outside domain words, where doubles may be made single
+        for word in [*self._jieba.lcut(text, HMM=True), ""]:
+            if word in self.vocabulary.words or not word:
+                out.append(_DOUBLE.sub(self._single, "".join(loose)))
+                out.append(word)
+                loose = []
+            else:
+                loose.append(dialect.get(word, word))
+        return "".join(out)
+
+    def _single(self, m: re.Match[str]) -> str:
+        pair = m.group(0)
+        return pair if self._jieba.FREQ.get(pair, 0) >= _COMMON_DOUBLE else pair[0]
 
     def known(self, word: str) -> bool:
         """Whether the dictionary (jieba's or the domain vocabulary) holds *word*, as opposed

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bench import UNSEEN
 from bench.answers import cited_titles, misses, questions_path, score
 from bot.cli import main
 
@@ -55,8 +56,8 @@ def test_misses_list_each_wrong_reply_by_kind(capsys: pytest.CaptureFixture[str]
     ]
     found = {m["id"]: m["kind"] for m in misses(rows, replies, titles)}
     assert found == {"b": "missed", "c": "false_answer", "d": "wrong"}
-    # held-out questions are measured, never listed
-    assert main(["bench", "answers", "--split", "sealed", "--errors"]) == 2
+    # the unseen held-out questions are measured, never listed (spent ones may be studied)
+    assert main(["bench", "answers", "--split", UNSEEN, "--errors"]) == 2
     assert "--errors" in capsys.readouterr().err
 
 
@@ -68,8 +69,17 @@ def test_only_known_splits_are_read() -> None:
 def test_calibration_prints_weights_and_a_threshold_table(tmp_path) -> None:
     from bench import calibrate
 
-    result = calibrate.run(extra_unanswerable=0, folds=3, repeats=1, eval_dir=tmp_path)
+    result = calibrate.run(
+        splits=("tune",), extra_unanswerable=0, folds=3, repeats=1, eval_dir=tmp_path
+    )
     assert set(result["weights"]) >= {"confidence", "coverage", "title"}
     assert 0 < result["threshold"] < 1
     row = result["cv_at_threshold"]
     assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
+
+
+def test_calibration_never_reads_the_unseen_split() -> None:
+    from bench import calibrate
+
+    with pytest.raises(ValueError, match=UNSEEN):
+        calibrate.measure(("tune", UNSEEN))

@@ -1,0 +1,76 @@
+"""Questions typed in dialect are searched in the words articles use, and character pairs
+give evidence where words do not meet (issue 14)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from knowledge import LEXICON_DIR
+from knowledge.lexicons import load_lexicon
+from retrieval.answer import answer, retrieve
+from retrieval.bigrams import content_bigrams
+from retrieval.decision import evidence
+from retrieval.index import HybridIndex
+from retrieval.tokenizer import shared_tokenizer
+
+
+@pytest.mark.parametrize(
+    ("typed", "standard"),
+    [
+        ("脑壳痛得很", "头痛很"),
+        ("猪儿拉稀了咋个办", "猪儿拉稀了怎么办"),  # 拉稀 is a symptom word the lexicon knows
+        ("枝干上冒红水水", "枝干上冒红水"),  # a doubled noun made single
+        ("鱼在池边边上擦", "鱼在池边上擦"),
+        ("天天刮风", "天天刮风"),  # a doubled word of its own stays
+        ("屋头的鸭儿死起了", "家里的鸭死亡了"),
+    ],
+)
+def test_dialect_is_searched_in_article_words(typed: str, standard: str) -> None:
+    assert shared_tokenizer().standard(typed) == standard
+
+
+def test_fillers_and_their_standard_words_add_no_pairs() -> None:
+    tk = shared_tokenizer()
+    pairs = content_bigrams(tk.standard("屋头那几块田的稻子咋个办"), tk)
+    assert "稻子" in pairs
+    assert not {"家里", "怎么", "么办"} & set(pairs)
+
+
+def test_a_dialect_line_without_its_standard_word_is_refused(tmp_path: Path) -> None:
+    for f in LEXICON_DIR.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    with (tmp_path / "dialect.tsv").open("a", encoding="utf-8") as out:
+        out.write("脑门心\t\n")
+    with pytest.raises(ValueError, match="脑门心"):
+        load_lexicon(tmp_path)
+
+
+def test_char_pairs_hold_where_words_miss(kb_index: HybridIndex) -> None:
+    """Symptoms typed loosely still meet the article's text pair by pair."""
+    tk = shared_tokenizer()
+    question = "猕猴桃枝干上冒红水水 今年好多株都遭了 啷个办"
+    searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
+    assert hits[0].doc_id == "hort-kiwi-bacterial-canker"
+    ev = evidence(searched, hits, kb_index, tk)
+    assert ev.char_coverage > 0.6
+    # the same words about an article on something else hold far fewer pairs
+    other = evidence(searched, hits[1:], kb_index, tk)
+    assert other.char_coverage < ev.char_coverage
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("猕猴桃枝干上冒红水水 今年好多株都遭了 啷个办", "hort-kiwi-bacterial-canker"),
+        ("榨菜根上长了好多大大小小的瘤子 一到中午就焉", "hort-brassica-clubroot"),
+        ("天亮之前塘里鱼全部浮起来嘴巴张起 是不是闷到了", "animal-fish-pond-oxygen"),
+    ],
+)
+def test_dialect_questions_are_answered(
+    kb_index: HybridIndex, question: str, expected: str
+) -> None:
+    result = answer(kb_index, question, shared_tokenizer())
+    assert result.answered and result.citations[0].doc_id == expected
