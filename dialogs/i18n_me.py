@@ -26,6 +26,16 @@ ME_ZH: dict[str, str] = {
     "records_fields_required": "专家资料至少要保留一个擅长领域；可以说“擅长改成…”换成别的。",
     "records_regions_required": "专家资料至少要保留一个服务地区；可以说“服务地区改成…”换成别的。",
     "records_refused": "这个修改没能保存（“{value}”），您的资料保持不变。请换个说法再试。",
+    # contacts not exchanged: the expert learns nothing of who the requester is
+    "relay_who_requester_anonymous": "需求方",
+    "no_consent_requester": "好的，不交换联系方式，专家看不到您的称呼和电话。可以继续通过平台和专家沟通：直接回复专家的消息，或说“回复 {id} 内容”；不合适也可以说“换一位”。",
+    "no_consent_expert": "需求 #{id}：需求方暂时不交换联系方式，请继续通过平台沟通（说“回复 {id} 内容”）。",
+    # 不合适 N: the requester turns down a suggested expert
+    "reject_which": "为需求 #{id} 通知了 {n} 位专家，哪位不合适？请说“不合适 序号”，比如“不合适 1”。",
+    "reject_no_such": "需求 #{id} 只通知了 {n} 位专家，没有第 {number} 位。请说“不合适 序号”，序号见专家名单。",
+    "rejected_expert": "好的，不再请{name}接需求 #{id}，其他专家仍可接单。",
+    "rejected_all": "好的，不再请{name}接需求 #{id}。通知过的专家都不合适，我们会扩大范围继续为您匹配。",
+    "expert_unnamed": "这位专家",
 }
 ME_EN: dict[str, str] = {
     "my_subscriptions": "You follow: {topics}.\nSay 'unsubscribe {first}' to drop one, 'unsubscribe all' to stop all, 'subscribe <topic>' to add.",
@@ -48,4 +58,12 @@ ME_EN: dict[str, str] = {
     "records_fields_required": "An expert profile needs at least one field.",
     "records_regions_required": "An expert profile needs at least one service area.",
     "records_refused": "That change ('{value}') could not be saved; your records stay as they were.",
+    "relay_who_requester_anonymous": "the requester",
+    "no_consent_requester": "OK, no contacts are exchanged; the expert sees neither your name nor your phone. Keep talking here: reply to the expert's message or say 'reply {id} text'; or say '换一位' for another expert.",
+    "no_consent_expert": "Need #{id}: the requester prefers not to exchange contacts for now; please keep talking here ('reply {id} text').",
+    "reject_which": "{n} experts were told of need #{id}; which one does not suit you? Say '不合适 N', e.g. '不合适 1'.",
+    "reject_no_such": "Only {n} experts were told of need #{id}; there is no number {number}.",
+    "rejected_expert": "OK, {name} will not be asked to take need #{id}; the others still may.",
+    "rejected_all": "OK, {name} will not be asked to take need #{id}. None of those told suits you: we will keep matching more widely.",
+    "expert_unnamed": "this expert",
 }

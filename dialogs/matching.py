@@ -324,7 +324,7 @@ class MatchDesk:
         summary = need_summary(need)
         # the need's photos and voice go with the notice (notified experts may see them)
         media = tuple(m.id for m in media_for_need(session=session, need_id=need.id or 0) if m.id)
-        lines = []
+        lines: list[str] = []
         key = "new_dock" if need.achievement_id is not None else "new_need"
         for m in people:
             user = experts.get(m.user_id)
@@ -332,7 +332,8 @@ class MatchDesk:
                 continue
             card = self.matcher.cards.get(m.user_id)
             org = f"（{card.organisation}）" if card and card.organisation else ""
-            lines.append(f"· {user.display_name}{org}：{m.reason}")
+            # numbered: "不合适 2" names the second one
+            lines.append(f"{len(lines) + 1}. {user.display_name}{org}：{m.reason}")
             out.outbound.append(
                 Outbound(
                     channel=user.channel,

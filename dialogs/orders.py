@@ -64,6 +64,12 @@ class OrderDesk:
                 self.list_orders(turn)
             case OrderVerb.ACCEPT:
                 self.accept(turn, cmd.order_id or ref_id or self._only_pending(turn))
+            case OrderVerb.DECLINE if self._rejects_suggested(turn, cmd.order_id or ref_id):
+                # "不合适 1" from the requester: the first expert suggested is not wanted
+                latest = o.order_ids(
+                    session=turn.session, statuses=_CANCELLABLE, requester_id=turn.user.id
+                )[-1]
+                self.parties.reject_expert(turn, latest, cmd.order_id)
             case OrderVerb.DECLINE:
                 self.decline(turn, cmd.order_id or ref_id)
             case OrderVerb.RESOLVE:
@@ -80,6 +86,9 @@ class OrderDesk:
                 self.parties.consent(turn, cmd.order_id or ref_id or self._only_held(turn))
             case OrderVerb.SWAP:
                 self.parties.swap(turn, cmd.order_id or ref_id or self._only_held(turn))
+            case OrderVerb.NO_CONSENT:
+                order_id = cmd.order_id or ref_id or self._only_held(turn)
+                self.parties.refuse_consent(turn, order_id)
 
     def on_action(self, turn: Turn, action: Action) -> None:
         """An order button."""
@@ -379,6 +388,17 @@ class OrderDesk:
             ids = o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid)
         return _only(ids)
 
+    def _rejects_suggested(self, turn: Turn, number: int | None) -> bool:
+        """ "不合适 N" is the requester's about the experts suggested for their latest open
+        need, unless they were told of order N as an expert themselves."""
+        uid = turn.user.id
+        if not o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid):
+            return False
+        if number is None or not turn.user.has_role(Role.EXPERT):
+            return True
+        told = o.order_ids(session=turn.session, statuses=_UNTAKEN_S, notified_expert_id=uid)
+        return number not in told
+
     def _only_held(self, turn: Turn) -> int | None:
         """The one need of this requester that an expert has accepted, if exactly one."""
         return _only(
@@ -397,6 +417,7 @@ class OrderDesk:
 
 _UNTAKEN = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value)
 _CANCELLABLE = (OrderStatus.POSTED, OrderStatus.MATCHED, OrderStatus.ACCEPTED)
+_UNTAKEN_S = (OrderStatus.POSTED, OrderStatus.MATCHED)
 
 
 def _only(ids: list[int]) -> int | None:

@@ -23,6 +23,7 @@ from store.experts import ExpertProfile, get_expert_profile
 from store.lifecycle import AlreadyTaken, InvalidTransition, NotPermitted, OrderStatus
 from store.media import media_for_need
 from store.needs import get_need
+from store.notifications import decline as decline_notice
 from store.notifications import notified_experts
 from store.phone import mask
 from store.trust import MarketRules, latest_review, record_contacts, report
@@ -175,6 +176,51 @@ class PartyDesk:
             phone=need.contact_phone or turn.user.phone or "-",
         )
 
+    def refuse_consent(self, turn: Turn, order_id: int | None) -> None:
+        """不同意交换联系方式: nothing is exchanged; both sides go on talking through the
+        assistant, and the expert is told so without a name, id or phone of the requester."""
+        current = self._own_accepted(turn, order_id)
+        if current is None or order_id is None or current.expert_id is None:
+            return
+        if current.contacts_at is not None:
+            turn.say(turn.t("already_exchanged", id=order_id))
+            return
+        turn.say(turn.t("no_consent_requester", id=order_id))
+        tell(
+            turn.out,
+            turn.session,
+            current.expert_id,
+            "no_consent_expert",
+            kind="relay",
+            ref=f"order:{order_id}",
+            id=order_id,
+        )
+
+    def reject_expert(self, turn: Turn, order_id: int, number: int | None) -> None:
+        """不合适 N: the requester does not want the Nth expert suggested for *order_id* (as
+        numbered in "已为您通知…"); that expert can no longer take it. The expert who holds
+        it (or 不合适 alone after an accept) is swapped (换一位)."""
+        order = o.get_order(session=turn.session, order_id=order_id)
+        told = notified_experts(session=turn.session, order_id=order_id)
+        if number is None:
+            if order.status == OrderStatus.ACCEPTED:
+                self.swap(turn, order_id)
+            else:
+                turn.say(turn.t("reject_which", id=order_id, n=len(told)))
+            return
+        if not 1 <= number <= len(told):
+            turn.say(turn.t("reject_no_such", id=order_id, number=number, n=len(told)))
+            return
+        expert_id = told[number - 1]
+        if order.status == OrderStatus.ACCEPTED and order.expert_id == expert_id:
+            self.swap(turn, order_id)
+            return
+        decline_notice(session=turn.session, order_id=order_id, expert_id=expert_id)
+        name = get_user(session=turn.session, user_id=expert_id).display_name
+        left = notified_experts(session=turn.session, order_id=order_id, declined=False)
+        key = "rejected_expert" if left or order.status == OrderStatus.ACCEPTED else "rejected_all"
+        turn.say(turn.t(key, id=order_id, name=name or turn.t("expert_unnamed")))
+
     def swap(self, turn: Turn, order_id: int | None) -> None:
         """换一位: the order goes back to the other experts; this one is thanked politely."""
         current = self._own_accepted(turn, order_id)
@@ -269,8 +315,13 @@ class PartyDesk:
         shown = text if order.contacts_at is not None else mask(text)
         o.add_message(session=turn.session, order_id=order_id, actor_id=uid or 0, text=shown)
         other = get_user(session=turn.session, user_id=other_id)
-        role = "relay_who_requester" if uid == order.requester_id else "relay_who_expert"
-        who = t(role, other.locale, name=turn.user.display_name)
+        from_requester = uid == order.requester_id
+        if from_requester and order.contacts_at is None:
+            # the requester's name (on some channels an account id) waits for their consent
+            who = t("relay_who_requester_anonymous", other.locale)
+        else:
+            role = "relay_who_requester" if from_requester else "relay_who_expert"
+            who = t(role, other.locale, name=turn.user.display_name)
         turn.out.outbound.append(
             Outbound(
                 other.channel,

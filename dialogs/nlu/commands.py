@@ -23,6 +23,7 @@ class OrderVerb(StrEnum):
     REPLY = "reply"  # note: the message relayed to the other party
     REPORT = "report"  # note: the reason
     CONSENT = "consent"  # the requester agrees to exchange contacts (同意交换联系方式)
+    NO_CONSENT = "no_consent"  # the requester does not (不同意 / 不交换)
     SWAP = "swap"  # the requester wants another expert (换一位)
 
 
@@ -47,6 +48,7 @@ _ORDER = re.compile(
     r"^\s*取消\s*\d+|^\s*(?:回复|举报)\s*#?\s*\d+|^\s*举报|"
     r"(?:撤销|撤回|撤掉)我?.{0,6}(?:发的|需求|那条)|"
     r"^\s*同意(?:交换)?(?:联系方式|电话)?\s*#?\s*\d*\s*号?\s*[。!！]?\s*$|"
+    r"^\s*(?:我|暂时|先)?(?:不同意|不想交换|不交换|暂不交换|不给电话|不要交换)(?:交换)?(?:联系方式|电话)?\s*#?\s*\d*\s*号?\s*[。!！]?\s*$|"
     r"^\s*(?:换一位|换一个|换个|换位|换人)(?:专家|老师)?\s*#?\s*\d*\s*[。!！吧嘛]?\s*$"
 )
 # "回复 12 明天上午方便吗" / "举报 12 索要额外费用": the number, then free text kept as written
@@ -59,6 +61,9 @@ _ACCEPT = re.compile(
 )
 # "同意", "同意交换联系方式 3": typed like the button under an accepted order
 _CONSENT = re.compile(r"^\s*同意(?:交换)?(?:联系方式|电话)?\s*#?\s*(\d+)?")
+_NO_CONSENT = re.compile(
+    r"^\s*(?:我|暂时|先)?(?:不同意|不想交换|不交换|暂不交换|不给电话|不要交换)(?:交换)?(?:联系方式|电话)?\s*#?\s*(\d+)?"
+)
 _SWAP = re.compile(r"^\s*(?:换一位|换一个|换个|换位|换人)(?:专家|老师)?\s*#?\s*(\d+)?")
 _DECLINE = re.compile(r"^\s*(?:不合适|拒绝|不接)\s*#?\s*(\d+)?\s*号?\s*$")
 _RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理好了?|完成了)")
@@ -95,6 +100,8 @@ def order_command(text: str) -> OrderCommand | None:
         order_id = _int(m.group(1)) if m.group(1) else None
         return OrderCommand(OrderVerb.REPORT, order_id, note=m.group(2).strip())
     clean = _without_phones(text)
+    if m := _NO_CONSENT.match(clean):
+        return OrderCommand(OrderVerb.NO_CONSENT, _int(m.group(1)) if m.group(1) else None)
     if m := _CONSENT.match(clean):
         return OrderCommand(OrderVerb.CONSENT, _int(m.group(1)) if m.group(1) else None)
     if m := _SWAP.match(clean):

@@ -251,7 +251,9 @@ def test_relay_both_ways_masked_until_consent(world) -> None:
     out = chats["老王"].send(f"回复 {order_id} 明天上午在家吗，我电话13800001234")
     assert out.text == f"已转告对方（需求 #{order_id}）。"
     msg = next(m for m in out.outbound if m.external_id == "张老师")
-    assert msg.text.startswith(f"【需求 #{order_id}】需求方老王说：明天上午在家吗")
+    # before consent the expert learns nothing of who wrote: no name, no account id
+    assert msg.text.startswith(f"【需求 #{order_id}】需求方说：明天上午在家吗")
+    assert "老王" not in msg.text
     assert "13800001234" not in msg.text and "138******34" in msg.text
     assert msg.ref == f"order:{order_id}"
     # the expert answers by replying to that message
@@ -267,6 +269,44 @@ def test_relay_both_ways_masked_until_consent(world) -> None:
     shown = chats["老王"].send(f"/order {order_id}").text
     assert "需求方留言：明天上午在家吗" in shown and "专家留言：好的，九点到" in shown
     assert "13800001234" not in shown.split("需求方留言")[1]
+
+
+@pytest.mark.parametrize("typed", ["不同意", "不同意交换联系方式"])
+def test_no_consent_tells_the_expert_nothing_of_the_requester(world, typed: str) -> None:
+    assistant, chats = world
+    order_id, _ = post_need(chats)
+    won = chats["张老师"].send(f"接单 {order_id}")
+    receive(chats["老王"], won, "老王")
+    out = chats["老王"].send(typed)
+    assert "不交换联系方式" in out.text and "回复" in out.text
+    to_expert = told(out, "张老师")
+    assert len(to_expert) == 1 and "暂时不交换联系方式" in to_expert[0]
+    for text in to_expert:
+        assert "老王" not in text and "138" not in text
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).contacts_at is None  # nothing was exchanged
+    # what they write afterwards reaches the expert without a name either
+    out = chats["老王"].send(f"回复 {order_id} 下午来吧")
+    assert told(out, "张老师")[0].startswith(f"【需求 #{order_id}】需求方说：下午来吧")
+
+
+def test_the_requester_turns_down_a_suggested_expert_by_number(world) -> None:
+    assistant, chats = world
+    order_id, outbound = post_need(chats)
+    listed = chats["老王"].text
+    assert "1. " in listed and "不合适 1" in listed
+    first = listed.split("1. ")[1].split("（")[0].split("：")[0]  # the first name listed
+    out = chats["老王"].send("不合适 1")
+    assert out.text == f"好的，不再请{first}接需求 #{order_id}，其他专家仍可接单。"
+    who = next(
+        name
+        for name, intro in EXPERTS
+        if f"我叫{first}" in intro and name in {m.external_id for m in outbound}
+    )
+    assert chats[who].send(f"接单 {order_id}").text == NOT_NOTIFIED  # turned down: not theirs
+    assert "没有第 9 位" in chats["老王"].send("不合适 9").text
+    assert "哪位不合适" in chats["老王"].send("不合适").text
+    assert status_of(assistant, order_id) == ("matched", None)
 
 
 def test_a_strangers_relay_is_refused_without_a_word_about_the_order(world) -> None:
