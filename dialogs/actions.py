@@ -47,6 +47,7 @@ class Act(StrEnum):
     KB_PUBLISH = "kb_publish"
     KB_REJECT = "kb_reject"
     DOCK = "dock"  # n: the achievement to 对接 (issue 18)
+    SAVE_PHONE = "save_phone"  # arg: a phone sent on its own, kept as the person's contact
 
 
 ORDER_ACTS = frozenset(
@@ -82,7 +83,7 @@ class Action:
             return f"{self.kind}:{self.order_id}{tail}"
         if self.kind in VOTE_ACTS:
             return f"{self.kind}:{self.arg}:{self.n}"
-        if self.kind is Act.ROLE:
+        if self.kind in (Act.ROLE, Act.SAVE_PHONE):
             return f"{self.kind}:{self.arg}"
         if self.kind in (Act.PICK, Act.TOPIC, Act.DOCK) or self.kind in CASE_ACTS:
             return f"{self.kind}:{self.n}"
@@ -121,6 +122,9 @@ def parse_action(data: str) -> Action | None:
         return Action(kind, n=ref, arg=parts[0])
     if kind is Act.ROLE:
         return Action(kind, arg=parts[0]) if len(parts) == 1 and parts[0] in ROLES else None
+    if kind is Act.SAVE_PHONE:  # digits only, as long as a phone can be
+        ok = len(parts) == 1 and parts[0].isdigit() and 7 <= len(parts[0]) <= 15
+        return Action(kind, arg=parts[0]) if ok else None
     if kind in (Act.PICK, Act.TOPIC, Act.DOCK) or kind in CASE_ACTS:
         index = _int(parts[0]) if len(parts) == 1 else None
         return Action(kind, n=index) if index is not None else None

@@ -45,7 +45,7 @@ from dialogs.orders import OrderDesk, order_ref
 from dialogs.parties import PartyDesk
 from dialogs.personal import PersonalDesk
 from dialogs.projects import ProjectDesk
-from dialogs.records import RecordsDesk
+from dialogs.records import RecordsDesk, bare_number
 from dialogs.science import ScienceDesk
 from dialogs.state import ConversationState, FormState
 from dialogs.stats import StatsDesk
@@ -310,6 +310,8 @@ class Assistant:
             case Act.KEEP_ME:
                 self.data.keep(turn)
                 self.forms.repeat(turn)  # the form the question interrupted, if any
+            case Act.SAVE_PHONE if action.arg:
+                self.records.save_phone(turn, action.arg)
             case Act.DOCK if action.n is not None:
                 self._dock(turn, action.n, "")
             case _:
@@ -408,6 +410,10 @@ class Assistant:
             self.matching.refresh(turn.session)
             return
         if self._on_pending(turn, text):
+            return
+        if st.form is None and bare_number(text):
+            # "13900001111" with nothing asked: their contact? (never a profile or a need)
+            self.records.offer_phone(turn, text)
             return
         parse = self.understand(text, turn)
         if st.form is not None:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.nlu.edits import EditOp, FieldEdit, field_edit
 from dialogs.nlu.enterprise import enterprise_size
@@ -32,6 +33,14 @@ ENTERPRISE_FIELDS = ("company", "industry", "size", "contact")
 _SPLIT = re.compile(r"[，,、;；\s和与及跟]+")
 _COUNT_LEAD = re.compile(r"^(?:上|一个|一项|一门|个|项|还有|也|再)+")
 _NAME_LEAD = re.compile(r"^(?:叫做?|是|为)\s*")
+# what may stand beside a phone sent on its own ("我的电话：139…", "手机 139…")
+_PHONE_WORDS = re.compile(r"我的|我|电话|手机|号码|联系方式|是|[:：,，。.\s\-－()（）+]|\d")
+
+
+def bare_number(text: str) -> bool:
+    """*text* is a phone-like number and nothing else ("13900001111", "电话 139 0000 1111",
+    "1390000111" with a digit missing)."""
+    return not _PHONE_WORDS.sub("", text) and len(re.sub(r"\D", "", text)) >= 7
 
 
 def _words(value: str) -> list[str]:
@@ -135,6 +144,34 @@ class RecordsDesk:
             turn.t("records_enterprise_head"),
             *(turn.t("records_line", field=turn.t(k), value=v or none) for k, v in values),
         ]
+
+    # ---- a phone on its own ------------------------------------------------------------------
+    def offer_phone(self, turn: Turn, text: str) -> None:
+        """A phone sent with nothing asked: ask whether it is their contact (a typed yes
+        saves it too); never guess that it opens anything. A number that is no phone is
+        said to be one."""
+        slots = extract(text)
+        phone = slots.phone
+        if not phone:
+            turn.say(turn.t("records_bad_phone", value=slots.bad_phone or text.strip()))
+            return
+        if turn.user.phone == phone:
+            turn.say(turn.t("phone_already", phone=phone))
+            return
+        save = Action(Act.SAVE_PHONE, arg=phone)
+        turn.state.yes = str(save)
+        turn.say(
+            turn.t("phone_what", phone=phone),
+            [
+                [
+                    turn.button("btn_save_phone", save),
+                    turn.button("btn_no_thanks", Action(Act.NO_THANKS)),
+                ]
+            ],
+        )
+
+    def save_phone(self, turn: Turn, phone: str) -> None:
+        self._user(turn, FieldEdit("phone", EditOp.SET, phone))
 
     # ---- "服务地区加上蒲江县" ------------------------------------------------------------------
     def edit(self, turn: Turn, text: str) -> bool:

@@ -128,3 +128,28 @@ def test_edits_are_read_whatever_the_wording(
 )
 def test_questions_are_no_edits(text: str) -> None:
     assert field_edit(text) is None
+
+
+# ---- a phone on its own ----------------------------------------------------------------------
+def test_a_bare_phone_asks_what_it_is_for_and_a_yes_keeps_it(chat: Chat) -> None:
+    out = chat.send("13900001111")
+    assert "要把它存为您的联系电话吗" in out.text and "兴趣画像" not in out.text
+    assert chat.buttons() == ["存为我的电话", "不用了"]
+    assert _user(chat).phone is None  # nothing is saved unasked
+    assert chat.send("好").text == "已改为：电话 13900001111。"
+    assert _user(chat).phone == "13900001111"
+    assert "已经是您的联系电话" in chat.send("139 0000 1111").text
+
+
+def test_a_bare_phone_is_the_answer_where_one_is_asked(chat: Chat) -> None:
+    chat.send("我在宜宾翠屏区，李子树流胶很严重，想请专家来看看")
+    out = chat.send("13900001111")
+    assert "存为您的联系电话" not in out.text and "预算" in out.text
+
+
+def test_a_number_that_is_no_phone_is_said_so(chat: Chat) -> None:
+    out = chat.send("1390000111")
+    assert "不是有效的" in out.text and "兴趣画像" not in out.text
+    out = chat.send("13900001111")
+    chat.press("不用了")
+    assert _user(chat).phone is None
