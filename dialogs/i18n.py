@@ -515,7 +515,7 @@ EN.update(PUSH_EN)
 
 # /mydata and /delete_me (dialogs.mydata)
 DATA_ZH = {
-    "mydata_head": "我们保存的关于您的全部信息如下（完整内容见后附的 JSON）：",
+    "mydata_head": "我们保存的关于您的全部信息如下（机器可读的完整记录另附 JSON 文件）：",
     "mydata_user": "· 称呼：{name}；电话：{phone}；地区：{region}；账号：{channel}；首次使用：{since}",
     "mydata_counts": "· 需求 {needs} 条；作为需求方的订单 {requested} 个；作为专家接的订单 {served} 个；提问 {questions} 条；评价 {feedback} 次；收到推送 {pushes} 次",
     "mydata_topics": "· 订阅：{topics}；兴趣画像：{interests}",
@@ -528,7 +528,7 @@ DATA_ZH = {
     "delete_me_kept": "好的，您的信息保持不变。",
 }
 DATA_EN = {
-    "mydata_head": "Everything we store about you (the full record follows as JSON):",
+    "mydata_head": "Everything we store about you (the full machine-readable record follows as a JSON file):",
     "mydata_user": "· Name: {name}; phone: {phone}; region: {region}; account: {channel}; first use: {since}",
     "mydata_counts": "· {needs} needs; {requested} orders as requester; {served} orders as expert; {questions} questions; {feedback} votes; {pushes} pushes received",
     "mydata_topics": "· Subscriptions: {topics}; interest profile: {interests}",

@@ -11,12 +11,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
+from dialogs.export import readable
 from dialogs.types import Outcome, Reply
 from store.clock import utcnow
 from store.media import MediaStorage
@@ -59,61 +59,6 @@ def is_data_command(text: str) -> bool:
     return bool(MYDATA.match(text) or DELETE_ME.match(text) or CONFIRMED.match(text))
 
 
-def _summary(turn: Turn, data: dict[str, Any]) -> str:
-    user = data["user"]
-    region = "".join(user[k] for k in ("province", "city", "county")) or "-"
-    lines = [
-        turn.t("mydata_head"),
-        turn.t(
-            "mydata_user",
-            name=user["display_name"] or "-",
-            phone=user["phone"] or "-",
-            region=region,
-            channel=f"{user['channel']}:{user['external_id']}",
-            since=user["created_at"][:10],
-        ),
-        turn.t(
-            "mydata_counts",
-            needs=len(data["needs"]),
-            requested=len(data["orders_as_requester"]),
-            served=len(data["orders_as_expert"]),
-            questions=len(data["questions"]),
-            feedback=len(data["feedback"]),
-            pushes=len(data["pushes"]),
-        ),
-        turn.t(
-            "mydata_topics",
-            topics="、".join(s["topic"] for s in data["subscriptions"]) or "-",
-            interests="、".join(_interest(turn, i) for i in data["interests"]) or "-",
-        ),
-    ]
-    files = data.get("media") or []
-    if files:
-        photos = sum(1 for m in files if m["kind"] == "photo")
-        lines.append(turn.t("mydata_media", photos=photos, voices=len(files) - photos))
-    if data["expert_profile"] is not None:
-        lines.append(turn.t("mydata_expert"))
-    # issue 18: the enterprise, teams and achievements
-    if data.get("enterprise"):
-        lines.append(turn.t("mydata_enterprise", name=data["enterprise"]["name"]))
-    if data.get("teams") or data.get("achievements"):
-        lines.append(
-            turn.t(
-                "mydata_teams",
-                teams="、".join(t["name"] for t in data.get("teams", [])) or "-",
-                n=len(data.get("achievements", [])),
-            )
-        )
-    lines.append(turn.t("mydata_tail"))
-    return "\n".join(lines)
-
-
-def _interest(turn: Turn, row: dict[str, Any]) -> str:
-    if row["kind"] == "category":
-        return turn.t(f"category_{row['value']}")
-    return str(row["value"]).replace("|", "")
-
-
 @dataclass(slots=True)
 class DataDesk:
     """A person's own data: the export and the erasure (*media*: where their photos and
@@ -130,12 +75,14 @@ class DataDesk:
             self.show(turn)
 
     def show(self, turn: Turn) -> None:
-        """A readable summary, then the whole record as JSON (a file where the channel can)."""
+        """Everything in readable Chinese, then the whole record as a JSON file."""
         data = export_person(session=turn.session, user_id=turn.user.id or 0, media=self.media)
         data["conversation_state"] = turn.state.to_json()  # this turn's, not the saved one
-        turn.say(_summary(turn, data))
+        turn.say(readable(turn, data))
         document = json.dumps(data, ensure_ascii=False, indent=1)
-        turn.out.replies.append(Reply(document, document=(FILE_NAME, document.encode("utf-8"))))
+        # the file for channels that send files; where only text goes, the note says so
+        note = turn.t("export_file", name=FILE_NAME)
+        turn.out.replies.append(Reply(note, document=(FILE_NAME, document.encode("utf-8"))))
 
     def asked(self, turn: Turn) -> bool:
         """Whether the deletion question is open (the next message answers it)."""

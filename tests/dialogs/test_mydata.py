@@ -32,14 +32,28 @@ def test_mydata_shows_the_record_and_attaches_json(chat: Chat):
     out = chat.send("/mydata")
     summary, document = out.replies
     assert "老王" in summary.text and "13912345678" in summary.text
-    assert "需求 1 条" in summary.text and "柑橘" in summary.text
+    assert "【发布的需求】共 1 条" in summary.text and "柑橘" in summary.text
     assert document.document is not None and document.document[0].endswith(".json")
     data = json.loads(document.document[1])
     assert data["user"]["display_name"] == "老王"
     assert data["needs"][0]["contact_phone"] == "13912345678"
     assert len(data["orders_as_requester"]) == 1
     assert [s["topic"] for s in data["subscriptions"]] == ["柑橘"]
-    assert json.loads(document.text) == data
+    assert "JSON" in document.text and "{" not in document.text  # a note, not the JSON
+
+
+def test_the_export_in_chat_is_readable_chinese(chat: Chat):
+    _post_need(chat)
+    chat.send("稻瘟病怎么防治")
+    out = chat.send("我的数据")
+    shown = out.replies[0].text
+    assert "· 称呼：老王；电话：13912345678" in shown
+    assert "李子树流胶" in shown and "四川省宜宾市翠屏区" in shown  # the need itself
+    assert "稻瘟病怎么防治" in shown  # the question asked
+    for key in ("display_name", "contact_phone", "external_id", '"', "{", "null"):
+        assert key not in shown  # no JSON, no English keys
+    for reply in out.replies:
+        assert not reply.text.lstrip().startswith("{")
 
 
 def test_delete_me_asks_first_and_can_be_called_off(chat: Chat, assistant):  # type: ignore[no-untyped-def]
@@ -65,7 +79,9 @@ def test_delete_me_erases_the_person(chat: Chat, assistant):  # type: ignore[no-
         assert s.exec(select(ConversationState)).all() == []
     # writing again: a new person, with nothing of the old one
     chat.send("/mydata")
-    data = json.loads(chat.last.replies[1].text)
+    document = chat.last.replies[1].document
+    assert document is not None
+    data = json.loads(document[1])
     assert data["needs"] == [] and data["user"]["phone"] is None
 
 
@@ -83,7 +99,8 @@ def test_mydata_in_the_middle_of_a_form_comes_back_to_it(chat: Chat):
     out = chat.send("/mydata")
     assert "我们保存的关于您的全部信息" in out.replies[0].text
     assert out.replies[-1].text == asked  # the open question again
-    assert '"form"' in out.replies[1].text  # the unfinished form is part of the record
+    document = out.replies[1].document
+    assert document is not None and b'"form"' in document[1]  # the unfinished form is kept
 
 
 def _erased(assistant) -> bool:  # type: ignore[no-untyped-def]
