@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 EXTRACT_CHARS = 220
 LONGEST = 260  # a single sentence longer than this is shown by its clauses
@@ -125,6 +126,11 @@ class Sentence:
 
 def sentences(body: str) -> list[Sentence]:
     """The article's whole sentences in order, with their section and item label."""
+    return list(_sentences(body))
+
+
+@lru_cache(maxsize=2048)  # the bodies answers come from: the corpus' chunks, a few thousand
+def _sentences(body: str) -> tuple[Sentence, ...]:
     out: list[Sentence] = []
     section = ""
     for raw in body.splitlines():
@@ -150,7 +156,7 @@ def sentences(body: str) -> list[Sentence]:
                 continue
             out.append(Sentence(text, section, label, len(out)))
             label = ""
-    return out
+    return tuple(out)
 
 
 def _score(s: Sentence, wanted: dict[str, float], asked: set[Aspect]) -> float:

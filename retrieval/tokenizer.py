@@ -99,7 +99,9 @@ class Tokenizer:
             if self._crop_names
             else (1, 0)
         )
-        self._cache: dict[str, list[str]] = {}
+        # short texts repeat (control words, questions asked again): segmented once
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._words_cache: dict[str, tuple[str, ...]] = {}
 
     def crops_in(self, text: str) -> set[str]:
         """Canonical crops named in *text* (longest aliases first, so 李子 is not read as 李)."""
@@ -147,19 +149,16 @@ class Tokenizer:
         return bool(self._jieba.FREQ.get(word)) or word in self.vocabulary.words
 
     def words(self, text: str) -> list[str]:
-        """Plain segmentation (precise mode) without stopword filtering, for understanding."""
+        """Plain segmentation (precise mode) without stopword filtering, for understanding
+        (cached for short texts)."""
+        return _remembered(self._words_cache, text, self._words)
+
+    def _words(self, text: str) -> list[str]:
         return [w for w in self._jieba.lcut(text, HMM=True) if w.strip()]
 
     def __call__(self, text: str) -> list[str]:
         """Search words plus character bigrams (cached for short texts, which repeat)."""
-        if len(text) > 200:
-            return self._tokens(text)
-        cached = self._cache.get(text)
-        if cached is None:
-            if len(self._cache) >= 20_000:
-                self._cache.clear()
-            cached = self._cache[text] = self._tokens(text)
-        return list(cached)
+        return _remembered(self._cache, text, self._tokens)
 
     def _tokens(self, text: str) -> list[str]:
         """Search words plus character bigrams, from one jieba pass.
@@ -227,3 +226,21 @@ def shared_tokenizer(vocabulary: Vocabulary | None = None) -> Tokenizer:
             )
             raise RuntimeError(msg)
         return _shared
+
+
+_CACHED_CHARS = 200  # longer texts (articles being indexed) are not kept
+_CACHED_TEXTS = 20_000  # per cache; emptied when full
+
+
+def _remembered(
+    cache: dict[str, tuple[str, ...]], text: str, compute: Callable[[str], list[str]]
+) -> list[str]:
+    """*compute(text)*, kept in *cache* for short texts; a new list for every caller."""
+    if len(text) > _CACHED_CHARS:
+        return compute(text)
+    cached = cache.get(text)
+    if cached is None:
+        if len(cache) >= _CACHED_TEXTS:
+            cache.clear()
+        cached = cache[text] = tuple(compute(text))
+    return list(cached)

@@ -9,8 +9,9 @@ so (``Parse.unsure``) and the assistant asks instead of guessing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 
 from dialogs.nlu.commands import OrderCommand, OrderVerb, is_order_text, order_command
 from dialogs.nlu.model import IntentModel, Ranked, asks, default_model
@@ -158,9 +159,32 @@ def classify(
     return Intent(ranked.top), is_unsure(ranked), ranked.confidence
 
 
+MEMO_SIZE = 4096  # parses remembered: control words, commands and repeated questions
+_MEMO_MAX_CHARS = 500  # longer messages rarely repeat; they are parsed every time
+
+
 def understand(text: str, model: IntentModel | None = None) -> Parse:
     """Intent and slots of one message (offline), read from its normalised form. *model*
-    defaults to the bundled one."""
+    defaults to the bundled one, whose parses of texts met before are remembered (a bounded
+    memo; each caller gets its own copy of the slots, free to change them)."""
+    if model is not None or len(text) > _MEMO_MAX_CHARS:
+        return parse_message(text, model)
+    parse = _remembered(text)
+    return replace(parse, slots=parse.slots.copy())
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _remembered(text: str) -> Parse:
+    return parse_message(text)
+
+
+def forget_parses() -> None:
+    """Empty :func:`understand`'s memo (a benchmark that times real parses)."""
+    _remembered.cache_clear()
+
+
+def parse_message(text: str, model: IntentModel | None = None) -> Parse:
+    """What :func:`understand` returns, always computed (no memo)."""
     raw = text
     text = normalise(raw).text  # 請問 -> 请问, １３９ -> 139, 稻温病 -> 稻瘟病
     slots = extract(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -94,6 +96,15 @@ class Slots:
     @property
     def place(self) -> Region | None:
         return self.places[0] if self.places else None
+
+    def copy(self) -> Slots:
+        """A copy with lists of its own: changing one leaves the other as it was."""
+        twin = copy.copy(self)
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                setattr(twin, f.name, list(value))
+        return twin
 
     def as_public(self) -> dict[str, object]:
         """The flat slot dict of `tianfu nlu` (absent slots omitted)."""
