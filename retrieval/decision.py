@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 
 from retrieval.bigrams import Rarity, best_share, bigram_set, content_bigrams, weighted_share
 from retrieval.index import Hit, HybridIndex
@@ -92,7 +92,8 @@ class Evidence:
     missing_weight: float = 0.0
 
     def vector(self) -> tuple[float, ...]:
-        return astuple(self)
+        # by name, not dataclasses.astuple: that deep-copies every float, once per answer
+        return tuple(getattr(self, name) for name in FEATURES)
 
 
 FEATURES = tuple(f.name for f in fields(Evidence))
