@@ -126,9 +126,10 @@ class AchievementDesk:
         turn.say("\n".join(lines))
 
     # ---- finding ------------------------------------------------------------------------
-    def search(self, turn: Turn, text: str) -> None:
+    def search(self, turn: Turn, text: str, *, quiet: bool = False) -> bool:
         """Achievements answering a natural question, with owner, maturity and transfer
-        mode, and a 对接 button each; none found: the offer to post it as a need."""
+        mode, and a 对接 button each; none found: the offer to post it as a need (with
+        *quiet*, nothing is said). Whether any was shown."""
         session = turn.session
         self.refresh(session)
         found = self.index.search(text, k=SHOWN * 2) if self.index is not None else []
@@ -138,6 +139,8 @@ class AchievementDesk:
         if wanted is not None:  # "可以转让的": those offered that way first
             ranked.sort(key=lambda a: a.transfer_mode != wanted.value)
         ranked = [a for a in ranked if a.owner_id != turn.user.id][:SHOWN]
+        if not ranked and quiet:
+            return False
         if not ranked:
             turn.state.offer = text
             turn.say(
@@ -149,7 +152,7 @@ class AchievementDesk:
                     ]
                 ],
             )
-            return
+            return False
         owners = users_by_id(session=session, user_ids=[a.owner_id for a in ranked])
         lines = [turn.t("achievements_head")]
         buttons: list[list[Button]] = []
@@ -159,6 +162,7 @@ class AchievementDesk:
             buttons.append([Button(turn.t("btn_dock", id=a.id), Action(Act.DOCK, n=a.id or 0))])
         lines.append(turn.t("achievements_tail"))
         turn.say("\n".join(lines), buttons)
+        return True
 
     def docking_slots(self, turn: Turn, achievement_id: int, note: str) -> dict[str, Any] | None:
         """The 对接 form's first slots for this achievement; None (and why) when it cannot be

@@ -34,6 +34,7 @@ from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
+from dialogs.lookups import Entry, entry_of, find
 from dialogs.matching import MatchDesk
 from dialogs.media import SLOT as MEDIA_SLOT
 from dialogs.media import Kept, MediaDesk
@@ -355,7 +356,7 @@ class Assistant:
         if engine.cancels(text):
             # "不订了" with no form open is about the saved subscriptions
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
-            offered = st.offer is not None or st.pending is not None
+            offered = st.offer is not None or st.pending is not None or st.lookup is not None
             if st.form is not None or (offered and not about_subscriptions):
                 # "算了" to "shall I find an expert?" declines it; nothing was being filled in
                 declines = st.form is None
@@ -501,6 +502,9 @@ class Assistant:
 
     def _route(self, turn: Turn, text: str, parse: Parse) -> None:
         """A message outside any form, by its intent: one desk."""
+        if (entry := entry_of(parse.clean or text)) is not None:
+            self._find(turn, entry, parse)  # 找人才 · 找技术 · 找成果, alike
+            return
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
         if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE):
             # a question the knowledge base answers is answered, whatever the intent model
@@ -720,9 +724,19 @@ class Assistant:
             return
         self._form_step(turn, engine.pick(form, options.slot, place))
 
+    def _find(self, turn: Turn, entry: Entry, parse: Parse | None = None) -> None:
+        find(turn, entry, talent=self.enterprise, catalogue=self.achievements, parse=parse)
+
     def _on_pending(self, turn: Turn, text: str) -> bool:
         """Typed answers to an open clarification or offer. True when the text was used."""
         st = turn.state
+        if st.lookup is not None:
+            # "您想找哪方面的人才？": this names it, unless it is another request altogether
+            kind, st.lookup = st.lookup, None
+            if self._names_subject(turn, text):
+                self._find(turn, entry_of(text) or Entry(kind, text))
+                self.forms.repeat(turn)
+                return True
         if st.yes is not None:
             yes, st.yes = parse_action(st.yes), None  # asked once: any answer closes it
             if yes is not None and _YES_OFFER.match(text):
@@ -770,6 +784,15 @@ class Assistant:
                 return True
             st.offer = None
         return False
+
+    def _names_subject(self, turn: Turn, text: str) -> bool:
+        """An answer to "您想找哪方面的…？": not a command, control word or another task
+        the intent model is sure of."""
+        if text.startswith("/") or is_order_text(text) or engine.is_control(text):
+            return False
+        parse = self.understand(text, turn)
+        other = parse.intent in _FORM_OF or parse.intent in _ELSEWHERE
+        return not (other and parse.confidence >= SWITCH_SURE)
 
     def _ask_need_or_question(self, turn: Turn, text: str) -> None:
         """The model cannot tell a request for an expert from a question: ask, keep the text."""
@@ -838,6 +861,8 @@ _FORM_OF = {
     Intent.TEAM: ("team",),
     Intent.ACHIEVEMENT: ("achievement",),
 }
+# intents that are another task than naming what 找人才 / 找技术 / 找成果 seeks
+_ELSEWHERE = (Intent.UNSUBSCRIBE, Intent.PROFILE, Intent.STATS, Intent.PROJECTS)
 # how sure the intent model must be that a message starts another form; surer still at a
 # free-text question, whose answer (a unit's name, a skill) may read like a request
 SWITCH_SURE = 0.9

@@ -57,6 +57,10 @@ ME_ZH: dict[str, str] = {
     "export_topics": "【订阅与画像】订阅：{topics}；兴趣画像：{interests}；收到推送 {pushes} 次",
     "export_counts": "【评价】对回答的有用/没用 {feedback} 次；订单评分 {ratings} 次",
     "export_file": "完整记录（机器可读的 JSON 文件）：{name}",
+    # 找人才 · 找技术 · 找成果 with nothing said about what is sought (dialogs.lookups)
+    "lookup_ask_talent": "您想找哪方面的人才？说说领域或要解决的问题，比如“食品发酵”“柑橘病虫害防治”。",
+    "lookup_ask_tech": "您想找什么技术？说说要解决的问题或技术方向，比如“泡菜低盐发酵”“猕猴桃保鲜”。",
+    "lookup_ask_achievement": "您想找哪方面的科技成果？比如“柑橘新品种”“泡菜发酵工艺”。",
 }
 ME_EN: dict[str, str] = {
     "my_subscriptions": "You follow: {topics}.\nSay 'unsubscribe {first}' to drop one, 'unsubscribe all' to stop all, 'subscribe <topic>' to add.",
@@ -106,4 +110,7 @@ ME_EN: dict[str, str] = {
     "export_topics": "[Subscriptions and profile] topics: {topics}; interests: {interests}; {pushes} pushes received",
     "export_counts": "[Votes] {feedback} on answers; {ratings} order ratings",
     "export_file": "The full machine-readable record (JSON file): {name}",
+    "lookup_ask_talent": "What kind of talent are you looking for? Name a field or the problem, e.g. '食品发酵'.",
+    "lookup_ask_tech": "What technology are you looking for? Name the problem or direction, e.g. '泡菜低盐发酵'.",
+    "lookup_ask_achievement": "What kind of achievement are you looking for? E.g. '柑橘新品种'.",
 }

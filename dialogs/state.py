@@ -58,6 +58,8 @@ class ConversationState:
     pending: str | None = None
     # the button a typed yes presses, while a yes/no question is open ("要撤销这条需求吗？")
     yes: str | None = None
+    # what "找人才 / 找技术 / 找成果" asked for with no subject: the next message names it
+    lookup: str | None = None
 
     def clear_form(self) -> None:
         """Leave whatever was in progress; keep the follow-up memory."""
@@ -66,6 +68,7 @@ class ConversationState:
         self.options = None
         self.suggested = []
         self.pending = None
+        self.lookup = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"v": VERSION}
@@ -87,6 +90,8 @@ class ConversationState:
             out["pending"] = self.pending
         if self.yes is not None:
             out["yes"] = self.yes
+        if self.lookup is not None:
+            out["lookup"] = self.lookup
         if self.memory is not None:
             out["memory"] = {
                 "turns": self.memory.turns,
@@ -145,6 +150,8 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
         state.pending = data["pending"]  # absent in states saved before it existed
     if isinstance(data.get("yes"), str):
         state.yes = data["yes"]
+    if isinstance(data.get("lookup"), str):
+        state.lookup = data["lookup"]  # absent in states saved before it existed
     return state
 
 
