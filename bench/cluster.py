@@ -27,377 +27,26 @@ so the figure is the cluster's own. bench does not import the application: it ru
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bot import QUESTIONS
+from bench.cluster_load import SECRET, Load, WebLoad, judge, until_replied, warm_up
+from bench.cluster_procs import (
+    Cluster,
+    CpuMeter,
+    Database,
+    RedisServer,
+    free_port,
+    postgres_names,
+    ready,
+)
 from bench.fake_telegram import FakeBotAPI
-from bench.measure import percentile
-
-SECRET = "bench-secret-0123456789"
-TURNS = ("你好", "question", "谢谢")  # one reply each, told apart by how it starts
-HELLO, THANKS = "您好", "不客气"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def text_of(turn: str, chat: int) -> str:
-    return QUESTIONS[chat % len(QUESTIONS)] if turn == "question" else turn
-
-
-def kind_of_reply(text: str) -> str:
-    if text.startswith(HELLO):
-        return "你好"
-    if text.startswith(THANKS):
-        return "谢谢"
-    return "question"
-
-
-class RedisServer:
-    """A redis-server of our own on a free port, its data in *directory* (AOF, fsync always)."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.proc: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    async def start(self) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            msg = "redis-server not found (Debian: apt-get install redis-server, or .ci/redis.sh)"
-            raise RuntimeError(msg)
-        self.proc = await asyncio.create_subprocess_exec(
-            binary,
-            "--bind", "127.0.0.1", "--port", str(self.port), "--dir", str(self.directory),
-            "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )  # fmt: skip
-        await _wait_port(self.port, 20)
-
-    async def restart(self) -> float:
-        """Stop (SIGTERM: Redis writes what it holds) and start again; seconds it was away."""
-        started = time.monotonic()
-        await self.stop()
-        await self.start()
-        return time.monotonic() - started
-
-    async def stop(self) -> None:
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-            await self.proc.wait()
-
-
-async def _wait_port(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError):
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-            writer.close()
-            return
-        await asyncio.sleep(0.05)
-    msg = f"nothing listens on 127.0.0.1:{port} after {timeout}s"
-    raise RuntimeError(msg)
-
-
-class Database:
-    """A fresh database on the server of *url*, dropped afterwards."""
-
-    def __init__(self, url: str) -> None:
-        if not url.startswith("postgresql"):
-            msg = f"bench cluster needs a PostgreSQL URL (--database-url), got {url!r}"
-            raise ValueError(msg)
-        self.server_url = url
-        self.name = f"tianfu_bench_{secrets.token_hex(4)}"
-        base, _, _ = url.rpartition("/")
-        self.url = f"{base}/{self.name}"
-
-    def _admin(self, sql: str) -> None:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        u = make_url(self.server_url)
-        with psycopg.connect(
-            host=u.host, port=u.port, user=u.username, password=u.password,
-            dbname=u.database, autocommit=True,
-        ) as conn:  # fmt: skip
-            conn.execute(sql)  # type: ignore[arg-type]
-
-    def create(self) -> None:
-        """Create it and its schema (before any process starts: they would race to)."""
-        from store.db import init_db, make_engine
-
-        self._admin(f'CREATE DATABASE "{self.name}"')
-        engine = make_engine(self.url)
-        try:
-            init_db(engine)
-        finally:
-            engine.dispose()
-
-    def drop(self) -> None:
-        with contextlib.suppress(Exception):
-            self._admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
-
-    def scalar(self, sql: str) -> Any:
-        import psycopg
-        from sqlalchemy.engine import make_url
-
-        u = make_url(self.url)
-        with psycopg.connect(
-            host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database
-        ) as conn:
-            return conn.execute(sql).fetchall()  # type: ignore[arg-type]
-
-
-@dataclass
-class Cluster:
-    """The processes of one run and where their logs go."""
-
-    work: Path
-    env: dict[str, str]
-    procs: list[asyncio.subprocess.Process] = field(default_factory=list)
-    started: int = 0
-
-    async def spawn(self, *args: str, **extra: str) -> asyncio.subprocess.Process:
-        self.started += 1
-        data = self.work / f"data{self.started}"
-        log = open(self.work / f"{args[0]}{self.started}.log", "wb")  # noqa: SIM115
-        env = {**self.env, "DATA_DIR": str(data), **extra}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args, env=env, cwd=self.work,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        self.procs.append(proc)
-        return proc
-
-    async def stop(self) -> None:
-        for proc in self.procs:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                await asyncio.wait_for(proc.wait(), timeout=20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-
-async def _ready(port: int, timeout: float = 300.0) -> None:
-    import aiohttp
-
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(aiohttp.ClientError, OSError):
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            await asyncio.sleep(0.2)
-    msg = f"no process became ready on port {port} in {timeout}s"
-    raise RuntimeError(msg)
-
-
-def _update(update_id: int, chat: int, text: str) -> dict[str, Any]:
-    user = {"id": chat, "is_bot": False, "first_name": f"农户{chat}", "language_code": "zh-hans"}
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": update_id,
-            "date": int(time.time()),
-            "chat": {"id": chat, "type": "private"},
-            "from": user,
-            "text": text,
-        },
-    }
-
-
-class Load:
-    """M updates over M/3 chats, posted by *posters* connections; each chat's in order."""
-
-    def __init__(self, updates: int, first_chat: int = 700_000, first_update: int = 1) -> None:
-        chats = max(1, updates // len(TURNS))
-        self.chats = [first_chat + i for i in range(chats)]
-        self.plan: list[tuple[int, int, str]] = []  # (update id, chat, turn)
-        for turn in TURNS:
-            for chat in self.chats:
-                if len(self.plan) < updates:
-                    self.plan.append((first_update + len(self.plan), chat, turn))
-        self.accepted: dict[int, float] = {}  # update id -> when the webhook said 200
-        self.refused = 0
-
-    async def post(self, url: str, part: list[tuple[int, int, str]], posters: int) -> None:
-        import aiohttp
-
-        by_poster: list[list[tuple[int, int, str]]] = [[] for _ in range(posters)]
-        for item in part:
-            by_poster[item[1] % posters].append(item)  # a chat always on one connection
-        headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-
-        async def poster(items: list[tuple[int, int, str]]) -> None:
-            async with aiohttp.ClientSession() as http:
-                for uid, chat, turn in items:
-                    body = _update(uid, chat, text_of(turn, chat))
-                    while True:
-                        try:
-                            async with http.post(url, json=body, headers=headers) as resp:
-                                if resp.status == 200:
-                                    self.accepted[uid] = time.monotonic()
-                                    break
-                        except (aiohttp.ClientError, OSError):
-                            pass
-                        self.refused += 1
-                        await asyncio.sleep(0.2)  # Telegram retries too, later
-
-        await asyncio.gather(*(poster(items) for items in by_poster))
-
-
-class WebLoad:
-    """N web chat requests over N/3 browser sessions, each session's turns in order."""
-
-    def __init__(self, requests: int) -> None:
-        sessions = max(1, requests // len(TURNS)) if requests else 0
-        self.plan = [(n, turn) for turn in TURNS for n in range(sessions)][:requests]
-        self.got: dict[int, list[str]] = {}  # session -> kinds of the answers, in order
-        self.late = 0  # answered 202: the replies come over /api/events instead
-        self.refused = 0
-        self.latencies: list[float] = []
-        self._http: dict[int, Any] = {}
-
-    async def post(self, base: str, part: list[tuple[int, str]]) -> None:
-        import aiohttp
-
-        by_session: dict[int, list[str]] = {}
-        for n, turn in part:
-            by_session.setdefault(n, []).append(turn)
-
-        async def browser(n: int, turns: list[str]) -> None:
-            http = self._http.get(n)
-            if http is None:  # a browser: the page issues its cookie
-                http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-                self._http[n] = http
-                async with http.get(f"{base}/chat") as resp:
-                    await resp.read()
-            for turn in turns:
-                body = {"text": text_of(turn, n), "id": secrets.token_hex(12)}
-                started = time.monotonic()
-                while True:
-                    try:
-                        async with http.post(
-                            f"{base}/api/chat", json=body, headers={"Origin": base}
-                        ) as resp:
-                            if resp.status in (200, 202):
-                                answer = await resp.json()
-                                break
-                    except (aiohttp.ClientError, OSError):
-                        pass
-                    self.refused += 1
-                    await asyncio.sleep(0.2)  # the page asks the person to send it again
-                if resp.status == 202:
-                    self.late += 1
-                    self.got.setdefault(n, []).append("late")
-                    continue
-                self.latencies.append((time.monotonic() - started) * 1000)
-                for reply in answer["replies"][:1]:
-                    self.got.setdefault(n, []).append(kind_of_reply(reply["text"]))
-
-        await asyncio.gather(*(browser(n, turns) for n, turns in by_session.items()))
-
-    async def close(self) -> None:
-        for http in self._http.values():
-            await http.close()
-
-    def judge(self) -> dict[str, Any]:
-        lost = duplicated = out_of_order = 0
-        for n in {n for n, _ in self.plan}:
-            expected = [turn for m, turn in self.plan if m == n]
-            kinds = [k for k in self.got.get(n, []) if k != "late"]
-            answered = [
-                t for t, k in zip(expected, self.got.get(n, []), strict=False) if k != "late"
-            ]
-            want, have = Counter(answered), Counter(kinds)
-            lost += sum((Counter(expected) - have).values()) - (len(expected) - len(answered))
-            duplicated += sum((have - want).values())
-            if want == have and kinds != answered:
-                out_of_order += 1
-        return {
-            "web_requests": len(self.plan),
-            "web_lost": lost,
-            "web_duplicated": duplicated,
-            "web_out_of_order_sessions": out_of_order,
-            "web_late": self.late,
-            "web_resent": self.refused,
-            "web_p99_ms": round(percentile(self.latencies, 99), 1),
-        }
-
-
-def judge(load: Load, api: FakeBotAPI) -> dict[str, Any]:
-    """Lost, duplicated and out-of-order replies, and latency (reply time - accept time)."""
-    lost = duplicated = out_of_order = 0
-    latencies: list[float] = []
-    expected_by_chat: dict[int, list[tuple[int, str]]] = {}
-    for uid, chat, turn in load.plan:
-        expected_by_chat.setdefault(chat, []).append((uid, turn))
-    for chat, expected in expected_by_chat.items():
-        got = api.to(chat)
-        kinds = [kind_of_reply(m["text"]) for m in got]
-        want = Counter(turn for _, turn in expected)
-        have = Counter(kinds)
-        lost += sum((want - have).values())
-        duplicated += sum((have - want).values())
-        if not (want - have) and not (have - want) and kinds != [t for _, t in expected]:
-            out_of_order += 1
-        for (uid, _), msg in zip(expected, got, strict=False):
-            if uid in load.accepted:
-                latencies.append((msg["at"] - load.accepted[uid]) * 1000)
-    return {
-        "lost": lost,
-        "duplicated": duplicated,
-        "out_of_order_chats": out_of_order,
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p99_ms": round(percentile(latencies, 99), 1),
-    }
-
-
-async def _until_replied(
-    api: FakeBotAPI, load: Load, timeout: float, settle: float = 1.5
-) -> float:
-    """Wait for one reply per update (or *timeout*); the time of the last reply."""
-    chats = set(load.chats)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if sum(1 for m in api.sent if m["chat_id"] in chats) >= len(load.plan):
-            break
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(settle)  # a reply sent twice would come now
-    return max((m["at"] for m in api.sent if m["chat_id"] in chats), default=time.monotonic())
-
-
-async def warm_up(api: FakeBotAPI, url: str, processes: int) -> None:
-    """A few conversations before the clock starts: every process loads what it loads on its
-    first turns (gazetteer, models), which is start-up, not throughput."""
-    load = Load(len(TURNS) * 8 * processes, first_chat=900_000, first_update=10_000_000)
-    await load.post(url, load.plan, 8)
-    await _until_replied(api, load, timeout=300, settle=0)
 
 
 def _base_env(database_url: str, api_base: str) -> dict[str, str]:
@@ -457,7 +106,7 @@ async def run_cluster(
             pool.append(
                 (await cluster.spawn("worker", "--no-sender", OPS_PORT=str(ops_port)), ops_port)
             )
-        await asyncio.gather(_ready(port), *(_ready(p) for _, p in pool))
+        await asyncio.gather(ready(port), *(ready(p) for _, p in pool))
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         await warm_up(api, url, workers)
         load = Load(updates)
@@ -476,15 +125,20 @@ async def run_cluster(
             )
 
         events: dict[str, Any] = {"killed": 0, "redis_restarted": False}
+        meter = CpuMeter()
+        meter.begin({**cluster.names, **redis.names(), **postgres_names(db.url)})
+        redis.meter = meter
         started = time.monotonic()
         await post(0)
         if chaos and pool:
             victim, _ = pool[0]
+            meter.settle(victim.pid)
             victim.kill()  # kill -9, in the middle of its work
             await victim.wait()
             events["killed"] = 1
             ops_port = free_port()
-            await cluster.spawn("worker", "--no-sender", OPS_PORT=str(ops_port))
+            fresh = await cluster.spawn("worker", "--no-sender", OPS_PORT=str(ops_port))
+            meter.watch(fresh.pid, cluster.names[fresh.pid])
         if chaos:
             second = asyncio.create_task(post(1))
             await asyncio.sleep(0.3)
@@ -494,7 +148,7 @@ async def run_cluster(
         else:
             await post(1)
         await post(2)
-        last = await _until_replied(api, load, timeout=120 + updates * 2)
+        last = await until_replied(api, load, timeout=120 + updates * 2)
         elapsed = max(1e-6, last - started)
         out: dict[str, Any] = {
             "workers": workers,
@@ -503,6 +157,8 @@ async def run_cluster(
             **judge(load, api),
             **events,
             "webhook_retries": load.refused,
+            "elapsed_s": round(elapsed, 1),
+            **meter.report(elapsed),
         }
         if web:
             out.update(web_load.judge())
@@ -548,14 +204,17 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
             WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/webhook",
             WEBHOOK_PORT=str(port),
         )
-        await _ready(port)
+        await ready(port)
         url = f"http://127.0.0.1:{port}/telegram/webhook"
         await warm_up(api, url, 1)
         load = Load(updates)
+        meter = CpuMeter()
+        meter.begin({**cluster.names, **postgres_names(db.url)})
         started = time.monotonic()
         await load.post(url, load.plan, posters)
-        last = await _until_replied(api, load, timeout=120 + updates * 2)
+        last = await until_replied(api, load, timeout=120 + updates * 2)
         verdict = judge(load, api)
+        cpu = meter.report(last - started)
     except BaseException:
         print(f"bench cluster failed; the process's log is in {work}", file=sys.stderr)
         raise
@@ -565,6 +224,7 @@ async def run_single(updates: int, database_url: str, posters: int = 16) -> dict
             "single_process_updates_per_s": round(len(load.plan) / max(1e-6, last - started), 1),
             "single_process_p99_ms": verdict["p99_ms"],
             "single_process_lost": verdict["lost"],
+            "single_process_cpu_s": cpu["cpu_s"],
         }
     finally:
         if cluster is not None:

@@ -35,3 +35,8 @@ def test_cluster_loses_nothing_and_repeats_nothing_when_a_worker_dies():
     assert out["duplicated"] == 0, out
     assert out["out_of_order_chats"] == 0, out
     assert out["handled_rows"] == 30  # each update handled once in the database too
+    # CPU seconds per process: both workers, the one killed and the one started instead
+    workers = {name for name in out["cpu_s"] if name.startswith("worker")}
+    assert len(workers) == 3, out["cpu_s"]
+    assert sum(out["cpu_s"][name] for name in workers) > 0, out["cpu_s"]
+    assert out["cpu_total_s"] >= sum(out["cpu_s"][name] for name in workers)
