@@ -17,9 +17,9 @@ expired by then, so it is not still working on them). A redelivered update whose
 had committed finds its handled-update row and does nothing (no second reply).
 
 An owner that cannot renew its lease stops starting entries when the lease would have run
-out. The remaining hazard is a worker frozen longer than a lease in the middle of a turn: the
-next owner may then handle a later update of that chat first; the handled row still keeps
-any one update from being handled twice.
+out. The remaining hazard is a whole process frozen (SIGSTOP, swapped out) longer than a
+lease in the middle of a turn: the next owner may then handle a later update of that chat
+first; the handled row still keeps any one update from being handled twice.
 
 Failures: a database or Redis outage is retried for as long as it lasts (the entry stays
 pending); any other error is retried ``max_attempts`` times, then the update goes to the dead
@@ -40,7 +40,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.cluster.streams import DEAD, GROUP, PREFIX, WAKE, ensure_groups, stream_name
+from bot.cluster.leases import MEMBERS, LeaseKeeper, lease_key, sync_client
+from bot.cluster.streams import DEAD, GROUP, WAKE, ensure_groups, stream_name
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,6 @@ Handle = Callable[[dict[bytes, bytes]], Awaitable[None]]
 GiveUp = Callable[[dict[bytes, bytes], BaseException], Awaitable[None]]
 Transient = Callable[[BaseException], bool]
 
-MEMBERS = "tianfu:workers"
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -63,10 +57,6 @@ return 0
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-def _lease_key(shard: int) -> str:
-    return f"{PREFIX}:{shard}:owner"
 
 
 class StreamWorker:
@@ -80,6 +70,8 @@ class StreamWorker:
         shards: STREAM_SHARDS.
         lease_ms: the life of a shard lease (and the idle time before pending entries of a
             previous owner are claimed).
+        lease_client: a synchronous Redis client for the thread that renews the leases
+            (default: one to the server of *redis*).
     """
 
     def __init__(
@@ -95,6 +87,7 @@ class StreamWorker:
         block_ms: int = 1000,
         batch: int = 10,
         max_attempts: int = 5,
+        lease_client: Any = None,
     ) -> None:
         self.redis = redis
         self.handle, self.give_up, self.transient = handle, give_up, transient
@@ -103,19 +96,30 @@ class StreamWorker:
         self.lease_ms, self.block_ms, self.batch = lease_ms, block_ms, batch
         self.max_attempts = max_attempts
         self.owned: dict[int, asyncio.Task[None]] = {}
-        self.valid_until: dict[int, float] = {}  # monotonic time the lease surely lasts
+        self.leases = LeaseKeeper(
+            lease_client if lease_client is not None else sync_client(redis),
+            self.name,
+            lambda: self.lease_ms,
+        )
         self.leaving: set[int] = set()  # shards to give back after the entry in hand
         self.failures: dict[bytes, int] = {}
         self.in_flight = 0
         self.handled = 0
-        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     # ---- membership and leases ----------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         """Take shards and handle them until *stop*; then finish the entries in hand, give the
         shards back and return (entries read but not started stay pending for the next owner)."""
+        self.leases.start()
+        try:
+            await self._run(stop)
+        finally:
+            self.leases.stop()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self.leases.beat()
             try:
                 await self._tend()
             except Exception as exc:  # noqa: BLE001 - Redis away: keep what we have, retry
@@ -140,16 +144,7 @@ class StreamWorker:
         for shard, task in list(self.owned.items()):
             if task.done():
                 self._forget(shard)
-                continue
-            renewed = await self._renew(keys=[_lease_key(shard)], args=[self.name, self.lease_ms])
-            if shard not in self.owned:  # its task ended meanwhile
-                continue
-            if renewed:
-                self.valid_until[shard] = started + self.lease_ms / 1000 * 0.8
-            else:
-                log.warning("worker %s lost shard %d", self.name, shard)
-                self.valid_until[shard] = 0.0
-                self.leaving.add(shard)
+        self.leaving.update(self.leases.lost() & self.owned.keys())  # renewed elsewhere
         keep = [s for s in self.owned if s not in self.leaving]
         for shard in keep[share:]:
             self.leaving.add(shard)  # more than our share: another worker joined
@@ -162,18 +157,18 @@ class StreamWorker:
         for shard in free:
             if len(self.owned) - len(self.leaving) >= share:
                 break
-            if await self.redis.set(_lease_key(shard), self.name, nx=True, px=self.lease_ms):
-                self.valid_until[shard] = started + self.lease_ms / 1000 * 0.8
+            if await self.redis.set(lease_key(shard), self.name, nx=True, px=self.lease_ms):
+                self.leases.hold(shard, started)
                 self.owned[shard] = asyncio.create_task(self._shard(shard))
                 log.info("worker %s took shard %d", self.name, shard)
 
     def _forget(self, shard: int) -> None:
         self.owned.pop(shard, None)
-        self.valid_until.pop(shard, None)
+        self.leases.drop(shard)
         self.leaving.discard(shard)
 
     def _may_start(self, shard: int) -> bool:
-        return shard not in self.leaving and time.monotonic() < self.valid_until.get(shard, 0)
+        return shard not in self.leaving and time.monotonic() < self.leases.valid_until(shard)
 
     # ---- one shard ---------------------------------------------------------------------------
     async def _shard(self, shard: int) -> None:
@@ -198,7 +193,7 @@ class StreamWorker:
                         break
         finally:
             with contextlib.suppress(Exception):
-                await self._release(keys=[_lease_key(shard)], args=[self.name])
+                await self._release(keys=[lease_key(shard)], args=[self.name])
             self._forget(shard)
 
     async def _next(

@@ -211,8 +211,8 @@ async def test_a_killed_workers_web_and_wechat_updates_are_taken_over_once(
             "text": text,
         }
         await wx_in.queue(f"90{n}", "o_farmer", {"m": message, "until": gone})
+    from bot.cluster.leases import lease_key
     from bot.cluster.streams import ensure_groups
-    from bot.cluster.worker import _lease_key
 
     await ensure_groups(redis, SHARDS)
     # a worker read everything, committed the first update of each chat, then was killed
@@ -226,7 +226,7 @@ async def test_a_killed_workers_web_and_wechat_updates_are_taken_over_once(
         read = await redis.xreadgroup(GROUP, "dead-worker", {stream_name(shard): ">"}, count=10)
         assert len(read[0][1]) == 2  # both updates of the chat are in one stream, in order
         firsts.append(read[0][1][0][1])
-        await redis.set(_lease_key(shard), "dead-worker", px=500)
+        await redis.set(lease_key(shard), "dead-worker", px=500)
     for fields in firsts:
         await dead.handle(fields)
     running = await _worker(services, redis)

@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 from sqlmodel import select
 
+from bot.cluster.leases import lease_key
 from bot.cluster.streams import GROUP, Ingress, shard_of, stream_name
-from bot.cluster.worker import _lease_key
 from bot.telegram.recording import RecordingSession
 from bot.telegram.runner import _prepare, webhook_app
 from bot.telegram.worker import TelegramWorker
@@ -177,7 +177,7 @@ async def test_a_dead_workers_updates_are_taken_over_and_a_committed_one_is_not_
     first_fields = read[0][1][0][1]
     dead = TelegramWorker(services.settings, services, Bot("42:T", session=recorder), redis)
     await dead.handle(first_fields)
-    await redis.set(_lease_key(shard_of(str(chat), SHARDS)), "dead-worker", px=500)
+    await redis.set(lease_key(shard_of(str(chat), SHARDS)), "dead-worker", px=500)
     worker, stop, task = await _start(services, redis, recorder)
     try:
         await wait_until(lambda: len(recorder.texts(chat)) >= 2, timeout=20)
