@@ -8,12 +8,14 @@ version, and refuses to start on a database written by a newer version of the co
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Field, Session, SQLModel, create_engine, select
 
@@ -153,8 +155,9 @@ class SchemaTooNew(RuntimeError):
     pass
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for a sqlite:// or postgresql:// URL (SQLite gets WAL and a busy timeout)."""
+def make_engine(url: str, *, echo: bool = False, ping_idle_seconds: float = 2.0) -> Engine:
+    """An engine for a sqlite:// or postgresql:// URL (SQLite gets WAL and a busy timeout;
+    PostgreSQL connections are tested on checkout after *ping_idle_seconds* idle)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
@@ -182,7 +185,37 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    ping_when_idle(engine, ping_idle_seconds)
+    return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
+    """Test a pooled connection on checkout only when it sat idle in the pool for more than
+    *idle_seconds* (a server restart or a firewall dropping idle connections shows there);
+    one just given back is used at once. ``pool_pre_ping`` would cost a round trip on every
+    checkout, i.e. on every turn. A dead connection is replaced (the pool tries again)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        idle = time.monotonic() - since if since is not None else 0.0
+        if idle <= idle_seconds:
+            return  # a new connection, or one in use a moment ago
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as exc:
+            log.info("pooled connection idle for %.0f s is gone (%s); reconnecting", idle, exc)
+            raise DisconnectionError(str(exc)) from exc
 
 
 def make_session_factory(engine: Engine) -> Callable[[], Session]:
