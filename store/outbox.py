@@ -282,6 +282,20 @@ def mark(*, session: Session, message_id: int, **values: Any) -> None:
     session.commit()
 
 
+def mark_sent(*, session: Session, message_ids: list[int], at: datetime) -> int:
+    """Record a sender's delivered rows as sent at *at* and release their claims: one UPDATE
+    for a whole pass, not one per message. Returns the number of rows changed."""
+    if not message_ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(message_ids))
+        .values(status="sent", sent_at=at, claimed_until=None)
+    )
+    session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def retry_later(*, session: Session, row: OutboxMessage, error: str, max_attempts: int = 5) -> str:
     """Back off exponentially; give up (failed) after *max_attempts*. Returns the new status."""
     attempts = row.attempts + 1

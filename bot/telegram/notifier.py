@@ -35,7 +35,15 @@ from bot.telegram.render import buttons_from_json, keyboard
 from bot.telegram.turns import CHANNEL
 from store.clock import utcnow
 from store.media import MediaStorage
-from store.outbox import OutboxMessage, block, claim, mark, release_claims, retry_later
+from store.outbox import (
+    OutboxMessage,
+    block,
+    claim,
+    mark,
+    mark_sent,
+    release_claims,
+    retry_later,
+)
 from store.push import still_wanted
 
 log = logging.getLogger(__name__)
@@ -87,6 +95,9 @@ class Notifier:
         self.lease = lease
         self.concurrency = concurrency
         self.sent = 0
+        # delivered in this pass, recorded as sent together at its end (one UPDATE); they
+        # stay claimed by this sender until then, so no other sender takes them
+        self.delivered: list[int] = []
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until *stop* is set; pending rows survive a restart in the database."""
@@ -118,6 +129,29 @@ class Notifier:
     async def drain_once(self) -> bool:
         """One pass over the chats this sender claims. True when something is still waiting
         (per-chat pacing)."""
+        if not self.record_delivered():
+            return False  # claiming now would hand us back delivered rows to send again
+        try:
+            return await self._pass()
+        finally:
+            self.record_delivered()
+
+    def record_delivered(self) -> bool:
+        """Mark the rows delivered since the last call sent, in one UPDATE; False when the
+        database is away (they are kept for the next call: re-claimed unmarked, they would be
+        sent twice)."""
+        if not self.delivered:
+            return True
+        try:
+            with self.session_factory() as session:
+                mark_sent(session=session, message_ids=self.delivered, at=self.now())
+        except Exception:  # noqa: BLE001 - the pass goes on; recorded before the next claim
+            log.exception("could not record %d delivered messages yet", len(self.delivered))
+            return False
+        self.delivered = []
+        return True
+
+    async def _pass(self) -> bool:
         with self.session_factory() as session:
             rows = claim(
                 session=session,
@@ -216,8 +250,7 @@ class Notifier:
                 status = retry_later(session=s, row=row, error=str(exc))
             log.warning("message %s not delivered (%s), now %s", row.id, exc, status)
             return False
-        with self.session_factory() as s:
-            mark(session=s, message_id=row.id or 0, status="sent", sent_at=self.now())
+        self.delivered.append(row.id or 0)
         self.sent += 1
         MESSAGES_SENT.labels(CHANNEL).inc()
         if row.media and self.media is not None:

@@ -266,3 +266,44 @@ async def test_administrators_verify_experts_in_chat(tg):
     assert done == ["已认证专家 张建国（宜宾市农业农村局）。"]
     await tg.notifier.drain()
     assert "通过平台认证" in tg.session.texts(EXPERT)[-1]
+
+
+async def test_notifier_records_a_pass_in_one_update(tg):
+    from sqlalchemy import event
+
+    rows = [enqueue(tg, 3100 + i, f"通知{i}") for i in range(5)]
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+            statements.append(statement)
+
+    engine = tg.services.session_factory().get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await tg.notifier.drain_once()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert all(status(tg, r).status == "sent" and status(tg, r).sent_at for r in rows)
+    assert [tg.session.texts(3100 + i) for i in range(5)] == [[f"通知{i}"] for i in range(5)]
+    # the claim and the marking: two UPDATEs for five messages, not one per message
+    assert len(statements) == 2, statements
+
+
+async def test_notifier_keeps_delivered_rows_until_it_can_record_them(tg, monkeypatch):
+    import bot.telegram.notifier as notifier
+
+    row = enqueue(tg, 3200, "只发一次")
+
+    def away(**_kwargs):  # type: ignore[no-untyped-def]
+        raise OSError("database away")
+
+    monkeypatch.setattr(notifier, "mark_sent", away)
+    await tg.notifier.drain_once()
+    assert tg.notifier.delivered == [row] and status(tg, row).status == "pending"
+    await tg.notifier.drain_once()  # still away: claims nothing, so sends nothing twice
+    assert tg.session.texts(3200) == ["只发一次"]
+    monkeypatch.undo()
+    await tg.notifier.drain_once()
+    assert status(tg, row).status == "sent" and tg.notifier.delivered == []
+    assert tg.session.texts(3200) == ["只发一次"]
