@@ -31,6 +31,11 @@ FRESH = timedelta(minutes=30)  # an older question is not what "那……" refer
 _CUE = re.compile(
     r"^\s*(?:那么?|那个|这个|这种|它|它们|他|她|还有|另外|再问一下|如果|要是|那要是|那如果)"
 )
+# a short phrase ending in 呢 (Sichuan 喃, 咧) and nothing else: no question word of its own
+_ELLIPSIS = re.compile(
+    r"^\s*(?:那么?|那个|还有|要是|如果)?[，,\s]*[^，,。？?！!\s呢喃咧]{1,10}[呢喃咧]\s*[？?。!！]*\s*$"
+)
+_ASKS = re.compile(r"什么|啥|咋|怎|为何|哪|吗|多少|几[个次天岁]|如何|能不能|是不是|有没有")
 _SHORT = 10  # a question this short with no subject of its own leans on the last one
 _LEAD = re.compile(r"^\s*(?:那么?|那个|还有|另外|再问一下|那要是|那如果)[，,\s]*")
 SYSTEM = (
@@ -62,9 +67,16 @@ def refers_back(text: str) -> bool:
     return bool(_PRONOUN.match(text))
 
 
+def elliptical(text: str) -> bool:
+    """ "那小孩子呢", "老年人呢", "在高楼上呢": a short question that only names someone or
+    somewhere else and asks the last question again about them."""
+    return bool(_ELLIPSIS.match(text)) and not _ASKS.search(text)
+
+
 def is_follow_up(text: str) -> bool:
-    """ "那用啥子药", "他打过疫苗了还要打不": the message says it refers to what came before."""
-    return bool(_CUE.match(text))
+    """ "那用啥子药", "他打过疫苗了还要打不", "老年人呢": the message says it refers to what
+    came before."""
+    return bool(_CUE.match(text)) or elliptical(text)
 
 
 def subject_of_title(title: str) -> str:
@@ -102,7 +114,7 @@ def needs_context(text: str, slots: Slots) -> bool:
 
 def rule_rewrite(text: str, memory: Memory) -> str | None:
     """Offline: "那用什么药？" -> "稻瘟病用什么药？" when the text reads like a follow-up."""
-    if not (_CUE.match(text) or len(text.strip()) <= _SHORT):
+    if not (is_follow_up(text) or len(text.strip()) <= _SHORT):
         return None
     subject = memory.subject
     if not subject:

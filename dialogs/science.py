@@ -12,7 +12,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.feedback import feedback_buttons
-from dialogs.followup import is_follow_up, refers_back, remember, rewrite
+from dialogs.followup import elliptical, is_follow_up, refers_back, remember, rewrite
 from dialogs.llm.client import ChatModel
 from dialogs.llm.grounded import grounded_answer
 from dialogs.nlu.intents import Parse
@@ -261,12 +261,17 @@ class ScienceDesk:
                 or refers_back(query)
                 or self._still_about(text, leaned, 0.5)
             )
+            # "那小孩子呢", "在高楼上呢": the same question again about someone or somewhere
+            # else, so about the last subject even when another article mentions them
+            leans = leans or elliptical(query)
             # "好久打最合适" after a wheat-rust answer names nothing: an answer about some
             # crop it never named (花椒蚜虫) is a guess, the article just given is what it means
+            # ... but "农村建房审批要啥手续" after a bee answer names things of its own
             strays = (
                 alone.top is not None
                 and not parse.slots.crops
                 and bool(as_list(alone.top.metadata.get("crops")))
+                and self._still_about(text, leaned)
             )
             if (leans or strays) and leaned.top is not None:
                 better = better or leaned.top.title == _last_title(turn)

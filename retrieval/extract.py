@@ -75,8 +75,8 @@ _CUES: dict[Aspect, _Cue] = {
     ),
     Aspect.SAFE: _Cue(
         re.compile(
-            r"能吃|能不能吃|可以吃|还能吃|吃了|有毒|没毒|安全|有没有问题|有没得事|没得事|"
-            r"中毒|致癌|能喝|危险|有害|影响"
+            r"能吃|能不能吃|可以吃|还能吃|吃了[会要能有没还]|有毒|没毒|安全|有没有问题|有没得事|"
+            r"没得事|会不会中毒|会中毒|中毒[吗不没]|致癌|能喝|危险|有害|影响"
         ),
         re.compile(r"能不能|能否|安全|毒|误区|处理|判断"),
         re.compile(
@@ -106,6 +106,7 @@ _CUES: dict[Aspect, _Cue] = {
 
 _HEADING = re.compile(r"^(?:【(?P<bracket>[^】]{1,30})】|(?P<colon>[^。！？；，,]{1,24})[：:])$")
 _LABEL = re.compile(r"^(?P<label>[^。！？；：:]{1,16})[：:](?=\S)")
+_MYTH = re.compile(r"误区|不可靠|不靠谱|谣言|误解|错误|别信|不可信|传言")
 _SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*")
 _CLAUSE = re.compile(r"[^；;]+[；;]?")
 _NUMBERING = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三四五六七八九十][、.])\s*")
@@ -114,6 +115,12 @@ _NUMBERING = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三�
 def aspects(question: str) -> set[Aspect]:
     """The aspects *question* asks about (none: a general question)."""
     return {a for a, cue in _CUES.items() if cue.question.search(question)}
+
+
+def asking_phrases(question: str) -> frozenset[str]:
+    """The words *question* asks its aspects with (怎么办, 什么时候), two characters or more."""
+    found = (m.group(0) for cue in _CUES.values() for m in cue.question.finditer(question))
+    return frozenset(p for p in found if len(p) >= 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +166,27 @@ def _sentences(body: str) -> tuple[Sentence, ...]:
     return tuple(out)
 
 
-def _score(s: Sentence, wanted: dict[str, float], asked: set[Aspect]) -> float:
+def _score(
+    s: Sentence,
+    wanted: dict[str, float],
+    asked: set[Aspect],
+    phrases: frozenset[str] = frozenset(),
+) -> float:
     value = sum(w for t, w in wanted.items() if t in s.text)
+    heading = f"{s.section}|{s.label}"
+    myth = bool(_MYTH.search(s.section))
     for aspect in asked:
         cue = _CUES[aspect]
-        if cue.section.search(s.section) or (s.label and cue.section.search(s.label)):
+        # a section debunking hearsay ("这些土办法都不可靠") says what not to believe, not
+        # what to do, use or when; it does answer whether something is safe
+        if (not myth or aspect is Aspect.SAFE) and (
+            cue.section.search(s.section) or (s.label and cue.section.search(s.label))
+        ):
             value += 2.0
         value += min(3, len(cue.sentence.findall(s.text)))
+    # a heading asking the question in its words ("吃后不舒服怎么办" for "中毒怎么办")
+    if any(p in heading for p in phrases):
+        value += 2.0
     return value
 
 
@@ -190,7 +211,8 @@ def extract(
         return body.strip()[:limit]
     wanted = {t: 0.3 if t in title else 1.0 for t in query_tokens if len(t) >= 2}
     asked = aspects(question)
-    scores = {s.order: _score(s, wanted, asked) for s in found}
+    phrases = asking_phrases(question)
+    scores = {s.order: _score(s, wanted, asked, phrases) for s in found}
     if not asked:
         scores[found[0].order] += 1.0  # a general question: start with what it is
     ranked = sorted(found, key=lambda s: (-scores[s.order], s.order))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from dialogs.assistant import Assistant
-from dialogs.followup import subject_of_title
+from dialogs.followup import elliptical, subject_of_title
 from store.questions import QuestionLog
 from tests.dialogs.chat import Chat
 
@@ -49,3 +49,26 @@ def test_follow_ups_of_a_dog_bite_stay_on_it(chat: Chat):
     assert rabies in chat.send("孩子被狗咬了一口 要咋个处理").text
     assert rabies in chat.send("那疫苗要打几针").text  # 疫苗: the last article's word
     assert rabies in chat.send("他两年前打过全程 这次还要打不").text  # 他: refers back
+
+
+def test_the_same_question_about_someone_else_keeps_the_topic(chat: Chat):
+    """ "那小孩子呢 / 老年人呢 / 在高楼上呢" ask the last question again about someone or
+    somewhere else: the answer stays on the last article, even where another article
+    mentions children or the old."""
+    quake = "《地震发生时在室内怎么避险》"
+    assert quake in chat.send("地震来了在屋头咋个躲").text
+    for again in ("在高楼上呢", "那小孩子呢", "老年人呢"):
+        assert quake in chat.send(again).text, again
+
+
+def test_a_short_question_with_its_own_subject_does_not_lean_on_the_last_answer(chat: Chat):
+    assert "囊状幼虫病" in chat.send("中蜂巢脾上幼虫死了 头翘起来 像个小口袋").text
+    for other in ("农村建房审批要啥手续", "四川话里巴适是啥意思", "黑洞是啥子呢"):
+        assert "囊状幼虫病" not in chat.send(other).text, other
+
+
+def test_elliptical_follow_ups_are_told_from_questions():
+    assert elliptical("那小孩子呢") and elliptical("老年人呢？") and elliptical("在高楼上呢")
+    assert not elliptical("黑洞是啥子呢")  # a question of its own
+    assert not elliptical("稻瘟病打什么药呢")
+    assert not elliptical("我家的猪这两天不吃东西 拉稀 发烧 精神也不好呢")  # not short

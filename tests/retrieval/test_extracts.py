@@ -120,3 +120,18 @@ def test_evidence_reads_whether_the_article_is_about_what_is_asked(kb_index):
     off = evidence(aside, hits, kb_index, tk)
     assert off.pest_off_title == 1.0 and off.pest_in_title == 0.0
     assert off.about < ev.about
+
+
+def test_what_to_do_after_poisoning_is_not_the_hearsay_it_debunks(kb_index):
+    """ "中毒怎么办" reads the section asking that ("吃后不舒服怎么办"), not the list of
+    folk tests ("这些土办法都不可靠") that a word like 办法 would otherwise match."""
+    result = answer(kb_index, "野生菌中毒怎么办", shared_tokenizer())
+    assert result.answered
+    assert "医院" in result.text
+    assert "银针" not in result.text and "颜色鲜艳" not in result.text
+
+
+def test_the_hearsay_section_still_answers_whether_it_is_safe():
+    body = "【这些土办法都不可靠】\n- 煮久一点就能解毒：毒素耐高温，加热也无法破坏。\n【怎么预防】\n不认识的不采。"
+    text = extract(body, ["煮久", "解毒"], "煮久一点能不能吃")
+    assert "加热也无法破坏" in text
