@@ -39,7 +39,12 @@ Seed = Callable[[Engine, int], dict[str, int]]
 VIEW_INDEXES = {
     "needs": {n for n in METRICS_INDEXES if n.endswith(("_wait", "_time"))},
     "orders": {"ix_orders_expert_accepted", "ix_orders_accepted"},
-    "question_log": {"ix_question_log_region", "ix_question_log_answered"},
+    # by time: whether the last day is complete (store.rollup_reads.usable_days)
+    "question_log": {
+        "ix_question_log_region",
+        "ix_question_log_answered",
+        "ix_question_log_created_at",
+    },
     "users": {"ix_users_province", "ix_users_city", "ix_users_county"},
 }
 

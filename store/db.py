@@ -47,10 +47,11 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     wechat,  # issue 16: WeChat peers (48 h window, choices) and access token
 )
 from store.needs import METRICS_INDEXES
+from store.rollup_tables import CHAIN_INDEXES
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -139,6 +140,16 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
         "DROP TABLE IF EXISTS rollup_need_days",
         "CREATE INDEX IF NOT EXISTS ix_orders_accepted ON orders (accepted_at)",
         "CREATE INDEX IF NOT EXISTS ix_expert_profiles_created_at ON expert_profiles (created_at)",
+    ],
+    # 12 (stats at scale, issue 17): chain tables read by day first (one index range per day
+    # of the period instead of every row of the region)
+    12: [
+        *(f"DROP INDEX IF EXISTS ix_{table}_level" for table in CHAIN_INDEXES),
+        *(
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_chain ON {table} "
+            f"(level, province, day, prev_day, city, county, {', '.join(columns)})"
+            for table, columns in CHAIN_INDEXES.items()
+        ),
     ],
 }
 ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, Table, case, cast, delete, func, literal, select, union_all
+from sqlalchemy import Date, Integer, Table, case, cast, delete, func, literal, select, union_all
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -50,8 +51,12 @@ def day_of(session: Session, column: Any) -> ColumnElement[Any]:
     return func.date(column)
 
 
-def band_of(column: Any) -> ColumnElement[Any]:
-    """`wait_band` in SQL."""
+def band_of(session: Session, column: Any) -> ColumnElement[Any]:
+    """`wait_band` in SQL: on PostgreSQL a binary search of the band edges (width_bucket
+    counts the edges at or below the value, as bisect_right does), else a CASE."""
+    if session.get_bind().dialect.name == "postgresql":
+        edges = literal(list(WAIT_EDGES), postgresql.ARRAY(Integer))
+        return func.width_bucket(column, edges) - 1
     whens = [(column < edge, i - 1) for i, edge in enumerate(WAIT_EDGES)]
     return case(*whens, else_=len(WAIT_EDGES) - 1)
 
@@ -108,7 +113,7 @@ def recompute(session: Session) -> dict[Table, Any]:
     n = NEEDS.c
     day = day_of(session, n.created_at).label("day")
     region = [n.province, n.city, n.county]
-    band = band_of(n.accept_seconds).label("band")
+    band = band_of(session, n.accept_seconds).label("band")
     minutes = minutes_of(n.accept_seconds).label("minutes")
     bands, minute_rows, requester_rows, kind_rows, expert_rows = [], [], [], [], []
     for level, kept in _levels(region):

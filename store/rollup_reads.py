@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, literal, select
+from sqlalchemy import Table, func, literal, select, union_all
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -96,6 +96,14 @@ def _within(table: Table, region: Region, days: Days) -> list[ColumnElement[bool
     return [*region.within(c), c.day >= days[0], c.day < days[1]]
 
 
+def _first_days(table: Table, region: Region, days: Days) -> list[ColumnElement[bool]]:
+    """A chain table's rows that count once in the period: a day in it whose previous day is
+    before it (the day as a list: one index range per day, store.rollup_tables.chain_index)."""
+    c = table.c
+    each = [days[0] + timedelta(days=i) for i in range((days[1] - days[0]).days)]
+    return [*region.within(c), c.day.in_(each), c.prev_day < days[0]]
+
+
 def _grouped(stmt: Any, table: Table, level: str | None, *more: Any) -> Any:
     groups = ([getattr(table.c, level)] if level else []) + list(more)
     return stmt.group_by(*groups) if groups else stmt
@@ -108,7 +116,7 @@ def requesters(
     c = REQUESTER_DAYS.c
     depth = LEVEL_OF[level] if level else region.level
     stmt = select(_key(REQUESTER_DAYS, level), c.served, func.sum(c.requesters)).where(
-        c.level == depth, c.prev_day < days[0], *_within(REQUESTER_DAYS, region, days)
+        c.level == depth, *_first_days(REQUESTER_DAYS, region, days)
     )
     out: dict[str, list[int]] = {}
     for key, served, count in session.execute(_grouped(stmt, REQUESTER_DAYS, level, c.served)):
@@ -123,7 +131,7 @@ def requesters_by_kind(
     c = KIND_DAYS.c
     depth = LEVEL_OF[level] if level else region.level
     stmt = select(_key(KIND_DAYS, level), c.kind, c.served, func.sum(c.requesters)).where(
-        c.level == depth, c.prev_day < days[0], *_within(KIND_DAYS, region, days)
+        c.level == depth, *_first_days(KIND_DAYS, region, days)
     )
     out: dict[tuple[str, str], list[int]] = {}
     for key, kind, served, count in session.execute(
@@ -175,14 +183,57 @@ def medians(session: Session, region: Region, level: str | None, days: Days) -> 
     for key, band, count in session.execute(_grouped(stmt, WAIT_BANDS, level, c.band)):
         if count:
             bands.setdefault(key, {})[int(band)] = int(count)
-    out = {}
+    wanted: dict[str, list[tuple[int, int]]] = {}  # key -> (rank, band holding it)
     for key, counts in bands.items():
         n = sum(counts.values())
-        scope = region if level is None else _child(region, level, key)
         ranks = [(n - 1) // 2] if n % 2 else [n // 2 - 1, n // 2]
-        values = [_minute_at(session, scope, depth, days, counts, r) for r in ranks]
+        wanted[key] = [(r, _band_at(counts, r)) for r in ranks]
+    minutes = _minute_rows(session, region, level, depth, days, wanted)
+    out = {}
+    for key, places in wanted.items():
+        values = [_minute_at(minutes, key, band, bands[key], rank) for rank, band in places]
         out[key] = sum(values) / len(values)
     return out
+
+
+def _band_at(counts: dict[int, int], rank: int) -> int:
+    """The band holding the wait at *rank* (0-based), bands in order."""
+    below = 0
+    for band in sorted(counts):
+        below += counts[band]
+        if rank < below:
+            return band
+    msg = f"rank {rank} beyond the {below} accepted needs of the bands"
+    raise LookupError(msg)
+
+
+def _minute_rows(
+    session: Session,
+    region: Region,
+    level: str | None,
+    depth: int,
+    days: Days,
+    wanted: dict[str, list[tuple[int, int]]],
+) -> dict[tuple[str, int], list[tuple[int, int]]]:
+    """(key, band) -> [(minutes, accepted)] in order: the minute rows of the bands holding
+    the middle ranks, every key's in one statement (each part one range of the index)."""
+    c = WAIT_MINUTES.c
+    parts = []
+    for key, places in wanted.items():
+        scope = region if level is None else _child(region, level, key)
+        for band in sorted({b for _, b in places}):
+            parts.append(
+                select(
+                    literal(key).label("k"), literal(band).label("b"), c.minutes, c.accepted
+                ).where(c.level == depth, c.band == band, *_within(WAIT_MINUTES, scope, days))
+            )
+    out: dict[tuple[str, int], dict[int, int]] = {}
+    if not parts:
+        return {}
+    for key, band, minutes, count in session.execute(union_all(*parts)):
+        cell = out.setdefault((key, int(band)), {})
+        cell[int(minutes)] = cell.get(int(minutes), 0) + int(count or 0)
+    return {k: sorted(v.items()) for k, v in out.items()}
 
 
 def _child(region: Region, level: str, key: str) -> Region:
@@ -191,27 +242,20 @@ def _child(region: Region, level: str, key: str) -> Region:
 
 
 def _minute_at(
-    session: Session, region: Region, depth: int, days: Days, counts: dict[int, int], rank: int
+    minutes: dict[tuple[str, int], list[tuple[int, int]]],
+    key: str,
+    band: int,
+    counts: dict[int, int],
+    rank: int,
 ) -> int:
-    """The time to accept (seconds, whole minutes) at *rank* (0-based) in *region*, a region
-    at level *depth*."""
-    below = 0
-    for band in sorted(counts):
-        if rank < below + counts[band]:
-            break
-        below += counts[band]
-    c = WAIT_MINUTES.c
-    stmt = (
-        select(c.minutes, func.sum(c.accepted))
-        .where(c.level == depth, c.band == band, *_within(WAIT_MINUTES, region, days))
-        .group_by(c.minutes)
-        .order_by(c.minutes)
-    )
-    for minutes, count in session.execute(stmt):
-        below += int(count or 0)
+    """The time to accept (seconds, whole minutes) at *rank* (0-based) under *key*: counted
+    through the bands below *band*, then through its minute rows."""
+    below = sum(n for b, n in counts.items() if b < band)
+    for value, count in minutes.get((key, band), []):
+        below += count
         if rank < below:
-            return int(minutes) * MINUTE
-    msg = f"rank {rank} beyond the minute rows of band {band} in {region}"
+            return value * MINUTE
+    msg = f"rank {rank} beyond the minute rows of band {band} under {key}"
     raise LookupError(msg)
 
 
@@ -236,7 +280,7 @@ def active_experts(
     c = EXPERT_DAYS.c
     depth = LEVEL_OF[level] if level else region.level
     stmt = select(_key(EXPERT_DAYS, level), func.sum(c.experts)).where(
-        c.level == depth, c.prev_day < days[0], *_within(EXPERT_DAYS, region, days)
+        c.level == depth, *_first_days(EXPERT_DAYS, region, days)
     )
     rows = session.execute(_grouped(stmt, EXPERT_DAYS, level))
     return {key: (key, int(count)) for key, count in rows if count}

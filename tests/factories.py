@@ -72,6 +72,7 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import text
 
     from store.needs import METRICS_INDEXES
+    from store.rollup_tables import CHAIN_INDEXES
 
     undo = {
         # 9 (cluster): outbox claims
@@ -81,6 +82,15 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
             "ALTER TABLE outbox DROP COLUMN claimed_by",
         ],
         # 11 (stats): level-keyed wait rollups, expert days, orders by accept time
+        # 12: chain tables indexed day first
+        12: [
+            *(f"DROP INDEX ix_{table}_chain" for table in CHAIN_INDEXES),
+            *(
+                f"CREATE INDEX ix_{table}_level ON {table} "
+                f"(level, province, city, county, day, prev_day, {', '.join(columns)})"
+                for table, columns in CHAIN_INDEXES.items()
+            ),
+        ],
         11: [
             "DROP TABLE rollup_wait_bands",
             "DROP TABLE rollup_wait_minutes",
