@@ -4,6 +4,7 @@ one desk acts (a confirmed need goes on to the matching desk)."""
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -40,7 +41,7 @@ from dialogs.media import SLOT as MEDIA_SLOT
 from dialogs.media import Kept, MediaDesk
 from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text
-from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
+from dialogs.nlu.intents import Intent, Parse, is_question_shaped, rule_intent, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk, order_ref
 from dialogs.parties import PartyDesk
@@ -422,6 +423,10 @@ class Assistant:
                 # a command in the middle of a form: do it, then come back to the form
                 if parse.intent == Intent.UNSUBSCRIBE and st.form.name == "subscribe":
                     st.clear_form()  # they changed their mind about subscribing
+                elif _rejects_form(st.form, parse):
+                    self._leave_form(turn, st.form)  # "不对我要退订": not this form at all
+                    text = _after_correction(parse.clean)  # the command alone: "我要退订"
+                    parse = self.understand(text, turn)
                 self._route(turn, text, parse)
                 self.forms.repeat(turn)
                 return
@@ -606,6 +611,7 @@ class Assistant:
             understood = self.forms.summary(turn, step.state, skip=("problem",))
             if understood:
                 turn.say(turn.t("understood", summary=understood))
+                step.state.listed = copy.deepcopy(step.state.slots)
         self._form_step(turn, step)
 
     def _edits_topics(self, turn: Turn, text: str, parse: Parse) -> bool:
@@ -893,7 +899,9 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
     if form.confirming and engine.CONFIRM.match(parse.clean):
         return True  # "是的 提交" under the summary, whatever intent the words lean to
     if engine.CORRECTION.match(parse.clean):
-        return True  # "联系人写错了 应该是王大明": a correction of what the form holds
+        # "联系人写错了 应该是王大明": a correction of what the form holds; "不对我要退订":
+        # the form itself was wrong, and what follows is the command
+        return not _rejects_form(form, parse)
     if form.name != "subscribe":  # any leftover words read as topics there ("退订")
         return engine.skips(form, parse.clean) or _fills(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:
@@ -904,14 +912,36 @@ def _answers_form(form: FormState, parse: Parse) -> bool:
     return bool(set(named) & set(form.slots.get("topics", [])))
 
 
+def _after_correction(text: str) -> str:
+    """ "不对我要退订" -> "我要退订" (*text* itself when it starts with no correction word)."""
+    lead = engine.CORRECTION.match(text)
+    return text if lead is None else text[lead.end() :].strip(" ，,。")
+
+
+def _rejects_form(form: FormState, parse: Parse) -> bool:
+    """ "不对我要退订", "不是 我要看我的需求": a correction word, then a command that states
+    nothing for the form (the words after the correction word alone decide)."""
+    rest = _after_correction(parse.clean)
+    if rest == parse.clean or not rest:
+        return False
+    after = understand(rest)
+    if after.intent not in (Intent.UNSUBSCRIBE, Intent.PROFILE, Intent.ORDER, Intent.PROJECTS):
+        return False
+    return after.confidence >= SWITCH_SURE and not _fills(form, after)
+
+
 def _leaves_form(text: str, parse: Parse) -> bool:
-    """Order, stats and personal-data commands are done at once, whatever form is open."""
+    """Order, stats and personal-data commands are done at once, whatever form is open
+    ("接单", "找项目" typed as the whole message too: a command, never a name)."""
     if parse.intent == Intent.STATS and text.lstrip().startswith("/"):
         return True
-    if parse.intent in (Intent.UNSUBSCRIBE, Intent.PROFILE):
+    if parse.intent in (Intent.UNSUBSCRIBE, Intent.PROFILE, Intent.PROJECTS):
         return True
     cmd = parse.command
-    return cmd is not None and (text.lstrip().startswith("/") or cmd.order_id is not None)
+    if cmd is None:
+        return False
+    exact = rule_intent(parse.clean) is Intent.ORDER
+    return exact or text.lstrip().startswith("/") or cmd.order_id is not None
 
 
 def focus_query(text: str, parse: Parse) -> str:

@@ -288,6 +288,12 @@ SKIP = re.compile(
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(
     r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"
+    r"|^.{0,6}?(?:改成|改为|换成|应该是|应该为)"
+)
+# "继续", "继续登记", "接着填吧": go on with the form (the open question is asked again)
+RESUME = re.compile(
+    r"^\s*(?:好的?|嗯|那|那就)?[，,\s]*(?:继续|接着)(?:来|填|登记|注册|发布|弄|搞|说)?"
+    r"(?:刚才的?)?(?:登记|注册|需求|发布|表格?)?(?:吧|嘛|哈|了)?\s*[。!！~]?\s*$"
 )
 # expert questions at which skills named in passing add to the ones already given (at the
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
@@ -331,7 +337,7 @@ def skips(state: FormState, text: str) -> bool:
 def is_control(text: str) -> bool:
     """A command or control word ("/needs", "确认", "接单 12"): never a slot value."""
     t = text.strip()
-    if t.startswith("/") or CONFIRM.match(t) or EDIT.match(t) or SKIP.match(t):
+    if t.startswith("/") or CONFIRM.match(t) or EDIT.match(t) or SKIP.match(t) or RESUME.match(t):
         return True
     command = order_command(t)
     return command is not None and command.order_id is not None
@@ -452,13 +458,21 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     if awaiting == "contract" and (yes := ent.yes_or_no(text)) is not None:
         slots["contract"] = yes  # a yes / no question: the answer
         return advance(state)
-    if awaiting in form.optional and CONFIRM.match(text):
-        # "确认" at an optional question, after seeing what was understood: the person is
-        # done. Skip what is left optional and post, unless something required is missing.
+    if awaiting and CONFIRM.match(text):
+        # "确认" while a question is open confirms nothing yet: only a summary seen is
+        # confirmed. At a required question the question is asked again; at an optional one
+        # the person is done: what is left optional is skipped and the summary shown
+        if awaiting in form.required:
+            return Ask(state, awaiting, "confirm_at_summary")
+        seen = state.listed is not None and _filled(state.listed) == _filled(slots)
         for name in form.optional:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
-        return Commit(nxt.state) if isinstance(nxt, Confirm) else nxt
+        if seen and isinstance(nxt, Confirm):
+            return Commit(nxt.state)  # "好的，已记下：…" was the whole of it, and confirmed
+        return replace(nxt, note="confirm_at_summary")
+    if awaiting and RESUME.match(text):
+        return Ask(state, awaiting)  # "继续登记" after a digression: the open question
     # "没有职称" while something else is asked: that optional slot is none, the question stays
     named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
     # (a value already given stays unless the summary is being corrected)
@@ -493,7 +507,16 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     if named_fix is not None:
         return named_fix
     # "不对 服务地区是江津和永川" at the unit question corrects the area; it is no unit
-    fixes_other = CORRECTION.match(text) and (parse.slots.places or parse.slots.phone)
+    # "不对 是四川农业大学" at the title question corrects the unit: a correction whose words
+    # extraction reads as another slot's value is about that slot
+    fixes_other = CORRECTION.match(text) and (
+        parse.slots.places
+        or parse.slots.phone
+        or any(
+            k in SUMMARY_SLOTS and k != awaiting
+            for k in updates_from(form, parse.slots, text, None)
+        )
+    )
     reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
     updates = updates_from(form, parse.slots, text, reads_as)
     states_problem = bool(parse.slots.problem or parse.slots.pests)
@@ -545,24 +568,25 @@ def step(state: FormState, parse: Any, text: str) -> Step:
 # how people name a free-text slot when they correct it ("不对 行业是农机销售"); places,
 # phones, crops and budgets are read wherever they are said and need no name
 _SLOT_NAMES = {
-    "行业": "industry",
-    "单位": "organisation",
-    "职称": "title",
-    "名字": "name",
-    "姓名": "name",
-    "称呼": "name",
-    "联系人": "contact",
-    "企业名称": "company",
-    "公司名称": "company",
-    "公司名字": "company",
-    "公司名": "company",
-    "团队名称": "team_name",
-    "团队名": "team_name",
-    "成果名称": "ach_title",
-    "擅长领域": "fields",
-    "问题": "problem",
-    "领域": "fields",
-    "截止时间": "deadline",
+    "行业": ("industry",),
+    "单位": ("organisation", "company"),
+    "职称": ("title",),
+    "名字": ("name", "contact"),
+    "姓名": ("name", "contact"),
+    "称呼": ("name", "contact"),
+    "联系人": ("contact",),
+    "企业名称": ("company",),
+    "企业名": ("company",),
+    "公司名称": ("company",),
+    "公司名字": ("company",),
+    "公司名": ("company",),
+    "团队名称": ("team_name",),
+    "团队名": ("team_name",),
+    "成果名称": ("ach_title",),
+    "擅长领域": ("fields",),
+    "问题": ("problem",),
+    "领域": ("fields",),
+    "截止时间": ("deadline",),
 }
 _SLOT_NAMED = re.compile(
     "(" + "|".join(sorted(_SLOT_NAMES, key=len, reverse=True)) + ")"
@@ -572,14 +596,16 @@ _SLOT_NAMED = re.compile(
 
 def _named_fix(form: Form, state: FormState, text: str) -> Step | None:
     """ "不对 行业是农机销售" at the size question, "名字写错了 应该是周永红" at the summary:
-    a correction naming its slot sets that slot, and the open question stays."""
+    a correction naming its slot sets that slot, and the open question stays.
+    "单位改成四川农业大学" at the unit question itself: the value is what follows 改成."""
     if not (CORRECTION.match(text) or state.confirming):
         return None
     m = _SLOT_NAMED.search(text)
-    slot = _SLOT_NAMES[m.group(1)] if m else None
-    if m is None or slot is None or slot == state.awaiting:
+    if m is None:
         return None
-    if slot not in form.required and slot not in form.optional:
+    slots_of_form = (*form.required, *form.optional)
+    slot = next((n for n in _SLOT_NAMES[m.group(1)] if n in slots_of_form), None)
+    if slot is None:
         return None
     said = m.group(2)
     got = updates_from(form, extract(said), said, slot).get(slot)
@@ -588,6 +614,8 @@ def _named_fix(form: Form, state: FormState, text: str) -> Step | None:
     state.slots[slot] = got
     if state.awaiting is None:
         return Confirm(state, (slot,))
+    if slot == state.awaiting:
+        return replace(advance(state), changed=(slot,))
     return Ask(state, state.awaiting, changed=(slot,))
 
 
@@ -602,6 +630,10 @@ def _confirms_unchanged(form: Form, state: FormState, parse: Any, text: str) -> 
         return set(topics) <= set(state.slots.get("topics", []))
     updates = updates_from(form, extract(rest), rest, None)
     return all(state.slots.get(k) == v for k, v in updates.items())
+
+
+def _filled(slots: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in slots.items() if v not in (None, "", [], SKIPPED)}
 
 
 def _only_fills_others(updates: dict[str, Any]) -> bool:

@@ -28,6 +28,9 @@ class FormState:
     awaiting: str | None = None
     confirming: bool = False
     misses: int = 0  # messages in a row that moved the form on not at all
+    # the slots as last shown in full ("好的，已记下：…" when the form opened): a 确认 at an
+    # optional question confirms them only if nothing changed since
+    listed: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -80,6 +83,8 @@ class ConversationState:
                 "confirming": self.form.confirming,
                 "misses": self.form.misses,
             }
+            if self.form.listed is not None:
+                out["form"]["listed"] = self.form.listed
         if self.offer is not None:
             out["offer"] = self.offer
         if self.options is not None:
@@ -139,6 +144,7 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
             form.get("awaiting"),
             bool(form.get("confirming")),
             int(form.get("misses") or 0),
+            form.get("listed") if isinstance(form.get("listed"), dict) else None,
         )
     if isinstance(data.get("offer"), str):
         state.offer = data["offer"]

@@ -64,6 +64,8 @@ _TITLE = re.compile(
 _ORG = re.compile(
     r"([\u4e00-\u9fff]{0,12}?(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究所|大学|学院|合作社|公司|家庭农场|农场|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站))"
 )
+# "我在", "不对 是", "现在在": the words before a unit's name are no part of it
+_ORG_LEAD = re.compile(r"^(?:不对|不是|应该是|就是|我是|我在|本人|来自|我们|现在|目前|是|在)+")
 _NAME = re.compile(
     r"(?:我叫|我是|本人|姓名[:：]?)\s*([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))(?=[，,。\s]|$|是|在|，)"
 )
@@ -493,7 +495,7 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     if (m := _TITLE.search(scrubbed)) is not None:
         slots.title = m.group(1)
     if org is not None:
-        slots.organisation = re.sub(r"^(?:我是|我在|在|本人|来自|我们)", "", org.group(1))
+        slots.organisation = _ORG_LEAD.sub("", org.group(1))
     if named is not None:
         slots.name = named.group(1)
     if (m := _AVAIL.search(scrubbed)) is not None:

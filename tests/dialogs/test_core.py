@@ -113,7 +113,7 @@ def test_a_control_word_is_never_a_name(word: str) -> None:
 def test_a_control_word_is_never_stored_in_conversation(chat: Chat, assistant) -> None:
     chat.send("我是农技站的，搞果树病虫害防治，宜宾翠屏区都能跑")
     out = chat.send("确认")  # the name question is open
-    assert "必须填写" in out.text and "怎么称呼您" in out.text
+    assert "还没到确认这一步" in out.text and "怎么称呼您" in out.text
     out = chat.send("接单 12")  # a command: done at once, then the same question
     assert out.replies[0].text.startswith("您还没有登记为专家")
     assert out.replies[-1].text == "请问怎么称呼您？"

@@ -1,0 +1,94 @@
+"""A form question never swallows what is not an answer to it (issue 14, item 6): commands,
+corrections naming their slot, a resume word, a 确认 before the summary, a correction word
+followed by a command."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from dialogs.assistant import Assistant
+from store.experts import ExpertProfile
+from store.needs import Need
+from store.users import User
+from tests.dialogs.chat import Chat
+
+
+def _profile(assistant: Assistant, who: str) -> tuple[User, ExpertProfile]:
+    with assistant.session_factory() as s:
+        user = s.exec(select(User).where(User.external_id == who)).one()
+        profile = s.exec(select(ExpertProfile).where(ExpertProfile.user_id == user.id)).one()
+        return user, profile
+
+
+def _needs(assistant: Assistant) -> list[Need]:
+    with assistant.session_factory() as s:
+        return list(s.exec(select(Need)))
+
+
+def _to_name_question(chat: Chat) -> None:
+    for answer in ("我想当专家", "果树栽培", "仁寿 丹棱"):
+        chat.send(answer)
+    assert chat.last.replies[-1].text == "请问怎么称呼您？"
+
+
+def test_commands_at_the_name_question_are_done_and_the_question_stays(
+    assistant: Assistant,
+):
+    chat = Chat(assistant, "小李")
+    _to_name_question(chat)
+    for command in ("找项目", "接单"):
+        out = chat.send(command)
+        assert out.replies[0].text.startswith("您还没有登记为专家")  # the command's own reply
+        assert out.replies[-1].text == "请问怎么称呼您？"
+    out = chat.send("李建华")
+    assert out.replies[-1].text.startswith("请留一个联系电话")
+    for answer in ("13800012121", "跳过", "跳过", "确认"):
+        chat.send(answer)
+    user, _ = _profile(assistant, "小李")
+    assert user.display_name == "李建华"
+
+
+def test_a_slot_corrected_by_name_at_its_own_question_takes_the_new_value(
+    assistant: Assistant,
+):
+    chat = Chat(assistant, "老孙")
+    _to_name_question(chat)
+    for answer in ("孙建国", "13800012122"):
+        chat.send(answer)
+    out = chat.send("单位改成四川农业大学")
+    assert out.replies[0].text == "已改为：单位 四川农业大学。"
+    assert out.replies[-1].text.startswith("您的职称是？")
+    out = chat.send("继续登记")  # a resume word: the open question again, nothing stored
+    assert out.text.startswith("您的职称是？")
+    out = chat.send("不对 是眉山市农业农村局")  # the unit corrected at the title question
+    assert out.replies[0].text == "已改为：单位 眉山市农业农村局。"
+    assert out.replies[-1].text.startswith("您的职称是？")
+    chat.send("高级农艺师")
+    chat.send("确认")
+    _, profile = _profile(assistant, "老孙")
+    assert (profile.organisation, profile.title) == ("眉山市农业农村局", "高级农艺师")
+
+
+def test_confirm_before_the_summary_posts_nothing(chat: Chat):
+    chat.send("柑橘叶子黄 想找专家 我在宜宾江安")
+    out = chat.send("确认")  # the phone question is open: asked again
+    assert out.replies[0].text.startswith("还没到确认这一步")
+    assert out.replies[-1].text.startswith("请留一个联系电话")
+    chat.send("13800011223")
+    out = chat.send("确认")  # the budget question (optional): the summary, nothing posted
+    assert "请确认需求" in out.text and "预算" not in out.replies[-1].text
+    assert _needs(chat.assistant) == []
+    assert "需求已发布" in chat.send("确认").text
+    assert len(_needs(chat.assistant)) == 1
+
+
+def test_a_correction_word_then_a_command_leaves_the_form_for_the_command(chat: Chat):
+    chat.send("订阅 柑橘")
+    chat.send("确认")
+    chat.send("李子树流胶 想请专家来看看 我在泸州合江")  # a need form is open
+    out = chat.send("不对我要退订")
+    assert "先放一放" in out.text and "已退订" in out.text
+    assert chat.topics() == []
+    assert "请留一个联系电话" not in out.text  # the form is gone, not asked again
+    out = chat.send("13800011224")
+    assert "预算" not in out.text
