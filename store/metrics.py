@@ -346,7 +346,10 @@ def indicators(
     days = reads.usable_days(session, region, since, until) if rollups else None
     query = _Query(session, region, None, since, until, days)
     ind = _indicators(region, TOTAL, _collect(query))
-    _add_enterprise_figures(session, region, None, since, until, days, ind, [])
+    whole = enterprise_figures(
+        session=session, region=region, level=None, since=since, until=until, days=days
+    )
+    _fill_enterprise_figures(whole, {}, None, ind, [])
     return ind
 
 
@@ -405,8 +408,13 @@ def region_report(
     children = child_regions(region)
     level = child_level(children)
     days = reads.usable_days(session, region, since, until) if rollups else None
-    # independent queries; the longest first, so that two connections finish together
-    tasks: dict[str, Callable[[Session], Any]] = {}
+    # independent queries; the longest first, so that two connections finish together: the
+    # knowledge gap reads the questions themselves, the rest reads rollups
+    tasks: dict[str, Callable[[Session], Any]] = {
+        "gaps": lambda s: knowledge_gaps(
+            session=s, since=since, until=until, region=region, limit=GAP_ROWS
+        )
+    }
     if level is None:
         tasks["total"] = lambda s: _indicators(
             region, TOTAL, _collect(_Query(s, region, None, since, until, days))
@@ -422,9 +430,13 @@ def region_report(
         tasks["weekly"] = lambda s: weekly_trend(
             session=s, region=region, since=since, until=until
         )
-    tasks["gaps"] = lambda s: knowledge_gaps(
-        session=s, since=since, until=until, region=region, limit=GAP_ROWS
-    )
+    if level is not None:  # issue 18: enterprises and achievements (indicators() has them)
+        tasks["enterprise"] = lambda s: enterprise_figures(
+            session=s, region=region, level=None, since=since, until=until, days=days
+        )
+        tasks["enterprise_parts"] = lambda s: enterprise_figures(
+            session=s, region=region, level=level, since=since, until=until, days=days
+        )
     done = _run_all(session, tasks)
     if level is None:
         total, kids = done["total"], []
@@ -433,8 +445,8 @@ def region_report(
         kids = [_indicators(child, getattr(child, level), parts) for child in children]
         total = _summed(region, parts, done["whole"])
     categories, crops = done["unmet"]
-    if level is not None:  # issue 18: enterprises and achievements (indicators() has them)
-        _add_enterprise_figures(session, region, level, since, until, days, total, kids)
+    if level is not None:
+        _fill_enterprise_figures(done["enterprise"], done["enterprise_parts"], level, total, kids)
     return RegionReport(
         region=region,
         since=since,
@@ -448,28 +460,19 @@ def region_report(
     )
 
 
-def _add_enterprise_figures(
-    session: Session,
-    region: Region,
+def _fill_enterprise_figures(
+    whole: dict[str, dict[str, int]],
+    rows: dict[str, dict[str, int]],
     level: str | None,
-    since: datetime,
-    until: datetime,
-    days: Days | None,
     total: Indicators,
     children: list[Indicators],
 ) -> None:
-    """Fill the issue-18 figures: the region's own from one ungrouped pass (distinct
-    requesters do not add up from children), the children's from one grouped pass."""
-    whole = enterprise_figures(
-        session=session, region=region, level=None, since=since, until=until, days=days
-    )
+    """Set the issue-18 figures from `enterprise_figures`' ungrouped (*whole*: distinct
+    requesters do not add up from children) and grouped (*rows*) passes."""
     for name, value in whole.get(TOTAL, {}).items():
         setattr(total, name, value)
-    if level is None or not children:
+    if level is None:
         return
-    rows = enterprise_figures(
-        session=session, region=region, level=level, since=since, until=until, days=days
-    )
     for child in children:
         for name, value in rows.get(getattr(child.region, level), {}).items():
             setattr(child, name, value)

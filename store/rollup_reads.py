@@ -227,13 +227,16 @@ def _minute_rows(
                     literal(key).label("k"), literal(band).label("b"), c.minutes, c.accepted
                 ).where(c.level == depth, c.band == band, *_within(WAIT_MINUTES, scope, days))
             )
-    out: dict[tuple[str, int], dict[int, int]] = {}
     if not parts:
         return {}
-    for key, band, minutes, count in session.execute(union_all(*parts)):
-        cell = out.setdefault((key, int(band)), {})
-        cell[int(minutes)] = cell.get(int(minutes), 0) + int(count or 0)
-    return {k: sorted(v.items()) for k, v in out.items()}
+    rows = union_all(*parts).subquery()
+    r = rows.c
+    # summed over the days in the database: a few rows per minute, not one per day
+    stmt = select(r.k, r.b, r.minutes, func.sum(r.accepted)).group_by(r.k, r.b, r.minutes)
+    out: dict[tuple[str, int], list[tuple[int, int]]] = {}
+    for key, band, minutes, count in session.execute(stmt.order_by(r.k, r.b, r.minutes)):
+        out.setdefault((key, int(band)), []).append((int(minutes), int(count or 0)))
+    return out
 
 
 def _child(region: Region, level: str, key: str) -> Region:
