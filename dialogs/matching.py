@@ -20,6 +20,7 @@ from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.types import Button, Outbound, Outcome
+from knowledge.anonymise import mask_personal
 from retrieval.matching import ExpertCard, ExpertMatcher, Match, NeedQuery, Scope
 from store import orders as o
 from store.achievements import get_achievement
@@ -526,10 +527,12 @@ def tell(
 
 def need_summary(need: Need, *, with_place: bool = True) -> str:
     """What an expert sees of a need before accepting: place, crop and the text with every
-    phone-like number masked (masked first, then shortened, so no cut number slips through)."""
+    phone-like number and introduced name masked (masked first, then shortened, so no cut
+    number slips through)."""
     region = need.county or need.city or need.province
     bits = [x for x in (region if with_place else "", need.crop) if x]
-    text = mask_then_truncate(need.problem or need.text, SUMMARY_CHARS)
+    # a name the requester gave in their words (我叫王大明) waits for their consent too
+    text = mask_then_truncate(mask_personal(need.problem or need.text), SUMMARY_CHARS)
     summary = f"{' · '.join(bits)} · {text}" if bits else text
     if need.requester_kind == "enterprise":  # a company's project: its terms
         terms = [t("enterprise_project", "zh")]

@@ -17,6 +17,7 @@ from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.matching import tell
 from dialogs.types import Button, Outbound, Outcome
+from knowledge.anonymise import mask_personal
 from store import orders as o
 from store.errors import InvalidInput, NotFound
 from store.experts import ExpertProfile, get_expert_profile
@@ -79,7 +80,12 @@ class PartyDesk:
         else:
             # until the requester agrees, neither side sees the other's phone
             turn.say(
-                turn.t("accepted_expert_wait", id=order_id, region=region, text=mask(need.text)),
+                turn.t(
+                    "accepted_expert_wait",
+                    id=order_id,
+                    region=region,
+                    text=mask_personal(need.text),
+                ),
                 resolve_button,
             )
             turn.out.outbound.append(

@@ -290,6 +290,23 @@ def test_no_consent_tells_the_expert_nothing_of_the_requester(world, typed: str)
     assert told(out, "张老师")[0].startswith(f"【需求 #{order_id}】需求方说：下午来吧")
 
 
+def test_a_name_in_the_need_reaches_no_expert_before_consent(world) -> None:
+    _, chats = world
+    farmer = chats["老王"]
+    farmer.send("我叫王大明，宜宾翠屏区李子园土壤酸化板结，想请专家来看看，电话13800001234")
+    for _ in range(3):
+        if "确认" in farmer.buttons():
+            break
+        farmer.send("跳过")
+    posted = farmer.press("确认")
+    assert posted.outbound
+    for msg in posted.outbound:
+        assert "王大明" not in msg.text and "老王" not in msg.text and "13800001234" not in msg.text
+    order_id = int(posted.text.split("编号 ")[1].split("）")[0])
+    won = chats[posted.outbound[0].external_id].send(f"接单 {order_id}")
+    assert "接单成功" in won.text and "王大明" not in won.text and "老王" not in won.text
+
+
 def test_the_requester_turns_down_a_suggested_expert_by_number(world) -> None:
     assistant, chats = world
     order_id, outbound = post_need(chats)
