@@ -36,6 +36,8 @@ ME_ZH: dict[str, str] = {
     "rejected_expert": "好的，不再请{name}接需求 #{id}，其他专家仍可接单。",
     "rejected_all": "好的，不再请{name}接需求 #{id}。通知过的专家都不合适，我们会扩大范围继续为您匹配。",
     "expert_unnamed": "这位专家",
+    "given_back": "好的，需求 #{id} 已退回，会请其他专家接单。感谢您！",
+    "cannot_give_back": "需求 #{id} 已与需求方交换联系方式，不能退回了；如确实无法处理，请直接和需求方说明，或说“回复 {id} 内容”。",
     # a phone sent on its own
     "phone_what": "收到号码 {phone}。要把它存为您的联系电话吗？以后发需求、登记专家时就不用再填了。\n想找专家的话，也可以直接说说遇到的问题，比如“柑橘叶子发黄，想请专家看看”。",
     "phone_already": "{phone} 已经是您的联系电话。有什么需要，直接说说遇到的问题就行。",
@@ -91,6 +93,8 @@ ME_EN: dict[str, str] = {
     "rejected_expert": "OK, {name} will not be asked to take need #{id}; the others still may.",
     "rejected_all": "OK, {name} will not be asked to take need #{id}. None of those told suits you: we will keep matching more widely.",
     "expert_unnamed": "this expert",
+    "given_back": "OK, need #{id} is handed back; other experts will be asked. Thank you!",
+    "cannot_give_back": "Contacts for need #{id} were exchanged, so it cannot be handed back; please tell the requester ('reply {id} text').",
     "phone_what": "Got the number {phone}. Keep it as your contact phone? To find an expert, just describe the problem.",
     "phone_already": "{phone} is already your contact phone.",
     "btn_save_phone": "Keep as my phone",

@@ -206,6 +206,17 @@ class OrderDesk:
         if order_id is None:
             turn.say(turn.t("which_order"))
             return
+        try:
+            held = o.get_order(session=turn.session, order_id=order_id)
+        except NotFound:
+            held = None
+        if (
+            held is not None
+            and held.expert_id == turn.user.id
+            and held.status == OrderStatus.ACCEPTED
+        ):
+            self.parties.give_back(turn, held)  # their own accepted order: back to others
+            return
         decline(session=turn.session, order_id=order_id, expert_id=turn.user.id or 0)
         turn.say(turn.t("declined", id=order_id))
         self._dock_declined(turn, order_id)

@@ -227,6 +227,33 @@ class PartyDesk:
         key = "rejected_expert" if left or order.status == OrderStatus.ACCEPTED else "rejected_all"
         turn.say(turn.t(key, id=order_id, name=name or turn.t("expert_unnamed")))
 
+    def give_back(self, turn: Turn, order: o.Order) -> None:
+        """不合适 N from the expert who holds N: it goes back to the other experts and the
+        requester is told (after contacts were exchanged it stays theirs: they say so)."""
+        order_id = order.id or 0
+        try:
+            o.release(
+                session=turn.session,
+                order_id=order_id,
+                expert_id=turn.user.id or 0,
+                actor_id=turn.user.id,
+                note="declined",
+            )
+        except (InvalidTransition, NotPermitted):
+            turn.session.rollback()
+            turn.say(turn.t("cannot_give_back", id=order_id))
+            return
+        turn.say(turn.t("given_back", id=order_id))
+        tell(
+            turn.out,
+            turn.session,
+            order.requester_id,
+            "withdrawn_requester",
+            kind="released",
+            id=order_id,
+        )
+        self._tell_reopened(turn.out, turn.session, order_id)
+
     def swap(self, turn: Turn, order_id: int | None) -> None:
         """换一位: the order goes back to the other experts; this one is thanked politely."""
         current = self._own_accepted(turn, order_id)

@@ -290,6 +290,19 @@ def test_no_consent_tells_the_expert_nothing_of_the_requester(world, typed: str)
     assert told(out, "张老师")[0].startswith(f"【需求 #{order_id}】需求方说：下午来吧")
 
 
+def test_the_expert_who_holds_an_order_hands_it_back_with_buheshi(world) -> None:
+    assistant, chats = world
+    order_id, outbound = post_need(chats)
+    chats["张老师"].send(f"接单 {order_id}")
+    out = chats["张老师"].send(f"不合适 {order_id}")
+    assert "已退回" in out.text
+    assert "重新开放" in told(out, "老王")[0]
+    reopened = {m.external_id for m in out.outbound if m.kind == "new_need"}
+    assert reopened == {m.external_id for m in outbound} - {"张老师"}
+    assert status_of(assistant, order_id) == ("matched", None)
+    assert "接单成功" in chats["李专家"].send(f"接单 {order_id}").text
+
+
 def test_a_name_in_the_need_reaches_no_expert_before_consent(world) -> None:
     _, chats = world
     farmer = chats["老王"]
@@ -301,7 +314,9 @@ def test_a_name_in_the_need_reaches_no_expert_before_consent(world) -> None:
     posted = farmer.press("确认")
     assert posted.outbound
     for msg in posted.outbound:
-        assert "王大明" not in msg.text and "老王" not in msg.text and "13800001234" not in msg.text
+        assert (
+            "王大明" not in msg.text and "老王" not in msg.text and "13800001234" not in msg.text
+        )
     order_id = int(posted.text.split("编号 ")[1].split("）")[0])
     won = chats[posted.outbound[0].external_id].send(f"接单 {order_id}")
     assert "接单成功" in won.text and "王大明" not in won.text and "老王" not in won.text
