@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -22,8 +23,13 @@ __all__ = [
     "order_hits",
     "prefer_crop",
     "prefer_named",
+    "prefer_pests",
     "retrieve",
 ]
+
+
+# what people call the insects they see (小虫子, 蛆, 蚜虫, 红蜘蛛螨, 飞虱, 介壳虫蚧, 蝽, 蝗)
+_INSECT = re.compile(r"虫|蛆|蛾|蚜|螨|虱|蚧|蝽|蝗")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +145,29 @@ def order_hits(
     hits: Sequence[Hit], question: str, tokenize: Tokenize, crops: set[str]
 ) -> tuple[Hit, ...]:
     """The search's hits in the order the answer reads them: crop agreement first, then
-    articles whose title names the pest or disease asked about, then the search's order."""
-    return prefer_crop(prefer_named(hits, pests_named(question, tokenize), tokenize), crops)
+    articles whose title names the pest or disease asked about, a pest article before a
+    disease article of the same crop when the question speaks of insects, then the search's
+    order."""
+    names = pests_named(question, tokenize)
+    return prefer_crop(prefer_pests(prefer_named(hits, names, tokenize), question, names), crops)
+
+
+def prefer_pests(hits: Sequence[Hit], question: str, names: Sequence[str]) -> tuple[Hit, ...]:
+    """A pest article of the top hit's crops first when the top is a disease article and the
+    question speaks of insects: "树干上好多虫眼 流胶" is about the borer making the holes,
+    "嫩梢上有种小虫子 听说会传黄龙病" about the psyllid, not the disease it spreads. Insect
+    words inside a name the question gives (茎线虫) do not count."""
+    rest = question
+    for name in names:
+        rest = rest.replace(name, " ")
+    if len(hits) < 2 or not _INSECT.search(rest) or hits[0].metadata.get("category") != "disease":
+        return tuple(hits)
+    crops = set(as_list(hits[0].metadata.get("crops")))
+    for i, hit in enumerate(hits[1:], start=1):
+        theirs = set(as_list(hit.metadata.get("crops")))
+        if hit.metadata.get("category") == "pest" and (not crops or crops & theirs):
+            return (hit, *hits[:i], *hits[i + 1 :])
+    return tuple(hits)
 
 
 def prefer_named(hits: Sequence[Hit], names: Sequence[str], tokenize: Tokenize) -> tuple[Hit, ...]:

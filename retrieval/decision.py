@@ -103,39 +103,39 @@ FITTED = FEATURES
 # tune, sealed, sealed2, sealed3: 510 questions, plus 400 CMRC2018 questions as
 # extra unanswerable ones); paste its output here when the corpus, lexicons or evidence change.
 WEIGHTS: dict[str, float] = {
-    "confidence": 3.076,
-    "margin": 0.832,
-    "title": -1.002,
-    "typical": 2.207,
-    "coverage": 0.743,
-    "named": 1.545,
-    "pest_missing": 0.205,
-    "other_crop": -1.356,
-    "head_named": -0.166,
-    "pest_off_head": 0.395,
-    "rest": 0.562,
-    "rest_head": 1.184,
-    "unasked": -0.968,
-    "about": 3.176,
-    "pest_in_title": 0.002,
-    "pest_off_title": -0.942,
-    "char_title": -2.622,
-    "char_typical": 0.756,
-    "char_coverage": 1.118,
-    "char_about": 1.773,
-    "char_best": 2.091,
-    "char_margin": -1.221,
-    "missing_rare": 2.121,
-    "missing_weight": -0.838,
+    "confidence": 3.081,
+    "margin": 0.544,
+    "title": -1.019,
+    "typical": 2.392,
+    "coverage": 0.842,
+    "named": 1.572,
+    "pest_missing": 0.011,
+    "other_crop": -1.594,
+    "head_named": -0.195,
+    "pest_off_head": 0.252,
+    "rest": 0.349,
+    "rest_head": 1.135,
+    "unasked": -1.189,
+    "about": 2.988,
+    "pest_in_title": 0.799,
+    "pest_off_title": -0.777,
+    "char_title": -2.882,
+    "char_typical": 0.957,
+    "char_coverage": 1.472,
+    "char_about": 2.211,
+    "char_best": 1.995,
+    "char_margin": -1.588,
+    "missing_rare": 2.246,
+    "missing_weight": -0.895,
 }
-BIAS = -5.693
+BIAS = -5.838
 # Answer when the probability reaches this: calibrate's choice (5-fold x 10 cross-validated).
 # No threshold keeps 95 % of the unanswerable questions honest while answering 75 % right
 # (near-topic questions - 猕猴桃一亩能赚好多钱, 身份证丢了咋个补办 - read like answerable
 # ones), so it is the lowest with the best worst-shuffle honest rate among those that do:
-# right 0.76, honest 0.82 (worst 0.82), precision of "answer" 0.91,
-# recall 0.83.
-THRESHOLD = 0.58
+# right 0.75, honest 0.83 (worst 0.83), precision of "answer" 0.92,
+# recall 0.81.
+THRESHOLD = 0.65
 
 
 def probability(

@@ -110,3 +110,21 @@ def test_only_the_article_the_extract_comes_from_is_cited(kb_index):
     result = answer(kb_index, "稻瘟病怎么防治", shared_tokenizer())
     assert [c.doc_id for c in result.citations] == ["grain-rice-blast"]
     assert "稻曲病" not in render_answer(result).split("来源：")[1].split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("花椒树干上好多虫眼 流胶 枝条一根根枯", "hort-sichuan-pepper-borer"),
+        ("柑橘嫩梢上有种小虫子 屁股翘起 听说会传黄龙病 咋个打", "hort-citrus-psyllid"),
+    ],
+)
+def test_insects_seen_are_answered_by_the_pest_article(kb_index, question, expected):
+    """The insect making the damage, not the disease its holes or its bite resemble."""
+    result = answer(kb_index, question, shared_tokenizer())
+    assert result.top is not None and result.top.doc_id == expected
+
+
+def test_an_insect_word_inside_a_named_disease_keeps_the_disease_article(kb_index):
+    result = answer(kb_index, "红苕表皮裂口 里面发糠褐色 是茎线虫吗", shared_tokenizer())
+    assert result.top is not None and result.top.doc_id == "grain-sweetpotato-stem-nematode"
