@@ -36,6 +36,7 @@ ME_ZH: dict[str, str] = {
     "rejected_expert": "好的，不再请{name}接需求 #{id}，其他专家仍可接单。",
     "rejected_all": "好的，不再请{name}接需求 #{id}。通知过的专家都不合适，我们会扩大范围继续为您匹配。",
     "expert_unnamed": "这位专家",
+    "no_consent_nothing": "好的。您目前没有等待交换联系方式的需求，您的电话不会给任何人。",
     "given_back": "好的，需求 #{id} 已退回，会请其他专家接单。感谢您！",
     "cannot_give_back": "需求 #{id} 已与需求方交换联系方式，不能退回了；如确实无法处理，请直接和需求方说明，或说“回复 {id} 内容”。",
     # a phone sent on its own
@@ -93,6 +94,7 @@ ME_EN: dict[str, str] = {
     "rejected_expert": "OK, {name} will not be asked to take need #{id}; the others still may.",
     "rejected_all": "OK, {name} will not be asked to take need #{id}. None of those told suits you: we will keep matching more widely.",
     "expert_unnamed": "this expert",
+    "no_consent_nothing": "OK. No expert is waiting for your contacts; your phone goes to nobody.",
     "given_back": "OK, need #{id} is handed back; other experts will be asked. Thank you!",
     "cannot_give_back": "Contacts for need #{id} were exchanged, so it cannot be handed back; please tell the requester ('reply {id} text').",
     "phone_what": "Got the number {phone}. Keep it as your contact phone? To find an expert, just describe the problem.",

@@ -88,7 +88,10 @@ class OrderDesk:
                 self.parties.swap(turn, cmd.order_id or ref_id or self._only_held(turn))
             case OrderVerb.NO_CONSENT:
                 order_id = cmd.order_id or ref_id or self._only_held(turn)
-                self.parties.refuse_consent(turn, order_id)
+                if order_id is None and not cmd.order_id:
+                    turn.say(turn.t("no_consent_nothing"))  # no expert is waiting for it
+                else:
+                    self.parties.refuse_consent(turn, order_id)
 
     def on_action(self, turn: Turn, action: Action) -> None:
         """An order button."""

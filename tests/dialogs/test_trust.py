@@ -322,6 +322,12 @@ def test_a_name_in_the_need_reaches_no_expert_before_consent(world) -> None:
     assert "接单成功" in won.text and "王大明" not in won.text and "老王" not in won.text
 
 
+def test_no_consent_with_nothing_held_says_so(world) -> None:
+    _, chats = world
+    out = chats["老王"].send("不同意")
+    assert "没有等待交换联系方式的需求" in out.text and out.outbound == []
+
+
 def test_the_requester_turns_down_a_suggested_expert_by_number(world) -> None:
     assistant, chats = world
     order_id, outbound = post_need(chats)
