@@ -275,6 +275,17 @@ class ScienceDesk:
             )
             if (leans or strays) and leaned.top is not None:
                 better = better or leaned.top.title == _last_title(turn)
+            # the rule's rewrite found the article the message found alone, and not the one
+            # just given: it is surer only by the last question's words ("身份证丢了咋个补办"
+            # after an unanswered question about a phone screen), which is no follow-up
+            borrowed = (
+                alone.top is not None
+                and leaned.top is not None
+                and alone.top.doc_id == leaned.top.doc_id
+                and leaned.top.title != _last_title(turn)
+            )
+            if borrowed and not candidate.by_model:
+                better = False
             if leaned.answered and (candidate.by_model or better):
                 return leaned, ""
         return alone, text

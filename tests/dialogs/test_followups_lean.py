@@ -72,3 +72,11 @@ def test_elliptical_follow_ups_are_told_from_questions():
     assert not elliptical("黑洞是啥子呢")  # a question of its own
     assert not elliptical("稻瘟病打什么药呢")
     assert not elliptical("我家的猪这两天不吃东西 拉稀 发烧 精神也不好呢")  # not short
+
+
+def test_a_question_is_answered_as_a_fresh_asker_gets_it_after_an_unanswered_one(chat: Chat):
+    """The last question's words never make an article look surer for the next one."""
+    question = "身份证丢了咋个补办"
+    fresh = Chat(chat.assistant, "新来的").send(question).text
+    chat.send("手机屏幕碎了 换一个要好多钱")
+    assert chat.send(question).text.split("\n")[0] == fresh.split("\n")[0]
