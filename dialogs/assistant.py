@@ -783,10 +783,9 @@ class Assistant:
             s = parse.slots
             own_problem = s.crops or s.pests or s.category or len(text) > 30
             if (s.places or s.phone) and not own_problem and parse.intent in _ANSWERS_OFFER:
-                # "隆昌" or a phone right after the offer: they are telling the expert where
-                self._accept_offer(turn)
-                if turn.state.form is not None:
-                    self._form_text(turn, text, parse)
+                # "隆昌" or a phone right after the offer: they are telling the expert where;
+                # the form opens with it already filled in (said back, not asked for again)
+                self._accept_offer(turn, said=text)
                 return True
             st.offer = None
         return False
@@ -820,12 +819,13 @@ class Assistant:
         parse = replace(self.understand(text, turn), intent=intent, unsure=False)
         self._route(turn, text, parse)
 
-    def _accept_offer(self, turn: Turn, media: list[int] | None = None) -> None:
+    def _accept_offer(self, turn: Turn, media: list[int] | None = None, said: str = "") -> None:
+        """Open the need form for the question just answered; *said* is what the person added
+        in accepting (a place, a phone), read together with the question."""
         text = turn.state.offer or ""
         turn.state.offer = None
-        self._start(
-            turn, self.enterprise.need_form(turn, text), text, understand(text), media=media
-        )
+        parse = understand(f"{text} {said}".strip())
+        self._start(turn, self.enterprise.need_form(turn, text), text, parse, media=media)
 
     def _dock(self, turn: Turn, achievement_id: int, note: str) -> None:
         """A 对接 request: the docking form, prefilled with the achievement and the person's
