@@ -28,7 +28,7 @@ from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.regions import resolve
-from dialogs.nlu.slots import Slots, extract, looks_like_name, mask_terms
+from dialogs.nlu.slots import Slots, extract, lone_name, looks_like_name, mask_terms
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, topics_from
 from store.validation import Region
@@ -167,7 +167,9 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     out: dict[str, Any] = {}
     if form in NEED_LIKE:
         # "不对 是南溪区旁边的江安", "不是南溪 是江安": a correction's last place is the one meant
-        place = slots.places[-1] if CORRECTION.match(text) and slots.places else slots.place
+        # "苍溪的 不对不对 我现在是在旺苍": a correction word between places, the last one too
+        corrects = CORRECTION.match(text) or _CORRECTS_INSIDE.search(text)
+        place = slots.places[-1] if corrects and slots.places else slots.place
         if form is TECH:
             out.update(ent.tech_updates(slots, text, awaiting))
             company = ent.company_name(text)
@@ -219,6 +221,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["phone"] = slots.phone
         if slots.name:
             out["name"] = slots.name
+        elif lone := lone_name(t):
+            out["name"] = lone  # "我是宜宾学院的讲师 孙伟 做柑橘病虫害"
         elif (m := NAME_FIX.search(t)) and looks_like_name(m.group(1)):
             out["name"] = m.group(1)  # "名字写错了 应该是周永红"
         elif awaiting == "name" and not slots.places and not slots.phone:
@@ -243,6 +247,15 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["topics"] = topics
     elif form in (ENTERPRISE, TEAM, ACHIEVEMENT):
         out.update(ent.form_updates(form.name, slots, text, awaiting))
+        if (
+            awaiting in out
+            and slots.places
+            and not re.search(r"[\u4e00-\u9fff]{2}", unplaced(text))
+        ):
+            # "郫都" at the industry question: a place, not the industry; kept as the place
+            del out[awaiting]
+            if form is ENTERPRISE and slots.place:
+                out["region"] = place_dict(slots.place)
     return out
 
 
@@ -295,6 +308,7 @@ RESUME = re.compile(
     r"^\s*(?:好的?|嗯|那|那就)?[，,\s]*(?:继续|接着)(?:来|填|登记|注册|发布|弄|搞|说)?"
     r"(?:刚才的?)?(?:登记|注册|需求|发布|表格?)?(?:吧|嘛|哈|了)?\s*[。!！~]?\s*$"
 )
+_CORRECTS_INSIDE = re.compile(r"不对|说错了|搞错了|写错了|错了")
 # expert questions at which skills named in passing add to the ones already given (at the
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
 _MORE_SKILLS = ("service_regions", "phone", None)

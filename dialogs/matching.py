@@ -100,7 +100,7 @@ class MatchDesk:
 
     def card(self, profile: ExpertProfile, user: User) -> ExpertCard:
         terms = (*profile.fields, *profile.skills)
-        cats = {self.field_categories.get(f) for f in terms}
+        cats = {self.category_of(f) for f in terms}
         groups = tuple(g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in terms))
         return ExpertCard(
             user_id=user.id or 0,
@@ -125,7 +125,7 @@ class MatchDesk:
             if not members or team.id is None:
                 continue
             lead = self.matcher.cards.get(team.lead_id)
-            cats = {self.field_categories.get(f) for f in team.fields}
+            cats = {self.category_of(f) for f in team.fields}
             groups = tuple(
                 g for g in CROP_GROUPS if any(g in f or CROP_GROUPS[g] in f for f in team.fields)
             )
@@ -231,6 +231,15 @@ class MatchDesk:
         return self._notify(
             session, need, order, matches, scope, already | barred, out, now, locale=locale
         )
+
+    def category_of(self, field_name: str) -> str | None:
+        """The problem category of an expert's field: its own, else that of the longest
+        lexicon field inside it (果树病虫害防治 is 病虫害防治's)."""
+        got = self.field_categories.get(field_name)
+        if got is not None:
+            return got
+        inside = next((f for f in self.fields_in(field_name) if f != field_name), None)
+        return self.field_categories.get(inside) if inside else None
 
     def fields_in(self, text: str) -> tuple[str, ...]:
         """Expert fields a need's text names, longest first (发酵工程, 农产品检测 ...)."""

@@ -68,6 +68,8 @@ _TITLE_LEAD = re.compile(
     r"^(?:我(?:们)?(?:有|想登记|要登记|想发布|想把)?(?:一[项个套])?(?:成果)?|成果名称?是?|名称是?|叫做?|"
     r"登记(?:一[项个])?(?:成果)?|发布(?:一[项个])?(?:成果)?)[:：\s]*"
 )
+# words of a request, never of a company's name
+_REQUEST = re.compile(r"我|想|登记|注册|申请|入驻|帮忙|请问")
 _DESCRIBED = re.compile(r"一家|一个|一间|某[家个]?|小[厂店]|的厂")
 _PRICE_CUE = re.compile(r"万|元|价格|价钱|面议|费用")
 _NEGOTIABLE = re.compile(r"面议|商量|好商量|协商|议价")
@@ -80,6 +82,8 @@ def company_name(text: str) -> str:
         return ""
     name = _COMPANY_LEAD.sub("", m.group(1))
     if _DESCRIBED.search(name):  # "眉山的一家泡菜厂" says what it is, not what it is called
+        return ""
+    if _REQUEST.search(name):  # "我想登记企业" asks for something; it names nothing
         return ""
     return name if len(name) >= 3 and name not in ("公司", "企业", "合作社") else ""
 
@@ -215,7 +219,8 @@ def form_updates(form: str, slots: Slots, text: str, awaiting: str | None) -> di
             out["company"] = company
         elif awaiting == "company" and 2 <= len(plain) <= 60:
             out["company"] = _LEAD_IN.sub("", plain)
-        if awaiting == "industry" and plain:
+        if awaiting == "industry" and plain and not company:
+            # a company's name at the industry question corrects the name; it is no industry
             out["industry"] = _LEAD_IN.sub("", plain)[:32]
         if slots.place and awaiting not in ("company", "industry", "contact"):
             out["region"] = _place(slots.place)

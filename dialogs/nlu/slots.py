@@ -37,6 +37,21 @@ def _is_name(word: str) -> bool:
     return not (mentions and mentions[0].start == 0 and len(mentions[0].text) >= len(word) - 1)
 
 
+# a self-introduction, and a surname-led word standing alone in it (between spaces or commas)
+_INTRO = re.compile(r"我是|本人|我叫|我姓")
+_LONE_NAME = re.compile(rf"(?:^|[\s，,。、])([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=$|[\s，,。、])")
+
+
+def lone_name(text: str) -> str:
+    """ "我是宜宾学院的讲师 孙伟 做柑橘病虫害" -> 孙伟: a bare name standing alone in a
+    self-introduction ("" when none; 李子 standing alone is a crop)."""
+    if not _INTRO.search(text):
+        return ""
+    lex = default_lexicon()
+    lone = (m.group(1) for m in _LONE_NAME.finditer(text) if _is_name(m.group(1)))
+    return next((w for w in lone if not find_crops(w, lex)), "")
+
+
 def looks_like_name(text: str) -> bool:
     """ "李国强", "王芳": a bare personal name."""
     return bool(_BARE_NAME.match(text))
@@ -361,6 +376,19 @@ def _is_animal(alias: str, lex: Lexicon) -> bool:
     return crop is not None and crop.kind in ANIMAL_GROUPS
 
 
+def _animals_before(text: str, lex: Lexicon) -> str:
+    """The animals *text* ends with ("牛" of "牛羊病"), or ""."""
+    lead = ""
+    while text:
+        word = next(
+            (text[-k:] for k in (2, 1) if len(text) >= k and _is_animal(text[-k:], lex)), ""
+        )
+        if not word:
+            break
+        lead, text = word + lead, text[: -len(word)]
+    return lead
+
+
 def find_fields(text: str, lex: Lexicon) -> list[str]:
     """An expert's fields: the lexicon's terms (植保, 土壤改良), then skills made of a crop,
     animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
@@ -378,7 +406,11 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
             if m := _PRACTICE_AFTER.match(after):
                 skill = used = alias + m.group(0)
             elif _is_animal(alias, lex) and (m := _ANIMAL_ILL.match(after)):
-                skill, used = f"{alias}病防治", alias + m.group(0)
+                # "牛羊病": the animals said together share the illness
+                lead = _animals_before(rest[:at], lex)
+                skill, used = f"{lead}{alias}病防治", alias + m.group(0)
+                at -= len(lead)
+                used = lead + used
             if len(skill) >= 3:
                 out.append(skill)
                 rest = rest[:at] + " " * len(used) + rest[at + len(used) :]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from dialogs.assistant import Assistant
+from dialogs.nlu.slots import extract
 from store.experts import ExpertProfile
 from store.needs import Need
 from store.users import User
@@ -92,3 +93,46 @@ def test_a_correction_word_then_a_command_leaves_the_form_for_the_command(chat: 
     assert "请留一个联系电话" not in out.text  # the form is gone, not asked again
     out = chat.send("13800011224")
     assert "预算" not in out.text
+
+
+# ---- slots come from what the whole message says, not from the order of the questions ----
+def test_an_expert_introduction_puts_each_detail_in_its_own_field(chat: Chat):
+    out = chat.send("我是宜宾学院的讲师 孙伟 做柑橘病虫害 电话13800001234")
+    for line in ("· 称呼：孙伟", "· 单位：宜宾学院", "· 职称：讲师", "· 电话：13800001234"):
+        assert line in out.text
+
+
+def test_units_and_narrowed_fields_are_read_from_their_words():
+    s = extract("本人张敏，我是四川农业大学的，职称副研究员，研究方向为果蔬加工与保鲜")
+    assert (s.name, s.organisation, s.title) == ("张敏", "四川农业大学", "副研究员")
+    assert extract("不对 是四川农业大学").organisation == "四川农业大学"
+    assert extract("猪病 牛羊病").fields == ["猪病防治", "牛羊病防治"]
+    assert extract("我是农民 李子 桃子都种").name == ""  # 李子 standing alone is a crop
+
+
+def test_a_narrowed_field_keeps_the_category_of_the_field_inside_it(assistant: Assistant):
+    matching = assistant.matching
+    assert matching.category_of("果树病虫害防治") == matching.category_of("病虫害防治")
+    assert matching.category_of("病虫害防治") is not None
+
+
+def test_enterprise_answers_land_in_their_own_slots(assistant: Assistant):
+    chat = Chat(assistant, "天府农机")
+    out = chat.send("我想登记企业")
+    assert "企业名称：" not in out.text  # the request names no company
+    assert out.replies[-1].text.startswith("贵单位（企业）的名称是？")
+    chat.send("农机销售")  # the industry, said first: taken as the name for now
+    out = chat.send("成都天府农机有限公司")  # the real name at the industry question
+    assert out.replies[0].text == "已改为：企业名称 成都天府农机有限公司。"
+    assert out.replies[-1].text.startswith("主要做哪个行业")
+    out = chat.send("郫都")  # a place at the industry question: the place, not the industry
+    assert "已记下：地点 四川省成都市郫都区" in out.text
+    assert out.replies[-1].text.startswith("主要做哪个行业")
+    for answer in ("农机销售", "张伟", "13800022335", "跳过"):
+        out = chat.send(answer)
+    assert "· 行业：农机销售" in out.text and "· 联系人：张伟" in out.text
+
+
+def test_a_place_corrected_inside_the_first_message_is_the_last_place(chat: Chat):
+    out = chat.send("猕猴桃树流红水 请个专家 苍溪的 不对不对 我现在是在旺苍")
+    assert "地点：四川省广元市旺苍县" in out.text and "苍溪" not in out.replies[-2].text
