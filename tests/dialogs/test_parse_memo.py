@@ -4,7 +4,8 @@ give each caller its own copy, so a handler changing slots cannot change the nex
 from __future__ import annotations
 
 from dialogs.nlu import intents
-from dialogs.nlu.intents import Intent, forget_parses, parse_message, understand
+from dialogs.nlu.intents import Intent, Parse, forget_parses, parse_message, understand
+from dialogs.nlu.slots import Slots
 from retrieval.extract import sentences
 from retrieval.tokenizer import shared_tokenizer
 
@@ -30,11 +31,19 @@ def test_changing_a_parse_does_not_change_the_next_one():
     assert second.slots is not first.slots
 
 
-def test_the_memo_is_bounded():
+def test_the_memo_is_bounded(monkeypatch):
+    # a stand-in parser: what is measured is the memo's size, not thousands of real parses
+    monkeypatch.setattr(
+        intents, "parse_message", lambda text, model=None: Parse(Intent.OTHER, Slots(), text)
+    )
     forget_parses()
-    for i in range(intents.MEMO_SIZE + 10):
-        understand(f"第{i}个问题")
-    assert intents._remembered.cache_info().currsize == intents.MEMO_SIZE
+    try:
+        for i in range(intents.MEMO_SIZE + 10):
+            understand(f"第{i}个问题")
+        assert intents._remembered.cache_info().currsize == intents.MEMO_SIZE
+        assert understand("第0个问题").text == "第0个问题"  # the oldest went, and comes back
+    finally:
+        forget_parses()  # no stand-in parse outlives this test
 
 
 def test_an_explicit_model_is_never_answered_from_the_memo(monkeypatch):
