@@ -502,6 +502,10 @@ def step(state: FormState, parse: Any, text: str) -> Step:
             return Ask(state, awaiting, "skip_required")
         # "没有单位" said late, at the title question: the unit is none, the title still asked
         slots[named if named in form.optional else awaiting] = SKIPPED
+        # "没得单位 也没有职称": every optional slot the none answer names is none
+        for word in _NAMES_SLOT.findall(text):
+            if _NAMED_SLOT[word] in form.optional:
+                slots.setdefault(_NAMED_SLOT[word], SKIPPED)
         return replace(advance(state), note="skipped")
     if awaiting and is_control(text):
         return Ask(state, awaiting, "skip_required" if awaiting in form.required else "")

@@ -136,3 +136,11 @@ def test_enterprise_answers_land_in_their_own_slots(assistant: Assistant):
 def test_a_place_corrected_inside_the_first_message_is_the_last_place(chat: Chat):
     out = chat.send("猕猴桃树流红水 请个专家 苍溪的 不对不对 我现在是在旺苍")
     assert "地点：四川省广元市旺苍县" in out.text and "苍溪" not in out.replies[-2].text
+
+
+def test_a_none_answer_naming_unit_and_title_skips_both(assistant: Assistant):
+    chat = Chat(assistant, "赵永福")
+    for answer in ("想申请当专家", "中蜂养殖 蜂病防治", "通江 南江", "赵永福", "15000013131"):
+        chat.send(answer)
+    out = chat.send("没得单位 也没有职称 自己养蜂的")
+    assert "请确认登记信息" in out.text and "职称是" not in out.text
