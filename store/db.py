@@ -224,6 +224,9 @@ def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
+            # the ping opened a transaction: end it, so that the caller may still choose the
+            # connection's isolation level (a REPEATABLE READ check) or autocommit
+            dbapi_conn.rollback()
         except Exception as exc:
             log.info("pooled connection idle for %.0f s is gone (%s); reconnecting", idle, exc)
             raise DisconnectionError(str(exc)) from exc

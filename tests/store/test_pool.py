@@ -48,3 +48,18 @@ def test_a_connection_just_given_back_is_not_pinged(pg_engine: Engine):
         assert _pid(engine) != first  # the pool replaced it for the next checkout
     finally:
         engine.dispose()
+
+
+def test_a_pinged_connection_can_still_take_an_isolation_level(pg_engine: Engine):
+    engine = make_engine(
+        pg_engine.url.render_as_string(hide_password=False), ping_idle_seconds=0.05
+    )
+    try:
+        _pid(engine)
+        time.sleep(0.2)  # idle: the next checkout pings it
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            level = conn.execute(text("SHOW transaction_isolation")).scalar_one()
+        assert level == "repeatable read"
+    finally:
+        engine.dispose()
