@@ -354,13 +354,13 @@ def _conversation_probes(services: Any) -> tuple[Any, Any, Any, Any]:
 def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:
     from bench import answers
 
-    path = answers.questions_path(args.split)
-    if not path.exists():
-        print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
-        return 2
     if args.errors and args.split == UNSEEN:
         # the newest held-out split is measured once, never read question by question
         print(f"tianfu bench answers: no --errors with --split {args.split}", file=sys.stderr)
+        return 2
+    path = answers.questions_path(args.split)
+    if not path.exists():
+        print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
         return 2
     rows = answers.read_jsonl(path)[: args.limit]
     result = {"split": args.split, **_bench_answers(rows, args.sequential, args.errors)}
