@@ -26,6 +26,7 @@ from scipy import sparse
 from dialogs.nlu import model_cache
 from dialogs.nlu.commands import is_order_text
 from dialogs.nlu.normalise import words
+from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import Slots, extract
 from knowledge.intents import load_intent_examples
 
@@ -43,12 +44,12 @@ _CUES: dict[str, re.Pattern[str]] = {
     ),
     "offer": re.compile(
         r"(?:可以|能|会|愿意)(?:提供|上门|指导|培训|讲课|帮|教|接)|提供.{0,10}(?:服务|指导)|"
-        r"接.{0,8}(?:单|活)|找我|擅长|专长|从事|经验|退休|"
+        r"接.{0,8}(?:单|活)|找我|擅长|专长|从事|经验|退休|想教|教教|带带|"
         r"[0-9一二三四五六七八九十几两]+[来几多]?年"
     ),
     "join": re.compile(r"入驻|登记|注册|认证|当专家|成为专家|做专家|加入"),
     "seek": re.compile(
-        r"请|找|求|需要|急需|帮忙|帮我|来看|上门|推荐|派|安排|哪位|哪个.{0,4}(?:专家|老师|师傅)"
+        r"请|找|求|需要|急需|帮忙|帮我|来看|上门|推荐|派|安排|喊个|叫个|哪位|哪个.{0,4}(?:专家|老师|师傅)"
     ),
     "expert_word": re.compile(r"专家|老师|师傅|技术员|兽医|农技"),
     "you": re.compile(r"你们?|您|平台|这个(?:机器人|程序|东西)"),
@@ -101,9 +102,29 @@ def asks(text: str) -> bool:
     return bool(_CUES["ask"].search(text) or _CUES["ends_ask"].search(text))
 
 
+def _only_from_a_place(text: str) -> bool:
+    """Every "我是" of *text* says where the person is from ("我是荣昌的", "我是会理人")."""
+    starts = {m.start: m.text for m in find_mentions(text)}
+    seen = False
+    for hit in re.finditer(r"我是", text):
+        place = starts.get(hit.end())
+        # the clause ends after 的/人: "我是石柱的村级农技员" says who they are
+        if not place or not _CLAUSE_END.match(text, hit.end() + len(place)):
+            return False
+        seen = True
+    return seen
+
+
+_CLAUSE_END = re.compile(r"[的人](?:$|[\s，,。.!！?？、~]|[哈哦嘛噻])")
+
+
 def cues(text: str, slots: Slots) -> dict[str, float]:
     """The lexicon, slot and cue-word features of one message."""
     out: dict[str, float] = {name: 1.0 for name, rx in _CUES.items() if rx.search(text)}
+    if "i_am" in out and _only_from_a_place(text):
+        # "我是荣昌的", "我是会理人": where they live, not who they are
+        del out["i_am"]
+        out["from_place"] = 1.0
     flags = {
         "crop": bool(slots.crop),
         "crops_many": len(slots.crops) > 1,

@@ -10,7 +10,9 @@ from sqlmodel import select
 from dialogs.actions import Act, Action, parse_action
 from dialogs.assistant import Assistant
 from dialogs.i18n import ZH
-from dialogs.nlu.intents import Intent, understand
+from dialogs.nlu.intents import Intent, forget_parses, understand
+from dialogs.nlu.model import IntentModel, Ranked
+from dialogs.nlu.slots import Slots
 from dialogs.state import ConversationState as Conversation
 from dialogs.state import FormState
 from dialogs.types import Incoming
@@ -29,6 +31,23 @@ ASK = "您是想请专家上门帮忙，还是先问个问题？"
 TORN = "想问问专家，草莓叶子发红"  # (葡萄 has a downy mildew article now)
 # torn too, but an article answers it: answered, with the expert offer
 TORN_ANSWERABLE = "想问问专家，茶树叶子发红"
+
+
+@pytest.fixture(autouse=True)
+def _torn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The TORN messages rank need and question close together, whatever the bundled model's
+    latest training makes of them: these tests are about what a torn ranking does."""
+    rank = IntentModel.rank
+
+    def ranked(self: IntentModel, text: str, slots: Slots) -> Ranked:
+        if text in (TORN, TORN_ANSWERABLE):
+            return Ranked(("need", "question", "capability"), (0.6, 0.3, 0.05))
+        return rank(self, text, slots)
+
+    monkeypatch.setattr(IntentModel, "rank", ranked)
+    forget_parses()
+    yield
+    forget_parses()
 
 
 def saved(assistant: Assistant, user: str) -> Conversation:
@@ -159,7 +178,6 @@ def test_a_torn_message_the_knowledge_base_answers_is_answered_with_the_offer(ch
 def test_a_faint_other_reading_is_no_doubt():
     """Need and question are torn only when the other one is a real contender."""
     from dialogs.nlu.intents import is_unsure
-    from dialogs.nlu.model import Ranked
 
     faint = Ranked(("need", "capability", "question"), (0.84, 0.04, 0.03))
     torn = Ranked(("need", "question", "capability"), (0.6, 0.3, 0.05))
@@ -173,3 +191,16 @@ def test_a_need_with_its_place_and_phone_opens_the_need_form(chat: Chat):
     assert out.text.startswith("请确认需求：")
     out = chat.send("是的 提交")  # confirm words, whatever intent the model reads in them
     assert "需求已发布" in out.text
+
+
+@pytest.mark.parametrize(
+    "text", ["我家猪生病了 不吃食 我是荣昌的", "我是荣昌的 屋头的猪儿不吃食了"]
+)
+def test_saying_where_one_is_from_is_no_expert_sign_up(chat: Chat, assistant: Assistant, text):
+    """ "我是荣昌的" says where a farmer lives; only who they are ("我是荣昌的兽医") is a
+    self-introduction."""
+    assert understand(text).intent is Intent.NEED
+    chat.send(text)
+    form = saved(assistant, chat.user).form
+    assert form is None or form.name == "need"
+    assert understand("我是荣昌的兽医 可以上门看猪病").intent is Intent.CAPABILITY
