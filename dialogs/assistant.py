@@ -657,7 +657,12 @@ class Assistant:
         elif looks_up and not fills:
             # "找人才 食品发酵方向" while posting a need: shown at once, then back to the form
             self._form_step(turn, engine.Digress(form), text, parse)
-        elif form.awaiting != "problem" and is_question_shaped(clean) and not fills:
+        elif (
+            form.awaiting != "problem"
+            and is_question_shaped(clean)
+            and not fills
+            and not engine.is_control(clean)  # "发嘛" at the summary: post it
+        ):
             # a question in passing, even at a free-text question ("请问怎么称呼您？"): answer
             # it, then ask again; the form never swallows a question
             self._form_step(turn, engine.Digress(form), text, parse)

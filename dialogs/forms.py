@@ -27,7 +27,7 @@ from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
-from dialogs.nlu.regions import resolve
+from dialogs.nlu.regions import find_mentions, resolve
 from dialogs.nlu.slots import Slots, extract, lone_name, looks_like_name, mask_terms
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, topics_from
@@ -170,6 +170,10 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         # "苍溪的 不对不对 我现在是在旺苍": a correction word between places, the last one too
         corrects = CORRECTION.match(text) or _CORRECTS_INSIDE.search(text)
         place = slots.places[-1] if corrects and slots.places else slots.place
+        if len(slots.places) > 1 and (denied := _denied_places(text)):
+            # "是开江县 不是宣汉": the place said not to be meant is never the one taken
+            meant = [p for p in slots.places if (p.county or p.city) not in denied]
+            place = (meant[-1] if corrects else meant[0]) if meant else place
         if form is TECH:
             out.update(ent.tech_updates(slots, text, awaiting))
             company = ent.company_name(text)
@@ -259,10 +263,22 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
+_DENIES = re.compile(r"(?:不是|不在)在?\s*$")
+
+
+def _denied_places(text: str) -> set[str]:
+    """ "是开江县 不是宣汉": the counties (or cities) a message says are not meant."""
+    out: set[str] = set()
+    for m in find_mentions(text):
+        if _DENIES.search(text[max(0, m.start - 4) : m.start]):
+            out.update(p.county or p.city for p in m.places)
+    return out
+
+
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
 _CONFIRM_WORD = (
     r"(?:确认|确定|对|对的|对头|没错|是的|是|没问题|可以了?|好的?|好了|要得|行了?|就这样|"
-    r"发布|提交|发吧|发出去|ok|OK|yes|confirm)"
+    r"发布|提交|发出去|发送|发|ok|OK|yes|confirm)"
 )
 # "确认", "是的 提交", "对的，发布吧": confirm words only
 CONFIRM = re.compile(
@@ -272,26 +288,47 @@ _CONFIRM_LEAD = re.compile(rf"^\s*{_CONFIRM_WORD}[，,\s]+")
 # "我自己解决了 不用专家来了", "不找了": the person no longer wants what the form is for
 GIVE_UP = re.compile(
     r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
-    r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了"
+    r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了|"
+    # "邻居帮我弄好了", "我在网上问到办法了": solved by someone or somewhere else
+    r"(?:自己|邻居|隔壁|别人|朋友|亲戚|网上|村里|站上)\S{0,8}?"
+    r"(?:解决|弄好|搞好|搞定|整好|治好|医好|处理好|问到办法|找到办法|查到办法)了(?=$|[\s，,。!！~])"
 )
+# "…了 但是还是不行": whatever came before, the problem is still there
+_STILL = re.compile(r"但是?|可是|不过|还是不|没用|不行|没效果|又(?:犯|发)")
 # "算了不订了", "我不要了", "先不弄了", "下次再说吧": the whole message is a way of stopping
 _STOP_WORD = (
     r"(?:/cancel|cancel|算了|算球了?|算逑了?|罢了|取消(?:掉|了)?|撤销|退出|没事了|"
     r"(?:下次|以后|改天|回头|过段时间|过两天)再说|"
-    r"(?:先|暂时|还是|就)?不(?:想|要|用|打算|准备|需要)?再?"
-    r"(?:订|订阅|要|用|需要|找|弄|搞|发|登记|注册|报|问|做|干|整|申请|发布|提交|继续|麻烦)?了)"
+    r"(?:先|暂时|还是|就)?不(?:想|要|用|消|打算|准备|需要)?再?"
+    r"(?:订|订阅|要|用|需要|找|弄|搞|发|登记|注册|报|问|做|干|整|申请|发布|提交|继续|麻烦)?"
+    r"(?:你们|你|您|大家|专家)?了)"
 )
-_STOP_LEAD = r"(?:我|那|那就|那我|那我就|还是|就|哎|唉|嗯|呃|哦)?"
+_STOP_LEAD = r"(?:我|那|那就|那我|那我就|还是|就|这个就|那个就|哎|唉|嗯|呃|哦)?"
 CANCEL = re.compile(
     rf"^\s*{_STOP_LEAD}\s*{_STOP_WORD}(?:[，,。.\s]*{_STOP_LEAD}\s*{_STOP_WORD})*"
     r"\s*[吧嘛哈啦呀啊哦]*\s*[。.!！~]*\s*$"
 )
 
 
+_CLAUSE = re.compile(r"[\s，,。.!！?？~；;]+")
+# a clause that still asks for the service ("算了 我想找个专家来看看")
+_WANTS = re.compile(r"想|要|需要|找|请|帮我|麻烦|继续|还是发|\d")
+
+
 def cancels(text: str) -> bool:
-    """Whether *text* stops what is in progress: a stop phrase alone ("算了不订了"), or
-    giving up on what the form is for ("我自己解决了 不用专家来了")."""
-    return bool(CANCEL.match(text) or GIVE_UP.search(text))
+    """Whether *text* stops what is in progress: a stop phrase alone ("算了不订了"), giving
+    up on what the form is for ("我自己解决了 不用专家来了", "邻居帮我弄好了"), or a stop
+    phrase among clauses that ask for nothing ("算了 不要了 我去问隔壁老王")."""
+    if CANCEL.match(text):
+        return True
+    if GIVE_UP.search(text) and not _STILL.search(text):
+        return True
+    clauses = [c for c in _CLAUSE.split(text) if c]
+    stops = [c for c in clauses if CANCEL.match(c)]
+    if not stops or len(clauses) < 2:
+        return False
+    rest = [c for c in clauses if c not in stops]
+    return len(stops) >= 2 or not any(_WANTS.search(c) for c in rest)
 
 
 EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")

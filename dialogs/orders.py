@@ -119,8 +119,15 @@ class OrderDesk:
             return False
         withdraw = Action(Act.CANCEL_ORDER, order_id=order_id)
         turn.state.yes = str(withdraw)  # "是" / "要" typed presses it
+        order = o.get_order(session=turn.session, order_id=order_id)
+        need = get_need(session=turn.session, need_id=order.need_id)
+        held = order.status == OrderStatus.ACCEPTED
         turn.say(
-            turn.t("offer_cancel_need", id=order_id),
+            turn.t(
+                "offer_cancel_held" if held else "offer_cancel_need",
+                id=order_id,
+                text=mask_then_truncate(need.text, 24),
+            ),
             [
                 [
                     Button(turn.t("btn_cancel_need"), withdraw),
@@ -317,14 +324,17 @@ class OrderDesk:
         if order is None:
             return
         turn.say(turn.t("cancelled_order", id=order_id))
-        tell(
-            turn.out,
-            turn.session,
-            order.expert_id,
-            "cancelled_expert",
-            kind="cancelled",
-            id=order_id,
-        )
+        # the expert holding it, and every expert still offered it, need not act on it
+        told = notified_experts(session=turn.session, order_id=order.id or 0, declined=False)
+        for expert_id in dict.fromkeys([order.expert_id, *told]):
+            tell(
+                turn.out,
+                turn.session,
+                expert_id,
+                "cancelled_expert",
+                kind="cancelled",
+                id=order_id,
+            )
 
     # ---- reading -------------------------------------------------------------------------------
     def list_orders(self, turn: Turn) -> None:

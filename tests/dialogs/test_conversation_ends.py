@@ -1,0 +1,92 @@
+"""Conversations that reach the end a careful product reaches (issue 14 item 6): a need
+given up on (in the form or after posting), and the turns that used to keep a form open."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from dialogs import forms as engine
+from dialogs.nlu.slots import extract
+from dialogs.state import ConversationState
+from store.conversations import load_state
+from store.orders import Order
+from tests.dialogs.chat import Chat
+from tests.dialogs.test_orders import ASKED_TITLE, EXPERTS, post_need
+
+
+def test_giving_up_among_other_words_cancels():
+    for text in (
+        "算了 不要了 我去问隔壁老王",
+        "哦 不消了 隔壁帮我弄好了 不用发了",
+        "我在网上问到办法了 这个就不麻烦你们了",
+        "邻居帮我弄好了",
+        "邻居帮我弄好了 不要了",
+    ):
+        assert engine.cancels(text), text
+    for text in (
+        "算了 我想找个专家来看看",  # 算了 dismisses something else: they still want help
+        "自己弄好了 但是过两天又犯了",  # solved once, back again: still a need
+        "算了 电话13800001111",
+        "不要了 我要换成柑橘",
+        "我打了药 邻居说弄好了要观察",
+    ):
+        assert not engine.cancels(text), text
+
+
+def test_given_up_inside_the_form_posts_nothing(assistant):
+    chat = Chat(assistant, "老刘")
+    chat.send("鸡子脚杆肿了走不动 找个兽医")
+    chat.send("在忠县")  # the phone is asked next
+    out = chat.send("哦 不消了 隔壁帮我弄好了 不用发了")
+    assert "已取消" in out.text and "电话" not in out.text
+    with assistant.session_factory() as s:
+        assert s.exec(select(Order)).all() == []
+        state = load_state(session=s, channel=chat.channel, external_id=chat.user)
+    assert ConversationState.from_json(state).form is None
+
+
+def test_solved_after_posting_offers_to_withdraw_and_tells_the_experts(assistant):
+    chats = {}
+    for name, intro in EXPERTS:
+        chats[name] = Chat(assistant, name)
+        chats[name].send(intro)
+        if name in ASKED_TITLE:
+            chats[name].send("跳过")
+        assert "登记成功" in chats[name].press("确认").text
+    chats["老王"] = Chat(assistant, "老王")
+    order_id, outbound = post_need(chats)
+    offered = {m.external_id for m in outbound}
+    out = chats["老王"].send("邻居帮我弄好了 不要了")
+    assert out.text.startswith(f"您的需求 #{order_id}《我在宜宾翠屏区")
+    assert "要撤销这条需求吗" in out.text
+    out = chats["老王"].send("是")
+    assert "已取消" in out.text
+    told = {m.external_id for m in out.outbound if "已被需求方取消" in m.text}
+    assert told == offered
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "cancelled"
+        assert len(s.exec(select(Order)).all()) == 1  # no new need was opened
+
+
+def test_the_place_said_not_to_be_meant_is_not_taken_and_fa_ma_posts(assistant):
+    chat = Chat(assistant, "老谭")
+    chat.send("我的洋芋叶子发黑 烂得快得很 要个专家")
+    chat.send("宣汉县")
+    out = chat.send("哦说错了 是开江县 不是宣汉")
+    assert "已改为：地点 四川省达州市开江县" in out.text
+    chat.send("15000052937")
+    out = chat.send("不晓得")
+    assert "请确认需求" in out.text
+    out = chat.send("发嘛")  # 嘛 makes it no question: the summary is confirmed
+    assert "需求已发布" in out.text
+    with assistant.session_factory() as s:
+        assert len(s.exec(select(Order)).all()) == 1
+
+
+def test_a_denied_place_before_the_meant_one_is_skipped_too():
+    parse = extract("不是江津 是永川")
+    got = engine.updates_from(engine.NEED, parse, "不是江津 是永川", "phone")
+    assert got["region"]["county"] == "永川区"
+    parse = extract("在永川 不在江津")
+    got = engine.updates_from(engine.NEED, parse, "在永川 不在江津", "region")
+    assert got["region"]["county"] == "永川区"
