@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
+from functools import lru_cache
 
 from retrieval.bm25 import BM25Index
 from retrieval.tokenizer import Tokenize, Tokenizer
@@ -34,9 +35,13 @@ def content_bigrams(text: str, tokenize: Tokenize) -> list[str]:
     return list(out)
 
 
-def bigram_set(text: str) -> set[str]:
-    """Every character pair of *text*'s Chinese runs (what a question's pairs are looked up in)."""
-    return {run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)}
+@lru_cache(maxsize=4096)
+def bigram_set(text: str) -> frozenset[str]:
+    """Every character pair of *text*'s Chinese runs (what a question's pairs are looked up in).
+
+    Remembered: the texts are mostly articles, their titles and typical questions, read
+    again for every question they answer (settled data, not worth pairing every time)."""
+    return frozenset(run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1))
 
 
 class Rarity:
@@ -46,16 +51,25 @@ class Rarity:
     def __init__(self, bm25: BM25Index) -> None:
         self._bm25 = bm25
         self.rarest = math.log1p((len(bm25) + 0.5) / 0.5)
+        # one question's pairs are weighed for several texts: each looked up once
+        self._seen: dict[str, float] = {}
 
     def __call__(self, gram: str) -> float:
-        col = self._bm25.vocab.get(gram)
-        return float(self._bm25.idf[col]) if col is not None else self.rarest
+        weight = self._seen.get(gram)
+        if weight is None:
+            col = self._bm25.vocab.get(gram)
+            weight = float(self._bm25.idf[col]) if col is not None else self.rarest
+            self._seen[gram] = weight
+        return weight
 
 
-def weighted_share(grams: Sequence[str], held: set[str], rarity: Rarity) -> float:
+def weighted_share(grams: Sequence[str], held: Set[str], rarity: Rarity) -> float:
     """Share of the rarity weight of *grams* found in *held* (0 when there are none)."""
-    total = sum(rarity(g) for g in grams)
-    return sum(rarity(g) for g in grams if g in held) / total if total else 0.0
+    weights = [rarity(g) for g in grams]
+    total = sum(weights)
+    if not total:
+        return 0.0
+    return sum(w for g, w in zip(grams, weights, strict=True) if g in held) / total
 
 
 def best_share(grams: Sequence[str], texts: Iterable[str], rarity: Rarity) -> float:
@@ -65,13 +79,17 @@ def best_share(grams: Sequence[str], texts: Iterable[str], rarity: Rarity) -> fl
     asked = set(grams)
     best = 0.0
     for text in texts:
-        theirs = list(dict.fromkeys(g for g in _pairs(text)))
+        theirs = _distinct_pairs(text)
         if not theirs or not grams:
             continue
-        both = weighted_share(theirs, asked, rarity) * weighted_share(grams, set(theirs), rarity)
+        mine = weighted_share(grams, bigram_set(text), rarity)
+        both = weighted_share(theirs, asked, rarity) * mine
         best = max(best, math.sqrt(both))
     return best
 
 
-def _pairs(text: str) -> list[str]:
-    return [run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1)]
+@lru_cache(maxsize=4096)
+def _distinct_pairs(text: str) -> tuple[str, ...]:
+    """The distinct character pairs of *text*, in order (typical questions: settled data)."""
+    pairs = (run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1))
+    return tuple(dict.fromkeys(pairs))

@@ -93,8 +93,11 @@ class BM25Index:
         top = np.argpartition(-scores, k)[:k] if k < scores.size else np.arange(scores.size)
         top = top[scores[top] > 0]
         top = top[np.argsort(-scores[top], kind="stable")]
+        # as Python numbers at once, not one numpy scalar per hit and field
+        ids, shares = self.ids, (matched[top] / total_idf).tolist()
         return [
-            LexicalHit(self.ids[i], float(scores[i]), float(matched[i] / total_idf)) for i in top
+            LexicalHit(ids[i], score, share)
+            for i, score, share in zip(top.tolist(), scores[top].tolist(), shares, strict=True)
         ]
 
     def save(self, directory: Path) -> None:

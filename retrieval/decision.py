@@ -169,7 +169,7 @@ def content_words(question: str, tokenize: Tokenize) -> list[str]:
     return out
 
 
-def _found(word: str, text: str, canon: dict[str, str]) -> float:
+def _found(word: str, text: str, canon: Mapping[str, str]) -> float:
     """1 when *text* holds the word (or its canonical name), 0.5 for a part of a long word."""
     if word in text or (word in canon and canon[word] in text):
         return 1.0
@@ -178,7 +178,7 @@ def _found(word: str, text: str, canon: dict[str, str]) -> float:
     return 0.0
 
 
-def _share(words: Sequence[str], text: str, canon: dict[str, str]) -> float:
+def _share(words: Sequence[str], text: str, canon: Mapping[str, str]) -> float:
     if not words:
         return 0.0
     return sum(_found(w, text, canon) for w in words) / len(words)
@@ -200,7 +200,7 @@ def evidence(
     names: list[str] = []
     if isinstance(tokenize, Tokenizer):
         vocab = tokenize.vocabulary
-        canon = {**vocab.pest_alias, **vocab.crop_alias}
+        canon = tokenize.aliases
         names = [w for w in words if w in canon]
     named = _share(names, whole, canon) if names else 0.0
     rest = [w for w in words if w not in names]
@@ -284,7 +284,7 @@ def covered(question: str, hit: Hit, index: HybridIndex, tokenize: Tokenize) -> 
         return None
     canon: dict[str, str] = {}
     if isinstance(tokenize, Tokenizer):
-        canon = {**tokenize.vocabulary.pest_alias, **tokenize.vocabulary.crop_alias}
+        canon = tokenize.aliases
     return _share(words, _article(hit, index)[2], canon)
 
 

@@ -89,6 +89,9 @@ class Tokenizer:
         # Short pest aliases (疫病, 黑斑) are too generic to expand to one specific name.
         pests = {a: n for a, n in vocabulary.pest_alias.items() if len(a) >= 3}
         self._canon = {**pests, **vocabulary.crop_alias}
+        # every pest and crop name -> its canonical name, for judging answers: merged once
+        # (some 3 500 names: merging them per question cost more than the rest of the check)
+        self.aliases: dict[str, str] = {**vocabulary.pest_alias, **vocabulary.crop_alias}
         # longest first, so that 李子 is not read as 李
         self._crop_names = sorted(
             (a for a in vocabulary.crop_alias if len(a) >= 2), key=len, reverse=True
