@@ -4,6 +4,8 @@
 messages, the tune part of the messages written blind (never the sealed part), a few
 phrasings written to cover gaps (ids ``tf-…``) and 800 training messages in many voices written
 blind, for training only, by a writer who saw the label definitions but no code (ids ``t3-…``).
+Phrasings written for the intents the spent held-out splits showed weak (ids ``nl5-…``): an
+expert browsing open needs, acting on a posted need, hiring talent, looking for varieties.
 """
 
 from __future__ import annotations

@@ -38,8 +38,11 @@ class OrderCommand:
     note: str = ""  # the resolution note, the rating comment, the message or the reason
 
 
+# "我发过哪些需求", "我发布的求助": the person's own needs (listing them, not browsing others')
+_MINE = r"我(?:自己)?(?:发|提|发布|提交)(?:过|了)?的?(?:哪些|几个|那些|那个|这个)?(?:需求|求助)"
 # Anything that reads as order management (the intent); the verbs below say which.
 _ORDER = re.compile(
+    rf"{_MINE}|"
     r"^\s*/?(?:orders?|needs)\b|接单|已解决|已经解决|取消订单|订单|\d+\s*号单|单子|"
     r"\d+\s*号.{0,8}(?:接|弄好|搞定|撤|关|解决|完成|星|分|取消)|第\s*\d+\s*单|^\s*接\s*\d+|"
     r"我(?:的|接的?|接了|发的).{0,4}单|接我的单|接(?:那|这|一)个.{0,10}的单(?!位)|[1-5一二三四五]\s*颗星|找项目|看看?需求|有什么需求|^\s*不合适|^\s*(?:拒绝|不接)\s*(?:#?\s*\d|$)|"
@@ -70,12 +73,16 @@ _RESOLVE = re.compile(r"(?:已经?解决|解决了|搞定了?|弄好了?|处理�
 _RATE = re.compile(r"评价|打分|评分|好评|差评|颗星|星|分")
 _CANCEL = re.compile(r"取消|撤了|撤销|撤回|撤掉|不要了")
 _LIST = re.compile(
+    rf"{_MINE}|"
     r"^\s*/orders\s*$|我的订单|我的单|订单列表|我接的单|我接了哪些|我发的需求|有没得人接|有人接"
 )
 _SHOW = re.compile(
     r"^\s*/order\s+#?(\d+)|(?:查看|看下|看看)?订单\s*#?(\d+)|需求\s*#?(\d+)\s*(?:进度|怎么样)"
 )
-_BROWSE = re.compile(r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活")
+_BROWSE = re.compile(
+    r"^\s*/needs\s*$|找项目|看需求|有什么需求|有哪些需求|待接|接活|"
+    r"(?:可以|能)接(?![了那这])|没人接的|新的?(?:单|需求|求助)"
+)
 _SCORE = re.compile(
     r"([1-5一二三四五])\s*(?:星|分|颗星)|(?:打|给|评)\s*([1-5一二三四五])(?!\d)(?:\s*(?:颗星|星|分))?"
 )
@@ -110,7 +117,7 @@ def order_command(text: str) -> OrderCommand | None:
         return OrderCommand(OrderVerb.CANCEL, _first_id(clean))
     if m := _SHOW.search(clean):
         return OrderCommand(OrderVerb.SHOW, _int(next(g for g in m.groups() if g)))
-    if _BROWSE.search(clean) and not _ID.search(clean):
+    if _BROWSE.search(clean) and not _ID.search(clean) and not re.search(_MINE, clean):
         return OrderCommand(OrderVerb.BROWSE)
     if _LIST.search(clean):
         return OrderCommand(OrderVerb.LIST)

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import sparse
 
 from dialogs.nlu import model_cache
-from dialogs.nlu.commands import is_order_text
+from dialogs.nlu.commands import is_order_text, order_command
 from dialogs.nlu.normalise import words
 from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import Slots, extract
@@ -142,6 +142,9 @@ def cues(text: str, slots: Slots) -> dict[str, float]:
         "slash": text.lstrip().startswith("/"),
     }
     out.update({name: 1.0 for name, on in flags.items() if on})
+    if flags["order_words"] and (command := order_command(text)) is not None:
+        # which order verb: browsing open needs (找项目) is another intent than one's own orders
+        out[f"order={command.verb.value}"] = 1.0
     if slots.category:
         out[f"category={slots.category}"] = 1.0
     n = len(text.strip())

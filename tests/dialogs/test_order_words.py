@@ -40,3 +40,20 @@ def test_consent_and_swap_typed(text, verb, order_id):
 @pytest.mark.parametrize("text", ["我同意你的看法", "同意了吗 他说啥", "换季了果树咋管"])
 def test_agreeing_in_a_sentence_is_no_command(text):
     assert order_command(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "verb"),
+    [
+        ("有没有新的单子可以接", OrderVerb.BROWSE),
+        ("还有没有没人接的单子", OrderVerb.BROWSE),
+        ("我发过哪些需求 列出来看下", OrderVerb.LIST),
+        ("我发的需求还没人接", OrderVerb.LIST),
+        ("我提交的求助咋个还没有专家回应", OrderVerb.LIST),
+    ],
+)
+def test_open_needs_to_take_are_browsed_and_ones_own_are_listed(text, verb):
+    """An expert asking for jobs sees the open needs; a requester asking about what they
+    posted sees their own (not the other way round)."""
+    command = order_command(text)
+    assert command is not None and command.verb is verb
