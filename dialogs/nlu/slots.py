@@ -73,9 +73,8 @@ _SOIL = re.compile(
 _CULTIVATION = re.compile(
     r"修剪|剪枝|育苗|授粉|坐果|疏果|疏花|产量低|不结果|品种|种植技术|栽培|嫁接|整枝|出菇|间作|套种|播种|移栽|管理技术|长不大|个头小|长不起来|串粉|种一起|(?:怎么|咋个|如何)种|种出来|适合种|能不能种|种植"
 )
-_TITLE = re.compile(
-    r"(高级农艺师|正高级农艺师|农艺师|助理农艺师|高级兽医师|执业兽医师?|兽医师|研究员|副研究员|副教授|教授|讲师|高级工程师|工程师|技术员|农技员|推广研究员)"
-)
+_TITLES = r"高级农艺师|正高级农艺师|农艺师|助理农艺师|高级兽医师|执业兽医师?|兽医师|研究员|副研究员|副教授|教授|讲师|高级工程师|工程师|技术员|农技员|推广研究员"
+_TITLE = re.compile(rf"({_TITLES})")
 _ORG = re.compile(
     r"([\u4e00-\u9fff]{0,12}?(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究所|大学|学院|合作社|公司|家庭农场|农场|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站))"
 )
@@ -84,9 +83,11 @@ _ORG_LEAD = re.compile(r"^(?:不对|不是|应该是|就是|我是|我在|本人
 _NAME = re.compile(
     r"(?:我叫|我是|本人|姓名[:：]?)\s*([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))(?=[，,。\s]|$|是|在|，)"
 )
-# "我是农技站的李建国": the name after the unit it works for
+# "我是农技站的李建国", "我是川农的副教授李明": the name after the unit it works for, or
+# after the title it holds
 _NAME_AFTER_UNIT = re.compile(
-    rf"(?:我是|本人是?)[\u4e00-\u9fff]{{2,15}}?的([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。\s]|$)"
+    rf"(?:我是|本人是?)[\u4e00-\u9fff]{{2,15}}?(?:的|{_TITLES})"
+    rf"([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。\s]|$)"
 )
 _AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")
 
@@ -367,6 +368,9 @@ _PRACTICE = (
     r"繁育|管理|加工|饲养|技术"
 )
 _PRACTICE_AFTER = re.compile(rf"^(?:{_PRACTICE})")
+# an expert's words for what they work on, before the kind of problem in the same clause
+_SKILL_VERB = re.compile(r"(?:做|搞|研究|从事|擅长|专长|主攻|专攻|负责|熟悉|懂|会看|会治).*?病")
+_CLAUSE = re.compile(r"[，,。；;！!？?\s]+")
 # "会看鱼病", "猪病我熟": an animal's diseases are a field of their own
 _ANIMAL_ILL = re.compile(r"^(?:病|的病)")
 
@@ -389,15 +393,25 @@ def _animals_before(text: str, lex: Lexicon) -> str:
     return lead
 
 
+def _ends_with_crop(text: str, lex: Lexicon) -> bool:
+    return any(
+        text.endswith(alias)
+        for alias in _present_longest_first(lex, "crops", lex.crop_alias, text)
+    )
+
+
 def find_fields(text: str, lex: Lexicon) -> list[str]:
     """An expert's fields: the lexicon's terms (植保, 土壤改良), then skills made of a crop,
     animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
     out: list[str] = []
     rest = text
     for term in _present_longest_first(lex, "fields", lex.fields, text):
-        if len(term) >= 2 and term in rest:
-            out.append(term)
-            rest = rest.replace(term, " ")
+        if len(term) < 2 or term not in rest:
+            continue
+        if term in lex.crop_alias and not _is_animal(term, lex):
+            continue  # 茶叶 names the crop (a crop slot), not what is done to it
+        out.append(term)
+        rest = rest.replace(term, " ")
     for alias in _present_longest_first(lex, "terms", _terms(lex), text):
         at = rest.find(alias)
         while at >= 0:
@@ -415,6 +429,23 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
                 out.append(skill)
                 rest = rest[:at] + " " * len(used) + rest[at + len(used) :]
             at = rest.find(alias, at + len(alias))
+
+    # "主要做猕猴桃和茶叶的病虫害": a kind of problem an expert says they work on, of the
+    # crops they named (a crop slot) or of none, is the field of its control (病虫害防治);
+    # "蔬菜病虫害", "蔬菜的病虫害" name a field of their own
+    for term in lex.fields:
+        stem = term.removesuffix("防治")
+        if stem == term or len(stem) < 2:
+            continue
+        for clause in _CLAUSE.split(rest):
+            m = re.search(rf"(?:^|(?<=[做搞究事长攻责悉懂看治])|([和与及]|的))({stem})", clause)
+            if m is None or not _SKILL_VERB.search(clause):
+                continue
+            if m.group(1) == "的" and not _ends_with_crop(clause[: m.start(1)], lex):
+                continue
+            out.append(term)
+            rest = rest.replace(stem, " ")
+            break
 
     def where(skill: str) -> int:
         at = text.find(skill)

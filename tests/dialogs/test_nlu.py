@@ -179,3 +179,23 @@ def test_a_city_inside_an_everyday_word_is_no_place() -> None:
 
     assert extract("有个人开车来村头卖复合肥 价钱低得很").places == []
     assert [r.label for r in extract("我在合肥").places] == ["安徽省合肥市"]
+
+
+def test_an_expert_introduction_gives_name_title_unit_crops_and_field():
+    """The name after the title is a name (李 of 李明 no crop); the problems worked on,
+    for the crops named, are the field (茶叶 is a crop, not a field)."""
+    slots = understand(
+        "我是四川农业大学的副教授李明 主要做猕猴桃和茶叶的病虫害 成都周边都能跑 电话13900002222"
+    ).slots
+    assert (slots.name, slots.title, slots.organisation) == ("李明", "副教授", "四川农业大学")
+    assert slots.crops == ["猕猴桃", "茶"]
+    assert slots.fields == ["病虫害防治"]
+    assert slots.phone == "13900002222"
+
+
+@pytest.mark.parametrize(
+    ("text", "crop"),
+    [("种了二十亩玛卡 叶子发黄 咋办", "玛卡"), ("今年种了三十亩黄精 根烂了", "黄精")],
+)
+def test_an_unknown_crop_grown_is_kept(text, crop):
+    assert understand(text).slots.crop == crop
