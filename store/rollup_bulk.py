@@ -76,6 +76,10 @@ _STAGE = {
         FROM rollup_src WHERE wait IS NOT NULL
         GROUP BY place, day, band, minutes
     """,
+    # people whose needs are in more than one place (their chains differ by level)
+    "rollup_movers": """
+        SELECT person FROM rollup_src GROUP BY person HAVING min(place) <> max(place)
+    """,
     # each expert's distinct accepting days, each with the day before it (where they live)
     "rollup_src_experts": """
         SELECT u.province, u.city, u.county, d.day,
@@ -121,31 +125,63 @@ def _waits(*, minutes: bool) -> str:
     return " UNION ALL ".join(parts)
 
 
-def _chain(level: int, *, served: bool, kinds: bool) -> str:
-    """The requester chain rows of one level (served: over needs that reached an expert;
-    kinds: per requester kind)."""
+def _chains(*, served: bool, kinds: bool) -> str:
+    """The requester chain rows of every level (served: over needs that reached an expert;
+    kinds: per requester kind). A person whose needs are all in one place has the same chain
+    at every level: one window over their days, cut to each level. The others (movers) are
+    chained level by level, over their distinct (place at that level, day)."""
     kind = ", kind" if kinds else ""
-    where = "WHERE s.served" if served else ""
+    skind = kind.replace(", ", ", s.")
+    flag = "true" if served else "false"
+    also = "AND s.served" if served else ""
+    movers = " UNION ALL ".join(
+        f"""
+        SELECT {level} AS level, cut, day, coalesce(prev, {_NO_DAY}) AS prev_day{kind},
+            count(*) AS n
+        FROM (
+            SELECT cut, day{kind},
+                lag(day) OVER (PARTITION BY person, cut{kind} ORDER BY day) AS prev
+            FROM (
+                SELECT DISTINCT s.person, m.cut{skind}, s.day
+                FROM rollup_src s
+                JOIN rollup_cuts m ON m.place = s.place AND m.level = {level}
+                WHERE s.person IN (SELECT person FROM rollup_movers) {also}
+                ORDER BY s.person, m.cut{skind}, s.day
+            ) d
+        ) w
+        GROUP BY cut, day, prev_day{kind}
+        """
+        for level in range(len(LEVELS))
+    )
     # the distinct rows come sorted as the window reads them: one sort
     return f"""
-        SELECT k.province, k.city, k.county, c.day, {level} AS level, c.prev_day,
-            {"true" if served else "false"} AS served{kind}, c.requesters
+        SELECT k.province, k.city, k.county, c.day, c.level, c.prev_day,
+            {flag} AS served{kind}, c.requesters
         FROM (
-            SELECT cut, day, coalesce(prev, {_NO_DAY}) AS prev_day{kind},
-                count(*)::int AS requesters
+            SELECT level, cut, day, prev_day{kind}, sum(n)::int AS requesters
             FROM (
-                SELECT cut, day{kind},
-                    lag(day) OVER (PARTITION BY person, cut{kind} ORDER BY day) AS prev
+                SELECT m.level, m.cut, w.day, coalesce(w.prev, {_NO_DAY}) AS prev_day{kind},
+                    count(*) AS n
                 FROM (
-                    SELECT DISTINCT s.person, m.cut{kind.replace(", ", ", s.")}, s.day
-                    FROM rollup_src s
-                    JOIN rollup_cuts m ON m.place = s.place AND m.level = {level}
-                    {where}
-                    ORDER BY s.person, m.cut{kind.replace(", ", ", s.")}, s.day
-                ) d
-            ) w
-            GROUP BY cut, day, prev_day{kind}
-        ) c JOIN {_cut_names(level)} k ON k.cut = c.cut
+                    SELECT place, day{kind},
+                        lag(day) OVER (PARTITION BY person{kind} ORDER BY day) AS prev
+                    FROM (
+                        SELECT DISTINCT s.person{skind}, s.day, s.place
+                        FROM rollup_src s
+                        WHERE NOT EXISTS (
+                            SELECT 1 FROM rollup_movers v WHERE v.person = s.person
+                        ) {also}
+                        ORDER BY s.person{skind}, s.day, s.place
+                    ) d
+                ) w
+                JOIN rollup_cuts m ON m.place = w.place
+                GROUP BY m.level, m.cut, w.day, prev_day{kind}
+                UNION ALL {movers}
+            ) x
+            GROUP BY level, cut, day, prev_day{kind}
+        ) c
+        JOIN (SELECT DISTINCT level, cut, province, city, county FROM rollup_cuts) k
+            ON k.level = c.level AND k.cut = c.cut
     """
 
 
@@ -170,17 +206,12 @@ def statements(generic: dict[Table, Any]) -> dict[Table, Any]:
     copies serve replaced by statements over them (call `stage` first, in the same
     transaction). The need days, unmet days, question days and registrations read their
     base tables once each already and are kept."""
-    levels = range(len(LEVELS))
     out = dict(generic)
     served = (False, True)
     out[WAIT_BANDS] = text(_waits(minutes=False))
     out[WAIT_MINUTES] = text(_waits(minutes=True))
-    out[REQUESTER_DAYS] = text(
-        " UNION ALL ".join(_chain(lv, served=s, kinds=False) for lv in levels for s in served)
-    )
-    out[KIND_DAYS] = text(
-        " UNION ALL ".join(_chain(lv, served=s, kinds=True) for lv in levels for s in served)
-    )
+    out[REQUESTER_DAYS] = text(" UNION ALL ".join(_chains(served=s, kinds=False) for s in served))
+    out[KIND_DAYS] = text(" UNION ALL ".join(_chains(served=s, kinds=True) for s in served))
     out[EXPERT_DAYS] = text(_experts())
     return out
 
