@@ -638,6 +638,7 @@ class Assistant:
         assert form is not None
         clean = parse.clean or text
         fills = _fills(form, parse) or engine.skips(form, clean)
+        fills = fills or engine.drops_optional(form, clean)
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
         if _switches(form, parse, clean, fills) or (
             # a third message in a row that has nothing to do with the form: they moved on

@@ -202,10 +202,22 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         t = text.strip()
         crop_led = slots.crops and not (t[:1] in slots.crops and t[1:2] not in "子树园花")
         bare_name = looks_like_name(t) and not (crop_led or slots.pests or slots.fields)
-        free = awaiting == "fields" and not bare_name and not says_none(t)
         skills = list(slots.fields)
+        # "猪病防治 母猪配种" at the service-area question: more skills, each as said
+        more = awaiting == "service_regions" and bool(skills) and not slots.places
+        free = (awaiting == "fields" or more) and not bare_name and not says_none(t)
+        # who they are and where they work are no skill ("我叫李春华" or "四川省农业科学院植物保护
+        # 研究所" at the fields question): read what is left once those are taken out
+        own_words = text
+        for said_of_self in (slots.name, slots.organisation, slots.title):
+            if said_of_self and said_of_self in own_words:
+                own_words = own_words.replace(said_of_self, " ")
+        if own_words != text:
+            own_words = _SELF_INTRO.sub(" ", own_words)
+            if slots.organisation and slots.organisation in text:
+                skills = extract(own_words).fields  # 植物保护 in the institute's name is none
         if free:  # what the lexicon missed of an answer to "您擅长哪些领域"
-            said = unplaced(text) if slots.phone or slots.places else text
+            said = unplaced(own_words) if slots.phone or slots.places else own_words
             own = terms(said) or ([] if skills else own_skill(said))
             skills += [w for w in own if not any(w in f or f in w for f in skills)]
         elif awaiting is None and not skills:  # "我是专家 会看蔬菜病虫害"
@@ -263,6 +275,10 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
+# the words around a name, unit or title said of oneself ("我叫…", "在…工作")
+_SELF_INTRO = re.compile(
+    r"我叫|我是|我姓|本人是?|我在|在(?=\s)|(?<=\s)的|^\s*的|工作|上班|职称是?"
+)
 _DENIES = re.compile(r"(?:不是|不在)在?\s*$")
 
 
@@ -383,6 +399,14 @@ def skips(state: FormState, text: str) -> bool:
     form = FORMS[state.name]
     optional = state.awaiting in form.optional
     return bool(SKIP.match(text) or (optional and says_none(text)))
+
+
+def drops_optional(state: FormState, text: str) -> bool:
+    """ "职称没得", "没有单位" at another question: an optional slot of the form said to be
+    none (an answer, even where it reads like a question)."""
+    m = _NAMES_SLOT.search(text)
+    form = FORMS[state.name]
+    return m is not None and _NAMED_SLOT[m.group(1)] in form.optional and says_none(text)
 
 
 def is_control(text: str) -> bool:
@@ -694,7 +718,14 @@ def _filled(slots: dict[str, Any]) -> dict[str, Any]:
 def _only_fills_others(updates: dict[str, Any]) -> bool:
     """Whether a message gave other slots worth keeping (a place, a phone, a budget) while
     something else was asked."""
-    return bool(set(updates) & {"region", "phone", "budget", "service_regions", "name"})
+    return bool(set(updates) & _KEPT_WHEN_OTHER)
+
+
+# slots a message fills while another question is open, kept (and said back) rather than lost:
+# "南充市农业科学院" or "副研究员" at the service-area question is the unit or the title
+_KEPT_WHEN_OTHER = frozenset(
+    ("region", "phone", "budget", "service_regions", "name", "organisation", "title", "fields")
+)
 
 
 def pick(state: FormState, slot: str, region: Region) -> Step:

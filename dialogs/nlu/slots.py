@@ -73,11 +73,17 @@ _SOIL = re.compile(
 _CULTIVATION = re.compile(
     r"修剪|剪枝|育苗|授粉|坐果|疏果|疏花|产量低|不结果|品种|种植技术|栽培|嫁接|整枝|出菇|间作|套种|播种|移栽|管理技术|长不大|个头小|长不起来|串粉|种一起|(?:怎么|咋个|如何)种|种出来|适合种|能不能种|种植"
 )
-_TITLES = r"高级农艺师|正高级农艺师|农艺师|助理农艺师|高级兽医师|执业兽医师?|兽医师|研究员|副研究员|副教授|教授|讲师|高级工程师|工程师|技术员|农技员|推广研究员"
-_TITLE = re.compile(rf"({_TITLES})")
-_ORG = re.compile(
-    r"([\u4e00-\u9fff]{0,12}?(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究所|大学|学院|合作社|公司|家庭农场|农场|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站))"
+_TITLES = (
+    r"高级农艺师|正高级农艺师|农艺师|助理农艺师|高级兽医师|执业兽医师?|兽医师|高级畜牧师|畜牧师|"
+    r"助理研究员|研究员|副研究员|副教授|教授|讲师|高级工程师|工程师|技术员|农技员|推广研究员"
 )
+_TITLE = re.compile(rf"({_TITLES})")
+_UNIT = (
+    r"(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究院|研究所|大学|学院|"
+    r"合作社|公司|家庭农场|农场|推广总站|总站|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站)"
+)
+# "四川省农业科学院植物保护研究所": a unit inside a larger one is named with it
+_ORG = re.compile(rf"([\u4e00-\u9fff]{{0,12}}?{_UNIT}(?:[\u4e00-\u9fff]{{1,8}}?{_UNIT})?)")
 # "我在", "不对 是", "现在在": the words before a unit's name are no part of it
 _ORG_LEAD = re.compile(r"^(?:不对|不是|应该是|就是|我是|我在|本人|来自|我们|现在|目前|是|在)+")
 _NAME = re.compile(
@@ -88,6 +94,11 @@ _NAME = re.compile(
 _NAME_AFTER_UNIT = re.compile(
     rf"(?:我是|本人是?)[\u4e00-\u9fff]{{2,15}}?(?:的|{_TITLES})"
     rf"([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。\s]|$)"
+)
+# "高级农艺师杨国平主要搞花椒": the name right after a title, before what they do
+_NAME_AFTER_TITLE = re.compile(
+    rf"(?:师|研究员|教授|讲师|员)([{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
+    r"(?=[，,。\s]|$|主要|专门|负责|从事|擅长|搞|做|电话|服务|能|可以)"
 )
 _AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")
 
@@ -541,6 +552,8 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     if named is not None and not _is_name(named.group(1)):
         named = None
     if named is None and (after := _NAME_AFTER_UNIT.search(scrubbed)) is not None:
+        named = after if _is_name(after.group(1)) else None
+    if named is None and (after := _NAME_AFTER_TITLE.search(scrubbed)) is not None:
         named = after if _is_name(after.group(1)) else None
     if named is not None:
         scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]

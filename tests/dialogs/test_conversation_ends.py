@@ -9,7 +9,9 @@ from dialogs import forms as engine
 from dialogs.nlu.slots import extract
 from dialogs.state import ConversationState
 from store.conversations import load_state
+from store.experts import ExpertProfile
 from store.orders import Order
+from store.users import User
 from tests.dialogs.chat import Chat
 from tests.dialogs.test_orders import ASKED_TITLE, EXPERTS, post_need
 
@@ -90,3 +92,51 @@ def test_a_denied_place_before_the_meant_one_is_skipped_too():
     parse = extract("在永川 不在江津")
     got = engine.updates_from(engine.NEED, parse, "在永川 不在江津", "region")
     assert got["region"]["county"] == "永川区"
+
+
+def _profile(assistant, who: str) -> tuple[User, ExpertProfile]:
+    with assistant.session_factory() as s:
+        user = s.exec(select(User).where(User.external_id == who)).one()
+        profile = s.exec(select(ExpertProfile).where(ExpertProfile.user_id == user.id)).one()
+        return user, profile
+
+
+def test_sign_up_answered_in_the_order_the_expert_chose(assistant):
+    """Name, unit and title given while skills and areas are asked: each kept where it
+    belongs, none taken for a skill, none refused as no place."""
+    chat = Chat(assistant, "张研究员")
+    chat.send("我想注册成专家")
+    assert "已记下：称呼 张德明" in chat.send("我叫张德明").text
+    out = chat.send("四川省农业科学院植物保护研究所")
+    assert "已记下：单位 四川省农业科学院植物保护研究所" in out.text
+    assert "已记下：职称 副研究员" in chat.send("副研究员").text
+    chat.send("水稻病虫害防治、小麦条锈病监测")
+    chat.send("新津区和彭山区")
+    out = chat.send("13800058830")
+    assert "请确认登记信息" in out.text
+    assert "植物保护" not in out.text.split("擅长领域：")[1].split("\n")[0]
+    assert "登记成功" in chat.send("确认").text
+    user, profile = _profile(assistant, "张研究员")
+    assert user.display_name == "张德明"
+    assert profile.organisation == "四川省农业科学院植物保护研究所"
+    assert "小麦条锈病监测" in profile.fields
+
+
+def test_more_skills_at_the_area_question_are_kept_as_said(assistant):
+    chat = Chat(assistant, "周大富")
+    chat.send("想当专家帮人看猪病")
+    out = chat.send("职称没得")  # a none answer naming the title, reading like a question
+    assert "职称不填" in out.text and "来源" not in out.text
+    out = chat.send("猪病防治 母猪配种")
+    assert "已改为：擅长领域 猪病防治、母猪配种" in out.text
+    assert "您能服务哪些地方" in out.text
+
+
+def test_units_titles_and_a_name_after_the_title_are_read():
+    got = extract(
+        "我是汉源县农业农村局高级农艺师杨国平主要搞花椒栽培和花椒病虫害防治服务汉源石棉两个县"
+    )
+    assert (got.name, got.organisation, got.title) == ("杨国平", "汉源县农业农村局", "高级农艺师")
+    got = extract("我叫陈秀兰 重庆市畜牧技术推广总站的 高级畜牧师 主要做生猪养殖")
+    assert (got.organisation, got.title) == ("重庆市畜牧技术推广总站", "高级畜牧师")
+    assert extract("本人张敏，在川西食品研究院工作").organisation == "川西食品研究院"
