@@ -180,6 +180,7 @@ def sounds_alike(a: str, b: str) -> bool:
 # these at its edge is a term's neighbour read into it (腐烂并 is not 腐烂病, 绵羊都 not 绵羊痘).
 _GLUE = frozenset(
     "的地得了着过是在有和与及并都也还又就才把被给让从对向到为以而或但很太更最这那一不没吗呢吧啊呀嘛"
+    "打买卖"  # verbs before a term: 打五星 is a rating, not 大五星 (a loquat)
 )
 
 Segment = Callable[[str], list[str]]

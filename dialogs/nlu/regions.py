@@ -177,8 +177,25 @@ class Mention:
     places: tuple[Region, ...]
 
 
+# a word this common in jieba's dictionary is read as that word, not as the start of a place:
+# 合川 is no place in 适合川南 (适合 is the word)
+_COMMON_WORD_FREQ = 100
+
+
+def _inside_word(text: str, i: int) -> bool:
+    """The character before *i* and the one at *i* make a common word (适|合)."""
+    import jieba  # imported here: the gazetteer alone does not need the segmenter's dictionary
+
+    if i == 0:
+        return False
+    jieba.dt.check_initialized()  # the dictionary loads on first use (once per process)
+    return (jieba.dt.FREQ.get(text[i - 1 : i + 1]) or 0) >= _COMMON_WORD_FREQ
+
+
 def find_mentions(text: str) -> list[Mention]:
-    """Longest place names in *text*, left to right, not overlapping."""
+    """Longest place names in *text*, left to right, not overlapping; a county's
+    two-character short name whose first character ends a common word is none (适合川南
+    holds no 合川; cities and provinces, said far more often, always count)."""
     gaz = gazetteer()
     out: list[Mention] = []
     i = 0
@@ -186,6 +203,8 @@ def find_mentions(text: str) -> list[Mention]:
         for size in range(min(gaz.max_len, len(text) - i), 1, -1):
             word = text[i : i + size]
             places = gaz.names.get(word)
+            if places and size == 2 and all(p.county for p in places) and _inside_word(text, i):
+                continue
             if places:
                 out.append(Mention(word, i, tuple(places)))
                 i += size

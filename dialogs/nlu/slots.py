@@ -289,12 +289,18 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
 _SINGLE_BLOCK = re.compile(r"^(?:李[子树园]?|桃[子树园花]?|梨[子树园]?|茶[叶树园苗]?)")
 
 
+_AFTER_FRUIT = frozenset("子树园花果苗枝叶和跟与及、也都的还今又在")
+
+
 def _single_char_ok(text: str, start: int) -> bool:
     ch = text[start]
     nxt = text[start + 1 : start + 2]
     prev = text[start - 1 : start] if start else ""
     if ch == "李":
-        # a surname: 李老师, 李师傅, 李工, 我是李...
+        # a surname: 李老师, 李师傅, 李工, 我是李..., 把李明 (a given name after it, where the
+        # fruit is followed by 子, 树, 花 ... or by nothing of its own)
+        if "\u4e00" <= nxt <= "\u9fff" and nxt not in _AFTER_FRUIT:
+            return False
         return nxt not in (
             "老",
             "师",
@@ -482,6 +488,18 @@ def _terms(lex: Lexicon) -> tuple[str, ...]:
     return cached
 
 
+def _home_place_lead(alias: str, lex: Lexicon) -> int:
+    """How many leading characters of crop *alias* name a home place, the rest being a crop
+    of its own (4 in 巫山脆李); 0 when none do."""
+    mentions = find_mentions(alias)
+    if not mentions or mentions[0].start != 0:
+        return 0
+    lead = mentions[0]
+    rest = alias[len(lead.text) :]
+    home = any(p.province in HOME for p in lead.places)
+    return len(lead.text) if home and rest in lex.crop_alias else 0
+
+
 def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
     (each character becomes a full-width space: positions stay the same)."""
@@ -489,7 +507,9 @@ def mask_terms(text: str, lex: Lexicon | None = None) -> str:
     out = text
     for alias in _present_longest_first(lex, "terms", _terms(lex), out):
         if len(alias) >= 2 and alias in out:
-            out = out.replace(alias, "　" * len(alias))
+            # 巫山脆李, 江安李: a variety named after its home place still says the place
+            keep = _home_place_lead(alias, lex)
+            out = out.replace(alias, alias[:keep] + "　" * (len(alias) - keep))
     # everyday words with a city inside (复合肥 holds 合肥)
     out = _PLACE_IN_WORD.sub(lambda m: "　" * len(m.group(0)), out)
     # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place

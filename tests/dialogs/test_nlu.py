@@ -199,3 +199,18 @@ def test_an_expert_introduction_gives_name_title_unit_crops_and_field():
 )
 def test_an_unknown_crop_grown_is_kept(text, crop):
     assert understand(text).slots.crop == crop
+
+
+@pytest.mark.parametrize(
+    ("text", "crop", "county"),
+    [
+        ("有没有适合川南种的糯高粱新品种", "高粱", None),  # 适合 is a word: no 合川
+        ("巫山脆李今年结得多 卖不脱", "李", "巫山县"),  # the variety's place is said
+        ("把李明从我的团队里移出去", None, None),  # 李明 is a person
+        ("给王老师打五星 讲得好得很", None, None),  # a rating, not 大五星 loquats
+        ("我在合川种李子", "李", "合川区"),
+    ],
+)
+def test_places_and_crops_inside_other_words(text, crop, county):
+    public = understand(text).slots.as_public()
+    assert (public.get("crop"), public.get("county")) == (crop, county)
