@@ -90,8 +90,7 @@ def create_user(*, session: Session, user_in: UserCreate) -> User:
     """
     user = User(**_validated(user_in))
     session.add(user)
-    session.commit()
-    session.refresh(user)
+    session.commit()  # every field is set here and kept (no read back: a first turn's cost)
     return user
 
 
@@ -102,9 +101,16 @@ def get_user(*, session: Session, user_id: int) -> User:
     return user
 
 
-# built once: this runs on every message
+# built once: this runs on every message (the linked identity's on every first message)
 _FIND_USER = select(User).where(
     User.channel == bindparam("channel"), User.external_id == bindparam("external_id")
+)
+_FIND_LINKED = (
+    select(User)
+    .join(Identity, col(Identity.user_id) == col(User.id))
+    .where(
+        Identity.channel == bindparam("channel"), Identity.external_id == bindparam("external_id")
+    )
 )
 
 
@@ -114,11 +120,7 @@ def find_user(*, session: Session, channel: str, external_id: str) -> User | Non
     user = session.exec(_FIND_USER, params=params).first()
     if user is not None:
         return user
-    return session.exec(
-        select(User)
-        .join(Identity, col(Identity.user_id) == col(User.id))
-        .where(Identity.channel == channel, Identity.external_id == external_id)
-    ).first()
+    return session.exec(_FIND_LINKED, params=params).first()
 
 
 def identities(*, session: Session, user_id: int) -> list[tuple[str, str]]:
