@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -32,8 +34,12 @@ class FeedbackCB(CallbackData, prefix="fb"):
     ref_id: int
 
 
+@lru_cache(maxsize=4096)
 def pack(action: Action) -> str:
-    """The callback data of an assistant action ("accept:12", "rate:12:5", "pick:1" …)."""
+    """The callback data of an assistant action ("accept:12", "rate:12:5", "pick:1" …).
+
+    Remembered: the same buttons (确认, 修改, 找专家, an order's 接单) are packed again and
+    again, and each packing validates a model."""
     if action.kind in ORDER_ACTS:
         return OrderCB(
             action=action.kind.value, order_id=action.order_id or 0, score=action.n or 0
