@@ -19,9 +19,10 @@ from typing import Any
 from bench import SPLITS
 from bench.retrieval import read_jsonl
 
-__all__ = ["SPLITS", "misses", "questions_path", "read_jsonl", "run", "score"]
+__all__ = ["SPLITS", "misses", "questions_path", "read_jsonl", "read_questions", "run", "score"]
 
 BLIND = Path(__file__).resolve().parent / "data" / "blind"
+RELABELS = BLIND / "relabels.jsonl"
 
 Ask = Callable[[str, str], str]  # (asker id, question) -> the reply text
 _SOURCE = re.compile(r"来源：((?:《[^》]*》[；;、]?)+)")
@@ -34,6 +35,19 @@ def questions_path(split: str) -> Path:
         msg = f"unknown split {split!r}; expected one of {SPLITS}"
         raise ValueError(msg)
     return BLIND / f"questions_{split}.jsonl"
+
+
+def read_questions(split: str) -> list[dict[str, Any]]:
+    """The labelled questions of *split*, with the corrections of ``relabels.jsonl``: a
+    question labelled unanswerable when it was written whose article the corpus gained
+    afterwards is answerable now (answering it is right, refusing it a miss)."""
+    rows = read_jsonl(questions_path(split))
+    fixes = {
+        r["id"]: r["article"]
+        for r in (read_jsonl(RELABELS) if RELABELS.exists() else [])
+        if r["split"] == split
+    }
+    return [{**row, "article": fixes[row["id"]]} if row["id"] in fixes else row for row in rows]
 
 
 def cited_titles(reply: str) -> list[str]:

@@ -362,7 +362,7 @@ def cmd_answers(args: argparse.Namespace, settings: Settings) -> int:
     if not path.exists():
         print(f"tianfu bench answers: no such file: {path}", file=sys.stderr)
         return 2
-    rows = answers.read_jsonl(path)[: args.limit]
+    rows = answers.read_questions(args.split)[: args.limit]
     result = {"split": args.split, **_bench_answers(rows, args.sequential, args.errors)}
     print(json.dumps(result, ensure_ascii=False))
     return 0

@@ -83,3 +83,20 @@ def test_calibration_never_reads_the_unseen_split() -> None:
 
     with pytest.raises(ValueError, match=UNSEEN):
         calibrate.measure(("tune", UNSEEN))
+
+
+def test_relabels_name_spent_questions_and_articles_that_exist() -> None:
+    from bench import SPLITS
+    from bench.answers import RELABELS, read_questions
+    from bench.retrieval import read_jsonl
+    from knowledge import CORPUS_DIR
+    from knowledge.loader import article_files, load_articles
+
+    articles = {a.id for a in load_articles(article_files(CORPUS_DIR)).articles}
+    fixes = read_jsonl(RELABELS)
+    assert fixes
+    for fix in fixes:
+        assert fix["split"] in SPLITS and fix["split"] != UNSEEN
+        assert fix["article"] in articles
+        row = next(r for r in read_questions(fix["split"]) if r["id"] == fix["id"])
+        assert row["article"] == fix["article"]  # answerable now: refusing it is a miss
