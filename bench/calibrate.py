@@ -44,8 +44,11 @@ from retrieval.tokenizer import Tokenizer, shared_tokenizer
 EVAL = Path("/work/shared/eval")  # third-party sets, read for measurement only
 MIN_HONEST = 0.95
 # Below this share of answerable questions answered right, a threshold that meets MIN_HONEST
-# is no answer service at all (0.97 on the 413-article corpus: right 0.43).
-MIN_RIGHT = 0.75
+# is no answer service at all (0.97 on the 413-article corpus: right 0.43). 0.75 while the
+# model could do no better; the refit on five splits answers 0.80 right at a better honest
+# rate (0.90) than the old model had at 0.75 (0.83), and a floor of 0.75 would spend all of
+# that gain on refusing more (0.74: right 0.765, honest 0.92).
+MIN_RIGHT = 0.80
 # the labelled splits calibrated on: every one already measured (sealed5 never)
 SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4")
 THRESHOLDS = [round(0.01 * i, 2) for i in range(1, 100)]
@@ -170,7 +173,8 @@ def run(
     chosen = (
         max(ok, key=lambda r: (r["right_rate"], -r["threshold"]))
         if ok
-        else max(useful, key=lambda r: (r["worst_honest"], -r["threshold"]))
+        # ties in the worst shuffle (a plateau of a few thresholds) go to the best average
+        else max(useful, key=lambda r: (r["worst_honest"], r["honest_rate"], -r["threshold"]))
     )
     final = _fit(np.vstack([x, x_extra]), np.concatenate([y, y_extra]), c)
     return {

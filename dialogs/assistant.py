@@ -511,7 +511,9 @@ class Assistant:
             self._find(turn, entry, parse)  # 找人才 · 找技术 · 找成果, alike
             return
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
-        if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE):
+        # "姜瘟", "稻曲病": a pest or disease named alone is a question, whatever its shape
+        names_pest = parse.intent in _ANSWERS_OFFER and bool(parse.slots.pests)
+        if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE) or names_pest:
             # a question the knowledge base answers is answered, whatever the intent model
             # thought; the answer carries the expert offer, which covers "they wanted a person"
             if self.science.answer_if_sure(turn, text, parse):

@@ -88,10 +88,32 @@ class Tokenizer:
         self._stop = vocabulary.stopwords
         # Short pest aliases (疫病, 黑斑) are too generic to expand to one specific name.
         pests = {a: n for a, n in vocabulary.pest_alias.items() if len(a) >= 3}
-        self._canon = {**pests, **vocabulary.crop_alias}
+        # A dialect word in an article (its typical questions are written the way people
+        # talk: 老汉突然嘴巴歪了) also yields the standard word a question is searched with.
+        spoken = {
+            d: w
+            for d, w in vocabulary.dialect.items()
+            if len(d) >= 2 and d not in self._stop and w not in self._stop
+        }
+        self._canon = {**spoken, **pests, **vocabulary.crop_alias}
         # every pest and crop name -> its canonical name, for judging answers: merged once
         # (some 3 500 names: merging them per question cost more than the rest of the check)
         self.aliases: dict[str, str] = {**vocabulary.pest_alias, **vocabulary.crop_alias}
+        # a word -> the other ways an article may write it: a crop's or pest's canonical
+        # name for its alias, the dialect words for a standard word (老汉 for 父亲)
+        self.forms: dict[str, tuple[str, ...]] = {}
+        for d, w in spoken.items():
+            self.forms[w] = (*self.forms.get(w, ()), d)
+        for alias, name in self.aliases.items():
+            self.forms[alias] = (name, *self.forms.get(alias, ()))
+        # a pest's or disease's name -> every name of it (缺氧 -> 缺氧浮头, 泛塘)
+        group: dict[str, list[str]] = {}
+        for alias, name in vocabulary.pest_alias.items():
+            group.setdefault(name, [name]).extend([alias] if len(alias) >= 2 else [])
+        self.pest_names: dict[str, tuple[str, ...]] = {
+            alias: tuple(dict.fromkeys(group[name]))
+            for alias, name in vocabulary.pest_alias.items()
+        }
         # longest first, so that 李子 is not read as 李
         self._crop_names = sorted(
             (a for a in vocabulary.crop_alias if len(a) >= 2), key=len, reverse=True

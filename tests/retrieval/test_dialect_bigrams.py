@@ -74,3 +74,17 @@ def test_dialect_questions_are_answered(
 ) -> None:
     result = answer(kb_index, question, shared_tokenizer())
     assert result.answered and result.citations[0].doc_id == expected
+
+
+def test_an_article_that_says_it_in_dialect_meets_the_standard_question(
+    kb_index: HybridIndex,
+) -> None:
+    """The stroke article's typical question says 老汉 (the question is searched as 父亲):
+    both meet in the index and in the evidence, as the same word."""
+    tk = shared_tokenizer()
+    assert "父亲" in tk("老汉突然嘴巴歪了")  # an article's dialect word also yields its standard
+    assert "老汉" in tk.forms["父亲"]
+    question = "我们老汉嘴巴突然歪了 说话也不清楚"
+    searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
+    assert "父亲" in searched and hits[0].doc_id == "sci-stroke-recognition"
+    assert evidence(searched, hits, kb_index, tk).typical >= 0.5
