@@ -49,8 +49,8 @@ MIN_HONEST = 0.95
 # rate (0.90) than the old model had at 0.75 (0.83), and a floor of 0.75 would spend all of
 # that gain on refusing more (0.74: right 0.765, honest 0.92).
 MIN_RIGHT = 0.80
-# the labelled splits calibrated on: every one already measured (sealed5 never)
-SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4")
+# the labelled splits calibrated on: every one already measured (sealed6 never)
+SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4", "sealed5")
 THRESHOLDS = [round(0.01 * i, 2) for i in range(1, 100)]
 
 
