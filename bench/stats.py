@@ -154,7 +154,7 @@ def panel_times(session: Session, region: Region) -> dict[str, float]:
             else weekly_trend(session=session, region=region, since=since, until=until)
         ),
         "gaps": lambda: knowledge_gaps(
-            session=session, since=since, until=until, region=region, limit=20
+            session=session, since=since, until=until, region=region, limit=20, days=days
         ),
         "enterprise": lambda: enterprise_figures(
             session=session, region=region, level=level, since=since, until=until, days=days

@@ -47,11 +47,11 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     wechat,  # issue 16: WeChat peers (48 h window, choices) and access token
 )
 from store.needs import METRICS_INDEXES
-from store.rollup_tables import CHAIN_INDEXES
+from store.rollup_tables import CHAIN_INDEXES, GAP_DAYS, text_hash
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -151,8 +151,11 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
             for table, columns in CHAIN_INDEXES.items()
         ),
     ],
+    # 13 (stats at scale, issue 17): the knowledge gap's rollup, rollup_gap_days (a new
+    # table, counted from the question log by init_db below)
 }
 ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt
+GAPS_SINCE = 13  # ... from below this one (and not below ROLLUPS_SINCE) its gap rollup counted
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -184,6 +187,8 @@ def make_engine(url: str, *, echo: bool = False, ping_idle_seconds: float = 2.0)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # md5(text): the knowledge-gap rollup's key of a question, as on PostgreSQL
+            dbapi_conn.create_function("md5", 1, _md5, deterministic=True)
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
@@ -199,6 +204,10 @@ def make_engine(url: str, *, echo: bool = False, ping_idle_seconds: float = 2.0)
     engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
     ping_when_idle(engine, ping_idle_seconds)
     return engine
+
+
+def _md5(value: str | None) -> str | None:
+    return None if value is None else text_hash(value)
 
 
 def ping_when_idle(engine: Engine, idle_seconds: float) -> None:
@@ -269,6 +278,8 @@ def init_db(engine: Engine) -> int:
         if old < ROLLUPS_SINCE:  # issue 17: the indicator rollups of existing records
             SQLModel.metadata.create_all(session.connection())  # rollup tables dropped above
             rollup_check.rebuild(session)
+        elif old < GAPS_SINCE:
+            rollup_check.rebuild_table(session, GAP_DAYS)
         row.version = SCHEMA_VERSION
         session.add(row)
         session.commit()

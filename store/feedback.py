@@ -4,13 +4,14 @@ knowledge gap: questions without a (useful) answer and articles people found unh
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import UniqueConstraint, case, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
+from store import rollup_gaps
 from store.clock import as_utc, utcnow
 from store.errors import InvalidInput
 from store.questions import QuestionLog
@@ -75,14 +76,28 @@ def record_feedback(
         row.useful, row.created_at = useful, utcnow()
     session.add(row)
     if source is FeedbackSource.ANSWER:
-        session.execute(
-            update(QuestionLog)
-            .where(col(QuestionLog.id) == ref_id)
-            .values(feedback=1 if useful else -1)
-        )
+        _vote_on_question(session, ref_id, 1 if useful else -1)
     session.commit()
     session.refresh(row)
     return row
+
+
+def _vote_on_question(session: Session, question_id: int, vote: int) -> None:
+    """Keep the vote on the question-log row, and the knowledge-gap rollup with it (a 没用
+    puts the question in the gap of unhelpful answers, a change of mind takes it out)."""
+    before = next(iter(rollup_gaps.rows_where(session, col(QuestionLog.id) == question_id)), None)
+    session.execute(
+        update(QuestionLog).where(col(QuestionLog.id) == question_id).values(feedback=vote)
+    )
+    if before is None or not before.question or (before.feedback < 0) == (vote < 0):
+        return
+    b, kind = before, rollup_gaps.UNHELPFUL
+    region = (b.province, b.city, b.county)
+    fact = [rollup_gaps.GapFact(kind, region, b.created_at, b.question, b.top_hit)]
+    if vote < 0:
+        rollup_gaps.add(session, fact)
+    else:
+        rollup_gaps.remove(session, fact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +128,32 @@ def article_votes(
         )
     rows = [ArticleVotes(a, int(u or 0), int(n or 0)) for a, u, n in session.exec(stmt).all()]
     return sorted(rows, key=lambda v: (-v.useless, v.useful, v.article_id))
+
+
+def _logged_gaps(
+    session: Session, since: datetime | None, until: datetime | None, region: Region | None
+) -> list[GapRow]:
+    """The question rows of the knowledge gap, read from the question log itself."""
+    rows: list[GapRow] = []
+    unanswered = col(QuestionLog.answered) == False  # noqa: E712 - SQL comparison
+    unhelpful = col(QuestionLog.feedback) < 0
+    for kind, cond in (("unanswered", unanswered), ("unhelpful", unhelpful)):
+        stmt = (
+            select(
+                QuestionLog.question,
+                func.count(),
+                func.max(QuestionLog.created_at),
+                func.max(QuestionLog.top_hit),
+            )
+            .where(cond, *_period(col(QuestionLog.created_at), since, until))
+            .where(col(QuestionLog.question) != "")  # texts past retention or forgotten
+            .where(*(region.within(QuestionLog) if region else ()))
+            .group_by(col(QuestionLog.question))
+        )
+        for question, n, last, top in session.exec(stmt).all():
+            offered = top if kind == "unhelpful" else ""
+            rows.append(GapRow(kind, question, int(n), as_utc(last), article_id=offered))
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,32 +193,26 @@ def knowledge_gaps(
     until: datetime | None = None,
     region: Region | None = None,
     limit: int = 50,
+    days: tuple[date, date] | None = None,
 ) -> list[GapRow]:
     """What the knowledge base cannot answer well, most frequent first.
 
     Repeated questions are counted together; an article appears when it got at least one
     没用 and more 没用 than 有用. *region* keeps questions asked there and votes of people
-    living there (the dashboard's view); None is everywhere.
+    living there (the dashboard's view); None is everywhere. *days*: the whole UTC days
+    [first, after last) that [since, until) covers, when store.rollup_reads.usable_days
+    found them complete: the questions are then ranked from the gap rollup
+    (store.rollup_gaps), not from the question log.
     """
-    rows: list[GapRow] = []
-    unanswered = col(QuestionLog.answered) == False  # noqa: E712 - SQL comparison
-    unhelpful = col(QuestionLog.feedback) < 0
-    for kind, cond in (("unanswered", unanswered), ("unhelpful", unhelpful)):
-        stmt = (
-            select(
-                QuestionLog.question,
-                func.count(),
-                func.max(QuestionLog.created_at),
-                func.max(QuestionLog.top_hit),
+    if days is not None:
+        rows = [
+            GapRow(kind, text, n, as_utc(last), article_id=hit if kind == "unhelpful" else "")
+            for kind, text, n, last, hit in rollup_gaps.top(
+                session, region or Region(), days, limit
             )
-            .where(cond, *_period(col(QuestionLog.created_at), since, until))
-            .where(col(QuestionLog.question) != "")  # texts past retention or forgotten
-            .where(*(region.within(QuestionLog) if region else ()))
-            .group_by(col(QuestionLog.question))
-        )
-        for question, n, last, top in session.exec(stmt).all():
-            offered = top if kind == "unhelpful" else ""
-            rows.append(GapRow(kind, question, int(n), as_utc(last), article_id=offered))
+        ]
+    else:
+        rows = _logged_gaps(session, since, until, region)
     votes = [
         v
         for v in article_votes(session=session, since=since, until=until, region=region)

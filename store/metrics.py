@@ -409,10 +409,10 @@ def region_report(
     level = child_level(children)
     days = reads.usable_days(session, region, since, until) if rollups else None
     # independent queries; the longest first, so that two connections finish together: the
-    # knowledge gap reads the questions themselves, the rest reads rollups
+    # knowledge gap (its votes still read from article_feedback), then the rollups
     tasks: dict[str, Callable[[Session], Any]] = {
         "gaps": lambda s: knowledge_gaps(
-            session=s, since=since, until=until, region=region, limit=GAP_ROWS
+            session=s, since=since, until=until, region=region, limit=GAP_ROWS, days=days
         )
     }
     if level is None:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from store import rollup_gaps
 from store.achievements import export_achievements, forget_achievements
 from store.cases import CaseStatus, KnowledgeCase
 from store.clock import utcnow
@@ -241,11 +242,13 @@ def forget_person(
                 )
             )
             session.execute(update(KnowledgeCase).where(cases).values(note="", expert_id=None))
+        gapped = rollup_gaps.rows_where(session, col(QuestionLog.user_id) == uid)
         questions = session.execute(
             update(QuestionLog)
             .where(col(QuestionLog.user_id) == uid)
             .values(question="", user_id=None, feedback=0)
         )
+        rollup_gaps.remove(session, rollup_gaps.facts_of(gapped))
         feedback = session.execute(
             delete(ArticleFeedback).where(col(ArticleFeedback.user_id) == uid)
         )
@@ -367,7 +370,9 @@ def clear_old_questions(*, session: Session, before: datetime, limit: int = 5000
     )
     if not ids:
         return 0
+    gapped = rollup_gaps.rows_where(session, col(QuestionLog.id).in_(ids))
     session.execute(update(QuestionLog).where(col(QuestionLog.id).in_(ids)).values(question=""))
+    rollup_gaps.remove(session, rollup_gaps.facts_of(gapped))
     session.commit()
     return len(ids)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Index, insert
 from sqlmodel import Field, Session, SQLModel
 
-from store import phone
+from store import phone, rollup_gaps
 from store.clock import utcnow
 from store.rollups import question_logged
 from store.validation import clean_text
@@ -119,6 +119,9 @@ def add_question(
     done = session.execute(_INSERT, values)
     where = (values["province"], values["city"], values["county"])
     question_logged(session, region=where, at=values["created_at"], answered=answered)
+    if not answered and values["question"]:
+        kind, at = rollup_gaps.UNANSWERED, values["created_at"]
+        rollup_gaps.add(session, [rollup_gaps.GapFact(kind, where, at, values["question"])])
     if commit:
         session.commit()
     return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]

@@ -27,9 +27,10 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
-from store import rollup_bulk
+from store import rollup_bulk, rollup_gaps
 from store.rollup_tables import (
     EXPERT_DAYS,
+    GAP_DAYS,
     KIND_DAYS,
     LEVELS,
     MINUTE,
@@ -201,6 +202,7 @@ def _generic(session: Session) -> dict[Table, Any]:
     tday = day_of(session, t.accepted_at).label("day")
     for level, kept in _levels([t.province, t.city, t.county]):
         expert_rows.append(_chains(t.expert_id, kept, tday, level))
+    out[GAP_DAYS] = rollup_gaps.recount(session, lambda column: day_of(session, column))
     out[EXPERT_DAYS] = union_all(*expert_rows)
     rday = day_of(session, e.created_at).label("day")
     registered = []
@@ -234,6 +236,14 @@ def rebuild(session: Session) -> dict[str, float]:
     return {name: round(s, 1) for name, s in seconds.items()}
 
 
+def rebuild_table(session: Session, table: Table) -> None:
+    """Replace the rows of one rollup *table* with its recount (a table added by a migration;
+    not committed)."""
+    stmt = _generic(session)[table]
+    session.execute(delete(table))
+    session.execute(table.insert().from_select([c.name for c in table.columns], stmt))
+
+
 @dataclass(frozen=True, slots=True)
 class Difference:
     """One rollup row that disagrees with the base tables."""
@@ -242,8 +252,8 @@ class Difference:
     region: str
     day: date
     key: tuple[Any, ...]
-    stored: dict[str, int]
-    expected: dict[str, int]
+    stored: dict[str, Any]
+    expected: dict[str, Any]
 
 
 def _norm(value: Any) -> Any:
@@ -252,6 +262,13 @@ def _norm(value: Any) -> Any:
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
         return date.fromisoformat(value)
     return value
+
+
+def _value(value: Any) -> Any:
+    """A rollup value as compared: counts as int (None: 0), texts and times as they are."""
+    if value is None:
+        return 0
+    return value if isinstance(value, (str, datetime)) else int(value)
 
 
 def check(session: Session, *, repair: bool = False) -> list[Difference]:
@@ -267,11 +284,11 @@ def check(session: Session, *, repair: bool = False) -> list[Difference]:
     for table, stmt in recompute(session).items():
         keys, values = keys_of(table), values_of(table)
         expected = {
-            tuple(_norm(v) for v in row[: len(keys)]): [int(v or 0) for v in row[len(keys) :]]
+            tuple(_norm(v) for v in row[: len(keys)]): [_value(v) for v in row[len(keys) :]]
             for row in session.execute(stmt)
         }
         stored = {
-            tuple(_norm(v) for v in row[: len(keys)]): [int(v or 0) for v in row[len(keys) :]]
+            tuple(_norm(v) for v in row[: len(keys)]): [_value(v) for v in row[len(keys) :]]
             for row in session.execute(select(*(table.c[k] for k in keys + values)))
         }
         zero = [0] * len(values)

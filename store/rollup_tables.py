@@ -4,6 +4,7 @@ accept and the day arithmetic the tracking, the check and the reads share."""
 from __future__ import annotations
 
 import bisect
+import hashlib
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
@@ -162,6 +163,24 @@ class QuestionDay(_Region, table=True):
     unanswered: int = 0
 
 
+class GapDay(_Region, table=True):
+    """The knowledge gap: per level, region cut to that level, day, kind ("unanswered": no
+    answer found, "unhelpful": an answer rated 没用) and question text (by its md5, *qhash*:
+    a text may be longer than an index entry), the logged questions of that text, the last
+    time it was asked and the greatest article offered (store.rollup_gaps)."""
+
+    __tablename__ = "rollup_gap_days"
+    __table_args__ = (_level_index("rollup_gap_days", "kind"),)
+
+    level: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=16)
+    qhash: str = Field(primary_key=True, max_length=32)
+    asked: int = 0
+    question: str = Field(default="", max_length=2000)
+    last_at: datetime | None = None
+    top_hit: str = Field(default="", max_length=128)
+
+
 class ExpertDay(_Region, table=True):
     __tablename__ = "rollup_expert_days"
     __table_args__ = (chain_index("rollup_expert_days"),)
@@ -179,6 +198,7 @@ NEED_DAYS, UNMET_DAYS = _table(NeedDay), _table(UnmetDay)
 WAIT_BANDS, WAIT_MINUTES = _table(WaitBand), _table(WaitMinute)
 REQUESTER_DAYS, QUESTION_DAYS = _table(RequesterDay), _table(QuestionDay)
 EXPERT_DAYS, KIND_DAYS = _table(ExpertDay), _table(KindDay)
+GAP_DAYS = _table(GapDay)
 REGISTRATIONS = _table(ExpertRegistration)
 NEEDS = _table(Need)
 TABLES = (
@@ -191,6 +211,7 @@ TABLES = (
     QUESTION_DAYS,
     EXPERT_DAYS,
     REGISTRATIONS,
+    GAP_DAYS,
 )
 
 
@@ -201,6 +222,11 @@ def keys_of(table: Table) -> list[str]:
 
 def values_of(table: Table) -> list[str]:
     return [c.name for c in table.columns if not c.primary_key]
+
+
+def text_hash(text: str) -> str:
+    """The key of a question text in rollup_gap_days (PostgreSQL's md5() of the same text)."""
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
 def utc_day(at: datetime) -> date:

@@ -75,6 +75,8 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.rollup_tables import CHAIN_INDEXES
 
     undo = {
+        # 13 (stats): the knowledge gap's rollup
+        13: ["DROP TABLE rollup_gap_days"],
         # 9 (cluster): outbox claims
         9: [
             "DROP INDEX ix_outbox_chat_pending",
