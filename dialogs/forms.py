@@ -293,7 +293,7 @@ def _denied_places(text: str) -> set[str]:
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
 _CONFIRM_WORD = (
-    r"(?:确认|确定|对|对的|对头|没错|是的|是|没问题|可以了?|好的?|好了|要得|行了?|就这样|"
+    r"(?:确认|确定|对|对的|对头|没错|是的|是|(?:没|莫)(?:得|有)?(?:问题|毛病)|可以了?|好的?|好了|要得|行了?|就这样|"
     r"发布|提交|发出去|发送|发|ok|OK|yes|confirm)"
 )
 # "确认", "是的 提交", "对的，发布吧": confirm words only

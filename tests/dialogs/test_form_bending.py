@@ -164,9 +164,10 @@ def test_stop_phrases_cancel_and_answers_do_not():
 
 
 def test_confirm_words_people_use_at_a_summary():
-    for text in ("确认", "好了 发吧", "可以了", "就这样吧", "没错", "对头", "是的 提交"):
+    confirms = ("确认", "好了 发吧", "可以了", "就这样吧", "没错", "对头", "是的 提交", "没得问题")
+    for text in (*confirms, "莫得毛病"):
         assert engine.CONFIRM.match(text), text
-    for text in ("好了没有", "就这样 不要了", "不对"):
+    for text in ("好了没有", "就这样 不要了", "不对", "有问题"):
         assert not engine.CONFIRM.match(text), text
 
 
