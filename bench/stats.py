@@ -156,6 +156,10 @@ def panel_times(session: Session, region: Region) -> dict[str, float]:
         "gaps": lambda: knowledge_gaps(
             session=session, since=since, until=until, region=region, limit=20, days=days
         ),
+        # the same gap read from the question log (how the view read it before its rollup)
+        "gaps_from_log": lambda: knowledge_gaps(
+            session=session, since=since, until=until, region=region, limit=20
+        ),
         "enterprise": lambda: enterprise_figures(
             session=session, region=region, level=level, since=since, until=until, days=days
         ),
