@@ -192,7 +192,7 @@ _CLAIM = """
 UPDATE outbox SET claimed_by = :worker, claimed_until = :until
 WHERE channel = :channel AND status = 'pending' AND next_attempt_at <= :now
   AND external_id IN ({chats})
-RETURNING id
+RETURNING {returning}
 """
 
 
@@ -206,14 +206,19 @@ def claim(
     now: datetime | None = None,
     chats_where: str = "",
     chats_params: dict[str, Any] | None = None,
+    sent: list[int] | None = None,
 ) -> list[OutboxMessage]:
     """Claim the due rows of up to *limit* chats of *channel* for sender *worker* for *lease*
     seconds, and return them in order. Rows this sender already holds come back too.
 
     *chats_where*: a further SQL condition a chat must meet, on its first pending row ``h``
     (a channel's own rules, e.g. WeChat's window), with its *chats_params*.
+    *sent*: rows this sender delivered since its last claim, recorded as sent (at *now*) in
+    the same transaction, before claiming, so that they cannot come back.
 
-    Every status change through :func:`mark` releases the claim.
+    One transaction; on PostgreSQL the chats are locked (skipping chats another sender is
+    claiming right now), claimed and returned by one statement. Every status change through
+    :func:`mark` releases the claim.
     """
     now = now or utcnow()
     more = chats_params or {}
@@ -228,25 +233,23 @@ def claim(
     times = [bindparam(k, type_=DateTime) for k, v in more.items() if isinstance(v, datetime)]
     types = (bindparam("now", type_=DateTime), bindparam("until", type_=DateTime), *times)
     free = _FREE_CHATS.format(more=f"\n  AND ({chats_where})" if chats_where else "")
+    if sent:
+        _mark_sent(session, sent, now)
+    columns = ", ".join(c.name for c in OutboxMessage.__table__.columns)  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
-        # lock the chats' first rows (skipping chats another sender is claiming right now) and
-        # hold the locks until the claim commits
-        heads = text(free + " FOR UPDATE OF h SKIP LOCKED").bindparams(types[0], *times)
-        chats = [row[0] for row in session.execute(heads, params).all()]
-        if not chats:
-            session.rollback()
-            return []
-        marks = ", ".join(f":c{i}" for i in range(len(chats)))
-        params.update({f"c{i}": chat for i, chat in enumerate(chats)})
-        stmt_claim = text(_CLAIM.format(chats=marks)).bindparams(*types[:2])
+        # the chats' first rows locked until the claim commits; chosen once (a CTE: a
+        # subquery with LIMIT under IN may be evaluated again as the UPDATE goes)
+        sql = f"WITH heads AS MATERIALIZED ({free} FOR UPDATE OF h SKIP LOCKED) " + _CLAIM.format(
+            chats="SELECT external_id FROM heads", returning=columns
+        )
     else:  # one statement under SQLite's writer lock: nobody claims in between
-        stmt_claim = text(_CLAIM.format(chats=free)).bindparams(*types)
-    ids = [row[0] for row in session.execute(stmt_claim, params).all()]
+        sql = _CLAIM.format(chats=free, returning=columns)
+    stmt = text(sql).bindparams(*types)
+    rows = list(session.scalars(select(OutboxMessage).from_statement(stmt), params).all())
+    for row in rows:
+        session.expunge(row)  # loaded as claimed: not expired by the commit
     session.commit()
-    if not ids:
-        return []
-    stmt = select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))
-    return list(session.exec(stmt.order_by(col(OutboxMessage.id))).all())
+    return sorted(rows, key=lambda r: r.id or 0)
 
 
 def release_claims(*, session: Session, channel: str, worker: str) -> int:
@@ -287,12 +290,17 @@ def mark_sent(*, session: Session, message_ids: list[int], at: datetime) -> int:
     for a whole pass, not one per message. Returns the number of rows changed."""
     if not message_ids:
         return 0
+    done = _mark_sent(session, message_ids, at)
+    session.commit()
+    return done
+
+
+def _mark_sent(session: Session, message_ids: list[int], at: datetime) -> int:
     result = session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id).in_(message_ids))
         .values(status="sent", sent_at=at, claimed_until=None)
     )
-    session.commit()
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 

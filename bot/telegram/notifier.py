@@ -104,42 +104,47 @@ class Notifier:
         while not stop.is_set():
             # cleared before the pass: a message queued while it runs wakes the next at once
             self.wake.clear()
+            unrecorded = self.delivered  # replaced by a new list once a claim recorded it
             try:
-                busy = await self.drain_once()
+                # what a pass delivers is recorded by the next one's claim (one transaction)
+                busy = await self._pass()
             except Exception:  # noqa: BLE001 - keep the loop alive; the row stays pending
                 log.exception("notifier pass failed")
                 busy = False
             if busy:
                 await self.sleep(0.05)
                 continue
+            if self.delivered and self.delivered is not unrecorded:
+                continue  # delivered just now: recorded by the next pass's claim, at once
             if stop.is_set():
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=1.0)
-        # what it still held is free for others now (a failure here: the claims expire)
+        # what it still held is free for others now (a failure here: the claims expire); what
+        # it delivered is recorded first, else another sender would send it again
         with contextlib.suppress(Exception), self.session_factory() as session:
-            release_claims(session=session, channel=CHANNEL, worker=self.name)
+            if self.record_delivered():
+                release_claims(session=session, channel=CHANNEL, worker=self.name)
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Deliver everything due now (tests, shutdown)."""
         deadline = self.clock() + timeout
         while await self.drain_once() and self.clock() < deadline:
             await self.sleep(0.01)
+        self.record_delivered()
 
     async def drain_once(self) -> bool:
-        """One pass over the chats this sender claims. True when something is still waiting
-        (per-chat pacing)."""
-        if not self.record_delivered():
-            return False  # claiming now would hand us back delivered rows to send again
+        """One pass over the chats this sender claims, its deliveries recorded at its end.
+        True when something is still waiting (per-chat pacing)."""
         try:
             return await self._pass()
         finally:
             self.record_delivered()
 
     def record_delivered(self) -> bool:
-        """Mark the rows delivered since the last call sent, in one UPDATE; False when the
-        database is away (they are kept for the next call: re-claimed unmarked, they would be
-        sent twice)."""
+        """Mark the rows delivered since the last claim sent, in one UPDATE; False when the
+        database is away (they are kept for the next claim, which records them before it
+        claims: re-claimed unmarked, they would be sent twice)."""
         if not self.delivered:
             return True
         try:
@@ -152,14 +157,20 @@ class Notifier:
         return True
 
     async def _pass(self) -> bool:
-        with self.session_factory() as session:
-            rows = claim(
-                session=session,
-                channel=CHANNEL,
-                worker=self.name,
-                lease=self.lease,
-                now=self.now(),
-            )
+        try:
+            with self.session_factory() as session:
+                rows = claim(
+                    session=session,
+                    channel=CHANNEL,
+                    worker=self.name,
+                    lease=self.lease,
+                    now=self.now(),
+                    sent=self.delivered,
+                )
+        except Exception:  # noqa: BLE001 - nothing claimed; the delivered wait for next time
+            log.exception("could not claim (and record %d delivered)", len(self.delivered))
+            return False
+        self.delivered = []
         chats: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             chats.setdefault(row.external_id, []).append(row)

@@ -275,7 +275,7 @@ async def test_notifier_records_a_pass_in_one_update(tg):
     statements: list[str] = []
 
     def seen(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
-        if statement.lstrip().upper().startswith("UPDATE OUTBOX"):
+        if "UPDATE OUTBOX" in statement.upper():  # PostgreSQL's claim starts WITH heads
             statements.append(statement)
 
     engine = tg.services.session_factory().get_bind()
@@ -288,6 +288,11 @@ async def test_notifier_records_a_pass_in_one_update(tg):
     assert [tg.session.texts(3100 + i) for i in range(5)] == [[f"通知{i}"] for i in range(5)]
     # the claim and the marking: two UPDATEs for five messages, not one per message
     assert len(statements) == 2, statements
+    # and the next claim records a pass's deliveries in its own transaction
+    more = enqueue(tg, 3199, "再一条")
+    tg.notifier.delivered = [more]  # as if delivered by a pass whose recording was deferred
+    assert await tg.notifier._pass() is False
+    assert status(tg, more).status == "sent" and tg.session.texts(3199) == []
 
 
 async def test_notifier_keeps_delivered_rows_until_it_can_record_them(tg, monkeypatch):
