@@ -21,6 +21,8 @@ _DOUBLE = re.compile(r"([\u4e00-\u9fff])\1")
 # a doubled character this frequent in jieba's dictionary is a word (天天 1855, 斑斑 283),
 # not child talk or dialect (水水 0, 边边 3, 泡泡 74)
 _COMMON_DOUBLE = 100
+# what follows a surname, not a crop (李专家, 牛老师)
+_TITLE = re.compile(r"老师|专家|师傅|医生|教授|主任|书记|站长|经理|总|老板|哥|姐|叔|嬢|先生")
 _lock = threading.Lock()
 _shared: Tokenizer | None = None
 
@@ -119,6 +121,7 @@ class Tokenizer:
             (a for a in vocabulary.crop_alias if len(a) >= 2), key=len, reverse=True
         )
         self._crop_rank = {a: i for i, a in enumerate(self._crop_names)}
+        self._crop_single = frozenset(a for a in vocabulary.crop_alias if len(a) == 1)
         self._crop_len = (
             (min(map(len, self._crop_names)), max(map(len, self._crop_names)))
             if self._crop_names
@@ -145,6 +148,16 @@ class Tokenizer:
             if alias in rest:
                 found.add(self.vocabulary.crop_alias[alias])
                 rest = rest.replace(alias, " ")
+        # a one-character name (牛, 羊, 鸡, 茶) only where the segmenter reads it as a word of
+        # its own: "牛吃了苜蓿" names 牛, 牛奶 and 喝茶 do not; nor does a surname before a
+        # title (李专家) or after 姓
+        words = self.words(rest) if self._crop_single.intersection(rest) else []
+        for i, word in enumerate(words):
+            if word in self._crop_single:
+                after = words[i + 1] if i + 1 < len(words) else ""
+                before = words[i - 1] if i else ""
+                if not (_TITLE.match(after) or before.endswith("姓")):
+                    found.add(self.vocabulary.crop_alias[word])
         return found
 
     def standard(self, text: str) -> str:

@@ -88,3 +88,27 @@ def test_an_article_that_says_it_in_dialect_meets_the_standard_question(
     searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
     assert "父亲" in searched and hits[0].doc_id == "sci-stroke-recognition"
     assert evidence(searched, hits, kb_index, tk).typical >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("text", "crops"),
+    [
+        ("牛吃了带露水的苜蓿 肚子胀", {"牛", "紫花苜蓿"}),  # the animal, not only its feed
+        ("一头羊不吃草", {"羊"}),
+        ("李子裂果", {"李"}),
+        ("请问李专家在不在", set()),  # a surname before a title
+        ("喝茶会不会失眠", set()),  # 茶 inside a word of its own
+        ("牛奶能不能空腹喝", set()),
+    ],
+)
+def test_one_character_crops_count_as_words_of_their_own(text: str, crops: set[str]) -> None:
+    assert shared_tokenizer().crops_in(text) == crops
+
+
+def test_an_animal_named_beside_its_feed_keeps_its_article(kb_index: HybridIndex) -> None:
+    """A cattle article is not demoted as "about another crop" because the question also
+    names the clover the cow ate."""
+    tk = shared_tokenizer()
+    question = "牛啃了一肚子嫩苜蓿 肚皮胀得像鼓 要不要放气"
+    searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
+    assert hits[0].doc_id == "animal-cattle-bloat"
