@@ -343,6 +343,10 @@ class _Context:
     def has_known(self, start: int, end: int) -> bool:
         return any(self.marks[start:end])
 
+    def is_known_at(self, at: int) -> bool:
+        """The character at *at* belongs to a known term as typed (梨 of 梨子)."""
+        return bool(self.marks[at])
+
     def cuts_word(self, start: int, end: int) -> bool:
         """The window starts or ends inside a word of the segmentation (排|除巴氏杆菌病)."""
         return (start not in self.bounds) or (end not in self.bounds)
@@ -366,6 +370,8 @@ def _choose(
             continue  # a neighbour read into the term: 腐烂|并, 挂|实蝇
         if kind == "slip" and (ctx.has_known(start, end) or ctx.only_whole_words(start, end)):
             continue
+        if ctx.is_known_at(start + i):
+            continue  # the typed character is part of a term of its own: 梨子树 is no 李子树
         kept.append((term, kind))
     homophones = [k for k in kept if k[1] == "homophone"]
     pool = homophones or kept
