@@ -57,3 +57,16 @@ def test_open_needs_to_take_are_browsed_and_ones_own_are_listed(text, verb):
     posted sees their own (not the other way round)."""
     command = order_command(text)
     assert command is not None and command.verb is verb
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "麻烦将我上周发布的猕猴桃溃疡病需求撤回，该问题已由本地农技站协助解决。",
+        "烦请将本人上月提交的施肥技术需求予以撤销",
+        "之前那条求助作废 我另外找人了",
+    ],
+)
+def test_a_formal_withdrawal_naming_the_need_first_cancels_it(text):
+    command = order_command(text)
+    assert command is not None and command.verb is OrderVerb.CANCEL
