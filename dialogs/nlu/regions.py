@@ -129,6 +129,8 @@ def gazetteer() -> Gazetteer:
                 for alias in _aliases(cnode):
                     if alias not in _COMMON:
                         gaz.add(alias, cl)
+                        if city.endswith("自治州"):
+                            gaz.add(alias + "州", cl)  # 甘孜州, 凉山州: how people say it
             for county, knode in cnode.items():
                 if county.startswith("_"):
                     continue
@@ -167,6 +169,7 @@ _FORMER = {
     "万县": "万州区",
     "巴县": "巴南区",
     "峨眉": "峨眉山市",
+    "龙泉": "龙泉驿区",  # said for short, as 龙泉驿 itself
 }
 
 

@@ -138,7 +138,10 @@ class Slots:
     def as_public(self) -> dict[str, object]:
         """The flat slot dict of `tianfu nlu` (absent slots omitted)."""
         out: dict[str, object] = {}
-        if self.crop:
+        if len(self.crops) > 1:
+            # "玉米大豆带状复合种植", "苞谷和红苕": several crops, no single one concerned
+            out["crops"] = list(self.crops)
+        elif self.crop:
             out["crop"] = self.crop
         if self.category:
             out["category"] = self.category
@@ -510,10 +513,38 @@ def mask_terms(text: str, lex: Lexicon | None = None) -> str:
             # 巫山脆李, 江安李: a variety named after its home place still says the place
             keep = _home_place_lead(alias, lex)
             out = out.replace(alias, alias[:keep] + "　" * (len(alias) - keep))
+    # a symptom with a county inside (流黑水 holds 黑水)
+    for term in _present(id(lex), "symptoms", lex.symptoms, out):
+        if len(term) >= 3:
+            out = out.replace(term, "　" * len(term))
     # everyday words with a city inside (复合肥 holds 合肥)
     out = _PLACE_IN_WORD.sub(lambda m: "　" * len(m.group(0)), out)
     # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place
     return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
+
+
+# "应该是大邑县不是大竹县", "不在成都 在郫都": a place said not to be the one ("是不是" asks)
+_DENIED_BEFORE = re.compile(r"(?<!是)(?:不是|不在|并非)(?:在|住在)?\s*$")
+# "刚从东莞回来", "从广东打工回来": a place left behind to come home
+_LEFT_BEFORE = re.compile(r"从\s*$")
+# "脐橙发到广东", "销往上海": where goods go, not where the person is
+_SENT_TO_BEFORE = re.compile(r"(?:发到|运到|卖到|寄到|发往|运往|销往|销到)\s*$")
+_LEFT_AFTER = re.compile(r"^\s*(?:打工)?(?:回来|回到|回老家|回家|搬回)")
+
+
+def mask_denied_places(text: str) -> str:
+    """Blank the places *text* says are not the person's (denied, left to come home, or
+    where goods are sent)."""
+    out = text
+    for m in find_mentions(text):
+        before, after = text[max(0, m.start - 4) : m.start], text[m.start + len(m.text) :]
+        if (
+            _DENIED_BEFORE.search(before)
+            or _SENT_TO_BEFORE.search(before)
+            or (_LEFT_BEFORE.search(before) and _LEFT_AFTER.match(after))
+        ):
+            out = out[: m.start] + "　" * len(m.text) + out[m.start + len(m.text) :]
+    return out
 
 
 # (lexicon id, text) -> its slots: a turn reads the same text more than once (the intent,
@@ -582,7 +613,7 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     slots.pests = find_pests(scrubbed, lex)
     slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)
     org = _ORG.search(scrubbed)
-    res = _places(mask_terms(scrubbed, lex), org.span(1) if org else None)
+    res = _places(mask_denied_places(mask_terms(scrubbed, lex)), org.span(1) if org else None)
     slots.places = list(res.places)
     slots.ambiguous_places = list(res.ambiguous)
     slots.budget = find_budget(scrubbed)

@@ -214,3 +214,34 @@ def test_an_unknown_crop_grown_is_kept(text, crop):
 def test_places_and_crops_inside_other_words(text, crop, county):
     public = understand(text).slots.as_public()
     assert (public.get("crop"), public.get("county")) == (crop, county)
+
+
+@pytest.mark.parametrize(
+    ("text", "crops"),
+    [
+        ("玉米大豆带状复合种植 行距留好宽", ["玉米", "大豆"]),
+        ("我在乐至 苞谷和红苕都种得有 想请人来测下土", ["玉米", "红薯"]),
+    ],
+)
+def test_several_crops_are_listed_and_none_is_the_one_concerned(text, crops):
+    public = understand(text).slots.as_public()
+    assert public.get("crops") == crops and "crop" not in public
+
+
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("核桃树杆杆上好多洞洞 流黑水 求个专家 茂县", "茂县"),  # 流黑水 is a symptom
+        ("地址填错了 应该是大邑县不是大竹县", "大邑县"),  # the denied place is none
+        ("刚从东莞回来想在老家养黄鳝 想找个师父带一哈 梁平", "梁平区"),  # a place left
+        ("我们是做奉节脐橙电商的 发到广东烂果多 想请老师指导包装", "奉节县"),  # goods sent
+        ("想给葡萄园请个长期顾问 在龙泉", "龙泉驿区"),  # 龙泉驿 said for short
+    ],
+)
+def test_places_that_are_not_the_persons_are_left_out(text, county):
+    assert understand(text).slots.as_public().get("county") == county
+
+
+def test_a_prefecture_said_with_zhou_is_the_prefecture():
+    public = understand("种苗公司需要组培技术人员 地点 甘孜州").slots.as_public()
+    assert (public.get("city"), public.get("county")) == ("甘孜藏族自治州", None)
