@@ -272,20 +272,39 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
         home = any(p.province in HOME for p in mention.places)
         if home and any(ch in lex.crop_alias for ch in mention.text):
             taken[mention.start : mention.start + len(mention.text)] = [True] * len(mention.text)
+    ends: set[int] = set()  # where a crop's name ends: 海椒|秧子 are the pepper's seedlings
+    habitats: list[int] = []
     for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
             if not any(taken[start:end]) and (len(alias) > 1 or _single_char_ok(text, start)):
+                if alias in _HABITATS and text[end : end + 1] != "养":
+                    habitats.append(len(hits))  # 稻田养鱼 names a practice of both
                 hits.append((start, lex.crop_alias[alias]))
+                ends.add(end)
                 for i in range(start, end):
                     taken[i] = True
             start = text.find(alias, end)
+    seedlings = {
+        i
+        for i, (start, _) in enumerate(hits)
+        if start in ends and text[start:].startswith(_SEEDLING)
+    }
+    animals = any(lex.crops[c].kind in ANIMAL_GROUPS for _, c in hits if c in lex.crops)
+    # "竹林下头散养的鸡", "稻田里的小龙虾": where an animal lives is no crop of its own
+    dropped = seedlings | (set(habitats) if animals else set())
     out: list[str] = []
-    for _, crop in sorted(hits):
+    for _, crop in sorted(h for i, h in enumerate(hits) if i not in dropped):
         if crop not in out:
             out.append(crop)
     return out
+
+
+# names of a place where crops grow, also where animals are kept (稻田养鱼, 竹林养鸡)
+_HABITATS = frozenset({"稻田", "秧田", "竹林", "竹园", "果园", "茶园", "桑园"})
+# a seedling word right after a crop's name is that crop's seedlings (海椒秧子), not rice
+_SEEDLING = ("秧子", "秧苗")
 
 
 # Single-character crop names only count where they read as the crop (猪 in 猪场, not 猪肉价).
@@ -321,9 +340,12 @@ def _single_char_ok(text: str, start: int) -> bool:
             "姓",
             "找",
             "问",
+            "人",  # 联系人李 138…
         )
     if ch == "茶":
         return nxt not in ("馆", "杯", "水", "几")
+    if ch == "橘":
+        return nxt not in ("黄", "红", "色")  # 橘黄色 is a colour
     return True
 
 

@@ -245,3 +245,20 @@ def test_places_that_are_not_the_persons_are_left_out(text, county):
 def test_a_prefecture_said_with_zhou_is_the_prefecture():
     public = understand("种苗公司需要组培技术人员 地点 甘孜州").slots.as_public()
     assert (public.get("city"), public.get("county")) == ("甘孜藏族自治州", None)
+
+
+@pytest.mark.parametrize(
+    ("text", "crop"),
+    [
+        ("我在长宁县竹林下头散养了一千多只鸡 死了好多 求专家", "鸡"),  # 竹林: where they live
+        ("我们养的小龙虾老是蜕壳死 稻田里的 垫江", "小龙虾"),
+        ("海椒秧子蔫起蔫起的 喊个技术员来看下", "辣椒"),  # the pepper's seedlings
+        ("青菜头叶子花花的 长不大 涪陵", "榨菜"),  # 叶子花 is no bougainvillea here
+        ("梨子树叶巴上长些橘黄色的锈斑斑", "梨"),  # 橘黄色 is a colour
+        ("二化螟太凶了 想请专家 联系人李 13900001753", None),  # 李 is a surname
+        ("阳芋叶子黑了一大片", "马铃薯"),  # dialect names and breeds
+        ("简阳大耳羊拉稀", "羊"),
+    ],
+)
+def test_the_crop_concerned_and_not_the_words_around_it(text, crop):
+    assert understand(text).slots.as_public().get("crop") == crop
