@@ -29,7 +29,7 @@ from dialogs.forms import (
     value,
 )
 from dialogs.nlu.regions import find_mentions
-from dialogs.nlu.slots import mask_terms
+from dialogs.nlu.terms import mask_terms
 from dialogs.personal import PersonalDesk
 from dialogs.state import FormState, Options
 from dialogs.teams import TeamDesk

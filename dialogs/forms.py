@@ -27,8 +27,10 @@ from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
+from dialogs.nlu.people import lone_name, looks_like_name
 from dialogs.nlu.regions import find_mentions, resolve
-from dialogs.nlu.slots import Slots, extract, lone_name, looks_like_name, mask_terms
+from dialogs.nlu.slots import Slots, extract
+from dialogs.nlu.terms import mask_terms
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, topics_from
 from store.validation import Region

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialogs.nlu.slots import SURNAMES as _SURNAMES
+from dialogs.nlu.people import SURNAMES as _SURNAMES
 from store import phone
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

@@ -215,7 +215,7 @@ def test_must_have_pests_resolve(lex: Lexicon, alias: str, name: str) -> None:
 
 
 def test_longest_alias_wins_over_animal_inside_a_plant_name() -> None:
-    from dialogs.nlu.slots import find_crops
+    from dialogs.nlu.terms import find_crops
 
     lex = load_lexicon()
     assert find_crops("牛皮菜长虫了", lex) == ["牛皮菜"]

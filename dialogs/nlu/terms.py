@@ -1,0 +1,422 @@
+"""What a message is about: crops, pests, the problem's category, an expert's fields, and
+the words that hide places (a crop or pest name, a symptom, a place said not to be the
+person's)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from dialogs.nlu.regions import HOME, find_mentions
+from knowledge.lexicons import Lexicon, default_lexicon
+
+ANIMAL_GROUPS = frozenset({"畜禽", "水产"})
+
+_PROCESSING = re.compile(
+    r"贮藏|储存|储藏|保鲜|加工|包装|卖不出|销售|销路|烘干|晾晒|窖|冷库|冷链|腌制|品牌|电商|深加工|"
+    r"制茶|炒茶|炒出来|烘焙|保存|存放|放好久|(?:怎么|咋个|如何)存|果酒|果脯|做成|采后|摘下来"
+)
+_DISEASE_CUE = re.compile(
+    r"腐烂|烂|发黑|霉|斑|枯|疫|瘟|流胶|溃|黑点|绿毛|白毛|污染|花叶|石硫合剂|波尔多液|[\u4e00-\u9fff]病(?!虫)"
+)
+_FOOD = re.compile(r"能吃|可以吃|吃不|好吃|转基因|食用")
+_PEST_CUE = re.compile(r"虫|蛀|啃|咬|螨|蚜|蛾")
+_SOIL = re.compile(
+    r"土壤|土质|酸化|板结|盐碱|返盐|施肥|肥料|缺[硼锌镁铁钾钙氮磷]|有机质|测土|改土|水肥|土的|看下土|测.{0,2}土|变酸|配.{0,2}肥|复合肥|有机肥|化肥|秸秆还田|[pP][hH]"
+)
+_CULTIVATION = re.compile(
+    r"修剪|剪枝|育苗|授粉|坐果|疏果|疏花|产量低|不结果|品种|种植技术|栽培|嫁接|整枝|出菇|间作|套种|播种|移栽|管理技术|长不大|个头小|长不起来|串粉|种一起|(?:怎么|咋个|如何)种|种出来|适合种|能不能种|种植"
+)
+
+_SORTED: dict[tuple[int, str], tuple[str, ...]] = {}
+
+
+def _longest_first(lex_id: int, name: str, words: Iterable[str]) -> tuple[str, ...]:
+    """A lexicon table's words, longest first, computed once per lexicon (not per message)."""
+    key = (lex_id, name)
+    cached = _SORTED.get(key)
+    if cached is None:
+        cached = _SORTED[key] = tuple(sorted(words, key=len, reverse=True))
+    return cached
+
+
+# (lexicon id, table name) -> (word -> its rank in the table's order, shortest, longest length)
+_RANKS: dict[tuple[int, str], tuple[dict[str, int], int, int]] = {}
+
+
+def present(lex_id: int, name: str, ordered: Iterable[str], text: str) -> list[str]:
+    """The words of *ordered* that occur in *text*, in *ordered*'s order (*ordered* is read
+    once per lexicon and table, and cached).
+
+    A message is short and a table has thousands of words: looking every substring of the
+    message up in a dict costs far less than searching the message for every word, and the
+    callers' longest-first loops then run over the few words present only (same result).
+    """
+    key = (lex_id, name)
+    index = _RANKS.get(key)
+    if index is None:
+        words = [w for w in ordered if w]
+        ranks = {w: i for i, w in reversed(list(enumerate(words)))}
+        lengths = [len(w) for w in words] or [1]
+        index = _RANKS[key] = (ranks, min(lengths), max(lengths))
+    ranks, shortest, longest = index
+    found: set[str] = set()
+    n = len(text)
+    for i in range(n):
+        for j in range(i + shortest, min(i + longest, n) + 1):
+            word = text[i:j]
+            if word in ranks:
+                found.add(word)
+    return sorted(found, key=ranks.__getitem__)
+
+
+def _present_longest_first(lex: Lexicon, name: str, table: Iterable[str], text: str) -> list[str]:
+    """The words of a lexicon table found in *text*, longest first (as `_longest_first`)."""
+    return present(id(lex), name, _longest_first(id(lex), name, table), text)
+
+
+_PROBLEM_TERMS: dict[int, tuple[tuple[str, str], ...]] = {}
+
+
+def _problem_terms(lex: Lexicon) -> tuple[tuple[str, str], ...]:
+    """(term, category) of symptoms and practices, computed once per lexicon."""
+    cached = _PROBLEM_TERMS.get(id(lex))
+    if cached is None:
+        tables = (lex.symptoms, lex.practices)
+        cached = tuple((t, c) for table in tables for t, c in table.items() if len(t) >= 2)
+        _PROBLEM_TERMS[id(lex)] = cached
+    return cached
+
+
+# "种了二十亩藜麦", "养了三百只竹鼠": what is grown or raised, even when no lexicon knows it
+_GROWN = re.compile(
+    r"(?:种了|栽了|养了|种的|养的|喂了)\s*(?:[0-9一二两三四五六七八九十百千几多]+\s*"
+    r"(?:亩|棵|株|头|只|箱|条|窝|群|口|斤|万只|千只)(?:的|多)?)?\s*([\u4e00-\u9fff]{2,4}?)"
+    r"(?=[，,。！!？?\s]|$|了|今年|现在|最近|长|叶|果|出|有|都|全|好|不|死|得|的|在)"
+)
+_NOT_A_CROP = re.compile(
+    r"^[0-9一二两三四五六七八九十百千几多]|年|月|天|些|东西|什么|啥|好多|几个|这个|那个|一下|地方|时候|自己|别人"
+)
+
+
+def unknown_crop(text: str) -> list[str]:
+    """A crop or animal the lexicon does not know, from "种了 / 养了 X" patterns."""
+    m = _GROWN.search(text)
+    if m is None or _NOT_A_CROP.search(m.group(1)):
+        return []
+    return [m.group(1)]
+
+
+def find_crops(text: str, lex: Lexicon) -> list[str]:
+    """Canonical crops in order of first mention; longest alias wins (李子 not 李)."""
+    hits: list[tuple[int, str]] = []
+    taken = [False] * len(text)
+    # 甜菜夜蛾, 天牛, 水花生 (a weed): a crop name inside a pest's name is no crop, unless it
+    # is the pest's own host (稻瘟病 is about 水稻)
+    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
+        if len(alias) < 2 or alias in lex.crop_alias:
+            continue
+        hosts = lex.pests_diseases[lex.pest_alias[alias]].crops
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            inner = [c for a, c in lex.crop_alias.items() if a in alias]
+            if inner and not set(inner) & set(hosts):
+                taken[start:end] = [True] * (end - start)
+            start = text.find(alias, end)
+    # 稻城, 金牛, 青羊: a one-character crop inside a home place's name is the place
+    for mention in find_mentions(text):
+        home = any(p.province in HOME for p in mention.places)
+        if home and any(ch in lex.crop_alias for ch in mention.text):
+            taken[mention.start : mention.start + len(mention.text)] = [True] * len(mention.text)
+    ends: set[int] = set()  # where a crop's name ends: 海椒|秧子 are the pepper's seedlings
+    habitats: list[int] = []
+    for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
+        start = text.find(alias)
+        while start >= 0:
+            end = start + len(alias)
+            if not any(taken[start:end]) and (len(alias) > 1 or _single_char_ok(text, start)):
+                if alias in _HABITATS and text[end : end + 1] != "养":
+                    habitats.append(len(hits))  # 稻田养鱼 names a practice of both
+                hits.append((start, lex.crop_alias[alias]))
+                ends.add(end)
+                for i in range(start, end):
+                    taken[i] = True
+            start = text.find(alias, end)
+    seedlings = {
+        i
+        for i, (start, _) in enumerate(hits)
+        if start in ends and text[start:].startswith(_SEEDLING)
+    }
+    animals = any(lex.crops[c].kind in ANIMAL_GROUPS for _, c in hits if c in lex.crops)
+    # "竹林下头散养的鸡", "稻田里的小龙虾": where an animal lives is no crop of its own
+    dropped = seedlings | (set(habitats) if animals else set())
+    out: list[str] = []
+    for _, crop in sorted(h for i, h in enumerate(hits) if i not in dropped):
+        if crop not in out:
+            out.append(crop)
+    return out
+
+
+# names of a place where crops grow, also where animals are kept (稻田养鱼, 竹林养鸡)
+_HABITATS = frozenset({"稻田", "秧田", "竹林", "竹园", "果园", "茶园", "桑园"})
+# a seedling word right after a crop's name is that crop's seedlings (海椒秧子), not rice
+_SEEDLING = ("秧子", "秧苗")
+
+
+# Single-character crop names only count where they read as the crop (猪 in 猪场, not 猪肉价).
+_SINGLE_BLOCK = re.compile(r"^(?:李[子树园]?|桃[子树园花]?|梨[子树园]?|茶[叶树园苗]?)")
+
+
+_AFTER_FRUIT = frozenset("子树园花果苗枝叶和跟与及、也都的还今又在")
+
+
+def _single_char_ok(text: str, start: int) -> bool:
+    ch = text[start]
+    nxt = text[start + 1 : start + 2]
+    prev = text[start - 1 : start] if start else ""
+    if ch == "李":
+        # a surname: 李老师, 李师傅, 李工, 我是李..., 把李明 (a given name after it, where the
+        # fruit is followed by 子, 树, 花 ... or by nothing of its own)
+        if "\u4e00" <= nxt <= "\u9fff" and nxt not in _AFTER_FRUIT:
+            return False
+        return nxt not in (
+            "老",
+            "师",
+            "工",
+            "总",
+            "主",
+            "专",
+            "先",
+            "姐",
+            "哥",
+            "叔",
+        ) and prev not in (
+            "是",
+            "叫",
+            "姓",
+            "找",
+            "问",
+            "人",  # 联系人李 138…
+        )
+    if ch == "茶":
+        return nxt not in ("馆", "杯", "水", "几")
+    if ch == "橘":
+        return nxt not in ("黄", "红", "色")  # 橘黄色 is a colour
+    return True
+
+
+def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -> str:
+    if any(lex.crops[c].kind in ANIMAL_GROUPS for c in crops if c in lex.crops):
+        return "livestock"
+    if _PROCESSING.search(text):
+        return "processing"
+    kinds = [lex.pests_diseases[p].kind for p in pests if p in lex.pests_diseases]
+    if "pest" in kinds and "disease" not in kinds:
+        return "pest"
+    if "disease" in kinds:
+        return "disease"
+    if _SOIL.search(text):
+        return "soil"
+    votes: dict[str, int] = {}
+    terms = _problem_terms(lex)
+    named = set(present(id(lex), "problem_terms", (t for t, _ in terms), text))
+    for term, category in terms:
+        if term in named:
+            votes[category] = votes.get(category, 0) + len(term)
+    if votes:
+        best = max(votes, key=lambda c: votes[c])
+        if best != "livestock" or not crops:
+            return best
+    if _CULTIVATION.search(text) or "physiological" in kinds or "weed" in kinds:
+        return "cultivation"
+    if "病虫害" in text:
+        return ""  # pests and diseases in general: no single category
+    if _DISEASE_CUE.search(text):
+        return "disease"
+    if _PEST_CUE.search(text):
+        return "pest"
+    if _FOOD.search(text):
+        return "other"
+    if any(lex.crops[c].kind not in ANIMAL_GROUPS for c in crops if c in lex.crops):
+        return "cultivation"  # a plant and no named problem: how to grow it
+    return ""
+
+
+def find_pests(text: str, lex: Lexicon) -> list[str]:
+    out: list[str] = []
+    rest = text
+    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
+        if len(alias) >= 2 and alias in rest:
+            name = lex.pest_alias[alias]
+            if name not in out:
+                out.append(name)
+            rest = rest.replace(alias, "  ")
+    return out
+
+
+_PRACTICE = (
+    r"(?:病虫害|病害|虫害|疫病|病)?(?:防治|防控|诊断|治疗)|栽培|种植|养殖|修剪|嫁接|育种|育苗|"
+    r"繁育|管理|加工|饲养|技术"
+)
+_PRACTICE_AFTER = re.compile(rf"^(?:{_PRACTICE})")
+# an expert's words for what they work on, before the kind of problem in the same clause
+_SKILL_VERB = re.compile(r"(?:做|搞|研究|从事|擅长|专长|主攻|专攻|负责|熟悉|懂|会看|会治).*?病")
+_CLAUSE = re.compile(r"[，,。；;！!？?\s]+")
+# "会看鱼病", "猪病我熟": an animal's diseases are a field of their own
+_ANIMAL_ILL = re.compile(r"^(?:病|的病)")
+
+
+def _is_animal(alias: str, lex: Lexicon) -> bool:
+    crop = lex.crops.get(lex.crop_alias.get(alias, ""))
+    return crop is not None and crop.kind in ANIMAL_GROUPS
+
+
+def _animals_before(text: str, lex: Lexicon) -> str:
+    """The animals *text* ends with ("牛" of "牛羊病"), or ""."""
+    lead = ""
+    while text:
+        word = next(
+            (text[-k:] for k in (2, 1) if len(text) >= k and _is_animal(text[-k:], lex)), ""
+        )
+        if not word:
+            break
+        lead, text = word + lead, text[: -len(word)]
+    return lead
+
+
+def _ends_with_crop(text: str, lex: Lexicon) -> bool:
+    return any(
+        text.endswith(alias)
+        for alias in _present_longest_first(lex, "crops", lex.crop_alias, text)
+    )
+
+
+def find_fields(text: str, lex: Lexicon) -> list[str]:
+    """An expert's fields: the lexicon's terms (植保, 土壤改良), then skills made of a crop,
+    animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
+    out: list[str] = []
+    rest = text
+    for term in _present_longest_first(lex, "fields", lex.fields, text):
+        if len(term) < 2 or term not in rest:
+            continue
+        if term in lex.crop_alias and not _is_animal(term, lex):
+            continue  # 茶叶 names the crop (a crop slot), not what is done to it
+        out.append(term)
+        rest = rest.replace(term, " ")
+    for alias in _present_longest_first(lex, "terms", _terms(lex), text):
+        at = rest.find(alias)
+        while at >= 0:
+            after = rest[at + len(alias) :]
+            skill, used = "", ""
+            if m := _PRACTICE_AFTER.match(after):
+                skill = used = alias + m.group(0)
+            elif _is_animal(alias, lex) and (m := _ANIMAL_ILL.match(after)):
+                # "牛羊病": the animals said together share the illness
+                lead = _animals_before(rest[:at], lex)
+                skill, used = f"{lead}{alias}病防治", alias + m.group(0)
+                at -= len(lead)
+                used = lead + used
+            if len(skill) >= 3:
+                out.append(skill)
+                rest = rest[:at] + " " * len(used) + rest[at + len(used) :]
+            at = rest.find(alias, at + len(alias))
+
+    # "主要做猕猴桃和茶叶的病虫害": a kind of problem an expert says they work on, of the
+    # crops they named (a crop slot) or of none, is the field of its control (病虫害防治);
+    # "蔬菜病虫害", "蔬菜的病虫害" name a field of their own
+    for term in lex.fields:
+        stem = term.removesuffix("防治")
+        if stem == term or len(stem) < 2:
+            continue
+        for clause in _CLAUSE.split(rest):
+            m = re.search(rf"(?:^|(?<=[做搞究事长攻责悉懂看治])|([和与及]|的))({stem})", clause)
+            if m is None or not _SKILL_VERB.search(clause):
+                continue
+            if m.group(1) == "的" and not _ends_with_crop(clause[: m.start(1)], lex):
+                continue
+            out.append(term)
+            rest = rest.replace(stem, " ")
+            break
+
+    def where(skill: str) -> int:
+        at = text.find(skill)
+        return at if at >= 0 else text.find(skill[:2])
+
+    return sorted(dict.fromkeys(out), key=where)
+
+
+_NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
+
+
+_PLACE_IN_WORD = re.compile(r"复合肥|合肥料|长安心|大同小异|太和谐|新乡村|东方红")
+
+
+_TERMS: dict[int, tuple[str, ...]] = {}
+
+
+def _terms(lex: Lexicon) -> tuple[str, ...]:
+    """Crop and pest aliases together, computed once per lexicon."""
+    cached = _TERMS.get(id(lex))
+    if cached is None:
+        cached = _TERMS[id(lex)] = tuple({**lex.crop_alias, **lex.pest_alias})
+    return cached
+
+
+def _home_place_lead(alias: str, lex: Lexicon) -> int:
+    """How many leading characters of crop *alias* name a home place, the rest being a crop
+    of its own (4 in 巫山脆李); 0 when none do."""
+    mentions = find_mentions(alias)
+    if not mentions or mentions[0].start != 0:
+        return 0
+    lead = mentions[0]
+    rest = alias[len(lead.text) :]
+    home = any(p.province in HOME for p in lead.places)
+    return len(lead.text) if home and rest in lex.crop_alias else 0
+
+
+def mask_terms(text: str, lex: Lexicon | None = None) -> str:
+    """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
+    (each character becomes a full-width space: positions stay the same)."""
+    lex = lex or default_lexicon()
+    out = text
+    for alias in _present_longest_first(lex, "terms", _terms(lex), out):
+        if len(alias) >= 2 and alias in out:
+            # 巫山脆李, 江安李: a variety named after its home place still says the place
+            keep = _home_place_lead(alias, lex)
+            out = out.replace(alias, alias[:keep] + "　" * (len(alias) - keep))
+    # a symptom with a county inside (流黑水 holds 黑水)
+    for term in present(id(lex), "symptoms", lex.symptoms, out):
+        if len(term) >= 3:
+            out = out.replace(term, "　" * len(term))
+    # everyday words with a city inside (复合肥 holds 合肥)
+    out = _PLACE_IN_WORD.sub(lambda m: "　" * len(m.group(0)), out)
+    # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place
+    return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
+
+
+# "应该是大邑县不是大竹县", "不在成都 在郫都": a place said not to be the one ("是不是" asks)
+_DENIED_BEFORE = re.compile(r"(?<!是)(?:不是|不在|并非)(?:在|住在)?\s*$")
+# "刚从东莞回来", "从广东打工回来": a place left behind to come home
+_LEFT_BEFORE = re.compile(r"从\s*$")
+# "脐橙发到广东", "销往上海": where goods go, not where the person is
+_SENT_TO_BEFORE = re.compile(r"(?:发到|运到|卖到|寄到|发往|运往|销往|销到)\s*$")
+_LEFT_AFTER = re.compile(r"^\s*(?:打工)?(?:回来|回到|回老家|回家|搬回)")
+
+
+def mask_denied_places(text: str) -> str:
+    """Blank the places *text* says are not the person's (denied, left to come home, or
+    where goods are sent)."""
+    out = text
+    for m in find_mentions(text):
+        before, after = text[max(0, m.start - 4) : m.start], text[m.start + len(m.text) :]
+        if (
+            _DENIED_BEFORE.search(before)
+            or _SENT_TO_BEFORE.search(before)
+            or (_LEFT_BEFORE.search(before) and _LEFT_AFTER.match(after))
+        ):
+            out = out[: m.start] + "　" * len(m.text) + out[m.start + len(m.text) :]
+    return out
+
+
+# (lexicon id, text) -> its slots: a turn reads the same text more than once (the intent,
