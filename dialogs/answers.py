@@ -59,7 +59,8 @@ def answer(text: str, slot: str) -> str:
 
 # "主要是大棚蔬菜", "擅长嫁接", "会看蔬菜病虫害": the lead-in is no part of the skill
 _TERM_LEAD = re.compile(
-    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也)+"
+    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也|"
+    r"从事|研究方向|研究领域|研究|专业|方向|领域|是|为|[:：])+"
     r"(?:一?点|一?些)?"
 )
 # "蔬菜病虫害都能看", "果树这块": what is said about the skill after naming it
@@ -96,7 +97,9 @@ def own_skill(text: str) -> list[str]:
 
 
 # "我是专家 会看蔬菜病虫害": a clause led by 会 / 擅长 / 搞 names a skill even before it is asked
-_SKILL_CUE = re.compile(r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做)")
+_SKILL_CUE = re.compile(
+    r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做|从事|研究方向|研究领域|研究|专业)"
+)
 
 
 def cued_skills(text: str) -> list[str]:
@@ -109,4 +112,8 @@ def unplaced(text: str) -> str:
     masked = mask_terms(text)
     for mention in sorted(find_mentions(masked), key=lambda m: -m.start):
         text = text[: mention.start] + " " + text[mention.start + len(mention.text) :]
-    return re.sub(r"[\d\-－ ]{7,}|(?:电话|手机|服务|在)(?=\s|$)", " ", text)
+    # "联系电话：" left by its number is a label, no skill
+    text = re.sub(r"[\d\-－ ]{7,}", " ", text)
+    return re.sub(
+        r"(?:联系)?(?:电话|手机)(?:号码?)?[:：是]?(?=\s|$)|(?:服务|在)(?=\s|$)", " ", text
+    )

@@ -84,8 +84,19 @@ _OTHERS_DATA = re.compile(
     r"(?:电话|手机|号码|联系方式|地址|身份证|个人信息|隐私|名单|密码)"
     r"|(?:all|other)\s+users?'?s?\s+(?:phone|contact|personal)"
 )
-_YES_OFFER = re.compile(
-    r"^\s*(?:找专家|要|好|好的|需要|可以|行|嗯|是|麻烦了|帮我找)\s*[。!！]?\s*$"
+# a yes to an offer: "要得", "是的 麻烦了", "要得 谢谢老师" (thanks only after a yes)
+_YES_WORD = (
+    r"(?:找专家|帮我找|要得|要的|要|好的?|好嘛|需要|可以|行|嗯+|是的?|对的?|对头|确认|确定|没错|"
+    r"麻烦(?:你|您)?了?)"
+)
+_THANKS_WORD = r"(?:谢谢(?:老师|你|您|了)?|多谢|感谢|辛苦了?|麻烦(?:你|您)?了?)"
+_YES_TAIL = r"\s*[吧嘛哈啊呀嘞哦了]*\s*[。.!！~]*\s*$"
+_YES_OFFER = re.compile(rf"^\s*{_YES_WORD}(?:[，,\s]*(?:{_YES_WORD}|{_THANKS_WORD}))*{_YES_TAIL}")
+# "是的 取消", "要得 取消嘛", "撤销吧": a yes to "要撤销这条需求吗？" may name the withdrawal
+_WITHDRAW_WORD = r"(?:取消掉?|撤销掉?|撤掉|撤了|撤|不要了)"
+_YES_WITHDRAW = re.compile(
+    rf"^\s*(?:{_YES_WORD}|{_WITHDRAW_WORD})"
+    rf"(?:[，,\s]*(?:{_YES_WORD}|{_WITHDRAW_WORD}|{_THANKS_WORD}))*{_YES_TAIL}"
 )
 _NO_OFFER = re.compile(r"^\s*(?:不用了?|不要|不需要|算了|no)\s*[。!！]?\s*$")
 _KEEP = re.compile(r"^\s*(?:不|否|保留|留着|先留着|不撤|不撤了|不取消)\s*[。!！]?\s*$")
@@ -354,6 +365,13 @@ class Assistant:
             else:
                 turn.say(turn.t("welcome"))
             return
+        if st.yes is not None and st.form is None and _YES_WITHDRAW.match(text):
+            # "是的 取消" to "要撤销这条需求吗？": a yes, though 取消 alone would cancel
+            yes = parse_action(st.yes)
+            if yes is not None and yes.kind == Act.CANCEL_ORDER:
+                st.yes = None
+                self._on_action(turn, yes)
+                return
         if engine.cancels(text):
             # "不订了" with no form open is about the saved subscriptions
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
@@ -692,7 +710,10 @@ class Assistant:
         self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
     ) -> None:
         match step:
-            case engine.Commit(state=state):
+            case engine.Commit(state=state, said_back=said_back):
+                if said_back:
+                    summary = self.forms.summary(turn, state)
+                    turn.say(turn.t("confirmed_early", summary=summary))
                 self._commit(turn, state)
             case engine.Digress(state=state) if parse is not None and (
                 FOLLOWED_BEFORE in state.slots

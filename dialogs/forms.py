@@ -33,6 +33,7 @@ from dialogs.nlu.slots import Slots, extract
 from dialogs.nlu.terms import mask_terms
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, topics_from
+from store import phone as phones
 from store.validation import Region
 
 SKIPPED = "__skipped__"
@@ -181,7 +182,10 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             company = ent.company_name(text)
             if company and place:  # 眉山 in "眉山蜀香泡菜食品有限公司" is no place of the need
                 rest = resolve(mask_terms(text.replace(company, " "))).places
-                place = rest[0] if rest else None
+                # but "我们是城口县做中蜂养殖的合作社", nothing else said: a county named in
+                # the company's description is where it (and its need) is
+                inside = place.county and awaiting != "company"
+                place = rest[0] if rest else (place if inside else None)
         if slots.crop:
             out["crop"] = slots.crop
         if place:
@@ -189,7 +193,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         if slots.phone:
             out["phone"] = slots.phone
         budget = slots.budget
-        if budget is None and (awaiting == "budget" or "预算" in text):
+        if budget is None and (awaiting == "budget" or _SAYS_MONEY.search(text)):
             budget = find_budget(text, expected=True)
         if budget is not None:
             out["budget"] = budget
@@ -211,6 +215,9 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         # who they are and where they work are no skill ("我叫李春华" or "四川省农业科学院植物保护
         # 研究所" at the fields question): read what is left once those are taken out
         own_words = text
+        if slots.phone:  # "电话一五零零零零七三六五八": the number in words is no skill either
+            found = phones.extract(text)
+            own_words = text[: found.start] + " " + text[found.end :]
         for said_of_self in (slots.name, slots.organisation, slots.title):
             if said_of_self and said_of_self in own_words:
                 own_words = own_words.replace(said_of_self, " ")
@@ -233,7 +240,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         places = slots.places
         if slots.organisation and places:
             places = list(resolve(mask_terms(text.replace(slots.organisation, " "))).places)
-        if places and awaiting not in ("name", "organisation", "title"):
+        if places and (awaiting not in ("name", "organisation", "title") or ADDS.search(text)):
             out["service_regions"] = [place_dict(p) for p in places]
         if slots.phone:
             out["phone"] = slots.phone
@@ -249,14 +256,17 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
                 out["name"] = name
         # the whole answer to "您在哪个单位 / 职称是" is the value ("职称是水产工程师" ->
         # 水产工程师, not the 工程师 found inside it)
-        if awaiting == "organisation":
-            out["organisation"] = answer(text, "organisation")[:64]
-        elif slots.organisation:
-            out["organisation"] = slots.organisation
-        if awaiting == "title":
-            out["title"] = answer(text, "title")[:32]
-        elif slots.title:
-            out["title"] = slots.title
+        # "单位是茂县农业农村局 职称高级农艺师" answers both: each labelled value is its own
+        others = bool(slots.phone or out.get("service_regions") or out.get("name"))
+        for slot, read in (("organisation", slots.organisation), ("title", slots.title)):
+            said = _labelled(text, slot)
+            if read and read in said:  # "职称是农艺师服务范围南溪和江安": up to the title
+                said = said[: said.index(read) + len(read)]
+            if awaiting == slot and not said and not others:
+                said = answer(text, slot)
+            said = said or read
+            if said:
+                out[slot] = said[: 64 if slot == "organisation" else 32]
         if slots.crops and awaiting not in ("name", "organisation", "title") and not bare_name:
             out["crops"] = slots.crops
     elif form is SUBSCRIBE:
@@ -363,6 +373,19 @@ RESUME = re.compile(
     r"^\s*(?:好的?|嗯|那|那就)?[，,\s]*(?:继续|接着)(?:来|填|登记|注册|发布|弄|搞|说)?"
     r"(?:刚才的?)?(?:登记|注册|需求|发布|表格?)?(?:吧|嘛|哈|了)?\s*[。!！~]?\s*$"
 )
+# "预算…", "还是多给点 改成1500": a bare amount said as the money offered or changed
+_SAYS_MONEY = re.compile(r"预算|多给|少给|给到|出到|加到|提到|涨到|降到|调到|调整|改成|改为|块钱")
+_LABELS = {"organisation": "(?:工作)?单位", "title": "职称"}
+
+
+def _labelled(text: str, slot: str) -> str:
+    """ "单位是茂县农业农村局 职称高级农艺师": the value said after the slot's label."""
+    m = re.search(rf"{_LABELS[slot]}(?:是|为|写)?[:：]?\s*([^\s，,。；;]+)", text)
+    return "" if m is None or says_none(m.group(1)) else m.group(1)
+
+
+# "再加个石棉", "还有汶川县 我两边都跑": service areas added to those already given
+ADDS = re.compile(r"再加|加上|加个|加一个|还有|另外|也(?:能|可以|跑|去|服务)|两边|都跑|都去")
 _CORRECTS_INSIDE = re.compile(r"不对|说错了|搞错了|写错了|错了")
 # expert questions at which skills named in passing add to the ones already given (at the
 # name, unit or title question a skill word is part of the answer: 高级兽医师 is no field)
@@ -462,9 +485,11 @@ class Digress:
 
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """Everything is there and confirmed: save it."""
+    """Everything is there and confirmed: save it (*said_back*: say the summary first, as
+    the person confirmed before seeing it)."""
 
     state: FormState
+    said_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,12 +566,14 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         # the person is done: what is left optional is skipped and the summary shown
         if awaiting in form.required:
             return Ask(state, awaiting, "confirm_at_summary")
+        # the person is done: what is left optional is skipped and the form submitted, its
+        # summary said back with it (a careful clerk does not ask "sure?" a second time)
         seen = state.listed is not None and _filled(state.listed) == _filled(slots)
         for name in form.optional:
             slots.setdefault(name, SKIPPED)
         nxt = advance(state)
-        if seen and isinstance(nxt, Confirm):
-            return Commit(nxt.state)  # "好的，已记下：…" was the whole of it, and confirmed
+        if isinstance(nxt, Confirm):
+            return Commit(nxt.state, said_back=not seen)
         return replace(nxt, note="confirm_at_summary")
     if awaiting and RESUME.match(text):
         return Ask(state, awaiting)  # "继续登记" after a digression: the open question
@@ -555,10 +582,14 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     # (a value already given stays unless the summary is being corrected)
     late = state.confirming or (awaiting in form.required and not slots.get(named or ""))
     if late and named in form.optional and named != awaiting and says_none(text):
-        slots[named] = SKIPPED
+        # "没得单位 也没得职称": every optional slot the none answer names is none
+        said = (_NAMED_SLOT[w] for w in _NAMES_SLOT.findall(text))
+        dropped = tuple(dict.fromkeys(n for n in said if n in form.optional and n != awaiting))
+        for name in dropped:
+            slots[name] = SKIPPED
         if awaiting is None:
-            return Confirm(state, dropped=(named,))
-        return Ask(state, awaiting, dropped=(named,))
+            return Confirm(state, dropped=dropped)
+        return Ask(state, awaiting, dropped=dropped)
     none_answer = awaiting in form.optional and says_none(text)
     if (SKIP.match(text) or none_answer) and awaiting:
         if awaiting in form.required:
@@ -625,6 +656,13 @@ def step(state: FormState, parse: Any, text: str) -> Step:
                     updates[key] = list(dict.fromkeys([*slots[key], *updates[key]]))
                 else:
                     updates.pop(key)
+    more = updates.get("service_regions")
+    if form is EXPERT and more and slots.get("service_regions") and ADDS.search(text):
+        # "再加个石棉", "还有汶川 两边都跑": more areas beside the ones given
+        both = [*slots["service_regions"], *more]
+        updates["service_regions"] = [
+            dict(t) for t in dict.fromkeys(tuple(r.items()) for r in both)
+        ]
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
     if CORRECTION.match(text) and not set(corrected) & SUMMARY_SLOTS and awaiting not in updates:

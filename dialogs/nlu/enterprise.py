@@ -190,9 +190,11 @@ _LEAD_IN = re.compile(
 def tech_updates(slots: Slots, text: str, awaiting: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     company = company_name(text)
+    # "预算两万元" or a phone at the company question answers another question: no name
+    other = slots.budget is not None or slots.phone or slots.places or deadline(text)
     if company:
         out["company"] = company
-    elif awaiting == "company" and 2 <= len(text.strip()) <= 60:
+    elif awaiting == "company" and not other and 2 <= len(text.strip()) <= 60:
         out["company"] = _LEAD_IN.sub("", text.strip()).strip(" 。.")
     kind = service_kind(text)
     if kind and awaiting in ("problem", None):

@@ -31,7 +31,8 @@ def is_name(word: str) -> bool:
 
 
 # a self-introduction, and a surname-led word standing alone in it (between spaces or commas)
-_INTRO = re.compile(r"我是|本人|我叫|我姓")
+# ("注册专家 王建国 农艺师": signing up is introducing oneself too)
+_INTRO = re.compile(r"我是|本人|我叫|我姓|注册|登记|入驻|当专家|成为专家")
 _LONE_NAME = re.compile(rf"(?:^|[\s，,。、])([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=$|[\s，,。、])")
 
 
@@ -60,11 +61,18 @@ _UNIT = (
     r"合作社|公司|家庭农场|农场|推广总站|总站|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站)"
 )
 # "四川省农业科学院植物保护研究所": a unit inside a larger one is named with it
-ORG = re.compile(rf"([\u4e00-\u9fff]{{0,12}}?{_UNIT}(?:[\u4e00-\u9fff]{{1,8}}?{_UNIT})?)")
+# ("搞水稻病虫害防治的在南溪区农技站上班", "单位是汉源县农业农村局": a unit's name holds no
+# 的, 在 or 是; the words before them are what the person does, or a lead-in)
+ORG = re.compile(
+    rf"((?:(?![的在是])[\u4e00-\u9fff]){{0,12}}?{_UNIT}(?:[\u4e00-\u9fff]{{1,8}}?{_UNIT})?)"
+)
 # "我在", "不对 是", "现在在": the words before a unit's name are no part of it
 ORG_LEAD = re.compile(r"^(?:不对|不是|应该是|就是|我是|我在|本人|来自|我们|现在|目前|是|在)+")
 NAME = re.compile(
-    r"(?:我叫|我是|本人|姓名[:：]?)\s*([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))(?=[，,。\s]|$|是|在|，)"
+    r"(?:我叫|我是|本人|(?:名字|姓名)(?:叫|是)?[:：]?|(?:^|(?<=[\s，,。]))叫)\s*"
+    r"([\u4e00-\u9fff]{1}(?:老师|[\u4e00-\u9fff]{1,2}))"
+    # "我叫陈志强电话139…", "叫周德明 搞柠檬的": what follows the name starts another detail
+    r"(?=[，,。\s]|$|是|在|，|电话|手机|联系|今年|从事|擅长|专门|主要|负责|职称|单位)"
 )
 # "我是农技站的李建国", "我是川农的副教授李明": the name after the unit it works for, or
 # after the title it holds

@@ -272,6 +272,20 @@ def _is_animal(alias: str, lex: Lexicon) -> bool:
     return crop is not None and crop.kind in ANIMAL_GROUPS
 
 
+_GROWS = re.compile(r"(?:种植?|栽种?|养殖?|饲养|喂)(?:了|过|的是)?$")
+
+
+def _crop_before(text: str, lex: Lexicon) -> str:
+    """The crop *text* ends with, longest first ("" when none). A kind of crop (果树) is
+    left out: matching reads it as a crop group, and 果树病虫害防治 is no soil expert."""
+    for k in (4, 3, 2, 1):
+        word = text[-k:] if len(text) >= k else ""
+        known = word and word in lex.crop_alias
+        if known and (k > 1 or _is_animal(word, lex)):  # one character: only an animal (兔)
+            return word
+    return ""
+
+
 def _animals_before(text: str, lex: Lexicon) -> str:
     """The animals *text* ends with ("牛" of "牛羊病"), or ""."""
     lead = ""
@@ -302,8 +316,20 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
             continue
         if term in lex.crop_alias and not _is_animal(term, lex):
             continue  # 茶叶 names the crop (a crop slot), not what is done to it
-        out.append(term)
-        rest = rest.replace(term, " ")
+        at = rest.find(term)
+        lead = _crop_before(rest[:at], lex) if _PRACTICE_AFTER.match(term) else ""
+        # "水稻病虫害防治": the crop said with a practice is part of the field
+        out.append(lead + term)
+        rest = rest[: at - len(lead)] + " " + rest[at + len(term) :].replace(term, " ")
+    # "自己种柠檬的", "我会养中蜂": growing or raising it is the field (柠檬种植, 中蜂养殖)
+    for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
+        at = rest.find(alias)
+        verb = _GROWS.search(rest[:at]) if at > 0 else None
+        if verb is not None:
+            animal = _is_animal(alias, lex)
+            out.append(alias + ("养殖" if animal else "种植"))  # in their words: 中蜂养殖
+            end = at + len(alias)
+            rest = rest[: verb.start()] + " " * (end - verb.start()) + rest[end:]
     for alias in _present_longest_first(lex, "terms", _terms(lex), text):
         at = rest.find(alias)
         while at >= 0:

@@ -140,3 +140,24 @@ def test_units_titles_and_a_name_after_the_title_are_read():
     got = extract("我叫陈秀兰 重庆市畜牧技术推广总站的 高级畜牧师 主要做生猪养殖")
     assert (got.organisation, got.title) == ("重庆市畜牧技术推广总站", "高级畜牧师")
     assert extract("本人张敏，在川西食品研究院工作").organisation == "川西食品研究院"
+
+
+def test_a_yes_naming_the_withdrawal_withdraws_the_need(assistant):
+    for n, said in enumerate(("是的 取消", "要得 取消嘛", "撤销吧")):
+        chat = Chat(assistant, f"老周{n}")
+        order_id, _ = post_need({"老王": chat})
+        assert "要撤销这条需求吗" in chat.send("我自己解决了 不用专家来了").text
+        out = chat.send(said)
+        assert "要撤销这条需求吗" not in out.text, said
+        with assistant.session_factory() as s:
+            assert s.get(Order, order_id).status == "cancelled", said
+
+
+def test_a_yes_with_thanks_accepts_the_offer_of_an_expert(assistant):
+    chat = Chat(assistant, "老罗")
+    out = chat.send("稻子穗子上长墨绿色的球球是啥子病哦")
+    assert "要我帮您找专家吗" in out.text
+    chat.send("要得 谢谢老师")
+    with assistant.session_factory() as s:
+        state = load_state(session=s, channel=chat.channel, external_id=chat.user)
+    assert ConversationState.from_json(state).form is not None

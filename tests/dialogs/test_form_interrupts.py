@@ -70,16 +70,19 @@ def test_a_slot_corrected_by_name_at_its_own_question_takes_the_new_value(
     assert (profile.organisation, profile.title) == ("眉山市农业农村局", "高级农艺师")
 
 
-def test_confirm_before_the_summary_posts_nothing(chat: Chat):
+def test_confirm_before_the_summary_posts_once_nothing_required_is_missing(chat: Chat):
     chat.send("柑橘叶子黄 想找专家 我在宜宾江安")
     out = chat.send("确认")  # the phone question is open: asked again
     assert out.replies[0].text.startswith("还没到确认这一步")
     assert out.replies[-1].text.startswith("请留一个联系电话")
-    chat.send("13800011223")
-    out = chat.send("确认")  # the budget question (optional): the summary, nothing posted
-    assert "请确认需求" in out.text and "预算" not in out.replies[-1].text
     assert _needs(chat.assistant) == []
-    assert "需求已发布" in chat.send("确认").text
+    chat.send("13800011223")
+    out = chat.send("确认")  # the budget question (optional): done, posted, said back
+    assert out.replies[0].text.startswith("好的，其余选填项不填，按以下信息提交")
+    assert "电话：13800011223" in out.replies[0].text and "预算" not in out.replies[0].text
+    assert "需求已发布" in out.text
+    assert len(_needs(chat.assistant)) == 1
+    chat.send("确认")  # a second confirm posts nothing more
     assert len(_needs(chat.assistant)) == 1
 
 

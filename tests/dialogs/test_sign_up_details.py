@@ -1,0 +1,106 @@
+"""An expert's details said in any order and any shape (issue 14 item 6): names run on into a
+phone, units after what the person does, several details in one answer, areas added later, a
+none answer naming two slots; and an enterprise's budget at its company question."""
+
+from __future__ import annotations
+
+from dialogs import forms
+from dialogs.answers import cued_skills
+from dialogs.nlu.intents import understand
+from dialogs.nlu.slots import extract, lone_name
+from dialogs.state import FormState
+
+MAOXIAN = {"province": "四川省", "city": "阿坝藏族羌族自治州", "county": "茂县"}
+
+
+def _step(state: FormState, text: str) -> forms.Step:
+    return forms.step(state, understand(text), text)
+
+
+def test_a_name_running_on_into_the_phone_and_a_unit_after_the_work_are_read():
+    got = extract("我叫陈志强电话13900071185我是搞水稻病虫害防治的在南溪区农技站上班职称是农艺师")
+    assert (got.name, got.organisation, got.title) == ("陈志强", "南溪区农技站", "农艺师")
+    assert got.fields == ["水稻病虫害防治"]  # the crop said with the practice stays with it
+    assert extract("单位是汉源县农业农村局").organisation == "汉源县农业农村局"
+
+
+def test_a_name_after_jiao_and_a_bare_name_in_a_sign_up_are_names():
+    got = extract("我是自己种柠檬的 种了十五年 想当个专家帮下周边的 叫周德明")
+    assert got.name == "周德明" and got.fields == ["柠檬种植"]
+    assert lone_name("注册专家 王建国 农艺师 搞果树修剪和施肥") == "王建国"
+    assert lone_name("注册专家 赵文 电话15000076614 花椒栽培") == "赵文"
+    assert lone_name("登记专家 周末都有空") == ""  # 周末 is no 周 person
+    assert extract("水稻病虫害防治").fields == ["水稻病虫害防治"]
+
+
+def test_research_directions_said_in_an_introduction_are_skills():
+    said = "我是土肥所的研究员王海燕，研究方向为紫色土培肥与测土配方施肥，希望注册为平台专家。"
+    assert cued_skills(said) == ["紫色土培肥", "测土配方施肥"]
+
+
+def test_a_none_answer_naming_unit_and_title_drops_both():
+    state = FormState("expert", {"fields": ["柠檬种植"]}, awaiting="name")
+    step = _step(state, "没得单位 也没得职称")
+    assert isinstance(step, forms.Ask) and step.slot == "name"
+    assert step.dropped == ("organisation", "title")
+    assert step.state.slots["organisation"] == step.state.slots["title"] == forms.SKIPPED
+
+
+def test_an_area_added_at_the_unit_question_joins_the_areas_and_is_no_unit():
+    slots = {"fields": ["花椒栽培"], "service_regions": [MAOXIAN], "name": "赵文"}
+    slots["phone"] = "15000076614"
+    state = FormState("expert", slots, awaiting="organisation")
+    step = _step(state, "再加一个汶川县 我两边都跑")
+    counties = [r["county"] for r in step.state.slots["service_regions"]]
+    assert counties == ["茂县", "汶川县"]
+    assert "organisation" not in step.state.slots
+    assert isinstance(step, forms.Ask) and step.slot == "organisation"
+
+
+def test_unit_and_title_in_one_answer_each_go_to_their_own_slot():
+    slots = {"fields": ["花椒栽培"], "service_regions": [MAOXIAN], "name": "赵文"}
+    slots.update(phone="15000076614", organisation=forms.SKIPPED)
+    state = FormState("expert", slots, awaiting="title")
+    step = _step(state, "单位是茂县农业农村局 职称高级农艺师")
+    assert step.state.slots["organisation"] == "茂县农业农村局"
+    assert step.state.slots["title"] == "高级农艺师"
+
+
+def test_a_phone_with_its_label_at_the_skills_question_is_no_skill():
+    state = FormState("expert", {"name": "王海燕"}, awaiting="fields")
+    for said in ("联系电话：13800085530", "电话一三八零零零八五五三零"):
+        step = _step(state, said)
+        assert "fields" not in step.state.slots, said
+        assert step.state.slots["phone"] == "13800085530"
+
+
+def test_a_budget_at_the_company_question_is_no_company_name():
+    slots = {"problem": "芒果炭疽病", "region": MAOXIAN, "phone": "13800090125"}
+    state = FormState("tech", slots, awaiting="company")
+    step = _step(state, "预算两万元")
+    assert "company" not in step.state.slots
+    assert step.state.slots["budget"] == 20000
+    assert isinstance(step, forms.Ask) and step.slot == "company"
+
+
+def test_a_county_in_a_cooperative_s_description_is_the_place_of_its_need():
+    said = "我们是城口县做中蜂养殖的合作社 好多蜂箱里幼虫死了 想要专家来指导"
+    got = forms.updates_from(forms.TECH, extract(said), said, "problem")
+    assert got["region"]["county"] == "城口县"
+    said = "眉山蜀香泡菜食品有限公司"  # a city in a company's name: not where the need is
+    assert "region" not in forms.updates_from(forms.TECH, extract(said), said, "company")
+
+
+def test_a_changed_amount_at_the_summary_is_the_new_budget():
+    slots = {"problem": "茶饼病", "region": MAOXIAN, "phone": "15000044721", "budget": 800}
+    state = FormState("need", slots, confirming=True)
+    step = _step(state, "算了 还是多给点 改成1500")
+    assert isinstance(step, forms.Confirm) and step.state.slots["budget"] == 1500
+
+
+def test_a_labelled_title_running_on_into_the_next_detail_ends_with_the_title():
+    said = "我叫陈志强电话13900071185在南溪区农技站上班职称是农艺师服务范围南溪和江安"
+    got = forms.updates_from(forms.EXPERT, extract(said), said, None)
+    assert (got["title"], got["organisation"]) == ("农艺师", "南溪区农技站")
+    said = "职称是水产工程师"  # the whole title, not the 工程师 inside it
+    assert forms.updates_from(forms.EXPERT, extract(said), said, "title")["title"] == "水产工程师"
