@@ -37,7 +37,7 @@ def test_an_expert_sees_the_expert_profile_and_edits_it_in_words(assistant) -> N
     _register_expert(chat)
     out = chat.send("我的资料")
     assert "专家资料（未认证）" in out.text
-    assert "· 擅长领域：病虫害防治" in out.text and "· 作物：柑橘" in out.text
+    assert "· 擅长领域：柑橘病虫害防治" in out.text and "· 作物：柑橘" in out.text
     assert "· 服务地区：四川省眉山市东坡区" in out.text and "13800001234" in out.text
     out = chat.send("服务地区加上蒲江县")
     assert out.text == "已改为：服务地区 四川省眉山市东坡区、四川省成都市蒲江县。"

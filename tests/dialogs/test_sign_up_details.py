@@ -27,6 +27,7 @@ def test_a_name_running_on_into_the_phone_and_a_unit_after_the_work_are_read():
 def test_a_name_after_jiao_and_a_bare_name_in_a_sign_up_are_names():
     got = extract("我是自己种柠檬的 种了十五年 想当个专家帮下周边的 叫周德明")
     assert got.name == "周德明" and got.fields == ["柠檬种植"]
+    assert extract("我会养中蜂 想登记当专家").fields == ["中蜂养殖"]  # in their words
     assert lone_name("注册专家 王建国 农艺师 搞果树修剪和施肥") == "王建国"
     assert lone_name("注册专家 赵文 电话15000076614 花椒栽培") == "赵文"
     assert lone_name("登记专家 周末都有空") == ""  # 周末 is no 周 person
