@@ -7,7 +7,8 @@ from __future__ import annotations
 from dialogs import forms
 from dialogs.answers import cued_skills
 from dialogs.nlu.intents import understand
-from dialogs.nlu.slots import extract, lone_name
+from dialogs.nlu.people import lone_name
+from dialogs.nlu.slots import extract
 from dialogs.state import FormState
 
 MAOXIAN = {"province": "四川省", "city": "阿坝藏族羌族自治州", "county": "茂县"}
