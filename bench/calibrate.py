@@ -47,8 +47,12 @@ MIN_HONEST = 0.95
 # is no answer service at all (0.97 on the 413-article corpus: right 0.43). 0.75 while the
 # model could do no better; the refit on five splits answers 0.80 right at a better honest
 # rate (0.90) than the old model had at 0.75 (0.83), and a floor of 0.75 would spend all of
-# that gain on refusing more (0.74: right 0.765, honest 0.92).
-MIN_RIGHT = 0.80
+# that gain on refusing more (0.74: right 0.765, honest 0.92). 0.83 since the refit on six
+# splits with the aspect feature: at 0.80 the gain went to refusing (threshold 0.77: right
+# 0.803, honest 0.933), while every measured split refused more answerable questions than it
+# answered unanswerable ones (sealed5: 17 missed, 1 false); 0.83 keeps the honest rate of
+# before (0.922) and answers right 0.832.
+MIN_RIGHT = 0.83
 # the labelled splits calibrated on: every one already measured (sealed6 never)
 SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4", "sealed5")
 THRESHOLDS = [round(0.01 * i, 2) for i in range(1, 100)]

@@ -112,3 +112,19 @@ def test_an_animal_named_beside_its_feed_keeps_its_article(kb_index: HybridIndex
     question = "牛啃了一肚子嫩苜蓿 肚皮胀得像鼓 要不要放气"
     searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
     assert hits[0].doc_id == "animal-cattle-bloat"
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("种柑橘一亩一年能挣好多钱", True),  # what it earns: a growing article says nothing
+        ("脐橙施肥一亩用好多斤复合肥", False),  # 好多 asks an amount, not money
+        ("娃娃鱼养殖要办哪些手续", False),  # the article says which permits
+    ],
+)
+def test_money_or_paperwork_the_article_never_speaks_of(
+    kb_index: HybridIndex, question: str, missing: bool
+) -> None:
+    tk = shared_tokenizer()
+    searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
+    assert bool(evidence(searched, hits, kb_index, tk).aspect_missing) is missing
