@@ -62,7 +62,7 @@ from retrieval.matching import ExpertMatcher
 from retrieval.safety import PesticideGuard
 from retrieval.speech import Transcriber
 from retrieval.tokenizer import Tokenize
-from store.conversations import load_state, save_state
+from store.conversations import load_state, save_state, user_and_state
 from store.media import MediaStorage, latest_open_need
 from store.privacy import is_forgotten
 from store.subscriptions import topics_of
@@ -241,15 +241,18 @@ class Assistant:
             return self._handle(own, incoming, commit=True)
 
     def _handle(self, session: Session, incoming: Incoming, commit: bool = True) -> Outcome:
-        user = get_or_create_user(
-            session=session,
-            channel=incoming.channel,
-            external_id=incoming.user_id,
-            display_name=incoming.display_name[:64],
-            locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
-        )
-        data = load_state(session=session, channel=incoming.channel, external_id=incoming.user_id)
-        state = ConversationState.from_json(data)
+        who = {"channel": incoming.channel, "external_id": incoming.user_id}
+        user, data = user_and_state(session=session, **who)  # one read for both, most turns
+        if user is None:  # a new person, or one writing from a linked identity
+            user = get_or_create_user(
+                session=session,
+                **who,
+                display_name=incoming.display_name[:64],
+                locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
+                home_checked=True,
+            )
+            data = load_state(session=session, **who)
+        state = ConversationState.from_json(data or {})
         turn = Turn(session, user, incoming, state, user.locale or self.locale)
         try:
             with self.llm.turn() if self.llm is not None else nullcontext():
@@ -269,12 +272,9 @@ class Assistant:
             return _apology(turn.locale)
         if is_forgotten(turn.user):
             return turn.out  # erased this turn: no state is kept for them
+        # no state row was read (data None): it is inserted without trying an UPDATE first
         save_state(
-            session=session,
-            channel=incoming.channel,
-            external_id=incoming.user_id,
-            data=turn.state.to_json(),
-            commit=commit,
+            session=session, **who, data=turn.state.to_json(), commit=commit, new=data is None
         )
         return turn.out
 

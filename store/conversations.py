@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, insert, select
 from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
+from store.users import User
 
 
 class ConversationState(SQLModel, table=True):
@@ -34,6 +35,18 @@ _SAVE = (
     update(_TABLE).where(*_WHO).values(data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
 _INSERT = insert(_TABLE)
+# the person writing from their home address and their saved state, in one statement: the
+# two reads every turn starts with
+_USERS = User.__table__  # type: ignore[attr-defined]
+_USER_AND_STATE = (
+    select(User, _TABLE.c.data)
+    .outerjoin(
+        _TABLE,
+        (_TABLE.c.channel == _USERS.c.channel) & (_TABLE.c.external_id == _USERS.c.external_id),
+    )
+    .where(_USERS.c.channel == bindparam("b_channel"))
+    .where(_USERS.c.external_id == bindparam("b_external_id"))
+)
 
 
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
@@ -43,6 +56,21 @@ def load_state(*, session: Session, channel: str, external_id: str) -> dict[str,
     return dict(data) if data else {}
 
 
+def user_and_state(
+    *, session: Session, channel: str, external_id: str
+) -> tuple[User | None, dict[str, Any] | None]:
+    """The person whose home address is (*channel*, *external_id*) and their saved state
+    (None when no state row exists), read in one statement; (None, None) when nobody has
+    this home address (a new person, or a linked identity: :func:`store.users.
+    get_or_create_user` resolves those)."""
+    params = {"b_channel": channel, "b_external_id": external_id}
+    row = session.execute(_USER_AND_STATE, params).first()
+    if row is None:
+        return None, None
+    user, data = row
+    return user, (dict(data) if data is not None else None)
+
+
 def save_state(
     *,
     session: Session,
@@ -50,15 +78,17 @@ def save_state(
     external_id: str,
     data: dict[str, Any],
     commit: bool = True,
+    new: bool = False,
 ) -> None:
     """Replace the saved state (an empty dict clears it); commit unless *commit* is False
     (a transport's turn commits it once, with the rest of what the turn wrote).
 
     One UPDATE (an INSERT the first time), not a read and a write: this runs every turn.
+    With *new* (this turn's read found no state row) the INSERT is tried at once.
     """
     values = {"data": dict(data), "updated_at": utcnow()}
-    done = session.execute(_SAVE, {"b_channel": channel, "b_external_id": external_id, **values})
-    if done.rowcount == 0:  # type: ignore[attr-defined]
+    who = {"b_channel": channel, "b_external_id": external_id}
+    if new or session.execute(_SAVE, {**who, **values}).rowcount == 0:  # type: ignore[attr-defined]
         session.execute(_INSERT, {"channel": channel, "external_id": external_id, **values})
     if commit:
         session.commit()

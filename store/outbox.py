@@ -354,7 +354,7 @@ def unblock(*, session: Session, channel: str, external_id: str) -> None:
 
 # built once: asked on every incoming message (a person who writes again has unblocked us)
 _BLOCKED = BlockedChat.__table__  # type: ignore[attr-defined]
-_IS_BLOCKED = (
+BLOCKED_ROW = (  # store.updates asks it together with its own question
     core_select(_BLOCKED.c.id)
     .where(
         _BLOCKED.c.channel == bindparam("b_channel"),
@@ -366,4 +366,4 @@ _IS_BLOCKED = (
 
 def is_blocked(*, session: Session, channel: str, external_id: str) -> bool:
     params = {"b_channel": channel, "b_external_id": external_id}
-    return session.execute(_IS_BLOCKED, params).first() is not None
+    return session.execute(BLOCKED_ROW, params).first() is not None

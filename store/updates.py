@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
+from store.outbox import BLOCKED_ROW
 
 RUNNING, DONE = "running", "done"
 
@@ -43,11 +44,25 @@ _WAS_HANDLED = (
     .limit(1)
 )
 _ADD_HANDLED = insert(_TABLE)
+# the two questions a channel asks of every update before its turn, in one statement
+_HANDLED_BLOCKED = core_select(
+    _WAS_HANDLED.exists().label("handled"), BLOCKED_ROW.exists().label("blocked")
+)
 
 
 def was_handled(*, session: Session, channel: str, update_id: str) -> bool:
     params = {"b_channel": channel, "b_id": update_id}
     return session.execute(_WAS_HANDLED, params).first() is not None
+
+
+def handled_or_blocked(
+    *, session: Session, channel: str, update_id: str, external_id: str
+) -> tuple[bool, bool]:
+    """Whether the update was handled before (:func:`was_handled`) and whether the person
+    who sent it had blocked us (:func:`store.outbox.is_blocked`), read at once."""
+    params = {"b_channel": channel, "b_id": update_id, "b_external_id": external_id}
+    handled, blocked = session.execute(_HANDLED_BLOCKED, params).one()
+    return bool(handled), bool(blocked)
 
 
 def add_handled(*, session: Session, channel: str, update_id: str, chat_id: str = "") -> None:

@@ -114,12 +114,18 @@ _FIND_LINKED = (
 )
 
 
-def find_user(*, session: Session, channel: str, external_id: str) -> User | None:
-    """The person with this channel identity (their home address or a linked one), if any."""
+def find_user(
+    *, session: Session, channel: str, external_id: str, home_checked: bool = False
+) -> User | None:
+    """The person with this channel identity (their home address or a linked one), if any.
+
+    With *home_checked* the caller's own read found nobody at this home address: only the
+    linked identities are looked up."""
     params = {"channel": channel, "external_id": external_id}
-    user = session.exec(_FIND_USER, params=params).first()
-    if user is not None:
-        return user
+    if not home_checked:
+        user = session.exec(_FIND_USER, params=params).first()
+        if user is not None:
+            return user
     return session.exec(_FIND_LINKED, params=params).first()
 
 
@@ -160,11 +166,20 @@ def move_home(*, session: Session, user: User, channel: str, external_id: str) -
 
 
 def get_or_create_user(
-    *, session: Session, channel: str, external_id: str, display_name: str = "", locale: str = "zh"
+    *,
+    session: Session,
+    channel: str,
+    external_id: str,
+    display_name: str = "",
+    locale: str = "zh",
+    home_checked: bool = False,
 ) -> User:
     """The user for this channel identity, created on first contact. A person who writes from
-    a linked identity gets their messages there from now on (it becomes the home address)."""
-    user = find_user(session=session, channel=channel, external_id=external_id)
+    a linked identity gets their messages there from now on (it becomes the home address).
+    *home_checked*: as for :func:`find_user`."""
+    user = find_user(
+        session=session, channel=channel, external_id=external_id, home_checked=home_checked
+    )
     if user is not None:
         if (user.channel, user.external_id) != (channel, external_id):
             user = move_home(session=session, user=user, channel=channel, external_id=external_id)

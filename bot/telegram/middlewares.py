@@ -10,13 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update
+from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, Update, User
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bot.ops import TURN_SECONDS, UPDATES_FAILED, UPDATES_HANDLED, update_context
 from bot.telegram.turns import CHANNEL, Turn
-from store.updates import add_handled, was_handled
+from store.updates import add_handled, handled_or_blocked, was_handled
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +71,20 @@ class HandledMiddleware(BaseMiddleware):
             return await handler(event, data)
         session: Session = data["session"]
         update_id = str(event.update_id)
-        if was_handled(session=session, channel=CHANNEL, update_id=update_id):
+        sender = data.get("event_from_user")
+        blocked: bool | None = None
+        if isinstance(sender, User):  # whether they had blocked us is asked at once
+            handled, blocked = handled_or_blocked(
+                session=session, channel=CHANNEL, update_id=update_id, external_id=str(sender.id)
+            )
+        else:
+            handled = was_handled(session=session, channel=CHANNEL, update_id=update_id)
+        if handled:
             log.info("update %s was handled before: nothing to do", update_id)
             return None
         chat = data.get("event_chat")
-        turn = Turn(update_id, str(chat.id) if isinstance(chat, Chat) else "", self.via_outbox)
+        chat_id = str(chat.id) if isinstance(chat, Chat) else ""
+        turn = Turn(update_id, chat_id, self.via_outbox, blocked=blocked)
         data["turn"] = turn
         started = time.perf_counter()
         with update_context(update_id):

@@ -41,11 +41,16 @@ class Turn:
     chat_id: str
     via_outbox: bool = False
     recorded: bool = False
+    blocked: bool | None = None  # whether the sender had blocked us (None: not read yet)
 
 
-def seen(session: Session, external_id: str) -> None:
-    """A person who writes to the bot again has unblocked it: deliver to them again."""
-    if is_blocked(session=session, channel=CHANNEL, external_id=external_id):
+def seen(session: Session, external_id: str, turn: Turn | None = None) -> None:
+    """A person who writes to the bot again has unblocked it: deliver to them again (the
+    *turn* may know already whether they had blocked us)."""
+    blocked = turn.blocked if turn is not None else None
+    if blocked is None:
+        blocked = is_blocked(session=session, channel=CHANNEL, external_id=external_id)
+    if blocked:
         unblock(session=session, channel=CHANNEL, external_id=external_id)
 
 
@@ -80,7 +85,7 @@ async def handle_text(
 ) -> None:
     """The whole life of a text update: to the assistant, queue for others, reply here."""
     incoming = incoming_from(message, text)
-    seen(session, incoming.user_id)
+    seen(session, incoming.user_id, turn)
     # deliver commits the turn: its state, messages for others and handled row at once
     if services.assistant.llm is not None:
         # a turn may wait up to LLM_TIMEOUT for the model: keep the event loop serving others
@@ -131,7 +136,7 @@ async def handle_media(
     event loop."""
     media = await tg_media.media_from(message, bot)
     incoming = replace(incoming_from(message, message.caption or ""), media=media)
-    seen(session, incoming.user_id)
+    seen(session, incoming.user_id, turn)
     outcome = await asyncio.to_thread(
         services.assistant.handle, incoming, session=session, commit=False
     )
