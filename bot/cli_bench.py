@@ -141,6 +141,7 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
 
     from bench import bot as bot_bench
     from bot.app import build_services, prepare_knowledge
+    from bot.ops import freeze_heap
     from bot.settings import load_settings
     from bot.telegram.dispatcher import create_dispatcher
     from bot.telegram.recording import ChatDriver, RecordingSession
@@ -167,6 +168,7 @@ async def _bench_bot(updates: int) -> dict[str, Any]:
 
         event.listen(services.engine, "before_cursor_execute", count)
         event.listen(services.engine, "commit", count)
+        freeze_heap()  # as the serving processes do after start-up
         try:
             return await bot_bench.measure(updates, send, lambda: ran[0])
         finally:

@@ -8,6 +8,7 @@ breaker) are filled in by bot.web.ops when /metrics is asked for.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import logging
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram
+
+log = logging.getLogger(__name__)
 
 UPDATES_HANDLED = Counter("tianfu_updates_handled", "Updates handled (committed)", ["channel"])
 UPDATES_FAILED = Counter("tianfu_updates_failed", "Update handlings that failed", ["channel"])
@@ -51,6 +54,18 @@ def update_context(update_id: object) -> Iterator[None]:
         yield
     finally:
         _update_id.reset(token)
+
+
+def freeze_heap() -> int:
+    """Once start-up has loaded what lives as long as the process (lexicons, the intent model,
+    jieba's dictionary, the indexes: some 600 000 objects), move it out of the garbage
+    collector's sight. A full collection walked all of it (0.55 CPU-seconds each time, one
+    turn's pause); now it walks what turns made since. Returns the objects frozen."""
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    log.info("start-up heap frozen: %d objects left out of garbage collection", frozen)
+    return frozen
 
 
 class JsonFormatter(logging.Formatter):

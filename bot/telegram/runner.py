@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.background import Background, WakeRelay
-from bot.ops import UPDATES_QUEUED, UPDATES_REFUSED
+from bot.ops import UPDATES_QUEUED, UPDATES_REFUSED, freeze_heap
 from bot.settings import Settings
 from bot.telegram.dispatcher import BOT_COMMANDS, create_dispatcher
 from bot.telegram.notifier import Notifier
@@ -97,6 +97,7 @@ def notifier(bot: Bot, services: Services, redis: Any | None = None) -> Notifier
 async def run_polling(settings: Settings, services: Services | None = None) -> None:
     """Long polling until interrupted (*services* built from *settings* unless given)."""
     bot, dp, _, _ = _prepare(settings, services)
+    freeze_heap()
     await bot.delete_webhook(drop_pending_updates=False)
     log.info("tianfu bot: long polling")
     await dp.start_polling(bot, polling_timeout=10, handle_signals=True)

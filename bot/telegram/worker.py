@@ -26,7 +26,7 @@ from bot.background import Background, WakeRelay
 from bot.cluster.channels import channel_of, queued_channels
 from bot.cluster.streams import connect, ensure_groups
 from bot.cluster.worker import StreamWorker
-from bot.ops import update_context
+from bot.ops import freeze_heap, update_context
 from bot.settings import Settings
 from bot.telegram.dispatcher import create_dispatcher
 from bot.telegram.runner import make_bot, notifier
@@ -145,6 +145,7 @@ async def serve_worker(
 
     # made (loaded or trained) before the first update, not during it
     await asyncio.to_thread(default_model, settings.model_cache)
+    freeze_heap()
     redis = connect(settings.redis_url)
     # a cluster may serve only the web chat and WeChat: then no Telegram bot
     bot = make_bot(settings) if settings.telegram_bot_token is not None else None

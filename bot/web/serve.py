@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.background import BACKGROUND, Background, background_of
+from bot.ops import freeze_heap
 from bot.settings import Settings
 from bot.web.dashboard import QuietAccessLogger
 
@@ -128,6 +129,7 @@ def serve(
         services.close()
 
     app.on_cleanup.append(dispose)
+    freeze_heap()
     host = host or settings.web_host
     port = port or settings.web_port
     log.info("tianfu serve: http://%s:%s/chat", host, port)
