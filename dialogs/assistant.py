@@ -372,6 +372,12 @@ class Assistant:
                 st.yes = None
                 self._on_action(turn, yes)
                 return
+        if is_data_command(text):
+            self.data.on_text(turn, text)  # in a form too; then back to the form
+            # (before cancelling: "我不想用了 把我的记录都删掉" asks to erase, not to stop)
+            if not is_forgotten(turn.user) and not self.data.asked(turn):
+                self.forms.repeat(turn)
+            return
         if engine.cancels(text):
             # "不订了" with no form open is about the saved subscriptions
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
@@ -386,11 +392,6 @@ class Assistant:
                 if not self.orders.offer_cancel(turn):
                     turn.say(turn.t("nothing_to_cancel"))
                 return
-        if is_data_command(text):
-            self.data.on_text(turn, text)  # in a form too; then back to the form
-            if not is_forgotten(turn.user) and not self.data.asked(turn):
-                self.forms.repeat(turn)
-            return
         if is_link_command(text):  # /link (issue 16): in a form too; then back to it
             on_link(turn, text)
             self.forms.repeat(turn)

@@ -54,9 +54,37 @@ _ASKED = "delete_me"  # the state's yes while the question is open
 FILE_NAME = "tianfu-mydata.json"
 
 
+# the same asks in a person's own words: "把我的信息全部删了", "我不想用了 把我的记录都删掉",
+# "把我的资料导出来" (a need, a subscription or the interest profile is not "my data")
+_MY_DATA = r"(?:我的|我)?(?:个人)?(?:信息|数据|资料|记录|账号|帐号|账户)"
+_ERASE = r"(?:删除|删掉|删了|删|清除|清空|抹掉|注销|销户)"
+_EXPORT = r"(?:导出|下载|打包|拷贝)"
+_NOT = re.compile(r"不要|别|莫|不用|不想|不准|不能|怎么|咋个?|如何|会不会|能不能")
+
+
+def _own_words(text: str, verb: str) -> bool:
+    """*text* is a short request to *verb* one's own data: the verb next to the data
+    (either order), and not "不要删我的数据" or a question about how it works."""
+    short = re.sub(r"\s+", "", text)
+    if len(short) > 30 or "我" not in short:
+        return False
+    m = re.search(rf"{verb}.{{0,10}}?{_MY_DATA}|{_MY_DATA}.{{0,8}}?{verb}", short)
+    return m is not None and not _NOT.search(short[max(0, m.start() - 3) : m.end()])
+
+
+def asks_delete(text: str) -> bool:
+    """The text asks to erase one's own data: /delete_me or the same in other words."""
+    return bool(DELETE_ME.match(text)) or _own_words(text, _ERASE)
+
+
+def asks_export(text: str) -> bool:
+    """The text asks to see or export one's own data: /mydata or the same in other words."""
+    return bool(MYDATA.match(text)) or _own_words(text, _EXPORT)
+
+
 def is_data_command(text: str) -> bool:
     """The text asks to see or erase one's own data (works in the middle of a form)."""
-    return bool(MYDATA.match(text) or DELETE_ME.match(text) or CONFIRMED.match(text))
+    return bool(CONFIRMED.match(text)) or asks_delete(text) or asks_export(text)
 
 
 @dataclass(slots=True)
@@ -69,7 +97,7 @@ class DataDesk:
     def on_text(self, turn: Turn, text: str) -> None:
         if CONFIRMED.match(text):
             self.delete(turn)
-        elif DELETE_ME.match(text):
+        elif asks_delete(text):
             self.ask_delete(turn)
         else:
             self.show(turn)

@@ -6,6 +6,7 @@ import json
 
 from sqlmodel import select
 
+from dialogs import mydata
 from store.conversations import ConversationState
 from store.needs import Need
 from store.users import User
@@ -140,3 +141,17 @@ def test_deletion_question_in_a_form_then_back_to_the_form(chat: Chat, assistant
     out = chat.send("不删了")
     assert "保持不变" in out.replies[0].text and out.replies[-1].text == asked
     assert not _erased(assistant)
+
+
+def test_people_ask_for_their_data_in_their_own_words(chat: Chat):
+    """Nobody has to know /delete_me or /mydata: their own words reach the same desk, and
+    deleting still asks first; a need deleted or a how-to question is not "my data"."""
+    for text in ("把我的信息全部删了", "我不想用了 把我的记录都删掉", "帮我把账号注销了"):
+        out = chat.send(text)
+        assert "无法恢复" in out.text and chat.buttons() == ["确认删除", "不删了"], text
+        chat.press("不删了")
+    out = chat.send("把我的资料导出来")
+    assert "删除我的数据" in out.text and "/delete_me" not in out.text
+    assert mydata.asks_export("下载我的数据") and not mydata.asks_export("我的资料")
+    for text in ("不要删我的数据", "怎么删除我的数据", "删除这条需求", "删掉我的订阅"):
+        assert not mydata.asks_delete(text), text
