@@ -539,7 +539,7 @@ DATA_EN = {
     "mydata_counts": "· {needs} needs; {requested} orders as requester; {served} orders as expert; {questions} questions; {feedback} votes; {pushes} pushes received",
     "mydata_topics": "· Subscriptions: {topics}; interest profile: {interests}",
     "mydata_expert": "· Expert profile: registered (organisation, title, fields, service regions in the JSON)",
-    "mydata_tail": "Say \"delete my data\" to delete this personal data.",
+    "mydata_tail": 'Say "delete my data" to delete this personal data.',
     "delete_me_ask": "Delete your personal data? This removes your name, phone, account id, question texts, votes, subscriptions, interest profile, expert profile and conversation state; needs and orders keep only region, crop, category, times, status and rating (no longer linked to you) for regional statistics. This cannot be undone.",
     "btn_delete_me": "Delete",
     "btn_keep_me": "Keep my data",
