@@ -28,7 +28,7 @@ from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
 from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.people import lone_name, looks_like_name
-from dialogs.nlu.regions import find_mentions, resolve
+from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import Slots, extract
 from dialogs.nlu.terms import mask_terms
 from dialogs.state import FormState
@@ -173,10 +173,6 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         # "苍溪的 不对不对 我现在是在旺苍": a correction word between places, the last one too
         corrects = CORRECTION.match(text) or _CORRECTS_INSIDE.search(text)
         place = slots.places[-1] if corrects and slots.places else slots.place
-        if len(slots.places) > 1 and (denied := _denied_places(text)):
-            # "是开江县 不是宣汉": the place said not to be meant is never the one taken
-            meant = [p for p in slots.places if (p.county or p.city) not in denied]
-            place = (meant[-1] if corrects else meant[0]) if meant else place
         if form is TECH:
             out.update(ent.tech_updates(slots, text, awaiting))
             company = ent.company_name(text)
@@ -291,16 +287,6 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
 _SELF_INTRO = re.compile(
     r"我叫|我是|我姓|本人是?|我在|在(?=\s)|(?<=\s)的|^\s*的|工作|上班|职称是?"
 )
-_DENIES = re.compile(r"(?:不是|不在)在?\s*$")
-
-
-def _denied_places(text: str) -> set[str]:
-    """ "是开江县 不是宣汉": the counties (or cities) a message says are not meant."""
-    out: set[str] = set()
-    for m in find_mentions(text):
-        if _DENIES.search(text[max(0, m.start - 4) : m.start]):
-            out.update(p.county or p.city for p in m.places)
-    return out
 
 
 # ---- the engine: one message in, one step out (no database, no transport) ---------------
