@@ -79,7 +79,8 @@ async def register(api: FakeBotAPI, user, intro: str) -> None:
 async def test_polling_end_to_end(api: FakeBotAPI, tmp_path: Path):
     proc = await start_bot(tmp_path, bot_env(tmp_path, api.base))
     try:
-        await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), timeout=90)
+        # start-up loads the models and lexicons: minutes on a loaded 2-core machine
+        await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), timeout=240)
         assert any(m == "setMyCommands" for m, _ in api.calls)
         expert, expert2, farmer = (
             api.user(2001, "张建国"),
