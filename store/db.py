@@ -47,11 +47,19 @@ from store import (  # noqa: F401 - every table must be imported before create_a
     wechat,  # issue 16: WeChat peers (48 h window, choices) and access token
 )
 from store.needs import METRICS_INDEXES
-from store.rollup_tables import CHAIN_INDEXES, GAP_DAYS, text_hash
+from store.rollup_tables import (
+    CHAIN_INDEXES,
+    GAP_DAYS,
+    NEED_DAYS,
+    QUESTION_DAYS,
+    UNMET_DAYS,
+    text_hash,
+)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
+LEVELLED = (NEED_DAYS, UNMET_DAYS, QUESTION_DAYS)  # kept per level from schema 14 on
 # version -> SQL statements that bring a database from version-1 to version; a statement that
 # differs between back-ends is a {dialect name: SQL} mapping.
 # (New tables need no step: create_all adds them; only changes to existing tables do.)
@@ -153,9 +161,14 @@ MIGRATIONS: dict[int, list[str | dict[str, str]]] = {
     ],
     # 13 (stats at scale, issue 17): the knowledge gap's rollup, rollup_gap_days (a new
     # table, counted from the question log by init_db below)
+    # 14 (stats at scale, issue 17): need, unmet and question days kept per region level, so
+    # that a province reads its own rows, not its counties' (dropped here, created again and
+    # counted by init_db below)
+    14: [f"DROP TABLE IF EXISTS {table.name}" for table in LEVELLED],
 }
 ROLLUPS_SINCE = 11  # a database migrated from below this version gets its rollups rebuilt
-GAPS_SINCE = 13  # ... from below this one (and not below ROLLUPS_SINCE) its gap rollup counted
+# ... from below these (and not below ROLLUPS_SINCE): those tables counted again
+RECOUNTED_SINCE = {13: (GAP_DAYS,), 14: LEVELLED}
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -278,8 +291,12 @@ def init_db(engine: Engine) -> int:
         if old < ROLLUPS_SINCE:  # issue 17: the indicator rollups of existing records
             SQLModel.metadata.create_all(session.connection())  # rollup tables dropped above
             rollup_check.rebuild(session)
-        elif old < GAPS_SINCE:
-            rollup_check.rebuild_table(session, GAP_DAYS)
+        else:
+            recount = [t for since, ts in RECOUNTED_SINCE.items() if old < since for t in ts]
+            if recount:
+                SQLModel.metadata.create_all(session.connection())  # dropped above
+            for table in recount:
+                rollup_check.rebuild_table(session, table)
         row.version = SCHEMA_VERSION
         session.add(row)
         session.commit()

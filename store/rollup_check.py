@@ -121,6 +121,24 @@ def _chains(
     ).group_by(*at, prev, *split)
 
 
+def _per_level(table: Table, counties: Any) -> Any:
+    """The rows of *table* (a rollup kept per level whose figures add up) at every level,
+    summed from *counties*: its rows per county (region, day, then its other keys and its
+    values by name), read once (a CTE) however many levels sum them."""
+    c = counties.c
+    region = [c.province, c.city, c.county]
+    rest = [c[name] for name in keys_of(table)[5:]]
+    sums = [func.sum(c[name]) for name in values_of(table)]
+    return union_all(
+        *(
+            select(*kept, c.day, literal(level).label("level"), *rest, *sums).group_by(
+                *kept, c.day, *rest
+            )
+            for level, kept in _levels(region)
+        )
+    )
+
+
 def recompute(session: Session) -> dict[Table, Any]:
     """table -> a SELECT giving its rows (keys, then values, in column order) from the base
     tables. On PostgreSQL the needs and accepted orders are first staged, narrow, in
@@ -157,37 +175,42 @@ def _generic(session: Session) -> dict[Table, Any]:
             kind_rows.append(
                 _chains(n.requester_id, kept, day, level, where, served, n.requester_kind)
             )
+    need_days = select(
+        *region,
+        day,
+        n.requester_kind,
+        func.count().label("needs"),
+        func.count(n.accepted_at).label("accepted"),
+        func.count(n.resolved_at).label("resolved"),
+        func.sum(case((n.status.in_(UNMET), 1), else_=0)).label("unmet"),
+        func.coalesce(func.sum(n.rating), 0).label("rating_sum"),
+        func.count(n.rating).label("rating_count"),
+        func.count(case((n.achievement_id.isnot(None), n.resolved_at))).label("docked"),
+    ).group_by(*region, day, n.requester_kind)
+    unmet_days = (
+        select(*region, day, n.category, n.crop, func.count().label("unmet"))
+        .where(n.status.in_(UNMET))
+        .group_by(*region, day, n.category, n.crop)
+    )
     out: dict[Table, Any] = {
-        NEED_DAYS: select(
-            *region,
-            day,
-            n.requester_kind,
-            func.count(),
-            func.count(n.accepted_at),
-            func.count(n.resolved_at),
-            func.sum(case((n.status.in_(UNMET), 1), else_=0)),
-            func.coalesce(func.sum(n.rating), 0),
-            func.count(n.rating),
-            func.count(case((n.achievement_id.isnot(None), n.resolved_at))),
-        ).group_by(*region, day, n.requester_kind),
+        NEED_DAYS: _per_level(NEED_DAYS, need_days.cte("need_counties")),
         WAIT_BANDS: union_all(*bands),
         WAIT_MINUTES: union_all(*minute_rows),
-        UNMET_DAYS: select(*region, day, n.category, n.crop, func.count())
-        .where(n.status.in_(UNMET))
-        .group_by(*region, day, n.category, n.crop),
+        UNMET_DAYS: _per_level(UNMET_DAYS, unmet_days.cte("unmet_counties")),
         REQUESTER_DAYS: union_all(*requester_rows),
         KIND_DAYS: union_all(*kind_rows),
     }
     q = question_table().c
     qday = day_of(session, q.created_at).label("day")
-    out[QUESTION_DAYS] = select(
+    question_days = select(
         q.province,
         q.city,
         q.county,
         qday,
-        func.count(),
-        func.sum(case((q.answered.is_(False), 1), else_=0)),
+        func.count().label("questions"),
+        func.sum(case((q.answered.is_(False), 1), else_=0)).label("unanswered"),
     ).group_by(q.province, q.city, q.county, qday)
+    out[QUESTION_DAYS] = _per_level(QUESTION_DAYS, question_days.cte("question_counties"))
     # experts: where the expert lives, over the days of the orders they hold accepted
     users = user_table()
     o, u, e = order_table().c, users.c, expert_table().c

@@ -96,6 +96,17 @@ def _within(table: Table, region: Region, days: Days) -> list[ColumnElement[bool
     return [*region.within(c), c.day >= days[0], c.day < days[1]]
 
 
+def _depth(region: Region, level: str | None) -> int:
+    """The level of the rows that answer for *level*'s keys (None: *region*'s own rows)."""
+    return LEVEL_OF[level] if level else region.level
+
+
+def _level_rows(table: Table, region: Region, level: str | None, days: Days) -> list[Any]:
+    """A per-level table's rows of *region*'s children at *level* (None: its own rows) in
+    the period: the rows of that one level, never the counties' below it."""
+    return [table.c.level == _depth(region, level), *_within(table, region, days)]
+
+
 def _first_days(table: Table, region: Region, days: Days) -> list[ColumnElement[bool]]:
     """A chain table's rows that count once in the period: a day in it whose previous day is
     before it (the day as a list: one index range per day, store.rollup_tables.chain_index)."""
@@ -145,7 +156,7 @@ def dockings(session: Session, region: Region, level: str | None, days: Days) ->
     """Per key: 对接 requests posted in the period that were resolved."""
     c = NEED_DAYS.c
     stmt = select(_key(NEED_DAYS, level), func.sum(c.docked)).where(
-        *_within(NEED_DAYS, region, days)
+        *_level_rows(NEED_DAYS, region, level, days)
     )
     rows = session.execute(_grouped(stmt, NEED_DAYS, level))
     return {key: int(count) for key, count in rows if count}
@@ -159,7 +170,7 @@ def needs_rows(
     c = NEED_DAYS.c
     sums = (c.needs, c.accepted, c.resolved, c.unmet, c.rating_sum, c.rating_count)
     stmt = select(_key(NEED_DAYS, level), *(func.sum(s) for s in sums)).where(
-        *_within(NEED_DAYS, region, days)
+        *_level_rows(NEED_DAYS, region, level, days)
     )
     people = requesters(session, region, level, days)
     out = {}
@@ -295,7 +306,9 @@ def questions_rows(
     """As store.metrics._Query.questions: per key (key, questions, unanswered)."""
     c = QUESTION_DAYS.c
     stmt = select(_key(QUESTION_DAYS, level), func.sum(c.questions), func.sum(c.unanswered))
-    stmt = _grouped(stmt.where(*_within(QUESTION_DAYS, region, days)), QUESTION_DAYS, level)
+    stmt = _grouped(
+        stmt.where(*_level_rows(QUESTION_DAYS, region, level, days)), QUESTION_DAYS, level
+    )
     return {r[0]: (r[0], int(r[1]), int(r[2] or 0)) for r in session.execute(stmt) if r[1]}
 
 
@@ -306,7 +319,7 @@ def unmet_top(
     c = UNMET_DAYS.c
     stmt = (
         select(c.category, c.crop, func.sum(c.unmet))
-        .where(*_within(UNMET_DAYS, region, days))
+        .where(*_level_rows(UNMET_DAYS, region, None, days))
         .group_by(c.category, c.crop)
     )
     rows = [(cat, crop, int(n)) for cat, crop, n in session.execute(stmt) if n]
@@ -322,14 +335,14 @@ def weekly_trend(
     n = NEED_DAYS.c
     stmt = (
         select(n.day, func.sum(n.needs), func.sum(n.accepted))
-        .where(*_within(NEED_DAYS, region, days))
+        .where(*_level_rows(NEED_DAYS, region, None, days))
         .group_by(n.day)
     )
     per_day += [(d, int(a or 0), int(b or 0), 0) for d, a, b in session.execute(stmt)]
     q = QUESTION_DAYS.c
     stmt = (
         select(q.day, func.sum(q.questions))
-        .where(*_within(QUESTION_DAYS, region, days))
+        .where(*_level_rows(QUESTION_DAYS, region, None, days))
         .group_by(q.day)
     )
     per_day += [(d, 0, 0, int(a or 0)) for d, a in session.execute(stmt)]

@@ -69,7 +69,9 @@ class _Region(SQLModel):
 
 class NeedDay(_Region, table=True):
     __tablename__ = "rollup_need_days"
+    __table_args__ = (_level_index("rollup_need_days"),)
 
+    level: int = Field(primary_key=True)
     requester_kind: str = Field(default="individual", primary_key=True, max_length=16)
     needs: int = 0
     accepted: int = 0
@@ -114,7 +116,9 @@ class WaitMinute(_Region, table=True):
 
 class UnmetDay(_Region, table=True):
     __tablename__ = "rollup_unmet_days"
+    __table_args__ = (_level_index("rollup_unmet_days"),)
 
+    level: int = Field(primary_key=True)
     category: str = Field(primary_key=True, max_length=16)
     crop: str = Field(primary_key=True, max_length=32)
     unmet: int = 0
@@ -158,7 +162,9 @@ class KindDay(_Region, table=True):
 
 class QuestionDay(_Region, table=True):
     __tablename__ = "rollup_question_days"
+    __table_args__ = (_level_index("rollup_question_days"),)
 
+    level: int = Field(primary_key=True)
     questions: int = 0
     unanswered: int = 0
 

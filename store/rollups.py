@@ -1,25 +1,27 @@
-"""Indicator rollups: the regional indicators' figures per county and day, kept exact in the
+"""Indicator rollups: the regional indicators' figures per region and day, kept exact in the
 same transaction as every need posted and every order move, so that a province view reads
 thousands of small rows instead of millions of needs (store.rollup_reads reads them).
 
 Tables (region = province, city, county as on the need; day = the UTC day it was posted):
 
-- ``rollup_need_days`` (region, day, requester kind): needs, accepted, resolved, unmet, rating
-  sum and count, 对接 resolved - figures that add up across counties and days;
+- ``rollup_need_days`` (level, region cut to that level, day, requester kind): needs,
+  accepted, resolved, unmet, rating sum and count, 对接 resolved - figures that add up across
+  counties and days, kept per level all the same, so that a province view reads its cities'
+  rows (or its own), not every county's;
 - ``rollup_wait_bands`` (level, region cut to that level, day, band) and
   ``rollup_wait_minutes`` (level, region, day, band, whole minutes): accepted needs per band
   of time to accept, then per whole minute (each wait truncated to the minute: the median's
   resolution). A median is found in one band, then exactly, to the minute, among the minute
   rows of that band alone. Kept per level so that a province reads its own rows, not its
   counties';
-- ``rollup_unmet_days`` (region, day, category, crop): needs nobody took;
+- ``rollup_unmet_days`` (level, region, day, category, crop): needs nobody took;
 - ``rollup_requester_days`` (level, region cut to that level, day, previous day, served):
   distinct requesters do not add up across days or counties, so each requester's days with a
   need in a region are chained: a requester counts once in a period [s, u) on the first of
   their days in it, i.e. on a day d in [s, u) whose previous day is before s. The chain is
   kept per level (country, province, city, county) and once more over needs that reached an
   expert (served requesters);
-- ``rollup_question_days`` (region, day): questions asked and left unanswered;
+- ``rollup_question_days`` (level, region, day): questions asked and left unanswered;
 - ``rollup_expert_days`` (level, region cut to that level, day, previous day): experts
   (a user with an expert profile, counted where the user lives) chained over the days they
   accepted an order, as requesters are: an expert is active in [s, u) once, on their first
@@ -118,23 +120,21 @@ def contribution(needs: Iterable[Any], cells: Cells | None = None) -> Cells:
         region = (n.province, n.city, n.county)
         unmet = n.status in UNMET
         rated = n.rating is not None
-        _add(
-            cells,
-            NEED_DAYS,
-            (*region, day, n.requester_kind),
-            needs=1,
-            accepted=n.accepted_at is not None,
-            resolved=n.resolved_at is not None,
-            unmet=unmet,
-            rating_sum=n.rating if rated else 0,
-            rating_count=rated,
-            docked=n.achievement_id is not None and n.resolved_at is not None,
-        )
-        if unmet:
-            _add(cells, UNMET_DAYS, (*region, day, n.category, n.crop), unmet=1)
+        figures = {
+            "needs": 1,
+            "accepted": n.accepted_at is not None,
+            "resolved": n.resolved_at is not None,
+            "unmet": unmet,
+            "rating_sum": n.rating if rated else 0,
+            "rating_count": rated,
+            "docked": n.achievement_id is not None and n.resolved_at is not None,
+        }
         wait = n.accept_seconds
         for level in range(len(LEVELS)):
             place = cut(region, level)
+            _add(cells, NEED_DAYS, (*place, day, level, n.requester_kind), **figures)
+            if unmet:
+                _add(cells, UNMET_DAYS, (*place, day, level, n.category, n.crop), unmet=1)
             chains[(level, place, False)].add(day)
             kinds[(level, place, False, n.requester_kind)].add(day)
             if n.accepted_at is not None:
@@ -255,5 +255,6 @@ def question_logged(
     session: Session, *, region: tuple[str, str, str], at: datetime, answered: bool
 ) -> None:
     """Count a new question-log row (its region, day and answer never change afterwards)."""
-    key = (*region, utc_day(at))
-    _upsert(session, QUESTION_DAYS, key, {"questions": 1, "unanswered": int(not answered)})
+    day, delta = utc_day(at), {"questions": 1, "unanswered": int(not answered)}
+    for level in range(len(LEVELS)):
+        _upsert(session, QUESTION_DAYS, (*cut(region, level), day, level), delta)

@@ -74,7 +74,26 @@ def downgrade(engine, version: int) -> None:  # type: ignore[no-untyped-def]
     from store.needs import METRICS_INDEXES
     from store.rollup_tables import CHAIN_INDEXES
 
+    region = "province VARCHAR(32) NOT NULL, city VARCHAR(32) NOT NULL, " + (
+        "county VARCHAR(32) NOT NULL, day DATE NOT NULL"
+    )
     undo = {
+        # 14 (stats): need, unmet and question days per county only
+        14: [
+            "DROP TABLE rollup_need_days",
+            "DROP TABLE rollup_unmet_days",
+            "DROP TABLE rollup_question_days",
+            f"CREATE TABLE rollup_need_days ({region}, requester_kind VARCHAR(16) NOT NULL, "
+            "needs INTEGER NOT NULL, accepted INTEGER NOT NULL, resolved INTEGER NOT NULL, "
+            "unmet INTEGER NOT NULL, rating_sum INTEGER NOT NULL, rating_count INTEGER NOT NULL, "
+            "docked INTEGER NOT NULL, "
+            "PRIMARY KEY (province, city, county, day, requester_kind))",
+            f"CREATE TABLE rollup_unmet_days ({region}, category VARCHAR(16) NOT NULL, "
+            "crop VARCHAR(32) NOT NULL, unmet INTEGER NOT NULL, "
+            "PRIMARY KEY (province, city, county, day, category, crop))",
+            f"CREATE TABLE rollup_question_days ({region}, questions INTEGER NOT NULL, "
+            "unanswered INTEGER NOT NULL, PRIMARY KEY (province, city, county, day))",
+        ],
         # 13 (stats): the knowledge gap's rollup
         13: ["DROP TABLE rollup_gap_days"],
         # 9 (cluster): outbox claims

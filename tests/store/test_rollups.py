@@ -74,7 +74,9 @@ def test_every_move_keeps_the_rollups_exact(session: Session) -> None:
     assert check(session) == []
     (row,) = session.execute(
         select(NEED_DAYS).where(
-            NEED_DAYS.c.city == "泸州市", NEED_DAYS.c.requester_kind == "enterprise"
+            NEED_DAYS.c.level == 3,
+            NEED_DAYS.c.city == "泸州市",
+            NEED_DAYS.c.requester_kind == "enterprise",
         )
     ).all()
     assert (row.needs, row.accepted, row.resolved, row.unmet) == (1, 1, 1, 0)
@@ -122,6 +124,29 @@ def test_rollups_give_the_records_figures(world: Session) -> None:  # noqa: F811
         slow = region_report(session=world, region=region, since=since, until=until, rollups=False)
         assert fast == slow, (region, start_day, days)
         assert fast.total.needs > 0
+
+
+def test_a_database_from_before_the_levelled_need_days_gets_them_counted(
+    world: Session,  # noqa: F811 - the fixture
+) -> None:
+    """Schema 13 kept need, unmet and question days per county only: migrating counts them
+    again at every level, and a province reads its own rows with the same figures."""
+    from store import db
+    from tests.factories import downgrade
+
+    check(world, repair=True)
+    since, until = DAY0, DAY0 + timedelta(days=28)
+    before = region_report(session=world, region=SICHUAN, since=since, until=until)
+    engine = world.get_bind()
+    world.close()
+    downgrade(engine, 13)  # type: ignore[arg-type]
+    assert db.init_db(engine) == db.SCHEMA_VERSION  # type: ignore[arg-type]
+    with Session(engine) as fresh:
+        assert check(fresh) == []
+        levels = fresh.execute(select(NEED_DAYS.c.level).distinct()).scalars().all()
+        assert sorted(levels) == [0, 1, 2, 3]
+        after = region_report(session=fresh, region=SICHUAN, since=since, until=until)
+        assert after == before and after.total.needs > 0
 
 
 def test_a_need_dated_outside_the_rollups_is_found_and_repaired(world: Session) -> None:  # noqa: F811
