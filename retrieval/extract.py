@@ -29,6 +29,10 @@ class Aspect(StrEnum):
     WHY = "why"
     SPRAY = "spray"  # the question is about spraying (打药, 用药): when, what, how often
     HOW = "how"  # what to do about it
+    WHERE = "where"  # where to shelter, which way to run
+    INDOORS = "indoors"  # at home, inside a building (屋头)
+    OUTDOORS = "outdoors"  # outside, in the fields (外头, 田头)
+    FIRST_AID = "first_aid"  # someone is hurt or poisoned: what to do first
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +85,7 @@ _CUES: dict[Aspect, _Cue] = {
         re.compile(r"能不能|能否|安全|毒|误区|处理|判断"),
         re.compile(
             r"不能|能吃|可以吃|安全|中毒|有毒|毒素|扔掉|不要|没问题|致癌|危险|放心|风险|"
-            r"挖掉|削掉|去掉|煮熟|烹熟|少量|关键在"
+            r"挖掉|削掉|去掉|煮熟|烹熟|少量|关键在|不吃|不采|最稳妥"
         ),
     ),
     Aspect.WHY: _Cue(
@@ -102,7 +106,41 @@ _CUES: dict[Aspect, _Cue] = {
         re.compile(r"防治|措施|预防|防控|办法|处理|补救|管理|要点|做法|怎么办|改良"),
         re.compile(r"防治|措施|及时|应|要|选用|做好|避免|不要|清除|处理|控制|加强"),
     ),
+    Aspect.WHERE: _Cue(
+        re.compile(
+            r"躲在?哪|躲到哪|往哪|哪[里儿点][最才]?安全|哪个方向|哪边跑|(?:[咋怎啷]个?|怎么)跑|"
+            r"跑还是躲|躲还是跑|是跑还是|往高处|避险"
+        ),
+        re.compile(r"避险|跑|躲|撤|逃|转移"),
+        re.compile(r"进入|躲|离开|转移|撤离|高处|两侧|跑|建筑物|汽车|车里|蹲下|远离|避难"),
+    ),
+    Aspect.INDOORS: _Cue(
+        re.compile(r"屋头|屋里|屋内|室内|家里|在家|房间|屋子里|楼里|楼上"),
+        re.compile(r"室内|屋内|屋里|在家|家中|家里"),
+        re.compile(r"室内|屋里|家里|门窗|电器|插头|楼"),
+    ),
+    Aspect.OUTDOORS: _Cue(
+        re.compile(r"外头|外面|外边|户外|室外|野外|田头|田里|地里|田间|田坎|山上|路上|在外"),
+        re.compile(r"户外|野外|室外|田间|在外|外出|路上"),
+        re.compile(r"户外|野外|田野|田间|山顶|大树|水边|空旷|室外"),
+    ),
+    Aspect.FIRST_AID: _Cue(
+        re.compile(
+            r"急救|[咋怎啷如]个?[何么]?救|抢救|施救|救人|先[做干咋怎整弄]|第一时间|晕倒|昏迷|"
+            r"不省人事|倒下"
+        ),
+        re.compile(r"急救|救治|施救|抢救|现场处理|送医|就医|[了后]怎么办|怎么救"),
+        re.compile(
+            r"拨打|120|立即|马上|迅速|移到|转移到|通风|心肺复苏|送医|就医|医院|侧卧|阴凉|降温"
+        ),
+    ),
 }
+# where the asker is: the section for that place outweighs one on what to do in general
+PLACES = frozenset({Aspect.INDOORS, Aspect.OUTDOORS})
+# aspects about someone in danger: the extract says what to do before why or what it is
+URGENT = frozenset({Aspect.WHERE, Aspect.FIRST_AID})
+# a duty that goes with telling a notifiable disease: report it, isolate, stop moving animals
+_DUTY = re.compile(r"向[^。；]{0,14}报告|立即报告|报告当地|上报|封锁|隔离|停止调运|无害化处理")
 
 _HEADING = re.compile(r"^(?:【(?P<bracket>[^】]{1,30})】|(?P<colon>[^。！？；，,]{1,24})[：:])$")
 _LABEL = re.compile(r"^(?P<label>[^。！？；：:]{1,16})[：:](?=\S)")
@@ -114,7 +152,10 @@ _NUMBERING = re.compile(r"^(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）]|[一二三�
 
 def aspects(question: str) -> set[Aspect]:
     """The aspects *question* asks about (none: a general question)."""
-    return {a for a, cue in _CUES.items() if cue.question.search(question)}
+    found = {a for a, cue in _CUES.items() if cue.question.search(question)}
+    if Aspect.WHERE in found:
+        found.discard(Aspect.SAFE)  # "躲在哪里安全" asks where, not whether it is safe to eat
+    return found
 
 
 def asking_phrases(question: str) -> frozenset[str]:
@@ -182,7 +223,7 @@ def _score(
         if (not myth or aspect is Aspect.SAFE) and (
             cue.section.search(s.section) or (s.label and cue.section.search(s.label))
         ):
-            value += 2.0
+            value += 4.0 if aspect in PLACES else 2.0
         value += min(3, len(cue.sentence.findall(s.text)))
     # a heading asking the question in its words ("吃后不舒服怎么办" for "中毒怎么办")
     if any(p in heading for p in phrases):
@@ -228,6 +269,32 @@ def extract(
         size += len(s.text)
         if size >= limit * 0.6:
             break
-    text = "".join(s.text for s in sorted(chosen, key=lambda s: s.order))
+    if Aspect.IDENTIFY in asked and not any(_DUTY.search(s.text) for s in chosen):
+        # "是不是非洲猪瘟": telling the disease comes with what must be done about it
+        duties = [s for s in found if _DUTY.search(s.text)]
+        if duties:  # the one saying most of it: report, seal off, stop moving animals
+            chosen.append(max(duties, key=lambda s: (len(_DUTY.findall(s.text)), -s.order)))
+    text = "".join(_shown(chosen, asked))
     # an item that ended with "；" in its list ends the extract with a full stop
     return text[:-1] + "。" if text.endswith(("；", ";", "，", ",")) else text
+
+
+def _shown(chosen: Sequence[Sentence], asked: set[Aspect]) -> list[str]:
+    """The chosen sentences as shown: in article order, except that for someone in danger
+    the sentences of the sections answering it come first (what to do, then the rest); a
+    sentence from a section debunking hearsay is introduced by that section's heading, so a
+    myth is never shown as if it were advice."""
+    urgent = [_CUES[a].section for a in asked & URGENT]
+
+    def first(s: Sentence) -> bool:
+        return any(c.search(s.section) or (s.label and c.search(s.label)) for c in urgent)
+
+    ordered = sorted(chosen, key=lambda s: (not first(s), s.order))
+    out: list[str] = []
+    introduced: set[str] = set()
+    for s in ordered:
+        if s.section and _MYTH.search(s.section) and s.section not in introduced:
+            introduced.add(s.section)
+            out.append(f"{s.section}：")
+        out.append(s.text)
+    return out

@@ -135,3 +135,55 @@ def test_the_hearsay_section_still_answers_whether_it_is_safe():
     body = "【这些土办法都不可靠】\n- 煮久一点就能解毒：毒素耐高温，加热也无法破坏。\n【怎么预防】\n不认识的不采。"
     text = extract(body, ["煮久", "解毒"], "煮久一点能不能吃")
     assert "加热也无法破坏" in text
+
+
+def test_where_to_shelter_says_where_to_go_not_how_to_crouch(kb_index):
+    """ "躲在哪里" is answered by going indoors or into a car; crouching is the last resort."""
+    text = _answer_text(kb_index, "打雷的时候躲在哪里安全")
+    assert "建筑物" in text or "汽车" in text
+    assert "心肺复苏" not in text
+
+
+def test_first_aid_questions_get_the_first_aid_steps(kb_index):
+    text = _answer_text(kb_index, "煤气中毒咋个急救")
+    assert "通风" in text and "120" in text
+    assert text.index("通风") < text.index("120")  # the steps in the article's order
+
+
+def test_which_way_to_run_from_a_flash_flood_is_an_action(kb_index):
+    text = _answer_text(kb_index, "山洪来了咋个跑")
+    assert "高处" in text
+    assert "是山区溪沟" not in text  # no definition instead of the way out
+
+
+def test_telling_a_notifiable_disease_comes_with_reporting_it(kb_index):
+    text = _answer_text(kb_index, "猪耳朵发紫 突然死了两头 是不是非洲猪瘟")
+    assert "发紫" in text
+    assert "报告" in text
+
+
+def test_myths_are_shown_as_myths(kb_index):
+    text = _answer_text(kb_index, "山上捡的野生菌子能不能吃")
+    if "颜色鲜艳" in text or "煮久" in text:
+        assert "不可靠" in text.split("颜色鲜艳")[0].split("煮久")[0]
+    assert "不吃" in text
+
+
+def test_the_place_asked_picks_its_section(kb_index):
+    inside = _answer_text(kb_index, "打雷的时候在屋头要注意啥")
+    outside = _answer_text(kb_index, "打雷的时候在田头干活咋办")
+    assert "门窗" in inside and "大树" not in inside
+    assert "大树" in outside and "心肺复苏" not in outside
+
+
+def test_aspects_of_emergency_questions():
+    assert Aspect.WHERE in aspects("躲在哪里安全") and Aspect.SAFE not in aspects("躲在哪里安全")
+    assert Aspect.FIRST_AID in aspects("中暑了先做什么")
+    assert Aspect.INDOORS in aspects("在家里要注意什么")
+    assert Aspect.OUTDOORS in aspects("那在外面呢")
+
+
+def test_a_myth_sentence_is_introduced_by_its_section():
+    body = "【常见误区】\n炉边放一盆清水不能吸收一氧化碳。\n【怎样预防】\n睡前熄灭炭火。"
+    text = extract(body, ["清水", "一氧化碳"], "放一盆清水能不能防中毒")
+    assert text.startswith("常见误区：")
