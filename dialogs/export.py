@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dialogs.context import Turn
+from dialogs.nlu.terms import label_key
 from store.validation import Region
 
 SHOWN = 5  # entries shown per list; the rest are counted
@@ -71,6 +72,7 @@ def readable(turn: Turn, data: dict[str, Any]) -> str:
             + t(
                 "export_expert_line",
                 fields="、".join(expert.get("fields") or []) or none,
+                crops_label=t(label_key("crops", list(expert.get("crops") or []))),
                 crops="、".join(expert.get("crops") or []) or none,
                 regions=regions or none,
                 org=" ".join(x for x in (expert.get("organisation"), expert.get("title")) if x)

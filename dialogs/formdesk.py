@@ -29,7 +29,7 @@ from dialogs.forms import (
     value,
 )
 from dialogs.nlu.regions import find_mentions
-from dialogs.nlu.terms import mask_terms
+from dialogs.nlu.terms import label_key, mask_terms
 from dialogs.personal import PersonalDesk
 from dialogs.state import FormState, Options
 from dialogs.teams import TeamDesk
@@ -192,7 +192,7 @@ class FormDesk:
         """ "已改为：地点 四川省泸州市古蔺县": a correction said back with its new value (*key*
         "noted_other": "已记下：称呼 张建国", an answer to another question than the one asked)."""
         shown = [
-            f"{turn.t(f'field_{k}')} {self.shown(turn, k, state.slots.get(k))}"
+            f"{turn.t(label_key(k, state.slots.get(k)))} {self.shown(turn, k, state.slots.get(k))}"
             for k in changed
             if k in SUMMARY_ORDER and self.shown(turn, k, state.slots.get(k))
         ]
@@ -313,7 +313,7 @@ class FormDesk:
         for slot in SUMMARY_ORDER:
             shown = "" if slot in skip else self.shown(turn, slot, slots.get(slot))
             if shown:
-                lines.append(f"· {turn.t(f'field_{slot}')}：{shown}")
+                lines.append(f"· {turn.t(label_key(slot, slots.get(slot)))}：{shown}")
         if slots.get("media"):  # photos and voice kept for the need (issue 16)
             kinds = media_kinds(session=turn.session, media_ids=list(slots["media"]))
             photos = sum(1 for k in kinds.values() if k == "photo")

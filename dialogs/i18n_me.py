@@ -46,7 +46,7 @@ ME_ZH: dict[str, str] = {
     # /mydata read aloud (dialogs.export)
     "export_linked": "关联的账号：{channel}",
     "export_expert": "【专家资料】",
-    "export_expert_line": "擅长：{fields}；作物：{crops}；服务地区：{regions}；单位职称：{org}",
+    "export_expert_line": "擅长：{fields}；{crops_label}：{crops}；服务地区：{regions}；单位职称：{org}",
     "export_enterprise": "【企业资料】",
     "export_enterprise_line": "{name}；行业：{industry}；规模：{size}；联系人：{contact}；地区：{region}",
     "export_needs": "【发布的需求】共 {n} 条",
@@ -102,7 +102,7 @@ ME_EN: dict[str, str] = {
     "btn_save_phone": "Keep as my phone",
     "export_linked": "Linked account: {channel}",
     "export_expert": "[Expert profile]",
-    "export_expert_line": "Fields: {fields}; crops: {crops}; service area: {regions}; unit and title: {org}",
+    "export_expert_line": "Fields: {fields}; {crops_label}: {crops}; service area: {regions}; unit and title: {org}",
     "export_enterprise": "[Enterprise]",
     "export_enterprise_line": "{name}; industry: {industry}; size: {size}; contact: {contact}; region: {region}",
     "export_needs": "[Needs posted] {n}",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.nlu.intents import Parse
+from dialogs.nlu.terms import label_key
 from dialogs.records import RecordsDesk
 from dialogs.topics import topics_from
 from dialogs.types import Button
@@ -74,7 +75,11 @@ def on_profile(turn: Turn, text: str) -> None:
         *stored,
         turn.t("profile_head"),
         turn.t("profile_topics", topics="、".join(topics) or none),
-        turn.t("profile_crops", crops="、".join(profile.crops) or none),
+        turn.t(
+            "profile_crops",
+            label=turn.t(label_key("crops", profile.crops)),
+            crops="、".join(profile.crops) or none,
+        ),
         turn.t(
             "profile_categories",
             categories="、".join(turn.t(f"category_{c}") for c in profile.categories) or none,

@@ -18,6 +18,7 @@ from dialogs.nlu.edits import EditOp, FieldEdit, field_edit
 from dialogs.nlu.enterprise import enterprise_size
 from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import extract
+from dialogs.nlu.terms import label_key
 from store.enterprises import Enterprise, enterprise_of, save_enterprise
 from store.errors import InvalidInput
 from store.experts import ExpertProfile, ExpertProfileCreate, get_expert_profile
@@ -116,7 +117,11 @@ class RecordsDesk:
             turn.t(
                 "records_line", field=turn.t("field_fields"), value="、".join(p.fields) or none
             ),
-            turn.t("records_line", field=turn.t("field_crops"), value="、".join(p.crops) or none),
+            turn.t(
+                "records_line",
+                field=turn.t(label_key("crops", p.crops)),
+                value="、".join(p.crops) or none,
+            ),
             turn.t(
                 "records_line",
                 field=turn.t("field_service_regions"),
@@ -312,7 +317,9 @@ class RecordsDesk:
         turn.say(
             turn.t(
                 "changed_to",
-                values="；".join(f"{turn.t(f'field_{k}')} {shown[k] or none}" for k in said),
+                values="；".join(
+                    f"{turn.t(label_key(k, saved.crops))} {shown[k] or none}" for k in said
+                ),
             )
         )
         return True

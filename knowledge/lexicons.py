@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from knowledge import LEXICON_DIR
 from retrieval.tokenizer import Vocabulary
+
+# crop groups (crops.tsv) that are not plants, by the kind they are shown as
+_KIND_OF_GROUP = {"畜禽": "animal", "水产": "animal", "食用菌": "fungus"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,19 @@ class Lexicon:
             fillers=self.fillers | {self.dialect[w] for w in self.fillers if w in self.dialect},
             dialect=self.dialect,
         )
+
+    def crop_kind(self, names: Iterable[str]) -> str:
+        """What the named crops are, for the word they are shown under: "animal" (livestock,
+        poultry, bees, fish), "fungus" (edible fungi), "plant", "mixed" when they differ, ""
+        when the lexicon knows none of them."""
+        kinds = set()
+        for name in names:
+            term = self.crops.get(self.crop_alias.get(name, name))
+            if term is not None:
+                kinds.add(_KIND_OF_GROUP.get(term.kind, "plant"))
+        if len(kinds) > 1:
+            return "mixed"
+        return kinds.pop() if kinds else ""
 
     def normalise_crop(self, word: str) -> str | None:
         """The canonical crop for a name or alias (茵红李 -> 李), else None."""

@@ -446,3 +446,13 @@ def mask_denied_places(text: str) -> str:
 
 
 # (lexicon id, text) -> its slots: a turn reads the same text more than once (the intent,
+
+
+def label_key(slot: str, value: object, lex: Lexicon | None = None) -> str:
+    """The i18n key of the word a slot is shown under: ``field_<slot>``, and for the crop
+    slots the word for what they name (猪 is shown as 养殖对象, 香菇 as 食用菌, not 作物)."""
+    if slot not in ("crop", "crops"):
+        return f"field_{slot}"
+    names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+    kind = (lex or default_lexicon()).crop_kind(str(n) for n in names)
+    return f"field_{slot}_{kind}" if kind in ("animal", "fungus", "mixed") else f"field_{slot}"
