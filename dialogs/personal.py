@@ -12,7 +12,7 @@ from dialogs.context import Turn
 from dialogs.nlu.intents import Parse
 from dialogs.nlu.terms import label_key
 from dialogs.records import RecordsDesk
-from dialogs.topics import topics_from
+from dialogs.topics import covers, topics_from
 from dialogs.types import Button
 from store.interests import clear_profile, note_interests, profile_of
 from store.needs import Need
@@ -159,7 +159,8 @@ def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
         rest = _ALL.sub(" ", _UNSUB_WORDS.sub(" ", text))
         named = [x for x in topics_from(rest, parse.slots) if x.strip()]
     if named:
-        gone = [x for x in named if x in have]
+        # "柑橘的不要了" drops 柑橘 and 柑橘病虫害; "柑橘病虫害不要了" only the latter
+        gone = [x for x in have if any(covers(n, x) for n in named)]
         if not gone:
             turn.say(
                 turn.t("not_subscribed", topics="、".join(named), have="、".join(have) or "-")

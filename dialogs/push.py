@@ -22,6 +22,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.feedback import feedback_buttons
 from dialogs.i18n import t
+from dialogs.topics import parts
 from dialogs.types import Button, Outbound, Outcome
 from retrieval.answer import as_list
 from retrieval.index import HybridIndex
@@ -122,6 +123,14 @@ class Catalogue:
         if cached is not None:
             return cached
         found: dict[int, float] = {}
+        crop, word = parts(topic)
+        if word:  # 柑橘病虫害: the crop's articles about that kind of problem only
+            kinds = TOPIC_CATEGORIES.get(word, frozenset())
+            for i in self._by_crop.get(crop, []):
+                if self.entries[i].category in kinds:
+                    found[i] = CROP_WEIGHT + CATEGORY_WEIGHT
+            self._by_topic[topic] = found
+            return found
         for i in self._by_crop.get(topic, []):
             found[i] = CROP_WEIGHT
         for category in TOPIC_CATEGORIES.get(topic, frozenset()):

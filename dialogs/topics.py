@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from dialogs.nlu.slots import Slots, extract
+from knowledge.lexicons import Lexicon, default_lexicon
 
 _TOPIC_WORDS = sorted(
     (
@@ -28,7 +29,6 @@ _TOPIC_WORDS = sorted(
         "气象",
         "防灾",
         "急救",
-        "科普",
     ),
     key=len,
     reverse=True,
@@ -36,22 +36,98 @@ _TOPIC_WORDS = sorted(
 _TOPIC_SPLIT = re.compile(r"[，,、;；\s和与及]+")
 _TOPIC_NOISE = re.compile(
     r"/subscribe|订阅|推送|推给我|发给我|以后|有关|关于|方面|相关|的|知识|资讯|信息|文章|科普|给我|我想|想要|收到|"
-    r"每周|定期|帮我|一下|东西|都|请|记得|新的|技术|我要|我们|我|吧|了"
+    r"每周|定期|帮我|一下|一些|一点|些|东西|消息|内容|都|请|记得|新的|技术|我要|我们|我|吧|了"
 )
 
 
+# a kind of problem said right after a crop narrows that crop's topic: 柑橘病虫害, 水稻的施肥
+# (growing or raising it is the crop's topic itself: 柑橘的种植技术 is 柑橘)
+NARROWING = ("病虫害", "病害", "虫害", "施肥", "土壤")
+_GROWING = ("种植", "养殖")
+_JOINER = re.compile(r"(?:的|方面的?|这块的?|那些)?$")
+
+
+_AND = re.compile(r"[和与及跟、]$")
+
+
+def _crops_ending(text: str, lex: Lexicon) -> list[str]:
+    """The canonical crops whose names *text* ends with, said together ("李子和柑橘"), in
+    the order said; [] when it ends with none."""
+    found: list[str] = []
+    while text:
+        crop = ""
+        for k in (5, 4, 3, 2, 1):
+            if len(text) >= k and (crop := lex.crop_alias.get(text[-k:], "")):
+                text = text[:-k]
+                break
+        if not crop:
+            break
+        found.insert(0, crop)
+        if not (m := _AND.search(text)):
+            break
+        text = text[: m.start()]
+    return found
+
+
 def topics_from(text: str, slots: Slots) -> list[str]:
-    """Topics for a subscription: crops and categories named, else the remaining keywords."""
-    topics: list[str] = list(slots.crops)
+    """Topics for a subscription: crops and categories named (a crop with the kind of problem
+    said after it is one topic: 柑橘病虫害), else the remaining keywords. "科普" alone names
+    no topic: everything the assistant pushes is 科普."""
+    lex = default_lexicon()
+    crops: list[str] = list(slots.crops)
+    words: list[str] = []
     rest = text
     for word in _TOPIC_WORDS:  # longest first: 病虫害 is one topic, not 病虫害 + 虫害
-        if word in rest:
-            topics.append(word)
-            rest = rest.replace(word, " ")
+        at = rest.find(word)
+        while at >= 0:
+            before = rest[:at]
+            joined = _JOINER.search(before)
+            said = _crops_ending(before[: joined.start()] if joined else before, lex)
+            if word in _GROWING and said:
+                pass  # 柑橘的种植技术: the crop's own topic
+            elif word in NARROWING and said:
+                for crop in said:  # 李子和柑橘的病虫害: each crop's
+                    words.append(crop + word)
+                    if crop in crops and not _named_alone(rest, crop, lex):
+                        crops.remove(crop)
+            else:
+                words.append(word)
+            rest = rest[:at] + " " * len(word) + rest[at + len(word) :]
+            at = rest.find(word)
+    topics = [*crops, *(w for w in words if w not in crops)]
     if topics:
-        return topics
+        return list(dict.fromkeys(topics))
     rest = _TOPIC_NOISE.sub(" ", rest)
     return [w for w in _TOPIC_SPLIT.split(rest) if len(w) >= 2][:5]
+
+
+def _named_alone(text: str, crop: str, lex: Lexicon) -> bool:
+    """Whether *crop* is also named once without a narrowing word ("柑橘和柑橘病虫害")."""
+    count = 0
+    for alias, canonical in lex.crop_alias.items():
+        if canonical == crop and len(alias) > 1:
+            count += text.count(alias)
+    return count > 1
+
+
+def parts(topic: str) -> tuple[str, str]:
+    """(crop, kind of problem) of a narrowed topic (柑橘病虫害 -> 柑橘, 病虫害); else
+    (topic, "")."""
+    for word in NARROWING:
+        if topic.endswith(word) and len(topic) > len(word):
+            crop = topic[: -len(word)]
+            if default_lexicon().normalise_crop(crop):
+                return crop, word
+    return topic, ""
+
+
+def covers(named: str, topic: str) -> bool:
+    """Whether dropping *named* drops the followed *topic*: the same topic, or the crop or
+    the kind of problem of a narrowed one ("柑橘的不要了" drops 柑橘病虫害)."""
+    if named == topic:
+        return True
+    crop, word = parts(topic)
+    return bool(word) and named in (crop, word)
 
 
 _ADD = re.compile(r"再加|还要|也要|加上|另外|加个|加一个|再订")
@@ -81,10 +157,11 @@ def edit_topics(current: list[str], text: str, slots: Slots) -> list[str]:
         if not added:
             return current
         dropped = topics_from(before, extract(before)) if _DROP.search(before) else current
-        return list(dict.fromkeys([*(t for t in current if t not in dropped), *added]))
+        kept = (t for t in current if not any(covers(d, t) for d in dropped))
+        return list(dict.fromkeys([*kept, *added]))
     named = topics_from(text, slots)
     if _DROP.search(text):
-        return [t for t in current if t not in named]
+        return [t for t in current if not any(covers(n, t) for n in named)]
     if _ADD.search(text) or (current and not _INSTEAD.search(text)):
         # "我还想订阅地震知识" after subscribing to 柑橘: one more, not instead
         return list(dict.fromkeys([*current, *named]))

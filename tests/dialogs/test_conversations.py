@@ -128,11 +128,11 @@ def test_unanswerable_question_offers_an_expert_and_becomes_a_need(
 
 def test_subscribe_by_conversation(chat: Chat, assistant: Assistant):
     out = chat.send("以后有李子和柑橘的病虫害知识推送给我")
-    assert out.text.startswith("已订阅：李、柑橘、病虫害。")
+    assert out.text.startswith("已订阅：李病虫害、柑橘病虫害。")
     assert chat.buttons() == ["确认", "撤销"]
     out = chat.press("确认")
-    assert out.text.startswith("订阅成功：李、柑橘、病虫害。")
-    assert {s.topic for s in rows(assistant, Subscription)} == {"李", "柑橘", "病虫害"}
+    assert out.text.startswith("订阅成功：李病虫害、柑橘病虫害。")
+    assert {s.topic for s in rows(assistant, Subscription)} == {"李病虫害", "柑橘病虫害"}
 
 
 def test_help_smalltalk_and_other(chat: Chat):
