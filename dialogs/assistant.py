@@ -526,6 +526,9 @@ class Assistant:
 
     def _route(self, turn: Turn, text: str, parse: Parse) -> None:
         """A message outside any form, by its intent: one desk."""
+        if self.stats is not None and self.stats.follows_up(turn, text):
+            self.stats.on_text(turn, text, follow_up=True)  # "三台县呢" after the figures
+            return
         if (entry := entry_of(parse.clean or text)) is not None:
             self._find(turn, entry, parse)  # 找人才 · 找技术 · 找成果, alike
             return

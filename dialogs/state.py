@@ -51,6 +51,19 @@ class Memory:
 
 
 @dataclass(slots=True)
+class StatsMemory:
+    """The last indicators shown to an administrator: "看看指标" shows that region again and
+    "三台县呢" asks the same period for another one."""
+
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    since: str = ""  # ISO; "" for the default period
+    until: str = ""  # ISO; "" for until now
+    at: str = ""  # ISO time they were shown
+
+
+@dataclass(slots=True)
 class ConversationState:
     form: FormState | None = None
     offer: str | None = None  # the question an expert was offered for (找专家 / 不用了)
@@ -63,6 +76,7 @@ class ConversationState:
     yes: str | None = None
     # what "找人才 / 找技术 / 找成果" asked for with no subject: the next message names it
     lookup: str | None = None
+    stats: StatsMemory | None = None
 
     def clear_form(self) -> None:
         """Leave whatever was in progress; keep the follow-up memory."""
@@ -97,6 +111,15 @@ class ConversationState:
             out["yes"] = self.yes
         if self.lookup is not None:
             out["lookup"] = self.lookup
+        if self.stats is not None:
+            out["stats"] = {
+                "province": self.stats.province,
+                "city": self.stats.city,
+                "county": self.stats.county,
+                "since": self.stats.since,
+                "until": self.stats.until,
+                "at": self.stats.at,
+            }
         if self.memory is not None:
             out["memory"] = {
                 "turns": self.memory.turns,
@@ -158,6 +181,10 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
         state.yes = data["yes"]
     if isinstance(data.get("lookup"), str):
         state.lookup = data["lookup"]  # absent in states saved before it existed
+    stats = data.get("stats")
+    if isinstance(stats, dict):  # absent in states saved before it existed
+        keys = ("province", "city", "county", "since", "until", "at")
+        state.stats = StatsMemory(*(str(stats.get(k) or "") for k in keys))
     return state
 
 

@@ -6,7 +6,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -14,7 +14,9 @@ from sqlmodel import Session
 from dialogs.context import Turn
 from dialogs.gaps import grouped
 from dialogs.i18n import ZH, t
+from dialogs.nlu.periods import find_period
 from dialogs.nlu.regions import RegionLookupError, lookup, resolve
+from dialogs.state import StatsMemory
 from dialogs.types import Outcome
 from store.clock import utcnow
 from store.metrics import Indicators, RegionReport, region_report
@@ -28,8 +30,15 @@ _COMMAND = re.compile(r"^\s*/stats(?:@\w+)?", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
 _FILLER = re.compile(
     r"查看|看看|看一下|查一下|查询|请|给我|一下|的|地区|服务|科技|指标|统计数据|统计|数据|情况|"
-    r"获取率|供给率|看板|从|以来|开始|起|[，,。.!！?？\s]"
+    r"获取率|供给率|看板|从|以来|开始|起|期间|这段时间|近期|怎么样|咋样|如何|呢|喃|[，,。.!！?？\s]"
 )
+# "三台县呢", "那上个月的呢", "换成绵阳市看看": another region or period for the same figures
+_FOLLOW_TRIM = re.compile(
+    r"^(?:那么?|那个|还有|换成|换到|改成|再看看?|看看|再查查?)|(?:的|的情况|的数据|的指标)?"
+    r"(?:呢|喃|咧|嘞|怎么样|咋样|如何)?[，,。.!！?？\s]*$"
+)
+_FOLLOW_MAX = 16  # a follow-up is short: a longer message says what it wants itself
+FRESH = timedelta(minutes=30)  # an older answer is not what "三台县呢" refers to
 CHILD_LINES = 8
 GAP_LINES = 5
 
@@ -150,7 +159,7 @@ def render(report: RegionReport, locale: str = "zh") -> str:
             locale,
             region=report.region.label or t("stats_nationwide", locale),
             since=report.since.date().isoformat(),
-            until=report.until.date().isoformat(),
+            until=_last_day(report.until).isoformat(),
         )
     ]
     if not tot.has_data:
@@ -222,6 +231,14 @@ def render(report: RegionReport, locale: str = "zh") -> str:
     return "\n".join(lines)
 
 
+def _last_day(until: datetime) -> date:
+    """The last day a period ending at *until* (exclusive) covers: a period ending at a
+    midnight (上个月: until December 1st) ends the day before."""
+    if until.time() == datetime.min.time():
+        return (until - timedelta(days=1)).date()
+    return until.date()
+
+
 def _children_lines(children: list[Indicators], locale: str) -> list[str]:
     if not children:
         return []
@@ -277,30 +294,86 @@ class StatsDesk:
     is_admin: Callable[[User], bool]
     default_region: Region = Region("四川省")
 
-    def on_text(self, turn: Turn, text: str) -> None:
+    def on_text(self, turn: Turn, text: str, follow_up: bool = False) -> None:
+        """The indicators the message asks for. The region is the one named, else the one
+        shown last, else the person's own, else the default; the period is the one named
+        (a date, or words: 上个月, 今年, 最近一周), else in a follow-up (*follow_up*: "三台县呢")
+        the one shown last, else the last twelve weeks."""
         if not self.is_admin(turn.user):
             turn.say(turn.t("stats_denied"))
             return
-        since = None
+        now = utcnow()
+        memo = turn.state.stats
+        since: datetime | None = None
+        until: datetime | None = None
+        rest = text
         if m := _DATE.search(text):
             try:
                 since = parse_date(m.group(0))
             except ValueError:
                 turn.say(turn.t("stats_bad_date", value=m.group(0)))
                 return
+        elif (period := find_period(text, now)) is not None:
+            since, until = period.since, period.until
+            rest = text[: period.start] + " " + text[period.end :]
+        elif follow_up and memo is not None:
+            since = datetime.fromisoformat(memo.since) if memo.since else None
+            until = datetime.fromisoformat(memo.until) if memo.until else None
         try:
-            region = region_from_text(text)
+            region = region_from_text(_FOLLOW_TRIM.sub("", rest.strip()))
         except RegionLookupError as err:
             turn.say(_lookup_reply(err, turn.locale))
             return
-        region = self.default_region if region is None else region
+        if region is None:
+            region = self._usual_region(turn)
         try:
-            report = region_report(session=turn.session, region=region, since=since)
+            report = region_report(session=turn.session, region=region, since=since, until=until)
         except ValueError:
             value = since.date().isoformat() if since else ""
             turn.say(turn.t("stats_future_date", value=value))
             return
+        turn.state.stats = StatsMemory(
+            region.province,
+            region.city,
+            region.county,
+            since.isoformat() if since else "",
+            until.isoformat() if until else "",
+            now.isoformat(),
+        )
         turn.say(render(report, turn.locale))
+
+    def _usual_region(self, turn: Turn) -> Region:
+        """The region shown last, else the person's own, else the default one."""
+        memo, user = turn.state.stats, turn.user
+        if memo is not None and memo.province:
+            return Region(memo.province, memo.city, memo.county)
+        if user.province:
+            return Region(user.province, user.city, user.county)
+        return self.default_region
+
+    def follows_up(self, turn: Turn, text: str) -> bool:
+        """ "三台县呢", "那上个月的呢", "换成绵阳市": a short message naming only another region
+        or period, soon after indicators were shown to this administrator."""
+        memo = turn.state.stats
+        if memo is None or len(text) > _FOLLOW_MAX or not self.is_admin(turn.user):
+            return False
+        try:
+            if utcnow() - datetime.fromisoformat(memo.at) > FRESH:
+                return False
+        except ValueError:
+            return False
+        core = _FOLLOW_TRIM.sub("", text.strip())
+        period = find_period(core, utcnow())
+        if period is not None:
+            core = core[: period.start] + core[period.end :]
+        core = core.strip()
+        if not core:
+            return period is not None
+        try:
+            lookup(core)
+        except RegionLookupError as err:
+            return err.ambiguous  # "那个区呢" names no place; "城关镇" names several
+        return True
 
 
 def _lookup_reply(err: RegionLookupError, locale: str) -> str:

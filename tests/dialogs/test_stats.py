@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from dialogs.assistant import Assistant
 from dialogs.nlu.intents import Intent, understand
+from dialogs.nlu.periods import find_period
 from dialogs.nlu.regions import RegionLookupError, lookup
 from dialogs.stats import StatsDesk, parse_date
 from store import orders as o
+from store.clock import utcnow
 from store.db import make_session_factory
 from store.validation import Region
 from tests.conftest import make_assistant
@@ -87,3 +91,66 @@ def test_stats_intent_and_lookup() -> None:
         lookup("宜兵市")
     with pytest.raises(ValueError, match="2026-02-30"):
         parse_date("2026-02-30")
+
+
+# ---- periods in words, the usual region, follow-ups ------------------------------------------
+def test_a_period_in_words_is_the_period_shown(assistant: Assistant) -> None:
+    chat = Chat(assistant, ADMIN)
+    year = utcnow().year
+    reply = chat.send("看看宜宾今年的指标").text
+    assert f"{year}-01-01 至 {utcnow().date().isoformat()}" in reply and "需求 2 条" in reply
+    reply = chat.send("/stats 宜宾 去年").text
+    assert f"{year - 1}-01-01 至 {year - 1}-12-31" in reply and "还没有数据" in reply
+    assert "需求 2 条" in chat.send("宜宾最近一周的数据").text
+
+
+def test_the_region_named_before_is_shown_again(assistant: Assistant) -> None:
+    chat = Chat(assistant, ADMIN)
+    chat.send("/stats 宜宾市")
+    assert "四川省宜宾市 科技服务指标" in chat.send("看看指标").text
+
+
+def test_an_administrator_of_a_known_region_sees_it_first(engine, tmp_path) -> None:
+    factory = make_session_factory(engine)
+    with factory() as session:
+        admin = make_user(session, "县里的管理员")  # lives in 宜宾市翠屏区
+        post(session, make_user(session, "农户老刘"))
+    desk = StatsDesk(lambda user: user.id == admin.id, Region("四川省"))
+    app = make_assistant(engine, None, tmp_path, stats=desk)
+    chat = Chat(app, admin.external_id)
+    assert "四川省宜宾市翠屏区 科技服务指标" in chat.send("看看指标").text
+
+
+def test_a_short_follow_up_asks_the_same_figures_elsewhere(assistant: Assistant) -> None:
+    chat = Chat(assistant, ADMIN)
+    chat.send("看看宜宾市去年的指标")
+    reply = chat.send("三台县呢").text
+    year = utcnow().year
+    assert "四川省绵阳市三台县 科技服务指标" in reply
+    assert f"{year - 1}-01-01 至 {year - 1}-12-31" in reply  # the same period
+    reply = chat.send("那翠屏区今年的呢").text
+    assert "四川省宜宾市翠屏区 科技服务指标" in reply and "需求 2 条" in reply
+    # a farmer's "三台县呢" is no request for figures
+    assert "科技服务指标" not in Chat(assistant, "农户老王").send("三台县呢").text
+
+
+def test_periods_in_words() -> None:
+    now = datetime(2026, 3, 18, 9, 30, tzinfo=UTC)
+
+    def days(text: str) -> tuple[str, str]:
+        period = find_period(text, now)
+        assert period is not None, text
+        until = period.until.date().isoformat() if period.until else "now"
+        return period.since.date().isoformat(), until
+
+    assert days("上个月的指标") == ("2026-02-01", "2026-03-01")
+    assert days("今年") == ("2026-01-01", "now")
+    assert days("最近一周") == ("2026-03-12", "now")
+    assert days("近30天") == ("2026-02-17", "now")
+    assert days("去年") == ("2025-01-01", "2026-01-01")
+    assert days("上周") == ("2026-03-09", "2026-03-16")
+    assert days("上个季度") == ("2025-10-01", "2026-01-01")
+    assert days("11月份的") == ("2025-11-01", "2025-12-01")  # said in March: last November
+    assert days("2024年") == ("2024-01-01", "2025-01-01")
+    assert find_period("绵阳市三台县", now) is None
+    assert find_period("三个月大的猪", now) is None
