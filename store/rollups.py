@@ -189,21 +189,41 @@ def _cells(session: Session, user_ids: list[int]) -> Cells:
     return cells
 
 
-def _upsert(session: Session, table: Table, key: tuple[Any, ...], delta: dict[str, int]) -> None:
-    """Add *delta* to the row of *key* (created at zero when missing)."""
+def _upsert(
+    session: Session, table: Table, rows: list[tuple[tuple[Any, ...], dict[str, int]]]
+) -> None:
+    """Add each row's delta to the row of its key (created at zero when missing): one
+    statement for all of *rows* (keys distinct, every delta naming the same fields), taking
+    the rows in key order, so that two transactions adding to the same rows (a province's,
+    the country's) lock them in one order."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda row: row[0])
+    fields = tuple(sorted(rows[0][1]))
+    keys = keys_of(table)
     dialect = session.get_bind().dialect.name
-    stmt = _upsert_statement(dialect, table.name, tuple(sorted(delta)))
-    session.execute(stmt, {**dict(zip(keys_of(table), key, strict=True)), **delta})
+    for start in range(0, len(rows), _ROWS):
+        chunk = rows[start : start + _ROWS]
+        params: dict[str, Any] = {}
+        for i, (key, delta) in enumerate(chunk):
+            params.update({f"{k}_{i}": v for k, v in zip(keys, key, strict=True)})
+            params.update({f"{f}_{i}": delta[f] for f in fields})
+        session.execute(_upsert_statement(dialect, table.name, fields, len(chunk)), params)
 
 
-@lru_cache(maxsize=256)
-def _upsert_statement(dialect: str, name: str, fields: tuple[str, ...]) -> Any:
-    """INSERT ... ON CONFLICT DO UPDATE adding *fields*, built once (this runs every turn
-    that logs a question and on every move)."""
+_ROWS = 100  # rows per statement (a person forgotten may have thousands of cells)
+
+
+@lru_cache(maxsize=1024)
+def _upsert_statement(dialect: str, name: str, fields: tuple[str, ...], count: int) -> Any:
+    """INSERT ... VALUES (*count* rows) ON CONFLICT DO UPDATE adding *fields*, built once
+    (this runs every turn that logs a question and on every move)."""
     table = next(t for t in TABLES if t.name == name)
     keys = keys_of(table)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(table).values({c: bindparam(c) for c in (*keys, *fields)})
+    stmt = insert(table).values(
+        [{c: bindparam(f"{c}_{i}") for c in (*keys, *fields)} for i in range(count)]
+    )
     return stmt.on_conflict_do_update(
         index_elements=keys,
         set_={f: table.c[f] + stmt.excluded[f] for f in fields},
@@ -211,16 +231,22 @@ def _upsert_statement(dialect: str, name: str, fields: tuple[str, ...]) -> Any:
 
 
 def apply_difference(session: Session, before: Cells, after: Cells) -> int:
-    """Add after - before to the rollups; return the number of rows touched."""
-    touched = 0
+    """Add after - before to the rollups, one statement per table and set of fields changed;
+    return the number of rows touched."""
+    batches: dict[tuple[str, tuple[str, ...]], list[tuple[tuple[Any, ...], dict[str, int]]]]
+    batches = defaultdict(list)
+    tables = {}
     for cell in before.keys() | after.keys():
         old, new = before.get(cell, {}), after.get(cell, {})
         delta = {k: new.get(k, 0) - old.get(k, 0) for k in old.keys() | new.keys()}
-        delta = {k: v for k, v in delta.items() if v}
+        delta = {k: int(v) for k, v in delta.items() if v}
         if delta:
-            _upsert(session, cell[0], cell[1], delta)
-            touched += 1
-    return touched
+            table, key = cell
+            tables[table.name] = table
+            batches[(table.name, tuple(sorted(delta)))].append((key, delta))
+    for (name, _), rows in sorted(batches.items()):
+        _upsert(session, tables[name], rows)
+    return sum(len(rows) for rows in batches.values())
 
 
 def _lock(session: Session, user_id: int) -> None:
@@ -256,5 +282,5 @@ def question_logged(
 ) -> None:
     """Count a new question-log row (its region, day and answer never change afterwards)."""
     day, delta = utc_day(at), {"questions": 1, "unanswered": int(not answered)}
-    for level in range(len(LEVELS)):
-        _upsert(session, QUESTION_DAYS, (*cut(region, level), day, level), delta)
+    rows = [((*cut(region, level), day, level), delta) for level in range(len(LEVELS))]
+    _upsert(session, QUESTION_DAYS, rows)

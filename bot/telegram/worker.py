@@ -18,13 +18,14 @@ from typing import Any
 from aiogram import Bot
 from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.app import Services, build_services, outbox_rows
 from bot.background import Background, WakeRelay
 from bot.cluster.channels import channel_of, queued_channels
-from bot.cluster.streams import connect, ensure_groups
+from bot.cluster.streams import DEAD, connect, ensure_groups
 from bot.cluster.worker import StreamWorker
 from bot.ops import freeze_heap, update_context
 from bot.settings import Settings
@@ -91,9 +92,16 @@ class TelegramWorker:
         if self.bot is None:  # not retried for ever: dead-lettered after max_attempts
             msg = "a Telegram update, but TELEGRAM_BOT_TOKEN is not set"
             raise ValueError(msg)
-        update = Update.model_validate(
-            self.bot.session.json_loads(fields[b"u"]), context={"bot": self.bot}
-        )
+        try:  # the ingress only read its id and chat (bot.telegram.runner.route_of)
+            update = Update.model_validate(
+                self.bot.session.json_loads(fields[b"u"]), context={"bot": self.bot}
+            )
+        except ValidationError as exc:  # it will not get better: dead-lettered at once
+            reason = str(exc).splitlines()[0][:200]
+            log.error("update refused, not a Telegram update: %s", reason)
+            await self.give_up(fields, exc)
+            await self.redis.xadd(DEAD, {**fields, b"error": reason.encode()})
+            return
         await self.dp.feed_update(self.bot, update)
 
     async def give_up(self, fields: dict[bytes, bytes], exc: BaseException) -> None:

@@ -12,9 +12,9 @@ from prometheus_client import REGISTRY
 from sqlmodel import select
 
 from bot.cluster.leases import lease_key
-from bot.cluster.streams import GROUP, Ingress, shard_of, stream_name
+from bot.cluster.streams import DEAD, GROUP, Ingress, shard_of, stream_name
 from bot.telegram.recording import RecordingSession
-from bot.telegram.runner import _prepare, webhook_app
+from bot.telegram.runner import _prepare, route_of, webhook_app
 from bot.telegram.worker import TelegramWorker
 from store.outbox import OutboxMessage
 from store.updates import handled_order
@@ -84,6 +84,8 @@ async def test_webhook_queues_each_update_once_and_says_503_without_redis(
             assert ok.status == 200
         bad = await client.post("/telegram/webhook", data=b"{not json", headers=headers)
         assert bad.status == 400
+        empty = await client.post("/telegram/webhook", json={"update_id": 9}, headers=headers)
+        assert empty.status == 400  # no event in it
         entries = await redis.xrange(stream_name(shard_of("7", SHARDS)))
         assert len(entries) == 1 and entries[0][1][b"chat"] == b"7"
         assert (await client.get("/healthz")).status == 200
@@ -198,3 +200,47 @@ def _json(payload: dict) -> bytes:
     import json
 
     return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def test_the_ingress_reads_the_chat_as_aiogram_does() -> None:
+    """Only the update id and the chat are read at the ingress: a message's chat, a button's
+    message's chat, an inline query's sender; anything that is not one update is refused."""
+    import pytest
+
+    assert route_of(update(5, 77, "你好")) == (5, 77)
+    button = {
+        "id": "q",
+        "from": {"id": 78, "is_bot": False, "first_name": "甲"},
+        "chat_instance": "c",
+        "data": "order:accept:1",
+        "message": {"message_id": 3, "date": 1, "chat": {"id": -100, "type": "group"}},
+    }
+    assert route_of({"update_id": 6, "callback_query": button}) == (6, -100)
+    inline = {"id": "i", "from": {"id": 79, "is_bot": False, "first_name": "乙"}, "query": "稻"}
+    assert route_of({"update_id": 7, "inline_query": inline}) == (7, 79)
+    assert route_of({"update_id": 8, "poll": {"id": "p"}}) == (8, 0)
+    for body in ([], {"update_id": "8", "message": {}}, {"update_id": 8}, {"message": {}}):
+        with pytest.raises(ValueError):
+            route_of(body)
+
+
+async def test_an_update_the_worker_cannot_read_is_dead_lettered_at_once(
+    engine, kb_index, tmp_path, redis, redis_url
+):
+    """The ingress queued it on its id and chat alone; the worker's full validation fails:
+    no retries holding the chat back, one apology, the update kept for an operator."""
+    services = services_for(engine, tmp_path, kb_index, redis_url)
+    broken = {"update_id": 11, "message": {"message_id": "x", "chat": {"id": 301}}}
+    await Ingress(redis, SHARDS).append("11", "301", _json(broken))
+    await Ingress(redis, SHARDS).append("12", "301", _json(update(12, 301, "你好")))
+    recorder = RecordingSession()
+    worker, stop, task = await _start(services, redis, recorder)
+    try:
+        await wait_until(lambda: len(recorder.texts(301)) >= 2, timeout=20)
+    finally:
+        stop.set()
+        await task
+    replies = recorder.texts(301)
+    assert replies[0].startswith("抱歉") and replies[1].startswith("您好")
+    ((_, dead),) = await redis.xrange(DEAD)
+    assert b"validation error" in dead[b"error"] and worker.consumer.handled == 2
