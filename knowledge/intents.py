@@ -6,6 +6,10 @@ phrasings written to cover gaps (ids ``tf-…``) and 800 training messages in ma
 blind, for training only, by a writer who saw the label definitions but no code (ids ``t3-…``).
 Phrasings written for the intents the spent held-out splits showed weak (ids ``nl5-…``): an
 expert browsing open needs, acting on a posted need, hiring talent, looking for varieties.
+Phrasings in other words for the confusions every spent split showed (ids ``nl7-…``):
+organisations seeking advisers or partners (not a problem of their own), experts changing
+their stored data, registering one's own achievement or organisation, looking for a
+technology to adopt, each beside a contrasting example of the intent it was taken for.
 """
 
 from __future__ import annotations

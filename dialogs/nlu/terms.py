@@ -129,6 +129,9 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
         home = any(p.province in HOME for p in mention.places)
         if home and any(ch in lex.crop_alias for ch in mention.text):
             taken[mention.start : mention.start + len(mention.text)] = [True] * len(mention.text)
+    # 鸡精 is a seasoning, 苹果手机 a phone
+    for m in _NOT_A_CROP_WORD.finditer(text):
+        taken[m.start() : m.end()] = [True] * (m.end() - m.start())
     ends: set[int] = set()  # where a crop's name ends: 海椒|秧子 are the pepper's seedlings
     habitats: list[int] = []
     for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
@@ -149,13 +152,26 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
         if start in ends and text[start:].startswith(_SEEDLING)
     }
     animals = any(lex.crops[c].kind in ANIMAL_GROUPS for _, c in hits if c in lex.crops)
-    # "竹林下头散养的鸡", "稻田里的小龙虾": where an animal lives is no crop of its own
-    dropped = seedlings | (set(habitats) if animals else set())
+    # "竹林下头散养的鸡", "稻田里的小龙虾": where an animal lives is no crop of its own;
+    # "牛吃了嫩苜蓿", "喂了发霉的玉米": what an animal eats is its feed, not a crop concerned
+    feed = {i for i, (start, _) in enumerate(hits) if _FEED_BEFORE.search(text[:start])}
+    dropped = seedlings | (set(habitats) | _plants(feed, hits, lex) if animals else set())
     out: list[str] = []
     for _, crop in sorted(h for i, h in enumerate(hits) if i not in dropped):
         if crop not in out:
             out.append(crop)
     return out
+
+
+# everyday words holding a crop's name that are about no crop
+_NOT_A_CROP_WORD = re.compile(r"鸡精|苹果(?=手机|电脑|平板|笔记本|公司|官网|系统|商店|耳机)")
+# an animal's feed: a plant right after 吃/啃/喂 (a few words between: 吃了带露水的苜蓿)
+_FEED_BEFORE = re.compile(r"(?:吃|啃|喂)(?:了|过|的是|多了|太多)?[^，,。！!？?\s吃啃喂]{0,8}$")
+
+
+def _plants(indices: set[int], hits: list[tuple[int, str]], lex: Lexicon) -> set[int]:
+    """The hits among *indices* that are plants (an animal eaten by another stays)."""
+    return {i for i in indices if (t := lex.crops.get(hits[i][1])) and t.kind not in ANIMAL_GROUPS}
 
 
 # names of a place where crops grow, also where animals are kept (稻田养鱼, 竹林养鸡)

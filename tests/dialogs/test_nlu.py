@@ -258,6 +258,12 @@ def test_a_prefecture_said_with_zhou_is_the_prefecture():
         ("二化螟太凶了 想请专家 联系人李 13900001753", None),  # 李 is a surname
         ("阳芋叶子黑了一大片", "马铃薯"),  # dialect names and breeds
         ("简阳大耳羊拉稀", "羊"),
+        ("水牛啃了好多打过药的红苕藤 口吐白沫", "牛"),  # what an animal ate is its feed
+        ("兔子吃了带水的白菜叶子 肚子胀", "兔"),
+        ("人吃了发芽的洋芋会不会中毒", "马铃薯"),  # no animal: what is eaten is the crop
+        ("用猪粪给玉米追肥 要沤多久", None),  # manure and the crop it feeds: both named
+        ("炖汤放鸡精好不好", None),  # a seasoning
+        ("苹果手机拍照好不好", None),  # a phone
     ],
 )
 def test_the_crop_concerned_and_not_the_words_around_it(text, crop):
