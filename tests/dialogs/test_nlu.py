@@ -264,6 +264,11 @@ def test_a_prefecture_said_with_zhou_is_the_prefecture():
         ("用猪粪给玉米追肥 要沤多久", None),  # manure and the crop it feeds: both named
         ("炖汤放鸡精好不好", None),  # a seasoning
         ("苹果手机拍照好不好", None),  # a phone
+        ("豆角叶子起黄斑 是啥子病", "豇豆"),  # names said in Sichuan and of varieties
+        ("香橙今年落果凶得很", "柑橘"),
+        ("蜂糖放了半年翻砂了还能吃不", "蜜蜂"),
+        ("林蛙冬天咋个越冬", "林蛙"),
+        ("西葫芦白粉病", "西葫芦"),  # 葫芦 is the bottle gourd, inside it no more
     ],
 )
 def test_the_crop_concerned_and_not_the_words_around_it(text, crop):
