@@ -29,7 +29,7 @@ from dialogs.context import Turn
 from dialogs.curation import CurationDesk, Shelf, case_ref, is_review_command
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
-from dialogs.followup import described_problem, recent
+from dialogs.followup import described_problem, elliptical, recent
 from dialogs.formdesk import FOLLOWED_BEFORE, FormDesk
 from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
@@ -544,6 +544,11 @@ class Assistant:
                 self._ask_need_or_question(turn, text)
                 return
         if self._edits_topics(turn, text, parse):
+            return
+        follows = parse.intent in _ANSWERS_OFFER and elliptical(parse.clean or text)
+        if follows and recent(turn.state.memory) is not None:
+            # "那在外头呢" after a question: that question again, about somewhere else
+            self.science.answer_question(turn, text, parse, offer=True)
             return
         match parse.intent:
             case Intent.NEED:

@@ -245,7 +245,11 @@ class ScienceDesk:
         candidate = rewrite(query, parse.slots, turn.state.memory, self.llm)
         if candidate:
             leaned = answer(
-                self.knowledge, candidate.question[:500], self.tokenize, guard=self.guard
+                self.knowledge,
+                candidate.question[:500],
+                self.tokenize,
+                guard=self.guard,
+                asking=query[:500],
             )
             # the model read the history and judged it a follow-up; the offline rule only
             # guesses, so its rewrite must also retrieve better than the message alone
@@ -273,6 +277,11 @@ class ScienceDesk:
                 and bool(as_list(alone.top.metadata.get("crops")))
                 and self._still_about(text, leaned)
             )
+            # a question answered on its own that says nothing of following up ("蛇缠腰咋治"
+            # after a rice answer) is judged on its own, as a fresh asker's would be
+            alone_enough = alone.answered and not (leans or refers_back(query) or strays)
+            if alone_enough and not candidate.by_model:
+                return alone, text
             if (leans or strays) and leaned.top is not None:
                 better = better or leaned.top.title == _last_title(turn)
             # the rule's rewrite found the article the message found alone, and not the one

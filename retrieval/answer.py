@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from retrieval.decision import THRESHOLD, evidence, names_in_title, pests_named, probability
-from retrieval.extract import EXTRACT_CHARS, extract
+from retrieval.extract import EXTRACT_CHARS, aspects, extract
 from retrieval.index import Hit, HybridIndex
 from retrieval.safety import BAN_DOC, BAN_TITLE, PesticideGuard, PesticideRule
 from retrieval.tokenizer import Tokenize, Tokenizer
@@ -64,6 +64,7 @@ def answer(
     threshold: float = THRESHOLD,
     crops: set[str] | None = None,
     guard: PesticideGuard | None = None,
+    asking: str = "",
 ) -> Answer:
     """Answer *question* from the knowledge index, or say honestly that it cannot.
 
@@ -72,7 +73,9 @@ def answer(
     is talking about when the caller knows them already (from understanding the message);
     otherwise they are read from the question. With a *guard*, a question about a banned or
     restricted pesticide is answered with the ban and legal alternatives, and no sentence
-    recommending a banned product leaves in an extract.
+    recommending a banned product leaves in an extract. *asking* is what the person typed
+    when *question* is a follow-up rewritten with the last subject ("那在外头呢" searched as
+    a lightning question): the extract answers what it asks and stresses its own words.
     """
     question = question.strip()
     if crops is None:
@@ -85,7 +88,14 @@ def answer(
         return Answer(question, False, hits=hits, score=score)
     best = hits[0]
     body = "\n".join(index.chunk_texts(best.doc_id)) or best.text
-    text = extract(body, tokenize(searched), searched, title=best.title)
+    typed = tokenize.standard(asking) if asking and isinstance(tokenize, Tokenizer) else asking
+    text = extract(
+        body,
+        tokenize(searched),
+        typed if aspects(typed) else searched,
+        title=best.title,
+        stress=tokenize(typed) if typed else (),
+    )
     if guard is not None:
         about = crops | set(as_list(best.metadata.get("crops")))
         text = guard.scrub(text, sorted(about))

@@ -108,7 +108,7 @@ _CUES: dict[Aspect, _Cue] = {
     ),
     Aspect.WHERE: _Cue(
         re.compile(
-            r"躲在?哪|躲到哪|往哪|哪[里儿点][最才]?安全|哪个方向|哪边跑|(?:[咋怎啷]个?|怎么)跑|"
+            r"躲在?哪|躲到哪|往哪|哪[里儿点][最才]?安全|哪个方向|哪边跑|(?:[咋怎啷]个?|怎么)[跑躲]|"
             r"跑还是躲|躲还是跑|是跑还是|往高处|避险"
         ),
         re.compile(r"避险|跑|躲|撤|逃|转移"),
@@ -238,6 +238,7 @@ def extract(
     limit: int = EXTRACT_CHARS,
     *,
     title: str = "",
+    stress: Sequence[str] = (),
 ) -> str:
     """The sentences of *body* that best answer *question*, whole and in article order.
 
@@ -245,15 +246,20 @@ def extract(
     aspect (what to use, when, how much, how to tell, is it safe, why, what to do), by the
     sections and cues of that aspect; the article's first sentence says what the subject is
     and is kept when nothing else does better. Query words in the *title* name the
-    article's subject, which every sentence is about, so they count for less.
+    article's subject, which every sentence is about, so they count for less; words in
+    *stress* (what a follow-up adds: 老年人 in "老年人呢") count for more.
     """
     found = sentences(body)
     if not found:
         return body.strip()[:limit]
     wanted = {t: 0.3 if t in title else 1.0 for t in query_tokens if len(t) >= 2}
+    stressed = [t for t in stress if len(t) >= 2 and t not in title]
     asked = aspects(question)
     phrases = asking_phrases(question)
-    scores = {s.order: _score(s, wanted, asked, phrases) for s in found}
+    scores = {
+        s.order: _score(s, wanted, asked, phrases) + 2.0 * sum(_near(t, s.text) for t in stressed)
+        for s in found
+    }
     if not asked:
         scores[found[0].order] += 1.0  # a general question: start with what it is
     ranked = sorted(found, key=lambda s: (-scores[s.order], s.order))
@@ -277,6 +283,18 @@ def extract(
     text = "".join(_shown(chosen, asked))
     # an item that ended with "；" in its list ends the extract with a full stop
     return text[:-1] + "。" if text.endswith(("；", ";", "，", ",")) else text
+
+
+def _near(word: str, text: str) -> float:
+    """How closely *text* holds *word*: whole (1), short of one character (老年人 as 老人,
+    小孩子 as 孩子: 0.75), or by one of its character pairs (0.5)."""
+    if word in text:
+        return 1.0
+    if len(word) >= 3 and any(word[:i] + word[i + 1 :] in text for i in range(len(word))):
+        return 0.75
+    if len(word) >= 3 and any(word[i : i + 2] in text for i in range(len(word) - 1)):
+        return 0.5
+    return 0.0
 
 
 def _shown(chosen: Sequence[Sentence], asked: set[Aspect]) -> list[str]:

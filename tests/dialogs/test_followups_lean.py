@@ -80,3 +80,37 @@ def test_a_question_is_answered_as_a_fresh_asker_gets_it_after_an_unanswered_one
     fresh = Chat(chat.assistant, "新来的").send(question).text
     chat.send("手机屏幕碎了 换一个要好多钱")
     assert chat.send(question).text.split("\n")[0] == fresh.split("\n")[0]
+
+
+def test_a_question_of_its_own_after_an_answer_gets_what_a_fresh_asker_gets(chat: Chat):
+    """A short question that names its own subject is judged on its own: the last answer's
+    words make a rewrite look surer, but that is no reason to answer about rice."""
+    question = "蛇缠腰要咋个治"
+    fresh = Chat(chat.assistant, "新来的").send(question).text
+    assert "带状疱疹" in fresh
+    chat.send("谷粒上长了墨绿色的球球 是啥病")
+    assert chat.send(question).text.split("\n")[0] == fresh.split("\n")[0]
+
+
+def test_a_follow_up_naming_another_place_gets_that_place(chat: Chat):
+    inside = chat.send("打雷的时候在屋头要注意啥").text
+    assert "门窗" in inside
+    outside = chat.send("那在外面呢").text
+    assert "《打雷时户外和室内怎么防雷》" in outside
+    assert "大树" in outside and "门窗" not in outside.split("\n")[0]
+
+
+def test_a_follow_up_about_someone_else_says_something_about_them(chat: Chat):
+    first = chat.send("中暑了先干什么").text.split("\n")[0]
+    assert "阴凉" in first
+    old = chat.send("老年人呢").text.split("\n")[0]
+    assert "老人" in old and old != first
+
+
+def test_a_follow_up_after_an_unanswered_question_is_no_goodbye(chat: Chat):
+    """ "那在外头呢" after the honest no-answer is the question again, not small talk that
+    closes the conversation: it gets an answer or the no-answer with the expert offer."""
+    chat.send("手机屏幕碎了 换一个要好多钱")
+    reply = chat.send("那在外头呢").text
+    assert "随时告诉我" not in reply
+    assert "来源" in reply or "专家" in reply
