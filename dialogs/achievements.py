@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
+from dialogs.nlu.regions import find_mentions
 from dialogs.types import Button, MediaIn
 from retrieval.achievements import AchievementCard, AchievementIndex
 from store.achievement_files import UnreadableFile, import_achievements
@@ -34,6 +35,7 @@ from store.achievements import (
     read_mode,
 )
 from store.errors import InvalidInput, NotFound
+from store.region import Region
 from store.users import Role, users_by_id
 
 log = logging.getLogger(__name__)
@@ -126,15 +128,34 @@ class AchievementDesk:
         turn.say("\n".join(lines))
 
     # ---- finding ------------------------------------------------------------------------
-    def search(self, turn: Turn, text: str, *, quiet: bool = False) -> bool:
+    def search(
+        self,
+        turn: Turn,
+        text: str,
+        *,
+        quiet: bool = False,
+        near: Region | None = None,
+        only: str = "",
+    ) -> bool:
         """Achievements answering a natural question, with owner, maturity and transfer
         mode, and a 对接 button each; none found: the offer to post it as a need (with
-        *quiet*, nothing is said). Whether any was shown."""
+        *quiet*, nothing is said). *near*: only those from or applied in that place;
+        *only*: only that kind (patent ...). Whether any was shown."""
         session = turn.session
         self.refresh(session)
-        found = self.index.search(text, k=SHOWN * 2) if self.index is not None else []
+        wide = SHOWN * (6 if near or only else 2)  # filtered below: look further
+        # "只看专利": the kind's words are searched too (a patent's card carries them)
+        query = " ".join((text, *_kind_words(only))) if only else text
+        found = self.index.search(query, k=wide) if self.index is not None else []
         rows = {a.id: a for a in listed(session=session, ids=[f.id for f in found])}
         ranked = [rows[f.id] for f in found if f.id in rows]
+        ranked = [a for a in ranked if (not only or a.kind == only) and _near(a, near)]
+        turn.state.searched = {
+            "kind": "achievement",
+            "text": text,
+            "near": near.as_dict() if near else None,
+            "only": only,
+        }
         wanted = read_mode(text)
         if wanted is not None:  # "可以转让的": those offered that way first
             ranked.sort(key=lambda a: a.transfer_mode != wanted.value)
@@ -143,8 +164,11 @@ class AchievementDesk:
             return False
         if not ranked:
             turn.state.offer = text
+            narrowed = [turn.t(f"kind_{only}")] if only else []
+            narrowed += [near.label] if near else []
             turn.say(
-                turn.t("achievements_none"),
+                (turn.t("achievements_none_narrowed", by="、".join(narrowed)) if narrowed else "")
+                + turn.t("achievements_none"),
                 [
                     [
                         turn.button("btn_post_need", Action(Act.FIND_EXPERT)),
@@ -177,6 +201,17 @@ class AchievementDesk:
             return None
         problem = note or turn.t("dock_default", title=found.title)
         return {"achievement": {"id": found.id, "title": found.title}, "problem": problem}
+
+
+def _near(a: Achievement, near: Region | None) -> bool:
+    """From that place (the owner's region when registered) or applied there."""
+    if near is None:
+        return True
+    if near.covers(Region(a.province, a.city, a.county)):
+        return True
+    # "已在蒲江、丹棱应用": a place applied in that lies in (or around) *near*
+    applied = (p for m in find_mentions(a.applied_in) for p in m.places)
+    return any(near.covers(p) or (p.level and p.covers(near)) for p in applied)
 
 
 def card(a: Achievement) -> AchievementCard:

@@ -35,7 +35,7 @@ from dialogs.i18n import t
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.llm.client import ChatModel
 from dialogs.llm.extraction import llm_understand
-from dialogs.lookups import Entry, entry_of, find
+from dialogs.lookups import Entry, entry_of, find, refine, refinement
 from dialogs.matching import MatchDesk
 from dialogs.media import SLOT as MEDIA_SLOT
 from dialogs.media import Kept, MediaDesk
@@ -809,6 +809,13 @@ class Assistant:
                     return True
             st.options = None  # they moved on; handle the text normally
             return False
+        if st.searched is not None and st.form is None:
+            # "要成都的", "只看专利" right after a list of experts or achievements: narrow it
+            by = refinement(text, turn.understood(text))
+            if by is not None:
+                refine(turn, by, talent=self.enterprise, catalogue=self.achievements)
+                return True
+            st.searched = None  # they moved on
         if st.offer is not None and st.form is None:
             if _YES_OFFER.match(text):
                 self._accept_offer(turn)

@@ -15,6 +15,8 @@ from dialogs.achievements import AchievementDesk
 from dialogs.context import Turn
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.nlu.intents import Parse, understand
+from store.achievements import read_kind
+from store.region import Region
 
 TALENT, TECH, ACHIEVEMENT = "talent", "tech", "achievement"
 KINDS = (TALENT, TECH, ACHIEVEMENT)
@@ -31,6 +33,10 @@ _NOISE = re.compile(
     r"[，,。.：:；;！!？?\s]|的|方面|方向|相关|有关|领域|一下|看看|有没有|有吗|吗|呢|吧|啊|"
     r"什么|哪些|啥|都行|推荐|帮我|可以|我们|我想|想要|需要|一些|一个"
 )
+
+
+# a narrowing of the last list is short: "要成都的", "只看专利", "眉山的有没有"
+REFINE_CHARS = 12
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,3 +81,38 @@ def find(
     elif not catalogue.search(turn, subject, quiet=True):
         # no achievement offers the technology: who can provide it
         talent.find_talent(turn, subject, parse)
+
+
+@dataclass(frozen=True, slots=True)
+class Refine:
+    """What narrows the last list: a place, an achievement kind (专利, 新品种 ...)."""
+
+    near: Region | None = None
+    only: str = ""
+
+
+def refinement(text: str, parse: Parse) -> Refine | None:
+    """ "要成都的" or "只看专利" right after a list: a place or a kind and nothing else that
+    would make it a request of its own (a crop, a pest, a field, a phone)."""
+    s = parse.slots
+    if len(text.strip()) > REFINE_CHARS or text.startswith("/"):
+        return None
+    if s.crops or s.pests or s.fields or s.phone or len(s.places) > 1:
+        return None
+    kind = read_kind(text)
+    only = kind.value if kind is not None else ""
+    if not (s.place or only):
+        return None
+    return Refine(s.place, only)
+
+
+def refine(turn: Turn, by: Refine, *, talent: EnterpriseDesk, catalogue: AchievementDesk) -> None:
+    """Show the last list again, narrowed by *by* (and by what narrowed it before)."""
+    last = turn.state.searched or {}
+    text = str(last.get("text", ""))
+    near = by.near or (Region.from_dict(last["near"]) if last.get("near") else None)
+    only = by.only or str(last.get("only") or "")
+    if last.get("kind") == TALENT and not by.only:
+        talent.find_talent(turn, text, understand(text), near=near)
+    else:  # "只看专利" after experts: the achievements of that subject
+        catalogue.search(turn, text, near=near, only=only)

@@ -52,6 +52,13 @@ CROP_GROUPS = {
 }
 # a need waiting with no expert at all is given up after this many match timeouts
 POSTED_ROUNDS = 3
+# what a field's name ends with that says how, not what: 发酵工程 is about 发酵
+_FIELD_SUFFIXES = (
+    "工程", "工艺", "技术", "科学", "研发", "加工", "检测", "安全", "防治", "栽培", "养殖",
+    "管理", "学",
+)  # fmt: skip
+# stems too broad to tie a message to a field (农业机械 is not about every 农业 word)
+_BROAD_STEMS = frozenset({"农业", "农村", "乡村", "作物", "植物", "动物", "产品", "农产品"})
 
 
 @dataclass(slots=True)
@@ -73,6 +80,7 @@ class MatchDesk:
     _version: tuple[int, datetime | None] = (0, None)
     _team_version: tuple[int, datetime | None] | None = None
     _field_terms: tuple[str, ...] = ()
+    _field_stems: tuple[tuple[str, str], ...] = ()
 
     # ---- expert cards ------------------------------------------------------------------
     def refresh(self, session: Session) -> None:
@@ -254,6 +262,30 @@ class MatchDesk:
                 out.append(term)
                 rest = rest.replace(term, " ")
         return tuple(out)
+
+    def related_fields(self, text: str) -> tuple[str, ...]:
+        """The fields *text* names, then those sharing its subject word: "食品发酵" is about
+        发酵工程 and 发酵工艺 (stem 发酵) and 食品科学, 食品工程 ... (stem 食品)."""
+        if not self._field_stems:
+            stems = []
+            for term in self.field_categories:
+                ends = (x for x in _FIELD_SUFFIXES if term.endswith(x))
+                stem = term.removesuffix(next(ends, term))
+                if len(stem) >= 2 and stem not in _BROAD_STEMS:
+                    stems.append((stem, term))
+            self._field_stems = tuple(stems)
+        named = self.fields_in(text)
+        near = [term for stem, term in self._field_stems if stem in text and term not in named]
+        return (*named, *near)
+
+    def category_of_text(self, fields: tuple[str, ...]) -> str:
+        """The problem category most of *fields* belong to ("" for none)."""
+        votes: dict[str, int] = {}
+        for name in fields:
+            cat = self.category_of(name)
+            if cat:
+                votes[cat] = votes.get(cat, 0) + 1
+        return max(votes, key=lambda c: votes[c]) if votes else ""
 
     def _to_owner(
         self,

@@ -77,6 +77,9 @@ class ConversationState:
     # what "找人才 / 找技术 / 找成果" asked for with no subject: the next message names it
     lookup: str | None = None
     stats: StatsMemory | None = None
+    # the last 找人才 / 找成果 list and its filters ({"kind", "text", "near", "only"}), so
+    # that "要成都的" or "只看专利" narrows it
+    searched: dict[str, Any] | None = None
 
     def clear_form(self) -> None:
         """Leave whatever was in progress; keep the follow-up memory."""
@@ -86,6 +89,7 @@ class ConversationState:
         self.suggested = []
         self.pending = None
         self.lookup = None
+        self.searched = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"v": VERSION}
@@ -120,6 +124,8 @@ class ConversationState:
                 "until": self.stats.until,
                 "at": self.stats.at,
             }
+        if self.searched is not None:
+            out["searched"] = self.searched
         if self.memory is not None:
             out["memory"] = {
                 "turns": self.memory.turns,
@@ -185,6 +191,8 @@ def _from_v2(data: dict[str, Any]) -> ConversationState:
     if isinstance(stats, dict):  # absent in states saved before it existed
         keys = ("province", "city", "county", "since", "until", "at")
         state.stats = StatsMemory(*(str(stats.get(k) or "") for k in keys))
+    if isinstance(data.get("searched"), dict):
+        state.searched = data["searched"]
     return state
 
 

@@ -18,7 +18,7 @@ from retrieval.index import Document, HybridIndex
 _ASKING = re.compile(
     r"有没有|有没得|有冇|有吗|有哪些|哪些|有什么|什么|推荐|介绍|想找|想要|想买|找|寻找|求购|求|需要|我们|公司|"
     r"可以|能够|能|的|吗|呢|啊|嘛|一下|看看|转让|授权|许可|合作开发|技术服务|成果|科技成果|项目|"
-    r"适合|适用|用于|对接|买|卖|[？?。，,！!\s]"
+    r"适合|适用|用于|对接|买|卖|成熟|现成|[？?。，,！!\s]"
 )
 # the share of the question's words an achievement must cover to be shown
 MIN_CONFIDENCE = 0.3

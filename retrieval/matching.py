@@ -87,6 +87,9 @@ class ExpertMatcher:
         self.candidates = candidates
         self.cards: dict[int, ExpertCard] = {}
         self._by_area: dict[tuple[str, str, str], set[int]] = defaultdict(set)
+        # field and problem category -> cards, for needs no word of theirs finds (泡菜发酵
+        # reaches an expert in 农产品加工 through the category both are in)
+        self._by_topic: dict[str, set[int]] = defaultdict(set)
 
     def __len__(self) -> int:
         return len(self.cards)
@@ -97,6 +100,7 @@ class ExpertMatcher:
         if remove_missing:
             self.cards.clear()
             self._by_area.clear()
+            self._by_topic.clear()
         for card in cards:
             self._put(card)
         self.index.sync([c.document() for c in cards], remove_missing=remove_missing)
@@ -112,10 +116,14 @@ class ExpertMatcher:
         if old is not None:
             for area in (*old.regions, old.home):
                 self._by_area[(area.province, area.city, area.county)].discard(old.user_id)
+            for topic in _topics(old):
+                self._by_topic[topic].discard(old.user_id)
         self.cards[card.user_id] = card
         for area in (*card.regions, card.home):
             if area.province:
                 self._by_area[(area.province, area.city, area.county)].add(card.user_id)
+        for topic in _topics(card):
+            self._by_topic[topic].add(card.user_id)
 
     def region_level(self, card: ExpertCard, area: Region) -> tuple[str, Region | None]:
         """How close the expert is to *area*: by a declared service region first, then home."""
@@ -148,6 +156,17 @@ class ExpertMatcher:
                     out |= ids
         return out
 
+    def _topical(self, need: NeedQuery, scope: Scope) -> set[int]:
+        """Cards holding a field the need names; at the widest scope also those of its
+        problem category (at most as many as the relevance candidates)."""
+        out: set[int] = set()
+        for name in need.fields:
+            out |= self._by_topic.get(f"field:{name}", set())
+        if scope == Scope.ANYWHERE and need.category:
+            same = self._by_topic.get(f"category:{need.category}", set())
+            out |= set(sorted(same)[: self.candidates])
+        return out
+
     def rank(
         self,
         need: NeedQuery,
@@ -161,7 +180,7 @@ class ExpertMatcher:
         excluded = set(exclude)
         query = " ".join(x for x in (need.crop, need.text) if x)
         relevance = {int(d): v for d, v in self.index.relevance(query, self.candidates).items()}
-        candidates = set(relevance) | self._local(need.area, scope)
+        candidates = set(relevance) | self._local(need.area, scope) | self._topical(need, scope)
         allowed_levels = {
             Scope.CITY: {"county", "city"},
             Scope.PROVINCE: {"county", "city", "province"},
@@ -205,3 +224,8 @@ class ExpertMatcher:
             return f"good at {skills}{where}"
         where = f"，服务{area.label}" if area else ""
         return f"擅长{skills}{where}"
+
+
+def _topics(card: ExpertCard) -> list[str]:
+    fields = [f"field:{f}" for f in dict.fromkeys((*card.fields, *card.skills))]
+    return fields + [f"category:{c}" for c in card.categories]
