@@ -41,6 +41,7 @@ from dialogs.media import SLOT as MEDIA_SLOT
 from dialogs.media import Kept, MediaDesk
 from dialogs.mydata import DataDesk, is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text
+from dialogs.nlu.enterprise import introduces_enterprise
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, rule_intent, understand
 from dialogs.nlu.regions import resolve
 from dialogs.orders import OrderDesk, order_ref
@@ -732,7 +733,8 @@ class Assistant:
                 self._route(turn, text, parse)
             case engine.Digress(state=state) if parse is not None:
                 turn.state.form = state
-                if parse.intent in _LOOKUPS:
+                if parse.intent in _LOOKUPS or (parse.intent == Intent.HELP and not parse.unsure):
+                    # "你能做啥子" in a form: what the assistant does, not a knowledge search
                     self._route(turn, text, parse)
                 else:
                     about = str(engine.value(state.slots, "crop") or "")
@@ -830,6 +832,11 @@ class Assistant:
             if (s.places or s.phone) and not own_problem and parse.intent in _ANSWERS_OFFER:
                 # "隆昌" or a phone right after the offer: they are telling the expert where;
                 # the form opens with it already filled in (said back, not asked for again)
+                self._accept_offer(turn, said=text)
+                return True
+            if parse.intent == Intent.ENTERPRISE and introduces_enterprise(text):
+                # "我们是蒲江的企业" to "要发布成需求吗？": who is asking, not a registration;
+                # the company's technical need opens with it
                 self._accept_offer(turn, said=text)
                 return True
             st.offer = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import Slots
 from store.achievements import read_kind, read_maturity, read_mode, read_price
 from store.region import Region
@@ -85,7 +86,27 @@ def company_name(text: str) -> str:
         return ""
     if _REQUEST.search(name):  # "我想登记企业" asks for something; it names nothing
         return ""
-    return name if len(name) >= 3 and name not in ("公司", "企业", "合作社") else ""
+    if _GENERIC.fullmatch(_unplaced(name)):  # "蒲江的企业", "成都本地公司": where, not who
+        return ""
+    return name if len(name) >= 3 else ""
+
+
+# a company's kind alone: what is left of "蒲江的企业" without its place is no name
+_GENERIC = re.compile(rf"(?:本地|当地|这边|那边|我们|的)*{_COMPANY_END}")
+# asking to be registered, not saying who is asking
+_REGISTERS = re.compile(r"登记|注册|入驻|申请|录入|建档|认证|加入平台")
+
+
+def _unplaced(name: str) -> str:
+    """*name* without the place names in it ("蒲江的企业" -> "的企业")."""
+    for m in reversed(find_mentions(name)):
+        name = name[: m.start] + name[m.start + len(m.text) :]
+    return name
+
+
+def introduces_enterprise(text: str) -> bool:
+    """ "我们是蒲江的企业", "我们公司在眉山": who is speaking, not a request to register."""
+    return speaks_for_enterprise(text) and not _REGISTERS.search(text)
 
 
 def speaks_for_enterprise(text: str) -> bool:

@@ -87,3 +87,25 @@ def test_only_patents_narrows_the_achievements_found(desk, engine):
     assert "对接 #2" in boss.buttons()
     # the owner registered in 眉山; the patent was applied in 蒲江 (成都)
     assert "一种猕猴桃保鲜装置" in boss.send("要成都的").text
+
+
+def test_a_company_saying_who_it_is_after_the_offer_posts_its_need_not_a_registration(desk):
+    boss = Chat(desk, "boss")
+    assert "暂时没有找到相关成果" in boss.send("有没有成熟的猕猴桃保鲜技术可以转让的").text
+    said = boss.send("我们是蒲江的企业").text
+    assert "蒲江的企业" not in said  # a place and a kind of company is no company's name
+    assert "企业名称" not in said and "主要做哪个行业" not in said  # no registration
+    assert "蒲江县" in said  # the need's place, from what they said
+    # asked to register, a place and a kind of company is still no name: the name is asked
+    other = Chat(desk, "other")
+    assert "蒲江的企业" not in other.send("我们是蒲江的企业 想登记一下").text
+
+
+def test_what_can_you_do_inside_a_form_is_answered_with_the_help_and_the_form_goes_on(desk):
+    boss = Chat(desk, "boss")
+    boss.send("我想登记企业")
+    asked = boss.text
+    out = boss.send("你能做啥子").text
+    assert "找专家" in out or "登记" in out
+    assert "没有找到可靠的答案" not in out
+    assert asked.splitlines()[-1] in out  # the same question again, to go on
