@@ -567,6 +567,12 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     named = _NAMED_SLOT.get(m.group(1)) if (m := _NAMES_SLOT.search(text)) else None
     # (a value already given stays unless the summary is being corrected)
     late = state.confirming or (awaiting in form.required and not slots.get(named or ""))
+    # "没得预算 面议" at the (optional) company question: the budget is none, the company is
+    # still asked; a none answer naming the slot asked is that slot's answer (below)
+    named_all = {_NAMED_SLOT[w] for w in _NAMES_SLOT.findall(text)}
+    late = late or (
+        awaiting in form.optional and awaiting not in named_all and not slots.get(named or "")
+    )
     if late and named in form.optional and named != awaiting and says_none(text):
         # "没得单位 也没得职称": every optional slot the none answer names is none
         said = (_NAMED_SLOT[w] for w in _NAMES_SLOT.findall(text))

@@ -106,3 +106,17 @@ def test_a_labelled_title_running_on_into_the_next_detail_ends_with_the_title():
     assert (got["title"], got["organisation"]) == ("农艺师", "南溪区农技站")
     said = "职称是水产工程师"  # the whole title, not the 工程师 inside it
     assert forms.updates_from(forms.EXPERT, extract(said), said, "title")["title"] == "水产工程师"
+
+
+def test_a_none_answer_naming_another_optional_slot_drops_it_and_asks_again():
+    # "没得预算 面议" at the company question: the budget is none; the company question is
+    # asked again with that said, not "好的，跳过" as if the company had been skipped
+    state = FormState("tech", {"problem": "泡菜发酵工艺"}, awaiting="company")
+    step = _step(state, "没得预算 面议")
+    assert isinstance(step, forms.Ask) and step.slot == "company"
+    assert step.dropped == ("budget",)
+    assert step.state.slots["budget"] == forms.SKIPPED and "company" not in step.state.slots
+    # the slot asked, named in the none answer, is that slot's answer
+    state = FormState("tech", {"problem": "泡菜发酵工艺"}, awaiting="budget")
+    step = _step(state, "没有预算")
+    assert step.state.slots["budget"] == forms.SKIPPED
