@@ -63,7 +63,7 @@ from retrieval.matching import ExpertMatcher
 from retrieval.safety import PesticideGuard
 from retrieval.speech import Transcriber
 from retrieval.tokenizer import Tokenize
-from store.conversations import load_state, save_state, user_and_state
+from store.conversations import save_state, saved_state, user_and_state
 from store.media import MediaStorage, latest_open_need
 from store.privacy import is_forgotten
 from store.subscriptions import topics_of
@@ -251,8 +251,9 @@ class Assistant:
                 display_name=incoming.display_name[:64],
                 locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
                 home_checked=True,
+                commit=False,  # committed with the rest of the turn
             )
-            data = load_state(session=session, **who)
+            data = saved_state(session=session, **who)
         state = ConversationState.from_json(data or {})
         turn = Turn(session, user, incoming, state, user.locale or self.locale)
         try:

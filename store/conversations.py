@@ -9,6 +9,7 @@ from sqlalchemy import JSON, Column, UniqueConstraint, bindparam, insert, select
 from sqlmodel import Field, Session, SQLModel
 
 from store.clock import utcnow
+from store.prepared import Prepared
 from store.users import User
 
 
@@ -24,17 +25,17 @@ class ConversationState(SQLModel, table=True):
 
 
 # Core statements on the table (one column read, one UPDATE), no ORM object loaded and
-# flushed: both run on every turn; the read is built once.
+# flushed; the writes, which run on every turn, on the DBAPI cursor (store.prepared).
 _TABLE = ConversationState.__table__  # type: ignore[attr-defined]
 _WHO = (
     _TABLE.c.channel == bindparam("b_channel"),
     _TABLE.c.external_id == bindparam("b_external_id"),
 )
 _LOAD = select(_TABLE.c.data).where(*_WHO)
-_SAVE = (
+_SAVE = Prepared(
     update(_TABLE).where(*_WHO).values(data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
-_INSERT = insert(_TABLE)
+_INSERT = Prepared(insert(_TABLE))
 # the person writing from their home address and their saved state, in one statement: the
 # two reads every turn starts with
 _USERS = User.__table__  # type: ignore[attr-defined]
@@ -51,9 +52,15 @@ _USER_AND_STATE = (
 
 def load_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any]:
     """The saved state, or an empty dict for a new conversation."""
+    return saved_state(session=session, channel=channel, external_id=external_id) or {}
+
+
+def saved_state(*, session: Session, channel: str, external_id: str) -> dict[str, Any] | None:
+    """The saved state, or None when no state row exists (:func:`save_state` may then
+    insert it at once)."""
     params = {"b_channel": channel, "b_external_id": external_id}
-    data = session.execute(_LOAD, params).scalar()
-    return dict(data) if data else {}
+    row = session.execute(_LOAD, params).first()
+    return None if row is None else dict(row[0] or {})
 
 
 def user_and_state(
@@ -88,7 +95,7 @@ def save_state(
     """
     values = {"data": dict(data), "updated_at": utcnow()}
     who = {"b_channel": channel, "b_external_id": external_id}
-    if new or session.execute(_SAVE, {**who, **values}).rowcount == 0:  # type: ignore[attr-defined]
-        session.execute(_INSERT, {"channel": channel, "external_id": external_id, **values})
+    if new or _SAVE.execute(session, {**who, **values}) == 0:
+        _INSERT.execute(session, {"channel": channel, "external_id": external_id, **values})
     if commit:
         session.commit()

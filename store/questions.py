@@ -10,6 +10,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from store import phone, rollup_gaps
 from store.clock import utcnow
+from store.prepared import Prepared
 from store.rollups import question_logged
 from store.validation import clean_text
 
@@ -92,7 +93,8 @@ def log_question(
     return row
 
 
-_INSERT = insert(QuestionLog.__table__)  # type: ignore[attr-defined]
+_LOG = QuestionLog.__table__  # type: ignore[attr-defined]
+_INSERT = Prepared(insert(_LOG).returning(_LOG.c.id))  # run on every question turn
 
 
 def add_question(
@@ -116,7 +118,8 @@ def add_question(
     """
     values = _values(question, answered, user_id, top_hit, top_title, score, region)
     values |= {"feedback": 0, "created_at": utcnow()}
-    done = session.execute(_INSERT, values)
+    inserted = _INSERT.first(session, values)
+    assert inserted is not None  # RETURNING gives the new row
     where = (values["province"], values["city"], values["county"])
     question_logged(session, region=where, at=values["created_at"], answered=answered)
     if not answered and values["question"]:
@@ -124,7 +127,7 @@ def add_question(
         rollup_gaps.add(session, [rollup_gaps.GapFact(kind, where, at, values["question"])])
     if commit:
         session.commit()
-    return int(done.inserted_primary_key[0])  # type: ignore[attr-defined]
+    return int(inserted[0])
 
 
 def get_question(*, session: Session, question_id: int) -> QuestionLog | None:

@@ -17,6 +17,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from store.clock import utcnow
 from store.outbox import BLOCKED_ROW
+from store.prepared import Prepared
 
 RUNNING, DONE = "running", "done"
 
@@ -36,17 +37,17 @@ class HandledUpdate(SQLModel, table=True):
     result: str = ""
 
 
-# Core statements built once (no ORM object made and flushed): both run on every update.
+# Built once and run on the DBAPI cursor (store.prepared): both run on every update.
 _TABLE = HandledUpdate.__table__  # type: ignore[attr-defined]
 _WAS_HANDLED = (
     core_select(_TABLE.c.id)
     .where(_TABLE.c.channel == bindparam("b_channel"), _TABLE.c.update_id == bindparam("b_id"))
     .limit(1)
 )
-_ADD_HANDLED = insert(_TABLE)
+_ADD_HANDLED = Prepared(insert(_TABLE))
 # the two questions a channel asks of every update before its turn, in one statement
-_HANDLED_BLOCKED = core_select(
-    _WAS_HANDLED.exists().label("handled"), BLOCKED_ROW.exists().label("blocked")
+_HANDLED_BLOCKED = Prepared(
+    core_select(_WAS_HANDLED.exists().label("handled"), BLOCKED_ROW.exists().label("blocked"))
 )
 
 
@@ -61,7 +62,9 @@ def handled_or_blocked(
     """Whether the update was handled before (:func:`was_handled`) and whether the person
     who sent it had blocked us (:func:`store.outbox.is_blocked`), read at once."""
     params = {"b_channel": channel, "b_id": update_id, "b_external_id": external_id}
-    handled, blocked = session.execute(_HANDLED_BLOCKED, params).one()
+    row = _HANDLED_BLOCKED.first(session, params)
+    assert row is not None  # a SELECT of two EXISTS always has its row
+    handled, blocked = row
     return bool(handled), bool(blocked)
 
 
@@ -73,7 +76,7 @@ def add_handled(*, session: Session, channel: str, update_id: str, chat_id: str 
         IntegrityError: the update was handled meanwhile (the unique key).
     """
     row = {"channel": channel, "update_id": update_id, "chat_id": chat_id}
-    session.execute(_ADD_HANDLED, {**row, "handled_at": utcnow(), "status": DONE, "result": ""})
+    _ADD_HANDLED.execute(session, {**row, "handled_at": utcnow(), "status": DONE, "result": ""})
 
 
 def handled_order(*, session: Session, channel: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Dispatcher, Router
+from aiogram import Dispatcher
 from aiogram.types import BotCommand, ErrorEvent
 
 from bot.app import Services
@@ -54,9 +54,9 @@ def create_dispatcher(
     throttle = ThrottleMiddleware()
     dp.message.outer_middleware(throttle)
     dp.callback_query.outer_middleware(throttle)
-    root = Router(name="tianfu")
-    root.include_routers(commands.setup(), callbacks.setup(), messages.setup())
-    dp.include_router(root)
+    # the handler routers hang from the Dispatcher itself: every router an update passes
+    # through wraps its middlewares and filters again (issue 17: a level less per update)
+    dp.include_routers(commands.setup(), callbacks.setup(), messages.setup())
     if via_outbox:
         return dp
 
