@@ -251,7 +251,6 @@ class Assistant:
                 display_name=incoming.display_name[:64],
                 locale=incoming.locale if incoming.locale in ("zh", "en") else self.locale,
                 home_checked=True,
-                commit=False,  # committed with the rest of the turn
             )
             data = saved_state(session=session, **who)
         state = ConversationState.from_json(data or {})

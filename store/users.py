@@ -82,19 +82,15 @@ def _validated(user_in: UserCreate) -> dict[str, Any]:
     return data
 
 
-def create_user(*, session: Session, user_in: UserCreate, commit: bool = True) -> User:
-    """Insert a user after validating every field; with *commit* False only flushed (it gets
-    its id), for a caller that commits its whole unit of work once (a first turn).
+def create_user(*, session: Session, user_in: UserCreate) -> User:
+    """Insert a user after validating every field.
 
     Raises:
         InvalidInput: for a bad phone, region, locale or empty id; nothing is written.
     """
     user = User(**_validated(user_in))
     session.add(user)
-    if commit:
-        session.commit()  # every field is set here and kept (no read back: a first turn's cost)
-    else:
-        session.flush()
+    session.commit()  # every field is set here and kept (no read back: a first turn's cost)
     return user
 
 
@@ -177,11 +173,10 @@ def get_or_create_user(
     display_name: str = "",
     locale: str = "zh",
     home_checked: bool = False,
-    commit: bool = True,
 ) -> User:
     """The user for this channel identity, created on first contact. A person who writes from
     a linked identity gets their messages there from now on (it becomes the home address).
-    *home_checked*: as for :func:`find_user`; *commit*: as for :func:`create_user`."""
+    *home_checked*: as for :func:`find_user`."""
     user = find_user(
         session=session, channel=channel, external_id=external_id, home_checked=home_checked
     )
@@ -194,7 +189,6 @@ def get_or_create_user(
         user_in=UserCreate(
             channel=channel, external_id=external_id, display_name=display_name, locale=locale
         ),
-        commit=commit,
     )
 
 
