@@ -177,8 +177,9 @@ def run(
     chosen = (
         max(ok, key=lambda r: (r["right_rate"], -r["threshold"]))
         if ok
-        # ties in the worst shuffle (a plateau of a few thresholds) go to the best average
-        else max(useful, key=lambda r: (r["worst_honest"], r["honest_rate"], -r["threshold"]))
+        # ties in the worst shuffle (a plateau of a few thresholds) go to the most right
+        # answers: the lowest threshold of the plateau
+        else max(useful, key=lambda r: (r["worst_honest"], -r["threshold"]))
     )
     final = _fit(np.vstack([x, x_extra]), np.concatenate([y, y_extra]), c)
     return {

@@ -156,12 +156,13 @@ BIAS = -5.297
 # No threshold keeps 95 % of the unanswerable questions honest while answering 83 % right
 # (near-topic questions - 猕猴桃一亩能赚好多钱, 身份证丢了咋个补办 - read like answerable
 # ones), so it is the lowest with the best worst-shuffle honest rate among those that do:
-# right 0.833, honest 0.933 (worst 0.925), precision of "answer" 0.962, recall 0.879.
+# right 0.837, honest 0.932 (worst 0.925), precision of "answer" 0.962, recall 0.884 (0.71
+# has the same worst-shuffle honest rate and answers fewer right: a tie goes to right answers).
 # Left out one split at a time (fitted and thresholded on the other six, measured on the one
 # left out) the same rule answers 0.825 right at 0.908 honest on average; asking for 0.95
 # honest on the pooled splits instead answers only 0.776 right (0.931 honest): the evidence,
 # not the threshold, is what keeps near-topic questions from reading as answerable.
-THRESHOLD = 0.71
+THRESHOLD = 0.70
 
 
 def probability(
