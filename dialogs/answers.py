@@ -36,7 +36,9 @@ NOT_A_NAME = re.compile(
 # "专家", "农民": who they are, not what to call them
 ROLE_WORD = re.compile(r"专家|老师|农民|农户|技术员|兽医|师傅|我|本人|自己|种地的|养殖户")
 _ANSWER_LEAD = {
-    "name": re.compile(r"^(?:我叫|我是|叫我|我姓|姓名是?|名字是?|称呼我?|就叫)\s*"),
+    "name": re.compile(
+        r"^(?:我叫|我是|叫我|我姓|(?:我的)?(?:姓名|名字)(?:是|叫)?|称呼我?|就叫|叫)\s*"
+    ),
     "organisation": re.compile(r"^(?:单位是?|我在|在|是|我是)\s*"),
     "title": re.compile(r"^(?:职称是?|我是|是)\s*"),
 }

@@ -26,7 +26,7 @@ from dialogs.answers import (
 from dialogs.nlu import enterprise as ent
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped
-from dialogs.nlu.numbers import find_budget
+from dialogs.nlu.numbers import find_budget, find_budgets
 from dialogs.nlu.people import lone_name, looks_like_name
 from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import Slots, extract
@@ -317,7 +317,11 @@ _STOP_WORD = (
     r"(?:订|订阅|要|用|需要|找|弄|搞|发|登记|注册|报|问|做|干|整|申请|发布|提交|继续|麻烦)?"
     r"(?:你们|你|您|大家|专家)?了)"
 )
-_STOP_LEAD = r"(?:我|那|那就|那我|那我就|还是|就|这个就|那个就|哎|唉|嗯|呃|哦)?"
+_STOP_LEAD = (
+    r"(?:我|那|那就|那我|那我就|还是|就|这个就|那个就|哎|唉|嗯|呃|哦)?"
+    # "那条需求不要了", "这个求助就不用了": what is stopped, named
+    r"(?:(?:那|这)(?:条|个)?(?:需求|求助|单子)(?:就|也)?)?"
+)
 CANCEL = re.compile(
     rf"^\s*{_STOP_LEAD}\s*{_STOP_WORD}(?:[，,。.\s]*{_STOP_LEAD}\s*{_STOP_WORD})*"
     r"\s*[吧嘛哈啦呀啊哦]*\s*[。.!！~]*\s*$"
@@ -325,8 +329,13 @@ CANCEL = re.compile(
 
 
 _CLAUSE = re.compile(r"[\s，,。.!！?？~；;]+")
-# a clause that still asks for the service ("算了 我想找个专家来看看")
-_WANTS = re.compile(r"想|要|需要|找|请|帮我|麻烦|继续|还是发|\d")
+# a clause that still asks for the service ("算了 我想找个专家来看看") or changes what it asks
+# ("改成五千嘛"); a clause telling what someone already did ("邻居家请的技术员帮我看了") asks
+# for nothing
+_WANTS = re.compile(
+    r"想|要|需要|找|(?:^|我|想|要|再)请|帮我(?!\S*了$)|麻烦|继续|还是发|\d|改成|改为|换成|"
+    r"[加提涨调]到"
+)
 
 
 def cancels(text: str) -> bool:
@@ -623,6 +632,10 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     )
     reads_as = None if fixes_other and awaiting in FREE_TEXT else awaiting
     updates = updates_from(form, parse.slots, text, reads_as)
+    if form in NEED_LIKE:
+        _meant_values(updates, slots, parse.slots, text)
+    if "phone" not in updates and (tail := phones.with_tail(slots.get("phone") or "", text)):
+        updates["phone"] = tail  # "电话打错了 最后两位是七六": the number given, its end changed
     states_problem = bool(parse.slots.problem or parse.slots.pests)
     if form in NEED_LIKE and awaiting != "problem":
         # "作物不对 是脐橙" corrects the crop: the problem and its category stay as described
@@ -674,6 +687,25 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return Confirm(state, changed)
     nxt = advance(state)
     return replace(nxt, changed=corrected) if isinstance(nxt, Ask) and corrected else nxt
+
+
+def _meant_values(updates: dict[str, Any], slots: dict[str, Any], said: Slots, text: str) -> None:
+    """A change naming the old value beside the new one ("不是苞谷 是高粱", "是富顺 荣县是我老丈人
+    屋头", "两千怕请不动人 改成五千"): the value meant is the one that is not the value it
+    changes, wherever it stands in the message."""
+    corrects = bool(CORRECTION.match(text) or _CORRECTS_INSIDE.search(text))
+    money = corrects or bool(_SAYS_MONEY.search(text))
+    named: tuple[tuple[str, list[Any], bool], ...] = (
+        ("crop", said.crops, corrects),
+        ("region", [place_dict(p) for p in said.places], corrects),
+        ("budget", find_budgets(text) if money else [], money),
+    )
+    for key, values, applies in named:
+        if not applies or key not in updates or slots.get(key) not in values:
+            continue
+        others = [v for v in values if v != slots.get(key)]
+        if others:
+            updates[key] = others[-1]
 
 
 # how people name a free-text slot when they correct it ("不对 行业是农机销售"); places,

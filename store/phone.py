@@ -26,6 +26,7 @@ __all__ = [
     "normalise",
     "normalise_digits",
     "numbers",
+    "with_tail",
 ]
 
 # Seven digits are enough to reach a person (a landline without its area code).
@@ -326,6 +327,40 @@ def extract(text: str) -> PhoneFind:
         if not _AMOUNT_AFTER.match(text, num.end) and not _DATE.fullmatch(raw):
             return PhoneFind("", raw, num.start, num.end)
     return PhoneFind()
+
+
+# "最后两位是七六", "后四位应该是5276", "尾号改成 5276": the last digits of a number given before
+_TAIL = re.compile(
+    r"(?:(?:最后|末尾|后面?)\s*(?P<n>[1-9一二两三四五六七八九])\s*(?:位|个数字?)(?:数字?|数)?|尾号|尾数)"
+    r"\s*(?:应该|应)?\s*(?:是|为|改成|改为|换成)?\s*[:：]?\s*(?P<digits>[^\s，,。;；不]{1,8})"
+)
+
+
+def with_tail(phone: str, text: str) -> str:
+    """*phone* with the last digits *text* says it ends in ("电话打错了 最后两位是七六" ->
+    …76), or "" when *text* names no such digits or the result is no valid number.
+
+    Args:
+        phone: a normalised phone given before.
+        text: the message correcting it.
+    """
+    m = _TAIL.search(normalise_digits(text))
+    if m is None or not phone:
+        return ""
+    digits = ""
+    for ch in m.group("digits"):
+        read = _digit(ch)
+        if read is None:
+            break
+        digits += read[0]
+    count = m.group("n")
+    if count is not None:
+        want = int(count) if count.isdigit() else int(_CN_DIGITS.get(count, "0") or 0)
+        if len(digits) != want:
+            return ""
+    if not digits or len(digits) >= len(phone):
+        return ""
+    return _valid(phone[: -len(digits)] + digits)
 
 
 def has_number(text: str) -> bool:

@@ -71,6 +71,13 @@ def chinese_to_int(text: str) -> int | None:
 def find_budget(text: str, *, expected: bool = False) -> int | None:
     """A money amount stated in *text*, or None. Needs a money cue (预算, 元, 左右, 万...)
     unless an amount is *expected* (the answer to "有大概的预算吗？": "三百", "3000")."""
+    return next(iter(find_budgets(text, expected=expected)), None)
+
+
+def find_budgets(text: str, *, expected: bool = False) -> list[int]:
+    """Every money amount stated in *text*, in order ("两千怕请不动人 改成五千" -> 2000, 5000);
+    the cues are :func:`find_budget`'s."""
+    out: list[int] = []
     for m in _AMOUNT.finditer(text):
         num, unit, num2, pre, post = (
             m.group(g) or "" for g in ("num", "unit", "num2", "pre", "post")
@@ -90,5 +97,5 @@ def find_budget(text: str, *, expected: bool = False) -> int | None:
             extra = chinese_to_int(num2)
             value += (extra or 0) * (1000 if unit == "万" else 100)
         if 10 <= value <= 100_000_000:
-            return value
-    return None
+            out.append(value)
+    return out

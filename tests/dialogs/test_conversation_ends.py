@@ -6,10 +6,12 @@ from __future__ import annotations
 from sqlmodel import select
 
 from dialogs import forms as engine
+from dialogs.answers import name_answer
 from dialogs.nlu.slots import extract
 from dialogs.state import ConversationState
 from store.conversations import load_state
 from store.experts import ExpertProfile
+from store.needs import Need
 from store.orders import Order
 from store.users import User
 from tests.dialogs.chat import Chat
@@ -161,3 +163,49 @@ def test_a_yes_with_thanks_accepts_the_offer_of_an_expert(assistant):
     with assistant.session_factory() as s:
         state = load_state(session=s, channel=chat.channel, external_id=chat.user)
     assert ConversationState.from_json(state).form is not None
+
+
+def test_a_change_naming_the_old_value_takes_the_new_one(assistant):
+    """ "不是梨子 是苹果", "是江安 南溪是我娘家", "一千太少 改成三千": the value meant is the one
+    that differs from what was given, wherever it stands in the message."""
+    chat = Chat(assistant, "老简")
+    chat.send("梨子树叶子上长黑斑 落叶多 请个专家")
+    out = chat.send("搞错了 不是梨子 是苹果树")
+    assert "已改为：作物 苹果" in out.text
+    chat.send("南溪区")
+    out = chat.send("不对 是江安 南溪是我娘家那边")
+    assert "已改为：地点 四川省宜宾市江安县" in out.text
+    chat.send("13900052210")
+    chat.send("一千")
+    out = chat.send("一千怕太少了 还是改成三千")
+    assert "预算：3000 元" in out.text
+    assert "需求已发布" in chat.send("确认").text
+    with assistant.session_factory() as s:
+        need = s.exec(select(Need)).one()
+    assert (need.crop, need.county, need.budget) == ("苹果", "江安县", 3000)
+
+
+def test_a_phone_corrected_by_its_last_digits(assistant):
+    chat = Chat(assistant, "老吕")
+    chat.send("魔芋叶子烂 找专家 在旺苍县")
+    chat.send("一三九零零零五二二一八")
+    out = chat.send("号码打错了 尾号应该是8821")
+    assert "13900058821" in out.text
+
+
+def test_help_from_someone_else_narrated_gives_up(assistant):
+    assert engine.cancels("隔壁请的兽医已经帮我看好了 这个就不用了")
+    assert engine.cancels("那个需求就不要了")
+    assert not engine.cancels("算了 三千太少了 改成五千")
+    chat = Chat(assistant, "老郑")
+    order_id, _ = post_need({"老王": chat})
+    out = chat.send("村上请的农技员顺便帮我看过了 药也打了 不要了")
+    assert "要撤销这条需求吗" in out.text
+    chat.send("嗯 撤了")
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "cancelled"
+
+
+def test_a_name_answered_with_its_label_is_the_name_alone():
+    assert name_answer("名字叫阿木日哈") == "阿木日哈"
+    assert name_answer("我的名字是格桑") == "格桑"

@@ -206,3 +206,11 @@ def test_question_log_stores_the_question_with_phones_masked(session: Session):
 
     gaps = knowledge_gaps(session=session)
     assert [g.text for g in gaps] == [stored]
+
+
+def test_a_number_corrected_by_its_last_digits():
+    assert phone.with_tail("13800045267", "电话错了 最后两位是六二") == "13800045262"
+    assert phone.with_tail("13800045267", "尾号改成 3399") == "13800043399"
+    assert phone.with_tail("13800045267", "最后三位是12") == ""  # three digits promised
+    assert phone.with_tail("13800045267", "预算五千") == ""
+    assert phone.with_tail("", "尾号 3399") == ""
