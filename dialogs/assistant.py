@@ -670,6 +670,17 @@ class Assistant:
         fills = _fills(form, parse) or engine.skips(form, clean)
         fills = fills or engine.drops_optional(form, clean)
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
+        if (
+            form.name == "expert"
+            and parse.intent in _EXPERTS_ONLY
+            and not turn.user.has_role(Role.EXPERT)
+            and _switches(form, parse, clean, fills)
+        ):
+            # "登记成果" halfway through signing up: that needs the sign-up, which goes on
+            later = turn.t(f"form_{_FORM_OF[parse.intent][0]}")
+            turn.say(turn.t("expert_sign_up_first", task=later))
+            self.forms.repeat(turn)
+            return
         if _switches(form, parse, clean, fills) or (
             # a third message in a row that has nothing to do with the form: they moved on
             form.misses >= 2 and moved_on and not fills and not engine.is_control(clean)
@@ -919,6 +930,8 @@ _FORM_OF = {
     Intent.TEAM: ("team",),
     Intent.ACHIEVEMENT: ("achievement",),
 }
+# tasks only an expert may start: asked for while signing up, the sign-up is finished first
+_EXPERTS_ONLY = (Intent.ACHIEVEMENT, Intent.TEAM)
 # intents that are another task than naming what 找人才 / 找技术 / 找成果 seeks
 _ELSEWHERE = (Intent.UNSUBSCRIBE, Intent.PROFILE, Intent.STATS, Intent.PROJECTS)
 # how sure the intent model must be that a message starts another form; surer still at a

@@ -57,7 +57,8 @@ _TITLES = (
 )
 TITLE = re.compile(rf"({_TITLES})")
 _UNIT = (
-    r"(?:农技站|农技中心|农业农村局|畜牧站|兽医站|植保站|农科院|农业科学院|研究院|研究所|大学|学院|"
+    r"(?:农技站|农技中心|农业农村局|农业局|林业局|畜牧局|科技局|畜牧站|兽医站|植保站|农科院|农科所|"
+    r"农业科学院|研究院|研究所|研究中心|试验站|大学|学院|"
     r"合作社|公司|家庭农场|农场|推广总站|总站|推广站|推广中心|服务中心|水产站|林业站|茶叶站|果树站)"
 )
 # "四川省农业科学院植物保护研究所": a unit inside a larger one is named with it
@@ -84,5 +85,11 @@ NAME_AFTER_UNIT = re.compile(
 NAME_AFTER_TITLE = re.compile(
     rf"(?:师|研究员|教授|讲师|员)([{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)"
     r"(?=[，,。\s]|$|主要|专门|负责|从事|擅长|搞|做|电话|服务|能|可以)"
+)
+# "食品学院的王刚教授，研究发酵": the name right before the title it holds (高级农艺师 is
+# a title, not 高 the surname)
+NAME_BEFORE_TITLE = re.compile(
+    rf"(?:^|[的是\s，,。])(?!{_TITLES})([{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:{_TITLES})"
+    r"(?=[，,。\s]|$|主要|专门|负责|从事|擅长|研究|搞|做|电话|服务|能|可以)"
 )
 AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")

@@ -18,6 +18,7 @@ from dialogs.nlu.people import (
     NAME,
     NAME_AFTER_TITLE,
     NAME_AFTER_UNIT,
+    NAME_BEFORE_TITLE,
     ORG,
     ORG_LEAD,
     TITLE,
@@ -174,6 +175,8 @@ def _extract(text: str, lex: Lexicon) -> Slots:
         named = after if is_name(after.group(1)) else None
     if named is None and (after := NAME_AFTER_TITLE.search(scrubbed)) is not None:
         named = after if is_name(after.group(1)) else None
+    if named is None and (before := NAME_BEFORE_TITLE.search(scrubbed)) is not None:
+        named = before if is_name(before.group(1)) else None
     if named is not None:
         scrubbed = scrubbed[: named.start(1)] + " " + scrubbed[named.end(1) :]
     slots.crops = find_crops(scrubbed, lex) or unknown_crop(scrubbed)

@@ -315,6 +315,22 @@ def _animals_before(text: str, lex: Lexicon) -> str:
     return lead
 
 
+_AND = re.compile(r"(?:和|与|及|跟|以及|、|还有)$")
+
+
+def _joined_before(text: str, lex: Lexicon) -> list[str]:
+    """The crops joined to what follows *text* ("茶叶和" of "茶叶和猕猴桃栽培": 茶叶), nearest
+    last; the practice said once after them is each one's."""
+    out: list[str] = []
+    while (m := _AND.search(text)) is not None:
+        crop = _crop_before(text[: m.start()], lex)
+        if not crop:
+            break
+        out.insert(0, crop)
+        text = text[: m.start() - len(crop)]
+    return out
+
+
 def _ends_with_crop(text: str, lex: Lexicon) -> bool:
     return any(
         text.endswith(alias)
@@ -335,6 +351,8 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
         at = rest.find(term)
         lead = _crop_before(rest[:at], lex) if _PRACTICE_AFTER.match(term) else ""
         # "水稻病虫害防治": the crop said with a practice is part of the field
+        joined = _joined_before(rest[: at - len(lead)], lex) if lead else []
+        out.extend(crop + term for crop in joined)  # "水稻和玉米病虫害防治": of each
         out.append(lead + term)
         rest = rest[: at - len(lead)] + " " + rest[at + len(term) :].replace(term, " ")
     # "自己种柠檬的", "我会养中蜂": growing or raising it is the field (柠檬种植, 中蜂养殖)
@@ -353,6 +371,10 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
             skill, used = "", ""
             if m := _PRACTICE_AFTER.match(after):
                 skill = used = alias + m.group(0)
+                # "茶叶和猕猴桃栽培": each crop joined before is grown too (茶叶栽培)
+                for crop in _joined_before(rest[:at], lex):
+                    out.append(crop + m.group(0))
+                    rest = rest.replace(crop, " " * len(crop), 1)
             elif _is_animal(alias, lex) and (m := _ANIMAL_ILL.match(after)):
                 # "牛羊病": the animals said together share the illness
                 lead = _animals_before(rest[:at], lex)

@@ -10,6 +10,7 @@ from dialogs.nlu.intents import understand
 from dialogs.nlu.people import lone_name
 from dialogs.nlu.slots import extract
 from dialogs.state import FormState
+from tests.dialogs.chat import Chat
 
 MAOXIAN = {"province": "四川省", "city": "阿坝藏族羌族自治州", "county": "茂县"}
 
@@ -120,3 +121,36 @@ def test_a_none_answer_naming_another_optional_slot_drops_it_and_asks_again():
     state = FormState("tech", {"problem": "泡菜发酵工艺"}, awaiting="budget")
     step = _step(state, "没有预算")
     assert step.state.slots["budget"] == forms.SKIPPED
+
+
+def test_a_name_before_the_title_it_holds_is_the_name():
+    got = extract("我是西南科技大学生命学院的陈卫东研究员，主攻菌种选育")
+    assert (got.name, got.title) == ("陈卫东", "研究员")
+    got = extract("我是县农业局的高级农艺师 搞蔬菜")  # 高级 is part of the title, no name
+    assert (got.name, got.title) == ("", "高级农艺师")
+
+
+def test_a_practice_said_once_after_joined_crops_is_each_crop_s():
+    assert extract("我会搞花椒和核桃嫁接").fields == ["花椒嫁接", "核桃嫁接"]
+    assert extract("主要做小麦与油菜病虫害防治").fields == ["小麦病虫害防治", "油菜病虫害防治"]
+
+
+def test_a_unit_answered_at_the_area_question_is_the_unit_and_the_area_is_asked_again():
+    state = FormState("expert", {"fields": ["果树修剪"]}, awaiting="service_regions")
+    got = _step(state, "乐山市农科所")
+    assert isinstance(got, forms.Ask) and got.slot == "service_regions"
+    assert got.state.slots["organisation"] == "乐山市农科所"
+    assert "service_regions" not in got.state.slots
+
+
+def test_an_achievement_asked_for_halfway_through_signing_up_finishes_the_sign_up(assistant):
+    chat = Chat(assistant, "孙研究员")
+    chat.send("我想当专家 做魔芋栽培")
+    out = chat.send("我要登记成果")
+    assert "先把专家登记填完" in out.text and "您能服务哪些地方" in out.text
+    assert "没有保存" not in out.text
+    for said in ("万源市", "孙立新", "13900007788", "跳过", "跳过"):
+        out = chat.send(said)
+    assert "请确认登记信息" in out.text and "魔芋栽培" in out.text
+    assert "登记成功" in chat.send("确认").text
+    assert "成果叫什么名字" in chat.send("我要登记成果").text
