@@ -405,6 +405,8 @@ class Assistant:
             if st.form is not None:
                 self.forms.repeat(turn)
             return
+        if st.form is None and self.orders.not_solved(turn, text):
+            return  # "没解决" to "问题解决了吗？请给专家打分": back to the expert
         ref = turn.incoming.reply_to_ref
         if self.curation is not None and (
             is_review_command(text) or (case_ref(ref) and not text.startswith("/"))

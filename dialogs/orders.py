@@ -5,6 +5,7 @@ one's orders. Commands arrive typed (an :class:`OrderCommand` read from text onc
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,7 +15,7 @@ from dialogs.context import Turn
 from dialogs.curation import CurationDesk
 from dialogs.i18n import t
 from dialogs.matching import MatchDesk, tell
-from dialogs.nlu.commands import OrderCommand, OrderVerb
+from dialogs.nlu.commands import OrderCommand, OrderVerb, is_order_text
 from dialogs.parties import PartyDesk, order_move
 from dialogs.types import Button, Outbound
 from store import orders as o
@@ -85,7 +86,8 @@ class OrderDesk:
             case OrderVerb.CONSENT:
                 self.parties.consent(turn, cmd.order_id or ref_id or self._only_held(turn))
             case OrderVerb.SWAP:
-                self.parties.swap(turn, cmd.order_id or ref_id or self._only_held(turn))
+                held = self._only_held(turn) or self._only_resolved(turn)
+                self.parties.swap(turn, cmd.order_id or ref_id or held)
             case OrderVerb.NO_CONSENT:
                 order_id = cmd.order_id or ref_id or self._only_held(turn)
                 if order_id is None and not cmd.order_id:
@@ -110,6 +112,29 @@ class OrderDesk:
                 self.parties.consent(turn, action.order_id)
             case Act.SWAP:
                 self.parties.swap(turn, action.order_id)
+
+    def not_solved(self, turn: Turn, text: str) -> bool:
+        """ "没解决", "还是不行" from a requester whose one resolved order awaits a rating: it is
+        reopened, its expert told to go on with it. False (nothing done) otherwise."""
+        if not NOT_SOLVED.search(text) or is_order_text(text):
+            return False
+        ref_id = order_ref(turn.incoming.reply_to_ref)
+        order = self.parties.reopen_resolved(turn, ref_id or self._only_resolved(turn), text)
+        if order is None:
+            return False
+        expert = get_user(session=turn.session, user_id=order.expert_id or 0)
+        turn.say(turn.t("reopened_requester", id=order.id, name=expert.display_name))
+        tell(
+            turn.out,
+            turn.session,
+            order.expert_id,
+            "reopened_expert",
+            kind="reopened",
+            ref=f"order:{order.id}",
+            id=order.id,
+            said=mask_then_truncate(text, 60),
+        )
+        return True
 
     def offer_cancel(self, turn: Turn) -> bool:
         """ "算了不要了" with nothing in progress: offer to withdraw the person's one open need.
@@ -227,28 +252,52 @@ class OrderDesk:
         ):
             self.parties.give_back(turn, held)  # their own accepted order: back to others
             return
-        decline(session=turn.session, order_id=order_id, expert_id=turn.user.id or 0)
+        told = decline(session=turn.session, order_id=order_id, expert_id=turn.user.id or 0)
         turn.say(turn.t("declined", id=order_id))
-        self._dock_declined(turn, order_id)
+        if not self._dock_declined(turn, order_id) and told and held is not None:
+            self._tell_declined(turn, held)
 
-    def _dock_declined(self, turn: Turn, order_id: int) -> None:
+    def _tell_declined(self, turn: Turn, order: o.Order) -> None:
+        """The requester hears that an expert they were shown cannot take their need, and
+        when every expert told has said so, that the search goes on wider."""
+        if order.status not in _UNTAKEN:
+            return
+        session, order_id = turn.session, order.id or 0
+        left = notified_experts(session=session, order_id=order_id, declined=False)
+        key = "expert_declined_requester" if left else "all_declined_requester"
+        tell(
+            turn.out,
+            session,
+            order.requester_id,
+            key,
+            kind="declined",
+            ref=f"order:{order_id}",
+            id=order_id,
+            name=turn.user.display_name,
+        )
+
+    def _dock_declined(self, turn: Turn, order_id: int) -> bool:
         """A 对接 request everyone it went to declined: it ends (expired), the requester is
-        told; the state machine is the orders' own."""
+        told; the state machine is the orders' own. Whether the order is a 对接 request
+        (its requester hears of declines this way only)."""
         session = turn.session
         try:
             order = o.get_order(session=session, order_id=order_id)
             need = get_need(session=session, need_id=order.need_id)
         except NotFound:
-            return
-        if need.achievement_id is None or order.status not in _UNTAKEN:
-            return
+            return False
+        if need.achievement_id is None:
+            return False
+        if order.status not in _UNTAKEN:
+            return True
         if notified_experts(session=session, order_id=order_id, declined=False):
-            return  # a team member may still take it
+            return True  # a team member may still take it
         try:
             o.expire(session=session, order_id=order_id)
         except InvalidTransition:
-            return
+            return True
         tell(turn.out, session, order.requester_id, "dock_declined", kind="expired", id=order_id)
+        return True
 
     def resolve(self, turn: Turn, order_id: int | None, note: str) -> None:
         order = order_move(
@@ -439,6 +488,11 @@ class OrderDesk:
         )
 
 
+# "没解决", "还是不行", "问题还在": a resolved need that is not solved after all
+NOT_SOLVED = re.compile(
+    r"^\s*(?:还|可)?(?:是|都)?(?:没|没有|莫得|没得|未)(?:解决|弄好|搞好|治好|整好|好|效果|用)|"
+    r"还是?(?:不行|没用|老样子|一样)|问题还在|又(?:犯|发)了|不管用|根本没"
+)
 _UNTAKEN = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value)
 _CANCELLABLE = (OrderStatus.POSTED, OrderStatus.MATCHED, OrderStatus.ACCEPTED)
 _UNTAKEN_S = (OrderStatus.POSTED, OrderStatus.MATCHED)

@@ -255,12 +255,12 @@ class PartyDesk:
         self._tell_reopened(turn.out, turn.session, order_id)
 
     def swap(self, turn: Turn, order_id: int | None) -> None:
-        """换一位: the order goes back to the other experts; this one is thanked politely."""
+        """换一位: the order goes back to the other experts; this one is thanked politely. A
+        resolved order the requester is not content with is reopened first (also after
+        contacts were exchanged: whom to work with is the requester's choice)."""
+        self.reopen_resolved(turn, order_id)
         current = self._own_accepted(turn, order_id)
         if current is None or order_id is None or current.expert_id is None:
-            return
-        if current.contacts_at is not None:
-            turn.say(turn.t("cannot_swap", id=order_id))
             return
         expert_id = current.expert_id
         order = order_move(
@@ -281,6 +281,26 @@ class PartyDesk:
         turn.say(turn.t("swapped_requester", id=order_id))
         tell(turn.out, turn.session, expert_id, "swapped_expert", kind="released", id=order_id)
         self._tell_reopened(turn.out, turn.session, order_id)
+
+    def reopen_resolved(self, turn: Turn, order_id: int | None, note: str = "") -> o.Order | None:
+        """The requester's resolved order back to its expert (not solved after all); None
+        when *order_id* is no resolved order of theirs (nothing is said then)."""
+        if order_id is None:
+            return None
+        try:
+            order = o.get_order(session=turn.session, order_id=order_id)
+        except NotFound:
+            return None
+        if order.status != OrderStatus.RESOLVED or order.requester_id != turn.user.id:
+            return None
+        return order_move(
+            turn,
+            order_id,
+            lambda oid: o.reopen(
+                session=turn.session, order_id=oid, requester=turn.user, note=note
+            ),
+            "cannot_reopen_state",
+        )
 
     def withdraw_all(self, turn: Turn, expert_id: int) -> int:
         """A suspended expert's accepted orders whose contacts were not exchanged go back to

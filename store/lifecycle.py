@@ -5,7 +5,9 @@ posted -> matched -> accepted -> resolved -> closed
 posted | matched -> expired          (after the last re-match over a wider region)
 posted | matched | accepted -> cancelled   (by the requester)
 accepted -> accepted (consent: the requester agrees to exchange contacts)
-accepted -> matched  (release: 换一位, or the expert suspended, before contacts were exchanged)
+accepted -> matched  (release: 换一位 by the requester, or the expert suspended before contacts
+                     were exchanged)
+resolved -> accepted (reopen: the requester says it is not solved; the same expert goes on)
 ```
 A message relayed between the parties is an event on the timeline, not a move.
 Pure: no tables and no I/O; store.orders applies it with conditional UPDATEs.
@@ -39,6 +41,7 @@ class Action(StrEnum):
     CANCEL = "cancel"
     CONSENT = "consent"
     RELEASE = "release"
+    REOPEN = "reopen"
     MESSAGE = "message"  # a relayed message: an event, never a move
 
 
@@ -53,6 +56,7 @@ TRANSITIONS: dict[Action, tuple[frozenset[OrderStatus], OrderStatus]] = {
     Action.CANCEL: (frozenset({S.POSTED, S.MATCHED, S.ACCEPTED}), S.CANCELLED),
     Action.CONSENT: (frozenset({S.ACCEPTED}), S.ACCEPTED),
     Action.RELEASE: (frozenset({S.ACCEPTED}), S.MATCHED),
+    Action.REOPEN: (frozenset({S.RESOLVED}), S.ACCEPTED),
 }
 OPEN_STATUSES = TRANSITIONS[Action.ACCEPT][0]
 FINAL_STATUSES = frozenset({S.CLOSED, S.EXPIRED, S.CANCELLED})

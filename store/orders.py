@@ -368,20 +368,23 @@ def release(
     note: str = "",
     now: datetime | None = None,
 ) -> Order:
-    """Take the order back from *expert_id* before contacts were exchanged: it is open again
-    (matched) for other experts, and this expert is not offered it again.
+    """Take the order back from *expert_id*: it is open again (matched) for other experts,
+    and this expert is not offered it again; the next expert's contacts wait for consent.
 
-    *requester_only*: only the requester may do this (换一位); otherwise an administrator's
-    move (a suspension).
+    *requester_only*: only the requester may do this (换一位, also after contacts were
+    exchanged: it is theirs to choose); otherwise an administrator's move (a suspension),
+    only before contacts were exchanged.
 
     Raises:
-        NotPermitted: not the requester, another expert holds it, or contacts were exchanged;
-        InvalidTransition: the order is not accepted.
+        NotPermitted: not the requester, another expert holds it, or (a suspension)
+        contacts were exchanged; InvalidTransition: the order is not accepted.
     """
     now = now or utcnow()
-    where = [col(Order.expert_id) == expert_id, col(Order.contacts_at).is_(None)]
+    where = [col(Order.expert_id) == expert_id]
     if requester_only:
         where.append(col(Order.requester_id) == actor_id)
+    else:
+        where.append(col(Order.contacts_at).is_(None))
     order = _transition(
         session,
         order_id,
@@ -389,7 +392,7 @@ def release(
         actor_id=actor_id,
         note=note,
         now=now,
-        values={"expert_id": None, "accepted_at": None, "team_id": None},
+        values={"expert_id": None, "accepted_at": None, "team_id": None, "contacts_at": None},
         need_values={"accepted_at": None, "accept_seconds": None},
         where=tuple(where),
         party="requester_id" if requester_only else "",
@@ -443,6 +446,34 @@ def resolve(
         need_values={"resolved_at": now},
         where=(col(Order.expert_id) == expert.id,),
         party="expert_id",
+    )
+
+
+def reopen(
+    *,
+    session: Session,
+    order_id: int,
+    requester: User,
+    note: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """The requester says a resolved order is not solved: the expert who holds it goes on
+    with it (accepted again), and it awaits their report and a rating once more.
+
+    Raises:
+        NotPermitted: not the requester; InvalidTransition: the order is not resolved.
+    """
+    return _transition(
+        session,
+        order_id,
+        Action.REOPEN,
+        actor_id=requester.id,
+        note=note.strip()[:2000],
+        now=now,
+        values={"resolved_at": None, "resolution_note": ""},
+        need_values={"resolved_at": None},
+        where=(col(Order.requester_id) == requester.id,),
+        party="requester_id",
     )
 
 

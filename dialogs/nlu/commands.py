@@ -39,7 +39,11 @@ class OrderCommand:
 
 
 # "我发过哪些需求", "我发布的求助": the person's own needs (listing them, not browsing others')
-_MINE = r"我(?:自己)?(?:发|提|发布|提交)(?:过|了)?的?(?:哪些|几个|那些|那个|这个)?(?:需求|求助)"
+_MINE = (
+    r"我(?:自己)?(?:发|提|发布|提交)(?:过|了)?的?(?:哪些|几个|那些|那个|这个)?(?:需求|求助)|"
+    # "我的需求" as the whole message (a reply to an order's message too): the list
+    r"^\s*(?:查看|看看?|查下?)?我的(?:需求|求助)(?:列表)?\s*[。？?]?\s*$"
+)
 # Anything that reads as order management (the intent); the verbs below say which.
 _ORDER = re.compile(
     rf"{_MINE}|"

@@ -52,6 +52,8 @@ def apply(session, step, order_id, requester, expert):
         return o.expire(session=session, order_id=order_id)
     if step == "cancel":
         return o.cancel(session=session, order_id=order_id, requester=requester)
+    if step == "reopen":
+        return o.reopen(session=session, order_id=order_id, requester=requester, note="没解决")
     raise AssertionError(step)
 
 
@@ -70,7 +72,7 @@ def test_table_is_total_and_matches_design():
                     lifecycle.next_status(action, status)
 
 
-ACTIONS = ["match", "accept", "resolve", "close", "expire", "cancel"]
+ACTIONS = ["match", "accept", "resolve", "close", "expire", "cancel", "reopen"]
 
 
 @pytest.mark.parametrize("status", list(S))
@@ -185,3 +187,34 @@ def test_orders_of_lists_both_sides(session: Session):
     assert [x.id for x in o.orders_of(session=session, user_id=expert.id)] == [order_id]
     count = len(session.exec(select(OrderEvent)).all())
     assert count == 3
+
+
+def test_a_reopened_order_goes_back_to_its_expert_and_can_be_resolved_again(session: Session):
+    order_id, requester, expert = drive_to(session, S.RESOLVED)
+    order = o.reopen(session=session, order_id=order_id, requester=requester, note="还是不行")
+    assert (order.status, order.expert_id, order.resolved_at) == (S.ACCEPTED, expert.id, None)
+    with pytest.raises(NotPermitted):  # only the requester says it is not solved
+        o.reopen(session=session, order_id=order_id, requester=expert)
+    o.resolve(session=session, order_id=order_id, expert=expert, note="补施了一次")
+    assert o.close(session=session, order_id=order_id, requester=requester, score=4).status == (
+        S.CLOSED
+    )
+    moves = [e.action for e in o.timeline(session=session, order_id=order_id)]
+    assert moves[-4:] == ["resolve", "reopen", "resolve", "close"]
+
+
+def test_the_requester_may_replace_an_expert_after_contacts_but_a_suspension_may_not(
+    session: Session,
+):
+    order_id, requester, expert = drive_to(session, S.ACCEPTED)
+    o.consent(session=session, order_id=order_id, requester=requester)
+    with pytest.raises(NotPermitted):  # an administrator's release stops at exchanged phones
+        o.release(session=session, order_id=order_id, expert_id=expert.id, actor_id=None)
+    order = o.release(
+        session=session,
+        order_id=order_id,
+        expert_id=expert.id,
+        actor_id=requester.id,
+        requester_only=True,
+    )
+    assert (order.status, order.expert_id, order.contacts_at) == (S.MATCHED, None, None)
