@@ -31,14 +31,8 @@ def test_consent_then_no_release(session: Session) -> None:
     assert order.status == "accepted" and order.contacts_at is not None
     with pytest.raises(NotPermitted):  # once only
         o.consent(session=session, order_id=order_id, requester=requester)
-    with pytest.raises(NotPermitted):  # contacts exchanged: the expert stays
-        o.release(
-            session=session,
-            order_id=order_id,
-            expert_id=expert.id,
-            actor_id=requester.id,
-            requester_only=True,
-        )
+    with pytest.raises(NotPermitted):  # contacts exchanged: a suspension leaves the expert
+        o.release(session=session, order_id=order_id, expert_id=expert.id, actor_id=None)
     last = o.timeline(session=session, order_id=order_id)[-1]
     assert (last.action, last.from_status, last.to_status) == ("consent", "accepted", "accepted")
 
