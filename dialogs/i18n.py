@@ -212,6 +212,17 @@ EN: dict[str, str] = {
 CATALOGUES = {"zh": ZH, "en": EN}
 
 
+def _merge(catalogue: dict[str, str], part: dict[str, str]) -> None:
+    """Add one area's texts; a key already defined elsewhere is an error (two areas sharing a
+    key silently showed one area's template with the other's arguments: a KeyError at run
+    time)."""
+    clash = sorted(set(catalogue) & set(part))
+    if clash:
+        msg = f"i18n keys defined twice: {', '.join(clash)}"
+        raise ValueError(msg)
+    catalogue.update(part)
+
+
 def t(key: str, locale: str = "zh", **kwargs: Any) -> str:
     """The text for *key* in *locale* (falls back to Chinese), formatted with *kwargs*."""
     table = CATALOGUES.get(locale, ZH)
@@ -356,8 +367,8 @@ ORDER_EN: dict[str, str] = {
     "need_line": "#{id} {region} · {text}",
     "auto_closed": "Need #{id} closed automatically {days} days after it was resolved.",
 }
-ZH.update(ORDER_ZH)
-EN.update(ORDER_EN)
+_merge(ZH, ORDER_ZH)
+_merge(EN, ORDER_EN)
 
 STATS_ZH: dict[str, str] = {
     "stats_denied": "抱歉，地区服务指标只对平台管理员开放。如需查看，请联系管理员开通。",
@@ -389,7 +400,7 @@ STATS_ZH: dict[str, str] = {
     "minutes": "{n:.0f} 分钟",
     "hours": "{n:.1f} 小时",
     "days": "{n:.1f} 天",
-    "rating_value": "{n:.1f} 分（{count} 次）",
+    "stats_rating": "{n:.1f} 分（{count} 次）",
     "col_region": "地区",
     "col_requesters": "提需求人数",
     "col_needs": "需求数",
@@ -441,7 +452,7 @@ STATS_EN: dict[str, str] = {
     "minutes": "{n:.0f} min",
     "hours": "{n:.1f} h",
     "days": "{n:.1f} days",
-    "rating_value": "{n:.1f} ({count} ratings)",
+    "stats_rating": "{n:.1f} ({count} ratings)",
     "col_region": "region",
     "col_requesters": "requesters",
     "col_needs": "needs",
@@ -462,8 +473,8 @@ STATS_EN: dict[str, str] = {
     "cat_processing": "processing and storage",
     "cat_other": "other",
 }
-ZH.update(STATS_ZH)
-EN.update(STATS_EN)
+_merge(ZH, STATS_ZH)
+_merge(EN, STATS_EN)
 PUSH_ZH: dict[str, str] = {
     "push": "【科普推送】{title}\n{summary}\n来源：{source}\n觉得有用吗？点下面告诉我们。",
     "btn_useful": "有用",
@@ -539,8 +550,8 @@ PUSH_EN: dict[str, str] = {
     "article_refused": "Article not added ({name}): line {line}, {reason}. Please fix it and send it again.",
     "article_not_markdown": "Please send a Markdown (.md) article file in UTF-8 starting with YAML front matter.",
 }
-ZH.update(PUSH_ZH)
-EN.update(PUSH_EN)
+_merge(ZH, PUSH_ZH)
+_merge(EN, PUSH_EN)
 
 # /mydata and /delete_me (dialogs.mydata)
 DATA_ZH = {
@@ -569,8 +580,8 @@ DATA_EN = {
     "delete_me_done": "Your personal data is deleted for good. If you write again you will be a new user.",
     "delete_me_kept": "OK, your data stays as it is.",
 }
-ZH.update(DATA_ZH)
-EN.update(DATA_EN)
+_merge(ZH, DATA_ZH)
+_merge(EN, DATA_EN)
 # The marketplace's trust rules (issue 15): verification, who may accept, consent, relay.
 TRUST_ZH: dict[str, str] = {
     "accepted_consent": "您的需求 #{id} 已由专家 {name}{org} 接单。\n认证：{badge}\n评分：{rating}\n同意后双方会收到对方的联系电话；在此之前可以直接回复这条消息（或说“回复 {id} 内容”）和专家沟通。不合适也可以换一位专家。",
@@ -684,8 +695,8 @@ TRUST_EN: dict[str, str] = {
     "not_suspended": "{name} is not suspended.",
     "withdrawn_requester": "The expert who took need #{id} cannot serve it; it is open again for other experts.",
 }
-ZH.update(TRUST_ZH)
-EN.update(TRUST_EN)
+_merge(ZH, TRUST_ZH)
+_merge(EN, TRUST_EN)
 
 
 # ---- enterprises, teams and achievements: 找人才·找技术·找成果, 对接, 找项目 (issue 18) ----
@@ -955,8 +966,8 @@ ENT_EN: dict[str, str] = {
     "digest_line": "· #{id} {text}",
     "digest_tail": "Reply 'accept N' to take one.",
 }
-ZH.update(ENT_ZH)
-EN.update(ENT_EN)
+_merge(ZH, ENT_ZH)
+_merge(EN, ENT_EN)
 # ---- photos and voice (issue 16) --------------------------------------------------------
 MEDIA_ZH: dict[str, str] = {
     "photo_starts_need": "看到您发了照片，是作物出了问题吗？照片已保存，发布需求时会一起发给专家。",
@@ -1010,8 +1021,8 @@ MEDIA_EN: dict[str, str] = {
     "media_off": "Photos and voice cannot be received right now; please describe the problem in words.",
     "mydata_media": "· {photos} photos and {voices} voice messages (each file's record is in the JSON)",
 }
-ZH.update(MEDIA_ZH)
-EN.update(MEDIA_EN)
+_merge(ZH, MEDIA_ZH)
+_merge(EN, MEDIA_EN)
 # --- /link: one person across channels (issue 16) ---
 LINK_ZH: dict[str, str] = {
     "link_code": (
@@ -1041,8 +1052,8 @@ LINK_EN: dict[str, str] = {
     "link_too_many": "Too many wrong codes; please try again in an hour.",
     "link_usage": "Usage: send /link on one channel for a 6-digit code, then /link and the code on the other.",
 }
-ZH.update(LINK_ZH)
-EN.update(LINK_EN)
+_merge(ZH, LINK_ZH)
+_merge(EN, LINK_EN)
 
 
 # The WeChat Official Account channel (issue 16): buttons as numbered choices
@@ -1054,8 +1065,8 @@ WECHAT_EN: dict[str, str] = {
     "wechat_choices": "Reply with a number: {choices}",
     "wechat_unsupported": "I can read text, photos and voice messages only. Please describe your question in words.",
 }
-ZH.update(WECHAT_ZH)
-EN.update(WECHAT_EN)
+_merge(ZH, WECHAT_ZH)
+_merge(EN, WECHAT_EN)
 # ---- issue 19: expert answers become knowledge (sharing question, curation queue) ----------
 KB_ZH: dict[str, str] = {
     "case_ask_share": "谢谢您解决了需求 #{id}！这次的解决办法可以匿名分享到知识库，帮助遇到同样问题的人吗？发布前会隐去您和需求方的姓名、电话，并由管理员审核。",
@@ -1115,7 +1126,7 @@ KB_EN: dict[str, str] = {
     "kb_publish_refused": "Case #{id} was not published: {reason}. Reply to the draft to fix it, then publish.",
     "kb_published": "Case #{id} is published as 《{title}》 and can be found now.",
 }
-ZH.update(KB_ZH)
-EN.update(KB_EN)
-ZH.update(ME_ZH)
-EN.update(ME_EN)
+_merge(ZH, KB_ZH)
+_merge(EN, KB_EN)
+_merge(ZH, ME_ZH)
+_merge(EN, ME_EN)

@@ -211,7 +211,7 @@ def render(report: RegionReport, locale: str = "zh") -> str:
             rate=pct(tot.resolution_rate, locale),
             rating=t("no_data", locale)
             if tot.rating_avg is None
-            else t("rating_value", locale, n=tot.rating_avg, count=tot.rating_count),
+            else t("stats_rating", locale, n=tot.rating_avg, count=tot.rating_count),
         ),
         t("stats_questions", locale, n=tot.questions, rate=pct(tot.unanswered_rate, locale)),
     ]

@@ -154,3 +154,18 @@ def test_periods_in_words() -> None:
     assert days("2024年") == ("2024-01-01", "2025-01-01")
     assert find_period("绵阳市三台县", now) is None
     assert find_period("三个月大的猪", now) is None
+
+
+def test_a_region_with_ratings_renders_them() -> None:
+    # the stats and the expert profile once shared the key "rating_value" with different
+    # arguments: any region with a rating crashed the report (KeyError 'avg')
+    from dialogs.i18n import _merge
+    from dialogs.stats import render
+    from store.metrics import Indicators, RegionReport
+
+    since, until = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    total = Indicators(Region("四川省", "宜宾市"), needs=3, rating_avg=4.5, rating_count=2)
+    assert "4.5 分（2 次）" in render(RegionReport(total.region, since, until, total))
+    assert "4.5 (2 ratings)" in render(RegionReport(total.region, since, until, total), "en")
+    with pytest.raises(ValueError, match="rating_value"):
+        _merge({"rating_value": "a"}, {"rating_value": "b"})
