@@ -538,7 +538,13 @@ class Assistant:
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
         # "姜瘟", "稻曲病": a pest or disease named alone is a question, whatever its shape
         names_pest = parse.intent in _ANSWERS_OFFER and bool(parse.slots.pests)
-        if parse.unsure or (asks and parse.intent in _ANSWERABLE_ASIDE) or names_pest:
+        # "你能做什么" names nothing to look up: help, even right after an answer it could be
+        # read as following up
+        bare_help = parse.intent == Intent.HELP and not (
+            parse.slots.crops or parse.slots.pests or parse.slots.problem
+        )
+        aside = asks and parse.intent in _ANSWERABLE_ASIDE and not bare_help
+        if parse.unsure or aside or names_pest:
             # a question the knowledge base answers is answered, whatever the intent model
             # thought; the answer carries the expert offer, which covers "they wanted a person"
             if self.science.answer_if_sure(turn, text, parse):

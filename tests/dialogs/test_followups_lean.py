@@ -114,3 +114,10 @@ def test_a_follow_up_after_an_unanswered_question_is_no_goodbye(chat: Chat):
     reply = chat.send("那在外头呢").text
     assert "随时告诉我" not in reply
     assert "来源" in reply or "专家" in reply
+
+
+def test_what_can_you_do_after_an_answer_is_the_help(chat: Chat):
+    out = chat.send("秧苗叶子上有梭子样的斑 是啥子病")
+    assert f"《{RICE_BLAST}》" in out.text
+    out = chat.send("你能做什么")  # no follow-up of the rice question: the help
+    assert "天府科技助手" in out.text and "《" not in out.text
