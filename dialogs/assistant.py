@@ -1011,8 +1011,8 @@ def _leaves_form(text: str, parse: Parse) -> bool:
     if parse.intent in (Intent.UNSUBSCRIBE, Intent.PROFILE, Intent.PROJECTS):
         return True
     cmd = parse.command
-    if cmd is None:
-        return False
+    if cmd is None or (cmd.verb == "cancel" and cmd.order_id is None):
+        return False  # "取消需求" inside a form stops that form (the form reads it)
     exact = rule_intent(parse.clean) is Intent.ORDER
     return exact or text.lstrip().startswith("/") or cmd.order_id is not None
 

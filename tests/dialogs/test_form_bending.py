@@ -228,4 +228,15 @@ def test_order_words_people_use_for_declining_and_withdrawing():
     assert order_command("不接受这个价格") is None
     withdrawn = order_command("撤回我早上发的需求 写错了")
     assert withdrawn is not None and withdrawn.verb == "cancel"
+    for said in ("取消需求", "取消我发的那条需求", "帮我取消一下需求"):
+        cancel = order_command(said)
+        assert cancel is not None and cancel.verb == "cancel", said
+    assert order_command("取消订阅") is None
     assert understand("TD").intent == "unsubscribe"
+
+
+def test_cancel_need_inside_the_need_form_stops_it(chat):
+    chat.send("海椒烂根 请专家来看")
+    out = chat.send("取消需求")
+    assert "取消" in out.text and "地点" not in out.text and "地方" not in out.text
+    assert "没有需求" in chat.send("我的需求").text or "还没有" in chat.last.text
