@@ -53,8 +53,8 @@ MIN_HONEST = 0.95
 # answered unanswerable ones (sealed5: 17 missed, 1 false); 0.83 keeps the honest rate of
 # before (0.922) and answers right 0.832.
 MIN_RIGHT = 0.83
-# the labelled splits calibrated on: every one already measured (sealed7 never)
-SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6")
+# the labelled splits calibrated on: every one already measured (the unseen one never)
+SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7")
 THRESHOLDS = [round(0.01 * i, 2) for i in range(1, 100)]
 
 

@@ -34,8 +34,12 @@ Send = Callable[[str, str], str]  # (person, text) -> the reply text
 Read = Callable[[str], EndState]  # person -> their end state
 
 
+def conversations_path(split: str) -> Path:
+    return DATA / f"conversations_{split}.jsonl"
+
+
 def load(split: str) -> list[dict[str, Any]]:
-    path = DATA / f"conversations_{split}.jsonl"
+    path = conversations_path(split)
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 

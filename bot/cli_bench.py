@@ -258,6 +258,10 @@ def cmd_conversations(args: argparse.Namespace, settings: Settings) -> int:
 
     from bench import conversations
 
+    path = conversations.conversations_path(args.split)
+    if not path.exists():
+        print(f"tianfu bench conversations: no such file: {path}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="tianfu-convbench-") as tmp:
         services = _bench_services(Path(tmp))
         try:

@@ -100,3 +100,13 @@ def test_relabels_name_spent_questions_and_articles_that_exist() -> None:
         assert fix["article"] in articles
         row = next(r for r in read_questions(fix["split"]) if r["id"] == fix["id"])
         assert row["article"] == fix["article"]  # answerable now: refusing it is a miss
+
+
+def test_a_split_not_yet_written_is_a_clear_error_in_every_blind_bench(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    from bench import conversations
+
+    monkeypatch.setattr(conversations, "DATA", tmp_path)
+    assert main(["bench", "conversations", "--split", "sealed2"]) == 2
+    assert "conversations_sealed2.jsonl" in capsys.readouterr().err
