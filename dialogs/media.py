@@ -2,7 +2,7 @@
 store.media; this desk says what happened, keeps files on the need being written (the form's
 ``media`` slot) or adds them to a posted need and forwards them to its experts.
 
-Where a file goes is the router's decision (dialogs.assistant); this desk does the keeping.
+Where a file goes is the router's decision (dialogs.media_routing); this desk does the keeping.
 """
 
 from __future__ import annotations
