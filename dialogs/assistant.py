@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from dialogs import forms as engine
 from dialogs.achievements import AchievementDesk
 from dialogs.actions import (
     CASE_ACTS,
@@ -32,6 +31,7 @@ from dialogs.curation import CurationDesk, Shelf
 from dialogs.enterprise import EnterpriseDesk
 from dialogs.feedback import on_vote
 from dialogs.form_turns import FormTurns
+from dialogs.form_words import is_control
 from dialogs.formdesk import FormDesk
 from dialogs.i18n import t
 from dialogs.llm.client import ChatModel
@@ -290,9 +290,7 @@ class Assistant(TextRouting, FormTurns, OpenAsks, MediaRouting):
         parse = turn.understood(text) if turn is not None else understand(text)
         if self.llm is None or not self.llm.extracts:
             return parse
-        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or engine.is_control(
-            text
-        ):
+        if parse.intent in (Intent.ORDER, Intent.HELP, Intent.SMALLTALK) or is_control(text):
             return parse  # exact commands and "好的 / 确认": the rules are sure, save the call
         names: tuple[str, ...] = ()
         if turn is not None:

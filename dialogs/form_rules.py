@@ -4,6 +4,9 @@ pure predicates over the form and the parse, for the assistant's routing."""
 from __future__ import annotations
 
 from dialogs import forms as engine
+from dialogs.form_reading import updates_from
+from dialogs.form_specs import FORMS, FREE_TEXT
+from dialogs.form_words import CONFIRM, CORRECTION, cancels, is_control
 from dialogs.nlu.intents import Intent, Parse, rule_intent, understand
 from dialogs.state import FormState
 from dialogs.topics import edits_topics, topics_from
@@ -15,7 +18,7 @@ LOOKUPS = frozenset({Intent.FIND_ACHIEVEMENT, Intent.FIND_TALENT, Intent.STATS})
 def fills_form(form: FormState, parse: Parse) -> bool:
     """Whether the message states a value the form can use, other than the free text of a
     name, unit or title (a question is none of those)."""
-    updates = engine.updates_from(engine.FORMS[form.name], parse.slots, parse.clean, None)
+    updates = updates_from(FORMS[form.name], parse.slots, parse.clean, None)
     return bool(set(updates) - {"problem", "category", "crop", "crops", "service_kind"})
 
 
@@ -47,9 +50,9 @@ def switches_form(form: FormState, parse: Parse, clean: str, fills: bool) -> boo
     # any words may be read as topics: only an edit of them answers a subscription form
     if fills and not (form.name == "subscribe" and not edits_topics(clean)):
         return False
-    if engine.is_control(clean) or engine.cancels(clean):
+    if is_control(clean) or cancels(clean):
         return False
-    free = form.awaiting in engine.FREE_TEXT and not form.confirming
+    free = form.awaiting in FREE_TEXT and not form.confirming
     return parse.confidence >= (SWITCH_SURE_FREE_TEXT if free else SWITCH_SURE)
 
 
@@ -59,9 +62,9 @@ def answers_form(form: FormState, parse: Parse) -> bool:
     edit of those, not a request to unsubscribe from what was saved before)."""
     if parse.command is not None:
         return False
-    if form.confirming and engine.CONFIRM.match(parse.clean):
+    if form.confirming and CONFIRM.match(parse.clean):
         return True  # "是的 提交" under the summary, whatever intent the words lean to
-    if engine.CORRECTION.match(parse.clean):
+    if CORRECTION.match(parse.clean):
         # "联系人写错了 应该是王大明": a correction of what the form holds; "不对我要退订":
         # the form itself was wrong, and what follows is the command
         return not rejects_form(form, parse)
@@ -77,7 +80,7 @@ def answers_form(form: FormState, parse: Parse) -> bool:
 
 def after_correction(text: str) -> str:
     """ "不对我要退订" -> "我要退订" (*text* itself when it starts with no correction word)."""
-    lead = engine.CORRECTION.match(text)
+    lead = CORRECTION.match(text)
     return text if lead is None else text[lead.end() :].strip(" ，,。")
 
 

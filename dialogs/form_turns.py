@@ -9,6 +9,9 @@ from dialogs import forms as engine
 from dialogs.context import Turn
 from dialogs.followup import described_problem, recent
 from dialogs.form_rules import EXPERTS_ONLY, FORM_OF, LOOKUPS, fills_form, switches_form
+from dialogs.form_specs import FORMS, FREE_TEXT, NEED_LIKE, value
+from dialogs.form_steps import Commit, Digress, Step
+from dialogs.form_words import HANDOFF, is_control
 from dialogs.formdesk import FOLLOWED_BEFORE
 from dialogs.media import SLOT as MEDIA_SLOT
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped, understand
@@ -68,31 +71,31 @@ class FormTurns(Router):
             return
         if switches_form(form, parse, clean, fills) or (
             # a third message in a row that has nothing to do with the form: they moved on
-            form.misses >= 2 and moved_on and not fills and not engine.is_control(clean)
+            form.misses >= 2 and moved_on and not fills and not is_control(clean)
         ):
             # "我想订阅柑橘病虫害" at the phone question: another task, clearly; the form goes
             self._leave_form(turn, form)
             self._route(turn, text, parse)
             return
-        looks_up = parse.intent in LOOKUPS and form.awaiting not in engine.FREE_TEXT
+        looks_up = parse.intent in LOOKUPS and form.awaiting not in FREE_TEXT
         # "你们有没有懂鸡的专家" while the need is being written: what the form is doing
-        restates = parse.intent == Intent.NEED and engine.FORMS[form.name] in engine.NEED_LIKE
-        restates = restates and not engine.HANDOFF.search(clean)  # "别问了直接找专家": post it
+        restates = parse.intent == Intent.NEED and FORMS[form.name] in NEED_LIKE
+        restates = restates and not HANDOFF.search(clean)  # "别问了直接找专家": post it
         if restates and not fills and form.awaiting != "problem" and not parse.unsure:
             turn.say(turn.t("on_it"))
             self.forms.repeat(turn)
         elif looks_up and not fills:
             # "找人才 食品发酵方向" while posting a need: shown at once, then back to the form
-            self._form_step(turn, engine.Digress(form), text, parse)
+            self._form_step(turn, Digress(form), text, parse)
         elif (
             form.awaiting != "problem"
             and is_question_shaped(clean)
             and not fills
-            and not engine.is_control(clean)  # "发嘛" at the summary: post it
+            and not is_control(clean)  # "发嘛" at the summary: post it
         ):
             # a question in passing, even at a free-text question ("请问怎么称呼您？"): answer
             # it, then ask again; the form never swallows a question
-            self._form_step(turn, engine.Digress(form), text, parse)
+            self._form_step(turn, Digress(form), text, parse)
         else:
             # the engine reads the normalised text (確認 is 确认); a digression as typed
             self._form_step(turn, engine.step(form, parse, clean), text, parse)
@@ -113,34 +116,32 @@ class FormTurns(Router):
             turn.say(turn.t("form_dropped", form=turn.t(f"form_{form.name}")))
 
     def _form_step(
-        self, turn: Turn, step: engine.Step, text: str = "", parse: Parse | None = None
+        self, turn: Turn, step: Step, text: str = "", parse: Parse | None = None
     ) -> None:
         match step:
-            case engine.Commit(state=state, said_back=said_back):
+            case Commit(state=state, said_back=said_back):
                 if said_back:
                     summary = self.forms.summary(turn, state)
                     turn.say(turn.t("confirmed_early", summary=summary))
                 self._commit(turn, state)
-            case engine.Digress(state=state) if parse is not None and (
-                FOLLOWED_BEFORE in state.slots
-            ):
+            case Digress(state=state) if parse is not None and (FOLLOWED_BEFORE in state.slots):
                 # a question after subscribing: the subscription is done, answer as usual
                 self._leave_form(turn, state)
                 self._route(turn, text, parse)
-            case engine.Digress(state=state) if parse is not None:
+            case Digress(state=state) if parse is not None:
                 turn.state.form = state
                 if parse.intent in LOOKUPS or (parse.intent == Intent.HELP and not parse.unsure):
                     # "你能做啥子" in a form: what the assistant does, not a knowledge search
                     self._route(turn, text, parse)
                 else:
-                    about = str(engine.value(state.slots, "crop") or "")
+                    about = str(value(state.slots, "crop") or "")
                     self.science.answer_question(turn, text, parse, offer=False, about=about)
                 turn.state.offer = None
                 question = self.forms.question(turn)
                 name = turn.t(f"form_{state.name}")
                 turn.say(turn.t("resume", form=name, question=question))
                 if state.confirming:
-                    self.forms.confirm(turn, engine.FORMS[state.name])
+                    self.forms.confirm(turn, FORMS[state.name])
             case _:
                 self.forms.show(turn, step)
 

@@ -11,23 +11,9 @@ from dialogs.achievements import AchievementDesk
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.enterprise import EnterpriseDesk
-from dialogs.forms import (
-    DOCKING,
-    FORMS,
-    NEED_LIKE,
-    SKIPPED,
-    TECH,
-    Ask,
-    Clarify,
-    Confirm,
-    Form,
-    Help,
-    Refuse,
-    Step,
-    advance,
-    region_label,
-    value,
-)
+from dialogs.form_specs import DOCKING, FORMS, NEED_LIKE, SKIPPED, TECH, Form, region_label, value
+from dialogs.form_steps import Ask, Clarify, Confirm, Help, Refuse, Step
+from dialogs.forms import advance
 from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.terms import label_key, mask_terms
 from dialogs.personal import PersonalDesk

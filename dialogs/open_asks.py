@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from dialogs import forms as engine
 from dialogs.actions import Act, Action, parse_action
 from dialogs.context import Turn
 from dialogs.form_rules import ELSEWHERE, FORM_OF, SWITCH_SURE
+from dialogs.form_words import is_control
 from dialogs.lookups import Entry, entry_of, find, refine, refinement
 from dialogs.nlu.commands import is_order_text
 from dialogs.nlu.enterprise import introduces_enterprise
@@ -123,7 +123,7 @@ class OpenAsks(Router):
     def _names_subject(self, turn: Turn, text: str) -> bool:
         """An answer to "您想找哪方面的…？": not a command, control word or another task
         the intent model is sure of."""
-        if text.startswith("/") or is_order_text(text) or engine.is_control(text):
+        if text.startswith("/") or is_order_text(text) or is_control(text):
             return False
         parse = self.understand(text, turn)
         other = parse.intent in FORM_OF or parse.intent in ELSEWHERE

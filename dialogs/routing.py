@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 
-from dialogs import forms as engine
 from dialogs.achievements import dock_command
 from dialogs.actions import Act, Action, parse_action
 from dialogs.context import Turn
 from dialogs.curation import case_ref, is_review_command
 from dialogs.followup import elliptical, recent
 from dialogs.form_rules import after_correction, answers_form, leaves_form, rejects_form
+from dialogs.form_steps import Confirm, Help
+from dialogs.form_words import cancels
 from dialogs.formdesk import FOLLOWED_BEFORE
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.lookups import entry_of
@@ -84,7 +85,7 @@ class TextRouting(Router):
             return
         if text in _HELP_WORDS:
             if st.form is not None:
-                self.forms.show(turn, engine.Help(st.form))
+                self.forms.show(turn, Help(st.form))
             else:
                 turn.say(turn.t("welcome"))
             return
@@ -101,7 +102,7 @@ class TextRouting(Router):
             if not is_forgotten(turn.user) and not self.data.asked(turn):
                 self.forms.repeat(turn)
             return
-        if engine.cancels(text):
+        if cancels(text):
             # "不订了" with no form open is about the saved subscriptions
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))
             offered = st.offer is not None or st.pending is not None or st.lookup is not None
@@ -271,7 +272,7 @@ class TextRouting(Router):
         kept = [x for x in have if x in topics]
         state = FormState("subscribe", {"topics": topics, FOLLOWED_BEFORE: kept})
         state.confirming = True
-        self.forms.show(turn, engine.Confirm(state))  # says the topics it now follows
+        self.forms.show(turn, Confirm(state))  # says the topics it now follows
         return True
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from dialogs import forms as engine
 from dialogs.answers import name_answer
+from dialogs.form_reading import updates_from
+from dialogs.form_specs import NEED
+from dialogs.form_words import cancels
 from dialogs.nlu.slots import extract
 from dialogs.state import ConversationState
 from store.conversations import load_state
@@ -26,7 +28,7 @@ def test_giving_up_among_other_words_cancels():
         "邻居帮我弄好了",
         "邻居帮我弄好了 不要了",
     ):
-        assert engine.cancels(text), text
+        assert cancels(text), text
     for text in (
         "算了 我想找个专家来看看",  # 算了 dismisses something else: they still want help
         "自己弄好了 但是过两天又犯了",  # solved once, back again: still a need
@@ -34,7 +36,7 @@ def test_giving_up_among_other_words_cancels():
         "不要了 我要换成柑橘",
         "我打了药 邻居说弄好了要观察",
     ):
-        assert not engine.cancels(text), text
+        assert not cancels(text), text
 
 
 def test_given_up_inside_the_form_posts_nothing(assistant):
@@ -89,10 +91,10 @@ def test_the_place_said_not_to_be_meant_is_not_taken_and_fa_ma_posts(assistant):
 
 def test_a_denied_place_before_the_meant_one_is_skipped_too():
     parse = extract("不是江津 是永川")
-    got = engine.updates_from(engine.NEED, parse, "不是江津 是永川", "phone")
+    got = updates_from(NEED, parse, "不是江津 是永川", "phone")
     assert got["region"]["county"] == "永川区"
     parse = extract("在永川 不在江津")
-    got = engine.updates_from(engine.NEED, parse, "在永川 不在江津", "region")
+    got = updates_from(NEED, parse, "在永川 不在江津", "region")
     assert got["region"]["county"] == "永川区"
 
 
@@ -194,9 +196,9 @@ def test_a_phone_corrected_by_its_last_digits(assistant):
 
 
 def test_help_from_someone_else_narrated_gives_up(assistant):
-    assert engine.cancels("隔壁请的兽医已经帮我看好了 这个就不用了")
-    assert engine.cancels("那个需求就不要了")
-    assert not engine.cancels("算了 三千太少了 改成五千")
+    assert cancels("隔壁请的兽医已经帮我看好了 这个就不用了")
+    assert cancels("那个需求就不要了")
+    assert not cancels("算了 三千太少了 改成五千")
     chat = Chat(assistant, "老郑")
     order_id, _ = post_need({"老王": chat})
     out = chat.send("村上请的农技员顺便帮我看过了 药也打了 不要了")

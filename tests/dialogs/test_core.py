@@ -11,6 +11,8 @@ from sqlmodel import select
 
 from dialogs import forms
 from dialogs.actions import Act, Action, parse_action
+from dialogs.form_specs import SKIPPED
+from dialogs.form_steps import Ask, Commit, Confirm
 from dialogs.i18n import ZH
 from dialogs.nlu.intents import understand
 from dialogs.state import ConversationState, FormState, Memory, Options
@@ -94,13 +96,13 @@ def test_leaving_a_form_keeps_what_was_asked_a_minute_ago() -> None:
 def test_the_engine_asks_for_what_is_missing_then_confirms_then_commits() -> None:
     text = "我在宜宾翠屏区，李子园土壤酸化板结"
     step = forms.begin("need", {}, understand(text), text)
-    assert isinstance(step, forms.Ask) and step.slot == "phone"
+    assert isinstance(step, Ask) and step.slot == "phone"
     step = forms.step(step.state, understand("13800001234"), "13800001234")
-    assert isinstance(step, forms.Ask) and step.slot == "budget"
+    assert isinstance(step, Ask) and step.slot == "budget"
     step = forms.step(step.state, understand("跳过"), "跳过")
-    assert isinstance(step, forms.Confirm)
-    assert step.state.slots["budget"] == forms.SKIPPED
-    assert isinstance(forms.step(step.state, understand("确认"), "确认"), forms.Commit)
+    assert isinstance(step, Confirm)
+    assert step.state.slots["budget"] == SKIPPED
+    assert isinstance(forms.step(step.state, understand("确认"), "确认"), Commit)
 
 
 @pytest.mark.parametrize("word", ["确认", "/needs", "修改", "接单 12"])

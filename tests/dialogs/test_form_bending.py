@@ -10,6 +10,9 @@ from sqlmodel import select
 
 from dialogs import forms as engine
 from dialogs.assistant import Assistant
+from dialogs.form_reading import updates_from
+from dialogs.form_specs import EXPERT, SKIPPED
+from dialogs.form_words import CONFIRM, cancels
 from dialogs.nlu.commands import order_command
 from dialogs.nlu.intents import is_question_shaped, understand
 from dialogs.nlu.slots import extract
@@ -125,14 +128,14 @@ def test_skills_said_in_own_words():
         ("我是专家 会看蔬菜病虫害", None, ["蔬菜病虫害"]),  # the first message
         ("果树栽培、病虫害防治", "fields", ["果树栽培", "病虫害防治"]),
     ):
-        got = engine.updates_from(engine.EXPERT, extract(text), text, awaiting)
+        got = updates_from(EXPERT, extract(text), text, awaiting)
         assert got.get("fields") == fields, text
     for text, awaiting in (
         ("我想登记成为专家", None),
         ("没有职称", "fields"),
         ("张建国", "fields"),
     ):
-        got = engine.updates_from(engine.EXPERT, extract(text), text, awaiting)
+        got = updates_from(EXPERT, extract(text), text, awaiting)
         assert "fields" not in got, text
 
 
@@ -149,7 +152,7 @@ def test_stop_phrases_cancel_and_answers_do_not():
         "还是不登记了吧",
         "我自己解决了 不用专家来了",
     ):
-        assert engine.cancels(text), text
+        assert cancels(text), text
     for text in (
         "算了 我想找个专家来看看",
         "养鸡的不要了 只要猪",
@@ -160,15 +163,15 @@ def test_stop_phrases_cancel_and_answers_do_not():
         "不填了",
         "不晓得",
     ):
-        assert not engine.cancels(text), text
+        assert not cancels(text), text
 
 
 def test_confirm_words_people_use_at_a_summary():
     confirms = ("确认", "好了 发吧", "可以了", "就这样吧", "没错", "对头", "是的 提交", "没得问题")
     for text in (*confirms, "莫得毛病"):
-        assert engine.CONFIRM.match(text), text
+        assert CONFIRM.match(text), text
     for text in ("好了没有", "就这样 不要了", "不对", "有问题"):
-        assert not engine.CONFIRM.match(text), text
+        assert not CONFIRM.match(text), text
 
 
 def test_who_someone_is_or_where_they_are_from_is_no_name():
@@ -204,10 +207,10 @@ def test_several_places_name_no_single_county():
 def test_none_answers_name_their_slot():
     state = FormState("expert", {"fields": ["养蜂"]}, awaiting="title")
     step = engine.step(state, understand("单位也没有"), "单位也没有")
-    assert step.state.slots["organisation"] == engine.SKIPPED
+    assert step.state.slots["organisation"] == SKIPPED
     state = replace(state, awaiting="organisation")
     step = engine.step(state, understand("自己搞的 没得单位"), "自己搞的 没得单位")
-    assert step.state.slots["organisation"] == engine.SKIPPED
+    assert step.state.slots["organisation"] == SKIPPED
 
 
 def test_bare_no_is_not_question_shaped():

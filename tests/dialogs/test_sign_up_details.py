@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from dialogs import forms
 from dialogs.answers import cued_skills
+from dialogs.form_reading import updates_from
+from dialogs.form_specs import EXPERT, SKIPPED, TECH
+from dialogs.form_steps import Ask, Confirm, Step
 from dialogs.nlu.intents import understand
 from dialogs.nlu.people import lone_name
 from dialogs.nlu.slots import extract
@@ -15,7 +18,7 @@ from tests.dialogs.chat import Chat
 MAOXIAN = {"province": "四川省", "city": "阿坝藏族羌族自治州", "county": "茂县"}
 
 
-def _step(state: FormState, text: str) -> forms.Step:
+def _step(state: FormState, text: str) -> Step:
     return forms.step(state, understand(text), text)
 
 
@@ -44,9 +47,9 @@ def test_research_directions_said_in_an_introduction_are_skills():
 def test_a_none_answer_naming_unit_and_title_drops_both():
     state = FormState("expert", {"fields": ["柠檬种植"]}, awaiting="name")
     step = _step(state, "没得单位 也没得职称")
-    assert isinstance(step, forms.Ask) and step.slot == "name"
+    assert isinstance(step, Ask) and step.slot == "name"
     assert step.dropped == ("organisation", "title")
-    assert step.state.slots["organisation"] == step.state.slots["title"] == forms.SKIPPED
+    assert step.state.slots["organisation"] == step.state.slots["title"] == SKIPPED
 
 
 def test_an_area_added_at_the_unit_question_joins_the_areas_and_is_no_unit():
@@ -57,12 +60,12 @@ def test_an_area_added_at_the_unit_question_joins_the_areas_and_is_no_unit():
     counties = [r["county"] for r in step.state.slots["service_regions"]]
     assert counties == ["茂县", "汶川县"]
     assert "organisation" not in step.state.slots
-    assert isinstance(step, forms.Ask) and step.slot == "organisation"
+    assert isinstance(step, Ask) and step.slot == "organisation"
 
 
 def test_unit_and_title_in_one_answer_each_go_to_their_own_slot():
     slots = {"fields": ["花椒栽培"], "service_regions": [MAOXIAN], "name": "赵文"}
-    slots.update(phone="15000076614", organisation=forms.SKIPPED)
+    slots.update(phone="15000076614", organisation=SKIPPED)
     state = FormState("expert", slots, awaiting="title")
     step = _step(state, "单位是茂县农业农村局 职称高级农艺师")
     assert step.state.slots["organisation"] == "茂县农业农村局"
@@ -83,30 +86,30 @@ def test_a_budget_at_the_company_question_is_no_company_name():
     step = _step(state, "预算两万元")
     assert "company" not in step.state.slots
     assert step.state.slots["budget"] == 20000
-    assert isinstance(step, forms.Ask) and step.slot == "company"
+    assert isinstance(step, Ask) and step.slot == "company"
 
 
 def test_a_county_in_a_cooperative_s_description_is_the_place_of_its_need():
     said = "我们是城口县做中蜂养殖的合作社 好多蜂箱里幼虫死了 想要专家来指导"
-    got = forms.updates_from(forms.TECH, extract(said), said, "problem")
+    got = updates_from(TECH, extract(said), said, "problem")
     assert got["region"]["county"] == "城口县"
     said = "眉山蜀香泡菜食品有限公司"  # a city in a company's name: not where the need is
-    assert "region" not in forms.updates_from(forms.TECH, extract(said), said, "company")
+    assert "region" not in updates_from(TECH, extract(said), said, "company")
 
 
 def test_a_changed_amount_at_the_summary_is_the_new_budget():
     slots = {"problem": "茶饼病", "region": MAOXIAN, "phone": "15000044721", "budget": 800}
     state = FormState("need", slots, confirming=True)
     step = _step(state, "算了 还是多给点 改成1500")
-    assert isinstance(step, forms.Confirm) and step.state.slots["budget"] == 1500
+    assert isinstance(step, Confirm) and step.state.slots["budget"] == 1500
 
 
 def test_a_labelled_title_running_on_into_the_next_detail_ends_with_the_title():
     said = "我叫陈志强电话13900071185在南溪区农技站上班职称是农艺师服务范围南溪和江安"
-    got = forms.updates_from(forms.EXPERT, extract(said), said, None)
+    got = updates_from(EXPERT, extract(said), said, None)
     assert (got["title"], got["organisation"]) == ("农艺师", "南溪区农技站")
     said = "职称是水产工程师"  # the whole title, not the 工程师 inside it
-    assert forms.updates_from(forms.EXPERT, extract(said), said, "title")["title"] == "水产工程师"
+    assert updates_from(EXPERT, extract(said), said, "title")["title"] == "水产工程师"
 
 
 def test_a_none_answer_naming_another_optional_slot_drops_it_and_asks_again():
@@ -114,13 +117,13 @@ def test_a_none_answer_naming_another_optional_slot_drops_it_and_asks_again():
     # asked again with that said, not "好的，跳过" as if the company had been skipped
     state = FormState("tech", {"problem": "泡菜发酵工艺"}, awaiting="company")
     step = _step(state, "没得预算 面议")
-    assert isinstance(step, forms.Ask) and step.slot == "company"
+    assert isinstance(step, Ask) and step.slot == "company"
     assert step.dropped == ("budget",)
-    assert step.state.slots["budget"] == forms.SKIPPED and "company" not in step.state.slots
+    assert step.state.slots["budget"] == SKIPPED and "company" not in step.state.slots
     # the slot asked, named in the none answer, is that slot's answer
     state = FormState("tech", {"problem": "泡菜发酵工艺"}, awaiting="budget")
     step = _step(state, "没有预算")
-    assert step.state.slots["budget"] == forms.SKIPPED
+    assert step.state.slots["budget"] == SKIPPED
 
 
 def test_a_name_before_the_title_it_holds_is_the_name():
@@ -138,7 +141,7 @@ def test_a_practice_said_once_after_joined_crops_is_each_crop_s():
 def test_a_unit_answered_at_the_area_question_is_the_unit_and_the_area_is_asked_again():
     state = FormState("expert", {"fields": ["果树修剪"]}, awaiting="service_regions")
     got = _step(state, "乐山市农科所")
-    assert isinstance(got, forms.Ask) and got.slot == "service_regions"
+    assert isinstance(got, Ask) and got.slot == "service_regions"
     assert got.state.slots["organisation"] == "乐山市农科所"
     assert "service_regions" not in got.state.slots
 

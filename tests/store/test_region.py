@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dialogs.forms import place_dict
+from dialogs.form_specs import place_dict
 from dialogs.nlu.regions import lookup, resolve
 from store.needs import Need
 from store.region import Region
