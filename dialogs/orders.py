@@ -1,14 +1,13 @@
-"""The order desk: 接单, 不合适, resolving, rating, cancelling, the timeline and the list of
-one's orders. Commands arrive typed (an :class:`OrderCommand` read from text once, or an
-:class:`Action` from a button); every read and write goes through store/."""
+"""The order desk: 接单, 不合适, resolving, rating, cancelling; the timeline and the list of
+one's orders are dialogs.order_views, which order a command means is dialogs.order_refs.
+Commands arrive typed (an :class:`OrderCommand` read from text once, or an :class:`Action`
+from a button); every read and write goes through store/."""
 
 from __future__ import annotations
 
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
@@ -16,13 +15,22 @@ from dialogs.curation import CurationDesk
 from dialogs.i18n import t
 from dialogs.matching import MatchDesk, tell
 from dialogs.nlu.commands import OrderCommand, OrderVerb, is_order_text
+from dialogs.order_refs import (
+    CANCELLABLE,
+    UNTAKEN,
+    only_held,
+    only_open,
+    only_pending,
+    only_resolved,
+    order_ref,
+    rejects_suggested,
+)
+from dialogs.order_views import list_orders, show_order
 from dialogs.parties import PartyDesk, order_move
 from dialogs.types import Button, Outbound
 from store import orders as o
-from store.clock import as_utc
 from store.errors import NotFound
 from store.lifecycle import InvalidTransition, OrderStatus
-from store.media import media_for_need
 from store.needs import get_need
 from store.notifications import decline, notified_experts, notified_team
 from store.phone import mask_then_truncate
@@ -56,40 +64,40 @@ class OrderDesk:
         ref_id = order_ref(turn.incoming.reply_to_ref)
         match cmd.verb:
             case OrderVerb.CANCEL:
-                self.cancel(turn, cmd.order_id or self._only_open(turn, as_expert=False))
+                self.cancel(turn, cmd.order_id or only_open(turn, as_expert=False))
             case OrderVerb.SHOW:
-                self.show(turn, cmd.order_id)
+                show_order(turn, cmd.order_id)
             case OrderVerb.BROWSE:
                 self.browse(turn)
             case OrderVerb.LIST:
-                self.list_orders(turn)
+                list_orders(turn)
             case OrderVerb.ACCEPT:
-                self.accept(turn, cmd.order_id or ref_id or self._only_pending(turn))
-            case OrderVerb.DECLINE if self._rejects_suggested(turn, cmd.order_id or ref_id):
+                self.accept(turn, cmd.order_id or ref_id or only_pending(turn))
+            case OrderVerb.DECLINE if rejects_suggested(turn, cmd.order_id or ref_id):
                 # "不合适 1" from the requester: the first expert suggested is not wanted
                 latest = o.order_ids(
-                    session=turn.session, statuses=_CANCELLABLE, requester_id=turn.user.id
+                    session=turn.session, statuses=CANCELLABLE, requester_id=turn.user.id
                 )[-1]
                 self.parties.reject_expert(turn, latest, cmd.order_id)
             case OrderVerb.DECLINE:
                 self.decline(turn, cmd.order_id or ref_id)
             case OrderVerb.RESOLVE:
-                order_id = cmd.order_id or ref_id or self._only_open(turn, as_expert=True)
+                order_id = cmd.order_id or ref_id or only_open(turn, as_expert=True)
                 self.resolve(turn, order_id, cmd.note)
             case OrderVerb.RATE:
-                order_id = cmd.order_id or self._only_resolved(turn)
+                order_id = cmd.order_id or only_resolved(turn)
                 self.rate(turn, order_id, cmd.score, cmd.note)
             case OrderVerb.REPLY:
                 self.parties.relay(turn, cmd.order_id, cmd.note)
             case OrderVerb.REPORT:
                 self.parties.report(turn, cmd.order_id or ref_id, cmd.note)
             case OrderVerb.CONSENT:
-                self.parties.consent(turn, cmd.order_id or ref_id or self._only_held(turn))
+                self.parties.consent(turn, cmd.order_id or ref_id or only_held(turn))
             case OrderVerb.SWAP:
-                held = self._only_held(turn) or self._only_resolved(turn)
+                held = only_held(turn) or only_resolved(turn)
                 self.parties.swap(turn, cmd.order_id or ref_id or held)
             case OrderVerb.NO_CONSENT:
-                order_id = cmd.order_id or ref_id or self._only_held(turn)
+                order_id = cmd.order_id or ref_id or only_held(turn)
                 if order_id is None and not cmd.order_id:
                     turn.say(turn.t("no_consent_nothing"))  # no expert is waiting for it
                 else:
@@ -119,7 +127,7 @@ class OrderDesk:
         if not NOT_SOLVED.search(text) or is_order_text(text):
             return False
         ref_id = order_ref(turn.incoming.reply_to_ref)
-        order = self.parties.reopen_resolved(turn, ref_id or self._only_resolved(turn), text)
+        order = self.parties.reopen_resolved(turn, ref_id or only_resolved(turn), text)
         if order is None:
             return False
         expert = get_user(session=turn.session, user_id=order.expert_id or 0)
@@ -139,7 +147,7 @@ class OrderDesk:
     def offer_cancel(self, turn: Turn) -> bool:
         """ "算了不要了" with nothing in progress: offer to withdraw the person's one open need.
         False when they have none (or several: they say which with 取消订单 N)."""
-        order_id = self._only_open(turn, as_expert=False)
+        order_id = only_open(turn, as_expert=False)
         if order_id is None:
             return False
         withdraw = Action(Act.CANCEL_ORDER, order_id=order_id)
@@ -260,7 +268,7 @@ class OrderDesk:
     def _tell_declined(self, turn: Turn, order: o.Order) -> None:
         """The requester hears that an expert they were shown cannot take their need, and
         when every expert told has said so, that the search goes on wider."""
-        if order.status not in _UNTAKEN:
+        if order.status not in UNTAKEN:
             return
         session, order_id = turn.session, order.id or 0
         left = notified_experts(session=session, order_id=order_id, declined=False)
@@ -288,7 +296,7 @@ class OrderDesk:
             return False
         if need.achievement_id is None:
             return False
-        if order.status not in _UNTAKEN:
+        if order.status not in UNTAKEN:
             return True
         if notified_experts(session=session, order_id=order_id, declined=False):
             return True  # a team member may still take it
@@ -385,133 +393,9 @@ class OrderDesk:
                 id=order_id,
             )
 
-    # ---- reading -------------------------------------------------------------------------------
-    def list_orders(self, turn: Turn) -> None:
-        uid = turn.user.id or 0
-        rows = o.orders_with_needs(session=turn.session, user_id=uid, limit=20)
-        if not rows:
-            turn.say(turn.t("orders_none"))
-            return
-        lines = [turn.t("orders_head")]
-        for order, need in rows:
-            role = turn.t("role_requester" if order.requester_id == uid else "role_expert")
-            if order.team_id is not None and uid not in (order.requester_id, order.expert_id):
-                role = turn.t("role_team")  # a team member sees the team's order
-            text = need.text[:24] + "…" if len(need.text) > 24 else need.text
-            if order.requester_id != uid and order.status in _UNTAKEN:
-                text = mask_then_truncate(need.text, 24)
-            lines.append(
-                turn.t(
-                    "order_line",
-                    id=order.id,
-                    role=role,
-                    status=turn.t(f"status_{order.status}"),
-                    text=text,
-                )
-            )
-        turn.say("\n".join(lines))
-
-    def show(self, turn: Turn, order_id: int | None) -> None:
-        if order_id is None:
-            turn.say(turn.t("which_order"))
-            return
-        try:
-            order = o.get_order(session=turn.session, order_id=order_id)
-        except NotFound:
-            turn.say(turn.t("no_order", id=order_id))
-            return
-        if turn.user.id not in (order.requester_id, order.expert_id):
-            turn.say(turn.t("not_your_order", id=order_id))
-            return
-        lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
-        for ev in o.timeline(session=turn.session, order_id=order_id):
-            when = local_time(ev.at).strftime("%m-%d %H:%M")
-            note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
-            if ev.action == "release":
-                note = ""  # why (swap, suspension) is nobody else's business
-            label = f"event_{ev.action}"
-            if ev.action == "message":
-                side = "requester" if ev.actor_id == order.requester_id else "expert"
-                label = f"event_message_{side}"
-            lines.append(f"· {when} {turn.t(label)}{note}")
-        reply = turn.out.say("\n".join(lines))
-        # the order card shows the need's photos and voice (to its requester and expert)
-        reply.media = tuple(
-            m.id for m in media_for_need(session=turn.session, need_id=order.need_id) if m.id
-        )
-
-    # ---- helpers --------------------------------------------------------------------------------
-    def _only_pending(self, turn: Turn) -> int | None:
-        """The one open order this expert was notified about, if there is exactly one."""
-        return _only(
-            o.order_ids(
-                session=turn.session,
-                statuses=(OrderStatus.POSTED, OrderStatus.MATCHED),
-                notified_expert_id=turn.user.id,
-            )
-        )
-
-    def _only_open(self, turn: Turn, *, as_expert: bool) -> int | None:
-        uid = turn.user.id
-        if as_expert:
-            ids = o.order_ids(
-                session=turn.session, statuses=(OrderStatus.ACCEPTED,), expert_id=uid
-            )
-        else:
-            ids = o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid)
-        return _only(ids)
-
-    def _rejects_suggested(self, turn: Turn, number: int | None) -> bool:
-        """ "不合适 N" is the requester's about the experts suggested for their latest open
-        need, unless they were told of order N as an expert themselves."""
-        uid = turn.user.id
-        if not o.order_ids(session=turn.session, statuses=_CANCELLABLE, requester_id=uid):
-            return False
-        if number is None or not turn.user.has_role(Role.EXPERT):
-            return True
-        told = o.order_ids(session=turn.session, statuses=_UNTAKEN_S, notified_expert_id=uid)
-        return number not in told
-
-    def _only_held(self, turn: Turn) -> int | None:
-        """The one need of this requester that an expert has accepted, if exactly one."""
-        return _only(
-            o.order_ids(
-                session=turn.session, statuses=(OrderStatus.ACCEPTED,), requester_id=turn.user.id
-            )
-        )
-
-    def _only_resolved(self, turn: Turn) -> int | None:
-        return _only(
-            o.order_ids(
-                session=turn.session, statuses=(OrderStatus.RESOLVED,), requester_id=turn.user.id
-            )
-        )
-
 
 # "没解决", "还是不行", "问题还在": a resolved need that is not solved after all
 NOT_SOLVED = re.compile(
     r"^\s*(?:还|可)?(?:是|都)?(?:没|没有|莫得|没得|未)(?:解决|弄好|搞好|治好|整好|好|效果|用)|"
     r"还是?(?:不行|没用|老样子|一样)|问题还在|又(?:犯|发)了|不管用|根本没"
 )
-_UNTAKEN = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value)
-_CANCELLABLE = (OrderStatus.POSTED, OrderStatus.MATCHED, OrderStatus.ACCEPTED)
-_UNTAKEN_S = (OrderStatus.POSTED, OrderStatus.MATCHED)
-
-
-def _only(ids: list[int]) -> int | None:
-    return ids[0] if len(ids) == 1 else None
-
-
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def local_time(at: datetime) -> datetime:
-    """A stored UTC time as the users' wall-clock time (Beijing time)."""
-    return as_utc(at).astimezone(LOCAL_TZ)
-
-
-def order_ref(ref: str) -> int | None:
-    """The order a message refers to ("order:12" -> 12), None for anything else."""
-    kind, _, tail = ref.partition(":")
-    return int(tail) if kind == "order" and tail.isdigit() and len(tail) <= 18 else None
-    return None

@@ -19,7 +19,7 @@ from dialogs.mydata import is_data_command
 from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped
 from dialogs.open_asks import ANSWERS_OFFER, YES_WITHDRAW
-from dialogs.orders import order_ref
+from dialogs.order_refs import order_ref
 from dialogs.records import bare_number
 from dialogs.router import Router
 from dialogs.state import FormState

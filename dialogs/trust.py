@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from dialogs.context import Turn
 from dialogs.matching import tell
 from dialogs.nlu.commands import AdminCommand, AdminVerb
-from dialogs.orders import local_time
+from dialogs.order_views import local_time
 from dialogs.parties import PartyDesk
 from store.errors import InvalidInput
 from store.experts import get_expert_profile
