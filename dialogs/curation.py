@@ -16,7 +16,7 @@ from pathlib import Path
 from dialogs.actions import Act, Action
 from dialogs.casedraft import Draft, article_markdown, llm_draft, offline_draft
 from dialogs.context import Turn
-from dialogs.matching import tell
+from dialogs.notices import tell
 from dialogs.science import ScienceDesk
 from dialogs.types import Button
 from knowledge.anonymise import mask_personal

@@ -1,5 +1,6 @@
 """The matching desk: expert cards read from the database, notifying the best experts for a
-need, browsing open needs, and the scheduled re-match / expiry / auto-close jobs.
+need, browsing open needs; the scheduled re-match / expiry / auto-close jobs are its base
+(dialogs.match_jobs), messages for others dialogs.notices.
 
 Every process reads experts from the database: before ranking, cards changed since the last
 look (by profile count and latest ``updated_at``) are reloaded, so an expert registered in
@@ -9,37 +10,34 @@ another process (the console beside the bot, a second worker) is matched at once
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlmodel import Session
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
+from dialogs.match_jobs import MatchJobs
+from dialogs.notices import need_summary
 from dialogs.types import Button, Outbound, Outcome
-from knowledge.anonymise import mask_personal
 from retrieval.matching import ExpertCard, ExpertMatcher, Match, NeedQuery, Scope
 from store import orders as o
 from store.achievements import get_achievement
-from store.clock import as_utc, utcnow
 from store.errors import NotFound
 from store.experts import ExpertProfile, experts_version, experts_with_users
-from store.lifecycle import InvalidTransition, OrderStatus
+from store.lifecycle import InvalidTransition
 from store.media import media_for_need
-from store.needs import Need, get_need
+from store.needs import Need
 from store.notifications import notified_experts, notified_teams, record_notified
-from store.phone import mask_then_truncate
 from store.teams import member_ids, teams_version, teams_with_members
 from store.trust import suspended_ids
-from store.users import User, get_user, users_by_id
+from store.users import User, users_by_id
 from store.validation import Region
 
 log = logging.getLogger(__name__)
 
-SUMMARY_CHARS = 60
 # crop group -> another word experts use for it in their fields (果树栽培, 畜牧兽医 ...)
 CROP_GROUPS = {
     "果树": "水果",
@@ -50,8 +48,6 @@ CROP_GROUPS = {
     "畜禽": "畜牧",
     "水产": "渔",
 }
-# a need waiting with no expert at all is given up after this many match timeouts
-POSTED_ROUNDS = 3
 # what a field's name ends with that says how, not what: 发酵工程 is about 发酵
 _FIELD_SUFFIXES = (
     "工程", "工艺", "技术", "科学", "研发", "加工", "检测", "安全", "防治", "栽培", "养殖",
@@ -62,7 +58,7 @@ _BROAD_STEMS = frozenset({"农业", "农村", "乡村", "作物", "植物", "动
 
 
 @dataclass(slots=True)
-class MatchDesk:
+class MatchDesk(MatchJobs):
     """Ranks and notifies experts; cards come from the database.
 
     Args:
@@ -396,112 +392,6 @@ class MatchDesk:
         out.say(t(said, locale, n=len(lines), lines="\n".join(lines)))
         return out
 
-    # ---- scheduled jobs -----------------------------------------------------------------
-    def run_due(
-        self, session_factory: Callable[[], Session], now: datetime | None = None
-    ) -> Outcome:
-        """Re-match orders nobody took in time (wider each round), retry needs that found no
-        expert yet, expire after the widest, auto-close resolved orders. Safe when several
-        loops run at once."""
-        now = now or utcnow()
-        out = Outcome()
-        cutoff = now - self.match_timeout
-        with session_factory() as session:
-            for order_id in o.order_ids(
-                session=session, statuses=(OrderStatus.MATCHED,), updated_before=cutoff
-            ):
-                self._rematch(session, o.get_order(session=session, order_id=order_id), now, out)
-            for order_id in o.order_ids(session=session, statuses=(OrderStatus.POSTED,)):
-                self._retry_posted(
-                    session, o.get_order(session=session, order_id=order_id), now, out
-                )
-            for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
-                closed = o.get_order(session=session, order_id=order_id)
-                for uid in (closed.requester_id, closed.expert_id):
-                    tell(
-                        out,
-                        session,
-                        uid,
-                        "auto_closed",
-                        kind="closed",
-                        id=order_id,
-                        days=self.auto_close_days,
-                    )
-        return out
-
-    def _retry_posted(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
-        """A need no expert fitted when posted: try again (experts may have registered since);
-        give up after a few timeouts and tell the requester."""
-        if order.id is None:
-            return
-        try:
-            need = get_need(session=session, need_id=order.need_id)
-            requester = get_user(session=session, user_id=order.requester_id)
-        except NotFound:
-            return
-        result = self.match(session, need, order, Scope.CITY, locale=requester.locale, now=now)
-        if result.outbound:
-            tell(
-                out,
-                session,
-                requester.id,
-                "found_later",
-                kind="rematched",
-                id=order.id,
-                n=len(result.outbound),
-            )
-            out.outbound.extend(result.outbound)
-            return
-        if now - as_utc(order.created_at) >= self.match_timeout * POSTED_ROUNDS:
-            try:
-                o.expire(session=session, order_id=order.id, now=now)
-            except InvalidTransition:
-                return
-            tell(out, session, requester.id, "expired", kind="expired", id=order.id)
-
-    def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
-        try:
-            need = get_need(session=session, need_id=order.need_id)
-            requester = get_user(session=session, user_id=order.requester_id)
-        except NotFound:
-            return
-        if order.id is None:
-            return
-        # round r looked at Scope(r); the next round looks one step wider, until ANYWHERE
-        scope = Scope(order.match_round + 1) if order.match_round < Scope.ANYWHERE else None
-        if scope is None:
-            try:
-                o.expire(session=session, order_id=order.id, now=now)
-            except InvalidTransition:
-                return
-            tell(out, session, requester.id, "expired", kind="expired", id=order.id)
-            return
-        result = self.match(session, need, order, scope, locale=requester.locale, now=now)
-        new = result.outbound
-        if not new:
-            # nobody new even wider: count the round so the next pass moves on
-            try:
-                o.mark_matched(
-                    session=session, order_id=order.id, note=f"scope={scope.name.lower()}", now=now
-                )
-            except InvalidTransition:
-                return
-            return
-        label = t(
-            "scope_province" if scope == Scope.PROVINCE else "scope_anywhere", requester.locale
-        )
-        tell(
-            out,
-            session,
-            requester.id,
-            "rematched",
-            kind="rematched",
-            id=order.id,
-            scope=label,
-            n=len(new),
-        )
-        out.outbound.extend(new)
-
     # ---- browsing (找项目) -----------------------------------------------------------------
     def browse(self, turn: Turn, note: str = "") -> None:
         """Open needs near the expert and in their fields, best fit first; *note* (what the
@@ -543,46 +433,3 @@ class MatchDesk:
 
 def _order_act(kind: str, order_id: int | None) -> Action:
     return Action(Act(kind), order_id=order_id)
-
-
-def tell(
-    out: Outcome,
-    session: Session,
-    user_id: int | None,
-    key: str,
-    *,
-    kind: str,
-    ref: str = "",
-    **values: Any,
-) -> None:
-    """Queue a message for another person, in their own language (no-op for nobody)."""
-    if not user_id:
-        return
-    try:
-        user = get_user(session=session, user_id=user_id)
-    except NotFound:
-        return
-    text = t(key, user.locale, **values)
-    out.outbound.append(Outbound(user.channel, user.external_id, text, kind=kind, ref=ref))
-
-
-def need_summary(need: Need, *, with_place: bool = True) -> str:
-    """What an expert sees of a need before accepting: place, crop and the text with every
-    phone-like number and introduced name masked (masked first, then shortened, so no cut
-    number slips through)."""
-    region = need.county or need.city or need.province
-    bits = [x for x in (region if with_place else "", need.crop) if x]
-    # a name the requester gave in their words (我叫王大明) waits for their consent too
-    text = mask_then_truncate(mask_personal(need.problem or need.text), SUMMARY_CHARS)
-    summary = f"{' · '.join(bits)} · {text}" if bits else text
-    if need.requester_kind == "enterprise":  # a company's project: its terms
-        terms = [t("enterprise_project", "zh")]
-        if need.budget:
-            n = need.budget
-            terms.append(t("budget_line", "zh", value=f"{n / 10_000:g}万" if n >= 10_000 else n))
-        if need.deadline:
-            terms.append(t("deadline_line", "zh", value=need.deadline))
-        if need.paid_contract:
-            terms.append(t("paid_contract", "zh"))
-        summary = f"{summary}（{'，'.join(terms)}）"
-    return summary

@@ -13,8 +13,9 @@ from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.curation import CurationDesk
 from dialogs.i18n import t
-from dialogs.matching import MatchDesk, tell
+from dialogs.matching import MatchDesk
 from dialogs.nlu.commands import OrderCommand, OrderVerb, is_order_text
+from dialogs.notices import tell
 from dialogs.order_refs import (
     CANCELLABLE,
     UNTAKEN,

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
-from dialogs.matching import tell
+from dialogs.notices import tell
 from dialogs.types import Button, Outbound, Outcome
 from knowledge.anonymise import mask_personal
 from store import orders as o

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
 from dialogs.i18n import t
-from dialogs.matching import need_summary
+from dialogs.notices import need_summary
 from dialogs.orders import OrderDesk
 from dialogs.push import in_window
 from dialogs.types import Button, Outbound, Outcome

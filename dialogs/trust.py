@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dialogs.context import Turn
-from dialogs.matching import tell
 from dialogs.nlu.commands import AdminCommand, AdminVerb
+from dialogs.notices import tell
 from dialogs.order_views import local_time
 from dialogs.parties import PartyDesk
 from store.errors import InvalidInput
