@@ -35,6 +35,10 @@ _STOP = re.compile(r"^\s*/stop\b")
 _UNSUB_WORDS = re.compile(
     r"/unsubscribe|/stop|取消订阅|退订|不想?再?订阅?|算了|不要再?|别再?|停止|关闭|不想再?收到|推送|推了|发了|了"
 )
+# how sure the reading must be before typed words that name no topic stop every push: a
+# misread question about one's subscriptions ("我订阅了啥") must not drop them all, so below
+# this the person is asked first (the 退订 button and /unsubscribe act at once)
+UNSUBSCRIBE_ALL_SURE = 0.8
 _CLEAR = re.compile(r"清空|清除|删除|忘掉|忘记")
 _INTERESTS = re.compile(r"画像|兴趣")
 # "全部退订", "所有的都不要了": every topic, none named
@@ -172,6 +176,17 @@ def on_unsubscribe(turn: Turn, text: str, parse: Parse | None = None) -> None:
             # queued pushes for the removed topics are dropped when the notifier reaches them
             turn.say(turn.t("unsubscribed_some", topics="、".join(gone), left="、".join(left)))
             return
+    elif have and parse is not None and parse.confidence < UNSUBSCRIBE_ALL_SURE:
+        turn.say(
+            turn.t("unsubscribe_all_ask", have="、".join(have)),
+            [
+                [
+                    turn.button("btn_unsubscribe_all", Action(Act.UNSUBSCRIBE)),
+                    turn.button("btn_no_thanks", Action(Act.NO_THANKS)),
+                ]
+            ],
+        )
+        return
     else:
         unsubscribe(session=turn.session, user_id=uid)
     drop_pending(

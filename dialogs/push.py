@@ -22,7 +22,7 @@ from sqlmodel import Session
 from dialogs.actions import Act, Action
 from dialogs.feedback import feedback_buttons
 from dialogs.i18n import t
-from dialogs.topics import parts
+from dialogs.topics import keyword_parts, parts
 from dialogs.types import Button, Outbound, Outcome
 from retrieval.answer import as_list
 from retrieval.index import HybridIndex
@@ -137,8 +137,9 @@ class Catalogue:
             for i in self._by_category.get(category, []):
                 found[i] = max(found.get(i, 0.0), CATEGORY_WEIGHT)
         if len(topic) >= 2 and topic not in TOPIC_CATEGORIES:
+            words = keyword_parts(topic)  # "防诈骗": articles on 诈骗
             for i, e in enumerate(self.entries):
-                if topic in e.words:
+                if any(w in e.words for w in words):
                     found[i] = max(found.get(i, 0.0), KEYWORD_WEIGHT)
         self._by_topic[topic] = found
         return found

@@ -33,6 +33,8 @@ _TOPIC_WORDS = sorted(
     key=len,
     reverse=True,
 )
+MAX_TOPICS = 8
+_TAKEN = "\x00"  # stands for words already read as a topic or a crop
 _TOPIC_SPLIT = re.compile(r"[，,、;；\s和与及]+")
 _TOPIC_NOISE = re.compile(
     r"/subscribe|订阅|推送|推给我|发给我|以后|有关|关于|方面|相关|的|知识|资讯|信息|文章|科普|给我|我想|想要|收到|"
@@ -76,6 +78,7 @@ def topics_from(text: str, slots: Slots) -> list[str]:
     lex = default_lexicon()
     crops: list[str] = list(slots.crops)
     words: list[str] = []
+    narrowed: list[str] = []  # crops said with a kind of problem (柑橘病虫害)
     rest = text
     for word in _TOPIC_WORDS:  # longest first: 病虫害 is one topic, not 病虫害 + 虫害
         at = rest.find(word)
@@ -86,19 +89,52 @@ def topics_from(text: str, slots: Slots) -> list[str]:
             if word in _GROWING and said:
                 pass  # 柑橘的种植技术: the crop's own topic
             elif word in NARROWING and said:
+                narrowed.extend(said)
                 for crop in said:  # 李子和柑橘的病虫害: each crop's
                     words.append(crop + word)
                     if crop in crops and not _named_alone(rest, crop, lex):
                         crops.remove(crop)
             else:
                 words.append(word)
-            rest = rest[:at] + " " * len(word) + rest[at + len(word) :]
+            rest = rest[:at] + _TAKEN * len(word) + rest[at + len(word) :]
             at = rest.find(word)
+    rest = _TOPIC_NOISE.sub(" ", _without_crops(rest, [*slots.crops, *narrowed], lex))
     topics = [*crops, *(w for w in words if w not in crops)]
-    if topics:
-        return list(dict.fromkeys(topics))
-    rest = _TOPIC_NOISE.sub(" ", rest)
-    return [w for w in _TOPIC_SPLIT.split(rest) if len(w) >= 2][:5]
+    if not topics:
+        left = [w.replace(_TAKEN, "") for w in _TOPIC_SPLIT.split(rest)]
+        return list(dict.fromkeys(w for w in left if len(w) >= 2))[:5]
+    # "健康 防诈骗", "安全知识和蜜蜂的": words beside the known ones that the articles speak
+    # of are topics too (filler such as "那些东西" is not); words joined to a known one
+    # belong to it ("地震安全" is 地震, "天气预警" 天气)
+    left = [w for w in _TOPIC_SPLIT.split(rest) if len(w) >= 2 and _TAKEN not in w]
+    topics += [w for w in left if keyword_known(w)]
+    return list(dict.fromkeys(topics))[:MAX_TOPICS]
+
+
+def _without_crops(text: str, crops: list[str], lex: Lexicon) -> str:
+    """*text* with the names of *crops* (any alias said) blanked out."""
+    for alias, canonical in lex.crop_alias.items():
+        if canonical in crops and len(alias) > 1 and alias in text:
+            text = text.replace(alias, _TAKEN * len(alias))
+    for crop in crops:
+        text = text.replace(crop, _TAKEN * len(crop))
+    return text
+
+
+def keyword_parts(topic: str) -> list[str]:
+    """The words of a keyword topic that articles may contain: the topic itself and its
+    words of two characters or more ("防诈骗" -> 防诈骗, 诈骗)."""
+    import jieba
+
+    return list(dict.fromkeys([topic, *(w for w in jieba.lcut(topic) if len(w) >= 2)]))
+
+
+def keyword_known(topic: str) -> bool:
+    """Whether the bundled articles speak of *topic* (in a title or tag)."""
+    from knowledge.ingest import bundled_topic_text
+
+    text = bundled_topic_text()
+    return any(part in text for part in keyword_parts(topic))
 
 
 def _named_alone(text: str, crop: str, lex: Lexicon) -> bool:

@@ -126,6 +126,14 @@ def bundled_titles() -> dict[str, str]:
     return {a.id: a.title for a in load_articles(article_files(CORPUS_DIR)).articles}
 
 
+@lru_cache(maxsize=1)
+def bundled_topic_text() -> str:
+    """The titles and tags of the bundled articles as one text: what a keyword topic of a
+    subscription must occur in to be something the assistant can push (read once)."""
+    articles = load_articles(article_files(CORPUS_DIR)).articles
+    return "\n".join(" ".join((a.title, *a.tags)) for a in articles)
+
+
 def add_article(
     index: HybridIndex, raw: bytes, *, overlay: Path, guard: PesticideGuard | None = None
 ) -> Article:
