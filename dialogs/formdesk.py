@@ -94,7 +94,9 @@ def problem_only(text: str) -> str:
     phones (the confirmed place is shown beside it; a corrected one must not linger)."""
     # crop and pest names are blanked first (黄龙病 holds no place), keeping positions
     for mention in sorted(find_mentions(mask_terms(text)), key=lambda m: -m.start):
-        text = text[: mention.start] + text[mention.start + len(mention.text) :]
+        end = mention.start + len(mention.text)
+        end += text.startswith("的", end)  # "蓬安的橘子树" -> "橘子树"
+        text = text[: mention.start] + text[end:]
     for num in reversed(numbers(text)):
         text = text[: num.start] + text[num.end :]
     text = re.sub(r"(?:我在|我是|在|电话|联系|手机)[，,\s]*(?=[，,。\s]|$)", "", text)

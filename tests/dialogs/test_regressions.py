@@ -55,6 +55,7 @@ def test_a_second_order_round_at_the_same_moment_changes_nothing(world):  # noqa
         ("我屋头柑子树叶子黄得很 还掉果 江安的 电话13900002222", "我屋头柑子树叶子黄得很 还掉果"),
         ("玉米遭虫吃了 好多心叶被咬烂 我在三台 电话15000090123", "玉米遭虫吃了 好多心叶被咬烂"),
         ("的确是黄龙病 宜宾的", "的确是黄龙病"),
+        ("蓬安的橘子树叶子卷起来还有虫 请专家来看下", "橘子树叶子卷起来还有虫 请专家来看下"),
     ],
 )
 def test_experts_read_the_problem_without_place_phone_or_stray_particles(said, shown):
