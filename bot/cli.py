@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import cli_bench, cli_db, cli_ent, cli_kb, cli_stats
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 log = logging.getLogger(__name__)
+CHAT_LOG = Path("logs") / "chat.log"  # under DATA_DIR: the log while someone chats
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -122,16 +124,19 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_services, prepare_knowledge
+    from bot.ops import console_log
 
-    services = build_services(settings)
-    if len(services.knowledge) == 0:  # a fresh DATA_DIR: answer from the bundled corpus
-        articles, _ = prepare_knowledge(services)
-        print(f"知识库是空的，已导入内置科普文章 {articles} 篇。", flush=True)
-    return _chat(services, args.as_user)
+    with console_log(settings.data_dir / CHAT_LOG):
+        services = build_services(settings)
+        if len(services.knowledge) == 0:  # a fresh DATA_DIR: answer from the bundled corpus
+            articles, _ = prepare_knowledge(services)
+            print(f"知识库是空的，已导入内置科普文章 {articles} 篇。", flush=True)
+        return _chat(services, args.as_user)
 
 
 def _chat(services: Services, me: str) -> int:
     from bot.console import ConsoleChat, terminal_lines
+    from bot.ops import console_log
 
     chat = ConsoleChat(
         services.assistant,
@@ -141,13 +146,14 @@ def _chat(services: Services, me: str) -> int:
         # the console's scheduler: re-matches, expiries, auto-closes, pushes after each turn
         on_turn=services.run_due,
     )
-    try:
-        if chat.interactive:
-            chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
-        else:
-            chat.run(sys.stdin)
-    finally:
-        services.close()
+    with console_log(services.settings.data_dir / CHAT_LOG):
+        try:
+            if chat.interactive:
+                chat.run(terminal_lines(lambda: f"\n{chat.me} > "))
+            else:
+                chat.run(sys.stdin)
+        finally:
+            services.close()
     return 0
 
 

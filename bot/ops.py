@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from pathlib import Path
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -84,6 +85,34 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False)
+
+
+@contextlib.contextmanager
+def console_log(path: Path) -> Iterator[None]:
+    """The console chat shares the terminal with the person chatting: meanwhile the log goes
+    to *path*, and only warnings and errors still show on the terminal (all of it with -v,
+    when the root logger is at DEBUG). Nested uses for the same file are one."""
+    root = logging.getLogger()
+    target = str(path.resolve())
+    if root.level <= logging.DEBUG or any(
+        getattr(h, "baseFilename", None) == target for h in root.handlers
+    ):
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, encoding="utf-8")
+    quieted = [(h, h.level) for h in root.handlers if type(h) is logging.StreamHandler]
+    for handler, level in quieted:
+        to_file.setFormatter(handler.formatter)
+        handler.setLevel(max(level, logging.WARNING))
+    root.addHandler(to_file)
+    try:
+        yield
+    finally:
+        root.removeHandler(to_file)
+        to_file.close()
+        for handler, level in quieted:
+            handler.setLevel(level)
 
 
 def configure_logging(level: str | int, fmt: str) -> None:

@@ -118,6 +118,25 @@ def test_chat_on_a_fresh_data_dir_prepares_the_knowledge_base(
     assert "知识库是空的" not in again.stdout and "稻瘟病" in again.stdout
 
 
+def test_chat_keeps_the_log_off_the_terminal(tianfu, tmp_path, monkeypatch, caplog):
+    """What the assistant logs while someone chats (here: their data forgotten) goes to
+    DATA_DIR/logs/chat.log, not between the replies."""
+    import io as _io
+    import logging
+    import sys
+
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(sys, "stdin", _io.StringIO("你好\n删除我的数据\n确认删除\n"))
+    run = tianfu("chat", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "已删除您的个人信息" in run.stdout
+    assert "forgot user" not in run.stdout + run.stderr
+    log = (tmp_path / "var" / "logs" / "chat.log").read_text(encoding="utf-8")
+    assert "forgot user" in log
+    handlers = logging.getLogger().handlers
+    assert not any(getattr(h, "baseFilename", "").endswith("chat.log") for h in handlers)
+
+
 # ---- issue 18: the README's enterprise example, played as written there ----
 def _readme_enterprise_script() -> str:
     """The README's enterprise conversation, without its "-> what happens" notes."""
