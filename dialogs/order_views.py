@@ -60,12 +60,18 @@ def show_order(turn: Turn, order_id: int | None) -> None:
         turn.say(turn.t("not_your_order", id=order_id))
         return
     lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
+    holder: int | None = None  # who accepted it last
     for ev in o.timeline(session=turn.session, order_id=order_id):
         when = local_time(ev.at).strftime("%m-%d %H:%M")
         note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
+        label = f"event_{ev.action}"
+        if ev.action == "accept":
+            holder = ev.actor_id
         if ev.action == "release":
             note = ""  # why (swap, suspension) is nobody else's business
-        label = f"event_{ev.action}"
+            if ev.actor_id is not None and ev.actor_id == holder:
+                label = "event_release_expert"  # the expert handed it back
+
         if ev.action == "message":
             side = "requester" if ev.actor_id == order.requester_id else "expert"
             label = f"event_message_{side}"

@@ -51,6 +51,7 @@ def test_another_expert_may_be_asked_for_after_resolving_and_after_contacts(worl
     with app.session_factory() as s:
         order = s.get(Order, order_id)
         assert (order.status, order.expert_id, order.contacts_at) == ("matched", None, None)
+    assert "换专家，重新开放" in chats["老王"].send(f"/order {order_id}").text
 
 
 def test_a_declining_expert_is_reported_to_the_requester(world):  # noqa: F811

@@ -300,6 +300,9 @@ def test_the_expert_who_holds_an_order_hands_it_back_with_buheshi(world) -> None
     reopened = {m.external_id for m in out.outbound if m.kind == "new_need"}
     assert reopened == {m.external_id for m in outbound} - {"张老师"}
     assert status_of(assistant, order_id) == ("matched", None)
+    # the requester's timeline says who gave it up: the expert, not a swap they asked for
+    timeline = chats["老王"].send(f"/order {order_id}").text
+    assert "专家退回，重新开放" in timeline and "换专家" not in timeline
     assert "接单成功" in chats["李专家"].send(f"接单 {order_id}").text
 
 
