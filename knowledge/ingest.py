@@ -121,9 +121,20 @@ def _progress_bar(enabled: bool | None) -> Any:
 
 
 @lru_cache(maxsize=1)
+def bundled_articles() -> tuple[Article, ...]:
+    """Every article shipped in the bundled corpus (read once)."""
+    return tuple(load_articles(article_files(CORPUS_DIR)).articles)
+
+
 def bundled_titles() -> dict[str, str]:
-    """Id -> title of every article shipped in the bundled corpus (read once)."""
-    return {a.id: a.title for a in load_articles(article_files(CORPUS_DIR)).articles}
+    """Id -> title of every article shipped in the bundled corpus."""
+    return {a.id: a.title for a in bundled_articles()}
+
+
+def bundled_tags() -> frozenset[str]:
+    """The tags of every bundled article: the words articles are about (中暑, 心肺复苏,
+    杀虫灯), for spelling them right where people type them wrong."""
+    return frozenset(t for a in bundled_articles() for t in a.tags)
 
 
 @lru_cache(maxsize=1)

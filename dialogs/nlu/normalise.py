@@ -5,7 +5,8 @@
 1. traditional characters to simplified (OpenCC t2s; 請問小麥 -> 请问小麦);
 2. full-width letters, digits and ASCII symbols to half-width (１３９ -> 139, ＡＢＣ -> ABC),
    keeping Chinese punctuation (，。？！：；（）) as it is;
-3. near-miss spellings of domain terms corrected against the lexicons: homophones read by
+3. near-miss spellings of domain terms corrected against the lexicons and the articles' tags
+   (the topics they are about: 心肺复素 -> 心肺复苏, 杀充灯 -> 杀虫灯): homophones read by
    tone-less pinyin with the usual Sichuan confusions (稻温病 -> 稻瘟病, 黄笼病 -> 黄龙病,
    菌合病 -> 菌核病), a one-character slip inside a long term (4 or more characters), and
    spelling variants of a crop or pest name (柑桔 -> 柑橘).
@@ -30,6 +31,7 @@ import opencc
 from opencc import OpenCC
 from pypinyin import Style, lazy_pinyin, pinyin
 
+from knowledge.ingest import bundled_tags
 from knowledge.lexicons import Lexicon, default_lexicon, default_vocabulary
 from retrieval.tokenizer import shared_tokenizer
 
@@ -391,13 +393,18 @@ def _index(lex: Lexicon) -> TypoIndex:
     return cached
 
 
-def build_index(lex: Lexicon) -> TypoIndex:
-    """A typo index over the lexicon's crop and pest/disease names and aliases."""
+def build_index(lex: Lexicon, topics: Iterable[str] | None = None) -> TypoIndex:
+    """A typo index over the lexicon's crop and pest/disease names and aliases and the
+    *topics* articles are about (default: the bundled articles' tags), so 心肺复素, 杀充灯
+    and 幽门罗杆菌 are spelt as the articles spell them, not only crop and pest names. Every
+    topic is also a known word: a window that is a topic with a neighbour read into it
+    (地震|躲) is left alone."""
     names = {**lex.crop_alias, **lex.pest_alias}
     variants = {
         alias: canon
         for alias, canon in names.items()
         if alias != canon and len(alias) == len(canon) and lazy_pinyin(alias) == lazy_pinyin(canon)
     }
-    known = [*names, *lex.symptoms, *lex.practices, *lex.fields]
-    return TypoIndex(names, known, variants)
+    about = frozenset(bundled_tags() if topics is None else topics)
+    known = [*names, *lex.symptoms, *lex.practices, *lex.fields, *about]
+    return TypoIndex({*names, *about}, known, variants)

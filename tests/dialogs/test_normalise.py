@@ -34,6 +34,33 @@ def test_domain_typos_are_corrected(typed: str, meant: str):
     assert result.corrections
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("心肺复素按胸口要按好深", "心肺复苏按胸口要按好深"),
+        ("太阳能杀充灯开到几点", "太阳能杀虫灯开到几点"),
+        ("是不是一氧化炭中毒", "是不是一氧化碳中毒"),
+        ("体检查出幽门罗杆菌阳性", "体检查出幽门螺杆菌阳性"),
+        ("是低血搪吗", "是低血糖吗"),
+    ],
+)
+def test_topics_articles_are_about_are_spelt_as_they_spell_them(typed: str, meant: str):
+    # not crop or pest names: the words the articles are about (their tags)
+    assert normalise(typed).text == meant
+
+
+def test_a_topic_typo_index_reads_the_topics_it_is_given():
+    from dialogs.nlu.normalise import build_index
+    from knowledge.lexicons import default_lexicon
+
+    plain = build_index(default_lexicon(), topics=())
+    topics = build_index(default_lexicon(), topics=("心肺复苏",))
+    assert not plain.corrections("心肺复素按胸口")
+    assert [(c.wrong, c.right) for c in topics.corrections("心肺复素按胸口")] == [
+        ("心肺复素", "心肺复苏")
+    ]
+
+
 def test_a_correction_says_what_it_changed():
     [c] = normalise("稻温病咋个防").corrections
     assert (c.start, c.wrong, c.right, c.kind) == (0, "稻温病", "稻瘟病", "homophone")
@@ -104,6 +131,7 @@ ORDINARY = [
     "磷酸二氢钾用0.2%～0.3%的浓度",
     "梨子树叶巴上长起橙黄色的圆斑斑",  # 梨子 is a fruit of its own, not 李子 misheard
     "我们金川的梨子树叶巴上长些锈斑斑",
+    "地震躲在桌子下面还是墙角",  # 地震 and a neighbour, not the tag 地震多
 ]
 
 
