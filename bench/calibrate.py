@@ -53,6 +53,11 @@ MIN_HONEST = 0.95
 # answered unanswerable ones (sealed5: 17 missed, 1 false); 0.83 keeps the honest rate of
 # before (0.922) and answers right 0.832.
 MIN_RIGHT = 0.83
+# Honest rates this close are one question apart: one unanswerable question of a split of 40
+# moves the mean over eight splits by 0.003, and a threshold that buys it refuses several
+# answerable ones (left out on eight splits: 0.73 answers 0.834 right at 0.922 honest, 0.67
+# answers 0.853 at 0.919).
+HONEST_TIE = 0.005
 # the labelled splits calibrated on: every one already measured (the unseen one never)
 SPENT = ("tune", "sealed", "sealed2", "sealed3", "sealed4", "sealed5", "sealed6", "sealed7")
 THRESHOLDS = [round(0.01 * i, 2) for i in range(1, 100)]
@@ -100,12 +105,14 @@ class Labelled:
         y: 1 when answering it is right (answerable, and the best hit is its article).
         answerable: whether the question has an article at all.
         x_extra: the extra unanswerable questions' evidence (training only).
+        split: the split each labelled question comes from.
     """
 
     x: np.ndarray
     y: np.ndarray
     answerable: np.ndarray
     x_extra: np.ndarray
+    split: np.ndarray
 
 
 def measure(
@@ -116,7 +123,7 @@ def measure(
         msg = f"split {UNSEEN!r} is held out: calibrate never reads it"
         raise ValueError(msg)
     tokenize = shared_tokenizer(default_vocabulary())
-    rows = [row for split in splits for row in read_questions(split)]
+    rows = [{**row, "split": split} for split in splits for row in read_questions(split)]
     cmrc = eval_dir / "cmrc2018.dev.jsonl"
     extra = [r["question"] for r in read_jsonl(cmrc)][:extra_unanswerable] if cmrc.exists() else []
     with tempfile.TemporaryDirectory(prefix="tianfu-calibrate-") as tmp:
@@ -131,7 +138,7 @@ def measure(
         ]
     )
     answerable = np.asarray([bool(r.get("article")) for r in rows])
-    return Labelled(x, y, answerable, x_extra)
+    return Labelled(x, y, answerable, x_extra, np.asarray([r["split"] for r in rows]))
 
 
 def run(
@@ -145,43 +152,45 @@ def run(
     features: Sequence[str] = FITTED,
     labelled: Labelled | None = None,
 ) -> dict[str, Any]:
-    """Cross-validated threshold table on the labelled questions of *splits*, and the
-    weights fitted on all of them (*labelled*: evidence measured already)."""
+    """The threshold table, the threshold chosen on it, and the weights fitted on all the
+    labelled questions of *splits* (*labelled*: evidence measured already).
+
+    With two splits or more the table is left-one-split-out: each split is scored by a model
+    fitted on the others, as the next split written by new writers will be. Pooled k-fold
+    cross-validation mixes every writer into training and promised more than new splits gave
+    (sealed7: pooled CV right 0.837, left out 0.76, measured 0.70), so the threshold is
+    chosen on how the decision carries over to writers it was not fitted on. One split falls
+    back to k-fold (*folds* x *repeats*).
+    """
     data = labelled or measure(splits, extra_unanswerable=extra_unanswerable, eval_dir=eval_dir)
     columns = [FEATURES.index(f) for f in features]
     x, x_extra = data.x[:, columns], data.x_extra[:, columns]
     y, answerable = data.y, data.answerable
-    y_extra = np.zeros(len(x_extra), dtype=int)
-    # cross-validated probabilities for the labelled questions (the extra negatives always
-    # train), repeated over several shuffles and averaged: one split of a few dozen
-    # unanswerable questions moves the honest rate by points per question
-    runs = []
-    for seed in range(repeats):
-        prob = np.zeros(len(y))
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-            model = _fit(np.vstack([x[train], x_extra]), np.concatenate([y[train], y_extra]), c)
-            prob[test] = model.predict_proba(x[test])[:, 1]
-        runs.append([_at(t, prob, y, answerable) for t in THRESHOLDS])
-    table = [
-        {
-            **{k: round(float(np.mean([run[i][k] for run in runs])), 4) for k in runs[0][i]},
-            "worst_honest": min(run[i]["honest_rate"] for run in runs),
-        }
-        for i in range(len(THRESHOLDS))
-    ]
-    # the honest rate must hold in every shuffle, not just on average; when no threshold
-    # keeps it at MIN_HONEST while still answering MIN_RIGHT right, the lowest threshold
-    # with the best worst-shuffle honest rate among those that do answer MIN_RIGHT
-    useful = [r for r in table if r["right_rate"] >= MIN_RIGHT] or table[:1]
-    ok = [r for r in useful if r["worst_honest"] >= MIN_HONEST]
-    chosen = (
-        max(ok, key=lambda r: (r["right_rate"], -r["threshold"]))
-        if ok
-        # ties in the worst shuffle (a plateau of a few thresholds) go to the most right
-        # answers: the lowest threshold of the plateau
-        else max(useful, key=lambda r: (r["worst_honest"], -r["threshold"]))
-    )
-    final = _fit(np.vstack([x, x_extra]), np.concatenate([y, y_extra]), c)
+    names = list(dict.fromkeys(data.split.tolist()))
+    if len(names) >= 2:
+        prob = _left_out(x, y, x_extra, data.split, c)
+        groups = [data.split == name for name in names]
+        table = [_grouped(t, prob, y, answerable, groups) for t in THRESHOLDS]
+        how = f"leave one split out ({len(names)} splits)"
+    else:
+        runs = [
+            [_at(t, p, y, answerable) for t in THRESHOLDS]
+            for p in _cross_validated(x, y, x_extra, c, folds, repeats)
+        ]
+        table = [
+            {
+                **{k: round(float(np.mean([run[i][k] for run in runs])), 4) for k in runs[0][i]},
+                "worst_honest": min(run[i]["honest_rate"] for run in runs),
+            }
+            for i in range(len(THRESHOLDS))
+        ]
+        groups, prob, how = [], np.zeros(0), f"{folds}-fold x {repeats}"
+    chosen = _choose(table)
+    final = _fit(np.vstack([x, x_extra]), np.concatenate([y, np.zeros(len(x_extra), int)]), c)
+    per_split = {
+        name: _at(chosen["threshold"], prob[g], y[g], answerable[g])
+        for name, g in zip(names, groups, strict=False)
+    }
     return {
         "splits": list(splits),
         "questions": len(y),
@@ -194,6 +203,65 @@ def run(
         "bias": round(float(final.intercept_[0]), 3),
         "threshold": chosen["threshold"],
         "cv_at_threshold": chosen,
-        "cv": f"{folds}-fold x {repeats}",
+        "cv": how,
+        "per_split": per_split,
         "cv_table": table,
     }
+
+
+def _left_out(
+    x: np.ndarray, y: np.ndarray, x_extra: np.ndarray, split: np.ndarray, c: float
+) -> np.ndarray:
+    """Each question's probability from a model fitted on the other splits (the extra
+    negatives always train)."""
+    prob = np.zeros(len(y))
+    y_extra = np.zeros(len(x_extra), dtype=int)
+    for name in dict.fromkeys(split.tolist()):
+        test = split == name
+        model = _fit(np.vstack([x[~test], x_extra]), np.concatenate([y[~test], y_extra]), c)
+        prob[test] = model.predict_proba(x[test])[:, 1]
+    return prob
+
+
+def _cross_validated(
+    x: np.ndarray, y: np.ndarray, x_extra: np.ndarray, c: float, folds: int, repeats: int
+) -> list[np.ndarray]:
+    """Cross-validated probabilities, one array per shuffle (one split of a few dozen
+    unanswerable questions moves the honest rate by points per question)."""
+    y_extra = np.zeros(len(x_extra), dtype=int)
+    out = []
+    for seed in range(repeats):
+        prob = np.zeros(len(y))
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
+            model = _fit(np.vstack([x[train], x_extra]), np.concatenate([y[train], y_extra]), c)
+            prob[test] = model.predict_proba(x[test])[:, 1]
+        out.append(prob)
+    return out
+
+
+def _grouped(
+    threshold: float,
+    prob: np.ndarray,
+    y: np.ndarray,
+    answerable: np.ndarray,
+    groups: Sequence[np.ndarray],
+) -> dict[str, float]:
+    """The rates at *threshold* averaged over the left-out splits (each split weighs the
+    same: a writer is the unit that carries over or not), the worst split's honest rate."""
+    each = [_at(threshold, prob[g], y[g], answerable[g]) for g in groups]
+    return {
+        **{k: round(float(np.mean([e[k] for e in each])), 4) for k in each[0]},
+        "worst_honest": min(e["honest_rate"] for e in each),
+    }
+
+
+def _choose(table: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The threshold answering most right among those keeping MIN_HONEST on average while
+    answering MIN_RIGHT right; when none does, the one answering most right among those
+    within HONEST_TIE of the best honest rate of the thresholds answering MIN_RIGHT right."""
+    useful = [r for r in table if r["right_rate"] >= MIN_RIGHT] or list(table[:1])
+    ok = [r for r in useful if r["honest_rate"] >= MIN_HONEST]
+    if not ok:
+        best = max(r["honest_rate"] for r in useful)
+        ok = [r for r in useful if r["honest_rate"] >= best - HONEST_TIE]
+    return max(ok, key=lambda r: (r["right_rate"], -r["threshold"]))

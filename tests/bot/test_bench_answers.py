@@ -78,6 +78,21 @@ def test_calibration_prints_weights_and_a_threshold_table(tmp_path) -> None:
     assert 0 <= row["precision"] <= 1 and 0 <= row["recall"] <= 1
 
 
+def test_calibration_chooses_the_threshold_on_splits_left_out(tmp_path) -> None:
+    # each split is scored by a model fitted on the others: how the decision carries over
+    # to writers it never saw, figures per split
+    from bench import calibrate
+
+    labelled = calibrate.measure(("tune", "sealed"), extra_unanswerable=0, eval_dir=tmp_path)
+    result = calibrate.run(labelled=labelled)
+    assert result["cv"].startswith("leave one split out")
+    assert set(result["per_split"]) == {"tune", "sealed"}
+    chosen = result["cv_at_threshold"]
+    assert chosen["threshold"] == result["threshold"]
+    each = [result["per_split"][s]["right_rate"] for s in ("tune", "sealed")]
+    assert chosen["right_rate"] == pytest.approx(sum(each) / 2, abs=1e-3)
+
+
 def test_calibration_never_reads_the_unseen_split() -> None:
     from bench import calibrate
 

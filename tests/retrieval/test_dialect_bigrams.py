@@ -128,3 +128,21 @@ def test_money_or_paperwork_the_article_never_speaks_of(
     tk = shared_tokenizer()
     searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
     assert bool(evidence(searched, hits, kb_index, tk).aspect_missing) is missing
+
+
+def test_words_no_article_holds_are_told_apart_from_words_the_article_lacks(
+    kb_index: HybridIndex,
+) -> None:
+    """How someone describes what they see (绒球球, 一捏) is in no article; missing_known
+    weighs only the words some article holds, unknown counts the others."""
+    tk = shared_tokenizer()
+    question = "巴中这边稻穗上冒出墨绿色的绒球球 一捏一手粉 明年咋个预防"
+    searched, hits = retrieve(kb_index, question, tk, tk.crops_in(question))
+    assert hits[0].doc_id == "grain-rice-false-smut"
+    ev = evidence(searched, hits, kb_index, tk)
+    assert ev.unknown > 0
+    assert ev.missing_known < ev.missing_weight
+    # a question in the corpus's own words has none of them
+    plain = "稻曲病啥时候打药最好"
+    searched, hits = retrieve(kb_index, plain, tk, tk.crops_in(plain))
+    assert evidence(searched, hits, kb_index, tk).unknown == 0
