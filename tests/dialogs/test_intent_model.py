@@ -175,6 +175,22 @@ def test_a_torn_message_the_knowledge_base_answers_is_answered_with_the_offer(ch
     assert chat.buttons()[-2:] == ["找专家", "不用了"]
 
 
+def test_what_is_seen_told_without_a_question_word_is_answered(chat: Chat):
+    """Read as small talk by an unsure intent model, a message the knowledge base answers
+    surely is answered: retrieval, not the intent, decides what is answerable."""
+    text = "吃了虾全身起疹子，喉咙发紧喘不过气"
+    parse = understand(text)
+    assert parse.intent == Intent.SMALLTALK and parse.confidence < 0.85
+    out = chat.send(text)
+    assert "来源：《严重过敏反应（过敏性休克）怎么识别和急救》" in out.text
+
+
+@pytest.mark.parametrize("text", ["收到", "看看我的个人信息", "明白了 就这样吧"])
+def test_a_sure_control_word_is_not_looked_up(chat: Chat, text: str):
+    # the intent model is sure of these; an article that shares their words answers nothing
+    assert "来源：" not in chat.send(text).text
+
+
 def test_a_faint_other_reading_is_no_doubt():
     """Need and question are torn only when the other one is a real contender."""
     from dialogs.nlu.intents import is_unsure
