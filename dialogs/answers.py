@@ -61,7 +61,7 @@ def answer(text: str, slot: str) -> str:
 
 # "主要是大棚蔬菜", "擅长嫁接", "会看蔬菜病虫害": the lead-in is no part of the skill
 _TERM_LEAD = re.compile(
-    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|看|还有|以及|也|"
+    r"^(?:我|本人)?(?:主要是?|主要做|擅长|专长|特长|会看|我会|会|懂|熟悉|做|搞|弄|看|还有|以及|也|"
     r"从事|研究方向|研究领域|研究|专业|方向|领域|是|为|[:：])+"
     r"(?:一?点|一?些)?"
 )
@@ -100,7 +100,7 @@ def own_skill(text: str) -> list[str]:
 
 # "我是专家 会看蔬菜病虫害": a clause led by 会 / 擅长 / 搞 names a skill even before it is asked
 _SKILL_CUE = re.compile(
-    r"^(?:我|本人)?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做|从事|研究方向|研究领域|研究|专业)"
+    r"^(?:我|本人)?是?(?:主要)?(?:擅长|专长|特长|会看|会|懂|熟悉|搞|做|从事|研究方向|研究领域|研究|专业)"
 )
 
 
@@ -116,6 +116,18 @@ def unplaced(text: str) -> str:
         text = text[: mention.start] + " " + text[mention.start + len(mention.text) :]
     # "联系电话：" left by its number is a label, no skill
     text = re.sub(r"[\d\-－ ]{7,}", " ", text)
-    return re.sub(
-        r"(?:联系)?(?:电话|手机)(?:号码?)?[:：是]?(?=\s|$)|(?:服务|在)(?=\s|$)", " ", text
+    return _AREA_TALK.sub(
+        " ",
+        re.sub(
+            r"(?:联系)?(?:电话|手机)(?:号码?)?[:：是]?(?=\s|$)|(?:服务(?:区域|地区|范围|区)?|在)[:：]?(?=\s|$)",
+            " ",
+            text,
+        ),
     )
+
+
+# what is said of places once they are taken out: "两个区", "这几个县都可以", "一带", "周边"
+_AREA_TALK = re.compile(
+    r"(?:这|那)?(?:[一二两三四五六七八九十几\d]+个)?(?:区县|区|县|市|乡镇|镇|乡|地方)(?:都(?:可以|行|能去|跑))?"
+    r"(?=\s|$)|一带|周边|附近"
+)

@@ -32,7 +32,7 @@ from dialogs.form_specs import (
 from dialogs.form_words import CORRECTION
 from dialogs.nlu import enterprise as ent
 from dialogs.nlu.numbers import find_budget, find_budgets
-from dialogs.nlu.people import lone_name, looks_like_name
+from dialogs.nlu.people import is_title, lone_name, looks_like_name
 from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import Slots, extract
 from dialogs.nlu.terms import mask_terms
@@ -93,7 +93,7 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         if slots.phone:  # "电话一五零零零零七三六五八": the number in words is no skill either
             found = phones.extract(text)
             own_words = text[: found.start] + " " + text[found.end :]
-        for said_of_self in (slots.name, slots.organisation, slots.title):
+        for said_of_self in (_said_name(slots, t), slots.organisation, slots.title):
             if said_of_self and said_of_self in own_words:
                 own_words = own_words.replace(said_of_self, " ")
         if own_words != text:
@@ -119,12 +119,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["service_regions"] = [place_dict(p) for p in places]
         if slots.phone:
             out["phone"] = slots.phone
-        if slots.name:
-            out["name"] = slots.name
-        elif lone := lone_name(t):
-            out["name"] = lone  # "我是宜宾学院的讲师 孙伟 做柑橘病虫害"
-        elif (m := NAME_FIX.search(t)) and looks_like_name(m.group(1)):
-            out["name"] = m.group(1)  # "名字写错了 应该是周永红"
+        if said_name := _said_name(slots, t):
+            out["name"] = said_name
         elif awaiting == "name" and not slots.places and not slots.phone:
             name = name_answer(text)
             if 1 <= len(name) <= 20 and not (ROLE_WORD.fullmatch(name) or NOT_A_NAME.search(name)):
@@ -139,6 +135,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
                 said = said[: said.index(read) + len(read)]
             if awaiting == slot and not said and not others:
                 said = answer(text, slot)
+                if slot == "title" and not is_title(said):
+                    said = ""  # "我平时周末有空": a sentence is no title; asked again
             said = said or read
             if said:
                 out[slot] = said[: 64 if slot == "organisation" else 32]
@@ -162,9 +160,21 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
     return out
 
 
-# the words around a name, unit or title said of oneself ("我叫…", "在…工作")
+def _said_name(slots: Slots, text: str) -> str:
+    """The name a message gives: said with 我叫 / 姓名, standing alone in a self-introduction
+    ("我是宜宾学院的讲师 孙伟 做柑橘病虫害", "我姓何 何德明"), or corrected ("名字写错了 应该是
+    周永红")."""
+    if slots.name:
+        return slots.name
+    if lone := lone_name(text):
+        return lone
+    m = NAME_FIX.search(text)
+    return m.group(1) if m and looks_like_name(m.group(1)) else ""
+
+
+# the words around a name, unit or title said of oneself ("我叫…", "在…工作", "姓名 廖春燕")
 _SELF_INTRO = re.compile(
-    r"我叫|我是|我姓|本人是?|我在|在(?=\s)|(?<=\s)的|^\s*的|工作|上班|职称是?"
+    r"我叫|我是|我姓|本人是?|我在|在(?=\s)|(?<=\s)的|^\s*的|工作|上班|职称是?|(?:工作)?单位是?|姓名|名字|称呼"
 )
 
 # "预算…", "还是多给点 改成1500": a bare amount said as the money offered or changed
@@ -179,7 +189,9 @@ def _labelled(text: str, slot: str) -> str:
 
 
 # "再加个石棉", "还有汶川县 我两边都跑": service areas added to those already given
-ADDS = re.compile(r"再加|加上|加个|加一个|还有|另外|也(?:能|可以|跑|去|服务)|两边|都跑|都去")
+ADDS = re.compile(
+    r"再加|加上|加个|加一个|还有|另外|[也还](?:能|可以|跑|去|服务)|两边|都跑|都去|能跑|可以跑"
+)
 _CORRECTS_INSIDE = re.compile(r"不对|说错了|搞错了|写错了|错了")
 
 

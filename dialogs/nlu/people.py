@@ -77,6 +77,13 @@ NAME = re.compile(
 )
 # "我是农技站的李建国", "我是川农的副教授李明": the name after the unit it works for, or
 # after the title it holds
+# "我叫吉克阿依", "姓名 欧阳明华": a four-character name (Yi, Tibetan, double surnames) said
+# with a word that can only introduce a name
+NAME_CALLED = re.compile(
+    r"(?:我叫|(?:名字|姓名)(?:叫|是)?[:：]?)\s*"
+    r"((?:(?!电话|手机|联系|职称|单位|今年|从事|擅长|专门|主要|负责)[\u4e00-\u9fff]){4})"
+    r"(?=[，,。\s]|$|电话|手机|联系|今年|从事|擅长|专门|主要|负责|职称|单位)"
+)
 NAME_AFTER_UNIT = re.compile(
     rf"(?:我是|本人是?)[\u4e00-\u9fff]{{2,15}}?(?:的|{_TITLES})"
     rf"([{SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。\s]|$)"
@@ -92,4 +99,19 @@ NAME_BEFORE_TITLE = re.compile(
     rf"(?:^|[的是\s，,。])(?!{_TITLES})([{SURNAMES}][\u4e00-\u9fff]{{1,2}}?)(?:{_TITLES})"
     r"(?=[，,。\s]|$|主要|专门|负责|从事|擅长|研究|搞|做|电话|服务|能|可以)"
 )
+# what a title is not: a person speaking, a time, an ability, a question
+_NOT_TITLE = re.compile(r"[我你他她]|可以|能|会|有空|周末|平时|[吗呢？?]|\d")
+
+
+def is_title(value: str) -> bool:
+    """ "高级农艺师", "乡村兽医" are titles; "我平时周末有空", "宣汉县", "13800001111" are not
+    (a sentence, a place, a phone)."""
+    if TITLE.search(value):
+        return True
+    if not 2 <= len(value) <= 10 or _NOT_TITLE.search(value) or re.search(r"\s", value):
+        return False
+    mentions = find_mentions(value)
+    return not (mentions and len(mentions[0].text) >= len(value) - 1)
+
+
 AVAIL = re.compile(r"(周末|工作日|随时|晚上|白天|节假日|每周[一二三四五六日天]|上午|下午)")

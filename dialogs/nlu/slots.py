@@ -19,6 +19,7 @@ from dialogs.nlu.people import (
     NAME_AFTER_TITLE,
     NAME_AFTER_UNIT,
     NAME_BEFORE_TITLE,
+    NAME_CALLED,
     ORG,
     ORG_LEAD,
     TITLE,
@@ -168,9 +169,10 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     # the number's digits are not a budget, and its Chinese numerals no crop or place
     scrubbed = text[: found.start] + " " + text[found.end :] if found.phone else text
     # "我叫赵永福": a person's name is no place (永福县) and no crop (李德明 is no 李)
-    named = NAME.search(scrubbed)
-    if named is not None and not is_name(named.group(1)):
-        named = None
+    # "名字忘了说 我叫刘思远": the last name said is the one meant
+    named = next((m for m in reversed(list(NAME.finditer(scrubbed))) if is_name(m.group(1))), None)
+    if (called := NAME_CALLED.search(scrubbed)) is not None and is_name(called.group(1)):
+        named = called  # 吉克阿依 whole, not 吉克阿
     if named is None and (after := NAME_AFTER_UNIT.search(scrubbed)) is not None:
         named = after if is_name(after.group(1)) else None
     if named is None and (after := NAME_AFTER_TITLE.search(scrubbed)) is not None:

@@ -157,3 +157,36 @@ def test_an_achievement_asked_for_halfway_through_signing_up_finishes_the_sign_u
     assert "请确认登记信息" in out.text and "魔芋栽培" in out.text
     assert "登记成功" in chat.send("确认").text
     assert "成果叫什么名字" in chat.send("我要登记成果").text
+
+
+def test_a_slot_named_by_its_content_at_the_skills_question_is_no_skill():
+    # who they are and where they go, said at "您擅长哪些领域": their slots, the question stays
+    state = FormState("expert", {"phone": "15000052863"}, awaiting="fields")
+    for said, slot in (
+        ("姓名 廖春燕", "name"),
+        ("我姓何 何德明", "name"),
+        ("单位 重庆丰牧饲料有限公司 职称工程师", "organisation"),
+        ("服务铜梁和大足两个区", "service_regions"),
+        ("服务区域 荣昌", "service_regions"),
+    ):
+        step = _step(state, said)
+        assert "fields" not in step.state.slots, said
+        assert step.state.slots.get(slot), said
+        assert isinstance(step, Ask) and step.slot == "fields", said
+    assert extract("我叫吉克阿依 在凉山州农业科学研究院").name == "吉克阿依"
+    assert extract("哦 名字忘了说 我叫刘思远").name == "刘思远"  # the last name said
+    assert cued_skills("我是做猪营养和饲料配方的") == ["猪营养", "饲料配方"]
+
+
+def test_an_area_at_the_title_question_is_an_area_and_a_sentence_is_no_title():
+    slots = {"fields": ["花椒栽培"], "service_regions": [MAOXIAN], "name": "赵文"}
+    slots.update(phone="15000076614", organisation=SKIPPED)
+    state = FormState("expert", slots, awaiting="title")
+    step = _step(state, "我还可以跑汶川县")
+    assert [r["county"] for r in step.state.slots["service_regions"]] == ["茂县", "汶川县"]
+    assert "title" not in step.state.slots
+    assert isinstance(step, Ask) and step.slot == "title"
+    step = _step(state, "我平时周末比较有空可以下乡")
+    assert "title" not in step.state.slots and isinstance(step, Ask)
+    step = _step(state, "乡村兽医")
+    assert isinstance(step, Confirm) and step.state.slots["title"] == "乡村兽医"
