@@ -18,7 +18,7 @@ CONFIRM = re.compile(
 CONFIRM_LEAD = re.compile(rf"^\s*{_CONFIRM_WORD}[，,\s]+")
 # "我自己解决了 不用专家来了", "不找了": the person no longer wants what the form is for
 GIVE_UP = re.compile(
-    r"自己解决了|已经解决了|问题解决了|自己弄好了|已经好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
+    r"自己解决了|已经解决了|问题解决了|自己弄好了|已经(?:弄|搞|整|医|治)?好了|不用(?:专家|麻烦|来)|不需要(?:专家|了)|"
     r"不找(?:专家|了)|不要专家|不用找了|不弄了|不搞了|不发了|不想(?:弄|发|找)了|"
     # "邻居帮我弄好了", "我在网上问到办法了": solved by someone or somewhere else
     r"(?:自己|邻居|隔壁|别人|朋友|亲戚|网上|村里|站上)\S{0,8}?"
@@ -50,7 +50,7 @@ _CLAUSE = re.compile(r"[\s，,。.!！?？~；;]+")
 # ("改成五千嘛"); a clause telling what someone already did ("邻居家请的技术员帮我看了") asks
 # for nothing
 _WANTS = re.compile(
-    r"想|要|需要|找|(?:^|我|想|要|再)请|帮我(?!\S*了$)|麻烦|继续|还是发|\d|改成|改为|换成|"
+    r"想|要|需要|找|(?:^|我|想|要|再)请(?!了)|帮我(?!\S*了$)|麻烦|继续|还是发|\d|改成|改为|换成|"
     r"[加提涨调]到"
 )
 

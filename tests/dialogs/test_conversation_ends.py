@@ -9,6 +9,7 @@ from dialogs.answers import name_answer
 from dialogs.form_reading import updates_from
 from dialogs.form_specs import NEED
 from dialogs.form_words import cancels
+from dialogs.nlu.commands import OrderVerb, order_command
 from dialogs.nlu.slots import extract
 from dialogs.state import ConversationState
 from store.conversations import load_state
@@ -211,3 +212,21 @@ def test_help_from_someone_else_narrated_gives_up(assistant):
 def test_a_name_answered_with_its_label_is_the_name_alone():
     assert name_answer("名字叫阿木日哈") == "阿木日哈"
     assert name_answer("我的名字是格桑") == "格桑"
+
+
+def test_a_need_named_by_its_number_and_withdrawn(assistant):
+    for text, order_id in (("4001不要了", 4001), ("1号需求不要了", 1), ("#3 不用了", 3)):
+        cmd = order_command(text)
+        assert cmd is not None and (cmd.verb, cmd.order_id) == (OrderVerb.CANCEL, order_id)
+    chat = Chat(assistant, "老孟")
+    order_id, _ = post_need({"老王": chat})
+    out = chat.send(f"{order_id}号需求不要了")
+    assert f"需求 #{order_id} 已取消" in out.text
+    with assistant.session_factory() as s:
+        assert s.get(Order, order_id).status == "cancelled"
+
+
+def test_help_already_fetched_by_a_neighbour_gives_up():
+    # 帮我请了 tells what was done, it asks for nothing; 已经弄好了 is solved
+    assert cancels("邻居帮我请了镇上的兽医 已经弄好了 这个需求不要了")
+    assert not cancels("我想请个兽医 这个不要了")
