@@ -64,6 +64,9 @@ ME_ZH: dict[str, str] = {
     "lookup_ask_talent": "您想找哪方面的人才？说说领域或要解决的问题，比如“食品发酵”“柑橘病虫害防治”。",
     "lookup_ask_tech": "您想找什么技术？说说要解决的问题或技术方向，比如“泡菜低盐发酵”“猕猴桃保鲜”。",
     "lookup_ask_achievement": "您想找哪方面的科技成果？比如“柑橘新品种”“泡菜发酵工艺”。",
+    # a posted need corrected (dialogs.need_edits)
+    "need_changed_note": "（需求 #{id} 已更新，专家看到的是改过的内容）",
+    "need_taken_tell_expert": "需求 #{id} 已经有专家接单了，改动请直接告诉专家：说“回复 {id} 要说的话”，我帮您转给专家。",
 }
 ME_EN: dict[str, str] = {
     "my_subscriptions": "You follow: {topics}.\nSay 'unsubscribe {first}' to drop one, 'unsubscribe all' to stop all, 'subscribe <topic>' to add.",
@@ -119,4 +122,6 @@ ME_EN: dict[str, str] = {
     "lookup_ask_talent": "What kind of talent are you looking for? Name a field or the problem, e.g. '食品发酵'.",
     "lookup_ask_tech": "What technology are you looking for? Name the problem or direction, e.g. '泡菜低盐发酵'.",
     "lookup_ask_achievement": "What kind of achievement are you looking for? E.g. '柑橘新品种'.",
+    "need_changed_note": " (need #{id} is updated; experts see the corrected version)",
+    "need_taken_tell_expert": "An expert has already taken need #{id}; tell them the change: say '回复 {id} <message>' and I will pass it on.",
 }

@@ -16,6 +16,7 @@ from dialogs.formdesk import FOLLOWED_BEFORE
 from dialogs.link import is_link_command, on_link  # /link (issue 16)
 from dialogs.lookups import entry_of
 from dialogs.mydata import is_data_command
+from dialogs.need_edits import correct_posted
 from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped
 from dialogs.open_asks import ANSWERS_OFFER, YES_WITHDRAW
@@ -160,6 +161,8 @@ class TextRouting(Router):
         if st.form is None and (dock := dock_command(text)) is not None:
             self._dock(turn, *dock)  # "对接 3 …": ask for an achievement
             return
+        if st.form is None and correct_posted(turn, text, self.matching):
+            return  # "搞错了 地方是营山县" after posting: the need itself changes
         if st.form is None and self.records.edit(turn, text):
             # "服务地区加上蒲江县", "电话改成139…": a stored record changed at once
             self.matching.refresh(turn.session)

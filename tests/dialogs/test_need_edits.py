@@ -1,0 +1,39 @@
+"""A posted need corrected by saying so (issue 14 item 6): its place changes while no expert
+has taken it, experts for the new place are told and see it rebuilt; once taken, the
+requester is told to tell the expert."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from dialogs.notices import need_summary
+from store.needs import Need
+from tests.dialogs.chat import Chat
+from tests.dialogs.test_orders import NEED
+
+HEJIANG = "我是农技站的，擅长果树栽培和土壤改良，泸州合江一带都能跑，电话13900000007，我叫周平"
+
+
+def test_a_posted_need_corrected_changes_its_place_until_it_is_taken(assistant):
+    farmer = Chat(assistant, "老王")
+    farmer.send(NEED)
+    farmer.send("跳过")
+    farmer.press("确认")
+    expert = Chat(assistant, "周专家")  # signs up after the need was posted
+    expert.send(HEJIANG)
+    expert.send("跳过")
+    assert "登记成功" in expert.press("确认").text
+    out = farmer.send("搞错了 地方是泸州合江县")
+    assert "已改为：地点 四川省泸州市合江县" in out.text
+    told = [m for m in out.outbound if m.external_id == "周专家"]
+    assert told and "合江县" in told[0].text and "翠屏" not in told[0].text
+    with assistant.session_factory() as s:
+        need = s.exec(select(Need)).one()
+        assert (need.city, need.county) == ("泸州市", "合江县")
+        assert "翠屏" not in need_summary(need)
+        order_id = need.id
+    expert.send(f"接单 {order_id}")
+    out = farmer.send("不对 地点应该是江安县")
+    assert "已经有专家接单" in out.text and f"回复 {order_id}" in out.text
+    with assistant.session_factory() as s:
+        assert s.exec(select(Need)).one().county == "合江县"  # the expert took it as it was
