@@ -48,6 +48,7 @@ class Act(StrEnum):
     KB_REJECT = "kb_reject"
     DOCK = "dock"  # n: the achievement to 对接 (issue 18)
     SAVE_PHONE = "save_phone"  # arg: a phone sent on its own, kept as the person's contact
+    QUIT_EXPERT = "quit_expert"  # the confirmed 我不想当专家了: no more matches
 
 
 ORDER_ACTS = frozenset(

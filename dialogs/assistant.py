@@ -273,6 +273,9 @@ class Assistant(TextRouting, FormTurns, OpenAsks, MediaRouting):
             case Act.KEEP_ME:
                 self.data.keep(turn)
                 self.forms.repeat(turn)  # the form the question interrupted, if any
+            case Act.QUIT_EXPERT:
+                self.records.quit_expert(turn)
+                self.matching.refresh(turn.session)
             case Act.SAVE_PHONE if action.arg:
                 self.records.save_phone(turn, action.arg)
             case Act.DOCK if action.n is not None:

@@ -45,6 +45,14 @@ CANCEL = re.compile(
 )
 
 
+# "我不想当专家了", "注销专家身份", "以后不接单了": stepping down as an expert
+QUITS_EXPERT = re.compile(
+    r"不(?:想|要|再|愿意?|打算)?再?(?:当|做|作|干)(?:这个)?专家了?|"
+    r"(?:退出|注销|撤销|取消|撤回)(?:我的)?专家(?:登记|注册|身份|资格|账号)?|"
+    r"(?:以后|今后)?不(?:想|再)?接单了"
+)
+
+
 _CLAUSE = re.compile(r"[\s，,。.!！?？~；;]+")
 # a clause that still asks for the service ("算了 我想找个专家来看看") or changes what it asks
 # ("改成五千嘛"); a clause telling what someone already did ("邻居家请的技术员帮我看了") asks
@@ -59,7 +67,7 @@ def cancels(text: str) -> bool:
     """Whether *text* stops what is in progress: a stop phrase alone ("算了不订了"), giving
     up on what the form is for ("我自己解决了 不用专家来了", "邻居帮我弄好了"), or a stop
     phrase among clauses that ask for nothing ("算了 不要了 我去问隔壁老王")."""
-    if CANCEL.match(text):
+    if CANCEL.match(text) or QUITS_EXPERT.search(text):
         return True
     if GIVE_UP.search(text) and not _STILL.search(text):
         return True

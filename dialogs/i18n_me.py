@@ -64,6 +64,11 @@ ME_ZH: dict[str, str] = {
     "lookup_ask_talent": "您想找哪方面的人才？说说领域或要解决的问题，比如“食品发酵”“柑橘病虫害防治”。",
     "lookup_ask_tech": "您想找什么技术？说说要解决的问题或技术方向，比如“泡菜低盐发酵”“猕猴桃保鲜”。",
     "lookup_ask_achievement": "您想找哪方面的科技成果？比如“柑橘新品种”“泡菜发酵工艺”。",
+    # an expert stepping down (dialogs.records)
+    "offer_quit_expert": "要撤销您的专家登记吗？撤销后不会再给您推送需求。您的资料导出或删除可以在“我的资料”里办理。",
+    "btn_quit_expert": "撤销专家登记",
+    "expert_quit": "已撤销您的专家登记，不会再给您推送需求。以后想再当专家，重新说“我要当专家”登记即可；要导出或删除资料，说“我的资料”。",
+    "expert_quit_already": "您的专家登记已经撤销了，不会再收到需求。想重新登记说“我要当专家”。",
     # a posted need corrected (dialogs.need_edits)
     "need_changed_note": "（需求 #{id} 已更新，专家看到的是改过的内容）",
     "need_taken_tell_expert": "需求 #{id} 已经有专家接单了，改动请直接告诉专家：说“回复 {id} 要说的话”，我帮您转给专家。",
@@ -122,6 +127,10 @@ ME_EN: dict[str, str] = {
     "lookup_ask_talent": "What kind of talent are you looking for? Name a field or the problem, e.g. '食品发酵'.",
     "lookup_ask_tech": "What technology are you looking for? Name the problem or direction, e.g. '泡菜低盐发酵'.",
     "lookup_ask_achievement": "What kind of achievement are you looking for? E.g. '柑橘新品种'.",
+    "offer_quit_expert": "Withdraw your expert registration? You will get no more needs. Export or delete your data under 'my records'.",
+    "btn_quit_expert": "Withdraw registration",
+    "expert_quit": "Your expert registration is withdrawn; no more needs will be sent. Say '我要当专家' to sign up again.",
+    "expert_quit_already": "Your expert registration is already withdrawn. Say '我要当专家' to sign up again.",
     "need_changed_note": " (need #{id} is updated; experts see the corrected version)",
     "need_taken_tell_expert": "An expert has already taken need #{id}; tell them the change: say '回复 {id} <message>' and I will pass it on.",
 }

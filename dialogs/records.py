@@ -14,6 +14,7 @@ from typing import Any
 
 from dialogs.actions import Act, Action
 from dialogs.context import Turn
+from dialogs.form_words import QUITS_EXPERT
 from dialogs.nlu.edits import EditOp, FieldEdit, field_edit
 from dialogs.nlu.enterprise import enterprise_size
 from dialogs.nlu.regions import resolve
@@ -21,7 +22,7 @@ from dialogs.nlu.slots import extract
 from dialogs.nlu.terms import label_key
 from store.enterprises import Enterprise, enterprise_of, save_enterprise
 from store.errors import InvalidInput
-from store.experts import ExpertProfile, ExpertProfileCreate, get_expert_profile
+from store.experts import ExpertProfile, ExpertProfileCreate, get_expert_profile, withdraw_expert
 from store.experts import upsert_expert_profile as save_expert
 from store.trust import is_verified
 from store.users import update_user
@@ -174,6 +175,36 @@ class RecordsDesk:
                 ]
             ],
         )
+
+    # ---- "我不想当专家了" ------------------------------------------------------------------
+    def offer_quit_expert(self, turn: Turn, text: str) -> bool:
+        """ "我不想当专家了" from a registered expert: offer to withdraw the registration (a
+        typed yes confirms it too). False when *text* is not that or they are no expert."""
+        if not QUITS_EXPERT.search(text):
+            return False
+        expert = get_expert_profile(session=turn.session, user_id=turn.user.id or 0)
+        if expert is None:
+            return False
+        if not expert.available:
+            turn.say(turn.t("expert_quit_already"))
+            return True
+        quit_ = Action(Act.QUIT_EXPERT)
+        turn.state.yes = str(quit_)
+        turn.say(
+            turn.t("offer_quit_expert"),
+            [
+                [
+                    turn.button("btn_quit_expert", quit_),
+                    turn.button("btn_keep_need", Action(Act.NO_THANKS)),
+                ]
+            ],
+        )
+        return True
+
+    def quit_expert(self, turn: Turn) -> None:
+        """The confirmed withdrawal: no more matches; the data stays theirs to export or delete."""
+        withdraw_expert(session=turn.session, user_id=turn.user.id or 0)
+        turn.say(turn.t("expert_quit"))
 
     def save_phone(self, turn: Turn, phone: str) -> None:
         self._user(turn, FieldEdit("phone", EditOp.SET, phone))

@@ -111,6 +111,8 @@ class TextRouting(Router):
             if not is_forgotten(turn.user) and not self.data.asked(turn):
                 self.forms.repeat(turn)
             return
+        if st.form is None and self.records.offer_quit_expert(turn, text):
+            return  # "我不想当专家了" from an expert: withdraw the registration?
         if cancels(text):
             # "不订了" with no form open is about the saved subscriptions
             about_subscriptions = bool(_SUBSCRIPTION_WORD.search(text))

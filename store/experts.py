@@ -110,6 +110,20 @@ def upsert_expert_profile(
     return profile
 
 
+def withdraw_expert(*, session: Session, user_id: int) -> bool:
+    """The expert steps down: their profile is kept (for their data export and deletion) but
+    no longer available, so matching passes them by; signing up again makes it available.
+    False when they have no available profile. Committed here."""
+    profile = get_expert_profile(session=session, user_id=user_id)
+    if profile is None or not profile.available:
+        return False
+    profile.available = False
+    profile.updated_at = utcnow()  # cached expert cards see the change
+    session.add(profile)
+    session.commit()
+    return True
+
+
 def get_expert_profile(*, session: Session, user_id: int) -> ExpertProfile | None:
     return session.exec(select(ExpertProfile).where(ExpertProfile.user_id == user_id)).first()
 

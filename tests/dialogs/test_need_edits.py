@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from dialogs.notices import need_summary
+from store.experts import ExpertProfile
 from store.needs import Need
 from tests.dialogs.chat import Chat
 from tests.dialogs.test_orders import NEED
@@ -37,3 +38,26 @@ def test_a_posted_need_corrected_changes_its_place_until_it_is_taken(assistant):
     assert "已经有专家接单" in out.text and f"回复 {order_id}" in out.text
     with assistant.session_factory() as s:
         assert s.exec(select(Need)).one().county == "合江县"  # the expert took it as it was
+
+
+def test_an_expert_stepping_down_is_offered_the_withdrawal_and_gets_no_more_needs(assistant):
+    expert = Chat(assistant, "周专家")
+    expert.send(HEJIANG)
+    expert.send("跳过")
+    expert.press("确认")
+    out = expert.send("我不想当专家了")
+    assert "要撤销您的专家登记吗" in out.text and "您擅长哪些领域" not in out.text
+    assert "撤销专家登记" in expert.buttons()
+    assert "已撤销您的专家登记" in expert.send("是的").text
+    farmer = Chat(assistant, "老王")
+    farmer.send("我在泸州合江县，荔枝园土壤板结，想请专家来看看，电话13800001234")
+    farmer.send("跳过")
+    posted = farmer.press("确认")
+    assert not [m for m in posted.outbound if m.external_id == "周专家"]
+    with assistant.session_factory() as s:
+        profile = s.exec(select(ExpertProfile)).one()
+        assert not profile.available and profile.fields  # kept for export or deletion
+    # a sign-up given up on with the same words stops the form
+    newcomer = Chat(assistant, "小李")
+    newcomer.send("我想当专家")
+    assert "已取消" in newcomer.send("我不想当专家了").text
