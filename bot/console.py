@@ -38,6 +38,7 @@ class ConsoleChat:
     buttons: dict[str, list[Button]] = field(default_factory=dict)  # per person: last buttons
     refs: dict[str, str] = field(default_factory=dict)  # per person: last notification ref
     on_turn: Callable[[], Outcome | None] | None = None  # e.g. run due scheduler jobs
+    people: set[str] = field(default_factory=set)  # who has spoken in this session
 
     def run(self, lines: Iterable[str]) -> None:
         if self.interactive:
@@ -73,11 +74,12 @@ class ConsoleChat:
                 return True
         else:
             incoming = self._incoming(text)
+        self.people.add(self.me)
         self._show(self.assistant.handle(incoming))
         if self.on_turn is not None:
             extra = self.on_turn()
             if extra is not None:
-                self._show(extra)
+                self._show(extra, scheduled=True)
         return True
 
     def _incoming(self, text: str) -> Incoming:
@@ -126,7 +128,11 @@ class ConsoleChat:
             kinds = media_kinds(session=session, media_ids=list(ids))
         return "\n" + " ".join(f"[{_MARK.get(kinds.get(i, ''), '文件')} #{i}]" for i in ids)
 
-    def _show(self, outcome: Outcome) -> None:
+    def _show(self, outcome: Outcome, *, scheduled: bool = False) -> None:
+        """Print replies and messages for others. Of the scheduler's messages only those for
+        people of this session are printed (after `tianfu demo seed` thousands of notices go
+        to seeded people at the first turn): the rest are counted, their buttons still kept
+        for `/as`."""
         shown: list[Button] = []
         for reply in outcome.replies:
             self._print(self._label("助手") + reply.text + self._marks(reply.media))
@@ -141,15 +147,24 @@ class ConsoleChat:
             self.refs[self.me] = refs[-1]
         elif outcome.replies and self.refs.get(self.me, "").startswith("case:"):
             del self.refs[self.me]  # a draft answered by a button is no longer being edited
+        unseen = 0
         for msg in outcome.outbound:
             flat = [b for r in msg.buttons for b in r]
+            if flat:
+                self.buttons[msg.external_id] = flat
+            if msg.ref:
+                self.refs[msg.external_id] = msg.ref
+            if scheduled and msg.external_id not in self.people:
+                unseen += 1
+                continue
             to = self._label(f"→ 发给 {msg.external_id}")
             self._print(to + msg.text + self._marks(msg.media))
             if flat:
                 self._print(self._buttons(flat))
-                self.buttons[msg.external_id] = flat
-            if msg.ref:
-                self.refs[msg.external_id] = msg.ref
+        if unseen:
+            self._print(
+                f"（定时任务另发出 {unseen} 条消息给本次未登场的人，未显示；/as 名字 看其按钮）"
+            )
 
     def _label(self, who: str) -> str:
         return f"{who}：" if not self.interactive else f"\n【{who}】"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 from bot.console import ConsoleChat
+from dialogs.types import Outbound, Outcome
 from tests.bot.wiring import make_services
 
 SCRIPT = """\
@@ -207,3 +208,27 @@ def test_console_sends_photos_and_voice_from_files(engine, kb_index, tmp_path):
     )
     assert "需求已发布（编号 1）" in out.getvalue()
     assert "[照片 #1] [语音 #2]" in out.getvalue()
+
+
+def test_scheduled_notices_for_people_not_in_the_session_are_counted_not_printed(
+    engine, kb_index, tmp_path
+):
+    # after `tianfu demo seed` the first turn's due jobs notify thousands of seeded experts
+    services = make_services(engine, tmp_path, kb_index)
+    notices = Outcome()
+    for i in range(3):
+        notices.outbound.append(Outbound("console", f"种子专家{i}", f"【新需求 #{i}】"))
+    notices.outbound.append(Outbound("console", "老王", "您的需求 #9 已过期"))
+    runs = iter([notices])
+    out = io.StringIO()
+    chat = ConsoleChat(
+        services.assistant,
+        me="老王",
+        out=out,
+        interactive=False,
+        on_turn=lambda: next(runs, None),
+    )
+    chat.run(io.StringIO("你好\n"))
+    text = out.getvalue()
+    assert "种子专家" not in text and "另发出 3 条消息" in text
+    assert "→ 发给 老王：您的需求 #9 已过期" in text
