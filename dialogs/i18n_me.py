@@ -69,6 +69,8 @@ ME_ZH: dict[str, str] = {
     "btn_quit_expert": "撤销专家登记",
     "expert_quit": "已撤销您的专家登记，不会再给您推送需求。以后想再当专家，重新说“我要当专家”登记即可；要导出或删除资料，说“我的资料”。",
     "expert_quit_already": "您的专家登记已经撤销了，不会再收到需求。想重新登记说“我要当专家”。",
+    # a weather forecast asked for (dialogs.science)
+    "no_forecast": "天气预报我这里查不到。可以看手机自带的天气App或“中国天气网”（weather.com.cn），拨打 12121 听当地预报，或关注当地气象局的公众号。降水概率、预警信号这些是什么意思，可以直接问我。",
     # a posted need corrected (dialogs.need_edits)
     "need_changed_note": "（需求 #{id} 已更新，专家看到的是改过的内容）",
     "need_taken_tell_expert": "需求 #{id} 已经有专家接单了，改动请直接告诉专家：说“回复 {id} 要说的话”，我帮您转给专家。",
@@ -127,6 +129,7 @@ ME_EN: dict[str, str] = {
     "lookup_ask_talent": "What kind of talent are you looking for? Name a field or the problem, e.g. '食品发酵'.",
     "lookup_ask_tech": "What technology are you looking for? Name the problem or direction, e.g. '泡菜低盐发酵'.",
     "lookup_ask_achievement": "What kind of achievement are you looking for? E.g. '柑橘新品种'.",
+    "no_forecast": "I cannot give weather forecasts. Use your phone's weather app or weather.com.cn, or call 12121 for the local forecast. Ask me what precipitation probability or warning signals mean.",
     "offer_quit_expert": "Withdraw your expert registration? You will get no more needs. Export or delete your data under 'my records'.",
     "btn_quit_expert": "Withdraw registration",
     "expert_quit": "Your expert registration is withdrawn; no more needs will be sent. Say '我要当专家' to sign up again.",

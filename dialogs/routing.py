@@ -200,6 +200,8 @@ class TextRouting(Router):
         if (entry := entry_of(parse.clean or text)) is not None:
             self._find(turn, entry, parse)  # 找人才 · 找技术 · 找成果, alike
             return
+        if self.science.forecast(turn, text, parse):
+            return  # "明天成都下不下雨": no forecast here, and where to find one
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
         # "姜瘟", "稻曲病": a pest or disease named alone is a question, whatever its shape
         names_pest = parse.intent in ANSWERS_OFFER and bool(parse.slots.pests)

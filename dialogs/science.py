@@ -207,6 +207,16 @@ class ScienceDesk:
                 turn.out.replies[-1].buttons = buttons
         return result.answered
 
+    def forecast(self, turn: Turn, text: str, parse: Parse) -> bool:
+        """A weather forecast asked for: an honest no with where forecasts are found, then the
+        article that fits when there is one (how to read 降水概率 …); never a need. False when
+        *text* asks no forecast."""
+        if not asks_forecast(text):
+            return False
+        turn.say(turn.t("no_forecast"))
+        self.answer_if_sure(turn, text, parse)
+        return True
+
     def answer_quietly(self, turn: Turn, text: str, crops: set[str]) -> None:
         """Self-help at once for a posted problem: only when the knowledge base is sure."""
         if self.knowledge is None:
@@ -321,6 +331,24 @@ class ScienceDesk:
             guard=self.guard,
             commit=False,  # the turn commits once, with its conversation state
         )
+
+
+# "明天成都下不下雨", "这几天天气咋样", "后天会不会降温": a forecast asked for (a time to come
+# and a question about the weather itself; "明天下雨 今天能打药不" asks about spraying)
+_COMING = re.compile(
+    r"今天|明天|后天|大后天|明后天|今晚|明早|明晚|这几天|这两天|近几天|最近几天|未来|过几天|"
+    r"周末|下周|这周|本周|下个?月|国庆|春节|五一"
+)
+_ASKS_WEATHER = re.compile(
+    r"(?:下不下|会不会下?|有没有|要不要下|会下)(?:雨|雪|冰雹|霜)|[下有](?:雨|雪|霜)(?:吗|不|没|嘛|哇|哦)|"
+    r"天气(?:怎么样|咋样|如何|好不好|预报|情况|咋个样)|(?:多少|几)度|"
+    r"(?:会不会|要不要)(?:降温|升温|刮风|起风|变天|晴)|(?:降温|升温|变天)(?:吗|不|没)|晴不晴|冷不冷|热不热"
+)
+
+
+def asks_forecast(text: str) -> bool:
+    """*text* asks what the weather will be: a forecast, which the knowledge base cannot give."""
+    return bool(_COMING.search(text) and _ASKS_WEATHER.search(text))
 
 
 def _answers_alone(alone: Answer, turn: Turn) -> bool:

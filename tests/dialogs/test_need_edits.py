@@ -1,12 +1,16 @@
-"""A posted need corrected by saying so (issue 14 item 6): its place changes while no expert
-has taken it, experts for the new place are told and see it rebuilt; once taken, the
-requester is told to tell the expert."""
+"""Conversations that bend after the form (issue 14 item 6): a posted need corrected (its place
+changes while no expert has taken it, experts for the new place are told and see it rebuilt;
+once taken, the requester is told to tell the expert), an expert stepping down, a weather
+forecast asked for."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from dialogs.notices import need_summary
+from dialogs.science import asks_forecast
+from dialogs.state import ConversationState
+from store.conversations import load_state
 from store.experts import ExpertProfile
 from store.needs import Need
 from tests.dialogs.chat import Chat
@@ -61,3 +65,20 @@ def test_an_expert_stepping_down_is_offered_the_withdrawal_and_gets_no_more_need
     newcomer = Chat(assistant, "小李")
     newcomer.send("我想当专家")
     assert "已取消" in newcomer.send("我不想当专家了").text
+
+
+def test_a_weather_forecast_asked_for_is_an_honest_no_and_never_a_need(assistant):
+    assert asks_forecast("明天成都下不下雨") and asks_forecast("这几天天气咋样")
+    assert not asks_forecast("明天下雨 今天能打药不")  # about spraying
+    assert not asks_forecast("降水概率百分之七十是啥意思")
+    chat = Chat(assistant, "小周")
+    out = chat.send("明天成都下不下雨")
+    assert "天气预报我这里查不到" in out.text and "12121" in out.text
+    assert "找专家" not in chat.buttons()
+    with assistant.session_factory() as s:
+        assert (
+            ConversationState.from_json(
+                load_state(session=s, channel=chat.channel, external_id=chat.user)
+            ).form
+            is None
+        )
