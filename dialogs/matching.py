@@ -21,6 +21,7 @@ from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.match_jobs import MatchJobs
 from dialogs.notices import need_summary
+from dialogs.order_refs import UNTAKEN_S
 from dialogs.types import Button, Outbound, Outcome
 from retrieval.matching import ExpertCard, ExpertMatcher, Match, NeedQuery, Scope
 from store import orders as o
@@ -393,9 +394,11 @@ class MatchDesk(MatchJobs):
         return out
 
     # ---- browsing (找项目) -----------------------------------------------------------------
-    def browse(self, turn: Turn, note: str = "") -> None:
+    def browse(self, turn: Turn, note: str = "", *, may_take: bool = True) -> None:
         """Open needs near the expert and in their fields, best fit first; *note* (what the
-        expert may take) closes the list."""
+        expert may take) closes the list. An expert who may not take what they browse
+        (*may_take* False: unverified) gets 接单 only under the needs they were told of, so
+        no button promises what 接单 then refuses."""
         card = self.card_of(turn.session, turn.user.id or 0)
         if card is None:
             turn.say(turn.t("not_expert"))
@@ -419,10 +422,21 @@ class MatchDesk(MatchJobs):
             return
         lines = [turn.t("needs_head")]
         buttons = []
+        told = set(
+            o.order_ids(
+                session=turn.session,
+                statuses=UNTAKEN_S,
+                notified_expert_id=card.user_id,
+            )
+            if not may_take
+            else ()
+        )
         for *_, need, order in fits[:8]:
             region = need.county or need.city or need.province
             text = need_summary(need, with_place=False)
             lines.append(turn.t("need_line", id=order.id, region=region, text=text))
+            if not may_take and order.id not in told:
+                continue
             buttons.append(
                 [Button(f"{turn.t('btn_accept')} #{order.id}", _order_act("accept", order.id))]
             )

@@ -178,7 +178,8 @@ class OrderDesk:
         may_take = self.rules.unverified_may_browse_accept or is_verified(
             session=turn.session, expert_id=turn.user.id or 0
         )
-        self.matching.browse(turn, "" if may_take else turn.t("browse_unverified"))
+        note = "" if may_take else turn.t("browse_unverified")
+        self.matching.browse(turn, note, may_take=may_take)
 
     # ---- the moves -------------------------------------------------------------------------
     def accept(self, turn: Turn, order_id: int | None) -> None:

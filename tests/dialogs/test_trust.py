@@ -119,7 +119,12 @@ def test_browsing_accepts_need_verification_then_stay_in_scope(engine, kb_index,
     expert, admin = chats[name], chats["admin"]
     browse = expert.send("找项目")
     assert f"#{order_id}" in browse.text and "认证后才能承接" in browse.text
-    assert expert.press(f"接单 #{order_id}").text == NOT_NOTIFIED
+    # no button promises what 接单 then refuses; typed, it is refused
+    assert f"接单 #{order_id}" not in expert.buttons()
+    assert expert.send(f"接单 {order_id}").text == NOT_NOTIFIED
+    told_one = chats[sorted(notified)[0]]  # unverified too, but told of it: may take it
+    told_one.send("找项目")
+    assert f"接单 #{order_id}" in told_one.buttons()
     # only an administrator verifies
     assert "只对平台管理员开放" in chats["老王"].send(f"/verify {name} 宜宾市农业农村局").text
     assert "植保站" in admin.send("/experts pending").text  # 王技术员 waits too
