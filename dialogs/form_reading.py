@@ -68,7 +68,9 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
         if slots.phone:
             out["phone"] = slots.phone
         budget = slots.budget
-        if budget is None and (awaiting == "budget" or _SAYS_MONEY.search(text)):
+        # "哎呀打错了 最后两位是42" at the budget question: the digits are the phone's
+        expected = awaiting == "budget" and not (slots.phone or _PHONE_TALK.search(text))
+        if budget is None and (expected or _SAYS_MONEY.search(text)):
             budget = find_budget(text, expected=True)
         if budget is not None:
             out["budget"] = budget
@@ -179,6 +181,8 @@ _SELF_INTRO = re.compile(
 
 # "预算…", "还是多给点 改成1500": a bare amount said as the money offered or changed
 _SAYS_MONEY = re.compile(r"预算|多给|少给|给到|出到|加到|提到|涨到|降到|调到|调整|改成|改为|块钱")
+# "电话打错了 尾号是42": the numbers said are about the phone, not money
+_PHONE_TALK = re.compile(r"电话|号码|手机|尾号|最后[一两二三四五六七八几\d]位")
 _LABELS = {"organisation": "(?:工作)?单位", "title": "职称"}
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from dialogs import forms
 from dialogs.answers import name_answer
 from dialogs.form_reading import updates_from
 from dialogs.form_specs import NEED
+from dialogs.form_steps import Ask
 from dialogs.form_words import cancels
 from dialogs.nlu.commands import OrderVerb, order_command
+from dialogs.nlu.intents import understand
 from dialogs.nlu.slots import extract
-from dialogs.state import ConversationState
+from dialogs.state import ConversationState, FormState
 from store.conversations import load_state
 from store.experts import ExpertProfile
 from store.needs import Need
@@ -230,3 +233,13 @@ def test_help_already_fetched_by_a_neighbour_gives_up():
     # 帮我请了 tells what was done, it asks for nothing; 已经弄好了 is solved
     assert cancels("邻居帮我请了镇上的兽医 已经弄好了 这个需求不要了")
     assert not cancels("我想请个兽医 这个不要了")
+
+
+def test_a_phone_corrected_at_the_budget_question_leaves_the_budget_asked():
+    slots = {"problem": "中蜂幼虫死了", "region": {"province": "四川省"}, "phone": "13900037524"}
+    state = FormState("need", slots, awaiting="budget")
+    text = "哎呀打错了 最后两位是42 是13900037542"
+    step = forms.step(state, understand(text), text)
+    assert step.state.slots["phone"] == "13900037542"
+    assert "budget" not in step.state.slots
+    assert isinstance(step, Ask) and step.slot == "budget"
