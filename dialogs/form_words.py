@@ -87,6 +87,8 @@ HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问�
 CORRECTION = re.compile(
     r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"
     r"|^.{0,6}?(?:改成|改为|换成|应该是|应该为)"
+    # "哦 不是花椒 是樱桃树": the old value denied, then the new one
+    r"|^.{0,4}?不是\S{1,10}?[\s，,]*(?:是|而是)"
 )
 # "继续", "继续登记", "接着填吧": go on with the form (the open question is asked again)
 RESUME = re.compile(

@@ -243,3 +243,12 @@ def test_a_phone_corrected_at_the_budget_question_leaves_the_budget_asked():
     assert step.state.slots["phone"] == "13900037542"
     assert "budget" not in step.state.slots
     assert isinstance(step, Ask) and step.slot == "budget"
+
+
+def test_the_old_crop_denied_then_the_new_one_corrects_at_the_phone_question():
+    slots = {"problem": "花椒树上好多虫", "crop": "花椒", "region": {"province": "四川省"}}
+    state = FormState("need", slots, awaiting="phone")
+    text = "哦 不是花椒 是樱桃树 打错了 花椒没得事"
+    step = forms.step(state, understand(text), text)
+    assert step.state.slots["crop"] == "樱桃"
+    assert isinstance(step, Ask) and step.slot == "phone" and step.changed == ("crop",)
