@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from store.conversations import ConversationState, load_state, save_state, saved_state
 from store.prepared import Prepared
 from store.questions import QuestionLog, add_question
+from store.rollup_check import check
+from store.rollup_tables import QUESTION_DAYS, utc_day
 from store.updates import HandledUpdate, add_handled, handled_or_blocked
 
 
@@ -61,3 +63,40 @@ def test_a_statement_with_python_defaults_goes_through_sqlalchemy(session: Sessi
     stmt.execute(session, {"channel": "web", "update_id": "1"})
     row = session.exec(select(HandledUpdate)).one()[0]
     assert (row.channel, row.update_id) == ("web", "1")
+
+
+def test_a_logged_question_counts_in_its_rollups_on_the_cursor(engine, session: Session):
+    # the rollup upsert (a multi-row VALUES, which SQLAlchemy compiles on every call) runs
+    # prepared: no statement of the turn's question goes through SQLAlchemy's execute
+    through_sqlalchemy: list[str] = []
+
+    def heard(_conn, clause, *_args) -> None:  # type: ignore[no-untyped-def]
+        through_sqlalchemy.append(str(clause))
+
+    event.listen(engine, "before_execute", heard)
+    try:
+        for answered in (True, False, True):
+            add_question(
+                session=session,
+                question="稻瘟病怎么防治",
+                answered=answered,
+                region=("四川省", "宜宾市", "翠屏区"),
+            )
+    finally:
+        event.remove(engine, "before_execute", heard)
+    session.commit()
+    assert not [s for s in through_sqlalchemy if "rollup_question_days" in s]
+    days = QUESTION_DAYS.c
+    rows = session.execute(
+        select(days.level, days.county, days.day, days.questions, days.unanswered).order_by(
+            days.level
+        )
+    ).all()
+    today = utc_day(datetime.now(UTC))
+    assert [tuple(r) for r in rows] == [
+        (0, "", today, 3, 1),
+        (1, "", today, 3, 1),
+        (2, "", today, 3, 1),
+        (3, "翠屏区", today, 3, 1),
+    ]
+    assert check(session) == []  # the same figures as a recount from the question log
