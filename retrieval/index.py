@@ -287,9 +287,11 @@ class HybridIndex:
         vector index ranks chunks, and a document's best chunk stands for it.
         """
         tokens = self.tokenize(query)
-        lexical = self.bm25.search(tokens, self.depth) if tokens else []
-        # a signal with no vote in the fusion is not worth a round trip to Chroma
+        # a signal with no vote in the fusion is not worth a round trip to Chroma; alone,
+        # BM25's first k are the fusion's first k (rank fusion keeps a single list's order)
         use_vector = self.weights[1] > 0 and bool(query.strip())
+        depth = self.depth if use_vector else k
+        lexical = self.bm25.search(tokens, depth) if tokens else []
         vector = self.vectors.search(query, self.depth) if use_vector else []
         best_chunk: dict[str, str] = {}
         similarity: dict[str, float] = {}

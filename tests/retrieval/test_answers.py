@@ -128,3 +128,20 @@ def test_insects_seen_are_answered_by_the_pest_article(kb_index, question, expec
 def test_an_insect_word_inside_a_named_disease_keeps_the_disease_article(kb_index):
     result = answer(kb_index, "红苕表皮裂口 里面发糠褐色 是茎线虫吗", shared_tokenizer())
     assert result.top is not None and result.top.doc_id == "grain-sweetpotato-stem-nematode"
+
+
+def test_a_lexical_search_gives_its_first_hits_whatever_depth_it_could_read(kb_index):
+    # with the vector signal out of the fusion (the local embedding), BM25 is read only as
+    # deep as the hits asked for: the same first hits as a search five times as deep
+    assert kb_index.weights[1] == 0
+    tk = shared_tokenizer()
+    for question in (
+        "稻瘟病怎么防治",
+        "李子树流胶了咋个办",
+        "鱼塘鱼浮头怎么办",
+        "量子计算机是什么",
+    ):
+        searched = tk.standard(question)
+        deep = kb_index.search(searched, k=25)[:5]
+        assert kb_index.search(searched, k=5) == deep
+        assert deep, question
