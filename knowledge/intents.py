@@ -10,6 +10,10 @@ Phrasings in other words for the confusions every spent split showed (ids ``nl7-
 organisations seeking advisers or partners (not a problem of their own), experts changing
 their stored data, registering one's own achievement or organisation, looking for a
 technology to adopt, each beside a contrasting example of the intent it was taken for.
+Phrasings written after reading the errors of spent split sealed7 (ids ``nl8-…``, in other
+words than its messages): organisations hiring, engaging advisers or trainers over time beside
+a problem on site now, one's own achievement to publish beside one to acquire, exports of
+one's records, a place and a period asking for figures, questions that name a disease.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from scipy import sparse
 from dialogs.nlu import model_cache
 from dialogs.nlu.commands import is_order_text, order_command
 from dialogs.nlu.normalise import words
+from dialogs.nlu.periods import find_period
 from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import Slots, extract
 from knowledge.intents import load_intent_examples
@@ -45,13 +47,42 @@ _CUES: dict[str, re.Pattern[str]] = {
     "offer": re.compile(
         r"(?:可以|能|会|愿意)(?:提供|上门|指导|培训|讲课|帮|教|接)|提供.{0,10}(?:服务|指导)|"
         r"接.{0,8}(?:单|活)|找我|擅长|专长|从事|经验|退休|想教|教教|带带|"
-        r"[0-9一二三四五六七八九十几两]+[来几多]?年"
+        # years of practice (干了十八年, 养了二十多年, 十几年了), not any span of years
+        # (一年发几代, 这两年发过的需求)
+        r"(?:干|搞|做|养|种|教|研究|工作|推广|飞)(?:了|过)?[^，,。！？?\s]{0,8}?"
+        r"[0-9一二三四五六七八九十几两]+[来几多]?年|[0-9一二三四五六七八九十几两]+[来几多]?年(?:了|的?经验|工龄)"
     ),
     "join": re.compile(r"入驻|登记|注册|认证|当专家|成为专家|做专家|加入"),
     "seek": re.compile(
-        r"请|找|求|需要|急需|帮忙|帮我|来看|上门|推荐|派|安排|喊个|叫个|哪位|哪个.{0,4}(?:专家|老师|师傅)"
+        r"请(?!问|教)|找|求|需要|急需|帮忙|帮我|来看|上门|推荐|派|安排|喊个|叫个|哪位|哪个.{0,4}(?:专家|老师|师傅)"
     ),
     "expert_word": re.compile(r"专家|老师|师傅|技术员|兽医|农技"),
+    # engaging someone over time (an adviser, a hire, a partner): talent, not a problem now
+    "engage": re.compile(
+        r"长期|聘|招(?:聘|人|收|募|一[个名位])|顾问|驻场|驻村|常驻|人才|人选|合作(?!社)|为期|"
+        r"帮扶|授课|讲课|上[几一]?节?课|规划|出方案|研发|开发|组建|专家组|团队"
+    ),
+    # an organisation speaking (本公司, 我们村, 学校想): who hires, advises and cooperates
+    "organisation_speaks": re.compile(
+        r"本公司|我司|本单位|我们(?:村|乡|镇|县|区|市|学校|公司|企业|厂|协会|单位|园区|基地|局)|"
+        r"(?:村|乡|镇|县|学校|公司|企业|[酒药茶食]厂|协会|局|研发部)(?:里|上|这边)?"
+        r"(?:想|要|准备|拟|需要|计划)"
+    ),
+    # an achievement, technique, patent or variety as a thing to publish or to acquire
+    "result": re.compile(
+        r"成果|专利|新品种|品种权|工艺|配方|模式|方法|一项技术|一套|技术(?:转让|成果|包)|著作权|标准"
+    ),
+    "own_result": re.compile(
+        r"(?:研究|研发|选育|育成|培育|摸索|发明|开发|总结|试验|选)(?:出|了|过|成功|的)"
+    ),
+    "publish": re.compile(
+        r"发布|登记|入库|入成果库|录进|录入|上架|申报|展示|挂到|放到平台|作为成果"
+    ),
+    "acquire": re.compile(
+        r"求购|引进|购买|买断|受让|转让给|想要|想找|寻找|寻求|(?<!需)求|有没有|哪里有"
+    ),
+    # one's own stored records taken away or looked at (导出我的记录, 要表格的)
+    "export": re.compile(r"导出|下载|表格|excel|csv|备份|打包", re.IGNORECASE),
     "you": re.compile(r"你们?|您|平台|这个(?:机器人|程序|东西)"),
     "push": re.compile(r"推送|订阅|推给|发给我|通知我|告诉我|定期|每[周天月]|预警|提醒|关注|收到"),
     "stop_push": re.compile(
@@ -62,7 +93,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "figures": re.compile(
         r"统计|指标|排名|排个名|排行|平均|人数|总数|获取率|供给率|完成率|好评率|解决率|响应|数据|看板|报表|"
         r"最多|最少|最高|最低|一共|总共|占比|比例|同比|环比|新增|"
-        r"各(?:市|县|区|地|州)"
+        r"各(?:市|县|区|地|州)|(?:专家|需求|用户|订单|企业|成果)(?:总)?数|数量"
     ),
 }
 _NGRAMS = (1, 3)
@@ -115,6 +146,34 @@ def _only_from_a_place(text: str) -> bool:
     return seen
 
 
+_PAIRS = (
+    ("engage", "expert_word"),
+    ("engage", "organisation_speaks"),
+    ("result", "publish"),
+    ("result", "acquire"),
+    ("result", "own_result"),
+    ("export", "order_words"),
+)
+_LEFT_OVER = re.compile(r"[的了呢喃吧嘛\s，,。.！!？?~～、/-]+")
+
+
+def _only_place_and_period(text: str) -> bool:
+    """*text* names a place and a period and nothing else ("达州市2026年11月", "三台县上个月的")."""
+    period = find_period(text, _PERIOD_NOW)
+    if period is None:
+        return False
+    rest = text[: period.start] + " " * (period.end - period.start) + text[period.end :]
+    mentions = find_mentions(rest)
+    if not mentions:
+        return False
+    for m in mentions:
+        rest = rest[: m.start] + " " * len(m.text) + rest[m.start + len(m.text) :]
+    return not _LEFT_OVER.sub("", _DIGITS.sub("", rest))
+
+
+# the period's dates do not matter here, only where its words are
+_PERIOD_NOW = datetime(2026, 6, 15, tzinfo=UTC)
+
 _CLAUSE_END = re.compile(r"[的人](?:$|[\s，,。.!！?？、~]|[哈哦嘛噻])")
 
 
@@ -125,6 +184,8 @@ def cues(text: str, slots: Slots) -> dict[str, float]:
         # "我是荣昌的", "我是会理人": where they live, not who they are
         del out["i_am"]
         out["from_place"] = 1.0
+    if _only_place_and_period(text):
+        out["place_period"] = 1.0  # "达州市2026年11月": which figures, said in a few words
     flags = {
         "crop": bool(slots.crop),
         "crops_many": len(slots.crops) > 1,
@@ -147,6 +208,12 @@ def cues(text: str, slots: Slots) -> dict[str, float]:
         out[f"order={command.verb.value}"] = 1.0
     if slots.category:
         out[f"category={slots.category}"] = 1.0
+    # pairs a linear model cannot weigh from their parts: who is sought and for how long,
+    # whether an achievement is one's own to publish or someone else's to acquire, one's
+    # needs exported rather than followed
+    for pair in _PAIRS:
+        if all(name in out for name in pair):
+            out["+".join(pair)] = 1.0
     n = len(text.strip())
     latin = sum(1 for ch in text if ch.isascii() and not ch.isspace() and not ch.isdigit())
     if latin * 2 > n:

@@ -1,4 +1,5 @@
-"""Periods said in words, for indicators: 上个月, 今年, 最近一周, 近30天, 去年, 3月份, 2025年.
+"""Periods said in words, for indicators: 上个月, 今年, 最近一周, 近30天, 去年, 3月份, 2025年,
+2025年11月.
 
 Calendar periods are whole UTC days (the indicator rollups count by UTC day, and a date typed
 as 2026-01-01 means that UTC midnight too). The end is exclusive; an open end is "until now".
@@ -21,6 +22,7 @@ _PERIOD = re.compile(
     r"|(?P<quarter>本季度|这个?季度|上个?季度)"
     r"|(?P<year>今年|本年度?|这一年|去年|上一年|前年)"
     rf"|(?:最近|近|过去|前)的?\s*(?P<n>{_N})?\s*(?P<unit>天|日|周|星期|礼拜|个月|月|年)(?:以来|内|里)?"
+    r"|(?P<ym>20\d{2})\s*[年/-]\s*(?P<ym_mon>1[0-2]|0?[1-9])\s*月?份?(?![0-9]|\s*[/.-]?\s*[0-9]|[日号])"
     r"|(?P<y4>20\d{2})\s*年(?:全年|一年|度)?(?![0-9一二三四五六七八九十]{1,2}\s*月)"
     r"|(?<![个0-9])(?P<mon>1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九])\s*月份?(?![0-9一二三四五六七八九十]|[日号底初中])"
 )
@@ -86,6 +88,10 @@ def find_period(text: str, now: datetime) -> Period | None:
         unit = m.group("unit")
         days = _count(m.group("n")) * _UNITS[unit]
         since = today - timedelta(days=max(1, round(days)) - 1)
+    elif m.group("ym"):
+        year, month = int(m.group("ym")), int(m.group("ym_mon"))
+        since = _month_start(year, month)
+        until = _month_start(year, month + 1) if (year, month) != (now.year, now.month) else None
     elif m.group("y4"):
         year = int(m.group("y4"))
         since = datetime(year, 1, 1, tzinfo=UTC)

@@ -31,6 +31,7 @@ from dialogs.nlu.terms import (
     find_crops,
     find_fields,
     find_pests,
+    host_of,
     mask_denied_places,
     mask_terms,
     present,
@@ -184,6 +185,10 @@ def _extract(text: str, lex: Lexicon) -> Slots:
     slots.crops = find_crops(scrubbed, lex) or unknown_crop(scrubbed)
     slots.crop = slots.crops[0] if slots.crops else ""
     slots.pests = find_pests(scrubbed, lex)
+    if not slots.crops:
+        # "蜂螨咋个治", "二化螟一年发几代": a pest or disease of one host names its crop
+        slots.crops = host_of(slots.pests, lex)
+        slots.crop = slots.crops[0] if slots.crops else ""
     slots.category = find_category(scrubbed, slots.crops, slots.pests, lex)
     org = ORG.search(scrubbed)
     res = _places(mask_denied_places(mask_terms(scrubbed, lex)), org.span(1) if org else None)

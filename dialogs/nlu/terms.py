@@ -271,6 +271,25 @@ def find_pests(text: str, lex: Lexicon) -> list[str]:
     return out
 
 
+def host_of(pests: list[str], lex: Lexicon) -> list[str]:
+    """The one crop every one of *pests* belongs to ([] when they name none, or several).
+
+    An animal's pest is no sign of the animal (被马蜂叮了 is about a person, not bees); its
+    diseases are (蜂螨, 猪瘟)."""
+    hosts: set[tuple[str, ...]] = set()
+    for name in pests:
+        term = lex.pests_diseases.get(name)
+        if term is None:
+            continue
+        if term.kind == "pest" and any(_is_animal(c, lex) for c in term.crops):
+            return []
+        hosts.add(term.crops)
+    if len(hosts) != 1:
+        return []
+    (crops,) = hosts
+    return list(crops) if len(crops) == 1 else []
+
+
 _PRACTICE = (
     r"(?:病虫害|病害|虫害|疫病|病)?(?:防治|防控|诊断|治疗)|栽培|种植|养殖|修剪|嫁接|育种|育苗|"
     r"繁育|管理|加工|饲养|技术"

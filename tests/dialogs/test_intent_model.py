@@ -220,3 +220,56 @@ def test_saying_where_one_is_from_is_no_expert_sign_up(chat: Chat, assistant: As
     form = saved(assistant, chat.user).form
     assert form is None or form.name == "need"
     assert understand("我是荣昌的兽医 可以上门看猪病").intent is Intent.CAPABILITY
+
+
+def _cues(text: str) -> set[str]:
+    from dialogs.nlu.model import cues
+    from dialogs.nlu.slots import extract
+
+    return set(cues(text, extract(text)))
+
+
+def test_a_span_of_years_is_no_experience_and_asking_is_no_request():
+    assert "offer" not in _cues("二化螟一年发几代哦")
+    assert "offer" not in _cues("导出我这两年发过的所有需求记录")
+    assert "offer" in _cues("我在农技站干了十八年")
+    assert "offer" in _cues("养了二十多年蜂了")
+    assert "seek" not in _cues("请问柑橘黄龙病有得治没有")
+    assert "seek" in _cues("请个专家来看看")
+
+
+def test_engaging_someone_and_owning_an_achievement_are_cues_of_their_own():
+    assert {"engage", "organisation_speaks", "engage+organisation_speaks"} <= _cues(
+        "本公司拟聘请一位酿酒专家担任长期顾问"
+    )
+    assert "engage" not in _cues("我们合作社的茶叶烂根了")  # 合作社 is no cooperation
+    assert "result+own_result" in _cues("我们研发出一种茶叶保鲜工艺")
+    assert "result+acquire" in _cues("求购一项猕猴桃保鲜的专利")
+    assert "acquire" not in _cues("我发过的需求")  # 需求 asks for nothing
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["达州市2026年11月", "三台县上个月的", "广元市 2025-12"],
+)
+def test_a_place_and_a_period_alone_ask_for_the_figures(text: str):
+    assert "place_period" in _cues(text)
+    assert understand(text).intent == Intent.STATS
+
+
+def test_a_place_or_a_period_inside_a_sentence_is_no_figures_request():
+    assert "place_period" not in _cues("去年在达州种了二十亩李子")
+    assert "place_period" not in _cues("达州市")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我们学校想长期聘请一位懂蔬菜种植的老师当顾问", Intent.FIND_TALENT),
+        ("我们公司研发出一种新的茶叶烘干工艺 想登记成成果", Intent.ACHIEVEMENT),
+        ("求购一项猕猴桃保鲜技术", Intent.FIND_ACHIEVEMENT),
+        ("请问葡萄霜霉病能治好不 叶子背面全是白霉", Intent.QUESTION),
+    ],
+)
+def test_engagements_achievements_and_questions_of_new_writers(text: str, intent: Intent):
+    assert understand(text).intent == intent

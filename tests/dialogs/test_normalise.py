@@ -185,3 +185,43 @@ def test_traditional_question_finds_the_stripe_rust_article(chat: Chat, assistan
 def test_full_width_budget_is_read_after_normalising():
     # the budget parser alone reads "１．５万" as 5万; the normalised text is 1.5万
     assert understand("想请专家来指导 预算１．５万").slots.budget == 15000
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("蜂满咋个治 用啥药不伤蜂", "蜂螨咋个治 用啥药不伤蜂"),
+        ("花焦流胶病咋个治", "花椒流胶病咋个治"),
+        ("重搂种子为啥子要处理那么久才出苗", "重楼种子为啥子要处理那么久才出苗"),
+        ("香菇棚里姑蚊多得很", "香菇棚里菇蚊多得很"),
+        ("猪温疫苗一年打几回", "猪瘟疫苗一年打几回"),
+    ],
+)
+def test_two_character_homophones_of_pests_and_crops_are_corrected(typed: str, meant: str):
+    assert normalise(typed).text == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "倒春寒把茶芽冻红了 还救得回来不",  # 冻红 is no 东红 (a kiwi's alias)
+        "找个专家看一哈子洋芋种",  # 一哈子 is no 蝎子
+        "鸡拉血便 求兽医上门 大竹县",  # a place's name: 竹县 is no 竹象
+        "我们学校想请专家给学生讲防震减灾",  # 学生|讲 is no 生姜
+        "大蒜叶尖黄是咋回事",  # 叶尖 is a word: 尖黄 is no 姜黄
+        "老熟幼虫在土里化蛹",  # 老熟 is written in the articles: no 老鼠
+        "脆李子里头有虫 一掰开就是白蛆蛆",  # a doubled character, said on purpose
+    ],
+)
+def test_two_character_words_that_only_sound_like_a_term_stay(text: str):
+    assert normalise(text).text == text
+
+
+def test_a_pest_of_one_crop_names_the_crop_but_a_pest_of_an_animal_does_not():
+    assert understand("二化瞑一年发几代哦 我们井研这边").slots.crop == "水稻"
+    assert understand("蜂满咋个治 用啥药不伤蜂").slots.crop == "蜜蜂"
+    assert understand("被马蜂蛰了手肿得好大 要不要去医院").slots.crop == ""
+
+
+def test_sorghum_by_its_liquor_country_name():
+    assert understand("古蔺这边红粱育苗出来苗子发黄").slots.crop == "高粱"

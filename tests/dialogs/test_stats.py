@@ -152,6 +152,10 @@ def test_periods_in_words() -> None:
     assert days("上个季度") == ("2025-10-01", "2026-01-01")
     assert days("11月份的") == ("2025-11-01", "2025-12-01")  # said in March: last November
     assert days("2024年") == ("2024-01-01", "2025-01-01")
+    # a month of a named year is that year's, not the last one of that name
+    assert days("达州市2026年11月") == ("2026-11-01", "2026-12-01")
+    assert days("2025年3月份") == ("2025-03-01", "2025-04-01")
+    assert days("2024-02") == ("2024-02-01", "2024-03-01")
     assert find_period("绵阳市三台县", now) is None
     assert find_period("三个月大的猪", now) is None
 
