@@ -14,6 +14,9 @@ Phrasings written after reading the errors of spent split sealed7 (ids ``nl8-…
 words than its messages): organisations hiring, engaging advisers or trainers over time beside
 a problem on site now, one's own achievement to publish beside one to acquire, exports of
 one's records, a place and a period asking for figures, questions that name a disease.
+600 training messages in many voices by another blind writer who saw only the label
+description and the article titles (ids ``t8-…``; labels checked, none changed), never in any
+held-out split.
 """
 
 from __future__ import annotations
