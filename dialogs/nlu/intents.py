@@ -84,9 +84,9 @@ _SKIP_WORD = re.compile(
     r"^\s*(?:跳过|不填|修改|改一下|我要改|skip|pass|edit)\s*[。!！]?\s*$", re.IGNORECASE
 )
 # "订阅 柑橘" / "退订 柑橘": the subscription commands the welcome message teaches
-_SUBSCRIBE_WORD = re.compile(r"^\s*订阅(?!了|的|过)")
+_SUBSCRIBE_WORD = re.compile(r"^\s*(?:订阅(?!了|的|过)|subscribe\b)", re.IGNORECASE)
 # "TD": the reply that unsubscribes from text messages everywhere in China
-_UNSUBSCRIBE_WORD = re.compile(r"^\s*(?:退订|取消订阅|td\s*$)", re.IGNORECASE)
+_UNSUBSCRIBE_WORD = re.compile(r"^\s*(?:退订|取消订阅|unsubscribe\b|td\s*$)", re.IGNORECASE)
 _SHORT_COMMAND = 6  # "我的订单", "找项目": an order phrase this short is the whole command
 
 

@@ -164,7 +164,10 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
 
 
 # everyday words holding a crop's name that are about no crop
-_NOT_A_CROP_WORD = re.compile(r"鸡精|苹果(?=手机|电脑|平板|笔记本|公司|官网|系统|商店|耳机)")
+# (鸡精神不好 is the hens' spirits; 臭鸡蛋味 is a gas leak's smell)
+_NOT_A_CROP_WORD = re.compile(
+    r"鸡精(?!神)|臭鸡蛋|苹果(?=手机|电脑|平板|笔记本|公司|官网|系统|商店|耳机)"
+)
 # an animal's feed: a plant right after 吃/啃/喂 (a few words between: 吃了带露水的苜蓿)
 _FEED_BEFORE = re.compile(r"(?:吃|啃|喂)(?:了|过|的是|多了|太多)?[^，,。！!？?\s吃啃喂]{0,8}$")
 

@@ -273,3 +273,17 @@ def test_a_place_or_a_period_inside_a_sentence_is_no_figures_request():
 )
 def test_engagements_achievements_and_questions_of_new_writers(text: str, intent: Intent):
     assert understand(text).intent == intent
+
+
+def test_english_subscription_commands_are_commands():
+    from dialogs.nlu.intents import rule_intent
+
+    assert rule_intent("unsubscribe") == Intent.UNSUBSCRIBE
+    assert rule_intent("Subscribe 科普") == Intent.SUBSCRIBE
+
+
+def test_stopping_a_kind_of_push_and_engaging_for_a_year_are_cues():
+    assert "stop_push" in _cues("霜冻预警不要了 已经开春了")
+    assert "stop_push" in _cues("柑橘的不看了 只留茶叶的")
+    assert "stop_push" in _cues("屏蔽推送")
+    assert "engage" in _cues("想请个懂猕猴桃的常年技术顾问 年薪好商量")

@@ -225,3 +225,15 @@ def test_a_pest_of_one_crop_names_the_crop_but_a_pest_of_an_animal_does_not():
 
 def test_sorghum_by_its_liquor_country_name():
     assert understand("古蔺这边红粱育苗出来苗子发黄").slots.crop == "高粱"
+
+
+@pytest.mark.parametrize(
+    ("text", "crop"),
+    [
+        ("蜂子越冬要注意啥子", "蜜蜂"),  # the Sichuan word for bees
+        ("屋头的鸡精神不好 冠子发黑", "鸡"),  # 鸡精神 is no 鸡精 (a seasoning)
+        ("屋头有股臭鸡蛋味 是不是天然气漏了", ""),  # a gas leak's smell
+    ],
+)
+def test_crops_of_everyday_words(text: str, crop: str):
+    assert understand(text).slots.crop == crop
