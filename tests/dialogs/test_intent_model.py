@@ -175,10 +175,23 @@ def test_a_torn_message_the_knowledge_base_answers_is_answered_with_the_offer(ch
     assert chat.buttons()[-2:] == ["找专家", "不用了"]
 
 
-def test_what_is_seen_told_without_a_question_word_is_answered(chat: Chat):
+def test_what_is_seen_told_without_a_question_word_is_answered(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+):
     """Read as small talk by an unsure intent model, a message the knowledge base answers
     surely is answered: retrieval, not the intent, decides what is answerable."""
     text = "吃了虾全身起疹子，喉咙发紧喘不过气"
+    # the unsure small-talk reading is fixed here, whatever the bundled model's latest
+    # training makes of the message (it now reads it as a question)
+    rank = IntentModel.rank
+
+    def ranked(self: IntentModel, typed: str, slots: Slots) -> Ranked:
+        if typed == text:
+            return Ranked(("smalltalk", "question", "other"), (0.35, 0.3, 0.2))
+        return rank(self, typed, slots)
+
+    monkeypatch.setattr(IntentModel, "rank", ranked)
+    forget_parses()
     parse = understand(text)
     assert parse.intent == Intent.SMALLTALK and parse.confidence < 0.85
     out = chat.send(text)

@@ -255,7 +255,8 @@ def test_a_prefecture_said_with_zhou_is_the_prefecture():
         ("海椒秧子蔫起蔫起的 喊个技术员来看下", "辣椒"),  # the pepper's seedlings
         ("青菜头叶子花花的 长不大 涪陵", "榨菜"),  # 叶子花 is no bougainvillea here
         ("梨子树叶巴上长些橘黄色的锈斑斑", "梨"),  # 橘黄色 is a colour
-        ("二化螟太凶了 想请专家 联系人李 13900001753", None),  # 李 is a surname
+        # 李 is a surname; the rice stem borer names its crop
+        ("二化螟太凶了 想请专家 联系人李 13900001753", "水稻"),
         ("阳芋叶子黑了一大片", "马铃薯"),  # dialect names and breeds
         ("简阳大耳羊拉稀", "羊"),
         ("水牛啃了好多打过药的红苕藤 口吐白沫", "牛"),  # what an animal ate is its feed
