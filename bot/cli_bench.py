@@ -299,7 +299,7 @@ def _conversation_probes(services: Any) -> tuple[Any, Any, Any, Any]:
     from knowledge.lexicons import default_lexicon
     from store.conversations import load_state
     from store.experts import get_expert_profile
-    from store.orders import orders_with_needs
+    from store.order_reads import orders_with_needs
     from store.subscriptions import topics_of
     from store.users import find_user
 

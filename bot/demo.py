@@ -23,7 +23,7 @@ from bot.demo_ent import seed_enterprises
 from store.clock import utcnow
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import Order, OrderEvent, Rating
+from store.order_tables import Order, OrderEvent, Rating
 from store.questions import QuestionLog
 from store.rollup_check import rebuild
 from store.users import Role, User

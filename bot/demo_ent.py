@@ -22,7 +22,7 @@ from store.achievements import Achievement, read_price
 from store.enterprises import Enterprise
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.teams import Team, TeamMember
 from store.users import User
 

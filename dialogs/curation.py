@@ -39,7 +39,7 @@ from store.cases import (
 from store.clock import utcnow
 from store.errors import NotFound
 from store.needs import get_need
-from store.orders import Order
+from store.order_tables import Order
 from store.phone import mask_then_truncate
 from store.trust import is_verified
 from store.users import User

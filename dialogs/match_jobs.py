@@ -18,6 +18,8 @@ from store.clock import as_utc, utcnow
 from store.errors import NotFound
 from store.lifecycle import InvalidTransition, OrderStatus
 from store.needs import Need, get_need
+from store.order_reads import get_order, order_ids
+from store.order_tables import Order
 from store.users import get_user
 
 # a need waiting with no expert at all is given up after this many match timeouts
@@ -36,7 +38,7 @@ class Matching(Protocol):
         self,
         session: Session,
         need: Need,
-        order: o.Order,
+        order: Order,
         scope: Scope,
         *,
         locale: str = "zh",
@@ -59,16 +61,16 @@ class MatchJobs(Matching):
         out = Outcome()
         cutoff = now - self.match_timeout
         with session_factory() as session:
-            for order_id in o.order_ids(
+            for order_id in order_ids(
                 session=session, statuses=(OrderStatus.MATCHED,), updated_before=cutoff
             ):
-                self._rematch(session, o.get_order(session=session, order_id=order_id), now, out)
-            for order_id in o.order_ids(session=session, statuses=(OrderStatus.POSTED,)):
+                self._rematch(session, get_order(session=session, order_id=order_id), now, out)
+            for order_id in order_ids(session=session, statuses=(OrderStatus.POSTED,)):
                 self._retry_posted(
-                    session, o.get_order(session=session, order_id=order_id), now, out
+                    session, get_order(session=session, order_id=order_id), now, out
                 )
             for order_id in o.auto_close_due(session=session, days=self.auto_close_days, now=now):
-                closed = o.get_order(session=session, order_id=order_id)
+                closed = get_order(session=session, order_id=order_id)
                 for uid in (closed.requester_id, closed.expert_id):
                     tell(
                         out,
@@ -81,7 +83,7 @@ class MatchJobs(Matching):
                     )
         return out
 
-    def _retry_posted(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
+    def _retry_posted(self, session: Session, order: Order, now: datetime, out: Outcome) -> None:
         """A need no expert fitted when posted: try again (experts may have registered since);
         give up after a few timeouts and tell the requester."""
         if order.id is None:
@@ -111,7 +113,7 @@ class MatchJobs(Matching):
                 return
             tell(out, session, requester.id, "expired", kind="expired", id=order.id)
 
-    def _rematch(self, session: Session, order: o.Order, now: datetime, out: Outcome) -> None:
+    def _rematch(self, session: Session, order: Order, now: datetime, out: Outcome) -> None:
         try:
             need = get_need(session=session, need_id=order.need_id)
             requester = get_user(session=session, user_id=order.requester_id)

@@ -32,6 +32,8 @@ from store.lifecycle import InvalidTransition
 from store.media import media_for_need
 from store.needs import Need
 from store.notifications import notified_experts, notified_teams, record_notified
+from store.order_reads import open_needs, open_order_counts, order_ids
+from store.order_tables import Order
 from store.teams import member_ids, teams_version, teams_with_members
 from store.trust import suspended_ids
 from store.users import User, users_by_id
@@ -99,7 +101,7 @@ class MatchDesk(MatchJobs):
             self.matcher.sync(self.team_cards(session), remove_missing=False)
             self._team_version = team_version
         # open load moves with every accept and resolve: read it each time
-        load = o.open_order_counts(session=session)
+        load = open_order_counts(session=session)
         for uid, card in self.matcher.cards.items():
             card.open_orders = load.get(uid, 0)
 
@@ -192,7 +194,7 @@ class MatchDesk(MatchJobs):
         self,
         session: Session,
         need: Need,
-        order: o.Order,
+        order: Order,
         scope: Scope,
         *,
         locale: str = "zh",
@@ -288,7 +290,7 @@ class MatchDesk(MatchJobs):
         self,
         session: Session,
         need: Need,
-        order: o.Order,
+        order: Order,
         skip: set[int],
         locale: str,
         now: datetime | None,
@@ -316,7 +318,7 @@ class MatchDesk(MatchJobs):
         self,
         session: Session,
         need: Need,
-        order: o.Order,
+        order: Order,
         matches: list[Match],
         scope: Scope,
         skip: set[int],
@@ -404,7 +406,7 @@ class MatchDesk(MatchJobs):
             turn.say(turn.t("not_expert"))
             return
         fits = []
-        for order, need in o.open_needs(session=turn.session, exclude_requester=card.user_id):
+        for order, need in open_needs(session=turn.session, exclude_requester=card.user_id):
             area = Region(need.province, need.city, need.county)
             level, _ = self.matcher.region_level(card, area)
             if level == "elsewhere":
@@ -423,7 +425,7 @@ class MatchDesk(MatchJobs):
         lines = [turn.t("needs_head")]
         buttons = []
         told = set(
-            o.order_ids(
+            order_ids(
                 session=turn.session,
                 statuses=UNTAKEN_S,
                 notified_expert_id=card.user_id,

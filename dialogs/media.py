@@ -14,7 +14,6 @@ from dialogs.context import Turn
 from dialogs.i18n import t
 from dialogs.types import MediaIn, Outbound, Reply
 from retrieval.speech import Transcriber
-from store import orders as o
 from store.errors import NotFound
 from store.lifecycle import OrderStatus
 from store.media import (
@@ -34,6 +33,7 @@ from store.media import (
 )
 from store.needs import Need
 from store.notifications import notified_experts
+from store.order_tables import Order
 from store.phone import mask_then_truncate
 from store.users import users_by_id
 
@@ -201,7 +201,7 @@ class MediaDesk:
             turn.session.rollback()
             turn.say(self.refusal(turn, exc))
 
-    def to_need(self, turn: Turn, order: o.Order, need: Need, kept: Kept, note: str = "") -> None:
+    def to_need(self, turn: Turn, order: Order, need: Need, kept: Kept, note: str = "") -> None:
         """Add the files to a posted need and forward them to its experts: the one who
         accepted it, or while nobody has, those notified who did not decline."""
         if self.storage is None or need.id is None:

@@ -18,11 +18,11 @@ from dialogs.nlu.slots import extract
 from dialogs.nlu.terms import label_key
 from dialogs.order_refs import CANCELLABLE
 from retrieval.matching import Scope
-from store import orders as o
 from store.errors import InvalidInput
 from store.lifecycle import OrderStatus
 from store.need_edits import correct_need
 from store.needs import get_need
+from store.order_reads import get_order, order_ids
 from store.region import Region
 
 # "地点改成营山县", "作物换成番茄": a change said without a correction word
@@ -36,10 +36,10 @@ def correct_posted(turn: Turn, text: str, matching: MatchDesk) -> bool:
     if not (CORRECTION.match(text) or _CHANGES.search(text)):
         return False
     session, uid = turn.session, turn.user.id or 0
-    ids = o.order_ids(session=session, statuses=CANCELLABLE, requester_id=uid)
+    ids = order_ids(session=session, statuses=CANCELLABLE, requester_id=uid)
     if not ids:
         return False
-    order = o.get_order(session=session, order_id=ids[-1])
+    order = get_order(session=session, order_id=ids[-1])
     need = get_need(session=session, need_id=order.need_id)
     have: dict[str, Any] = {
         "region": place_dict(Region(need.province, need.city, need.county)),

@@ -4,8 +4,8 @@ person's only one in the state the command needs."""
 from __future__ import annotations
 
 from dialogs.context import Turn
-from store import orders as o
 from store.lifecycle import OrderStatus
+from store.order_reads import order_ids
 from store.users import Role
 
 UNTAKEN = (OrderStatus.POSTED.value, OrderStatus.MATCHED.value)
@@ -27,7 +27,7 @@ def order_ref(ref: str) -> int | None:
 def only_pending(turn: Turn) -> int | None:
     """The one open order this expert was notified about, if there is exactly one."""
     return _only(
-        o.order_ids(
+        order_ids(
             session=turn.session,
             statuses=(OrderStatus.POSTED, OrderStatus.MATCHED),
             notified_expert_id=turn.user.id,
@@ -38,9 +38,9 @@ def only_pending(turn: Turn) -> int | None:
 def only_open(turn: Turn, *, as_expert: bool) -> int | None:
     uid = turn.user.id
     if as_expert:
-        ids = o.order_ids(session=turn.session, statuses=(OrderStatus.ACCEPTED,), expert_id=uid)
+        ids = order_ids(session=turn.session, statuses=(OrderStatus.ACCEPTED,), expert_id=uid)
     else:
-        ids = o.order_ids(session=turn.session, statuses=CANCELLABLE, requester_id=uid)
+        ids = order_ids(session=turn.session, statuses=CANCELLABLE, requester_id=uid)
     return _only(ids)
 
 
@@ -48,18 +48,18 @@ def rejects_suggested(turn: Turn, number: int | None) -> bool:
     """ "不合适 N" is the requester's about the experts suggested for their latest open
     need, unless they were told of order N as an expert themselves."""
     uid = turn.user.id
-    if not o.order_ids(session=turn.session, statuses=CANCELLABLE, requester_id=uid):
+    if not order_ids(session=turn.session, statuses=CANCELLABLE, requester_id=uid):
         return False
     if number is None or not turn.user.has_role(Role.EXPERT):
         return True
-    told = o.order_ids(session=turn.session, statuses=UNTAKEN_S, notified_expert_id=uid)
+    told = order_ids(session=turn.session, statuses=UNTAKEN_S, notified_expert_id=uid)
     return number not in told
 
 
 def only_held(turn: Turn) -> int | None:
     """The one need of this requester that an expert has accepted, if exactly one."""
     return _only(
-        o.order_ids(
+        order_ids(
             session=turn.session, statuses=(OrderStatus.ACCEPTED,), requester_id=turn.user.id
         )
     )
@@ -67,7 +67,7 @@ def only_held(turn: Turn) -> int | None:
 
 def only_resolved(turn: Turn) -> int | None:
     return _only(
-        o.order_ids(
+        order_ids(
             session=turn.session, statuses=(OrderStatus.RESOLVED,), requester_id=turn.user.id
         )
     )

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from dialogs.context import Turn
 from dialogs.order_refs import UNTAKEN
-from store import orders as o
 from store.clock import as_utc
 from store.errors import NotFound
 from store.media import media_for_need
+from store.order_reads import get_order, orders_with_needs, timeline
 from store.phone import mask_then_truncate
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -23,7 +23,7 @@ def local_time(at: datetime) -> datetime:
 
 def list_orders(turn: Turn) -> None:
     uid = turn.user.id or 0
-    rows = o.orders_with_needs(session=turn.session, user_id=uid, limit=20)
+    rows = orders_with_needs(session=turn.session, user_id=uid, limit=20)
     if not rows:
         turn.say(turn.t("orders_none"))
         return
@@ -52,7 +52,7 @@ def show_order(turn: Turn, order_id: int | None) -> None:
         turn.say(turn.t("which_order"))
         return
     try:
-        order = o.get_order(session=turn.session, order_id=order_id)
+        order = get_order(session=turn.session, order_id=order_id)
     except NotFound:
         turn.say(turn.t("no_order", id=order_id))
         return
@@ -61,7 +61,7 @@ def show_order(turn: Turn, order_id: int | None) -> None:
         return
     lines = [turn.t("timeline_head", id=order_id, status=turn.t(f"status_{order.status}"))]
     holder: int | None = None  # who accepted it last
-    for ev in o.timeline(session=turn.session, order_id=order_id):
+    for ev in timeline(session=turn.session, order_id=order_id):
         when = local_time(ev.at).strftime("%m-%d %H:%M")
         note = f"：{ev.note}" if ev.note and not ev.note.startswith("scope=") else ""
         label = f"event_{ev.action}"

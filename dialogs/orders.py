@@ -34,6 +34,8 @@ from store.errors import NotFound
 from store.lifecycle import InvalidTransition, OrderStatus
 from store.needs import get_need
 from store.notifications import decline, notified_experts, notified_team
+from store.order_reads import get_order, order_ids
+from store.order_tables import Order
 from store.phone import mask_then_truncate
 from store.trust import (
     AcceptRefused,
@@ -76,7 +78,7 @@ class OrderDesk:
                 self.accept(turn, cmd.order_id or ref_id or only_pending(turn))
             case OrderVerb.DECLINE if rejects_suggested(turn, cmd.order_id or ref_id):
                 # "不合适 1" from the requester: the first expert suggested is not wanted
-                latest = o.order_ids(
+                latest = order_ids(
                     session=turn.session, statuses=CANCELLABLE, requester_id=turn.user.id
                 )[-1]
                 self.parties.reject_expert(turn, latest, cmd.order_id)
@@ -153,7 +155,7 @@ class OrderDesk:
             return False
         withdraw = Action(Act.CANCEL_ORDER, order_id=order_id)
         turn.state.yes = str(withdraw)  # "是" / "要" typed presses it
-        order = o.get_order(session=turn.session, order_id=order_id)
+        order = get_order(session=turn.session, order_id=order_id)
         need = get_need(session=turn.session, need_id=order.need_id)
         held = order.status == OrderStatus.ACCEPTED
         turn.say(
@@ -223,7 +225,7 @@ class OrderDesk:
         the move, which says so."""
         session, uid = turn.session, turn.user.id or 0
         try:
-            order = o.get_order(session=session, order_id=order_id)
+            order = get_order(session=session, order_id=order_id)
         except NotFound:
             return True
         if order.requester_id == uid:
@@ -252,7 +254,7 @@ class OrderDesk:
             turn.say(turn.t("which_order"))
             return
         try:
-            held = o.get_order(session=turn.session, order_id=order_id)
+            held = get_order(session=turn.session, order_id=order_id)
         except NotFound:
             held = None
         if (
@@ -267,7 +269,7 @@ class OrderDesk:
         if not self._dock_declined(turn, order_id) and told and held is not None:
             self._tell_declined(turn, held)
 
-    def _tell_declined(self, turn: Turn, order: o.Order) -> None:
+    def _tell_declined(self, turn: Turn, order: Order) -> None:
         """The requester hears that an expert they were shown cannot take their need, and
         when every expert told has said so, that the search goes on wider."""
         if order.status not in UNTAKEN:
@@ -292,7 +294,7 @@ class OrderDesk:
         (its requester hears of declines this way only)."""
         session = turn.session
         try:
-            order = o.get_order(session=session, order_id=order_id)
+            order = get_order(session=session, order_id=order_id)
             need = get_need(session=session, need_id=order.need_id)
         except NotFound:
             return False

@@ -26,6 +26,8 @@ from store.media import media_for_need
 from store.needs import get_need
 from store.notifications import decline as decline_notice
 from store.notifications import notified_experts
+from store.order_reads import get_order, order_ids
+from store.order_tables import Order
 from store.phone import mask
 from store.trust import MarketRules, latest_review, record_contacts, report
 from store.users import User, get_user
@@ -41,7 +43,7 @@ class PartyDesk:
 
     rules: MarketRules = field(default_factory=MarketRules)
 
-    def introduce(self, turn: Turn, order: o.Order) -> None:
+    def introduce(self, turn: Turn, order: Order) -> None:
         """Tell both sides about an accept that just succeeded (*turn* is the expert's)."""
         order_id, user = order.id, turn.user
         on_accept = self.rules.contact_exchange == "on_accept"
@@ -138,7 +140,7 @@ class PartyDesk:
         )
         return {"name": expert.display_name, "org": org, "badge": badge, "rating": rating}
 
-    def _record_exchange(self, turn: Turn, order: o.Order) -> None:
+    def _record_exchange(self, turn: Turn, order: Order) -> None:
         if order.id is None or order.expert_id is None:
             return
         record_contacts(
@@ -206,7 +208,7 @@ class PartyDesk:
         """不合适 N: the requester does not want the Nth expert suggested for *order_id* (as
         numbered in "已为您通知…"); that expert can no longer take it. The expert who holds
         it (or 不合适 alone after an accept) is swapped (换一位)."""
-        order = o.get_order(session=turn.session, order_id=order_id)
+        order = get_order(session=turn.session, order_id=order_id)
         told = notified_experts(session=turn.session, order_id=order_id)
         if number is None:
             if order.status == OrderStatus.ACCEPTED:
@@ -227,7 +229,7 @@ class PartyDesk:
         key = "rejected_expert" if left or order.status == OrderStatus.ACCEPTED else "rejected_all"
         turn.say(turn.t(key, id=order_id, name=name or turn.t("expert_unnamed")))
 
-    def give_back(self, turn: Turn, order: o.Order) -> None:
+    def give_back(self, turn: Turn, order: Order) -> None:
         """不合适 N from the expert who holds N: it goes back to the other experts and the
         requester is told (after contacts were exchanged it stays theirs: they say so)."""
         order_id = order.id or 0
@@ -282,13 +284,13 @@ class PartyDesk:
         tell(turn.out, turn.session, expert_id, "swapped_expert", kind="released", id=order_id)
         self._tell_reopened(turn.out, turn.session, order_id)
 
-    def reopen_resolved(self, turn: Turn, order_id: int | None, note: str = "") -> o.Order | None:
+    def reopen_resolved(self, turn: Turn, order_id: int | None, note: str = "") -> Order | None:
         """The requester's resolved order back to its expert (not solved after all); None
         when *order_id* is no resolved order of theirs (nothing is said then)."""
         if order_id is None:
             return None
         try:
-            order = o.get_order(session=turn.session, order_id=order_id)
+            order = get_order(session=turn.session, order_id=order_id)
         except NotFound:
             return None
         if order.status != OrderStatus.RESOLVED or order.requester_id != turn.user.id:
@@ -307,10 +309,10 @@ class PartyDesk:
         other experts; their requesters are told. The number withdrawn."""
         session = turn.session
         n = 0
-        for order_id in o.order_ids(
+        for order_id in order_ids(
             session=session, statuses=(OrderStatus.ACCEPTED,), expert_id=expert_id
         ):
-            if o.get_order(session=session, order_id=order_id).contacts_at is not None:
+            if get_order(session=session, order_id=order_id).contacts_at is not None:
                 continue
             try:
                 order = o.release(
@@ -405,7 +407,7 @@ class PartyDesk:
         )
         turn.say(turn.t("reported", id=order_id))
 
-    def _other_party(self, turn: Turn, order_id: int | None) -> tuple[o.Order, int, int] | None:
+    def _other_party(self, turn: Turn, order_id: int | None) -> tuple[Order, int, int] | None:
         """This person's order, its number and the id of the person on its other side, or one
         sentence saying why not (which order? not yours; no expert yet)."""
         if order_id is None:
@@ -421,11 +423,11 @@ class PartyDesk:
             return None
         return order, order_id, other_id
 
-    def _party_order(self, turn: Turn, order_id: int) -> o.Order | None:
+    def _party_order(self, turn: Turn, order_id: int) -> Order | None:
         """The order when this person is one of its parties; otherwise one sentence that
         reveals nothing (not even whether the number exists)."""
         try:
-            order = o.get_order(session=turn.session, order_id=order_id)
+            order = get_order(session=turn.session, order_id=order_id)
         except NotFound:
             order = None
         if order is None or turn.user.id not in (order.requester_id, order.expert_id):
@@ -433,13 +435,13 @@ class PartyDesk:
             return None
         return order
 
-    def _own_accepted(self, turn: Turn, order_id: int | None) -> o.Order | None:
+    def _own_accepted(self, turn: Turn, order_id: int | None) -> Order | None:
         """The requester's order that an expert holds, or a sentence saying why not."""
         if order_id is None:
             turn.say(turn.t("which_order"))
             return None
         try:
-            order = o.get_order(session=turn.session, order_id=order_id)
+            order = get_order(session=turn.session, order_id=order_id)
         except NotFound:
             turn.say(turn.t("no_order", id=order_id))
             return None
@@ -455,11 +457,11 @@ class PartyDesk:
 def order_move(
     turn: Turn,
     order_id: int | None,
-    move: Callable[[int], o.Order],
+    move: Callable[[int], Order],
     state_key: str,
     *,
     refused: str = "not_your_order",
-) -> o.Order | None:
+) -> Order | None:
     """Run one order move; say in a clear sentence why it was refused, if it was."""
     if order_id is None:
         turn.say(turn.t("which_order"))

@@ -20,8 +20,8 @@ from dialogs.notices import need_summary
 from dialogs.orders import OrderDesk
 from dialogs.push import in_window
 from dialogs.types import Button, Outbound, Outcome
-from store import orders as o
 from store.clock import as_utc, utcnow
+from store.order_reads import open_needs
 from store.push import (
     digest_key,
     digested,
@@ -86,7 +86,7 @@ class ProjectDesk:
                 return out
             fresh = [
                 (order, need, matching.fields_in(need.text))
-                for order, need in o.open_needs(session=session, exclude_requester=0)
+                for order, need in open_needs(session=session, exclude_requester=0)
                 if as_utc(need.created_at) >= since
             ]
             matching.refresh(session)  # once: the cards are read in memory below

@@ -28,7 +28,7 @@ from store.errors import NotFound, StoreError
 from store.lifecycle import OrderStatus
 from store.needs import Need
 from store.notifications import OrderNotification
-from store.orders import Order
+from store.order_tables import Order
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,7 @@ from store.clock import utcnow
 from store.ent_metrics import enterprise_figures
 from store.experts import ExpertProfile
 from store.feedback import GapRow, knowledge_gaps
-from store.orders import Order
+from store.order_tables import Order
 from store.rollup_reads import TOTAL, Days
 from store.rollup_tables import MINUTE, whole_days
 from store.trends import NEEDS, QUESTIONS, UNMET, Count, WeekPoint, unmet_top, weekly_trend

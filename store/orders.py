@@ -1,5 +1,6 @@
-"""Orders, their event timeline and ratings: the state machine of store.lifecycle applied with
-conditional updates, an event per move.
+"""Orders: posting a need, and each move of the state machine of store.lifecycle (accept,
+resolve, rate ...) applied with conditional updates, an event per move. The tables are
+store.order_tables, one move's UPDATE and event store.order_transition, reads store.order_reads.
 
 Every move is a single ``UPDATE ... WHERE id = :id AND status IN (:allowed)`` so that racing
 writers (experts tapping 接单 at once, two scheduler loops) cannot both succeed, on SQLite and
@@ -8,92 +9,24 @@ on PostgreSQL alike.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
 
-from sqlalchemy import CheckConstraint, Column, Index, String, or_, update
-from sqlmodel import Field, Session, SQLModel, col, func, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from store.clock import as_utc, utcnow
-from store.errors import InvalidInput, NotFound, StoreError
+from store.errors import InvalidInput, StoreError
 from store.experts import ExpertProfile
-from store.lifecycle import (
-    TRANSITIONS,
-    UNMET_STATUSES,
-    Action,
-    AlreadyTaken,
-    InvalidTransition,
-    NotPermitted,
-    OrderStatus,
-)
+from store.lifecycle import Action, InvalidTransition, NotPermitted, OrderStatus
 from store.lifecycle import OrderStatus as S
 from store.needs import Need, NeedCreate, validate_need
 from store.notifications import OrderNotification
+from store.order_tables import Order, OrderEvent, Rating
+from store.order_transition import explain_refusal, find_order, record_event, transition
 from store.rollups import tracking
-from store.teams import Team, TeamMember
+from store.teams import Team
 from store.users import Role, User
-
-
-class Order(SQLModel, table=True):
-    __tablename__ = "orders"
-    __table_args__ = (
-        Index("ix_orders_status_updated", "status", "updated_at"),
-        # who accepted what when: the expert supply rate without reading order rows
-        Index("ix_orders_expert_accepted", "expert_id", "accepted_at"),
-        Index("ix_orders_accepted", "accepted_at"),  # whether a rollup day is complete
-        CheckConstraint(
-            "status IN ('posted','matched','accepted','resolved','closed','expired','cancelled')",
-            name="ck_orders_status",
-        ),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    need_id: int = Field(foreign_key="needs.id", unique=True)
-    requester_id: int = Field(foreign_key="users.id", index=True)
-    expert_id: int | None = Field(default=None, foreign_key="users.id", index=True)
-    status: OrderStatus = Field(
-        default=OrderStatus.POSTED, sa_column=Column(String(16), nullable=False)
-    )
-    match_round: int = Field(default=0)
-    resolution_note: str = Field(default="", max_length=2000)
-    created_at: datetime = Field(default_factory=utcnow, index=True)
-    updated_at: datetime = Field(default_factory=utcnow)
-    accepted_at: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    # when the two parties were given each other's phone (None: they talk through us)
-    contacts_at: datetime | None = None
-    # the team the accepting expert took it for (rated as the team; members see it)
-    # (no foreign key: added by a migration step; teams are dissolved, never deleted)
-    team_id: int | None = Field(default=None, index=True)
-
-
-class OrderEvent(SQLModel, table=True):
-    __tablename__ = "order_events"
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="orders.id", index=True)
-    actor_id: int | None = Field(default=None, foreign_key="users.id")
-    action: str = Field(max_length=16)
-    from_status: str | None = Field(default=None, max_length=16)
-    to_status: str = Field(max_length=16)
-    note: str = Field(default="", max_length=2000)
-    at: datetime = Field(default_factory=utcnow, index=True)
-
-
-class Rating(SQLModel, table=True):
-    __tablename__ = "ratings"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_ratings_score"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="orders.id", unique=True)
-    expert_id: int = Field(foreign_key="users.id", index=True)
-    requester_id: int = Field(foreign_key="users.id")
-    score: int
-    comment: str = Field(default="", max_length=1000)
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +55,7 @@ def post_need(*, session: Session, requester: User, need_in: NeedCreate) -> Post
         session.add(order)
         session.flush()
         assert order.id is not None
-        _event(session, order.id, requester.id, Action.POST, None, S.POSTED, "", now)
+        record_event(session, order.id, requester.id, Action.POST, None, S.POSTED, "", now)
         if not requester.has_role(Role.REQUESTER):
             requester.roles = sorted({*requester.roles, Role.REQUESTER.value})
             session.add(requester)
@@ -135,144 +68,14 @@ def post_need(*, session: Session, requester: User, need_in: NeedCreate) -> Post
     return Posted(need, order)
 
 
-def _event(
-    session: Session,
-    order_id: int,
-    actor_id: int | None,
-    action: Action,
-    from_status: OrderStatus | None,
-    to_status: OrderStatus,
-    note: str,
-    at: datetime,
-) -> None:
-    session.add(
-        OrderEvent(
-            order_id=order_id,
-            actor_id=actor_id,
-            action=action.value,
-            from_status=from_status.value if from_status else None,
-            to_status=to_status.value,
-            note=note[:2000],
-            at=at,
-        )
-    )
-
-
-# ids are INTEGER columns: a larger number names no row (and must not reach the database)
-MAX_ORDER_ID = 2**31 - 1
-
-
-def _find(session: Session, order_id: int) -> Order:
-    if not 1 <= order_id <= MAX_ORDER_ID:
-        raise NotFound("order", order_id)
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
-
-
-def _transition(
-    session: Session,
-    order_id: int,
-    action: Action,
-    *,
-    actor_id: int | None,
-    note: str = "",
-    now: datetime | None = None,
-    values: dict[str, Any] | None = None,
-    need_values: dict[str, Any] | None = None,
-    where: tuple[Any, ...] = (),
-    party: str = "",
-) -> Order:
-    """Apply *action* with one conditional UPDATE; write the event in the same transaction.
-
-    Returns the order as it is after the move. When the UPDATE touches no row the order is
-    read back to say why: not found, illegal from its status, or *where* excluded the actor.
-    *party* ("requester_id" or "expert_id") names the column the actor must be in: anybody
-    else is refused as not a party before anything about the order's state is told.
-    """
-    allowed, target = TRANSITIONS[action]
-    now = now or utcnow()
-    values = values or {}
-    current = _find(session, order_id)
-    if party and getattr(current, party) != actor_id:
-        raise NotPermitted(order_id, action, actor_id, "not a party to this order")
-    from_status = OrderStatus(current.status)
-    # an expert's accepted orders make the active-experts rollup: the holder before and after
-    holders = (current.expert_id, values.get("expert_id")) if "accepted_at" in values else ()
-    session.expire(current)
-    stmt = (
-        update(Order)
-        .where(col(Order.id) == order_id, col(Order.status).in_([s.value for s in allowed]))
-        .where(*where)
-        .values(status=target.value, updated_at=now, **values)
-    )
-    need_update = (
-        update(Need)
-        .where(col(Need.id) == current.need_id)
-        .values(status=target.value, **(need_values or {}))
-    )
-    moves = _moves_rollups(action, need_values) or bool(holders)
-    try:
-        # the indicator rollups, in this transaction
-        with tracking(session, current.requester_id, *holders) if moves else nullcontext():
-            result = session.execute(stmt)
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                session.rollback()
-                _explain_refusal(session, order_id, action, actor_id, allowed)
-            session.execute(need_update)
-        if from_status not in allowed and len(allowed) == 1:
-            # The row moved between our read and the UPDATE; it can only have been this.
-            from_status = next(iter(allowed))
-        _event(session, order_id, actor_id, action, from_status, target, note, now)
-        session.commit()
-    except StoreError:
-        raise
-    except Exception:
-        session.rollback()
-        raise
-    order = session.get(Order, order_id)
-    assert order is not None
-    session.refresh(order)
-    return order
-
-
-def _moves_rollups(action: Action, need_values: dict[str, Any] | None) -> bool:
-    """Whether a move can change an indicator rollup: it sets need columns the rollups read,
-    or it may take the need into or out of the unmet statuses (not so matching, re-matching,
-    expiring or consenting)."""
-    allowed, target = TRANSITIONS[action]
-    unmet = {s in UNMET_STATUSES for s in (*allowed, target)}
-    return bool(need_values) or len(unmet) > 1
-
-
-def _explain_refusal(
-    session: Session,
-    order_id: int,
-    action: Action,
-    actor_id: int | None,
-    allowed: frozenset[OrderStatus],
-) -> NoReturn:
-    order = session.get(Order, order_id)
-    if order is None:
-        raise NotFound("order", order_id)
-    session.refresh(order)
-    status = OrderStatus(order.status)
-    if status not in allowed:
-        if action == Action.ACCEPT and status != S.CANCELLED and order.expert_id != actor_id:
-            raise AlreadyTaken(order_id, action, status)
-        raise InvalidTransition(order_id, action, status)
-    raise NotPermitted(order_id, action, actor_id, "not a party to this order")
-
-
 def mark_matched(
     *, session: Session, order_id: int, note: str = "", now: datetime | None = None
 ) -> Order:
     """Record that experts were notified (first round: match; later rounds: rematch)."""
-    order = _find(session, order_id)
+    order = find_order(session, order_id)
     action = Action.REMATCH if order.status == S.MATCHED else Action.MATCH
     try:
-        return _transition(
+        return transition(
             session,
             order_id,
             action,
@@ -309,13 +112,13 @@ def accept(
     """
     if not expert.has_role(Role.EXPERT):
         raise NotPermitted(order_id, Action.ACCEPT, expert.id, "only registered experts accept")
-    order = _find(session, order_id)
+    order = find_order(session, order_id)
     if order.requester_id == expert.id:
         raise NotPermitted(
             order_id, Action.ACCEPT, expert.id, "a requester cannot accept own need"
         )
     now = now or utcnow()
-    return _transition(
+    return transition(
         session,
         order_id,
         Action.ACCEPT,
@@ -346,7 +149,7 @@ def consent(
         InvalidTransition: nobody holds the order.
     """
     now = now or utcnow()
-    return _transition(
+    return transition(
         session,
         order_id,
         Action.CONSENT,
@@ -385,7 +188,7 @@ def release(
         where.append(col(Order.requester_id) == actor_id)
     else:
         where.append(col(Order.contacts_at).is_(None))
-    order = _transition(
+    order = transition(
         session,
         order_id,
         Action.RELEASE,
@@ -413,7 +216,7 @@ def add_message(
 ) -> OrderEvent:
     """A message relayed between the parties, kept on the order's timeline (the caller masks
     what must not be seen)."""
-    order = _find(session, order_id)
+    order = find_order(session, order_id)
     status = OrderStatus(order.status)
     event = OrderEvent(
         order_id=order_id,
@@ -435,7 +238,7 @@ def resolve(
     """The accepting expert reports the order resolved, with an optional note."""
     now = now or utcnow()
     note = note.strip()[:2000]
-    return _transition(
+    return transition(
         session,
         order_id,
         Action.RESOLVE,
@@ -463,7 +266,7 @@ def reopen(
     Raises:
         NotPermitted: not the requester; InvalidTransition: the order is not resolved.
     """
-    return _transition(
+    return transition(
         session,
         order_id,
         Action.REOPEN,
@@ -486,7 +289,7 @@ def cancel(
     now: datetime | None = None,
 ) -> Order:
     """The requester withdraws the need before it is resolved."""
-    return _transition(
+    return transition(
         session,
         order_id,
         Action.CANCEL,
@@ -500,7 +303,7 @@ def cancel(
 
 def expire(*, session: Session, order_id: int, now: datetime | None = None) -> Order:
     """Nobody took the order in time, even after re-matching."""
-    return _transition(session, order_id, Action.EXPIRE, actor_id=None, now=now)
+    return transition(session, order_id, Action.EXPIRE, actor_id=None, now=now)
 
 
 def close(
@@ -518,7 +321,7 @@ def close(
     """
     if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
         raise InvalidInput("score", score, "a rating is a whole number from 1 to 5")
-    order = _find(session, order_id)
+    order = find_order(session, order_id)
     if order.requester_id != requester.id:
         raise NotPermitted(order_id, Action.CLOSE, requester.id, "only the requester rates")
     expert_id = order.expert_id
@@ -533,9 +336,7 @@ def close(
     try:
         if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
             session.rollback()
-            _explain_refusal(
-                session, order_id, Action.CLOSE, requester.id, frozenset({S.RESOLVED})
-            )
+            explain_refusal(session, order_id, Action.CLOSE, requester.id, frozenset({S.RESOLVED}))
         with tracking(session, order.requester_id):  # the indicator rollups
             session.execute(
                 update(Need)
@@ -572,7 +373,9 @@ def close(
                     updated_at=now,
                 )
             )
-        _event(session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now)
+        record_event(
+            session, order_id, requester.id, Action.CLOSE, S.RESOLVED, S.CLOSED, comment, now
+        )
         session.commit()
     except StoreError:
         raise
@@ -597,7 +400,7 @@ def auto_close_due(*, session: Session, days: int, now: datetime | None = None) 
     for order_id in due:
         assert order_id is not None
         try:
-            _transition(
+            transition(
                 session,
                 order_id,
                 Action.CLOSE,
@@ -610,96 +413,3 @@ def auto_close_due(*, session: Session, days: int, now: datetime | None = None) 
             continue  # another loop closed it, or the requester rated meanwhile
         closed.append(order_id)
     return closed
-
-
-def get_order(*, session: Session, order_id: int) -> Order:
-    """The order, or NotFound (also for numbers no order can have)."""
-    return _find(session, order_id)
-
-
-def timeline(*, session: Session, order_id: int) -> list[OrderEvent]:
-    """Events of an order, oldest first."""
-    stmt = select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(col(OrderEvent.id))
-    return list(session.exec(stmt).all())
-
-
-def orders_of(*, session: Session, user_id: int) -> list[Order]:
-    """Orders where the user is requester or expert, newest first."""
-    stmt = (
-        select(Order)
-        .where((Order.requester_id == user_id) | (Order.expert_id == user_id))
-        .order_by(col(Order.id).desc())
-    )
-    return list(session.exec(stmt).all())
-
-
-def orders_with_needs(
-    *, session: Session, user_id: int, limit: int = 20
-) -> list[tuple[Order, Need]]:
-    """The user's orders (as requester, expert or member of the team that holds it) with
-    their needs, newest first."""
-    teams = select(TeamMember.team_id).where(TeamMember.user_id == user_id)
-    stmt = (
-        select(Order, Need)
-        .where(col(Need.id) == col(Order.need_id))
-        .where(
-            or_(
-                col(Order.requester_id) == user_id,
-                col(Order.expert_id) == user_id,
-                col(Order.team_id).in_(teams),
-            )
-        )
-        .order_by(col(Order.id).desc())
-        .limit(limit)
-    )
-    return [(o, n) for o, n in session.exec(stmt).all()]
-
-
-def open_needs(
-    *, session: Session, exclude_requester: int, limit: int = 500
-) -> list[tuple[Order, Need]]:
-    """Needs nobody has taken yet (posted, matched, or expired but still takeable), newest
-    first."""
-    open_states = [s.value for s in UNMET_STATUSES]
-    stmt = (
-        select(Order, Need)
-        .where(col(Need.id) == col(Order.need_id), col(Order.status).in_(open_states))
-        .where(col(Need.requester_id) != exclude_requester)
-        .order_by(col(Need.id).desc())
-        .limit(limit)
-    )
-    return [(o, n) for o, n in session.exec(stmt).all()]
-
-
-def order_ids(
-    *,
-    session: Session,
-    statuses: tuple[OrderStatus, ...],
-    requester_id: int | None = None,
-    expert_id: int | None = None,
-    notified_expert_id: int | None = None,
-    updated_before: datetime | None = None,
-) -> list[int]:
-    """Ids of orders in *statuses* with the given parties, oldest first."""
-    stmt = select(Order.id).where(col(Order.status).in_([s.value for s in statuses]))
-    if requester_id is not None:
-        stmt = stmt.where(Order.requester_id == requester_id)
-    if expert_id is not None:
-        stmt = stmt.where(Order.expert_id == expert_id)
-    if notified_expert_id is not None:
-        stmt = stmt.join(
-            OrderNotification, col(OrderNotification.order_id) == col(Order.id)
-        ).where(OrderNotification.expert_id == notified_expert_id)
-    if updated_before is not None:
-        stmt = stmt.where(col(Order.updated_at) < updated_before)
-    return [i for i in session.exec(stmt.order_by(col(Order.id))).all() if i is not None]
-
-
-def open_order_counts(*, session: Session) -> dict[int, int]:
-    """Expert id -> orders they have accepted and not yet resolved."""
-    stmt = (
-        select(Order.expert_id, func.count())
-        .where(Order.status == S.ACCEPTED)
-        .group_by(col(Order.expert_id))
-    )
-    return {int(e): int(n) for e, n in session.exec(stmt).all() if e is not None}

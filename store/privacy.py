@@ -35,7 +35,8 @@ from store.links import LinkCode, LinkFailure
 from store.media import MediaFile, MediaStorage, delete_rows_of, media_of_user, remove_files
 from store.needs import Need
 from store.notifications import OrderNotification
-from store.orders import Order, OrderEvent, Rating, expire
+from store.order_tables import Order, OrderEvent, Rating
+from store.orders import expire
 from store.outbox import BlockedChat, OutboxMessage
 from store.push import ProjectSubscription, PushLog, is_project_subscriber
 from store.questions import QuestionLog

@@ -23,7 +23,7 @@ from store.errors import InvalidInput, StoreError
 from store.experts import ExpertProfile
 from store.lifecycle import Action, OrderStatus
 from store.notifications import OrderNotification
-from store.orders import Order, OrderEvent
+from store.order_tables import Order, OrderEvent
 from store.users import User
 
 # the platform's day starts at midnight Beijing time (UTC+8, no daylight saving)

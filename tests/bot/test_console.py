@@ -155,7 +155,7 @@ def test_console_plays_the_readme_enterprise_example(engine, tmp_path):
 
     from store.achievements import Achievement
     from store.enterprises import Enterprise
-    from store.orders import Order
+    from store.order_tables import Order
 
     services = make_services(engine, tmp_path)
     out = io.StringIO()

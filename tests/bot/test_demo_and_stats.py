@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from bot.demo import DemoRefused, Size, seed
 from store.metrics import region_report
-from store.orders import Order, OrderEvent, Rating
+from store.order_tables import Order, OrderEvent, Rating
 from store.users import User, UserCreate, create_user
 from store.validation import Region
 

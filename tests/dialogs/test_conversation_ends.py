@@ -18,7 +18,7 @@ from dialogs.state import ConversationState, FormState
 from store.conversations import load_state
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.users import User
 from tests.dialogs.chat import Chat
 from tests.dialogs.test_orders import ASKED_TITLE, EXPERTS, post_need

@@ -7,7 +7,7 @@ from sqlmodel import select
 from dialogs.assistant import Assistant
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.questions import QuestionLog
 from store.subscriptions import Subscription
 from store.users import User

@@ -18,7 +18,7 @@ from dialogs.nlu.intents import understand
 from dialogs.state import ConversationState, FormState, Memory, Options
 from store.clock import utcnow
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.questions import QuestionLog
 from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat

@@ -16,7 +16,7 @@ from dialogs.types import Incoming, MediaIn, Outcome
 from store.achievements import Achievement, AchievementIn, add_achievement
 from store.enterprises import Enterprise
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.teams import Team, TeamMember
 from store.users import User
 from tests.conftest import make_assistant

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from dialogs.nlu.commands import OrderVerb, order_command
 from dialogs.types import Incoming
-from store.orders import Order
+from store.order_tables import Order
 from tests.dialogs.test_orders import desk, post_need, world  # noqa: F401 - fixtures
 
 

@@ -14,7 +14,7 @@ from dialogs.matching import MatchDesk
 from dialogs.types import Incoming, Outcome, Reply
 from store.clock import utcnow
 from store.experts import ExpertProfile
-from store.orders import Order
+from store.order_tables import Order
 from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 

@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from dialogs.assistant import Assistant
 from store.clock import utcnow
-from store.orders import Order
+from store.order_tables import Order
 from store.subscriptions import Subscription
 from tests.dialogs.chat import Chat
 from tests.dialogs.test_llm import llm_chat, model_for

@@ -11,7 +11,7 @@ from dialogs.state import ConversationState as Conversation
 from store.conversations import ConversationState
 from store.experts import ExpertProfile
 from store.needs import Need
-from store.orders import OrderEvent
+from store.order_tables import OrderEvent
 from tests.conftest import make_assistant
 from tests.dialogs.chat import Chat
 

@@ -11,7 +11,8 @@ import pytest
 from dialogs.actions import Act, Action, parse_action
 from dialogs.nlu.commands import AdminCommand, AdminVerb, OrderVerb, admin_command, order_command
 from dialogs.types import Incoming, Outcome, Reply
-from store.orders import Order, timeline
+from store.order_reads import timeline
+from store.order_tables import Order
 from store.trust import MarketRules, contact_views
 from store.users import find_user
 from tests.conftest import make_assistant

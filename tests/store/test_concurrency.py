@@ -8,7 +8,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from store.lifecycle import AlreadyTaken
-from store.orders import OrderEvent, accept, get_order, mark_matched
+from store.order_reads import get_order
+from store.order_tables import OrderEvent
+from store.orders import accept, mark_matched
 from tests.factories import make_expert, post
 
 RACERS = 24

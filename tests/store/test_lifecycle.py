@@ -10,10 +10,12 @@ from sqlmodel import Session, select
 from store import lifecycle
 from store import orders as o
 from store.clock import utcnow
+from store.errors import NotFound
 from store.experts import ExpertProfileCreate, get_expert_profile, upsert_expert_profile
 from store.lifecycle import Action, InvalidTransition, NotPermitted, OrderStatus
 from store.needs import Need
-from store.orders import Order, OrderEvent
+from store.order_reads import get_order, orders_of, timeline
+from store.order_tables import Order, OrderEvent
 from tests.factories import make_expert, make_user, post
 
 S = OrderStatus
@@ -35,7 +37,7 @@ def drive_to(session: Session, status: OrderStatus):
     }[status]
     for step in path:
         apply(session, step, order.id, requester, expert)
-    assert o.get_order(session=session, order_id=order.id).status == status
+    assert get_order(session=session, order_id=order.id).status == status
     return order.id, requester, expert
 
 
@@ -82,11 +84,11 @@ def test_every_move_on_the_database(session: Session, status: OrderStatus, step:
     expert_for_step = expert  # for accept on an accepted order: the winner tapping again
     action = Action.REMATCH if (step == "match" and status == S.MATCHED) else Action(step)
     allowed, target = lifecycle.TRANSITIONS[action]
-    before = len(o.timeline(session=session, order_id=order_id))
+    before = len(timeline(session=session, order_id=order_id))
     if status in allowed:
         order = apply(session, step, order_id, requester, expert_for_step)
         assert order.status == target
-        events = o.timeline(session=session, order_id=order_id)
+        events = timeline(session=session, order_id=order_id)
         assert len(events) == before + 1
         last = events[-1]
         assert (last.action, last.from_status, last.to_status) == (
@@ -96,7 +98,7 @@ def test_every_move_on_the_database(session: Session, status: OrderStatus, step:
         )
         need = session.exec(select(Need).where(Need.id == order.need_id)).one()
         assert need.status == target.value
-    elif step == "resolve" and o.get_order(session=session, order_id=order_id).expert_id is None:
+    elif step == "resolve" and get_order(session=session, order_id=order_id).expert_id is None:
         # nobody has taken it: the expert is no party to it and learns nothing of its state
         with pytest.raises(NotPermitted):
             apply(session, step, order_id, requester, expert_for_step)
@@ -105,17 +107,17 @@ def test_every_move_on_the_database(session: Session, status: OrderStatus, step:
             apply(session, step, order_id, requester, expert_for_step)
         assert err.value.status == status
         assert str(order_id) in str(err.value) and status.value in str(err.value)
-        assert len(o.timeline(session=session, order_id=order_id)) == before
-        assert o.get_order(session=session, order_id=order_id).status == status
+        assert len(timeline(session=session, order_id=order_id)) == before
+        assert get_order(session=session, order_id=order_id).status == status
 
 
 def test_full_story_writes_timeline_and_rating(session: Session):
     order_id, requester, expert = drive_to(session, S.CLOSED)
-    events = o.timeline(session=session, order_id=order_id)
+    events = timeline(session=session, order_id=order_id)
     assert [e.action for e in events] == ["post", "match", "accept", "resolve", "close"]
     assert [e.actor_id for e in events] == [requester.id, None, expert.id, expert.id, requester.id]
     assert events[3].note == "已指导施用石灰"
-    order = o.get_order(session=session, order_id=order_id)
+    order = get_order(session=session, order_id=order_id)
     assert order.expert_id == expert.id
     assert order.accepted_at and order.resolved_at and order.closed_at
     profile = get_expert_profile(session=session, user_id=expert.id)
@@ -128,14 +130,14 @@ def test_rating_must_be_1_to_5(session: Session):
     for bad in (0, 6, -1, 3.5, True):
         with pytest.raises(ValueError, match="1 to 5"):
             o.close(session=session, order_id=order_id, requester=requester, score=bad)
-    assert o.get_order(session=session, order_id=order_id).status == S.RESOLVED
+    assert get_order(session=session, order_id=order_id).status == S.RESOLVED
 
 
 def test_rematch_counts_rounds(session: Session):
     order_id, _, _ = drive_to(session, S.MATCHED)
     order = o.mark_matched(session=session, order_id=order_id, note="扩大到全省")
     assert order.match_round == 2
-    assert o.timeline(session=session, order_id=order_id)[-1].action == "rematch"
+    assert timeline(session=session, order_id=order_id)[-1].action == "rematch"
 
 
 def test_auto_close_after_days_is_idempotent(session: Session):
@@ -149,10 +151,10 @@ def test_auto_close_after_days_is_idempotent(session: Session):
     session.commit()
     assert o.auto_close_due(session=session, days=7) == [order_id]
     assert o.auto_close_due(session=session, days=7) == []
-    assert o.get_order(session=session, order_id=order_id).status == S.CLOSED
-    assert o.get_order(session=session, order_id=fresh_id).status == S.RESOLVED
+    assert get_order(session=session, order_id=order_id).status == S.CLOSED
+    assert get_order(session=session, order_id=fresh_id).status == S.RESOLVED
     assert o.auto_close_due(session=session, days=7, now=later) == [fresh_id]
-    last = o.timeline(session=session, order_id=order_id)[-1]
+    last = timeline(session=session, order_id=order_id)[-1]
     assert last.actor_id is None and "auto-closed" in last.note
 
 
@@ -176,15 +178,15 @@ def test_privacy_and_permission_refusals(session: Session):
         o.cancel(session=session, order_id=order_id, requester=plain)
     with pytest.raises(lifecycle.AlreadyTaken):
         o.accept(session=session, order_id=order_id, expert=other)
-    assert o.get_order(session=session, order_id=order_id).expert_id == expert.id
-    with pytest.raises(o.NotFound):
+    assert get_order(session=session, order_id=order_id).expert_id == expert.id
+    with pytest.raises(NotFound):
         o.accept(session=session, order_id=999999, expert=expert)
 
 
 def test_orders_of_lists_both_sides(session: Session):
     order_id, requester, expert = drive_to(session, S.ACCEPTED)
-    assert [x.id for x in o.orders_of(session=session, user_id=requester.id)] == [order_id]
-    assert [x.id for x in o.orders_of(session=session, user_id=expert.id)] == [order_id]
+    assert [x.id for x in orders_of(session=session, user_id=requester.id)] == [order_id]
+    assert [x.id for x in orders_of(session=session, user_id=expert.id)] == [order_id]
     count = len(session.exec(select(OrderEvent)).all())
     assert count == 3
 
@@ -199,7 +201,7 @@ def test_a_reopened_order_goes_back_to_its_expert_and_can_be_resolved_again(sess
     assert o.close(session=session, order_id=order_id, requester=requester, score=4).status == (
         S.CLOSED
     )
-    moves = [e.action for e in o.timeline(session=session, order_id=order_id)]
+    moves = [e.action for e in timeline(session=session, order_id=order_id)]
     assert moves[-4:] == ["resolve", "reopen", "resolve", "close"]
 
 

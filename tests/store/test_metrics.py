@@ -13,7 +13,7 @@ from store import orders as o
 from store.experts import ExpertProfile, ExpertProfileCreate, upsert_expert_profile
 from store.metrics import indicators, region_report
 from store.needs import Need
-from store.orders import Order
+from store.order_tables import Order
 from store.questions import log_question
 from store.users import User, UserCreate, create_user
 from store.validation import Region, child_regions

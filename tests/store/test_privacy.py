@@ -15,6 +15,7 @@ from store.feedback import FeedbackSource, knowledge_gaps, record_feedback
 from store.interests import note_interests
 from store.metrics import region_report
 from store.notifications import record_notified
+from store.order_reads import orders_with_needs
 from store.outbox import enqueue
 from store.privacy import clear_old_questions, export_person, forget_person, is_forgotten
 from store.questions import QuestionLog, log_question
@@ -152,7 +153,7 @@ def test_forgetting_keeps_the_indicators_and_nothing_that_names_the_person(sessi
     session.refresh(farmer)
     assert is_forgotten(farmer) and farmer.display_name == "" and farmer.phone is None
     # orders keep region, crop, category, times, status and rating
-    mine = o.orders_with_needs(session=session, user_id=farmer.id or 0)
+    mine = orders_with_needs(session=session, user_id=farmer.id or 0)
     closed = [(order, need) for order, need in mine if order.status == "closed"]
     assert len(closed) == 1
     order, need = closed[0]
@@ -201,7 +202,7 @@ def test_forgetting_clears_the_marketplace_records_about_the_person(session: Ses
     from store.trust import ContactView, ExpertReview, Report, Suspension
 
     farmer, expert = _scenario(session)
-    order_id = o.orders_with_needs(session=session, user_id=farmer.id or 0)[0][0].id or 0
+    order_id = orders_with_needs(session=session, user_id=farmer.id or 0)[0][0].id or 0
     session.add(ContactView(order_id=order_id, viewer_id=expert.id, subject_id=farmer.id))
     session.add(
         Report(

@@ -12,6 +12,7 @@ from store import orders as o
 from store import trust
 from store.lifecycle import Action, NotPermitted
 from store.notifications import record_notified
+from store.order_reads import get_order, timeline
 from tests.factories import make_expert, make_user, post
 
 
@@ -33,7 +34,7 @@ def test_consent_then_no_release(session: Session) -> None:
         o.consent(session=session, order_id=order_id, requester=requester)
     with pytest.raises(NotPermitted):  # contacts exchanged: a suspension leaves the expert
         o.release(session=session, order_id=order_id, expert_id=expert.id, actor_id=None)
-    last = o.timeline(session=session, order_id=order_id)[-1]
+    last = timeline(session=session, order_id=order_id)[-1]
     assert (last.action, last.from_status, last.to_status) == ("consent", "accepted", "accepted")
 
 
@@ -47,7 +48,7 @@ def test_release_reopens_and_bars_the_expert(session: Session) -> None:
         requester_only=True,
     )
     assert (order.status, order.expert_id, order.accepted_at) == ("matched", None, None)
-    last = o.timeline(session=session, order_id=order_id)[-1]
+    last = timeline(session=session, order_id=order_id)[-1]
     assert (last.action, last.from_status, last.to_status) == (
         Action.RELEASE.value,
         "accepted",
@@ -120,5 +121,5 @@ def test_step_6_marks_contacts_of_orders_accepted_before_it(session: Session) ->
     assert db.init_db(engine) == db.SCHEMA_VERSION
     fresh_connections(engine)
     with Session(engine) as fresh:
-        order = o.get_order(session=fresh, order_id=order_id)
+        order = get_order(session=fresh, order_id=order_id)
         assert order.contacts_at is not None and order.contacts_at == order.accepted_at

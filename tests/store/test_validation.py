@@ -8,7 +8,7 @@ from sqlmodel import Session, func, select
 from store.errors import InvalidInput
 from store.experts import ExpertProfileCreate, upsert_expert_profile
 from store.needs import Need
-from store.orders import Order, OrderEvent
+from store.order_tables import Order, OrderEvent
 from store.users import User, UserCreate, create_user
 from store.validation import Region, normalize_phone, validate_region
 from tests.factories import make_user, post

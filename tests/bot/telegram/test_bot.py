@@ -6,7 +6,7 @@ from aiogram.exceptions import TelegramForbiddenError, TelegramNetworkError, Tel
 from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, SendMessage
 from sqlmodel import select
 
-from store.orders import Order
+from store.order_tables import Order
 from store.outbox import OutboxMessage
 from tests.media_files import jpeg_with_gps
 
