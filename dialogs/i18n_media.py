@@ -1,0 +1,58 @@
+"""Texts of photos and voice (issue 16, dialogs.media). Merged into
+:mod:`dialogs.i18n`'s catalogues; imports nothing."""
+
+from __future__ import annotations
+
+# ---- photos and voice (issue 16) --------------------------------------------------------
+MEDIA_ZH: dict[str, str] = {
+    "photo_starts_need": "看到您发了照片，是作物出了问题吗？照片已保存，发布需求时会一起发给专家。",
+    "photos_in_form": "收到照片（这个需求已有 {n} 张），发布后会一起发给专家。",
+    "photos_added": "照片已补充到需求 #{id}（共 {n} 张），已转给专家。",
+    "photos_added_later": "照片已补充到需求 #{id}（共 {n} 张），专家收到需求时会一起看到。",
+    "voice_kept": "语音已保存，会转给专家；麻烦再用几个字说说是什么作物、什么问题。",
+    "voice_in_form": "语音已保存，发布后会和需求一起转给专家。",
+    "voice_added": "语音已补充到需求 #{id}，已转给专家。",
+    "voice_added_later": "语音已补充到需求 #{id}，专家收到需求时会一起听到。",
+    "voice_heard": "听到您说：“{text}”",
+    "media_other_form": "照片和语音可以随需求发给专家。我们正在{form}，填完后如有问题再发照片吧。",
+    "media_forwarded": "【需求 #{id} 补充】需求方发来了{what}。{note}",
+    "media_what_photos": "{n} 张照片",
+    "media_what_voice": "{n} 段语音",
+    "media_photo_mark": "· 照片：{n} 张",
+    "media_voice_mark": "· 语音：{n} 段",
+    "media_refused_too_large_photo": "这张照片太大了（超过 {mb} MB），请压缩一下或换一张再发。",
+    "media_refused_too_large_voice": "这段语音太长了（超过 {mb} MB），请分成几段发，或者用文字说说。",
+    "media_refused_bad_type_photo": "这个文件不是能打开的照片（支持 JPG、PNG、WebP）。请直接用相机拍一张发过来。",
+    "media_refused_heic": "这张照片是 HEIC 格式，暂时打不开。请在手机相机设置里选“兼容性最佳”，或者截个图再发。",
+    "media_refused_bad_type_voice": "这段语音的格式识别不了。请直接按住说话发语音，或者用文字说说。",
+    "media_refused_too_many_photo": "每个需求最多附 {n} 张照片，这张就不收了。已有的照片专家都能看到。",
+    "media_refused_too_many_voice": "每个需求最多附 {n} 段语音，这段就不收了。麻烦用文字补充一下。",
+    "media_off": "暂时收不了照片和语音，请用文字描述一下问题。",
+    "mydata_media": "· 照片 {photos} 张、语音 {voices} 段（JSON 里有每个文件的记录）",
+}
+MEDIA_EN: dict[str, str] = {
+    "photo_starts_need": "I see you sent a photo. Is something wrong with a crop? The photo is kept and goes to the experts with your need.",
+    "photos_in_form": "Photo received ({n} on this need so far); it goes to the experts when the need is posted.",
+    "photos_added": "Photo added to need #{id} ({n} in all) and passed to the experts.",
+    "photos_added_later": "Photo added to need #{id} ({n} in all); experts will see it with the need.",
+    "voice_kept": "Voice message kept for the expert. Please also say in a few words which crop and what problem.",
+    "voice_in_form": "Voice message kept; it goes to the experts with the need.",
+    "voice_added": "Voice message added to need #{id} and passed to the experts.",
+    "voice_added_later": "Voice message added to need #{id}; experts will hear it with the need.",
+    "voice_heard": 'I heard: "{text}"',
+    "media_other_form": "Photos and voice go to experts with a need. We are in the middle of {form}; send photos after that.",
+    "media_forwarded": "[Need #{id}, more] The requester sent {what}. {note}",
+    "media_what_photos": "{n} photo(s)",
+    "media_what_voice": "{n} voice message(s)",
+    "media_photo_mark": "· Photos: {n}",
+    "media_voice_mark": "· Voice: {n}",
+    "media_refused_too_large_photo": "This photo is too large (over {mb} MB); please send a smaller one.",
+    "media_refused_too_large_voice": "This voice message is too long (over {mb} MB); please split it or write a few words.",
+    "media_refused_bad_type_photo": "This file is not a photo I can open (JPG, PNG, WebP). Please take a photo with the camera and send it.",
+    "media_refused_heic": "This photo is in HEIC format, which I cannot open yet. Choose 'Most Compatible' in the camera settings, or send a screenshot.",
+    "media_refused_bad_type_voice": "I cannot read this audio format. Please send a voice message or write a few words.",
+    "media_refused_too_many_photo": "A need carries at most {n} photos, so this one was not kept. The experts can see the others.",
+    "media_refused_too_many_voice": "A need carries at most {n} voice messages, so this one was not kept. Please add a few words instead.",
+    "media_off": "Photos and voice cannot be received right now; please describe the problem in words.",
+    "mydata_media": "· {photos} photos and {voices} voice messages (each file's record is in the JSON)",
+}
