@@ -5,7 +5,7 @@ articles in ``also``); an unanswerable question (``article: null``) is handled h
 the reply cites nothing. Each question is asked by a fresh person, and with ``sequential`` also
 by one person one after another (follow-up memory, open forms and offers carry over).
 
-The caller (bot.cli_bench) builds the application and hands in how to ask one question, so
+The caller (bot.cli_bench_quality) builds the application and hands in how to ask one question, so
 bench does not import the application.
 """
 

@@ -2,7 +2,7 @@
 embedded stack, no LLM): updates/s, CPU ms per update and p50/p99 handling latency for
 questions and form turns.
 
-The caller (bot.cli_bench) builds the application and hands in how to send one update, so
+The caller (bot.cli_bench_load) builds the application and hands in how to send one update, so
 bench does not import the application."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 sessions (each with its own cookie): requests/s and p50/p99 latency, questions and form
 turns mixed as in `tianfu bench bot`.
 
-The caller (bot.cli_bench) starts the application and hands in its base URL, so bench does
+The caller (bot.cli_bench_load) starts the application and hands in its base URL, so bench does
 not import the application."""
 
 from __future__ import annotations

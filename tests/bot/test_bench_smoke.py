@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bench import push, stats
-from bot.cli_bench import demo_seed
+from bot.cli_bench_load import demo_seed
 
 
 def test_stats_benchmark_runs() -> None:
