@@ -109,6 +109,23 @@ def cued_skills(text: str) -> list[str]:
     return [w for c in clauses if _SKILL_CUE.match(c) for w in terms(c)][:8]
 
 
+def joined_skills(text: str, skills: list[str]) -> list[str]:
+    """ "搞果树病虫害和土壤改良的" with 土壤改良 known: the skills joined to a known one by
+    和 / 、 / 及 in the same clause, each kept in the expert's words (a bare crop or place
+    joined there is no skill of its own)."""
+    out: list[str] = []
+    for clause in re.split(r"[，,。；;\s]+", text):
+        if not re.search(r"[和与及、]", clause) or not any(f in clause for f in skills):
+            continue
+        for word in terms(clause):
+            if any(word in f or f in word for f in [*skills, *out]):
+                continue
+            left = re.sub(r"[\u3000\s的]", "", mask_terms(unplaced(word)))
+            if len(left) >= 2 and not is_question_shaped(word):
+                out.append(word)
+    return out
+
+
 def unplaced(text: str) -> str:
     """*text* without its places and phone numbers (what is left may be a skill)."""
     masked = mask_terms(text)

@@ -12,6 +12,7 @@ from dialogs.answers import (
     ROLE_WORD,
     answer,
     cued_skills,
+    joined_skills,
     name_answer,
     own_skill,
     says_none,
@@ -78,7 +79,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             out["urgency"] = slots.urgency
         if slots.category:
             out["category"] = slots.category
-        if awaiting == "problem" or (slots.problem or slots.category) and awaiting is None:
+        asked = awaiting == "problem" and describes_problem(text, slots)
+        if asked or (slots.problem or slots.category) and awaiting is None:
             out["problem"] = text.strip()[:500]
     elif form is EXPERT:
         # "李国强" reads 李 as a crop too: a surname-led bare name wins over a one-letter crop
@@ -108,6 +110,8 @@ def updates_from(form: Form, slots: Slots, text: str, awaiting: str | None) -> d
             skills += [w for w in own if not any(w in f or f in w for f in skills)]
         elif awaiting is None and not skills:  # "我是专家 会看蔬菜病虫害"
             skills = cued_skills(unplaced(text))
+        else:  # "搞果树病虫害和土壤改良的": each skill joined to a known one is kept
+            skills += joined_skills(own_words, skills)
         if bare_name and awaiting in ("fields", "phone", "service_regions") and not slots.places:
             out["name"] = text.strip(" 。.")  # "李国强" at another question: the name
         if skills:
@@ -172,6 +176,23 @@ def _said_name(slots: Slots, text: str) -> str:
         return lone
     m = NAME_FIX.search(text)
     return m.group(1) if m and looks_like_name(m.group(1)) else ""
+
+
+# what a request for help says besides its problem: "我要发个需求", "想找个专家来看一下"
+_REQUEST_WORDS = re.compile(
+    r"我们?|要|想|需要|发布?|提|一?[个条]|需求|找|请|专家|技术员?|帮我?|帮忙|麻烦|一下|来|看看?|"
+    r"指导|咨询|问[问下]?|上门|种植?|养殖?|了|的|嘛|哈|呢|吧|啊|哦|有|点|关于|家|屋头|亩|头|只|"
+    r"你好|您好|在|是|和|方面|问题|事情?|公司|企业|[\d\s，,。.！!？?、：:；;]"
+)
+
+
+def describes_problem(text: str, slots: Slots) -> bool:
+    """Whether *text* says what is wrong: a pest, a problem or symptom, or words beyond the
+    request itself, its crops, places and phone ("我要发个需求 茶叶" names no problem)."""
+    if slots.problem or slots.pests:
+        return True
+    rest = _REQUEST_WORDS.sub("", unplaced(mask_terms(text)).replace("\u3000", ""))
+    return len(re.findall(r"[\u4e00-\u9fff]", rest)) >= 2
 
 
 # the words around a name, unit or title said of oneself ("我叫…", "在…工作", "姓名 廖春燕")

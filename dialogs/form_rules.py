@@ -68,6 +68,8 @@ def answers_form(form: FormState, parse: Parse) -> bool:
         # "联系人写错了 应该是王大明": a correction of what the form holds; "不对我要退订":
         # the form itself was wrong, and what follows is the command
         return not rejects_form(form, parse)
+    if engine.yes_no(form, parse.clean) is not None:
+        return True  # "不签" at the contract question, whatever intent the word leans to
     if form.name != "subscribe":  # any leftover words read as topics there ("退订")
         return engine.skips(form, parse.clean) or fills_form(form, parse)
     if parse.intent != Intent.UNSUBSCRIBE:

@@ -57,6 +57,13 @@ class FormTurns(Router):
         clean = parse.clean or text
         fills = fills_form(form, parse) or engine.skips(form, clean)
         fills = fills or engine.drops_optional(form, clean)
+        # "叶子上好多黑斑 果子也烂了" at the phone question: more of the need's problem
+        # (not "我想订阅柑橘病虫害": another task, whose words name a problem)
+        named = bool(parse.slots.problem or parse.slots.pests)
+        named = named and form.name in FORM_OF.get(parse.intent, (form.name,))
+        fills = fills or (
+            named and FORMS[form.name] in NEED_LIKE and engine.adds_problem(form, parse, clean)
+        )
         moved_on = parse.intent in (Intent.NEED, Intent.QUESTION, Intent.CAPABILITY)
         if (
             form.name == "expert"

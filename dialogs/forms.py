@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from dialogs.answers import says_none
-from dialogs.form_reading import ADDS, meant_values, updates_from
+from dialogs.form_reading import ADDS, describes_problem, meant_values, updates_from
 from dialogs.form_specs import (
     EXPERT,
     FORMS,
@@ -60,6 +60,12 @@ def skips(state: FormState, text: str) -> bool:
     return bool(SKIP.match(text) or (optional and says_none(text)))
 
 
+def yes_no(state: FormState, text: str) -> bool | None:
+    """ "不签" / "要" at the contract question: the answer (None elsewhere, or for other
+    words), never a command such as an unsubscribe."""
+    return ent.yes_or_no(text) if state.awaiting == "contract" else None
+
+
 def drops_optional(state: FormState, text: str) -> bool:
     """ "职称没得", "没有单位" at another question: an optional slot of the form said to be
     none (an answer, even where it reads like a question)."""
@@ -82,8 +88,8 @@ def begin(name: str, slots: dict[str, Any], parse: Any, text: str) -> Step:
     form = FORMS[name]
     slots = dict(slots)
     slots.update(updates_from(form, parse.slots, text, "problem" if form in NEED_LIKE else None))
-    if form in NEED_LIKE and "problem" not in slots:
-        slots["problem"] = text.strip()[:500]
+    if form in NEED_LIKE and "problem" not in slots and describes_problem(text, parse.slots):
+        slots["problem"] = text.strip()[:500]  # else asked: "我要发个需求 茶叶" says none
     state = FormState(name, slots)
     if parse.slots.ambiguous_places and not parse.slots.places:
         return _clarify(state, form, parse)
@@ -108,7 +114,7 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         if EDIT.match(text):
             return Refuse(state, "edit_prompt")
         awaiting = None  # a free-text change to the summary
-    if awaiting == "contract" and (yes := ent.yes_or_no(text)) is not None:
+    if (yes := yes_no(state, text)) is not None:
         slots["contract"] = yes  # a yes / no question: the answer
         return advance(state)
     if awaiting and CONFIRM.match(text):
@@ -211,12 +217,22 @@ def step(state: FormState, parse: Any, text: str) -> Step:
     # unless it is a correction ("不对，是柑橘") or what was asked
     if not CORRECTION.match(text):
         for key in ("crop", "crops", "category", "fields"):
-            if key != awaiting and slots.get(key) and key in updates:
+            # (the category of a problem being described goes with it)
+            goes_with = key == "category" and "problem" in updates
+            if key != awaiting and slots.get(key) and key in updates and not goes_with:
                 if form is EXPERT and key in ("fields", "crops") and awaiting in _MORE_SKILLS:
                     # "养猪 猪病防治 搞了二十多年了" at the service-area question: more skills
                     updates[key] = list(dict.fromkeys([*slots[key], *updates[key]]))
                 else:
                     updates.pop(key)
+    added = form in NEED_LIKE and adds_problem(state, parse, text)
+    if added:
+        # "茶树上好多小绿叶蝉 叶子尖尖都焦了" at the phone question: more of the problem, added
+        # to what was said (its category and a crop not yet known taken from it)
+        told = slots.get("problem") or ""
+        updates["problem"] = f"{told} {text.strip()}".strip()[:500]
+        if parse.slots.category:
+            updates["category"] = parse.slots.category
     more = updates.get("service_regions")
     if form is EXPERT and more and slots.get("service_regions") and ADDS.search(text):
         # "再加个石棉", "还有汶川 两边都跑": more areas beside the ones given
@@ -226,12 +242,22 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         ]
     # "不对 是泸州的" at the phone question: a correction is taken whatever was asked
     corrected = tuple(k for k, v in updates.items() if slots.get(k) not in (None, v))
+    if added:
+        corrected = tuple(k for k in corrected if k not in ("problem", "category"))
     if CORRECTION.match(text) and not set(corrected) & SUMMARY_SLOTS and awaiting not in updates:
         # "作物不对 是橙子" (橙子 is 柑橘): restated as it was; said back, no refusal
         corrected = tuple(k for k in updates if k in SUMMARY_SLOTS and slots.get(k))
-    if awaiting and awaiting not in updates and (corrected or _only_fills_others(updates)):
+    if (
+        awaiting
+        and awaiting not in updates
+        and (corrected or added or _only_fills_others(updates))
+    ):
         # "张建国" or a phone at the area question: kept, said back, and the question stays
-        noted = tuple(k for k in updates if k not in corrected and slots.get(k) in (None, ""))
+        noted = tuple(
+            k
+            for k in updates
+            if k not in corrected and (slots.get(k) in (None, "") or added and k == "problem")
+        )
         slots.update(updates)
         return Ask(state, awaiting, changed=corrected, noted=noted)
     refusal = _refusal(state, form, parse, awaiting, updates)
@@ -310,6 +336,24 @@ def _confirms_unchanged(form: Form, state: FormState, parse: Any, text: str) -> 
         return set(topics) <= set(state.slots.get("topics", []))
     updates = updates_from(form, extract(rest), rest, None)
     return all(state.slots.get(k) == v for k, v in updates.items())
+
+
+def adds_problem(state: FormState, parse: Any, text: str) -> bool:
+    """Whether a message at another question of a need says more of its problem: a pest or
+    symptom the lexicon knows, or at the phone question words with no digit that describe
+    something (a correction or a question in passing is not)."""
+    if state.awaiting in (None, "problem") or CORRECTION.match(text) or is_question_shaped(text):
+        return False
+    told = state.slots.get("problem") or ""
+    if text.strip() in told:
+        return False
+    if parse.slots.problem or parse.slots.pests:
+        return True
+    return (
+        state.awaiting == "phone"
+        and not re.search(r"\d", text)
+        and describes_problem(text, parse.slots)
+    )
 
 
 def _filled(slots: dict[str, Any]) -> dict[str, Any]:
