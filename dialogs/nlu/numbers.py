@@ -30,9 +30,14 @@ _DIGIT = {
 _UNIT = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "k": 1000, "K": 1000}
 _NUM = r"[0-9０-９.]+|[零〇一壹二两贰三叁四肆五伍六陆七柒八捌九玖十拾百佰千仟万]+"
 _MONEY_CUE = r"(?:预算|费用|价钱|价格|出|给|付|花|报酬|经费|左右|以内|以下|上下|块|元|块钱|万|千)"
+# a number followed by one of these counts things or spans time (五亩, 三个月, 两周), not money
+_COUNTER = re.compile(
+    r"\s*(?:号|单|个|只|头|亩|斤|公斤|年|天|日|月|周|星期|礼拜|小时|钟头|岁|棵|株|箱|条|次|批|家|户|人|%)"
+)
 _AMOUNT = re.compile(
-    rf"(?P<pre>预算|费用|经费|报酬|出|给|付|花)?\s*(?P<num>{_NUM})\s*(?P<unit>[万千kK]?)\s*"
-    rf"(?P<num2>[一二两三四五六七八九0-9])?\s*(?P<post>块钱|块|元|左右|以内|以下|上下|来块)?"
+    rf"(?P<pre>预算|费用|经费|报酬|出|给|付|花)?\s*(?P<num>{_NUM})\s*(?P<unit>[万千kK]?)"
+    rf"(?:(?P<num2>[一二两三四五六七八九0-9])(?!{_COUNTER.pattern}))?"
+    r"\s*(?P<post>块钱|块|元|左右|以内|以下|上下|来块)?"
 )
 
 
@@ -68,6 +73,13 @@ def chinese_to_int(text: str) -> int | None:
     return total + section + number
 
 
+def _trailing_count_dropped(num: str) -> str:
+    """*num* without a last Chinese digit that follows a unit (十万三 -> 十万), else ""."""
+    if len(num) > 1 and num[-1] in _DIGIT and num[-2] in "万千仟":
+        return num[:-1]
+    return ""
+
+
 def find_budget(text: str, *, expected: bool = False) -> int | None:
     """A money amount stated in *text*, or None. Needs a money cue (预算, 元, 左右, 万...)
     unless an amount is *expected* (the answer to "有大概的预算吗？": "三百", "3000")."""
@@ -86,10 +98,11 @@ def find_budgets(text: str, *, expected: bool = False) -> list[int]:
             continue
         if re.fullmatch(r"[0-9]{7,}", num):  # a phone number, not money
             continue
-        if re.match(
-            r"\s*(?:号|单|个|只|头|亩|斤|公斤|年|天|月|岁|棵|株|箱|条|次|%)", text[m.end("num") :]
-        ):
-            continue  # 20号, 五亩, 三年: counts, not money
+        if _COUNTER.match(text, m.end("num")):
+            # 预算十万三个月内: the digit after 万 starts the time span, the amount is 十万
+            num = _trailing_count_dropped(num)
+            if not num:
+                continue  # 20号, 五亩, 三年: counts, not money
         value = chinese_to_int(num + unit)
         if value is None:
             continue
