@@ -59,16 +59,20 @@ FILE_NAME = "tianfu-mydata.json"
 _MY_DATA = r"(?:我的|我)?(?:个人)?(?:信息|数据|资料|记录|账号|帐号|账户)"
 _ERASE = r"(?:删除|删掉|删了|删|清除|清空|抹掉|注销|销户)"
 _EXPORT = r"(?:导出|下载|打包|拷贝)"
+# "我的数据你们存了些啥子", "你们收集了我哪些信息": asking what is kept is asking to see it
+# (the data said to be one's own: "查一下水稻资料" is a question)
+_SEE = r"(?:查看|看看|看一?下|查一?下|存了|保存了|存的|收集了|记了)"
+_MINE = r"我(?:的|哪些|啥子?|什么|些)*(?:个人)?(?:信息|数据|资料|记录)"
 _NOT = re.compile(r"不要|别|莫|不用|不想|不准|不能|怎么|咋个?|如何|会不会|能不能")
 
 
-def _own_words(text: str, verb: str) -> bool:
+def _own_words(text: str, verb: str, data: str = _MY_DATA) -> bool:
     """*text* is a short request to *verb* one's own data: the verb next to the data
     (either order), and not "不要删我的数据" or a question about how it works."""
     short = re.sub(r"\s+", "", text)
     if len(short) > 30 or "我" not in short:
         return False
-    m = re.search(rf"{verb}.{{0,10}}?{_MY_DATA}|{_MY_DATA}.{{0,8}}?{verb}", short)
+    m = re.search(rf"{verb}.{{0,10}}?{data}|{data}.{{0,8}}?{verb}", short)
     return m is not None and not _NOT.search(short[max(0, m.start() - 3) : m.end()])
 
 
@@ -79,7 +83,7 @@ def asks_delete(text: str) -> bool:
 
 def asks_export(text: str) -> bool:
     """The text asks to see or export one's own data: /mydata or the same in other words."""
-    return bool(MYDATA.match(text)) or _own_words(text, _EXPORT)
+    return bool(MYDATA.match(text)) or _own_words(text, _EXPORT) or _own_words(text, _SEE, _MINE)
 
 
 def is_data_command(text: str) -> bool:

@@ -45,6 +45,14 @@ _INTERESTS = re.compile(r"画像|兴趣")
 _ALL = re.compile(r"全部|所有|全都|统统|一律|通通|都|all", re.I)
 # "我订了啥", "我订阅了哪些": the subscriptions, not the whole profile
 _MY_TOPICS = re.compile(r"订(?:了|阅了|的|阅的|过)|订阅(?:列表|情况)|我的订阅")
+# what one keeps here, named: "我的需求", "关注的啥" (a profile request, never a question)
+_MY_RECORDS = re.compile(r"我的(?:需求|订单|资料|记录|关注)|关注(?:了|的)")
+
+
+def names_own_records(text: str) -> bool:
+    """ "我订了啥", "我的画像", "我关注了哪些": the message asks about what this person keeps
+    here, so a question mark in it asks the menu, not the knowledge base."""
+    return any(p.search(text) for p in (_MY_TOPICS, _INTERESTS, _MY_RECORDS))
 
 
 # ---- the profile grows -------------------------------------------------------------------

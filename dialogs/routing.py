@@ -21,6 +21,7 @@ from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped
 from dialogs.open_asks import ANSWERS_OFFER, YES_WITHDRAW
 from dialogs.order_refs import order_ref
+from dialogs.personal import names_own_records
 from dialogs.records import bare_number
 from dialogs.router import Router
 from dialogs.state import FormState
@@ -210,7 +211,9 @@ class TextRouting(Router):
         bare_help = parse.intent == Intent.HELP and not (
             parse.slots.crops or parse.slots.pests or parse.slots.problem
         )
-        aside = (asks and parse.intent in _ANSWERABLE_ASIDE and not bare_help) or (
+        # "我订了啥" right after an answer asks the menu, not the article again
+        own = parse.intent == Intent.PROFILE and names_own_records(parse.clean or text)
+        aside = (asks and parse.intent in _ANSWERABLE_ASIDE and not bare_help and not own) or (
             parse.intent in _UNSURE_ASIDE and parse.confidence < UNSURE_ASIDE_BELOW
         )
         if parse.unsure or aside or names_pest:

@@ -123,3 +123,11 @@ def test_what_can_you_do_after_an_answer_is_the_help(chat: Chat):
     assert f"《{RICE_BLAST}》" in out.text
     out = chat.send("你能做什么")  # no follow-up of the rice question: the help
     assert "天府科技助手" in out.text and "《" not in out.text
+
+
+def test_a_menu_question_right_after_an_answer_asks_the_menu(chat: Chat):
+    """ "我订了啥" after an answer is about one's subscriptions, not a follow-up of the
+    article (it was answered with the same article again)."""
+    chat.send("脐橙裂果咋个办")
+    out = chat.send("我订了啥")
+    assert "您目前没有订阅科普推送" in out.text and "来源" not in out.text

@@ -155,3 +155,14 @@ def test_people_ask_for_their_data_in_their_own_words(chat: Chat):
     assert mydata.asks_export("下载我的数据") and not mydata.asks_export("我的资料")
     for text in ("不要删我的数据", "怎么删除我的数据", "删除这条需求", "删掉我的订阅"):
         assert not mydata.asks_delete(text), text
+
+
+def test_asking_what_is_kept_shows_the_data(chat: Chat):
+    """ "我的数据你们存了些啥子" asks to see one's data (was the interest profile alone); the
+    data must be said to be one's own ("查一下水稻资料" is a question)."""
+    out = chat.send("我想问下我的数据你们存了些啥子")
+    assert "我们保存的关于您的全部信息" in out.text and "兴趣画像（根据" not in out.text
+    for text in ("你们收集了我哪些信息", "我的资料存了吗", "你们存了我啥子信息"):
+        assert mydata.asks_export(text), text
+    for text in ("我想查一下水稻资料", "我存了些种子", "不要存我的数据"):
+        assert not mydata.is_data_command(text), text
