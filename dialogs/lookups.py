@@ -93,9 +93,10 @@ class Refine:
 
 def refinement(text: str, parse: Parse) -> Refine | None:
     """ "要成都的" or "只看专利" right after a list: a place or a kind and nothing else that
-    would make it a request of its own (a crop, a pest, a field, a phone)."""
+    would make it a request of its own (a crop, a pest, a field, a phone, an entry: "找技术"
+    names the kind 技术 but opens the technology entry)."""
     s = parse.slots
-    if len(text.strip()) > REFINE_CHARS or text.startswith("/"):
+    if len(text.strip()) > REFINE_CHARS or text.startswith("/") or entry_of(text) is not None:
         return None
     if s.crops or s.pests or s.fields or s.phone or len(s.places) > 1:
         return None

@@ -72,3 +72,16 @@ def test_a_cancel_after_the_question_ends_it(desk) -> None:  # type: ignore[no-u
     boss.send("找成果")
     assert boss.send("算了").text == "好的，有需要随时找我。"
     assert "哪方面" not in boss.send("稻瘟病怎么防治").text
+
+
+def test_an_entry_right_after_a_list_opens_it_and_narrows_nothing(desk, engine) -> None:  # type: ignore[no-untyped-def]
+    """ "找技术" after an achievement list names the kind 技术 but asks for the technology
+    entry: what technology is sought (was "按技术筛选后没有了")."""
+    achievements_of_zhang(desk, engine)
+    boss = Chat(desk, "boss")
+    boss.send("找成果")
+    boss.send("柑橘保鲜")
+    out = boss.send("找技术")
+    assert ASKED[TECH] in out.text and "筛选" not in out.text
+    out = boss.send("柑橘保鲜")
+    assert "柑橘采后保鲜技术" in out.text
