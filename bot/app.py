@@ -309,6 +309,7 @@ def build_services(
             achievements or open_knowledge_index(settings, ACHIEVEMENTS)
         ),
         media=media_storage(settings),
+        support_contact=settings.support_contact,
         transcriber=open_speech(settings),
         guard=guard,
         shelf=Shelf(knowledge, settings.corpus_overlay),

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     accepts_per_day: int = Field(default=10, ge=1, le=1000)
     max_open_orders: int = Field(default=5, ge=1, le=1000)
     contact_exchange: Literal["on_consent", "on_accept"] = "on_consent"
+    # how people reach a person at the platform (a phone, an e-mail), told to "转人工"; "" names
+    # the administrator instead
+    support_contact: str = ""
     # --- web chat and `tianfu serve` (issue 16) ---
     web_secret: SecretStr | None = None
     web_host: str = "0.0.0.0"

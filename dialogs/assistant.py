@@ -49,6 +49,7 @@ from dialogs.projects import ProjectDesk
 from dialogs.records import RecordsDesk
 from dialogs.routing import TextRouting
 from dialogs.science import ScienceDesk
+from dialogs.service import ServiceDesk
 from dialogs.state import ConversationState
 from dialogs.stats import StatsDesk
 from dialogs.teams import TeamDesk
@@ -101,6 +102,7 @@ class Assistant(TextRouting, FormTurns, OpenAsks, MediaRouting):
     media: MediaDesk = field(default_factory=MediaDesk)  # photos and voice (issue 16)
     curation: CurationDesk | None = None  # issue 19: shared solutions, `/kb review`
     records: RecordsDesk = field(default_factory=RecordsDesk)  # 我的资料 and its edits
+    service: ServiceDesk = field(default_factory=ServiceDesk)  # 你是机器人吗, 转人工, 收费不
 
     @classmethod
     def build(
@@ -125,6 +127,7 @@ class Assistant(TextRouting, FormTurns, OpenAsks, MediaRouting):
         transcriber: Transcriber | None = None,
         guard: PesticideGuard | None = None,  # issue 19: the banned-pesticide list
         shelf: Shelf | None = None,  # issue 19: where curated articles are published
+        support_contact: str = "",  # how people reach the platform ("" its administrator)
     ) -> Assistant:
         """The assistant with its desks over these indexes (the one way to make one).
 
@@ -172,6 +175,7 @@ class Assistant(TextRouting, FormTurns, OpenAsks, MediaRouting):
             data=DataDesk(media),
             media=MediaDesk(media, transcriber),
             curation=curation,
+            service=ServiceDesk(support_contact),
         )
 
     def handle(

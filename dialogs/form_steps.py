@@ -71,9 +71,10 @@ class Refuse:
 
 @dataclass(frozen=True, slots=True)
 class Help:
-    """Explain how forms work, then repeat the question."""
+    """Explain how forms work (or what the question *about* means), then repeat the question."""
 
     state: FormState
+    about: str = ""
 
 
 Step = Ask | Confirm | Clarify | Digress | Commit | Refuse | Help

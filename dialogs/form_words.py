@@ -83,6 +83,8 @@ EDIT = re.compile(r"^\s*(?:修改|改一下|我要改|edit)\s*$")
 SKIP = re.compile(
     r"^\s*(?:跳过|不填|没有|没得|莫得|无|不知道|不晓得|不清楚|暂时没有|skip|pass)\s*[。!！]?\s*$"
 )
+# "好多钱嘛要", "预算是啥意思" at the budget question: what the budget is, asked back
+ASKS_BUDGET = re.compile(r"好多钱|多少钱|几多钱|啥意思|什么意思|是啥|是什么|给哪个|给谁|收费|要钱")
 HANDOFF = re.compile(r"转人工|人工客服|找人工|直接找专家|别问了|直接发布|快点派人")
 CORRECTION = re.compile(
     r"^\s*(?:不对|不是|错了|改成|改为|应该是|更正)|^.{0,8}?(?:不对|错了|写错|打错|说错|搞错|弄错|填错)了?"

@@ -170,8 +170,10 @@ class FormDesk:
                 turn.say(turn.t(key, value=bad))
                 if slot is not None:
                     self.ask(turn, form, slot)
-            case Help():
-                turn.say(turn.t("help_form", form=turn.t(f"form_{form.name}")))
+            case Help(about=about):
+                # what the question means ("预算" asked back), else how forms work
+                form_help = turn.t("help_form", form=turn.t(f"form_{form.name}"))
+                turn.say(turn.t(f"service_{about}") if about else form_help)
                 self.show(turn, advance(step.state))
 
     def say_changed(

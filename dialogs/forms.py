@@ -29,6 +29,7 @@ from dialogs.form_specs import (
 )
 from dialogs.form_steps import Ask, Clarify, Commit, Confirm, Digress, Help, Refuse, Step
 from dialogs.form_words import (
+    ASKS_BUDGET,
     CONFIRM,
     CONFIRM_LEAD,
     CORRECTION,
@@ -40,6 +41,7 @@ from dialogs.form_words import (
 )
 from dialogs.nlu import enterprise as ent
 from dialogs.nlu.intents import is_question_shaped
+from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.slots import extract
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, topics_from
@@ -170,6 +172,8 @@ def step(state: FormState, parse: Any, text: str) -> Step:
         return _handoff(state, form)
     if parse.intent == "help":
         return Help(state)
+    if awaiting == "budget" and ASKS_BUDGET.search(text) and find_budget(text) is None:
+        return Help(state, about="budget")  # what a budget is, then the question again
     if form is SUBSCRIBE:
         if is_question_shaped(text) and slots.get("topics"):
             return Digress(state)

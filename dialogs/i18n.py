@@ -13,6 +13,7 @@ from dialogs.i18n_me import ME_EN, ME_ZH
 from dialogs.i18n_media import MEDIA_EN, MEDIA_ZH
 from dialogs.i18n_orders import ORDER_EN, ORDER_ZH
 from dialogs.i18n_push import PUSH_EN, PUSH_ZH
+from dialogs.i18n_service import SERVICE_EN, SERVICE_ZH
 from dialogs.i18n_stats import STATS_EN, STATS_ZH
 from dialogs.i18n_trust import TRUST_EN, TRUST_ZH
 
@@ -263,3 +264,5 @@ _merge(ZH, KB_ZH)
 _merge(EN, KB_EN)
 _merge(ZH, ME_ZH)
 _merge(EN, ME_EN)
+_merge(ZH, SERVICE_ZH)
+_merge(EN, SERVICE_EN)

@@ -22,6 +22,7 @@ from dialogs.personal import PersonalDesk
 from dialogs.projects import ProjectDesk
 from dialogs.records import RecordsDesk
 from dialogs.science import ScienceDesk
+from dialogs.service import ServiceDesk
 from dialogs.state import FormState
 from dialogs.stats import StatsDesk
 from dialogs.teams import TeamDesk
@@ -48,6 +49,7 @@ class Router(Protocol):
     media: MediaDesk
     curation: CurationDesk | None
     records: RecordsDesk
+    service: ServiceDesk
 
     def understand(self, text: str, turn: Turn | None = None) -> Parse: ...
 

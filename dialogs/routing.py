@@ -20,10 +20,11 @@ from dialogs.need_edits import correct_posted
 from dialogs.nlu.commands import admin_command, is_order_text
 from dialogs.nlu.intents import Intent, Parse, is_question_shaped
 from dialogs.open_asks import ANSWERS_OFFER, YES_WITHDRAW
-from dialogs.order_refs import order_ref
+from dialogs.order_refs import only_held, only_resolved, order_ref
 from dialogs.personal import names_own_records
 from dialogs.records import bare_number
 from dialogs.router import Router
+from dialogs.service import Topic, topic_of
 from dialogs.state import FormState
 from dialogs.topics import edit_topics, edits_topics
 from store.privacy import is_forgotten
@@ -203,6 +204,15 @@ class TextRouting(Router):
             return
         if self.science.forecast(turn, text, parse):
             return  # "明天成都下不下雨": no forecast here, and where to find one
+        if (topic := topic_of(parse.clean or text)) is not None:
+            # "你是机器人还是真人", "转人工", "收费不": about the service itself; a complaint
+            # with an expert on one need is a report on that expert
+            held = only_held(turn) or only_resolved(turn) if topic is Topic.COMPLAIN else None
+            if held is not None:
+                self.orders.parties.report(turn, held, text)
+            else:
+                self.service.answer(turn, topic)
+            return
         asks = is_question_shaped(parse.clean) and not text.startswith("/")
         # "姜瘟", "稻曲病": a pest or disease named alone is a question, whatever its shape
         names_pest = parse.intent in ANSWERS_OFFER and bool(parse.slots.pests)
@@ -213,8 +223,9 @@ class TextRouting(Router):
         )
         # "我订了啥" right after an answer asks the menu, not the article again
         own = parse.intent == Intent.PROFILE and names_own_records(parse.clean or text)
-        aside = (asks and parse.intent in _ANSWERABLE_ASIDE and not bare_help and not own) or (
-            parse.intent in _UNSURE_ASIDE and parse.confidence < UNSURE_ASIDE_BELOW
+        aside = not own and (
+            (asks and parse.intent in _ANSWERABLE_ASIDE and not bare_help)
+            or (parse.intent in _UNSURE_ASIDE and parse.confidence < UNSURE_ASIDE_BELOW)
         )
         if parse.unsure or aside or names_pest:
             # a question the knowledge base answers is answered, whatever the intent model

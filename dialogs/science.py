@@ -198,6 +198,12 @@ class ScienceDesk:
             commit=False,  # the turn commits once, with its conversation state
         )
         problem = bool(s.crop or s.pests or s.category)
+        care = care_note(result)
+        if care is not None:
+            # about health, safety or a disaster: the platform's experts are agricultural
+            if care:
+                turn.say(turn.t(care))
+            return True
         if offer and (problem or not result.answered):
             turn.state.offer = result.question
             buttons = [offer_buttons(turn)]
@@ -362,3 +368,21 @@ def offer_buttons(turn: Turn) -> list[Button]:
         Button(turn.t("btn_find_expert"), Action(Act.FIND_EXPERT)),
         Button(turn.t("btn_no_thanks"), Action(Act.NO_THANKS)),
     ]
+
+
+# an answered article's category -> what to point to instead of an expert ("" nothing): the
+# platform's experts serve growers, so articles for citizens offer none (a frost or heat
+# article about a crop is a disaster the growers' experts do serve)
+_CARE = {"health": "care_health", "disaster": "care_emergency", "science": ""}
+
+
+def care_note(result: Answer) -> str | None:
+    """The note key for an answer from an article for citizens ("" for none), or None when
+    it is one an expert can follow up (or nothing was answered)."""
+    if not result.answered or result.top is None:
+        return None
+    meta = result.top.metadata
+    category = str(meta.get("category") or "")
+    if category not in _CARE or (category != "health" and as_list(meta.get("crops"))):
+        return None
+    return _CARE[category]
