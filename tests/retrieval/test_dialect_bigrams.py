@@ -26,6 +26,9 @@ from retrieval.tokenizer import shared_tokenizer
         ("鱼在池边边上擦", "鱼在池边上擦"),
         ("天天刮风", "天天刮风"),  # a doubled word of its own stays
         ("屋头的鸭儿死起了", "家里的鸭死亡了"),
+        # a child is 孩子 in the articles (89 times; 小孩 9)
+        ("幺儿发烧39度咋办", "孩子发烧39度怎么办"),
+        ("小孩被开水烫了", "孩子被开水烫了"),
     ],
 )
 def test_dialect_is_searched_in_article_words(typed: str, standard: str) -> None:
