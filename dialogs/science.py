@@ -201,8 +201,9 @@ class ScienceDesk:
         care = care_note(result)
         if care is not None:
             # about health, safety or a disaster: the platform's experts are agricultural
-            if care:
-                turn.say(turn.t(care))
+            if care:  # under the answer, in the same message (one send, read together)
+                answer = turn.out.replies[-1]
+                answer.text = f"{answer.text}\n\n{turn.t(care)}"
             return True
         if offer and (problem or not result.answered):
             turn.state.offer = result.question

@@ -79,6 +79,8 @@ def test_what_the_budget_means_is_said_at_the_budget_question(chat: Chat) -> Non
 def test_a_health_answer_points_to_a_doctor_not_an_expert(chat: Chat) -> None:
     out = chat.send("娃娃发烧咋办")
     assert "来源" in out.text and "120" in out.text
+    # one message: the note sits under the answer, with its feedback buttons
+    assert len(out.replies) == 1 and "有用" in chat.buttons()
     assert "找专家" not in chat.buttons() and "要我帮您找专家" not in out.text
 
 
