@@ -26,10 +26,10 @@ from scipy import sparse
 
 from dialogs.nlu import model_cache
 from dialogs.nlu.commands import is_order_text, order_command
-from dialogs.nlu.normalise import words
 from dialogs.nlu.periods import find_period
 from dialogs.nlu.regions import find_mentions
 from dialogs.nlu.slots import Slots, extract
+from dialogs.nlu.typos import words
 from knowledge.intents import load_intent_examples
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ def test_topics_articles_are_about_are_spelt_as_they_spell_them(typed: str, mean
 
 
 def test_a_topic_typo_index_reads_the_topics_it_is_given():
-    from dialogs.nlu.normalise import build_index
+    from dialogs.nlu.typos import build_index
     from knowledge.lexicons import default_lexicon
 
     plain = build_index(default_lexicon(), topics=())
