@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from dialogs.nlu.intents import is_question_shaped
+from dialogs.nlu.masks import mask_terms
 from dialogs.nlu.people import looks_like_name
 from dialogs.nlu.regions import find_mentions
-from dialogs.nlu.terms import mask_terms
 
 # "没有预算", "不晓得好多钱", "没得单位": a short none / don't-know answer to an optional slot
 NONE_ANSWER = re.compile(

@@ -32,11 +32,11 @@ from dialogs.form_specs import (
 )
 from dialogs.form_words import CORRECTION
 from dialogs.nlu import enterprise as ent
+from dialogs.nlu.masks import mask_terms
 from dialogs.nlu.numbers import find_budget, find_budgets
 from dialogs.nlu.people import is_title, lone_name, looks_like_name
 from dialogs.nlu.regions import resolve
 from dialogs.nlu.slots import Slots, extract
-from dialogs.nlu.terms import mask_terms
 from dialogs.topics import topics_from
 from store import phone as phones
 

@@ -14,8 +14,9 @@ from dialogs.enterprise import EnterpriseDesk
 from dialogs.form_specs import DOCKING, FORMS, NEED_LIKE, SKIPPED, TECH, Form, region_label, value
 from dialogs.form_steps import Ask, Clarify, Confirm, Help, Refuse, Step
 from dialogs.forms import advance
+from dialogs.nlu.masks import mask_terms
 from dialogs.nlu.regions import find_mentions
-from dialogs.nlu.terms import label_key, mask_terms
+from dialogs.nlu.terms import label_key
 from dialogs.personal import PersonalDesk
 from dialogs.state import FormState, Options
 from dialogs.teams import TeamDesk

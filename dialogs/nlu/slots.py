@@ -12,6 +12,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
+from dialogs.nlu.masks import mask_denied_places, mask_terms
 from dialogs.nlu.numbers import find_budget
 from dialogs.nlu.people import (
     AVAIL,
@@ -32,8 +33,6 @@ from dialogs.nlu.terms import (
     find_fields,
     find_pests,
     host_of,
-    mask_denied_places,
-    mask_terms,
     present,
     unknown_crop,
 )

@@ -1,6 +1,5 @@
-"""What a message is about: crops, pests, the problem's category, an expert's fields, and
-the words that hide places (a crop or pest name, a symptom, a place said not to be the
-person's)."""
+"""What a message is about: crops, pests, the problem's category and an expert's fields
+(the words that hide places are in :mod:`dialogs.nlu.masks`)."""
 
 from __future__ import annotations
 
@@ -70,7 +69,7 @@ def present(lex_id: int, name: str, ordered: Iterable[str], text: str) -> list[s
     return sorted(found, key=ranks.__getitem__)
 
 
-def _present_longest_first(lex: Lexicon, name: str, table: Iterable[str], text: str) -> list[str]:
+def present_longest_first(lex: Lexicon, name: str, table: Iterable[str], text: str) -> list[str]:
     """The words of a lexicon table found in *text*, longest first (as `_longest_first`)."""
     return present(id(lex), name, _longest_first(id(lex), name, table), text)
 
@@ -113,7 +112,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
     taken = [False] * len(text)
     # 甜菜夜蛾, 天牛, 水花生 (a weed): a crop name inside a pest's name is no crop, unless it
     # is the pest's own host (稻瘟病 is about 水稻)
-    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
+    for alias in present_longest_first(lex, "pests", lex.pest_alias, text):
         if len(alias) < 2 or alias in lex.crop_alias:
             continue
         hosts = lex.pests_diseases[lex.pest_alias[alias]].crops
@@ -134,7 +133,7 @@ def find_crops(text: str, lex: Lexicon) -> list[str]:
         taken[m.start() : m.end()] = [True] * (m.end() - m.start())
     ends: set[int] = set()  # where a crop's name ends: 海椒|秧子 are the pepper's seedlings
     habitats: list[int] = []
-    for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
+    for alias in present_longest_first(lex, "crops", lex.crop_alias, text):
         start = text.find(alias)
         while start >= 0:
             end = start + len(alias)
@@ -265,7 +264,7 @@ def find_category(text: str, crops: list[str], pests: list[str], lex: Lexicon) -
 def find_pests(text: str, lex: Lexicon) -> list[str]:
     out: list[str] = []
     rest = text
-    for alias in _present_longest_first(lex, "pests", lex.pest_alias, text):
+    for alias in present_longest_first(lex, "pests", lex.pest_alias, text):
         if len(alias) >= 2 and alias in rest:
             name = lex.pest_alias[alias]
             if name not in out:
@@ -355,8 +354,7 @@ def _joined_before(text: str, lex: Lexicon) -> list[str]:
 
 def _ends_with_crop(text: str, lex: Lexicon) -> bool:
     return any(
-        text.endswith(alias)
-        for alias in _present_longest_first(lex, "crops", lex.crop_alias, text)
+        text.endswith(alias) for alias in present_longest_first(lex, "crops", lex.crop_alias, text)
     )
 
 
@@ -365,7 +363,7 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
     animal, pest or disease and what is done to it (猪病防治, 柑橘修剪, 软腐病防治)."""
     out: list[str] = []
     rest = text
-    for term in _present_longest_first(lex, "fields", lex.fields, text):
+    for term in present_longest_first(lex, "fields", lex.fields, text):
         if len(term) < 2 or term not in rest:
             continue
         if term in lex.crop_alias and not _is_animal(term, lex):
@@ -378,7 +376,7 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
         out.append(lead + term)
         rest = rest[: at - len(lead)] + " " + rest[at + len(term) :].replace(term, " ")
     # "自己种柠檬的", "我会养中蜂": growing or raising it is the field (柠檬种植, 中蜂养殖)
-    for alias in _present_longest_first(lex, "crops", lex.crop_alias, text):
+    for alias in present_longest_first(lex, "crops", lex.crop_alias, text):
         at = rest.find(alias)
         verb = _GROWS.search(rest[:at]) if at > 0 else None
         if verb is not None:
@@ -386,7 +384,7 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
             out.append(alias + ("养殖" if animal else "种植"))  # in their words: 中蜂养殖
             end = at + len(alias)
             rest = rest[: verb.start()] + " " * (end - verb.start()) + rest[end:]
-    for alias in _present_longest_first(lex, "terms", _terms(lex), text):
+    for alias in present_longest_first(lex, "terms", crop_and_pest_terms(lex), text):
         at = rest.find(alias)
         while at >= 0:
             after = rest[at + len(alias) :]
@@ -432,82 +430,6 @@ def find_fields(text: str, lex: Lexicon) -> list[str]:
     return sorted(dict.fromkeys(out), key=where)
 
 
-_NOT_PLACE_AFTER = re.compile(r"(?<=[\u4e00-\u9fff])(?=[病虫虻蛾菌])")
-
-
-_PLACE_IN_WORD = re.compile(r"复合肥|合肥料|长安心|大同小异|太和谐|新乡村|东方红")
-
-
-_TERMS: dict[int, tuple[str, ...]] = {}
-
-
-def _terms(lex: Lexicon) -> tuple[str, ...]:
-    """Crop and pest aliases together, computed once per lexicon."""
-    cached = _TERMS.get(id(lex))
-    if cached is None:
-        cached = _TERMS[id(lex)] = tuple({**lex.crop_alias, **lex.pest_alias})
-    return cached
-
-
-def _home_place_lead(alias: str, lex: Lexicon) -> int:
-    """How many leading characters of crop *alias* name a home place, the rest being a crop
-    of its own (4 in 巫山脆李); 0 when none do."""
-    mentions = find_mentions(alias)
-    if not mentions or mentions[0].start != 0:
-        return 0
-    lead = mentions[0]
-    rest = alias[len(lead.text) :]
-    home = any(p.province in HOME for p in lead.places)
-    return len(lead.text) if home and rest in lex.crop_alias else 0
-
-
-def mask_terms(text: str, lex: Lexicon | None = None) -> str:
-    """Blank out crop and pest names so that 猕猴桃园 or 黄龙病 are not read as places
-    (each character becomes a full-width space: positions stay the same)."""
-    lex = lex or default_lexicon()
-    out = text
-    for alias in _present_longest_first(lex, "terms", _terms(lex), out):
-        if len(alias) >= 2 and alias in out:
-            # 巫山脆李, 江安李: a variety named after its home place still says the place
-            keep = _home_place_lead(alias, lex)
-            out = out.replace(alias, alias[:keep] + "　" * (len(alias) - keep))
-    # a symptom with a county inside (流黑水 holds 黑水)
-    for term in present(id(lex), "symptoms", lex.symptoms, out):
-        if len(term) >= 3:
-            out = out.replace(term, "　" * len(term))
-    # everyday words with a city inside (复合肥 holds 合肥)
-    out = _PLACE_IN_WORD.sub(lambda m: "　" * len(m.group(0)), out)
-    # 黑水虻, 黄龙病: a short place name glued to a pest or disease word is not a place
-    return re.sub(r"[\u4e00-\u9fff]{2}(?=[病虫虻蛾菌])", lambda m: "　" * 2, out)
-
-
-# "应该是大邑县不是大竹县", "不在成都 在郫都": a place said not to be the one ("是不是" asks)
-_DENIED_BEFORE = re.compile(r"(?<!是)(?:不是|不在|并非)(?:在|住在)?\s*$")
-# "刚从东莞回来", "从广东打工回来": a place left behind to come home
-_LEFT_BEFORE = re.compile(r"从\s*$")
-# "脐橙发到广东", "销往上海": where goods go, not where the person is
-_SENT_TO_BEFORE = re.compile(r"(?:发到|运到|卖到|寄到|发往|运往|销往|销到)\s*$")
-_LEFT_AFTER = re.compile(r"^\s*(?:打工)?(?:回来|回到|回老家|回家|搬回)")
-
-
-def mask_denied_places(text: str) -> str:
-    """Blank the places *text* says are not the person's (denied, left to come home, or
-    where goods are sent)."""
-    out = text
-    for m in find_mentions(text):
-        before, after = text[max(0, m.start - 4) : m.start], text[m.start + len(m.text) :]
-        if (
-            _DENIED_BEFORE.search(before)
-            or _SENT_TO_BEFORE.search(before)
-            or (_LEFT_BEFORE.search(before) and _LEFT_AFTER.match(after))
-        ):
-            out = out[: m.start] + "　" * len(m.text) + out[m.start + len(m.text) :]
-    return out
-
-
-# (lexicon id, text) -> its slots: a turn reads the same text more than once (the intent,
-
-
 def label_key(slot: str, value: object, lex: Lexicon | None = None) -> str:
     """The i18n key of the word a slot is shown under: ``field_<slot>``, and for the crop
     slots the word for what they name (猪 is shown as 养殖对象, 香菇 as 食用菌, not 作物)."""
@@ -516,3 +438,14 @@ def label_key(slot: str, value: object, lex: Lexicon | None = None) -> str:
     names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
     kind = (lex or default_lexicon()).crop_kind(str(n) for n in names)
     return f"field_{slot}_{kind}" if kind in ("animal", "fungus", "mixed") else f"field_{slot}"
+
+
+_TERMS: dict[int, tuple[str, ...]] = {}
+
+
+def crop_and_pest_terms(lex: Lexicon) -> tuple[str, ...]:
+    """Crop and pest aliases together, computed once per lexicon."""
+    cached = _TERMS.get(id(lex))
+    if cached is None:
+        cached = _TERMS[id(lex)] = tuple({**lex.crop_alias, **lex.pest_alias})
+    return cached
